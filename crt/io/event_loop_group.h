@@ -1,0 +1,32 @@
+#ifndef WSCRT_IO_EVENT_LOOP_GROUP_H
+#define WSCRT_IO_EVENT_LOOP_GROUP_H
+/*
+ * N event loops (default: number of cores). Ref-counted: when the last
+ * reference is released the group shuts down asynchronously on a helper
+ * thread (so a release from one of its own loop threads cannot deadlock),
+ * then calls shutdown_callback_fn.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+struct wscrt_allocator;
+struct wscrt_event_loop;
+struct wscrt_event_loop_group;
+
+struct wscrt_shutdown_callback_options {
+    void (*shutdown_callback_fn)(void *user_data);
+    void *shutdown_callback_user_data;
+};
+
+/* thread_count 0 = number of online cores. shutdown_options may be NULL. */
+struct wscrt_event_loop_group *wscrt_event_loop_group_new(struct wscrt_allocator *allocator, uint16_t thread_count,
+                                                          const struct wscrt_shutdown_callback_options *shutdown_options);
+struct wscrt_event_loop_group *wscrt_event_loop_group_acquire(struct wscrt_event_loop_group *group);
+void wscrt_event_loop_group_release(struct wscrt_event_loop_group *group);
+
+size_t wscrt_event_loop_group_get_loop_count(struct wscrt_event_loop_group *group);
+struct wscrt_event_loop *wscrt_event_loop_group_get_loop_at(struct wscrt_event_loop_group *group, size_t index);
+/* The least loaded of two loops picked at random (any thread). */
+struct wscrt_event_loop *wscrt_event_loop_group_get_next_loop(struct wscrt_event_loop_group *group);
+
+#endif
