@@ -5,7 +5,7 @@
  * besides the tracking allocator). A disabled level costs one relaxed atomic
  * load and one branch: WSCRT_LOGF checks the level before formatting.
  *
- * Line format: "[LEVEL] [subject] [thread-id] message".
+ * Line format: "[LEVEL] [YYYY-MM-DDTHH:MM:SSZ] [subject] [thread-id] message".
  */
 #include <stdarg.h>
 #include <stdatomic.h>
