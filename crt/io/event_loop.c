@@ -1,0 +1,567 @@
+#include "io/event_loop.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/allocator.h"
+#include "common/clock.h"
+#include "common/error.h"
+#include "common/logging.h"
+#include "io/timer_heap.h"
+
+/* Reads are parsed and delivered before the next read reuses the buffer, so
+ * one buffer per loop serves every connection on it. 256 KiB lets a 1 MiB
+ * message arrive in four reads without per-connection memory. */
+#define S_READ_BUFFER_SIZE (256 * 1024)
+/* Events fetched per epoll_wait; more simply wait for the next iteration. */
+#define S_MAX_EVENTS 128
+/* pthread names are limited to 16 bytes including the NUL. */
+#define S_THREAD_NAME_MAX 16
+
+_Static_assert(sizeof(pthread_t) <= sizeof(unsigned long), "pthread_t must fit in an atomic unsigned long");
+
+/* One per subscribed descriptor. epoll's data.ptr points here rather than at
+ * the fd so that an event still queued in the current batch for a descriptor
+ * that was unsubscribed (and whose number may already be reused) is
+ * recognised as stale: the record stays allocated, marked dead, until the end
+ * of the iteration. */
+struct s_subscription {
+    int fd;
+    bool dead;
+    wscrt_io_event_fn *fn;
+    void *user_data;
+    struct wscrt_linked_list_node dead_node;
+};
+
+struct wscrt_event_loop {
+    struct wscrt_allocator *allocator;
+    char thread_name[S_THREAD_NAME_MAX];
+    int epoll_fd;
+    int wakeup_fd; /* eventfd: written by other threads when the cross-thread queue becomes non-empty */
+
+    /* Set while a thread started by wscrt_event_loop_run exists and has not been joined.
+     * Touched only by the threads that run/join the loop, never by the loop itself. */
+    bool thread_started;
+    pthread_t thread;
+    /* pthread_t of the thread acting as the loop's owner (the loop thread, or the
+     * destroying thread while it cancels tasks); 0 when none. */
+    atomic_ulong owner_thread_id;
+    atomic_bool stop_requested;
+    atomic_size_t load;
+
+    /* Guards cross_thread_tasks and the scheduling fields of tasks while they sit in it. */
+    pthread_mutex_t lock;
+    struct wscrt_linked_list cross_thread_tasks;
+
+    /* Loop thread only. */
+    struct wscrt_linked_list ready_tasks; /* "now" tasks for the next iteration */
+    struct wscrt_timer_heap timers;
+    struct wscrt_byte_buf read_buffer;
+    struct s_subscription **subscriptions; /* indexed by fd */
+    size_t subscriptions_capacity;
+    struct wscrt_linked_list dead_subscriptions;
+};
+
+void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg, const char *type_tag) {
+    task->fn = fn;
+    task->arg = arg;
+    task->type_tag = type_tag;
+    task->timestamp = 0;
+    task->node.next = NULL;
+    task->node.prev = NULL;
+    task->heap_index = SIZE_MAX;
+    task->scheduled = false;
+}
+
+static unsigned long s_current_thread_id(void) {
+    return (unsigned long)pthread_self();
+}
+
+static void s_set_owner_thread(struct wscrt_event_loop *loop, unsigned long thread_id) {
+    atomic_store_explicit(&loop->owner_thread_id, thread_id, memory_order_release);
+}
+
+bool wscrt_event_loop_thread_is_callers_thread(struct wscrt_event_loop *loop) {
+    unsigned long owner = atomic_load_explicit(&loop->owner_thread_id, memory_order_acquire);
+    return owner != 0 && pthread_equal((pthread_t)owner, pthread_self());
+}
+
+static void s_run_task(struct wscrt_task *task, enum wscrt_task_status status) {
+    /* Cleared first so that the task may reschedule itself from its own fn. */
+    task->scheduled = false;
+    task->fn(task, task->arg, status);
+}
+
+/* Writes the eventfd. Called with loop->lock held: a scheduler that has just
+ * made its task visible could otherwise still be about to write the eventfd
+ * while the loop runs the task, its owner tears everything down and the loop
+ * is destroyed (destroy takes the lock before freeing, so it waits for us). */
+static void s_signal_wakeup(struct wscrt_event_loop *loop) {
+    uint64_t one = 1;
+    ssize_t written;
+    do {
+        written = write(loop->wakeup_fd, &one, sizeof(one));
+    } while (written < 0 && errno == EINTR);
+    /* EAGAIN means the counter is saturated: the loop is certainly going to wake. */
+    if (written < 0 && errno != EAGAIN) {
+        WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Failed to write the wake-up eventfd, errno=%d", (void *)loop,
+                         errno);
+    }
+}
+
+static void s_drain_wakeup(struct wscrt_event_loop *loop) {
+    uint64_t value;
+    ssize_t got;
+    do {
+        got = read(loop->wakeup_fd, &value, sizeof(value));
+    } while (got < 0 && errno == EINTR);
+}
+
+static void s_schedule_cross_thread(struct wscrt_event_loop *loop, struct wscrt_task *task, uint64_t timestamp) {
+    pthread_mutex_lock(&loop->lock);
+    task->timestamp = timestamp;
+    task->heap_index = SIZE_MAX;
+    task->scheduled = true;
+    /* One wake-up per batch: if the queue already held a task, an eventfd write
+     * is already pending (or the loop has not yet swapped the queue out). */
+    bool was_empty = wscrt_linked_list_empty(&loop->cross_thread_tasks);
+    wscrt_linked_list_push_back(&loop->cross_thread_tasks, &task->node);
+    if (was_empty) {
+        s_signal_wakeup(loop);
+    }
+    pthread_mutex_unlock(&loop->lock);
+}
+
+static void s_schedule_local(struct wscrt_event_loop *loop, struct wscrt_task *task, uint64_t timestamp) {
+    task->timestamp = timestamp;
+    task->heap_index = SIZE_MAX;
+    task->scheduled = true;
+    if (timestamp == 0) {
+        wscrt_linked_list_push_back(&loop->ready_tasks, &task->node);
+    } else {
+        wscrt_timer_heap_push(&loop->timers, task);
+    }
+}
+
+void wscrt_event_loop_schedule_task_now(struct wscrt_event_loop *loop, struct wscrt_task *task) {
+    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Scheduling task %p (%s) now", (void *)loop, (void *)task,
+                     task->type_tag ? task->type_tag : "");
+    if (wscrt_event_loop_thread_is_callers_thread(loop)) {
+        s_schedule_local(loop, task, 0);
+    } else {
+        s_schedule_cross_thread(loop, task, 0);
+    }
+}
+
+void wscrt_event_loop_schedule_task_future(struct wscrt_event_loop *loop, struct wscrt_task *task,
+                                           uint64_t run_at_ns) {
+    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Scheduling task %p (%s) at %llu", (void *)loop, (void *)task,
+                     task->type_tag ? task->type_tag : "", (unsigned long long)run_at_ns);
+    /* timestamp 0 means "now" inside the loop; the monotonic clock never reads 0,
+     * so a caller passing 0 meant "as soon as possible" anyway. */
+    if (wscrt_event_loop_thread_is_callers_thread(loop)) {
+        s_schedule_local(loop, task, run_at_ns);
+    } else {
+        s_schedule_cross_thread(loop, task, run_at_ns);
+    }
+}
+
+void wscrt_event_loop_cancel_task(struct wscrt_event_loop *loop, struct wscrt_task *task) {
+    /* The task may still sit in the cross-thread queue, which other threads
+     * append to; every list removal here is done under the lock so one code
+     * path serves all the lists a task can be in. Cancellation is rare. */
+    pthread_mutex_lock(&loop->lock);
+    if (!task->scheduled) {
+        pthread_mutex_unlock(&loop->lock);
+        return;
+    }
+    if (task->heap_index != SIZE_MAX) {
+        wscrt_timer_heap_remove(&loop->timers, task);
+    } else {
+        wscrt_linked_list_remove(&task->node);
+    }
+    task->scheduled = false;
+    pthread_mutex_unlock(&loop->lock);
+
+    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Cancelling task %p (%s)", (void *)loop, (void *)task,
+                     task->type_tag ? task->type_tag : "");
+    s_run_task(task, WSCRT_TASK_STATUS_CANCELED);
+}
+
+/* Moves everything other threads scheduled into the loop-local structures. */
+static void s_take_cross_thread_tasks(struct wscrt_event_loop *loop) {
+    struct wscrt_linked_list incoming;
+    wscrt_linked_list_init(&incoming);
+    pthread_mutex_lock(&loop->lock);
+    wscrt_linked_list_move_all_back(&incoming, &loop->cross_thread_tasks);
+    pthread_mutex_unlock(&loop->lock);
+
+    while (!wscrt_linked_list_empty(&incoming)) {
+        struct wscrt_task *task = WSCRT_CONTAINER_OF(wscrt_linked_list_pop_front(&incoming), struct wscrt_task, node);
+        if (task->timestamp == 0) {
+            wscrt_linked_list_push_back(&loop->ready_tasks, &task->node);
+        } else {
+            wscrt_timer_heap_push(&loop->timers, task);
+        }
+    }
+}
+
+static void s_run_due_tasks(struct wscrt_event_loop *loop) {
+    s_take_cross_thread_tasks(loop);
+
+    /* Take a snapshot: what these tasks schedule for "now" lands in ready_tasks
+     * and runs in the next iteration, so a task rescheduling itself cannot
+     * starve I/O. Due timers join the batch after the ready tasks, in time order. */
+    struct wscrt_linked_list batch;
+    wscrt_linked_list_init(&batch);
+    wscrt_linked_list_move_all_back(&batch, &loop->ready_tasks);
+    if (!wscrt_timer_heap_empty(&loop->timers)) {
+        uint64_t now = wscrt_clock_now_ns();
+        struct wscrt_task *next;
+        while ((next = wscrt_timer_heap_peek(&loop->timers)) != NULL && next->timestamp <= now) {
+            wscrt_timer_heap_pop(&loop->timers);
+            wscrt_linked_list_push_back(&batch, &next->node);
+        }
+    }
+
+    /* A task in the batch may cancel another one still in it: cancel unlinks
+     * it from the batch like from any other list, so popping stays correct. */
+    while (!wscrt_linked_list_empty(&batch)) {
+        struct wscrt_task *task = WSCRT_CONTAINER_OF(wscrt_linked_list_pop_front(&batch), struct wscrt_task, node);
+        s_run_task(task, WSCRT_TASK_STATUS_RUN_READY);
+    }
+}
+
+static int s_compute_timeout_ms(struct wscrt_event_loop *loop) {
+    if (!wscrt_linked_list_empty(&loop->ready_tasks)) {
+        return 0;
+    }
+    struct wscrt_task *next = wscrt_timer_heap_peek(&loop->timers);
+    if (next == NULL) {
+        return -1; /* idle: sleep until an fd event or a cross-thread wake-up */
+    }
+    uint64_t now = wscrt_clock_now_ns();
+    if (next->timestamp <= now) {
+        return 0;
+    }
+    /* Round up: waking a little early would only cost a spin through an empty iteration. */
+    uint64_t ms = (next->timestamp - now + WSCRT_NS_PER_MS - 1) / WSCRT_NS_PER_MS;
+    return ms > INT_MAX ? INT_MAX : (int)ms;
+}
+
+static int s_to_io_events(uint32_t epoll_events) {
+    int events = 0;
+    if (epoll_events & EPOLLIN) {
+        events |= WSCRT_IO_EVENT_READABLE;
+    }
+    if (epoll_events & EPOLLOUT) {
+        events |= WSCRT_IO_EVENT_WRITABLE;
+    }
+    if (epoll_events & (EPOLLRDHUP | EPOLLHUP)) {
+        events |= WSCRT_IO_EVENT_REMOTE_HANG_UP;
+    }
+    if (epoll_events & EPOLLERR) {
+        events |= WSCRT_IO_EVENT_ERROR;
+    }
+    return events;
+}
+
+static void s_free_dead_subscriptions(struct wscrt_event_loop *loop) {
+    while (!wscrt_linked_list_empty(&loop->dead_subscriptions)) {
+        struct wscrt_linked_list_node *node = wscrt_linked_list_pop_front(&loop->dead_subscriptions);
+        wscrt_mem_release(loop->allocator, WSCRT_CONTAINER_OF(node, struct s_subscription, dead_node));
+    }
+}
+
+static void *s_loop_thread_main(void *arg) {
+    struct wscrt_event_loop *loop = arg;
+    pthread_setname_np(pthread_self(), loop->thread_name);
+    s_set_owner_thread(loop, s_current_thread_id());
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Loop thread '%s' started", (void *)loop, loop->thread_name);
+
+    struct epoll_event events[S_MAX_EVENTS];
+    while (!atomic_load_explicit(&loop->stop_requested, memory_order_acquire)) {
+        int timeout_ms = s_compute_timeout_ms(loop);
+        int count = epoll_wait(loop->epoll_fd, events, S_MAX_EVENTS, timeout_ms);
+        if (count < 0) {
+            if (errno != EINTR) {
+                WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: epoll_wait failed, errno=%d", (void *)loop, errno);
+            }
+            count = 0;
+        }
+        for (int i = 0; i < count; ++i) {
+            struct s_subscription *subscription = events[i].data.ptr;
+            if (subscription == NULL) {
+                s_drain_wakeup(loop); /* the wake-up eventfd carries a NULL data.ptr */
+                continue;
+            }
+            if (subscription->dead) {
+                continue; /* unsubscribed earlier in this batch */
+            }
+            subscription->fn(loop, subscription->fd, s_to_io_events(events[i].events), subscription->user_data);
+        }
+        /* Drained after the eventfd was read: a push that lands after this swap
+         * finds the queue empty and writes the eventfd again, so none is lost. */
+        s_run_due_tasks(loop);
+        s_free_dead_subscriptions(loop);
+    }
+
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Loop thread '%s' exiting", (void *)loop, loop->thread_name);
+    s_set_owner_thread(loop, 0);
+    return NULL;
+}
+
+struct wscrt_event_loop *wscrt_event_loop_new(struct wscrt_allocator *allocator, const char *thread_name) {
+    if (allocator == NULL) {
+        wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+        return NULL;
+    }
+    struct wscrt_event_loop *loop = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_event_loop));
+    loop->allocator = allocator;
+    snprintf(loop->thread_name, sizeof(loop->thread_name), "%s", thread_name ? thread_name : "wscrt-loop");
+    loop->epoll_fd = -1;
+    loop->wakeup_fd = -1;
+    atomic_init(&loop->owner_thread_id, 0);
+    atomic_init(&loop->stop_requested, false);
+    atomic_init(&loop->load, 0);
+    wscrt_linked_list_init(&loop->cross_thread_tasks);
+    wscrt_linked_list_init(&loop->ready_tasks);
+    wscrt_linked_list_init(&loop->dead_subscriptions);
+    wscrt_timer_heap_init(&loop->timers, allocator);
+
+    loop->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    if (loop->epoll_fd < 0) {
+        goto sys_error;
+    }
+    loop->wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (loop->wakeup_fd < 0) {
+        goto sys_error;
+    }
+    /* Level-triggered, data.ptr NULL: the loop reads the counter back to 0 on each wake-up. */
+    struct epoll_event wakeup_event = {.events = EPOLLIN, .data.ptr = NULL};
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->wakeup_fd, &wakeup_event) != 0) {
+        goto sys_error;
+    }
+    if (pthread_mutex_init(&loop->lock, NULL) != 0) {
+        goto sys_error;
+    }
+    if (wscrt_byte_buf_init(&loop->read_buffer, allocator, S_READ_BUFFER_SIZE) != WSCRT_OP_SUCCESS) {
+        pthread_mutex_destroy(&loop->lock);
+        goto error;
+    }
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Created event loop '%s'", (void *)loop, loop->thread_name);
+    return loop;
+
+sys_error:
+    WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Failed to create the event loop, errno=%d", (void *)loop, errno);
+    wscrt_raise_error(WSCRT_ERROR_SYS_CALL_FAILURE);
+error:
+    if (loop->wakeup_fd >= 0) {
+        close(loop->wakeup_fd);
+    }
+    if (loop->epoll_fd >= 0) {
+        close(loop->epoll_fd);
+    }
+    wscrt_timer_heap_clean_up(&loop->timers);
+    wscrt_mem_release(allocator, loop);
+    return NULL;
+}
+
+int wscrt_event_loop_run(struct wscrt_event_loop *loop) {
+    if (loop->thread_started) {
+        return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
+    }
+    atomic_store_explicit(&loop->stop_requested, false, memory_order_release);
+    int rc = pthread_create(&loop->thread, NULL, s_loop_thread_main, loop);
+    if (rc != 0) {
+        WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Failed to start the loop thread, error=%d", (void *)loop, rc);
+        return wscrt_raise_error(WSCRT_ERROR_THREAD_CREATE_FAILED);
+    }
+    loop->thread_started = true;
+    return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_event_loop_stop(struct wscrt_event_loop *loop) {
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Stop requested", (void *)loop);
+    atomic_store_explicit(&loop->stop_requested, true, memory_order_release);
+    if (!wscrt_event_loop_thread_is_callers_thread(loop)) {
+        /* Always signalled (unlike task scheduling): the queue may be empty and the loop asleep. */
+        pthread_mutex_lock(&loop->lock);
+        s_signal_wakeup(loop);
+        pthread_mutex_unlock(&loop->lock);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_event_loop_wait_for_stop_completion(struct wscrt_event_loop *loop) {
+    if (!loop->thread_started) {
+        return WSCRT_OP_SUCCESS;
+    }
+    if (pthread_equal(loop->thread, pthread_self())) {
+        return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
+    }
+    int rc = pthread_join(loop->thread, NULL);
+    if (rc != 0) {
+        WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Failed to join the loop thread, error=%d", (void *)loop, rc);
+        return wscrt_raise_error(WSCRT_ERROR_SYS_CALL_FAILURE);
+    }
+    loop->thread_started = false;
+    return WSCRT_OP_SUCCESS;
+}
+
+/* Runs every pending task with CANCELED until nothing is left: a cancelled
+ * task may schedule further tasks (a cleanup step), and those are cancelled too. */
+static void s_cancel_all_tasks(struct wscrt_event_loop *loop) {
+    for (;;) {
+        s_take_cross_thread_tasks(loop);
+        if (wscrt_linked_list_empty(&loop->ready_tasks) && wscrt_timer_heap_empty(&loop->timers)) {
+            return;
+        }
+        struct wscrt_linked_list batch;
+        wscrt_linked_list_init(&batch);
+        wscrt_linked_list_move_all_back(&batch, &loop->ready_tasks);
+        struct wscrt_task *timer;
+        while ((timer = wscrt_timer_heap_pop(&loop->timers)) != NULL) {
+            wscrt_linked_list_push_back(&batch, &timer->node);
+        }
+        while (!wscrt_linked_list_empty(&batch)) {
+            struct wscrt_task *task = WSCRT_CONTAINER_OF(wscrt_linked_list_pop_front(&batch), struct wscrt_task, node);
+            s_run_task(task, WSCRT_TASK_STATUS_CANCELED);
+        }
+    }
+}
+
+void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
+    if (loop == NULL) {
+        return;
+    }
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Destroying event loop '%s'", (void *)loop, loop->thread_name);
+    if (loop->thread_started) {
+        wscrt_event_loop_stop(loop);
+        wscrt_event_loop_wait_for_stop_completion(loop);
+    }
+
+    /* The destroying thread stands in for the loop thread while cancelled
+     * tasks clean up, so code that checks it is on the loop thread still works
+     * and whatever they schedule goes straight to the local queues. */
+    s_set_owner_thread(loop, s_current_thread_id());
+    s_cancel_all_tasks(loop);
+
+    size_t leftover = 0;
+    for (size_t fd = 0; fd < loop->subscriptions_capacity; ++fd) {
+        if (loop->subscriptions[fd] != NULL) {
+            ++leftover;
+            wscrt_mem_release(loop->allocator, loop->subscriptions[fd]);
+        }
+    }
+    if (leftover > 0) {
+        WSCRT_LOGF_WARN(WSCRT_LS_IO_EVENT_LOOP, "id=%p: %zu descriptors were still subscribed at destroy",
+                        (void *)loop, leftover);
+    }
+    s_free_dead_subscriptions(loop);
+    s_set_owner_thread(loop, 0);
+
+    /* A thread that scheduled a task holds the lock until it has written the
+     * eventfd; taking it once here waits for such a straggler to be done. */
+    pthread_mutex_lock(&loop->lock);
+    pthread_mutex_unlock(&loop->lock);
+    pthread_mutex_destroy(&loop->lock);
+
+    close(loop->wakeup_fd);
+    close(loop->epoll_fd);
+    wscrt_mem_release(loop->allocator, loop->subscriptions);
+    wscrt_timer_heap_clean_up(&loop->timers);
+    wscrt_byte_buf_clean_up(&loop->read_buffer);
+    wscrt_mem_release(loop->allocator, loop);
+}
+
+static void s_ensure_subscription_slot(struct wscrt_event_loop *loop, size_t fd) {
+    if (fd < loop->subscriptions_capacity) {
+        return;
+    }
+    size_t new_capacity = loop->subscriptions_capacity == 0 ? 64 : loop->subscriptions_capacity;
+    while (new_capacity <= fd) {
+        new_capacity *= 2;
+    }
+    loop->subscriptions =
+        wscrt_mem_realloc(loop->allocator, loop->subscriptions, loop->subscriptions_capacity * sizeof(void *),
+                          new_capacity * sizeof(void *));
+    memset(loop->subscriptions + loop->subscriptions_capacity, 0,
+           (new_capacity - loop->subscriptions_capacity) * sizeof(void *));
+    loop->subscriptions_capacity = new_capacity;
+}
+
+int wscrt_event_loop_subscribe_to_io_events(struct wscrt_event_loop *loop, int fd, int events, wscrt_io_event_fn *fn,
+                                            void *user_data) {
+    if (fd < 0 || fn == NULL || (events & (WSCRT_IO_EVENT_READABLE | WSCRT_IO_EVENT_WRITABLE)) == 0) {
+        return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+    }
+    s_ensure_subscription_slot(loop, (size_t)fd);
+    if (loop->subscriptions[fd] != NULL) {
+        return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
+    }
+
+    struct s_subscription *subscription = wscrt_mem_calloc(loop->allocator, 1, sizeof(struct s_subscription));
+    subscription->fd = fd;
+    subscription->fn = fn;
+    subscription->user_data = user_data;
+
+    /* Hang-ups and errors are always reported (epoll adds EPOLLHUP/EPOLLERR by itself). */
+    struct epoll_event event = {.events = EPOLLET | EPOLLRDHUP, .data.ptr = subscription};
+    if (events & WSCRT_IO_EVENT_READABLE) {
+        event.events |= EPOLLIN;
+    }
+    if (events & WSCRT_IO_EVENT_WRITABLE) {
+        event.events |= EPOLLOUT;
+    }
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+        int err = errno;
+        WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: epoll_ctl ADD failed for fd=%d, errno=%d", (void *)loop, fd,
+                         err);
+        wscrt_mem_release(loop->allocator, subscription);
+        return wscrt_raise_errno(err);
+    }
+    loop->subscriptions[fd] = subscription;
+    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Subscribed fd=%d events=%d", (void *)loop, fd, events);
+    return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, int fd) {
+    if (fd < 0 || (size_t)fd >= loop->subscriptions_capacity || loop->subscriptions[fd] == NULL) {
+        return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+    }
+    struct s_subscription *subscription = loop->subscriptions[fd];
+    loop->subscriptions[fd] = NULL;
+    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) != 0) {
+        /* Most likely the fd was closed first (which removed it from epoll already). */
+        WSCRT_LOGF_WARN(WSCRT_LS_IO_EVENT_LOOP, "id=%p: epoll_ctl DEL failed for fd=%d, errno=%d", (void *)loop, fd,
+                        errno);
+    }
+    subscription->dead = true;
+    wscrt_linked_list_push_back(&loop->dead_subscriptions, &subscription->dead_node);
+    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Unsubscribed fd=%d", (void *)loop, fd);
+    return WSCRT_OP_SUCCESS;
+}
+
+struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop) {
+    return &loop->read_buffer;
+}
+
+void wscrt_event_loop_add_load(struct wscrt_event_loop *loop, int delta) {
+    if (delta >= 0) {
+        atomic_fetch_add_explicit(&loop->load, (size_t)delta, memory_order_relaxed);
+    } else {
+        atomic_fetch_sub_explicit(&loop->load, (size_t)(-(long)delta), memory_order_relaxed);
+    }
+}
+
+size_t wscrt_event_loop_load(struct wscrt_event_loop *loop) {
+    return atomic_load_explicit(&loop->load, memory_order_relaxed);
+}

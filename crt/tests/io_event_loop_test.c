@@ -1,0 +1,685 @@
+/* Tests for crt/io/event_loop.c: task ordering across threads, timers,
+ * cancellation, destroy, thread identity, idle CPU, and fd subscriptions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "io/event_loop.h"
+#include "test_harness.h"
+
+/* Every wait in these tests is bounded by this. */
+#define S_WAIT_MS 5000
+
+/* A counter that test threads can wait on with a deadline. */
+struct s_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int count;
+};
+
+static void s_waiter_init(struct s_waiter *waiter) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&waiter->lock, NULL);
+    pthread_cond_init(&waiter->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    waiter->count = 0;
+}
+
+static void s_waiter_clean_up(struct s_waiter *waiter) {
+    pthread_cond_destroy(&waiter->cond);
+    pthread_mutex_destroy(&waiter->lock);
+}
+
+static void s_waiter_signal(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    waiter->count++;
+    pthread_cond_broadcast(&waiter->cond);
+    pthread_mutex_unlock(&waiter->lock);
+}
+
+/* True when count reached `target` within `timeout_ms`. */
+static bool s_waiter_wait(struct s_waiter *waiter, int target, int timeout_ms) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&waiter->lock);
+    int rc = 0;
+    while (waiter->count < target && rc != ETIMEDOUT) {
+        rc = pthread_cond_timedwait(&waiter->cond, &waiter->lock, &deadline);
+    }
+    bool reached = waiter->count >= target;
+    pthread_mutex_unlock(&waiter->lock);
+    return reached;
+}
+
+static int s_waiter_count(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    int count = waiter->count;
+    pthread_mutex_unlock(&waiter->lock);
+    return count;
+}
+
+static void s_sleep_ms(int ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* Runs fn(arg) on the loop thread and waits for it to return. */
+struct s_on_loop_call {
+    struct wscrt_task task;
+    void (*fn)(void *arg);
+    void *arg;
+    struct s_waiter done;
+};
+
+static void s_on_loop_call_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_on_loop_call *call = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        call->fn(call->arg);
+    }
+    s_waiter_signal(&call->done);
+}
+
+static bool s_run_on_loop(struct wscrt_event_loop *loop, void (*fn)(void *arg), void *arg) {
+    struct s_on_loop_call call = {.fn = fn, .arg = arg};
+    s_waiter_init(&call.done);
+    wscrt_task_init(&call.task, s_on_loop_call_task, &call, "test_call");
+    wscrt_event_loop_schedule_task_now(loop, &call.task);
+    bool done = s_waiter_wait(&call.done, 1, S_WAIT_MS);
+    s_waiter_clean_up(&call.done);
+    return done;
+}
+
+static struct wscrt_event_loop *s_new_running_loop(struct wscrt_allocator *allocator) {
+    struct wscrt_event_loop *loop = wscrt_event_loop_new(allocator, "wscrt-test-loop");
+    if (loop != NULL && wscrt_event_loop_run(loop) != WSCRT_OP_SUCCESS) {
+        wscrt_event_loop_destroy(loop);
+        return NULL;
+    }
+    return loop;
+}
+
+/* ---- tasks from several threads ---- */
+
+#define S_PRODUCERS 4
+#define S_TASKS_PER_PRODUCER 2000
+
+struct s_ordered_task {
+    struct wscrt_task task;
+    struct s_ordering_test *test;
+    int producer;
+    int sequence;
+};
+
+struct s_ordering_test {
+    struct wscrt_event_loop *loop;
+    struct s_ordered_task tasks[S_PRODUCERS][S_TASKS_PER_PRODUCER];
+    /* Loop thread only. */
+    int runs[S_PRODUCERS][S_TASKS_PER_PRODUCER];
+    int next_expected[S_PRODUCERS];
+    int out_of_order;
+    int wrong_thread;
+    struct s_waiter all_done;
+};
+
+struct s_producer_arg {
+    struct s_ordering_test *test;
+    int producer;
+};
+
+static void s_ordered_task_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_ordered_task *ordered = arg;
+    struct s_ordering_test *test = ordered->test;
+    if (status != WSCRT_TASK_STATUS_RUN_READY) {
+        return;
+    }
+    if (!wscrt_event_loop_thread_is_callers_thread(test->loop)) {
+        test->wrong_thread++;
+    }
+    test->runs[ordered->producer][ordered->sequence]++;
+    if (test->next_expected[ordered->producer] != ordered->sequence) {
+        test->out_of_order++;
+    }
+    test->next_expected[ordered->producer] = ordered->sequence + 1;
+    s_waiter_signal(&test->all_done);
+}
+
+static void *s_producer_main(void *arg) {
+    struct s_producer_arg *producer = arg;
+    for (int i = 0; i < S_TASKS_PER_PRODUCER; ++i) {
+        wscrt_event_loop_schedule_task_now(producer->test->loop, &producer->test->tasks[producer->producer][i].task);
+        if (i % 256 == 0) {
+            sched_yield(); /* let the loop drain part-way, so batches interleave with pushes */
+        }
+    }
+    return NULL;
+}
+
+static int s_test_tasks_from_four_threads_run_once_in_order(struct wscrt_allocator *allocator) {
+    struct s_ordering_test *test = wscrt_mem_calloc(allocator, 1, sizeof(struct s_ordering_test));
+    s_waiter_init(&test->all_done);
+    test->loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test->loop != NULL);
+    for (int p = 0; p < S_PRODUCERS; ++p) {
+        for (int i = 0; i < S_TASKS_PER_PRODUCER; ++i) {
+            struct s_ordered_task *ordered = &test->tasks[p][i];
+            ordered->test = test;
+            ordered->producer = p;
+            ordered->sequence = i;
+            wscrt_task_init(&ordered->task, s_ordered_task_fn, ordered, "ordered");
+        }
+    }
+
+    pthread_t threads[S_PRODUCERS];
+    struct s_producer_arg args[S_PRODUCERS];
+    for (int p = 0; p < S_PRODUCERS; ++p) {
+        args[p] = (struct s_producer_arg){.test = test, .producer = p};
+        ASSERT_INT_EQ(0, pthread_create(&threads[p], NULL, s_producer_main, &args[p]));
+    }
+    for (int p = 0; p < S_PRODUCERS; ++p) {
+        pthread_join(threads[p], NULL);
+    }
+    ASSERT_TRUE(s_waiter_wait(&test->all_done, S_PRODUCERS * S_TASKS_PER_PRODUCER, S_WAIT_MS));
+    /* Give a duplicate run a chance to show up before the loop is torn down. */
+    s_sleep_ms(20);
+    wscrt_event_loop_destroy(test->loop);
+
+    ASSERT_INT_EQ(S_PRODUCERS * S_TASKS_PER_PRODUCER, s_waiter_count(&test->all_done));
+    for (int p = 0; p < S_PRODUCERS; ++p) {
+        for (int i = 0; i < S_TASKS_PER_PRODUCER; ++i) {
+            ASSERT_INT_EQ(1, test->runs[p][i]);
+        }
+    }
+    ASSERT_INT_EQ(0, test->out_of_order);
+    ASSERT_INT_EQ(0, test->wrong_thread);
+    s_waiter_clean_up(&test->all_done);
+    wscrt_mem_release(allocator, test);
+    return 0;
+}
+
+/* ---- timers ---- */
+
+#define S_TIMERS 6
+
+struct s_timer_test {
+    struct wscrt_event_loop *loop;
+    struct wscrt_task timers[S_TIMERS];
+    uint64_t due[S_TIMERS];
+    /* Loop thread only. */
+    int order[S_TIMERS];
+    int ran;
+    int cancelled_runs[S_TIMERS];
+    int early;
+    struct s_waiter done;
+};
+
+static void s_timer_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    struct s_timer_test *test = arg;
+    int index = (int)(task - test->timers);
+    if (status == WSCRT_TASK_STATUS_CANCELED) {
+        test->cancelled_runs[index]++;
+        return;
+    }
+    if (wscrt_clock_now_ns() < test->due[index]) {
+        test->early++;
+    }
+    if (test->ran < S_TIMERS) {
+        test->order[test->ran] = index;
+    }
+    test->ran++;
+    s_waiter_signal(&test->done);
+}
+
+static void s_schedule_timers_on_loop(void *arg) {
+    struct s_timer_test *test = arg;
+    uint64_t now = wscrt_clock_now_ns();
+    /* Scheduled out of order; 1 and 3 share a due time, so 1 must run first. */
+    const uint64_t offsets_ms[S_TIMERS] = {90, 30, 60, 30, 10, 45};
+    for (int i = 0; i < S_TIMERS; ++i) {
+        test->due[i] = now + offsets_ms[i] * WSCRT_NS_PER_MS;
+        wscrt_task_init(&test->timers[i], s_timer_fn, test, "timer");
+        wscrt_event_loop_schedule_task_future(test->loop, &test->timers[i], test->due[i]);
+    }
+    /* Timer 5 is cancelled before it is due: it runs once, with CANCELED, right now. */
+    wscrt_event_loop_cancel_task(test->loop, &test->timers[5]);
+}
+
+static int s_test_timers_fire_in_order_and_cancelled_timer_does_not_run(struct wscrt_allocator *allocator) {
+    struct s_timer_test test = {0};
+    s_waiter_init(&test.done);
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_schedule_timers_on_loop, &test));
+    ASSERT_INT_EQ(1, test.cancelled_runs[5]);
+    ASSERT_TRUE(s_waiter_wait(&test.done, S_TIMERS - 1, S_WAIT_MS));
+    s_sleep_ms(120); /* past every due time: a cancelled timer that still fires would show up */
+    wscrt_event_loop_destroy(test.loop);
+
+    ASSERT_INT_EQ(S_TIMERS - 1, test.ran);
+    const int expected[S_TIMERS - 1] = {4, 1, 3, 2, 0};
+    for (int i = 0; i < S_TIMERS - 1; ++i) {
+        ASSERT_INT_EQ(expected[i], test.order[i]);
+    }
+    ASSERT_INT_EQ(0, test.early);
+    for (int i = 0; i < S_TIMERS - 1; ++i) {
+        ASSERT_INT_EQ(0, test.cancelled_runs[i]);
+    }
+    ASSERT_INT_EQ(1, test.cancelled_runs[5]);
+    s_waiter_clean_up(&test.done);
+    return 0;
+}
+
+/* ---- cancellation of a "now" task, non-recursive scheduling ---- */
+
+struct s_now_test {
+    struct wscrt_event_loop *loop;
+    struct wscrt_task first;
+    struct wscrt_task second;
+    struct wscrt_task victim;
+    int second_runs;
+    bool second_ran_inside_first;
+    int victim_ready_runs;
+    int victim_cancel_runs;
+    struct s_waiter done;
+};
+
+static void s_second_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_now_test *test = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        test->second_runs++;
+        s_waiter_signal(&test->done);
+    }
+}
+
+static void s_victim_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_now_test *test = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        test->victim_ready_runs++;
+    } else {
+        test->victim_cancel_runs++;
+    }
+}
+
+static void s_first_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_now_test *test = arg;
+    if (status != WSCRT_TASK_STATUS_RUN_READY) {
+        return;
+    }
+    wscrt_event_loop_schedule_task_now(test->loop, &test->second);
+    test->second_ran_inside_first = test->second_runs != 0;
+    wscrt_event_loop_schedule_task_now(test->loop, &test->victim);
+    wscrt_event_loop_cancel_task(test->loop, &test->victim);
+    /* A second cancel of a task that is no longer scheduled does nothing. */
+    wscrt_event_loop_cancel_task(test->loop, &test->victim);
+}
+
+static int s_test_task_scheduled_from_loop_runs_next_iteration_and_can_be_cancelled(
+    struct wscrt_allocator *allocator) {
+    struct s_now_test test = {0};
+    s_waiter_init(&test.done);
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+    wscrt_task_init(&test.first, s_first_fn, &test, "first");
+    wscrt_task_init(&test.second, s_second_fn, &test, "second");
+    wscrt_task_init(&test.victim, s_victim_fn, &test, "victim");
+
+    wscrt_event_loop_schedule_task_now(test.loop, &test.first);
+    ASSERT_TRUE(s_waiter_wait(&test.done, 1, S_WAIT_MS));
+    s_sleep_ms(20);
+    wscrt_event_loop_destroy(test.loop);
+
+    ASSERT_FALSE(test.second_ran_inside_first);
+    ASSERT_INT_EQ(1, test.second_runs);
+    ASSERT_INT_EQ(0, test.victim_ready_runs);
+    ASSERT_INT_EQ(1, test.victim_cancel_runs);
+    s_waiter_clean_up(&test.done);
+    return 0;
+}
+
+/* ---- destroy ---- */
+
+struct s_destroy_test {
+    struct wscrt_task tasks[4];
+    int ready_runs[4];
+    int cancel_runs[4];
+    bool on_thread_during_cancel[4];
+    struct wscrt_event_loop *loop;
+};
+
+static void s_destroy_task_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    struct s_destroy_test *test = arg;
+    int index = (int)(task - test->tasks);
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        test->ready_runs[index]++;
+    } else {
+        test->cancel_runs[index]++;
+        test->on_thread_during_cancel[index] = wscrt_event_loop_thread_is_callers_thread(test->loop);
+    }
+}
+
+static void s_schedule_far_timer(void *arg) {
+    struct s_destroy_test *test = arg;
+    wscrt_event_loop_schedule_task_future(test->loop, &test->tasks[0], wscrt_clock_now_ns() + 60 * WSCRT_NS_PER_SEC);
+}
+
+static int s_test_destroy_cancels_pending_tasks(struct wscrt_allocator *allocator) {
+    struct s_destroy_test test = {0};
+    for (int i = 0; i < 4; ++i) {
+        wscrt_task_init(&test.tasks[i], s_destroy_task_fn, &test, "pending");
+    }
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+    /* A far timer scheduled on the loop itself... */
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_schedule_far_timer, &test));
+    /* ...and tasks queued from this thread after the loop thread stopped. */
+    ASSERT_SUCCESS(wscrt_event_loop_stop(test.loop));
+    ASSERT_SUCCESS(wscrt_event_loop_wait_for_stop_completion(test.loop));
+    wscrt_event_loop_schedule_task_now(test.loop, &test.tasks[1]);
+    wscrt_event_loop_schedule_task_now(test.loop, &test.tasks[2]);
+    wscrt_event_loop_schedule_task_future(test.loop, &test.tasks[3], wscrt_clock_now_ns() + WSCRT_NS_PER_MS);
+    wscrt_event_loop_destroy(test.loop);
+
+    for (int i = 0; i < 4; ++i) {
+        ASSERT_INT_EQ(0, test.ready_runs[i]);
+        ASSERT_INT_EQ(1, test.cancel_runs[i]);
+        /* Cleanup code may assert it is on the loop thread: destroy stands in for it. */
+        ASSERT_TRUE(test.on_thread_during_cancel[i]);
+    }
+    return 0;
+}
+
+static int s_test_destroy_never_run_loop_cancels_tasks(struct wscrt_allocator *allocator) {
+    struct s_destroy_test test = {0};
+    test.loop = wscrt_event_loop_new(allocator, "wscrt-never-run");
+    ASSERT_TRUE(test.loop != NULL);
+    for (int i = 0; i < 2; ++i) {
+        wscrt_task_init(&test.tasks[i], s_destroy_task_fn, &test, "pending");
+    }
+    wscrt_event_loop_schedule_task_now(test.loop, &test.tasks[0]);
+    wscrt_event_loop_schedule_task_future(test.loop, &test.tasks[1], wscrt_clock_now_ns());
+    wscrt_event_loop_destroy(test.loop);
+    ASSERT_INT_EQ(1, test.cancel_runs[0]);
+    ASSERT_INT_EQ(1, test.cancel_runs[1]);
+    ASSERT_INT_EQ(0, test.ready_runs[0] + test.ready_runs[1]);
+    return 0;
+}
+
+/* ---- thread identity ---- */
+
+static void s_record_is_callers_thread(void *arg) {
+    void **args = arg;
+    *(bool *)args[1] = wscrt_event_loop_thread_is_callers_thread(args[0]);
+}
+
+static int s_test_is_callers_thread_true_inside_task_false_outside(struct wscrt_allocator *allocator) {
+    struct wscrt_event_loop *loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(loop != NULL);
+    bool inside = false;
+    void *args[2] = {loop, &inside};
+    ASSERT_TRUE(s_run_on_loop(loop, s_record_is_callers_thread, args));
+    ASSERT_TRUE(inside);
+    ASSERT_FALSE(wscrt_event_loop_thread_is_callers_thread(loop));
+    wscrt_event_loop_destroy(loop);
+    return 0;
+}
+
+/* ---- idle CPU ---- */
+
+static void s_record_thread_cpu_ns(void *arg) {
+    struct rusage usage;
+    getrusage(RUSAGE_THREAD, &usage);
+    *(uint64_t *)arg = ((uint64_t)usage.ru_utime.tv_sec + (uint64_t)usage.ru_stime.tv_sec) * WSCRT_NS_PER_SEC +
+                       ((uint64_t)usage.ru_utime.tv_usec + (uint64_t)usage.ru_stime.tv_usec) * 1000ULL;
+}
+
+static void s_idle_timer_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    (void)status;
+    (*(int *)arg)++;
+}
+
+static void s_schedule_idle_timer(void *arg) {
+    void **args = arg;
+    wscrt_event_loop_schedule_task_future(args[0], args[1], wscrt_clock_now_ns() + 60 * WSCRT_NS_PER_SEC);
+}
+
+static int s_test_idle_loop_uses_no_cpu(struct wscrt_allocator *allocator) {
+    struct wscrt_event_loop *loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(loop != NULL);
+    /* A far-away timer must not make the loop poll either. */
+    struct wscrt_task far_timer;
+    int far_timer_runs = 0;
+    wscrt_task_init(&far_timer, s_idle_timer_fn, &far_timer_runs, "far_timer");
+    void *args[2] = {loop, &far_timer};
+    ASSERT_TRUE(s_run_on_loop(loop, s_schedule_idle_timer, args));
+
+    uint64_t before = 0, after = 0;
+    ASSERT_TRUE(s_run_on_loop(loop, s_record_thread_cpu_ns, &before));
+    s_sleep_ms(300);
+    ASSERT_TRUE(s_run_on_loop(loop, s_record_thread_cpu_ns, &after));
+    wscrt_event_loop_destroy(loop);
+
+    uint64_t used_ns = after - before;
+    fprintf(stderr, "  idle loop thread CPU over 300 ms: %llu us\n", (unsigned long long)(used_ns / 1000));
+    /* A spinning loop burns ~300 ms here; an idle one a few microseconds. */
+    ASSERT_TRUE(used_ns < 30 * WSCRT_NS_PER_MS);
+    ASSERT_INT_EQ(1, far_timer_runs); /* cancelled by destroy */
+    return 0;
+}
+
+/* ---- fd subscriptions ---- */
+
+struct s_io_test {
+    struct wscrt_event_loop *loop;
+    int fds[2];
+    int callbacks[2];
+    int last_events[2];
+    bool on_thread;
+    struct s_waiter events;
+};
+
+static void s_io_fn(struct wscrt_event_loop *loop, int fd, int events, void *user_data) {
+    struct s_io_test *test = user_data;
+    int index = fd == test->fds[0] ? 0 : 1;
+    test->callbacks[index]++;
+    test->last_events[index] = events;
+    test->on_thread = wscrt_event_loop_thread_is_callers_thread(loop);
+    uint64_t value;
+    while (read(fd, &value, sizeof(value)) > 0) { /* edge-triggered: drain to EAGAIN */
+    }
+    s_waiter_signal(&test->events);
+}
+
+static void s_subscribe_first(void *arg) {
+    struct s_io_test *test = arg;
+    wscrt_reset_error();
+    if (wscrt_event_loop_subscribe_to_io_events(test->loop, test->fds[0], WSCRT_IO_EVENT_READABLE, s_io_fn, test) !=
+        WSCRT_OP_SUCCESS) {
+        test->callbacks[0] = -100;
+    }
+}
+
+static void s_unsubscribe_first(void *arg) {
+    struct s_io_test *test = arg;
+    if (wscrt_event_loop_unsubscribe_from_io_events(test->loop, test->fds[0]) != WSCRT_OP_SUCCESS) {
+        test->callbacks[0] = -100;
+    }
+}
+
+static int s_test_subscribe_eventfd_gets_readable(struct wscrt_allocator *allocator) {
+    struct s_io_test test = {.fds = {-1, -1}};
+    s_waiter_init(&test.events);
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+    test.fds[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_TRUE(test.fds[0] >= 0);
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_subscribe_first, &test));
+    ASSERT_INT_EQ(0, test.callbacks[0]);
+    uint64_t one = 1;
+    ASSERT_INT_EQ(sizeof(one), write(test.fds[0], &one, sizeof(one)));
+    ASSERT_TRUE(s_waiter_wait(&test.events, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(1, test.callbacks[0]);
+    ASSERT_TRUE(test.last_events[0] & WSCRT_IO_EVENT_READABLE);
+    ASSERT_TRUE(test.on_thread);
+
+    /* Edge-triggered: another write is another edge. */
+    ASSERT_INT_EQ(sizeof(one), write(test.fds[0], &one, sizeof(one)));
+    ASSERT_TRUE(s_waiter_wait(&test.events, 2, S_WAIT_MS));
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_unsubscribe_first, &test));
+    ASSERT_INT_EQ(sizeof(one), write(test.fds[0], &one, sizeof(one)));
+    s_sleep_ms(50);
+    ASSERT_INT_EQ(2, test.callbacks[0]);
+
+    wscrt_event_loop_destroy(test.loop);
+    close(test.fds[0]);
+    s_waiter_clean_up(&test.events);
+    return 0;
+}
+
+static void s_unsubscribe_both_fn(struct wscrt_event_loop *loop, int fd, int events, void *user_data) {
+    (void)events;
+    struct s_io_test *test = user_data;
+    test->callbacks[fd == test->fds[0] ? 0 : 1]++;
+    wscrt_event_loop_unsubscribe_from_io_events(loop, test->fds[0]);
+    wscrt_event_loop_unsubscribe_from_io_events(loop, test->fds[1]);
+    s_waiter_signal(&test->events);
+}
+
+static void s_subscribe_both_and_make_readable(void *arg) {
+    struct s_io_test *test = arg;
+    for (int i = 0; i < 2; ++i) {
+        if (wscrt_event_loop_subscribe_to_io_events(test->loop, test->fds[i], WSCRT_IO_EVENT_READABLE,
+                                                    s_unsubscribe_both_fn, test) != WSCRT_OP_SUCCESS) {
+            test->callbacks[i] = -100;
+        }
+        /* Both become readable before the loop's next epoll_wait: one batch. */
+        uint64_t one = 1;
+        if (write(test->fds[i], &one, sizeof(one)) != sizeof(one)) {
+            test->callbacks[i] = -100;
+        }
+    }
+}
+
+static int s_test_unsubscribe_suppresses_event_later_in_same_batch(struct wscrt_allocator *allocator) {
+    struct s_io_test test = {.fds = {-1, -1}};
+    s_waiter_init(&test.events);
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+    test.fds[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    test.fds[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_TRUE(test.fds[0] >= 0 && test.fds[1] >= 0);
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_subscribe_both_and_make_readable, &test));
+    ASSERT_TRUE(s_waiter_wait(&test.events, 1, S_WAIT_MS));
+    s_sleep_ms(50);
+    /* Whichever callback ran first unsubscribed both: exactly one callback in total. */
+    ASSERT_INT_EQ(1, test.callbacks[0] + test.callbacks[1]);
+    ASSERT_TRUE(test.callbacks[0] >= 0 && test.callbacks[1] >= 0);
+
+    wscrt_event_loop_destroy(test.loop);
+    close(test.fds[0]);
+    close(test.fds[1]);
+    s_waiter_clean_up(&test.events);
+    return 0;
+}
+
+static void s_subscribe_pipe_twice(void *arg) {
+    struct s_io_test *test = arg;
+    test->callbacks[0] = wscrt_event_loop_subscribe_to_io_events(test->loop, test->fds[0], WSCRT_IO_EVENT_READABLE,
+                                                                 s_io_fn, test);
+    wscrt_reset_error();
+    test->callbacks[1] = wscrt_event_loop_subscribe_to_io_events(test->loop, test->fds[0], WSCRT_IO_EVENT_READABLE,
+                                                                 s_io_fn, test);
+    test->last_events[1] = wscrt_last_error();
+}
+
+static void s_unsubscribe_pipe(void *arg) {
+    struct s_io_test *test = arg;
+    test->last_events[0] = wscrt_event_loop_unsubscribe_from_io_events(test->loop, test->fds[0]);
+}
+
+static int s_test_pipe_hang_up_and_double_subscribe(struct wscrt_allocator *allocator) {
+    struct s_io_test test = {.fds = {-1, -1}};
+    s_waiter_init(&test.events);
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+    int pipe_fds[2];
+    ASSERT_INT_EQ(0, pipe2(pipe_fds, O_NONBLOCK | O_CLOEXEC));
+    test.fds[0] = pipe_fds[0];
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_subscribe_pipe_twice, &test));
+    ASSERT_INT_EQ(WSCRT_OP_SUCCESS, test.callbacks[0]);
+    ASSERT_INT_EQ(WSCRT_OP_ERR, test.callbacks[1]);
+    ASSERT_INT_EQ(WSCRT_ERROR_INVALID_STATE, test.last_events[1]);
+    test.callbacks[0] = 0;
+    test.callbacks[1] = 0;
+
+    ASSERT_INT_EQ(1, write(pipe_fds[1], "x", 1));
+    ASSERT_TRUE(s_waiter_wait(&test.events, 1, S_WAIT_MS));
+    ASSERT_TRUE(test.last_events[0] & WSCRT_IO_EVENT_READABLE);
+    close(pipe_fds[1]); /* the writer goes away: the reader sees a hang-up */
+    ASSERT_TRUE(s_waiter_wait(&test.events, 2, S_WAIT_MS));
+    ASSERT_TRUE(test.last_events[0] & WSCRT_IO_EVENT_REMOTE_HANG_UP);
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_unsubscribe_pipe, &test));
+    ASSERT_INT_EQ(WSCRT_OP_SUCCESS, test.last_events[0]);
+    wscrt_event_loop_destroy(test.loop);
+    close(pipe_fds[0]);
+    s_waiter_clean_up(&test.events);
+    return 0;
+}
+
+/* ---- misc ---- */
+
+static void s_check_read_buffer(void *arg) {
+    void **args = arg;
+    struct wscrt_byte_buf *buf = wscrt_event_loop_read_buffer(args[0]);
+    *(size_t *)args[1] = buf->capacity;
+}
+
+static int s_test_read_buffer_and_load(struct wscrt_allocator *allocator) {
+    struct wscrt_event_loop *loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(loop != NULL);
+    size_t capacity = 0;
+    void *args[2] = {loop, &capacity};
+    ASSERT_TRUE(s_run_on_loop(loop, s_check_read_buffer, args));
+    ASSERT_UINT_EQ(256 * 1024, capacity);
+
+    ASSERT_UINT_EQ(0, wscrt_event_loop_load(loop));
+    wscrt_event_loop_add_load(loop, 3);
+    wscrt_event_loop_add_load(loop, -1);
+    ASSERT_UINT_EQ(2, wscrt_event_loop_load(loop));
+    wscrt_event_loop_destroy(loop);
+    return 0;
+}
+
+WSCRT_TEST_MAIN(s_test_tasks_from_four_threads_run_once_in_order,
+                s_test_timers_fire_in_order_and_cancelled_timer_does_not_run,
+                s_test_task_scheduled_from_loop_runs_next_iteration_and_can_be_cancelled,
+                s_test_destroy_cancels_pending_tasks, s_test_destroy_never_run_loop_cancels_tasks,
+                s_test_is_callers_thread_true_inside_task_false_outside, s_test_idle_loop_uses_no_cpu,
+                s_test_subscribe_eventfd_gets_readable, s_test_unsubscribe_suppresses_event_later_in_same_batch,
+                s_test_pipe_hang_up_and_double_subscribe, s_test_read_buffer_and_load)
