@@ -1,0 +1,121 @@
+#ifndef WSCRT_HTTP_WEBSOCKET_H
+#define WSCRT_HTTP_WEBSOCKET_H
+/*
+ * A client WebSocket connection: bootstrap -> channel -> upgrade -> frames.
+ *
+ * Threading: every callback runs on the connection's event-loop thread.
+ * wscrt_websocket_send_frame, _increment_read_window, _close and _release are
+ * safe from any thread, including from inside callbacks.
+ *
+ * Lifetime: the websocket handed to on_connection_setup belongs to the user,
+ * who calls wscrt_websocket_release exactly once when done (it closes the
+ * connection if still open). The memory lives until both that release and the
+ * connection's shutdown have happened. No callback runs after
+ * on_connection_shutdown.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/byte_buf.h"
+#include "http/http_request.h"
+#include "http/websocket_frame.h"
+#include "io/socket.h"
+
+struct wscrt_allocator;
+struct wscrt_client_bootstrap;
+struct wscrt_websocket;
+
+struct wscrt_websocket_incoming_frame {
+    uint64_t payload_length;
+    uint8_t opcode;
+    bool fin;
+};
+
+struct wscrt_websocket_setup_data {
+    int error_code;                     /* 0 = connected */
+    struct wscrt_websocket *websocket;  /* NULL on failure */
+    const int *handshake_response_status; /* NULL if no response was received */
+    const struct wscrt_http_header *handshake_response_headers;
+    size_t num_handshake_response_headers;
+    const struct wscrt_byte_cursor *handshake_response_body; /* NULL unless a rejecting response had a body */
+};
+
+/* Runs once. After a failure no other callback runs. */
+typedef void(wscrt_websocket_on_connection_setup_fn)(const struct wscrt_websocket_setup_data *setup, void *user_data);
+/* Runs once after a successful setup. error_code 0 = clean close. */
+typedef void(wscrt_websocket_on_connection_shutdown_fn)(struct wscrt_websocket *websocket, int error_code,
+                                                        void *user_data);
+/* Frame callbacks return false to shut the connection down with
+ * WSCRT_ERROR_CALLBACK_EXCEPTION (a user callback threw). */
+typedef bool(wscrt_websocket_on_incoming_frame_begin_fn)(struct wscrt_websocket *websocket,
+                                                         const struct wscrt_websocket_incoming_frame *frame,
+                                                         void *user_data);
+/* `data` is valid only during the call (it points into the loop's read buffer). */
+typedef bool(wscrt_websocket_on_incoming_frame_payload_fn)(struct wscrt_websocket *websocket,
+                                                           const struct wscrt_websocket_incoming_frame *frame,
+                                                           struct wscrt_byte_cursor data, void *user_data);
+/* error_code != 0 when the connection was lost or failed mid-frame. */
+typedef bool(wscrt_websocket_on_incoming_frame_complete_fn)(struct wscrt_websocket *websocket,
+                                                            const struct wscrt_websocket_incoming_frame *frame,
+                                                            int error_code, void *user_data);
+/* After the events of one network read were delivered (lets a binding flush a
+ * batch of events in one upcall). Optional. Returns false like the others. */
+typedef bool(wscrt_websocket_on_incoming_batch_end_fn)(struct wscrt_websocket *websocket, void *user_data);
+/* Each sent frame gets exactly one completion. */
+typedef void(wscrt_websocket_on_send_complete_fn)(struct wscrt_websocket *websocket, int error_code, void *user_data);
+
+struct wscrt_websocket_client_connection_options {
+    struct wscrt_allocator *allocator;
+    struct wscrt_client_bootstrap *bootstrap;
+    const struct wscrt_socket_options *socket_options; /* NULL = defaults */
+    const char *host;
+    uint32_t port;
+    /* Copied; must pass wscrt_websocket_validate_handshake_request. */
+    const struct wscrt_http_request *handshake_request;
+    bool manual_window_management;
+    uint64_t initial_window_size; /* data payload bytes; only with manual_window_management */
+    uint32_t handshake_timeout_ms;    /* 0 = 10 s */
+    uint32_t close_timeout_ms;        /* 0 = 5 s: how long to wait for the peer's CLOSE after ours */
+    size_t max_response_header_bytes; /* 0 = 64 KiB */
+    wscrt_websocket_on_connection_setup_fn *on_connection_setup;
+    wscrt_websocket_on_connection_shutdown_fn *on_connection_shutdown;
+    wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;
+    wscrt_websocket_on_incoming_frame_payload_fn *on_incoming_frame_payload;
+    wscrt_websocket_on_incoming_frame_complete_fn *on_incoming_frame_complete;
+    wscrt_websocket_on_incoming_batch_end_fn *on_incoming_batch_end;
+    void *user_data;
+};
+
+/* Any thread. WSCRT_OP_ERR (no callback will run) only for invalid options. */
+int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connection_options *options);
+
+struct wscrt_websocket_send_frame_options {
+    uint8_t opcode;
+    bool fin;
+    /* Copied (and masked in the same pass) before the call returns. */
+    struct wscrt_byte_cursor payload;
+    wscrt_websocket_on_send_complete_fn *on_complete; /* may be NULL */
+    void *user_data;
+};
+
+/*
+ * Any thread. Frames go out in call order. Returns WSCRT_OP_ERR with
+ * WSCRT_ERROR_WEBSOCKET_INVALID_FRAME (and no completion) for an invalid
+ * frame: unknown opcode, control frame with fin=false or payload > 125.
+ * After CLOSE was sent or the connection shut down, the frame is not sent and
+ * its completion runs (on the loop) with WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT
+ * or WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED.
+ */
+int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
+                               const struct wscrt_websocket_send_frame_options *options);
+/* Any thread. No-op without manual_window_management. */
+void wscrt_websocket_increment_read_window(struct wscrt_websocket *websocket, uint64_t size);
+/* Any thread, idempotent: sends CLOSE 1000 unless a CLOSE was sent, then shuts down. */
+void wscrt_websocket_close(struct wscrt_websocket *websocket);
+/* Any thread: shuts down at once with error_code (no close handshake). */
+void wscrt_websocket_shutdown_with_error(struct wscrt_websocket *websocket, int error_code);
+/* Any thread, exactly once per websocket received in setup. */
+void wscrt_websocket_release(struct wscrt_websocket *websocket);
+
+#endif

@@ -1,0 +1,82 @@
+package dev.wscrt;
+
+/**
+ * The native runtime: loads {@code libwscrt-jni.so} once, and exposes its version, the tracking
+ * allocator's counters and the log configuration.
+ */
+public final class Crt {
+    /** Log levels, most severe first; {@link #NONE} turns logging off. */
+    public enum LogLevel { NONE, FATAL, ERROR, WARN, INFO, DEBUG, TRACE }
+
+    private static final int SINK_STDERR = 0;
+    private static final int SINK_FILE = 1;
+    private static final int SINK_SYSTEM_LOGGER = 2;
+    private static final System.Logger LOGGER = System.getLogger("dev.wscrt.native");
+
+    static {
+        NativeLoader.load();
+    }
+
+    private Crt() {
+    }
+
+    /** Makes sure the native library is loaded; every class with natives calls this first. */
+    public static void load() {
+        // The static initializer does the work.
+    }
+
+    /** The native runtime's version string. */
+    public static String version() {
+        return nativeVersion();
+    }
+
+    /** Bytes currently allocated by the native runtime (its tracking allocator). */
+    public static long nativeMemoryInUse() {
+        return nativeMemoryInUse0();
+    }
+
+    /** Blocks currently allocated by the native runtime (its tracking allocator). */
+    public static long nativeAllocationCount() {
+        return nativeAllocationCount0();
+    }
+
+    /** Native log lines at {@code level} or more severe go to standard error. */
+    public static void logToStderr(LogLevel level) {
+        nativeSetLogger(SINK_STDERR, null, level.ordinal());
+    }
+
+    /** Native log lines at {@code level} or more severe are appended to {@code path}. */
+    public static void logToFile(String path, LogLevel level) {
+        nativeSetLogger(SINK_FILE, path, level.ordinal());
+    }
+
+    /** Native log lines at {@code level} or more severe go to the {@code System.Logger} "dev.wscrt.native". */
+    public static void logToSystemLogger(LogLevel level) {
+        nativeSetLogger(SINK_SYSTEM_LOGGER, null, level.ordinal());
+    }
+
+    /** Called by the native logger (any thread) when the System.Logger sink is selected. */
+    @SuppressWarnings("unused")
+    private static void logFromNative(int level, String line) {
+        System.Logger.Level javaLevel = switch (level) {
+            case 1, 2 -> System.Logger.Level.ERROR;
+            case 3 -> System.Logger.Level.WARNING;
+            case 4 -> System.Logger.Level.INFO;
+            case 5 -> System.Logger.Level.DEBUG;
+            default -> System.Logger.Level.TRACE;
+        };
+        LOGGER.log(javaLevel, line);
+    }
+
+    static native String errorName(int errorCode);
+
+    static native String errorMessage(int errorCode);
+
+    private static native String nativeVersion();
+
+    private static native long nativeMemoryInUse0();
+
+    private static native long nativeAllocationCount0();
+
+    private static native void nativeSetLogger(int sink, String path, int level);
+}

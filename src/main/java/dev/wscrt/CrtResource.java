@@ -1,0 +1,107 @@
+package dev.wscrt;
+
+import java.lang.ref.Cleaner;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongConsumer;
+
+/**
+ * A Java object that owns a native handle. {@link #close()} releases it (idempotent, any thread). A
+ * resource that becomes unreachable without {@code close()} is released by a {@link Cleaner} whose action
+ * captures only the handle and a static release function, never the resource itself.
+ *
+ * <p>With {@code -Dwscrt.debugResources=true}, {@link #openResources()} lists every resource still open
+ * with the stack that created it.
+ */
+public abstract class CrtResource implements AutoCloseable {
+    private static final Cleaner CLEANER = Cleaner.create(runnable -> {
+        Thread thread = new Thread(runnable, "wscrt-cleaner");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private static final boolean DEBUG = Boolean.getBoolean("wscrt.debugResources");
+    private static final Map<Release, String> OPEN = new ConcurrentHashMap<>();
+
+    static {
+        Crt.load();
+    }
+
+    private Release release;
+    private Cleaner.Cleanable cleanable;
+
+    protected CrtResource() {
+    }
+
+    /**
+     * Takes ownership of {@code handle}; {@code releaser} (a static function: it must not capture this
+     * object) frees it exactly once, on {@link #close()} or when this object becomes unreachable.
+     */
+    protected final void acquireNativeHandle(long handle, LongConsumer releaser) {
+        if (release != null) {
+            throw new IllegalStateException("native handle already set");
+        }
+        release = new Release(handle, releaser);
+        if (DEBUG) {
+            OPEN.put(release, describeCreation());
+        }
+        cleanable = CLEANER.register(this, release);
+    }
+
+    private String describeCreation() {
+        StringBuilder text = new StringBuilder(getClass().getName()).append(" created at");
+        for (StackTraceElement element : new Throwable().getStackTrace()) {
+            text.append("\n\tat ").append(element);
+        }
+        return text.toString();
+    }
+
+    /** The native handle; throws {@link IllegalStateException} once closed. */
+    protected final long nativeHandle() {
+        Release current = release;
+        if (current == null || current.released.get()) {
+            throw new IllegalStateException(getClass().getSimpleName() + " is closed");
+        }
+        return current.handle;
+    }
+
+    /** True once {@link #close()} ran (or the handle was never set). */
+    public boolean isClosed() {
+        Release current = release;
+        return current == null || current.released.get();
+    }
+
+    /** Releases the native handle. Idempotent and safe from any thread. */
+    @Override
+    public void close() {
+        if (cleanable != null) {
+            cleanable.clean();
+        }
+    }
+
+    /** Resources still open (only tracked with {@code -Dwscrt.debugResources=true}). */
+    public static List<String> openResources() {
+        return new ArrayList<>(OPEN.values());
+    }
+
+    private static final class Release implements Runnable {
+        final long handle;
+        final LongConsumer releaser;
+        final AtomicBoolean released = new AtomicBoolean();
+
+        Release(long handle, LongConsumer releaser) {
+            this.handle = handle;
+            this.releaser = releaser;
+        }
+
+        @Override
+        public void run() {
+            if (released.compareAndSet(false, true)) {
+                OPEN.remove(this);
+                releaser.accept(handle);
+            }
+        }
+    }
+}

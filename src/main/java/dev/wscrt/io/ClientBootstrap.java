@@ -1,0 +1,42 @@
+package dev.wscrt.io;
+
+import dev.wscrt.CrtResource;
+
+/**
+ * What a client connection needs to get a socket: an {@link EventLoopGroup} and a {@link HostResolver}.
+ * The native bootstrap keeps both alive while it exists, so closing them first is safe.
+ */
+public final class ClientBootstrap extends CrtResource {
+    private static ClientBootstrap staticDefault;
+
+    public ClientBootstrap(EventLoopGroup group, HostResolver resolver) {
+        if (group == null || resolver == null) {
+            throw new IllegalArgumentException("group and resolver must not be null");
+        }
+        acquireNativeHandle(nativeNew(group.handle(), resolver.handle()), ClientBootstrap::nativeRelease);
+    }
+
+    /**
+     * The process-wide default bootstrap (one event-loop thread per processor, a 16-entry resolver),
+     * created on first use and released when the JVM exits.
+     */
+    public static synchronized ClientBootstrap getOrCreateStaticDefault() {
+        if (staticDefault == null) {
+            try (EventLoopGroup group = new EventLoopGroup(0); HostResolver resolver = new HostResolver(group, 16)) {
+                staticDefault = new ClientBootstrap(group, resolver);
+            }
+            ClientBootstrap created = staticDefault;
+            Runtime.getRuntime().addShutdownHook(new Thread(created::close, "wscrt-default-bootstrap-cleanup"));
+        }
+        return staticDefault;
+    }
+
+    /** The native handle, for the websocket binding. */
+    public long handle() {
+        return nativeHandle();
+    }
+
+    private static native long nativeNew(long groupHandle, long resolverHandle);
+
+    private static native void nativeRelease(long handle);
+}

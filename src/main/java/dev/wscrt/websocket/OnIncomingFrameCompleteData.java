@@ -1,0 +1,11 @@
+package dev.wscrt.websocket;
+
+/**
+ * Passed to {@code onIncomingFrameComplete}, once for every frame whose begin was delivered.
+ *
+ * @param frame     the frame
+ * @param exception null if the whole frame arrived; otherwise what went wrong (protocol error, connection
+ *                  lost mid-frame)
+ */
+public record OnIncomingFrameCompleteData(IncomingFrame frame, Throwable exception) {
+}

@@ -1,0 +1,228 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.CrtResource;
+import dev.wscrt.http.HttpHeader;
+import dev.wscrt.http.HttpRequest;
+import dev.wscrt.io.ClientBootstrap;
+import dev.wscrt.io.SocketOptions;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A client WebSocket connection (RFC 6455), obtained from {@link #connect}'s setup callback.
+ *
+ * <p>Every method is thread-safe. Callbacks run on the connection's event-loop thread; see
+ * {@link WebSocketConnectOptions} for what they may do. Keep a reference to the WebSocket while you use
+ * it: an unreachable WebSocket is closed and freed by a {@link java.lang.ref.Cleaner}. Call
+ * {@link #close()} when done with a healthy connection.
+ */
+public final class WebSocket extends CrtResource {
+    /** The largest payload RFC 6455 allows in one frame (a 63-bit length). */
+    public static final long MAX_PAYLOAD_LENGTH = Long.MAX_VALUE;
+    private static final int MAX_CONTROL_PAYLOAD = 125;
+    private static final SecureRandom KEY_RANDOM = new SecureRandom();
+
+    private volatile boolean closeCalled;
+
+    /** Created by the native setup upcall with the binding's handle. */
+    WebSocket(long handle) {
+        acquireNativeHandle(handle, WebSocket::nativeRelease);
+    }
+
+    /**
+     * Starts connecting; {@code onConnectionSetup} reports the outcome exactly once, on an event-loop
+     * thread. Invalid options throw {@link IllegalArgumentException} and no callback runs.
+     */
+    public static void connect(WebSocketConnectOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        HttpRequest request = options.handshakeRequest();
+        WebSocketConnectOptions.Builder.validateHandshakeRequest(request);
+        List<HttpHeader> headers = request.getHeaders();
+        String[] headerFields = new String[headers.size() * 2];
+        for (int i = 0; i < headers.size(); i++) {
+            headerFields[2 * i] = headers.get(i).name();
+            headerFields[2 * i + 1] = headers.get(i).value();
+        }
+        ClientBootstrap bootstrap =
+                options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
+        SocketOptions socket = options.socketOptions() != null ? options.socketOptions() : new SocketOptions();
+        WebSocketCallbacks callbacks = new WebSocketCallbacks(options);
+        nativeConnect(callbacks, options.host(), options.port(), bootstrap.handle(), socket.connectTimeoutMs(),
+                socket.keepAlive(), socket.keepAliveIntervalSecs(), socket.keepAliveTimeoutSecs(),
+                socket.domain().ordinal(), socket.noDelay(), request.getMethod(), request.getPath(), headerFields,
+                options.manageReadWindow(), options.initialReadWindow(), options.handshakeTimeoutMs());
+        Reference.reachabilityFence(bootstrap);
+    }
+
+    /**
+     * A GET request with the five headers the upgrade needs ({@code Host}, {@code Upgrade: websocket},
+     * {@code Connection: Upgrade}, a fresh {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13}).
+     * Add headers or change the path before passing it to {@link WebSocketConnectOptions}.
+     */
+    public static HttpRequest createHandshakeRequest(String host, String path) {
+        if (host == null || host.isEmpty()) {
+            throw new IllegalArgumentException("host is required");
+        }
+        byte[] nonce = new byte[16];
+        KEY_RANDOM.nextBytes(nonce);
+        List<HttpHeader> headers = new ArrayList<>(5);
+        headers.add(new HttpHeader("Host", host));
+        headers.add(new HttpHeader("Upgrade", "websocket"));
+        headers.add(new HttpHeader("Connection", "Upgrade"));
+        headers.add(new HttpHeader("Sec-WebSocket-Key", Base64.getEncoder().encodeToString(nonce)));
+        headers.add(new HttpHeader("Sec-WebSocket-Version", "13"));
+        return new HttpRequest("GET", path == null || path.isEmpty() ? "/" : path, headers);
+    }
+
+    /** The payload of a CLOSE frame: a 2-byte status code and a UTF-8 reason (at most 123 bytes). */
+    public static byte[] closePayload(int statusCode, String reason) {
+        if (statusCode < 0 || statusCode > 0xFFFF) {
+            throw new IllegalArgumentException("status code out of range: " + statusCode);
+        }
+        byte[] text = reason == null ? new byte[0] : reason.getBytes(StandardCharsets.UTF_8);
+        if (text.length > MAX_CONTROL_PAYLOAD - 2) {
+            throw new IllegalArgumentException("close reason longer than 123 bytes");
+        }
+        byte[] payload = new byte[2 + text.length];
+        payload[0] = (byte) (statusCode >>> 8);
+        payload[1] = (byte) statusCode;
+        System.arraycopy(text, 0, payload, 2, text.length);
+        return payload;
+    }
+
+    /**
+     * Queues a frame. Frames go out in call order; the payload is copied before this returns.
+     * {@code onComplete} (may be null) runs exactly once, on the event-loop thread: with a null exception
+     * once the frame is in the socket, or with the reason it was not sent (connection closed, CLOSE
+     * already sent).
+     *
+     * @throws IllegalArgumentException for a control frame with {@code fin == false} or a payload over 125
+     *                                  bytes
+     */
+    public void sendFrame(Opcode opcode, byte[] payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
+        int length = payload == null ? 0 : payload.length;
+        checkFrame(opcode, length, fin);
+        nativeSendArray(nativeHandle(), opcode.value(), payload, 0, length, fin, onComplete);
+        Reference.reachabilityFence(this);
+    }
+
+    /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)}; sends the buffer's remaining bytes without
+     * changing its position. */
+    public void sendFrame(Opcode opcode, ByteBuffer payload, boolean fin,
+                          Consumer<OnSendFrameCompleteData> onComplete) {
+        if (payload == null) {
+            sendFrame(opcode, (byte[]) null, fin, onComplete);
+            return;
+        }
+        int length = payload.remaining();
+        checkFrame(opcode, length, fin);
+        if (payload.isDirect()) {
+            nativeSendDirect(nativeHandle(), opcode.value(), payload, payload.position(), length, fin, onComplete);
+        } else if (payload.hasArray()) {
+            nativeSendArray(nativeHandle(), opcode.value(), payload.array(), payload.arrayOffset() + payload.position(),
+                    length, fin, onComplete);
+        } else {
+            byte[] copy = new byte[length];
+            payload.duplicate().get(copy);
+            nativeSendArray(nativeHandle(), opcode.value(), copy, 0, length, fin, onComplete);
+        }
+        Reference.reachabilityFence(this);
+    }
+
+    /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)} with the string's UTF-8 bytes. */
+    public void sendFrame(Opcode opcode, String payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
+        sendFrame(opcode, payload == null ? null : payload.getBytes(StandardCharsets.UTF_8), fin, onComplete);
+    }
+
+    /** A final frame without completion callback. */
+    public void sendFrame(Opcode opcode, byte[] payload) {
+        sendFrame(opcode, payload, true, null);
+    }
+
+    /** A final frame without completion callback. */
+    public void sendFrame(Opcode opcode, ByteBuffer payload) {
+        sendFrame(opcode, payload, true, null);
+    }
+
+    /** A final frame without completion callback. */
+    public void sendFrame(Opcode opcode, String payload) {
+        sendFrame(opcode, payload, true, null);
+    }
+
+    /** A final frame with an empty payload and no completion callback. */
+    public void sendFrame(Opcode opcode) {
+        sendFrame(opcode, (byte[]) null, true, null);
+    }
+
+    private static void checkFrame(Opcode opcode, int length, boolean fin) {
+        if (opcode == null) {
+            throw new IllegalArgumentException("opcode must not be null");
+        }
+        if (!opcode.isDataFrame()) {
+            if (!fin) {
+                throw new IllegalArgumentException("Control frames must be final.");
+            }
+            if (length > MAX_CONTROL_PAYLOAD) {
+                throw new IllegalArgumentException("Control frame payloads must not exceed 125 bytes: " + length);
+            }
+        }
+    }
+
+    /**
+     * Lets {@code size} more bytes of data-frame payload arrive. Thread-safe; does nothing unless the
+     * connection was made with {@code manageReadWindow}.
+     */
+    public void incrementReadWindow(long size) {
+        if (size < 0) {
+            throw new IllegalArgumentException("size must not be negative: " + size);
+        }
+        if (size > 0 && !isClosed()) {
+            nativeIncrementReadWindow(nativeHandle(), size);
+            Reference.reachabilityFence(this);
+        }
+    }
+
+    /**
+     * Closes the connection asynchronously: sends CLOSE 1000 unless a CLOSE was already sent, then shuts
+     * down; {@code onConnectionShutdown} reports the end. Idempotent, safe from any thread and from
+     * callbacks. The native memory is freed once the connection has shut down and this object is
+     * unreachable.
+     */
+    @Override
+    public void close() {
+        if (!closeCalled) {
+            closeCalled = true;
+            if (!isClosed()) {
+                nativeClose(nativeHandle());
+            }
+            Reference.reachabilityFence(this);
+        }
+    }
+
+
+    private static native void nativeConnect(WebSocketCallbacks callbacks, String host, int port, long bootstrap,
+                                             int connectTimeoutMs, boolean keepAlive, int keepAliveIntervalSecs,
+                                             int keepAliveTimeoutSecs, int domain, boolean noDelay, String method,
+                                             String path, String[] headers, boolean manageReadWindow,
+                                             long initialReadWindow, int handshakeTimeoutMs);
+
+    private static native void nativeSendArray(long handle, int opcode, byte[] payload, int offset, int length,
+                                               boolean fin, Consumer<OnSendFrameCompleteData> onComplete);
+
+    private static native void nativeSendDirect(long handle, int opcode, ByteBuffer payload, int offset, int length,
+                                                boolean fin, Consumer<OnSendFrameCompleteData> onComplete);
+
+    private static native void nativeIncrementReadWindow(long handle, long size);
+
+    private static native void nativeClose(long handle);
+
+    private static native void nativeRelease(long handle);
+}

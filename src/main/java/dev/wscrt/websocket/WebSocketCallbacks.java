@@ -1,0 +1,155 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.CrtRuntimeException;
+import dev.wscrt.http.HttpHeader;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The object native code calls for one connection (it never holds the {@link WebSocket} itself, so a
+ * dropped WebSocket can be collected). Every method runs on the connection's event-loop thread, one at a
+ * time. A user callback that throws is caught here: the method returns false, native code shuts the
+ * connection down with {@code WSCRT_ERROR_CALLBACK_EXCEPTION}, and the Throwable becomes the cause of
+ * the shutdown exception. Nothing escapes onto the event-loop thread.
+ */
+final class WebSocketCallbacks {
+    /** Event kinds in the batch written by the native side (see websocket_jni.c). */
+    private static final int EVENT_BEGIN = 1;
+    private static final int EVENT_PAYLOAD = 2;
+    private static final int EVENT_COMPLETE = 3;
+    private static final int EVENT_LONGS = 4;
+    private static final int ERROR_CALLBACK_EXCEPTION = 0x000C;
+
+    private final Consumer<OnConnectionSetupData> onSetup;
+    private final Consumer<OnConnectionShutdownData> onShutdown;
+    private final Consumer<OnIncomingFrameBeginData> onFrameBegin;
+    private final Consumer<OnIncomingFramePayloadData> onFramePayload;
+    private final Consumer<OnIncomingFrameCompleteData> onFrameComplete;
+
+    private Throwable callbackFailure;
+    private IncomingFrame openFrame;
+
+    WebSocketCallbacks(WebSocketConnectOptions options) {
+        this.onSetup = options.onConnectionSetup();
+        this.onShutdown = options.onConnectionShutdown();
+        this.onFrameBegin = options.onIncomingFrameBegin();
+        this.onFramePayload = options.onIncomingFramePayload();
+        this.onFrameComplete = options.onIncomingFrameComplete();
+    }
+
+    /** Setup succeeded ({@code handle != 0}) or failed ({@code errorCode != 0}); status -1 = no response. */
+    boolean onSetup(long handle, int errorCode, int status, String[] headerFields, byte[] body) {
+        List<HttpHeader> headers = null;
+        if (headerFields != null) {
+            headers = new ArrayList<>(headerFields.length / 2);
+            for (int i = 0; i + 1 < headerFields.length; i += 2) {
+                headers.add(new HttpHeader(headerFields[i], headerFields[i + 1]));
+            }
+            headers = List.copyOf(headers);
+        }
+        Integer statusCode = status < 0 ? null : status;
+        OnConnectionSetupData data;
+        if (handle != 0) {
+            data = new OnConnectionSetupData(null, new WebSocket(handle), statusCode, headers, null);
+        } else {
+            data = new OnConnectionSetupData(new CrtRuntimeException(errorCode), null, statusCode, headers, body);
+        }
+        return run(onSetup, data);
+    }
+
+    /** The connection shut down; called once, only after a successful setup. */
+    void onShutdown(int errorCode) {
+        Throwable exception = null;
+        if (callbackFailure != null) {
+            exception = new CrtRuntimeException(ERROR_CALLBACK_EXCEPTION, callbackFailure);
+        } else if (errorCode != 0) {
+            exception = new CrtRuntimeException(errorCode);
+        }
+        if (openFrame != null && onFrameComplete != null) {
+            IncomingFrame frame = openFrame;
+            openFrame = null;
+            Throwable frameException = exception != null ? exception : new CrtRuntimeException(errorCode);
+            runQuietly(onFrameComplete, new OnIncomingFrameCompleteData(frame, frameException));
+        }
+        if (onShutdown != null) {
+            runQuietly(onShutdown, new OnConnectionShutdownData(exception));
+        }
+    }
+
+    /**
+     * A batch of frame events from one network read: {@code count} events of four longs each
+     * (kind | opcode << 8 | fin << 16, payload length, offset into {@code payloads}, length or error code).
+     * {@code payloads} wraps native memory valid only during this call.
+     */
+    boolean onFrameEvents(long[] events, int count, ByteBuffer payloads) {
+        if (callbackFailure != null) {
+            return false;
+        }
+        for (int i = 0; i < count; i++) {
+            int base = i * EVENT_LONGS;
+            long header = events[base];
+            int kind = (int) (header & 0xFF);
+            switch (kind) {
+                case EVENT_BEGIN -> {
+                    openFrame = new IncomingFrame(Opcode.of((int) ((header >>> 8) & 0xFF)), events[base + 1],
+                            ((header >>> 16) & 1) != 0);
+                    if (onFrameBegin != null && !run(onFrameBegin, new OnIncomingFrameBeginData(openFrame))) {
+                        return false;
+                    }
+                }
+                case EVENT_PAYLOAD -> {
+                    if (onFramePayload != null && openFrame != null) {
+                        int offset = (int) events[base + 2];
+                        int length = (int) events[base + 3];
+                        ByteBuffer slice = payloads.slice(offset, length).asReadOnlyBuffer();
+                        if (!run(onFramePayload, new OnIncomingFramePayloadData(openFrame, slice))) {
+                            return false;
+                        }
+                    }
+                }
+                case EVENT_COMPLETE -> {
+                    IncomingFrame frame = openFrame;
+                    openFrame = null;
+                    if (frame != null && onFrameComplete != null) {
+                        int error = (int) events[base + 3];
+                        Throwable exception = error == 0 ? null : new CrtRuntimeException(error);
+                        if (!run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception))) {
+                            return false;
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException("unknown frame event kind " + kind);
+            }
+        }
+        return true;
+    }
+
+    /** A frame sent with a completion callback finished (errorCode 0 = written). */
+    boolean onSendComplete(Consumer<OnSendFrameCompleteData> callback, int errorCode) {
+        Throwable exception = errorCode == 0 ? null : new CrtRuntimeException(errorCode);
+        return run(callback, new OnSendFrameCompleteData(exception));
+    }
+
+    private <T> boolean run(Consumer<T> callback, T data) {
+        try {
+            callback.accept(data);
+            return true;
+        } catch (Throwable t) {
+            if (callbackFailure == null) {
+                callbackFailure = t;
+            }
+            return false;
+        }
+    }
+
+    private static <T> void runQuietly(Consumer<T> callback, T data) {
+        try {
+            callback.accept(data);
+        } catch (Throwable t) {
+            // The connection is already gone; there is nobody left to tell.
+            System.getLogger("dev.wscrt.websocket").log(System.Logger.Level.WARNING, "callback threw", t);
+        }
+    }
+}

@@ -1,0 +1,273 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.http.HttpHeader;
+import dev.wscrt.http.HttpRequest;
+import dev.wscrt.io.ClientBootstrap;
+import dev.wscrt.io.SocketOptions;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+
+/**
+ * Everything {@link WebSocket#connect} needs. Built with {@link #builder()}; {@link Builder#build()}
+ * rejects an incomplete or inconsistent set with {@link IllegalArgumentException}.
+ *
+ * <p>All callbacks run on the connection's event-loop thread. They must not block on network work of
+ * the same connection (for example, send a frame and wait for its completion): the connection cannot make
+ * progress until the callback returns. A callback that throws shuts the connection down.
+ */
+public final class WebSocketConnectOptions {
+    private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+    private final String host;
+    private final int port;
+    private final HttpRequest handshakeRequest;
+    private final ClientBootstrap bootstrap;
+    private final SocketOptions socketOptions;
+    private final boolean manageReadWindow;
+    private final long initialReadWindow;
+    private final int handshakeTimeoutMs;
+    private final Consumer<OnConnectionSetupData> onConnectionSetup;
+    private final Consumer<OnConnectionShutdownData> onConnectionShutdown;
+    private final Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
+    private final Consumer<OnIncomingFramePayloadData> onIncomingFramePayload;
+    private final Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete;
+
+    private WebSocketConnectOptions(Builder builder) {
+        this.host = builder.host;
+        this.port = builder.port;
+        this.handshakeRequest = builder.handshakeRequest;
+        this.bootstrap = builder.bootstrap;
+        this.socketOptions = builder.socketOptions;
+        this.manageReadWindow = builder.manageReadWindow;
+        this.initialReadWindow = builder.initialReadWindow == null ? 0 : builder.initialReadWindow;
+        this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
+        this.onConnectionSetup = builder.onConnectionSetup;
+        this.onConnectionShutdown = builder.onConnectionShutdown;
+        this.onIncomingFrameBegin = builder.onIncomingFrameBegin;
+        this.onIncomingFramePayload = builder.onIncomingFramePayload;
+        this.onIncomingFrameComplete = builder.onIncomingFrameComplete;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String host() {
+        return host;
+    }
+
+    /** The port; 80 unless set. */
+    public int port() {
+        return port;
+    }
+
+    public HttpRequest handshakeRequest() {
+        return handshakeRequest;
+    }
+
+    /** The bootstrap, or null for {@link ClientBootstrap#getOrCreateStaticDefault()}. */
+    public ClientBootstrap bootstrap() {
+        return bootstrap;
+    }
+
+    /** The socket options, or null for the defaults. */
+    public SocketOptions socketOptions() {
+        return socketOptions;
+    }
+
+    public boolean manageReadWindow() {
+        return manageReadWindow;
+    }
+
+    public long initialReadWindow() {
+        return initialReadWindow;
+    }
+
+    public int handshakeTimeoutMs() {
+        return handshakeTimeoutMs;
+    }
+
+    public Consumer<OnConnectionSetupData> onConnectionSetup() {
+        return onConnectionSetup;
+    }
+
+    public Consumer<OnConnectionShutdownData> onConnectionShutdown() {
+        return onConnectionShutdown;
+    }
+
+    public Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin() {
+        return onIncomingFrameBegin;
+    }
+
+    public Consumer<OnIncomingFramePayloadData> onIncomingFramePayload() {
+        return onIncomingFramePayload;
+    }
+
+    public Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete() {
+        return onIncomingFrameComplete;
+    }
+
+    /** Collects the options; not thread-safe. */
+    public static final class Builder {
+        private String host;
+        private Integer port;
+        private HttpRequest handshakeRequest;
+        private ClientBootstrap bootstrap;
+        private SocketOptions socketOptions;
+        private boolean manageReadWindow;
+        private Long initialReadWindow;
+        private int handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+        private Consumer<OnConnectionSetupData> onConnectionSetup;
+        private Consumer<OnConnectionShutdownData> onConnectionShutdown;
+        private Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
+        private Consumer<OnIncomingFramePayloadData> onIncomingFramePayload;
+        private Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete;
+
+        private Builder() {
+        }
+
+        /** The host to connect to (name or numeric address). Required. */
+        public Builder host(String value) {
+            host = value;
+            return this;
+        }
+
+        /** The port; 80 if not set. */
+        public Builder port(int value) {
+            port = value;
+            return this;
+        }
+
+        /** The upgrade request; if not set, {@link WebSocket#createHandshakeRequest}(host, "/") is used. */
+        public Builder handshakeRequest(HttpRequest value) {
+            handshakeRequest = value;
+            return this;
+        }
+
+        public Builder bootstrap(ClientBootstrap value) {
+            bootstrap = value;
+            return this;
+        }
+
+        public Builder socketOptions(SocketOptions value) {
+            socketOptions = value;
+            return this;
+        }
+
+        /** Manage the read window by hand with {@link WebSocket#incrementReadWindow}; needs an initial window. */
+        public Builder manageReadWindow(boolean value) {
+            manageReadWindow = value;
+            return this;
+        }
+
+        /** Data-frame payload bytes the connection may receive before {@code incrementReadWindow} is called. */
+        public Builder initialReadWindow(long value) {
+            initialReadWindow = value;
+            return this;
+        }
+
+        /** How long to wait for the upgrade response, in milliseconds (default 10 000). */
+        public Builder handshakeTimeoutMs(int value) {
+            handshakeTimeoutMs = value;
+            return this;
+        }
+
+        /** Required: runs once when the connection succeeded or failed. */
+        public Builder onConnectionSetup(Consumer<OnConnectionSetupData> value) {
+            onConnectionSetup = value;
+            return this;
+        }
+
+        /** Runs once when a connection that was set up shuts down. */
+        public Builder onConnectionShutdown(Consumer<OnConnectionShutdownData> value) {
+            onConnectionShutdown = value;
+            return this;
+        }
+
+        public Builder onIncomingFrameBegin(Consumer<OnIncomingFrameBeginData> value) {
+            onIncomingFrameBegin = value;
+            return this;
+        }
+
+        public Builder onIncomingFramePayload(Consumer<OnIncomingFramePayloadData> value) {
+            onIncomingFramePayload = value;
+            return this;
+        }
+
+        public Builder onIncomingFrameComplete(Consumer<OnIncomingFrameCompleteData> value) {
+            onIncomingFrameComplete = value;
+            return this;
+        }
+
+        /** Validates and builds; {@link IllegalArgumentException} names the first problem. */
+        public WebSocketConnectOptions build() {
+            if (host == null || host.isEmpty()) {
+                throw new IllegalArgumentException("host is required");
+            }
+            if (port == null) {
+                port = 80;
+            }
+            if (port < 1 || port > 65535) {
+                throw new IllegalArgumentException("port must be between 1 and 65535: " + port);
+            }
+            if (onConnectionSetup == null) {
+                throw new IllegalArgumentException("onConnectionSetup is required");
+            }
+            if (manageReadWindow && initialReadWindow == null) {
+                throw new IllegalArgumentException("manageReadWindow requires initialReadWindow");
+            }
+            if (initialReadWindow != null && initialReadWindow < 0) {
+                throw new IllegalArgumentException("initialReadWindow must not be negative: " + initialReadWindow);
+            }
+            if (handshakeTimeoutMs <= 0) {
+                throw new IllegalArgumentException("handshakeTimeoutMs must be positive: " + handshakeTimeoutMs);
+            }
+            if (handshakeRequest == null) {
+                handshakeRequest = WebSocket.createHandshakeRequest(host, "/");
+            }
+            validateHandshakeRequest(handshakeRequest);
+            return new WebSocketConnectOptions(this);
+        }
+
+        static void validateHandshakeRequest(HttpRequest request) {
+            if (!"GET".equals(request.getMethod())) {
+                throw new IllegalArgumentException("the handshake request must be a GET, not " + request.getMethod());
+            }
+            if (request.getPath().isEmpty()) {
+                throw new IllegalArgumentException("the handshake request needs a path");
+            }
+            for (String required : List.of("Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
+                    "Sec-WebSocket-Version")) {
+                if (request.getHeader(required) == null) {
+                    throw new IllegalArgumentException("the handshake request lacks the " + required + " header");
+                }
+            }
+            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade").trim())) {
+                throw new IllegalArgumentException("the Upgrade header must be 'websocket'");
+            }
+            boolean upgradeToken = false;
+            for (String token : request.getHeader("Connection").split(",")) {
+                upgradeToken |= token.trim().toLowerCase(Locale.ROOT).equals("upgrade");
+            }
+            if (!upgradeToken) {
+                throw new IllegalArgumentException("the Connection header must hold the 'Upgrade' token");
+            }
+            if (!"13".equals(request.getHeader("Sec-WebSocket-Version").trim())) {
+                throw new IllegalArgumentException("Sec-WebSocket-Version must be 13");
+            }
+            for (HttpHeader header : request.getHeaders()) {
+                if (containsLineBreak(header.name()) || containsLineBreak(header.value())) {
+                    throw new IllegalArgumentException("header " + header.name() + " contains CR, LF or NUL");
+                }
+            }
+            if (containsLineBreak(request.getPath()) || request.getPath().contains(" ")) {
+                throw new IllegalArgumentException("the path contains a space, CR, LF or NUL");
+            }
+        }
+
+        private static boolean containsLineBreak(String text) {
+            return text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0 || text.indexOf('\0') >= 0;
+        }
+    }
+}

@@ -1,0 +1,57 @@
+#ifndef WSCRT_JNI_COMMON_H
+#define WSCRT_JNI_COMMON_H
+/*
+ * Shared JNI plumbing: the process-wide tracking allocator, the cached JavaVM,
+ * thread attachment for native threads, and exception helpers. JNI code only
+ * converts and forwards; protocol logic lives in crt/.
+ */
+#include <jni.h>
+#include <stdbool.h>
+
+#include "common/byte_buf.h"
+
+struct wscrt_allocator;
+
+/* The tracking allocator every native object of the library uses (Crt.nativeMemoryInUse). */
+struct wscrt_allocator *wscrt_jni_allocator(void);
+
+/* The JNIEnv of the calling thread, attaching it as a daemon thread if needed
+ * (it is detached when the thread exits). NULL if the JVM is gone. */
+JNIEnv *wscrt_jni_get_env(void);
+
+/* Throws dev.wscrt.CrtRuntimeException for error_code. */
+void wscrt_jni_throw_crt_exception(JNIEnv *env, int error_code);
+void wscrt_jni_throw_illegal_argument(JNIEnv *env, const char *message);
+/* If a Java exception is pending: clears it and returns true. */
+bool wscrt_jni_check_and_clear_exception(JNIEnv *env);
+
+/* A Java string from bytes taken as ISO-8859-1 (HTTP field values). */
+jstring wscrt_jni_string_from_latin1(JNIEnv *env, struct wscrt_byte_cursor bytes);
+/* Modified-UTF-8 copy of a Java string, allocated from wscrt_jni_allocator(); NULL if s is NULL. */
+char *wscrt_jni_string_dup(JNIEnv *env, jstring s);
+
+/* Registration functions, one per Java package (called from JNI_OnLoad). */
+int wscrt_jni_register_crt(JNIEnv *env);
+int wscrt_jni_register_io(JNIEnv *env);
+int wscrt_jni_register_websocket(JNIEnv *env);
+
+/* Cached classes and methods (global refs, set up in JNI_OnLoad). */
+struct wscrt_jni_cache {
+    jclass crt_class;
+    jmethodID crt_log_from_native;
+    jclass crt_exception_class;
+    jmethodID crt_exception_ctor;
+    jclass illegal_argument_class;
+    jclass completable_future_class;
+    jmethodID completable_future_complete;
+    jclass callbacks_class;
+    jmethodID callbacks_on_setup;
+    jmethodID callbacks_on_shutdown;
+    jmethodID callbacks_on_frame_events;
+    jmethodID callbacks_on_send_complete;
+    jclass string_class;
+};
+
+extern struct wscrt_jni_cache wscrt_jni;
+
+#endif

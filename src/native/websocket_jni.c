@@ -1,0 +1,482 @@
+/*
+ * Natives of dev.wscrt.websocket.WebSocket and the upcalls to
+ * WebSocketCallbacks.
+ *
+ * A binding joins one C websocket to its Java WebSocketCallbacks (held by a
+ * global ref; the WebSocket object itself is never held, so a dropped one can
+ * be collected). It is ref-counted: one reference for the connection (until
+ * its shutdown or failed setup was reported), one for the Java WebSocket
+ * (until its Cleaner or nativeRelease), one per pending send that has a
+ * completion callback.
+ *
+ * Incoming frame events are batched per event-loop thread: the C callbacks
+ * append compact records, and one upcall per network read (on_incoming_batch_end)
+ * hands them all to Java together with a direct ByteBuffer over the payload
+ * bytes, which stay valid until that upcall returns.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/allocator.h"
+#include "common/error.h"
+#include "common/logging.h"
+#include "http/http_request.h"
+#include "http/websocket.h"
+#include "io/client_bootstrap.h"
+#include "jni_common.h"
+
+enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3 };
+enum { EVENT_LONGS = 4 };
+/* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
+#define MAX_BATCH_EVENTS 4096
+
+struct ws_binding {
+    atomic_int ref_count;
+    jobject callbacks; /* global ref */
+    struct wscrt_websocket *websocket;
+};
+
+struct event_batch {
+    struct ws_binding *owner;
+    size_t count;
+    int64_t events[MAX_BATCH_EVENTS * EVENT_LONGS];
+};
+
+/* One batch per event-loop thread, freed when the thread exits. */
+static pthread_key_t s_batch_key;
+
+static void s_free_batch(void *batch) {
+    wscrt_mem_release(wscrt_default_allocator(), batch);
+}
+
+static struct event_batch *s_thread_batch(void) {
+    struct event_batch *batch = pthread_getspecific(s_batch_key);
+    if (!batch) {
+        /* Not from the tracking allocator: it belongs to the thread, not to a connection. */
+        batch = wscrt_mem_calloc(wscrt_default_allocator(), 1, sizeof(struct event_batch));
+        pthread_setspecific(s_batch_key, batch);
+    }
+    return batch;
+}
+
+static void s_binding_acquire(struct ws_binding *binding) {
+    atomic_fetch_add(&binding->ref_count, 1);
+}
+
+static void s_binding_release(struct ws_binding *binding) {
+    if (atomic_fetch_sub(&binding->ref_count, 1) != 1) {
+        return;
+    }
+    JNIEnv *env = wscrt_jni_get_env();
+    if (env) {
+        (*env)->DeleteGlobalRef(env, binding->callbacks);
+    }
+    wscrt_mem_release(wscrt_jni_allocator(), binding);
+}
+
+/* ---- upcalls (event-loop thread) ---------------------------------------------------------------------------- */
+
+static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
+    struct ws_binding *binding = batch->owner;
+    size_t count = batch->count;
+    batch->count = 0;
+    batch->owner = NULL;
+    if (count == 0 || !binding) {
+        return true;
+    }
+    /* The payload pointers of one batch all point into one buffer: wrap the span in one direct buffer. */
+    uintptr_t low = UINTPTR_MAX;
+    uintptr_t high = 0;
+    for (size_t i = 0; i < count; ++i) {
+        int64_t *event = &batch->events[i * EVENT_LONGS];
+        if ((event[0] & 0xFF) == EVENT_PAYLOAD) {
+            uintptr_t start = (uintptr_t)event[2];
+            low = start < low ? start : low;
+            uintptr_t end = start + (uintptr_t)event[3];
+            high = end > high ? end : high;
+        }
+    }
+    jobject payloads = NULL;
+    if (high > 0) {
+        for (size_t i = 0; i < count; ++i) {
+            int64_t *event = &batch->events[i * EVENT_LONGS];
+            if ((event[0] & 0xFF) == EVENT_PAYLOAD) {
+                event[2] = (int64_t)((uintptr_t)event[2] - low);
+            }
+        }
+        payloads = (*env)->NewDirectByteBuffer(env, (void *)low, (jlong)(high - low));
+    }
+    jlongArray events = (*env)->NewLongArray(env, (jsize)(count * EVENT_LONGS));
+    if (!events || (high > 0 && !payloads)) {
+        wscrt_jni_check_and_clear_exception(env);
+        return false;
+    }
+    (*env)->SetLongArrayRegion(env, events, 0, (jsize)(count * EVENT_LONGS), (const jlong *)batch->events);
+    jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni.callbacks_on_frame_events, events,
+                                            (jint)count, payloads);
+    bool threw = wscrt_jni_check_and_clear_exception(env);
+    (*env)->DeleteLocalRef(env, events);
+    if (payloads) {
+        (*env)->DeleteLocalRef(env, payloads);
+    }
+    return ok && !threw;
+}
+
+static bool s_add_event(struct ws_binding *binding, int kind, const struct wscrt_websocket_incoming_frame *frame,
+                        int64_t a, int64_t b) {
+    struct event_batch *batch = s_thread_batch();
+    bool ok = true;
+    if (batch->owner != binding || batch->count == MAX_BATCH_EVENTS) {
+        JNIEnv *env = wscrt_jni_get_env();
+        if (batch->owner != binding && batch->count > 0 && env) {
+            s_flush_batch(env, batch); /* cannot happen in order; kept for safety */
+        } else if (env) {
+            ok = s_flush_batch(env, batch);
+        }
+        batch->owner = binding;
+    }
+    int64_t *event = &batch->events[batch->count * EVENT_LONGS];
+    event[0] = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
+    event[1] = (int64_t)frame->payload_length;
+    event[2] = a;
+    event[3] = b;
+    batch->count++;
+    return ok;
+}
+
+static bool s_on_frame_begin(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
+                             void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_BEGIN, frame, 0, 0);
+}
+
+static bool s_on_frame_payload(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
+                               struct wscrt_byte_cursor data, void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_PAYLOAD, frame, (int64_t)(uintptr_t)data.ptr, (int64_t)data.len);
+}
+
+static bool s_on_frame_complete(struct wscrt_websocket *websocket,
+                                const struct wscrt_websocket_incoming_frame *frame, int error_code,
+                                void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_COMPLETE, frame, 0, error_code);
+}
+
+static bool s_on_batch_end(struct wscrt_websocket *websocket, void *user_data) {
+    (void)websocket;
+    struct event_batch *batch = s_thread_batch();
+    if (batch->owner != user_data || batch->count == 0) {
+        return true;
+    }
+    JNIEnv *env = wscrt_jni_get_env();
+    return env ? s_flush_batch(env, batch) : false;
+}
+
+static jobjectArray s_headers_to_java(JNIEnv *env, const struct wscrt_websocket_setup_data *setup) {
+    size_t count = setup->num_handshake_response_headers;
+    jobjectArray fields = (*env)->NewObjectArray(env, (jsize)(count * 2), wscrt_jni.string_class, NULL);
+    for (size_t i = 0; fields && i < count; ++i) {
+        jstring name = wscrt_jni_string_from_latin1(env, setup->handshake_response_headers[i].name);
+        jstring value = wscrt_jni_string_from_latin1(env, setup->handshake_response_headers[i].value);
+        (*env)->SetObjectArrayElement(env, fields, (jsize)(2 * i), name);
+        (*env)->SetObjectArrayElement(env, fields, (jsize)(2 * i + 1), value);
+        (*env)->DeleteLocalRef(env, name);
+        (*env)->DeleteLocalRef(env, value);
+    }
+    return fields;
+}
+
+static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup, void *user_data) {
+    struct ws_binding *binding = user_data;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (!env) {
+        return;
+    }
+    jint status = setup->handshake_response_status ? *setup->handshake_response_status : -1;
+    jobjectArray headers = setup->handshake_response_status ? s_headers_to_java(env, setup) : NULL;
+    jbyteArray body = NULL;
+    if (setup->handshake_response_body) {
+        jsize len = (jsize)setup->handshake_response_body->len;
+        body = (*env)->NewByteArray(env, len);
+        if (body) {
+            (*env)->SetByteArrayRegion(env, body, 0, len, (const jbyte *)setup->handshake_response_body->ptr);
+        }
+    }
+    jlong handle = 0;
+    if (setup->error_code == 0) {
+        binding->websocket = setup->websocket;
+        s_binding_acquire(binding); /* the Java WebSocket's reference */
+        handle = (jlong)(intptr_t)binding;
+    }
+    jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni.callbacks_on_setup, handle,
+                                            (jint)setup->error_code, status, headers, body);
+    bool threw = wscrt_jni_check_and_clear_exception(env);
+    if (headers) {
+        (*env)->DeleteLocalRef(env, headers);
+    }
+    if (body) {
+        (*env)->DeleteLocalRef(env, body);
+    }
+    if (setup->error_code != 0) {
+        s_binding_release(binding); /* no shutdown follows a failed setup */
+    } else if (!ok || threw) {
+        wscrt_websocket_shutdown_with_error(setup->websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+    }
+}
+
+static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int error_code, void *user_data) {
+    (void)websocket;
+    struct ws_binding *binding = user_data;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (env) {
+        struct event_batch *batch = s_thread_batch();
+        if (batch->owner == binding) {
+            s_flush_batch(env, batch);
+        }
+        (*env)->CallVoidMethod(env, binding->callbacks, wscrt_jni.callbacks_on_shutdown, (jint)error_code);
+        wscrt_jni_check_and_clear_exception(env);
+    }
+    s_binding_release(binding);
+}
+
+struct send_completion {
+    struct ws_binding *binding;
+    jobject callback; /* global ref */
+};
+
+static void s_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
+    struct send_completion *completion = user_data;
+    struct ws_binding *binding = completion->binding;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (env) {
+        jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni.callbacks_on_send_complete,
+                                                completion->callback, (jint)error_code);
+        bool threw = wscrt_jni_check_and_clear_exception(env);
+        if (!ok || threw) {
+            wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+        }
+        (*env)->DeleteGlobalRef(env, completion->callback);
+    }
+    wscrt_mem_release(wscrt_jni_allocator(), completion);
+    s_binding_release(binding);
+}
+
+/* ---- natives (any thread) ----------------------------------------------------------------------------------- */
+
+static bool s_is_argument_error(int error_code) {
+    return error_code == WSCRT_ERROR_INVALID_ARGUMENT || error_code == WSCRT_ERROR_HTTP_INVALID_REQUEST;
+}
+
+static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jstring host, jint port, jlong bootstrap,
+                              jint connect_timeout_ms, jboolean keep_alive, jint keep_alive_interval,
+                              jint keep_alive_timeout, jint domain, jboolean no_delay, jstring method, jstring path,
+                              jobjectArray headers, jboolean manage_read_window, jlong initial_read_window,
+                              jint handshake_timeout_ms) {
+    (void)cls;
+    struct wscrt_allocator *allocator = wscrt_jni_allocator();
+    struct wscrt_http_request *request = wscrt_http_request_new(allocator);
+    char *host_c = wscrt_jni_string_dup(env, host);
+    char *method_c = wscrt_jni_string_dup(env, method);
+    char *path_c = wscrt_jni_string_dup(env, path);
+    struct ws_binding *binding = NULL;
+    if (!host_c || !method_c || !path_c) {
+        wscrt_jni_throw_illegal_argument(env, "host, method and path are required");
+        goto done;
+    }
+    wscrt_http_request_set_method(request, wscrt_byte_cursor_from_c_str(method_c));
+    wscrt_http_request_set_path(request, wscrt_byte_cursor_from_c_str(path_c));
+    jsize header_fields = headers ? (*env)->GetArrayLength(env, headers) : 0;
+    for (jsize i = 0; i + 1 < header_fields; i += 2) {
+        jstring name = (*env)->GetObjectArrayElement(env, headers, i);
+        jstring value = (*env)->GetObjectArrayElement(env, headers, i + 1);
+        char *name_c = wscrt_jni_string_dup(env, name);
+        char *value_c = wscrt_jni_string_dup(env, value);
+        if (name_c && value_c) {
+            struct wscrt_http_header header = {
+                .name = wscrt_byte_cursor_from_c_str(name_c),
+                .value = wscrt_byte_cursor_from_c_str(value_c),
+            };
+            wscrt_http_request_add_header(request, header);
+        }
+        wscrt_mem_release(allocator, name_c);
+        wscrt_mem_release(allocator, value_c);
+        (*env)->DeleteLocalRef(env, name);
+        (*env)->DeleteLocalRef(env, value);
+    }
+
+    struct wscrt_socket_options socket_options;
+    wscrt_socket_options_init_default(&socket_options);
+    socket_options.connect_timeout_ms = (uint32_t)connect_timeout_ms;
+    socket_options.keep_alive = keep_alive;
+    socket_options.keep_alive_interval_sec = (uint16_t)keep_alive_interval;
+    socket_options.keep_alive_timeout_sec = (uint16_t)keep_alive_timeout;
+    socket_options.domain = domain == 1 ? WSCRT_SOCKET_DOMAIN_IPV4
+                            : domain == 2 ? WSCRT_SOCKET_DOMAIN_IPV6
+                                          : WSCRT_SOCKET_DOMAIN_UNSPEC;
+    socket_options.no_delay = no_delay;
+
+    binding = wscrt_mem_calloc(allocator, 1, sizeof(struct ws_binding));
+    atomic_init(&binding->ref_count, 1);
+    binding->callbacks = (*env)->NewGlobalRef(env, callbacks);
+
+    struct wscrt_websocket_client_connection_options options = {
+        .allocator = allocator,
+        .bootstrap = (struct wscrt_client_bootstrap *)(intptr_t)bootstrap,
+        .socket_options = &socket_options,
+        .host = host_c,
+        .port = (uint32_t)port,
+        .handshake_request = request,
+        .manual_window_management = manage_read_window,
+        .initial_window_size = (uint64_t)initial_read_window,
+        .handshake_timeout_ms = (uint32_t)handshake_timeout_ms,
+        .on_connection_setup = s_on_connection_setup,
+        .on_connection_shutdown = s_on_connection_shutdown,
+        .on_incoming_frame_begin = s_on_frame_begin,
+        .on_incoming_frame_payload = s_on_frame_payload,
+        .on_incoming_frame_complete = s_on_frame_complete,
+        .on_incoming_batch_end = s_on_batch_end,
+        .user_data = binding,
+    };
+    if (wscrt_websocket_client_connect(&options)) {
+        int error_code = wscrt_last_error();
+        (*env)->DeleteGlobalRef(env, binding->callbacks);
+        wscrt_mem_release(allocator, binding);
+        if (s_is_argument_error(error_code)) {
+            wscrt_jni_throw_illegal_argument(env, wscrt_error_str(error_code));
+        } else {
+            wscrt_jni_throw_crt_exception(env, error_code);
+        }
+    }
+done:
+    wscrt_http_request_destroy(request);
+    wscrt_mem_release(allocator, host_c);
+    wscrt_mem_release(allocator, method_c);
+    wscrt_mem_release(allocator, path_c);
+}
+
+static struct send_completion *s_send_completion_new(JNIEnv *env, struct ws_binding *binding, jobject on_complete) {
+    if (!on_complete) {
+        return NULL;
+    }
+    struct send_completion *completion = wscrt_mem_acquire(wscrt_jni_allocator(), sizeof(struct send_completion));
+    completion->binding = binding;
+    completion->callback = (*env)->NewGlobalRef(env, on_complete);
+    s_binding_acquire(binding);
+    return completion;
+}
+
+static void s_send_completion_discard(JNIEnv *env, struct send_completion *completion) {
+    if (completion) {
+        (*env)->DeleteGlobalRef(env, completion->callback);
+        struct ws_binding *binding = completion->binding;
+        wscrt_mem_release(wscrt_jni_allocator(), completion);
+        s_binding_release(binding);
+    }
+}
+
+static int s_send(struct ws_binding *binding, jint opcode, struct wscrt_byte_cursor payload, jboolean fin,
+                  struct send_completion *completion) {
+    struct wscrt_websocket_send_frame_options options = {
+        .opcode = (uint8_t)opcode,
+        .fin = fin,
+        .payload = payload,
+        .on_complete = completion ? s_on_send_complete : NULL,
+        .user_data = completion,
+    };
+    return wscrt_websocket_send_frame(binding->websocket, &options);
+}
+
+static void s_send_failed(JNIEnv *env, struct send_completion *completion, int error_code) {
+    s_send_completion_discard(env, completion);
+    wscrt_jni_throw_illegal_argument(env, wscrt_error_str(error_code));
+}
+
+static void JNICALL s_send_array(JNIEnv *env, jclass cls, jlong handle, jint opcode, jbyteArray payload,
+                                 jint offset, jint length, jboolean fin, jobject on_complete) {
+    (void)cls;
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    struct send_completion *completion = s_send_completion_new(env, binding, on_complete);
+    int result;
+    if (!payload || length == 0) {
+        result = s_send(binding, opcode, (struct wscrt_byte_cursor){0}, fin, completion);
+    } else {
+        /* The copy into the frame (masked on the way) happens inside the critical section: no other copy. */
+        uint8_t *bytes = (*env)->GetPrimitiveArrayCritical(env, payload, NULL);
+        if (!bytes) {
+            s_send_completion_discard(env, completion);
+            return; /* OutOfMemoryError pending */
+        }
+        result = s_send(binding, opcode, wscrt_byte_cursor_from_array(bytes + offset, (size_t)length), fin,
+                        completion);
+        (*env)->ReleasePrimitiveArrayCritical(env, payload, bytes, JNI_ABORT);
+    }
+    if (result) {
+        s_send_failed(env, completion, wscrt_last_error());
+    }
+}
+
+static void JNICALL s_send_direct(JNIEnv *env, jclass cls, jlong handle, jint opcode, jobject payload, jint offset,
+                                  jint length, jboolean fin, jobject on_complete) {
+    (void)cls;
+    uint8_t *bytes = (*env)->GetDirectBufferAddress(env, payload);
+    if (!bytes && length > 0) {
+        wscrt_jni_throw_illegal_argument(env, "not a direct buffer");
+        return;
+    }
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    struct send_completion *completion = s_send_completion_new(env, binding, on_complete);
+    struct wscrt_byte_cursor cursor =
+        length > 0 ? wscrt_byte_cursor_from_array(bytes + offset, (size_t)length) : (struct wscrt_byte_cursor){0};
+    if (s_send(binding, opcode, cursor, fin, completion)) {
+        s_send_failed(env, completion, wscrt_last_error());
+    }
+}
+
+static void JNICALL s_increment_read_window(JNIEnv *env, jclass cls, jlong handle, jlong size) {
+    (void)env;
+    (void)cls;
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    wscrt_websocket_increment_read_window(binding->websocket, (uint64_t)size);
+}
+
+static void JNICALL s_close(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    wscrt_websocket_close(binding->websocket);
+}
+
+static void JNICALL s_release(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    wscrt_websocket_release(binding->websocket);
+    s_binding_release(binding);
+}
+
+int wscrt_jni_register_websocket(JNIEnv *env) {
+    if (pthread_key_create(&s_batch_key, s_free_batch) != 0) {
+        return -1;
+    }
+    static const JNINativeMethod methods[] = {
+        {"nativeConnect",
+         "(Ldev/wscrt/websocket/WebSocketCallbacks;Ljava/lang/String;IJIZIIIZLjava/lang/String;Ljava/lang/String;"
+         "[Ljava/lang/String;ZJI)V",
+         (void *)s_connect},
+        {"nativeSendArray", "(JI[BIIZLjava/util/function/Consumer;)V", (void *)s_send_array},
+        {"nativeSendDirect", "(JILjava/nio/ByteBuffer;IIZLjava/util/function/Consumer;)V", (void *)s_send_direct},
+        {"nativeIncrementReadWindow", "(JJ)V", (void *)s_increment_read_window},
+        {"nativeClose", "(J)V", (void *)s_close},
+        {"nativeRelease", "(J)V", (void *)s_release},
+    };
+    jclass cls = (*env)->FindClass(env, "dev/wscrt/websocket/WebSocket");
+    if (!cls) {
+        return -1;
+    }
+    int result = (*env)->RegisterNatives(env, cls, methods, sizeof(methods) / sizeof(methods[0])) == 0 ? 0 : -1;
+    (*env)->DeleteLocalRef(env, cls);
+    return result;
+}
