@@ -77,7 +77,7 @@ bool wscrt_jni_check_and_clear_exception(JNIEnv *env) {
 }
 
 jstring wscrt_jni_string_from_latin1(JNIEnv *env, struct wscrt_byte_cursor bytes) {
-    jchar stack_chars[256];
+    jchar stack_chars[256] = {0};
     jchar *chars = bytes.len <= 256 ? stack_chars : wscrt_mem_calloc(s_allocator, bytes.len, sizeof(jchar));
     for (size_t i = 0; i < bytes.len; ++i) {
         chars[i] = bytes.ptr[i];
