@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
@@ -493,9 +494,10 @@ static int s_test_idle_loop_uses_no_cpu(struct wscrt_allocator *allocator) {
 struct s_io_test {
     struct wscrt_event_loop *loop;
     int fds[2];
-    int callbacks[2];
-    int last_events[2];
-    bool on_thread;
+    /* Atomic: the test thread reads them while the loop may already handle the next edge. */
+    atomic_int callbacks[2];
+    atomic_int last_events[2];
+    atomic_bool on_thread;
     struct s_waiter events;
 };
 

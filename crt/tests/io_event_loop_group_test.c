@@ -1,0 +1,252 @@
+/* Tests for crt/io/event_loop_group.c: start/stop, shutdown from one of the
+ * group's own loop threads, reference counting, and loop selection. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/event_loop.h"
+#include "io/event_loop_group.h"
+#include "test_harness.h"
+
+/* Every wait in these tests is bounded by this. */
+#define S_WAIT_MS 5000
+
+struct s_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int count;
+};
+
+static void s_waiter_init(struct s_waiter *waiter) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&waiter->lock, NULL);
+    pthread_cond_init(&waiter->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    waiter->count = 0;
+}
+
+static void s_waiter_clean_up(struct s_waiter *waiter) {
+    pthread_cond_destroy(&waiter->cond);
+    pthread_mutex_destroy(&waiter->lock);
+}
+
+static void s_waiter_signal(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    waiter->count++;
+    pthread_cond_broadcast(&waiter->cond);
+    pthread_mutex_unlock(&waiter->lock);
+}
+
+static bool s_waiter_wait(struct s_waiter *waiter, int target, int timeout_ms) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&waiter->lock);
+    int rc = 0;
+    while (waiter->count < target && rc != ETIMEDOUT) {
+        rc = pthread_cond_timedwait(&waiter->cond, &waiter->lock, &deadline);
+    }
+    bool reached = waiter->count >= target;
+    pthread_mutex_unlock(&waiter->lock);
+    return reached;
+}
+
+static void s_on_group_shutdown(void *user_data) {
+    s_waiter_signal(user_data);
+}
+
+/* ---- start and stop ---- */
+
+struct s_probe {
+    struct wscrt_task task;
+    struct wscrt_event_loop *loop;
+    bool on_thread;
+    bool on_other_loops_thread;
+    struct wscrt_event_loop *other;
+    struct s_waiter *ran;
+};
+
+static void s_probe_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_probe *probe = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        probe->on_thread = wscrt_event_loop_thread_is_callers_thread(probe->loop);
+        probe->on_other_loops_thread = wscrt_event_loop_thread_is_callers_thread(probe->other);
+    }
+    s_waiter_signal(probe->ran);
+}
+
+static int s_test_group_starts_loops_and_shuts_down(struct wscrt_allocator *allocator) {
+    struct s_waiter shutdown;
+    struct s_waiter ran;
+    s_waiter_init(&shutdown);
+    s_waiter_init(&ran);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 3, &options);
+    ASSERT_TRUE(group != NULL);
+    ASSERT_UINT_EQ(3, wscrt_event_loop_group_get_loop_count(group));
+    ASSERT_TRUE(wscrt_event_loop_group_get_loop_at(group, 3) == NULL);
+
+    /* Each loop runs its own thread: a task on loop i is on loop i's thread only. */
+    struct s_probe probes[3];
+    for (size_t i = 0; i < 3; ++i) {
+        probes[i] = (struct s_probe){
+            .loop = wscrt_event_loop_group_get_loop_at(group, i),
+            .other = wscrt_event_loop_group_get_loop_at(group, (i + 1) % 3),
+            .ran = &ran,
+        };
+        ASSERT_TRUE(probes[i].loop != NULL);
+        wscrt_task_init(&probes[i].task, s_probe_fn, &probes[i], "probe");
+        wscrt_event_loop_schedule_task_now(probes[i].loop, &probes[i].task);
+    }
+    ASSERT_TRUE(s_waiter_wait(&ran, 3, S_WAIT_MS));
+    for (size_t i = 0; i < 3; ++i) {
+        ASSERT_TRUE(probes[i].on_thread);
+        ASSERT_FALSE(probes[i].on_other_loops_thread);
+    }
+
+    wscrt_event_loop_group_release(group);
+    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    s_waiter_clean_up(&ran);
+    s_waiter_clean_up(&shutdown);
+    return 0;
+}
+
+static int s_test_group_default_thread_count_is_core_count(struct wscrt_allocator *allocator) {
+    struct s_waiter shutdown;
+    s_waiter_init(&shutdown);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 0, &options);
+    ASSERT_TRUE(group != NULL);
+    ASSERT_UINT_EQ((size_t)sysconf(_SC_NPROCESSORS_ONLN), wscrt_event_loop_group_get_loop_count(group));
+    wscrt_event_loop_group_release(group);
+    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    s_waiter_clean_up(&shutdown);
+    return 0;
+}
+
+/* ---- release from one of the group's own loops ---- */
+
+struct s_release_on_loop {
+    struct wscrt_task task;
+    struct wscrt_event_loop_group *group;
+    bool released;
+};
+
+static void s_release_group_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_release_on_loop *release = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        wscrt_event_loop_group_release(release->group);
+        release->released = true;
+    }
+}
+
+static int s_test_release_from_own_loop_thread_completes(struct wscrt_allocator *allocator) {
+    struct s_waiter shutdown;
+    s_waiter_init(&shutdown);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 2, &options);
+    ASSERT_TRUE(group != NULL);
+
+    struct s_release_on_loop release = {.group = group};
+    wscrt_task_init(&release.task, s_release_group_fn, &release, "release_group");
+    wscrt_event_loop_schedule_task_now(wscrt_event_loop_group_get_loop_at(group, 1), &release.task);
+    /* A release that joined its own thread would hang here until the deadline. */
+    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    ASSERT_TRUE(release.released);
+    s_waiter_clean_up(&shutdown);
+    return 0;
+}
+
+static int s_test_acquire_keeps_group_alive(struct wscrt_allocator *allocator) {
+    struct s_waiter shutdown;
+    s_waiter_init(&shutdown);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 1, &options);
+    ASSERT_TRUE(group != NULL);
+    ASSERT_TRUE(wscrt_event_loop_group_acquire(group) == group);
+    wscrt_event_loop_group_release(group);
+    ASSERT_FALSE(s_waiter_wait(&shutdown, 1, 100));
+    ASSERT_UINT_EQ(1, wscrt_event_loop_group_get_loop_count(group)); /* still usable */
+    wscrt_event_loop_group_release(group);
+    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    s_waiter_clean_up(&shutdown);
+    return 0;
+}
+
+/* ---- loop selection ---- */
+
+#define S_LOOPS 4
+#define S_PICKS 4000
+
+static int s_loop_index(struct wscrt_event_loop_group *group, struct wscrt_event_loop *loop) {
+    for (size_t i = 0; i < wscrt_event_loop_group_get_loop_count(group); ++i) {
+        if (wscrt_event_loop_group_get_loop_at(group, i) == loop) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static int s_test_get_next_loop_spreads(struct wscrt_allocator *allocator) {
+    struct s_waiter shutdown;
+    s_waiter_init(&shutdown);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, S_LOOPS, &options);
+    ASSERT_TRUE(group != NULL);
+
+    /* Equal loads: the choice is random, so every loop gets a fair share. */
+    int picks[S_LOOPS] = {0};
+    for (int i = 0; i < S_PICKS; ++i) {
+        int index = s_loop_index(group, wscrt_event_loop_group_get_next_loop(group));
+        ASSERT_TRUE(index >= 0);
+        picks[index]++;
+    }
+    for (int i = 0; i < S_LOOPS; ++i) {
+        ASSERT_TRUE(picks[i] > S_PICKS / S_LOOPS / 2);
+    }
+
+    /* Connections add load: the less loaded of two picks keeps the loads
+     * within a few of each other (pure random choice would drift by tens). */
+    for (int i = 0; i < S_PICKS; ++i) {
+        wscrt_event_loop_add_load(wscrt_event_loop_group_get_next_loop(group), 1);
+    }
+    size_t min_load = SIZE_MAX, max_load = 0, total = 0;
+    for (size_t i = 0; i < S_LOOPS; ++i) {
+        size_t load = wscrt_event_loop_load(wscrt_event_loop_group_get_loop_at(group, i));
+        min_load = load < min_load ? load : min_load;
+        max_load = load > max_load ? load : max_load;
+        total += load;
+    }
+    ASSERT_UINT_EQ(S_PICKS, total);
+    ASSERT_TRUE(max_load - min_load <= 8);
+
+    /* A heavily loaded loop is avoided whenever it is compared with another. */
+    struct wscrt_event_loop *busy = wscrt_event_loop_group_get_loop_at(group, 0);
+    wscrt_event_loop_add_load(busy, 1000000);
+    int busy_picks = 0;
+    for (int i = 0; i < S_PICKS; ++i) {
+        busy_picks += wscrt_event_loop_group_get_next_loop(group) == busy;
+    }
+    /* Only when both random picks are the busy loop: about 1 in 16. */
+    ASSERT_TRUE(busy_picks < S_PICKS / 8);
+
+    wscrt_event_loop_group_release(group);
+    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    s_waiter_clean_up(&shutdown);
+    return 0;
+}
+
+WSCRT_TEST_MAIN(s_test_group_starts_loops_and_shuts_down, s_test_group_default_thread_count_is_core_count,
+                s_test_release_from_own_loop_thread_completes, s_test_acquire_keeps_group_alive,
+                s_test_get_next_loop_spreads)

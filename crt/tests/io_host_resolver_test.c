@@ -1,0 +1,308 @@
+/* Tests for crt/io/host_resolver.c. They resolve only "localhost" (answered
+ * from /etc/hosts), numeric addresses (no lookup at all) and names the
+ * resolver rejects before getaddrinfo: no DNS query leaves the machine. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+#include "io/event_loop.h"
+#include "io/event_loop_group.h"
+#include "io/host_resolver.h"
+#include "test_harness.h"
+
+/* Every wait in these tests is bounded by this. */
+#define S_WAIT_MS 5000
+#define S_MAX_RECORDED 8
+
+struct s_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int count;
+};
+
+static void s_waiter_init(struct s_waiter *waiter) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&waiter->lock, NULL);
+    pthread_cond_init(&waiter->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    waiter->count = 0;
+}
+
+static void s_waiter_clean_up(struct s_waiter *waiter) {
+    pthread_cond_destroy(&waiter->cond);
+    pthread_mutex_destroy(&waiter->lock);
+}
+
+static void s_waiter_signal(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    waiter->count++;
+    pthread_cond_broadcast(&waiter->cond);
+    pthread_mutex_unlock(&waiter->lock);
+}
+
+static bool s_waiter_wait(struct s_waiter *waiter, int target, int timeout_ms) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&waiter->lock);
+    int rc = 0;
+    while (waiter->count < target && rc != ETIMEDOUT) {
+        rc = pthread_cond_timedwait(&waiter->cond, &waiter->lock, &deadline);
+    }
+    bool reached = waiter->count >= target;
+    pthread_mutex_unlock(&waiter->lock);
+    return reached;
+}
+
+/* A group of one loop and a resolver on it, torn down with a bounded wait. */
+struct s_fixture {
+    struct wscrt_event_loop_group *group;
+    struct wscrt_event_loop *loop;
+    struct wscrt_host_resolver *resolver;
+    struct s_waiter group_shutdown;
+};
+
+static void s_on_group_shutdown(void *user_data) {
+    s_waiter_signal(user_data);
+}
+
+static bool s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *allocator, size_t max_entries) {
+    s_waiter_init(&fixture->group_shutdown);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &fixture->group_shutdown};
+    fixture->group = wscrt_event_loop_group_new(allocator, 1, &options);
+    if (fixture->group == NULL) {
+        return false;
+    }
+    fixture->loop = wscrt_event_loop_group_get_loop_at(fixture->group, 0);
+    fixture->resolver = wscrt_host_resolver_new(allocator, fixture->group, max_entries);
+    return fixture->resolver != NULL;
+}
+
+/* The resolver holds the group: the group shuts down only once the resolver is gone. */
+static bool s_fixture_clean_up(struct s_fixture *fixture) {
+    wscrt_host_resolver_release(fixture->resolver);
+    wscrt_event_loop_group_release(fixture->group);
+    bool done = s_waiter_wait(&fixture->group_shutdown, 1, S_WAIT_MS);
+    s_waiter_clean_up(&fixture->group_shutdown);
+    return done;
+}
+
+struct s_result {
+    struct wscrt_event_loop *loop;
+    int calls;
+    int error_code;
+    bool on_loop_thread;
+    char host_name[512];
+    struct wscrt_host_address addresses[S_MAX_RECORDED];
+    size_t count;
+    struct s_waiter done;
+};
+
+static void s_result_init(struct s_result *result, struct wscrt_event_loop *loop) {
+    memset(result, 0, sizeof(*result));
+    result->loop = loop;
+    result->error_code = -1;
+    s_waiter_init(&result->done);
+}
+
+static void s_on_resolved(struct wscrt_host_resolver *resolver, const char *host_name, int error_code,
+                          const struct wscrt_host_address *addresses, size_t count, void *user_data) {
+    (void)resolver;
+    struct s_result *result = user_data;
+    result->calls++;
+    result->error_code = error_code;
+    result->on_loop_thread = wscrt_event_loop_thread_is_callers_thread(result->loop);
+    snprintf(result->host_name, sizeof(result->host_name), "%s", host_name);
+    result->count = count;
+    for (size_t i = 0; i < count && i < S_MAX_RECORDED; ++i) {
+        result->addresses[i] = addresses[i];
+    }
+    s_waiter_signal(&result->done);
+}
+
+static bool s_has_address(const struct s_result *result, enum wscrt_address_family family, const char *text) {
+    for (size_t i = 0; i < result->count && i < S_MAX_RECORDED; ++i) {
+        if (result->addresses[i].family == family && strcmp(result->addresses[i].address, text) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int s_test_resolves_localhost(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
+    struct s_result result;
+    s_result_init(&result, fixture.loop);
+
+    ASSERT_SUCCESS(wscrt_host_resolver_resolve(fixture.resolver, "localhost", fixture.loop, s_on_resolved, &result));
+    ASSERT_TRUE(s_waiter_wait(&result.done, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_TRUE(result.count >= 1);
+    ASSERT_TRUE(result.on_loop_thread);
+    ASSERT_INT_EQ(0, strcmp("localhost", result.host_name));
+    /* Every answer is a loopback address, and none is repeated. */
+    for (size_t i = 0; i < result.count; ++i) {
+        const struct wscrt_host_address *address = &result.addresses[i];
+        ASSERT_TRUE((address->family == WSCRT_ADDRESS_IPV4 && strncmp(address->address, "127.", 4) == 0) ||
+                    (address->family == WSCRT_ADDRESS_IPV6 && strcmp(address->address, "::1") == 0));
+        for (size_t j = 0; j < i; ++j) {
+            ASSERT_FALSE(result.addresses[j].family == address->family &&
+                         strcmp(result.addresses[j].address, address->address) == 0);
+        }
+    }
+    ASSERT_UINT_EQ(1, wscrt_host_resolver_get_lookup_count(fixture.resolver));
+    ASSERT_INT_EQ(1, result.calls);
+
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    s_waiter_clean_up(&result.done);
+    return 0;
+}
+
+static int s_resolve_and_wait(struct s_fixture *fixture, const char *name, struct s_result *result) {
+    s_result_init(result, fixture->loop);
+    ASSERT_SUCCESS(wscrt_host_resolver_resolve(fixture->resolver, name, fixture->loop, s_on_resolved, result));
+    ASSERT_TRUE(s_waiter_wait(&result->done, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(1, result->calls);
+    ASSERT_TRUE(result->on_loop_thread);
+    s_waiter_clean_up(&result->done);
+    return 0;
+}
+
+static int s_test_numeric_addresses_resolve_without_lookup(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
+    struct s_result result;
+
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "::1", &result));
+    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_UINT_EQ(1, result.count);
+    ASSERT_INT_EQ(WSCRT_ADDRESS_IPV6, result.addresses[0].family);
+    ASSERT_INT_EQ(0, strcmp("::1", result.addresses[0].address));
+
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "127.0.0.1", &result));
+    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_UINT_EQ(1, result.count);
+    ASSERT_INT_EQ(WSCRT_ADDRESS_IPV4, result.addresses[0].family);
+    ASSERT_INT_EQ(0, strcmp("127.0.0.1", result.addresses[0].address));
+
+    /* Answered in canonical form. */
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "0:0:0:0:0:0:0:1", &result));
+    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_TRUE(s_has_address(&result, WSCRT_ADDRESS_IPV6, "::1"));
+
+    ASSERT_UINT_EQ(0, wscrt_host_resolver_get_lookup_count(fixture.resolver));
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    return 0;
+}
+
+static int s_test_invalid_names_fail_with_invalid_name(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
+    char long_label[301];
+    memset(long_label, 'a', 300);
+    long_label[300] = '\0';
+    const char *names[] = {"bad..name", long_label, "-bad", "bad-.name", "bad name", "bad!name", "", ".", "a..",
+                           "[::1]"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); ++i) {
+        struct s_result result;
+        if (s_resolve_and_wait(&fixture, names[i], &result) != 0) {
+            WSCRT_FAIL_("resolving '%s' did not answer", names[i]);
+        }
+        if (result.error_code != WSCRT_ERROR_IO_DNS_INVALID_NAME || result.count != 0) {
+            WSCRT_FAIL_("'%s': expected WSCRT_ERROR_IO_DNS_INVALID_NAME, got %s with %zu addresses", names[i],
+                        wscrt_error_name(result.error_code), result.count);
+        }
+    }
+    /* None of them reached getaddrinfo. */
+    ASSERT_UINT_EQ(0, wscrt_host_resolver_get_lookup_count(fixture.resolver));
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    return 0;
+}
+
+static int s_test_cache_answers_second_lookup(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
+    struct s_result first;
+    struct s_result second;
+
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "localhost", &first));
+    ASSERT_INT_EQ(0, first.error_code);
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "LOCALHOST", &second)); /* names are case-insensitive */
+    ASSERT_INT_EQ(0, second.error_code);
+    ASSERT_UINT_EQ(1, wscrt_host_resolver_get_lookup_count(fixture.resolver));
+    ASSERT_UINT_EQ(first.count, second.count);
+    for (size_t i = 0; i < first.count && i < S_MAX_RECORDED; ++i) {
+        ASSERT_INT_EQ(first.addresses[i].family, second.addresses[i].family);
+        ASSERT_INT_EQ(0, strcmp(first.addresses[i].address, second.addresses[i].address));
+    }
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    return 0;
+}
+
+static int s_test_cache_disabled_looks_up_every_time(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 0));
+    struct s_result result;
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "localhost", &result));
+    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "localhost", &result));
+    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_UINT_EQ(2, wscrt_host_resolver_get_lookup_count(fixture.resolver));
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    return 0;
+}
+
+/* The pending lookups hold the resolver: releasing it (and the group) right
+ * away still delivers every callback, and everything is freed afterwards. */
+static int s_test_release_with_lookups_in_flight(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
+    struct s_result lookup;
+    struct s_result numeric;
+    s_result_init(&lookup, fixture.loop);
+    s_result_init(&numeric, fixture.loop);
+    ASSERT_SUCCESS(wscrt_host_resolver_resolve(fixture.resolver, "localhost", fixture.loop, s_on_resolved, &lookup));
+    ASSERT_SUCCESS(wscrt_host_resolver_resolve(fixture.resolver, "::1", fixture.loop, s_on_resolved, &numeric));
+
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    ASSERT_INT_EQ(1, lookup.calls);
+    ASSERT_INT_EQ(0, lookup.error_code);
+    ASSERT_INT_EQ(1, numeric.calls);
+    ASSERT_INT_EQ(0, numeric.error_code);
+    s_waiter_clean_up(&lookup.done);
+    s_waiter_clean_up(&numeric.done);
+    return 0;
+}
+
+static int s_test_invalid_arguments(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
+    struct s_result result;
+    s_result_init(&result, fixture.loop);
+    ASSERT_ERROR(WSCRT_ERROR_INVALID_ARGUMENT,
+                 wscrt_host_resolver_resolve(fixture.resolver, NULL, fixture.loop, s_on_resolved, &result));
+    ASSERT_ERROR(WSCRT_ERROR_INVALID_ARGUMENT,
+                 wscrt_host_resolver_resolve(fixture.resolver, "localhost", NULL, s_on_resolved, &result));
+    ASSERT_ERROR(WSCRT_ERROR_INVALID_ARGUMENT,
+                 wscrt_host_resolver_resolve(fixture.resolver, "localhost", fixture.loop, NULL, &result));
+    ASSERT_TRUE(s_fixture_clean_up(&fixture));
+    ASSERT_INT_EQ(0, result.calls);
+    s_waiter_clean_up(&result.done);
+    return 0;
+}
+
+WSCRT_TEST_MAIN(s_test_resolves_localhost, s_test_numeric_addresses_resolve_without_lookup,
+                s_test_invalid_names_fail_with_invalid_name, s_test_cache_answers_second_lookup,
+                s_test_cache_disabled_looks_up_every_time, s_test_release_with_lookups_in_flight,
+                s_test_invalid_arguments)
