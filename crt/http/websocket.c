@@ -499,6 +499,9 @@ static void s_process_handshake(struct wscrt_websocket *ws, struct wscrt_byte_cu
     wscrt_event_loop_cancel_task(wscrt_channel_get_event_loop(ws->channel), &ws->handshake_timeout_task);
     ws->state = WSCRT_WS_STATE_OPEN;
     s_report_setup(ws, 0);
+    /* The response was handed to the user; an open connection keeps no handshake memory. */
+    wscrt_http_response_parser_clean_up(&ws->response);
+    ws->response_parser_initialized = false;
     if (ws->state == WSCRT_WS_STATE_OPEN) {
         /* Frames the server sent right behind its 101. */
         s_process_frames(ws, data);
