@@ -19,7 +19,17 @@
  *
  * On a violation process() returns WSCRT_OP_ERR with a named error raised and
  * decoder->close_status_on_error set to 1002 (protocol) or 1007 (bad UTF-8);
- * the decoder must not be used again.
+ * the decoder must not be used again. When a callback stops processing, its
+ * error stays raised and close_status_on_error is 1011 (internal error).
+ *
+ * Data-frame payload (TEXT, BINARY, CONTINUATION) is delivered as it arrives,
+ * in as many on_payload calls as the input is split into. A control frame's
+ * payload is collected into control_payload first and delivered in exactly one
+ * on_payload call (none when empty) just before on_frame_complete, after the
+ * CLOSE checks. A zero-length frame gets on_frame_begin and on_frame_complete only.
+ *
+ * A TEXT message whose first frame has RSV bits set (allowed by an extension,
+ * e.g. compressed) is not UTF-8 checked here: its bytes are not the text yet.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -61,6 +71,7 @@ struct wscrt_websocket_decoder {
     size_t header_needed;
     bool message_open;           /* a fragmented data message awaits CONTINUATION */
     uint8_t message_opcode;      /* TEXT or BINARY of the open message */
+    bool message_check_utf8;     /* the current message is TEXT without RSV bits */
     struct wscrt_utf8_validator text_validator;
 };
 

@@ -47,6 +47,7 @@ enum wscrt_websocket_opcode {
 #define WSCRT_WEBSOCKET_CLOSE_GOING_AWAY 1001
 #define WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR 1002
 #define WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD 1007
+#define WSCRT_WEBSOCKET_CLOSE_INTERNAL_ERROR 1011
 
 struct wscrt_websocket_frame {
     uint64_t payload_length;

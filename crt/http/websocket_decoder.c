@@ -1,0 +1,334 @@
+#include "http/websocket_decoder.h"
+
+#include <string.h>
+
+#include "common/error.h"
+#include "common/logging.h"
+
+/*
+ * Syntax: the header arrives in up to three pieces (first byte, second byte,
+ * extended length), each checked by the semantic layer as soon as it is
+ * complete, so a violation is reported at the earliest byte that proves it.
+ * A MASK bit is itself a violation, so the masking key is never read.
+ */
+enum s_decoder_state {
+    S_STATE_HEADER,
+    S_STATE_PAYLOAD,
+    S_STATE_FAILED,
+};
+
+/* Sizes of the header pieces, as cumulative header_needed targets. */
+#define S_FIRST_BYTE_DONE 1
+#define S_LENGTH7_DONE 2
+
+static void s_start_header(struct wscrt_websocket_decoder *decoder) {
+    decoder->state = S_STATE_HEADER;
+    decoder->header_scratch_len = 0;
+    decoder->header_needed = S_FIRST_BYTE_DONE;
+}
+
+void wscrt_websocket_decoder_init(struct wscrt_websocket_decoder *decoder,
+                                  const struct wscrt_websocket_decoder_options *options) {
+    memset(decoder, 0, sizeof(*decoder));
+    decoder->options = *options;
+    wscrt_utf8_validator_reset(&decoder->text_validator);
+    s_start_header(decoder);
+}
+
+bool wscrt_websocket_decoder_in_frame(const struct wscrt_websocket_decoder *decoder) {
+    return decoder->state == S_STATE_PAYLOAD;
+}
+
+static int s_fail(struct wscrt_websocket_decoder *decoder, int error_code) {
+    decoder->state = S_STATE_FAILED;
+    decoder->close_status_on_error = error_code == WSCRT_ERROR_WEBSOCKET_INVALID_UTF8
+                                         ? WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD
+                                         : WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
+    WSCRT_LOGF_WARN(WSCRT_LS_WEBSOCKET, "id=%p: Received invalid frame: %s (close status %u)", (void *)decoder,
+                    wscrt_error_str(error_code), (unsigned)decoder->close_status_on_error);
+    return wscrt_raise_error(error_code);
+}
+
+/* A callback said stop: the error it raised stays the thread's error. */
+static int s_fail_from_callback(struct wscrt_websocket_decoder *decoder) {
+    decoder->state = S_STATE_FAILED;
+    decoder->close_status_on_error = WSCRT_WEBSOCKET_CLOSE_INTERNAL_ERROR;
+    return WSCRT_OP_ERR;
+}
+
+static bool s_frame_is_control(const struct wscrt_websocket_frame *frame) {
+    return !wscrt_websocket_opcode_is_data(frame->opcode);
+}
+
+/* ---- semantics: RFC 6455 rules, applied as soon as the fields are known ---- */
+
+static int s_check_first_byte(struct wscrt_websocket_decoder *decoder) {
+    const struct wscrt_websocket_frame *frame = &decoder->frame;
+    if ((frame->rsv & ~decoder->options.allowed_rsv_bits) != 0) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_RESERVED_BITS);
+    }
+    if (!wscrt_websocket_opcode_is_known(frame->opcode)) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_RESERVED_OPCODE);
+    }
+    if (s_frame_is_control(frame)) {
+        if (!frame->fin) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_FRAGMENTED);
+        }
+    } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
+        if (!decoder->message_open) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_UNEXPECTED_CONTINUATION);
+        }
+    } else if (decoder->message_open) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_EXPECTED_CONTINUATION);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+static int s_check_second_byte(struct wscrt_websocket_decoder *decoder, uint8_t length7) {
+    const struct wscrt_websocket_frame *frame = &decoder->frame;
+    if (frame->masked) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_MASKED_FRAME);
+    }
+    if (s_frame_is_control(frame)) {
+        /* 126 and 127 announce an extended length, which is > 125 by definition. */
+        if (length7 > WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_TOO_LONG);
+        }
+        /* A status code takes two bytes: one byte can never be a valid CLOSE body. */
+        if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && length7 == 1) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_PAYLOAD);
+        }
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+static int s_check_extended_length(struct wscrt_websocket_decoder *decoder, uint8_t length7) {
+    uint64_t length = decoder->frame.payload_length;
+    if (length7 == WSCRT_WEBSOCKET_LENGTH7_U16) {
+        if (length < WSCRT_WEBSOCKET_LENGTH7_U16) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH);
+        }
+    } else {
+        if (length > (uint64_t)INT64_MAX) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH);
+        }
+        if (length <= UINT16_MAX) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH);
+        }
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+/* Before on_frame_complete of a CLOSE frame, whose payload is all in control_payload. */
+static int s_check_close_payload(struct wscrt_websocket_decoder *decoder) {
+    if (decoder->control_payload_len == 0) {
+        return WSCRT_OP_SUCCESS;
+    }
+    /* Length 1 was refused with the header; here there are at least 2 bytes. */
+    uint16_t code = (uint16_t)((decoder->control_payload[0] << 8) | decoder->control_payload[1]);
+    if (!wscrt_websocket_close_code_is_valid(code)) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_CODE);
+    }
+    struct wscrt_byte_cursor reason =
+        wscrt_byte_cursor_from_array(decoder->control_payload + 2, decoder->control_payload_len - 2);
+    if (!wscrt_utf8_is_valid(reason)) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_UTF8);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+/* ---- syntax: the header state machine ---- */
+
+/* Called each time header_scratch reaches header_needed. Sets header_needed
+ * further, or leaves it equal to header_scratch_len when the header is done. */
+static int s_parse_header_piece(struct wscrt_websocket_decoder *decoder) {
+    struct wscrt_websocket_frame *frame = &decoder->frame;
+    const uint8_t *h = decoder->header_scratch;
+
+    switch (decoder->header_scratch_len) {
+        case S_FIRST_BYTE_DONE:
+            memset(frame, 0, sizeof(*frame));
+            frame->fin = (h[0] & WSCRT_WEBSOCKET_FIN_BIT) != 0;
+            frame->rsv = h[0] & WSCRT_WEBSOCKET_RSV_MASK;
+            frame->opcode = h[0] & WSCRT_WEBSOCKET_OPCODE_MASK;
+            decoder->header_needed = S_LENGTH7_DONE;
+            return s_check_first_byte(decoder);
+
+        case S_LENGTH7_DONE: {
+            uint8_t length7 = h[1] & WSCRT_WEBSOCKET_LENGTH7_MASK;
+            frame->masked = (h[1] & WSCRT_WEBSOCKET_MASK_BIT) != 0;
+            if (s_check_second_byte(decoder, length7)) {
+                return WSCRT_OP_ERR;
+            }
+            if (length7 == WSCRT_WEBSOCKET_LENGTH7_U16) {
+                decoder->header_needed = S_LENGTH7_DONE + 2;
+            } else if (length7 == WSCRT_WEBSOCKET_LENGTH7_U64) {
+                decoder->header_needed = S_LENGTH7_DONE + 8;
+            } else {
+                frame->payload_length = length7;
+            }
+            return WSCRT_OP_SUCCESS;
+        }
+
+        default: {
+            /* The extended length is complete. */
+            uint64_t length = 0;
+            for (size_t i = S_LENGTH7_DONE; i < decoder->header_scratch_len; ++i) {
+                length = (length << 8) | h[i];
+            }
+            frame->payload_length = length;
+            return s_check_extended_length(decoder, h[1] & WSCRT_WEBSOCKET_LENGTH7_MASK);
+        }
+    }
+}
+
+static int s_begin_frame(struct wscrt_websocket_decoder *decoder) {
+    struct wscrt_websocket_frame *frame = &decoder->frame;
+    decoder->payload_remaining = frame->payload_length;
+    if (s_frame_is_control(frame)) {
+        /* Data frames leave the last control payload in place. */
+        decoder->control_payload_len = 0;
+    }
+    if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT || frame->opcode == WSCRT_WEBSOCKET_OPCODE_BINARY) {
+        decoder->message_opcode = frame->opcode;
+        /* RSV bits mean an extension transformed the payload (compression):
+         * its text can only be checked after it is undone, by the extension. */
+        decoder->message_check_utf8 = frame->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && frame->rsv == 0;
+        wscrt_utf8_validator_reset(&decoder->text_validator);
+    }
+    if (!s_frame_is_control(frame)) {
+        decoder->message_open = !frame->fin;
+    }
+    decoder->state = S_STATE_PAYLOAD;
+    if (decoder->options.on_frame_begin && decoder->options.on_frame_begin(frame, decoder->options.user_data)) {
+        return s_fail_from_callback(decoder);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+static bool s_frame_checks_utf8(const struct wscrt_websocket_decoder *decoder) {
+    return !s_frame_is_control(&decoder->frame) && decoder->message_check_utf8;
+}
+
+static int s_complete_frame(struct wscrt_websocket_decoder *decoder) {
+    const struct wscrt_websocket_frame *frame = &decoder->frame;
+    if (s_frame_is_control(frame)) {
+        if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && s_check_close_payload(decoder)) {
+            return WSCRT_OP_ERR;
+        }
+        /* Control payloads are delivered whole, once checked: a CLOSE reason is
+         * never seen before its status code has been found valid. */
+        if (decoder->control_payload_len > 0 && decoder->options.on_payload &&
+            decoder->options.on_payload(frame,
+                                        wscrt_byte_cursor_from_array(decoder->control_payload,
+                                                                     decoder->control_payload_len),
+                                        decoder->options.user_data)) {
+            return s_fail_from_callback(decoder);
+        }
+    } else if (frame->fin && s_frame_checks_utf8(decoder)) {
+        /* The message ends here: a code point cut off at the end is invalid. */
+        if (wscrt_utf8_validator_finalize(&decoder->text_validator)) {
+            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_UTF8);
+        }
+    }
+    s_start_header(decoder);
+    if (decoder->options.on_frame_complete &&
+        decoder->options.on_frame_complete(frame, decoder->options.user_data)) {
+        return s_fail_from_callback(decoder);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+/* Reads what is available of the header. Returns with the header incomplete
+ * only when `data` is empty. */
+static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data) {
+    while (data->len > 0) {
+        size_t want = decoder->header_needed - decoder->header_scratch_len;
+        size_t take = want < data->len ? want : data->len;
+        memcpy(decoder->header_scratch + decoder->header_scratch_len, data->ptr, take);
+        decoder->header_scratch_len += take;
+        wscrt_byte_cursor_advance(data, take);
+        if (decoder->header_scratch_len < decoder->header_needed) {
+            return WSCRT_OP_SUCCESS;
+        }
+        if (s_parse_header_piece(decoder)) {
+            return WSCRT_OP_ERR;
+        }
+        if (decoder->header_scratch_len == decoder->header_needed) {
+            return s_begin_frame(decoder);
+        }
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+static int s_read_control_payload(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data) {
+    size_t take = decoder->payload_remaining < data->len ? (size_t)decoder->payload_remaining : data->len;
+    /* payload_length <= 125 was checked, so this stays within control_payload. */
+    memcpy(decoder->control_payload + decoder->control_payload_len, data->ptr, take);
+    decoder->control_payload_len += take;
+    decoder->payload_remaining -= take;
+    wscrt_byte_cursor_advance(data, take);
+    return WSCRT_OP_SUCCESS;
+}
+
+/* Returns with payload left only when `data` is empty or the budget is spent. */
+static int s_read_data_payload(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
+                               uint64_t *budget) {
+    uint64_t take = decoder->payload_remaining < data->len ? decoder->payload_remaining : data->len;
+    if (budget && *budget < take) {
+        take = *budget;
+    }
+    if (take == 0) {
+        return WSCRT_OP_SUCCESS;
+    }
+    struct wscrt_byte_cursor chunk = wscrt_byte_cursor_advance(data, (size_t)take);
+    if (s_frame_checks_utf8(decoder) && wscrt_utf8_validator_update(&decoder->text_validator, chunk)) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_UTF8);
+    }
+    decoder->payload_remaining -= take;
+    if (budget) {
+        *budget -= take;
+    }
+    if (decoder->options.on_payload && decoder->options.on_payload(&decoder->frame, chunk, decoder->options.user_data)) {
+        return s_fail_from_callback(decoder);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_websocket_decoder_process(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
+                                    uint64_t *data_payload_budget) {
+    for (;;) {
+        switch (decoder->state) {
+            case S_STATE_HEADER:
+                if (data->len == 0) {
+                    return WSCRT_OP_SUCCESS;
+                }
+                if (s_read_header(decoder, data)) {
+                    return WSCRT_OP_ERR;
+                }
+                break;
+
+            case S_STATE_PAYLOAD:
+                if (decoder->payload_remaining == 0) {
+                    if (s_complete_frame(decoder)) {
+                        return WSCRT_OP_ERR;
+                    }
+                    break;
+                }
+                if (s_frame_is_control(&decoder->frame)) {
+                    s_read_control_payload(decoder, data);
+                } else if (s_read_data_payload(decoder, data, data_payload_budget)) {
+                    return WSCRT_OP_ERR;
+                }
+                if (decoder->payload_remaining > 0) {
+                    /* Out of data, or out of budget. */
+                    return WSCRT_OP_SUCCESS;
+                }
+                break;
+
+            default:
+                /* A failed decoder is done: the connection is being closed. */
+                return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
+        }
+    }
+}
