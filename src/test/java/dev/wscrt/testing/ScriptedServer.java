@@ -215,6 +215,7 @@ public final class ScriptedServer implements AutoCloseable {
         private final InputStream in;
         private final OutputStream out;
         private RequestHead request;
+        private byte[] lastMaskKey = new byte[0];
 
         Conn(Socket socket) throws IOException {
             this.socket = socket;
@@ -312,6 +313,20 @@ public final class ScriptedServer implements AutoCloseable {
             }
         }
 
+        /**
+         * Writes bytes, tolerating a client that already closed the connection (for tests where the
+         * client is expected to give up mid-write). Returns false if the write failed.
+         */
+        public boolean tryWrite(byte[] bytes) {
+            try {
+                out.write(bytes);
+                out.flush();
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+
         /** Writes a server frame (unmasked, minimal length). */
         public void sendFrame(boolean fin, int opcode, byte[] payload) {
             write(frame(fin, opcode, payload));
@@ -341,6 +356,7 @@ public final class ScriptedServer implements AutoCloseable {
             if (masked) {
                 readFully(key, "mask key");
             }
+            lastMaskKey = masked ? key : new byte[0];
             byte[] payload = new byte[(int) len];
             readFully(payload, "payload");
             if (masked) {
@@ -349,6 +365,11 @@ public final class ScriptedServer implements AutoCloseable {
                 }
             }
             return new ReceivedFrame(b0 & 0x0F, (b0 & 0x80) != 0, (b0 >> 4) & 0x7, masked, len, payload);
+        }
+
+        /** The masking key of the last frame read by {@link #readFrame()} (empty when unmasked). */
+        public byte[] lastMaskKey() {
+            return lastMaskKey.clone();
         }
 
         /** Reads client frames until one matches; returns it. Earlier frames are returned in skipped. */
