@@ -96,6 +96,7 @@ struct wscrt_websocket {
     size_t window_to_return;       /* increments owed to the slot, sent once per batch */
     bool close_sent;
     bool close_received;
+    int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
     bool callback_failed;
     struct wscrt_task handshake_timeout_task;
     struct wscrt_task close_timeout_task;
@@ -211,8 +212,8 @@ static void s_on_close_timeout(struct wscrt_task *task, void *arg, enum wscrt_ta
     if (status != WSCRT_TASK_STATUS_RUN_READY) {
         return;
     }
-    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: The peer did not answer CLOSE in time", (void *)ws);
-    s_shutdown_channel(ws, WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT);
+    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: The CLOSE handshake did not finish in time", (void *)ws);
+    s_shutdown_channel(ws, ws->fail_after_close ? ws->fail_after_close : WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT);
 }
 
 static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_message *message, int error_code,
@@ -221,7 +222,10 @@ static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_
     struct wscrt_outgoing_frame *frame = user_data;
     struct wscrt_websocket *ws = frame->websocket;
     (void)message; /* destroyed by the socket handler */
-    if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 && ws->state == WSCRT_WS_STATE_OPEN) {
+    if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && ws->fail_after_close) {
+        s_shutdown_channel(ws, ws->fail_after_close);
+    } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 &&
+               ws->state == WSCRT_WS_STATE_OPEN) {
         if (ws->close_received) {
             s_shutdown_channel(ws, 0);
         } else {
@@ -391,10 +395,19 @@ static void s_fail_frame_in_progress(struct wscrt_websocket *ws, int error_code)
 static void s_on_protocol_failure(struct wscrt_websocket *ws, int error_code) {
     WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Failing connection: %s", (void *)ws, wscrt_error_name(error_code));
     s_fail_frame_in_progress(ws, error_code);
-    if (!ws->callback_failed && error_code != WSCRT_ERROR_CALLBACK_EXCEPTION) {
+    if (!ws->callback_failed && error_code != WSCRT_ERROR_CALLBACK_EXCEPTION && !ws->close_sent &&
+        ws->state == WSCRT_WS_STATE_OPEN) {
+        /* Tell the server why (1002, or 1007 for bad UTF-8), and shut down once that CLOSE is written:
+         * a shutdown with an error does not flush queued writes. The close timeout bounds the wait. */
         uint16_t status = ws->decoder.close_status_on_error ? ws->decoder.close_status_on_error
                                                             : WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
+        ws->fail_after_close = error_code;
         s_send_close(ws, status);
+        ws->state = WSCRT_WS_STATE_SHUTTING_DOWN;
+        wscrt_channel_schedule_task_future(ws->channel, &ws->close_timeout_task,
+                                           wscrt_clock_now_ns() +
+                                               (uint64_t)ws->options.close_timeout_ms * WSCRT_NS_PER_MS);
+        return;
     }
     s_shutdown_channel(ws, error_code);
 }
