@@ -267,13 +267,29 @@ static void s_send_frame_now(struct wscrt_websocket *ws, struct wscrt_outgoing_f
     }
 }
 
+/* Masking keys come from libcrypto's CSPRNG (RFC 6455 10.3 wants them unpredictable), fetched 256
+ * bytes at a time per thread so that a small frame does not pay a RAND_bytes call. */
+static int s_next_masking_key(uint8_t key[4]) {
+    static _Thread_local uint8_t pool[256];
+    static _Thread_local size_t pool_used = sizeof(pool);
+    if (pool_used == sizeof(pool)) {
+        if (wscrt_random_bytes(pool, sizeof(pool))) {
+            return WSCRT_OP_ERR;
+        }
+        pool_used = 0;
+    }
+    memcpy(key, pool + pool_used, 4);
+    pool_used += 4;
+    return WSCRT_OP_SUCCESS;
+}
+
 /* Any thread: builds the frame's bytes (header, then the payload masked as it is copied). */
 static struct wscrt_outgoing_frame *s_outgoing_frame_new(struct wscrt_websocket *ws, uint8_t opcode, bool fin,
                                                          struct wscrt_byte_cursor payload,
                                                          wscrt_websocket_on_send_complete_fn *on_complete,
                                                          void *user_data) {
     uint8_t masking_key[4];
-    if (wscrt_random_bytes(masking_key, sizeof(masking_key))) {
+    if (s_next_masking_key(masking_key)) {
         return NULL;
     }
     size_t header_size = wscrt_websocket_frame_header_size(payload.len, true);
