@@ -141,9 +141,7 @@ static void s_emit_locked(enum wscrt_log_level level, enum wscrt_log_subject sub
             /* Flushed per line so the log survives a crash. */
             fflush(s_sink_file);
             break;
-        case S_SINK_CALLBACK:
-            s_sink_fn(level, subject, line, s_sink_user_data);
-            break;
+        case S_SINK_CALLBACK: /* called by wscrt_log_write outside the lock */
         case S_SINK_NONE:
             break;
     }
@@ -191,9 +189,18 @@ void wscrt_log_write(enum wscrt_log_level level, enum wscrt_log_subject subject,
 
     pthread_mutex_lock(&s_lock);
     s_in_sink = 1;
-    s_emit_locked(level, subject, line);
+    if (s_sink_kind == S_SINK_CALLBACK) {
+        /* A callback sink (Java's System.Logger) runs outside the lock: no call into Java holds a native
+         * lock. A line being written while the sink is replaced may still reach the old callback. */
+        wscrt_log_sink_fn *sink = s_sink_fn;
+        void *sink_user_data = s_sink_user_data;
+        pthread_mutex_unlock(&s_lock);
+        sink(level, subject, line, sink_user_data);
+    } else {
+        s_emit_locked(level, subject, line);
+        pthread_mutex_unlock(&s_lock);
+    }
     s_in_sink = 0;
-    pthread_mutex_unlock(&s_lock);
 
     if (heap_line != NULL) {
         wscrt_mem_release(wscrt_default_allocator(), heap_line);
