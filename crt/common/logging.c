@@ -131,7 +131,7 @@ static long s_thread_id(void) {
 #endif
 }
 
-static void s_emit_locked(enum wscrt_log_level level, enum wscrt_log_subject subject, const char *line) {
+static void s_emit_locked(const char *line) {
     switch (s_sink_kind) {
         case S_SINK_STDERR:
             fprintf(stderr, "%s\n", line);
@@ -197,7 +197,7 @@ void wscrt_log_write(enum wscrt_log_level level, enum wscrt_log_subject subject,
         pthread_mutex_unlock(&s_lock);
         sink(level, subject, line, sink_user_data);
     } else {
-        s_emit_locked(level, subject, line);
+        s_emit_locked(line);
         pthread_mutex_unlock(&s_lock);
     }
     s_in_sink = 0;
