@@ -1,0 +1,272 @@
+#ifndef WSCRT_TESTS_IO_LOOPBACK_HELPERS_H
+#define WSCRT_TESTS_IO_LOOPBACK_HELPERS_H
+/*
+ * Helpers shared by the socket, channel and bootstrap tests: bounded waits,
+ * running a function on a loop thread, loopback listeners, and the byte
+ * pattern used to check transferred content. Everything is static (each test
+ * is its own executable).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/event_loop.h"
+
+/* Every wait in these tests is bounded by this unless it says otherwise. */
+#define S_WAIT_MS 10000
+
+/* A counter that test threads can wait on with a deadline. */
+struct s_waiter {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    long count;
+};
+
+static inline void s_waiter_init(struct s_waiter *waiter) {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_mutex_init(&waiter->lock, NULL);
+    pthread_cond_init(&waiter->cond, &attr);
+    pthread_condattr_destroy(&attr);
+    waiter->count = 0;
+}
+
+static inline void s_waiter_clean_up(struct s_waiter *waiter) {
+    pthread_cond_destroy(&waiter->cond);
+    pthread_mutex_destroy(&waiter->lock);
+}
+
+static inline void s_waiter_add(struct s_waiter *waiter, long amount) {
+    pthread_mutex_lock(&waiter->lock);
+    waiter->count += amount;
+    pthread_cond_broadcast(&waiter->cond);
+    pthread_mutex_unlock(&waiter->lock);
+}
+
+static inline void s_waiter_signal(struct s_waiter *waiter) {
+    s_waiter_add(waiter, 1);
+}
+
+static inline struct timespec s_deadline_after_ms(int timeout_ms) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += timeout_ms / 1000;
+    deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    return deadline;
+}
+
+/* True when count reached `target` within `timeout_ms`. */
+static inline bool s_waiter_wait(struct s_waiter *waiter, long target, int timeout_ms) {
+    struct timespec deadline = s_deadline_after_ms(timeout_ms);
+    pthread_mutex_lock(&waiter->lock);
+    int rc = 0;
+    while (waiter->count < target && rc != ETIMEDOUT) {
+        rc = pthread_cond_timedwait(&waiter->cond, &waiter->lock, &deadline);
+    }
+    bool reached = waiter->count >= target;
+    pthread_mutex_unlock(&waiter->lock);
+    return reached;
+}
+
+static inline long s_waiter_count(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    long count = waiter->count;
+    pthread_mutex_unlock(&waiter->lock);
+    return count;
+}
+
+static inline void s_sleep_ms(int ms) {
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- run a function on the loop thread and wait for it ---------------- */
+
+typedef void(s_loop_fn)(void *arg);
+
+struct s_loop_call {
+    struct wscrt_task task;
+    s_loop_fn *fn;
+    void *arg;
+    struct s_waiter done;
+};
+
+static inline void s_loop_call_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_loop_call *call = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        call->fn(call->arg);
+    }
+    s_waiter_signal(&call->done);
+}
+
+/* False if the loop did not run it within the bound (the test then fails and
+ * leaks rather than touching a task the loop may still run). */
+static inline bool s_run_on_loop(struct wscrt_event_loop *loop, s_loop_fn *fn, void *arg) {
+    struct s_loop_call *call = calloc(1, sizeof(struct s_loop_call));
+    call->fn = fn;
+    call->arg = arg;
+    s_waiter_init(&call->done);
+    wscrt_task_init(&call->task, s_loop_call_task, call, "test_loop_call");
+    wscrt_event_loop_schedule_task_now(loop, &call->task);
+    if (!s_waiter_wait(&call->done, 1, S_WAIT_MS)) {
+        return false;
+    }
+    s_waiter_clean_up(&call->done);
+    free(call);
+    return true;
+}
+
+/* ---- loopback sockets -------------------------------------------------- */
+
+/* A listening socket on 127.0.0.1 (or ::1) port 0; -1 if the family is unavailable. */
+static inline int s_listener_open(int family, int backlog, uint16_t *port) {
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return -1;
+    }
+    struct sockaddr_storage storage;
+    memset(&storage, 0, sizeof(storage));
+    socklen_t len;
+    if (family == AF_INET) {
+        struct sockaddr_in *in4 = (struct sockaddr_in *)&storage;
+        in4->sin_family = AF_INET;
+        in4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        len = sizeof(*in4);
+    } else {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&storage;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_addr = in6addr_loopback;
+        len = sizeof(*in6);
+    }
+    if (bind(fd, (struct sockaddr *)&storage, len) != 0 || listen(fd, backlog) != 0 ||
+        getsockname(fd, (struct sockaddr *)&storage, &len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&storage)->sin_port
+                                    : ((struct sockaddr_in6 *)&storage)->sin6_port);
+    return fd;
+}
+
+/* A loopback port that nothing listens on: bound (so no one else gets it
+ * while the test runs) but never listened on, so connects are refused. */
+static inline int s_closed_port_open(uint16_t *port) {
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in in4;
+    memset(&in4, 0, sizeof(in4));
+    in4.sin_family = AF_INET;
+    in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(in4);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&in4, len) != 0 || getsockname(fd, (struct sockaddr *)&in4, &len) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    *port = ntohs(in4.sin_port);
+    return fd;
+}
+
+/* accept() bounded by timeout_ms; -1 on timeout. */
+static inline int s_accept_within(int listener, int timeout_ms) {
+    struct pollfd pfd = {.fd = listener, .events = POLLIN};
+    if (poll(&pfd, 1, timeout_ms) != 1) {
+        return -1;
+    }
+    return accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+}
+
+/* Reads until `len` bytes or EOF/error/deadline; returns bytes read. */
+static inline size_t s_read_fully(int fd, uint8_t *out, size_t len, int timeout_ms) {
+    size_t got = 0;
+    struct timespec deadline = s_deadline_after_ms(timeout_ms);
+    while (got < len) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left_ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+        if (left_ms <= 0) {
+            break;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)left_ms) != 1) {
+            break;
+        }
+        ssize_t n = recv(fd, out + got, len - got, MSG_DONTWAIT);
+        if (n == 0) {
+            break;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                continue;
+            }
+            break;
+        }
+        got += (size_t)n;
+    }
+    return got;
+}
+
+/* True if the peer closed (EOF) within timeout_ms; discards data before it. */
+static inline bool s_wait_for_eof(int fd, int timeout_ms) {
+    uint8_t scratch[4096];
+    struct timespec deadline = s_deadline_after_ms(timeout_ms);
+    for (;;) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left_ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+        if (left_ms <= 0) {
+            return false;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)left_ms) != 1) {
+            return false;
+        }
+        ssize_t n = recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT);
+        if (n == 0) {
+            return true;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EINTR) {
+            return errno == ECONNRESET;
+        }
+    }
+}
+
+/* The content of every transfer: position-dependent with a prime period, so
+ * lost, duplicated or reordered chunks show up. */
+static inline uint8_t s_pattern_byte(uint64_t offset) {
+    return (uint8_t)((offset % 251) ^ (offset >> 16));
+}
+
+static inline void s_pattern_fill(uint8_t *out, size_t len, uint64_t offset) {
+    for (size_t i = 0; i < len; ++i) {
+        out[i] = s_pattern_byte(offset + i);
+    }
+}
+
+/* Index of the first mismatch, or len if all match. */
+static inline size_t s_pattern_check(const uint8_t *data, size_t len, uint64_t offset) {
+    for (size_t i = 0; i < len; ++i) {
+        if (data[i] != s_pattern_byte(offset + i)) {
+            return i;
+        }
+    }
+    return len;
+}
+
+#endif
