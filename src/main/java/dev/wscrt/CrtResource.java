@@ -14,7 +14,7 @@ import java.util.function.LongConsumer;
  * captures only the handle and a static release function, never the resource itself.
  *
  * <p>With {@code -Dwscrt.debugResources=true}, {@link #openResources()} lists every resource still open
- * with the stack that created it.
+ * with the stack that created it, and the list is printed to standard error when the JVM exits.
  */
 public abstract class CrtResource implements AutoCloseable {
     private static final Cleaner CLEANER = Cleaner.create(runnable -> {
@@ -27,6 +27,17 @@ public abstract class CrtResource implements AutoCloseable {
 
     static {
         Crt.load();
+        if (DEBUG) {
+            Runtime.getRuntime().addShutdownHook(new Thread(CrtResource::reportOpenResources, "wscrt-resource-report"));
+        }
+    }
+
+    private static void reportOpenResources() {
+        List<String> open = openResources();
+        if (!open.isEmpty()) {
+            System.err.println("wscrt: " + open.size() + " native resource(s) still open at shutdown:");
+            open.forEach(System.err::println);
+        }
     }
 
     private Release release;
