@@ -7,7 +7,10 @@
  * a 101 (WebSocket frames) or a CONNECT 2xx (the tunnel) stay in the cursor.
  *
  * A response has no body when its status is 1xx, 204 or 304, or when it is a
- * 2xx answer to CONNECT (options.is_connect_response).
+ * 2xx answer to CONNECT (options.is_connect_response). Interim responses (1xx
+ * other than 101, e.g. 100 Continue, 103 Early Hints) are skipped: the parser
+ * goes on to the final response, and max_header_bytes bounds all of them
+ * together (plus chunked trailers).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -39,6 +42,7 @@ struct wscrt_http_response_parser {
     struct wscrt_byte_buf body;
     int body_mode;
     unsigned long long body_remaining;
+    size_t head_bytes; /* status lines + headers (+ interim 1xx + trailers) consumed, against max_header_bytes */
 };
 
 int wscrt_http_response_parser_init(struct wscrt_http_response_parser *parser, struct wscrt_allocator *allocator,
