@@ -1,0 +1,163 @@
+package dev.wscrt.io;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wscrt.testing.Await;
+import dev.wscrt.testing.NativeMemory;
+import dev.wscrt.testing.NettyWebSocketServer;
+import dev.wscrt.websocket.WebSocket;
+import dev.wscrt.websocket.WebSocketConnectOptions;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Event loop groups, resolvers and bootstraps: start and stop (also from one of the group's own
+ * threads), and release by the Cleaner when dropped without close().
+ */
+class EventLoopGroupTest {
+
+    private static NativeMemory.Snapshot baseline;
+
+    @BeforeAll
+    static void snapshot() {
+        ClientBootstrap.getOrCreateStaticDefault(); // lives for the whole JVM: not a leak of this class
+        baseline = NativeMemory.snapshot();
+    }
+
+    @AfterAll
+    static void nativeMemoryIsBackToBaseline() {
+        NativeMemory.assertBackTo(baseline);
+    }
+
+    @Test
+    void groupStartsAndStops() {
+        EventLoopGroup group = new EventLoopGroup(2);
+        assertFalse(group.isClosed());
+        assertFalse(group.shutdownCompleteFuture().isDone(), "not shut down while open");
+        group.close();
+        assertTrue(group.isClosed());
+        Await.get("group shutdown", group.shutdownCompleteFuture());
+        assertDoesNotThrow(group::close, "close is idempotent");
+        assertTrue(group.shutdownCompleteFuture().isDone());
+    }
+
+    @Test
+    void groupWithTheDefaultThreadCountStartsAndStops() {
+        EventLoopGroup group = new EventLoopGroup(0);
+        group.close();
+        Await.get("group shutdown", group.shutdownCompleteFuture());
+    }
+
+    @Test
+    void manyGroupsStartAndStopWithoutLeaking() {
+        NativeMemory.Snapshot before = NativeMemory.snapshot();
+        for (int i = 0; i < 20; i++) {
+            try (EventLoopGroup group = new EventLoopGroup(1 + i % 3);
+                 HostResolver resolver = new HostResolver(group, 8);
+                 ClientBootstrap bootstrap = new ClientBootstrap(group, resolver)) {
+                assertFalse(bootstrap.isClosed());
+            }
+        }
+        NativeMemory.assertBackTo(before);
+    }
+
+    @Test
+    void closingTheGroupBeforeItsUsersStillCompletesShutdown() {
+        EventLoopGroup group = new EventLoopGroup(1);
+        HostResolver resolver = new HostResolver(group, 8);
+        ClientBootstrap bootstrap = new ClientBootstrap(group, resolver);
+        group.close();
+        resolver.close();
+        bootstrap.close();
+        Await.get("group shutdown", group.shutdownCompleteFuture());
+    }
+
+    @Test
+    void negativeThreadCountIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new EventLoopGroup(-1));
+    }
+
+    @Test
+    void closingAGroupFromOneOfItsOwnThreadsCompletesShutdown() {
+        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
+            EventLoopGroup group = new EventLoopGroup(1);
+            HostResolver resolver = new HostResolver(group, 8);
+            ClientBootstrap bootstrap = new ClientBootstrap(group, resolver);
+            AtomicReference<String> closedOn = new AtomicReference<>();
+            CompletableFuture<Void> closedInCallback = new CompletableFuture<>();
+            WebSocket.connect(WebSocketConnectOptions.builder()
+                    .host(server.host()).port(server.port()).bootstrap(bootstrap)
+                    .handshakeRequest(WebSocket.createHandshakeRequest(server.authority(), "/"))
+                    .onConnectionSetup(d -> {
+                        // on the group's own event-loop thread
+                        try {
+                            if (d.websocket() != null) {
+                                d.websocket().close();
+                            }
+                            closedOn.set(Thread.currentThread().getName());
+                            bootstrap.close();
+                            resolver.close();
+                            group.close();
+                            closedInCallback.complete(null);
+                        } catch (Throwable t) {
+                            closedInCallback.completeExceptionally(t);
+                        }
+                    })
+                    .build());
+            Await.get("the group closed from its own thread", closedInCallback);
+            assertNotEquals(Thread.currentThread().getName(), closedOn.get());
+            Await.get("group shutdown requested from its own thread", group.shutdownCompleteFuture());
+        }
+    }
+
+    @Test
+    void droppedGroupIsReleasedByTheCleaner() {
+        NativeMemory.Snapshot before = NativeMemory.snapshot();
+        createAndDropAGroup();
+        NativeMemory.assertBackTo(before);
+    }
+
+    @Test
+    void droppedGroupResolverAndBootstrapAreReleasedByTheCleaner() {
+        NativeMemory.Snapshot before = NativeMemory.snapshot();
+        createAndDropAGroupResolverAndBootstrap();
+        NativeMemory.assertBackTo(before);
+    }
+
+    private static void createAndDropAGroup() {
+        EventLoopGroup group = new EventLoopGroup(2);
+        assertFalse(group.isClosed());
+    }
+
+    private static void createAndDropAGroupResolverAndBootstrap() {
+        EventLoopGroup group = new EventLoopGroup(1);
+        ClientBootstrap bootstrap = new ClientBootstrap(group, new HostResolver(group, 4));
+        assertFalse(bootstrap.isClosed());
+    }
+
+    @Test
+    void staticDefaultBootstrapIsOneSharedOpenInstance() {
+        ClientBootstrap a = ClientBootstrap.getOrCreateStaticDefault();
+        ClientBootstrap b = ClientBootstrap.getOrCreateStaticDefault();
+        assertSame(a, b);
+        assertFalse(a.isClosed());
+    }
+
+    @Test
+    void nullArgumentsAreRefused() {
+        assertThrows(IllegalArgumentException.class, () -> new HostResolver(null, 4));
+        EventLoopGroup group = new EventLoopGroup(1);
+        assertThrows(IllegalArgumentException.class, () -> new ClientBootstrap(group, null));
+        assertThrows(IllegalArgumentException.class, () -> new ClientBootstrap(null, null));
+        group.close();
+        Await.get("group shutdown", group.shutdownCompleteFuture());
+    }
+}
