@@ -195,14 +195,16 @@ static void s_unsubscribe(struct wscrt_socket *socket) {
     }
 }
 
+/* The flags are cleared before cancelling: a task that runs CANCELED with its
+ * flag still set was cancelled by the loop's destruction, not by us. */
 static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
     if (socket->timeout_scheduled) {
-        wscrt_event_loop_cancel_task(socket->loop, &socket->timeout_task);
         socket->timeout_scheduled = false;
+        wscrt_event_loop_cancel_task(socket->loop, &socket->timeout_task);
     }
     if (socket->result_scheduled) {
-        wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
         socket->result_scheduled = false;
+        wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
     }
 }
 
@@ -232,11 +234,16 @@ static void s_finish_connect(struct wscrt_socket *socket, int error_code) {
 static void s_on_timeout(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_socket *socket = arg;
-    if (status != WSCRT_TASK_STATUS_RUN_READY) {
-        return;
+    if (!socket->timeout_scheduled) {
+        return; /* cancelled by s_cancel_connect_tasks */
     }
     socket->timeout_scheduled = false;
     if (socket->state != S_SOCKET_CONNECTING) {
+        return;
+    }
+    if (status != WSCRT_TASK_STATUS_RUN_READY) {
+        /* The loop is being destroyed: the result must still arrive once. */
+        s_finish_connect(socket, WSCRT_ERROR_IO_EVENT_LOOP_SHUTDOWN);
         return;
     }
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: connect timed out after %u ms", (void *)socket,
@@ -247,14 +254,15 @@ static void s_on_timeout(struct wscrt_task *task, void *arg, enum wscrt_task_sta
 static void s_on_immediate_result(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_socket *socket = arg;
-    if (status != WSCRT_TASK_STATUS_RUN_READY) {
-        return;
+    if (!socket->result_scheduled) {
+        return; /* cancelled by s_cancel_connect_tasks */
     }
     socket->result_scheduled = false;
     if (socket->state != S_SOCKET_CONNECTING) {
         return;
     }
-    s_finish_connect(socket, socket->immediate_error);
+    s_finish_connect(socket, status == WSCRT_TASK_STATUS_RUN_READY ? socket->immediate_error
+                                                                   : WSCRT_ERROR_IO_EVENT_LOOP_SHUTDOWN);
 }
 
 static void s_on_connect_event(struct wscrt_event_loop *loop, int fd, int events, void *user_data) {
