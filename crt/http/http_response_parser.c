@@ -78,7 +78,7 @@ void wscrt_http_response_parser_clean_up(struct wscrt_http_response_parser *pars
 
 static int s_fail(struct wscrt_http_response_parser *parser, int error_code) {
     parser->state = S_STATE_FAILED;
-    WSCRT_LOGF_WARN(WSCRT_LS_HTTP, "id=%p: Cannot parse HTTP response: %s", (void *)parser, wscrt_error_str(error_code));
+    WSCRT_LOGF_DEBUG(WSCRT_LS_HTTP, "id=%p: Cannot parse HTTP response: %s", (void *)parser, wscrt_error_str(error_code));
     return wscrt_raise_error(error_code);
 }
 

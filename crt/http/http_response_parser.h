@@ -45,6 +45,7 @@ struct wscrt_http_response_parser {
     size_t head_bytes; /* status lines + headers (+ interim 1xx + trailers) consumed, against max_header_bytes */
 };
 
+/* options may be NULL (all defaults); parser->options holds the limits in effect. */
 int wscrt_http_response_parser_init(struct wscrt_http_response_parser *parser, struct wscrt_allocator *allocator,
                                     const struct wscrt_http_response_parser_options *options);
 void wscrt_http_response_parser_clean_up(struct wscrt_http_response_parser *parser);

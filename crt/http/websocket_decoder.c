@@ -20,6 +20,11 @@ enum s_decoder_state {
 /* Sizes of the header pieces, as cumulative header_needed targets. */
 #define S_FIRST_BYTE_DONE 1
 #define S_LENGTH7_DONE 2
+/* The 64-bit form is read in two steps so that its forbidden top bit fails at
+ * the first byte that carries it (the 16-bit form is done at 4). */
+#define S_LENGTH64_FIRST_BYTE_DONE 3
+#define S_LENGTH16_DONE 4
+#define S_LENGTH64_DONE 10
 
 static void s_start_header(struct wscrt_websocket_decoder *decoder) {
     decoder->state = S_STATE_HEADER;
@@ -44,7 +49,7 @@ static int s_fail(struct wscrt_websocket_decoder *decoder, int error_code) {
     decoder->close_status_on_error = error_code == WSCRT_ERROR_WEBSOCKET_INVALID_UTF8
                                          ? WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD
                                          : WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
-    WSCRT_LOGF_WARN(WSCRT_LS_WEBSOCKET, "id=%p: Received invalid frame: %s (close status %u)", (void *)decoder,
+    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Received invalid frame: %s (close status %u)", (void *)decoder,
                     wscrt_error_str(error_code), (unsigned)decoder->close_status_on_error);
     return wscrt_raise_error(error_code);
 }
@@ -161,14 +166,21 @@ static int s_parse_header_piece(struct wscrt_websocket_decoder *decoder) {
                 return WSCRT_OP_ERR;
             }
             if (length7 == WSCRT_WEBSOCKET_LENGTH7_U16) {
-                decoder->header_needed = S_LENGTH7_DONE + 2;
+                decoder->header_needed = S_LENGTH16_DONE;
             } else if (length7 == WSCRT_WEBSOCKET_LENGTH7_U64) {
-                decoder->header_needed = S_LENGTH7_DONE + 8;
+                decoder->header_needed = S_LENGTH64_FIRST_BYTE_DONE;
             } else {
                 frame->payload_length = length7;
             }
             return WSCRT_OP_SUCCESS;
         }
+
+        case S_LENGTH64_FIRST_BYTE_DONE:
+            if (h[2] & 0x80) {
+                return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH);
+            }
+            decoder->header_needed = S_LENGTH64_DONE;
+            return WSCRT_OP_SUCCESS;
 
         default: {
             /* The extended length is complete. */
@@ -263,6 +275,9 @@ static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_b
 
 static int s_read_control_payload(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data) {
     size_t take = decoder->payload_remaining < data->len ? (size_t)decoder->payload_remaining : data->len;
+    if (take == 0) {
+        return WSCRT_OP_SUCCESS; /* data->ptr may be NULL */
+    }
     /* payload_length <= 125 was checked, so this stays within control_payload. */
     memcpy(decoder->control_payload + decoder->control_payload_len, data->ptr, take);
     decoder->control_payload_len += take;

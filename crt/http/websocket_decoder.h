@@ -13,8 +13,9 @@
  *   CONTINUATION with no message open, TEXT/BINARY while one is open, a 64-bit
  *   length with the top bit set, non-minimal length encodings.
  * TEXT messages are validated as UTF-8 incrementally across fragments, each
- * chunk before it is delivered (fail fast). CLOSE payloads are checked before
- * on_frame_complete: not 1 byte, a valid status code, a UTF-8 reason.
+ * chunk before it is delivered (fail fast). CLOSE payloads are checked: a
+ * 1-byte one with the header, the status code and UTF-8 reason before the
+ * payload is delivered.
  * Control frames may arrive between the fragments of a message.
  *
  * On a violation process() returns WSCRT_OP_ERR with a named error raised and

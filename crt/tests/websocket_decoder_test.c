@@ -678,6 +678,9 @@ static int s_test_64_bit_length_with_top_bit_set_fails(struct wscrt_allocator *a
     EXPECT(s_decode_protocol_error(allocator, &recorder, "82 7f ff ff ff ff ff ff ff ff",
                                    WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH));
     EXPECT(s_expect_nothing_left(&recorder));
+    /* Known from the first length byte alone. */
+    EXPECT(s_decode_protocol_error(allocator, &recorder, "82 7f 80", WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH));
+    EXPECT(s_expect_nothing_left(&recorder));
     s_recorder_clean_up(&recorder);
     return 0;
 }
@@ -1016,6 +1019,31 @@ static int s_test_decoder_refuses_input_after_a_violation(struct wscrt_allocator
     return 0;
 }
 
+static int s_test_empty_input_is_accepted_in_every_state(struct wscrt_allocator *allocator) {
+    struct s_recorder recorder;
+    s_recorder_init(&recorder, allocator);
+    struct wscrt_websocket_decoder decoder;
+    s_decoder_init(&decoder, &recorder, 0);
+    /* Header, control payload, data payload: an empty cursor (NULL ptr) in each. */
+    const uint8_t frames[] = {0x89, 0x01, 'p', 0x82, 0x7e, 0x00, 0x80};
+    const size_t stops[] = {0, 1, 2, 3, 4, 5, 7};
+    size_t at = 0;
+    for (size_t i = 0; i < sizeof(stops) / sizeof(stops[0]); ++i) {
+        struct wscrt_byte_cursor piece = wscrt_byte_cursor_from_array(frames + at, stops[i] - at);
+        ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &piece, NULL));
+        struct wscrt_byte_cursor empty = {0};
+        ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &empty, NULL));
+        at = stops[i];
+    }
+    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, true, 1));
+    EXPECT(s_expect_payload_str(&recorder, "p"));
+    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_PING));
+    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 128));
+    EXPECT(s_expect_nothing_left(&recorder));
+    s_recorder_clean_up(&recorder);
+    return 0;
+}
+
 static int s_test_decoder_without_callbacks_still_validates(struct wscrt_allocator *allocator) {
     (void)allocator;
     struct wscrt_websocket_decoder_options options = {0};
@@ -1140,5 +1168,6 @@ WSCRT_TEST_MAIN(s_test_unmasked_text_frame_delivers_begin_payload_complete,
                 s_test_budget_counts_payload_across_frames,
                 s_test_callback_failure_stops_processing_and_keeps_its_error,
                 s_test_decoder_refuses_input_after_a_violation,
+                s_test_empty_input_is_accepted_in_every_state,
                 s_test_decoder_without_callbacks_still_validates,
                 s_test_random_input_keeps_the_call_grammar)
