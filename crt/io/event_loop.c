@@ -442,6 +442,13 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
     if (loop == NULL) {
         return;
     }
+    if (loop->thread_started && pthread_equal(loop->thread, pthread_self())) {
+        /* The thread cannot join itself, and freeing the loop under it would
+         * crash later: refuse loudly and leak instead. */
+        WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Event loop destroyed from its own thread; leaking it",
+                         (void *)loop);
+        return;
+    }
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Destroying event loop '%s'", (void *)loop, loop->thread_name);
     if (loop->thread_started) {
         wscrt_event_loop_stop(loop);

@@ -42,9 +42,27 @@ struct wscrt_host_resolver {
     size_t max_entries;
     atomic_size_t lookup_count;
 
-    pthread_mutex_t lock; /* guards the cache */
+    pthread_mutex_t lock; /* guards cache, cache_size and lookups */
     struct wscrt_linked_list cache;
     size_t cache_size;
+    struct wscrt_linked_list lookups; /* struct s_lookup in flight */
+};
+
+/* One getaddrinfo in flight. Requests for a name that is already being looked
+ * up wait on it instead of starting another thread: a burst of connects to
+ * one host before its first answer costs one lookup. Holds a resolver reference. */
+struct s_lookup {
+    struct wscrt_linked_list_node node; /* in resolver->lookups */
+    struct wscrt_host_resolver *resolver;
+    struct wscrt_linked_list waiters; /* struct s_resolution, by waiter_node */
+    char host_name[];                 /* NUL-terminated */
+};
+
+/* A growable array of distinct addresses. */
+struct s_address_list {
+    struct wscrt_host_address *addresses;
+    size_t count;
+    size_t capacity;
 };
 
 /* One resolve call, from the request to the callback. Holds a resolver reference. */
@@ -55,6 +73,7 @@ struct s_resolution {
     wscrt_on_host_resolved_fn *callback;
     void *user_data;
     struct wscrt_task delivery_task;
+    struct wscrt_linked_list_node waiter_node; /* in s_lookup.waiters */
     int error_code;
     struct wscrt_host_address *addresses;
     size_t count;
@@ -169,6 +188,7 @@ struct wscrt_host_resolver *wscrt_host_resolver_new(struct wscrt_allocator *allo
     resolver->max_entries = max_entries;
     atomic_init(&resolver->lookup_count, 0);
     wscrt_linked_list_init(&resolver->cache);
+    wscrt_linked_list_init(&resolver->lookups);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_DNS, "id=%p: Created host resolver, max_entries=%zu", (void *)resolver,
                      max_entries);
     return resolver;
@@ -245,47 +265,67 @@ static int s_map_gai_error(int gai_error) {
     }
 }
 
-static void s_append_address(struct s_resolution *resolution, size_t *capacity, enum wscrt_address_family family,
-                             const char *text) {
-    for (size_t i = 0; i < resolution->count; ++i) {
-        if (resolution->addresses[i].family == family && strcmp(resolution->addresses[i].address, text) == 0) {
+static void s_address_list_add(struct wscrt_allocator *allocator, struct s_address_list *list,
+                               enum wscrt_address_family family, const char *text) {
+    for (size_t i = 0; i < list->count; ++i) {
+        if (list->addresses[i].family == family && strcmp(list->addresses[i].address, text) == 0) {
             return; /* getaddrinfo repeats an address per matching /etc/hosts line or protocol */
         }
     }
-    if (resolution->count == *capacity) {
-        size_t new_capacity = *capacity == 0 ? 4 : *capacity * 2;
-        resolution->addresses =
-            wscrt_mem_realloc(resolution->allocator, resolution->addresses,
-                              *capacity * sizeof(struct wscrt_host_address), new_capacity * sizeof(struct wscrt_host_address));
-        *capacity = new_capacity;
+    if (list->count == list->capacity) {
+        size_t new_capacity = list->capacity == 0 ? 4 : list->capacity * 2;
+        list->addresses = wscrt_mem_realloc(allocator, list->addresses,
+                                            list->capacity * sizeof(struct wscrt_host_address),
+                                            new_capacity * sizeof(struct wscrt_host_address));
+        list->capacity = new_capacity;
     }
-    struct wscrt_host_address *address = &resolution->addresses[resolution->count++];
+    struct wscrt_host_address *address = &list->addresses[list->count++];
     memset(address, 0, sizeof(*address));
     address->family = family;
     strncpy(address->address, text, sizeof(address->address) - 1);
 }
 
-static void s_collect_addresses(struct s_resolution *resolution, const struct addrinfo *results) {
-    size_t capacity = 0;
+static void s_collect_addresses(struct wscrt_allocator *allocator, struct s_address_list *list,
+                                const struct addrinfo *results) {
     for (const struct addrinfo *info = results; info != NULL; info = info->ai_next) {
         char text[INET6_ADDRSTRLEN];
         if (info->ai_family == AF_INET) {
             const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)info->ai_addr;
             if (inet_ntop(AF_INET, &sin->sin_addr, text, sizeof(text)) != NULL) {
-                s_append_address(resolution, &capacity, WSCRT_ADDRESS_IPV4, text);
+                s_address_list_add(allocator, list, WSCRT_ADDRESS_IPV4, text);
             }
         } else if (info->ai_family == AF_INET6) {
             const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)info->ai_addr;
             if (inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof(text)) != NULL) {
-                s_append_address(resolution, &capacity, WSCRT_ADDRESS_IPV6, text);
+                s_address_list_add(allocator, list, WSCRT_ADDRESS_IPV6, text);
             }
         }
     }
 }
 
+static void s_lookup_destroy(struct s_lookup *lookup) {
+    struct wscrt_host_resolver *resolver = lookup->resolver;
+    wscrt_mem_release(resolver->allocator, lookup);
+    wscrt_host_resolver_release(resolver);
+}
+
+/* Answers every request waiting on `lookup` (taken off the resolver's list by the caller). */
+static void s_answer_waiters(struct wscrt_linked_list *waiters, int error_code, const struct s_address_list *list) {
+    while (!wscrt_linked_list_empty(waiters)) {
+        struct s_resolution *resolution =
+            WSCRT_CONTAINER_OF(wscrt_linked_list_pop_front(waiters), struct s_resolution, waiter_node);
+        resolution->error_code = error_code;
+        if (error_code == 0) {
+            resolution->addresses = s_copy_addresses(resolution->allocator, list->addresses, list->count);
+            resolution->count = list->count;
+        }
+        s_deliver(resolution);
+    }
+}
+
 static void *s_lookup_thread_main(void *arg) {
-    struct s_resolution *resolution = arg;
-    struct wscrt_host_resolver *resolver = resolution->resolver;
+    struct s_lookup *lookup = arg;
+    struct wscrt_host_resolver *resolver = lookup->resolver;
     pthread_setname_np(pthread_self(), "wscrt-dns");
 
     /* No AI_ADDRCONFIG: it would hide ::1 and 127.0.0.1 on hosts whose only
@@ -296,24 +336,100 @@ static void *s_lookup_thread_main(void *arg) {
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
     struct addrinfo *results = NULL;
-    int rc = getaddrinfo(resolution->host_name, NULL, &hints, &results);
+    struct s_address_list list = {0};
+    int error_code = 0;
+    int rc = getaddrinfo(lookup->host_name, NULL, &hints, &results);
     if (rc != 0) {
-        resolution->error_code = s_map_gai_error(rc);
-        WSCRT_LOGF_DEBUG(WSCRT_LS_IO_DNS, "id=%p: getaddrinfo('%s') failed: %s", (void *)resolver,
-                         resolution->host_name, gai_strerror(rc));
+        error_code = s_map_gai_error(rc);
+        WSCRT_LOGF_DEBUG(WSCRT_LS_IO_DNS, "id=%p: getaddrinfo('%s') failed: %s", (void *)resolver, lookup->host_name,
+                         gai_strerror(rc));
     } else {
-        s_collect_addresses(resolution, results);
+        s_collect_addresses(resolver->allocator, &list, results);
         freeaddrinfo(results);
-        if (resolution->count == 0) {
-            resolution->error_code = WSCRT_ERROR_IO_DNS_NO_ADDRESS;
-        } else {
-            pthread_mutex_lock(&resolver->lock);
-            s_cache_store(resolver, resolution->host_name, resolution->addresses, resolution->count);
-            pthread_mutex_unlock(&resolver->lock);
+        if (list.count == 0) {
+            error_code = WSCRT_ERROR_IO_DNS_NO_ADDRESS;
         }
     }
-    s_deliver(resolution);
+
+    struct wscrt_linked_list waiters;
+    wscrt_linked_list_init(&waiters);
+    pthread_mutex_lock(&resolver->lock);
+    if (error_code == 0) {
+        s_cache_store(resolver, lookup->host_name, list.addresses, list.count);
+    }
+    wscrt_linked_list_remove(&lookup->node);
+    wscrt_linked_list_move_all_back(&waiters, &lookup->waiters);
+    pthread_mutex_unlock(&resolver->lock);
+
+    s_answer_waiters(&waiters, error_code, &list);
+    wscrt_mem_release(resolver->allocator, list.addresses);
+    s_lookup_destroy(lookup);
     return NULL;
+}
+
+/* Answers from the cache, or queues `resolution` on the lookup in flight for
+ * its name, or starts one. Cache and lookups are checked under one lock hold,
+ * so a lookup that completes in between cannot cause a second one. */
+static int s_answer_from_cache_or_lookup(struct wscrt_host_resolver *resolver, struct s_resolution *resolution) {
+    pthread_mutex_lock(&resolver->lock);
+    if (s_cache_lookup(resolver, resolution)) {
+        pthread_mutex_unlock(&resolver->lock);
+        WSCRT_LOGF_TRACE(WSCRT_LS_IO_DNS, "id=%p: '%s' answered from the cache", (void *)resolver,
+                         resolution->host_name);
+        s_deliver(resolution);
+        return WSCRT_OP_SUCCESS;
+    }
+    struct wscrt_linked_list_node *node = wscrt_linked_list_front(&resolver->lookups);
+    while (node != wscrt_linked_list_end(&resolver->lookups)) {
+        struct s_lookup *lookup = WSCRT_CONTAINER_OF(node, struct s_lookup, node);
+        if (strcasecmp(lookup->host_name, resolution->host_name) == 0) {
+            wscrt_linked_list_push_back(&lookup->waiters, &resolution->waiter_node);
+            pthread_mutex_unlock(&resolver->lock);
+            WSCRT_LOGF_TRACE(WSCRT_LS_IO_DNS, "id=%p: '%s' joins the lookup in flight", (void *)resolver,
+                             resolution->host_name);
+            return WSCRT_OP_SUCCESS;
+        }
+        node = node->next;
+    }
+    size_t name_len = strlen(resolution->host_name);
+    struct s_lookup *lookup = wscrt_mem_calloc(resolver->allocator, 1, sizeof(struct s_lookup) + name_len + 1);
+    memcpy(lookup->host_name, resolution->host_name, name_len + 1);
+    lookup->resolver = wscrt_host_resolver_acquire(resolver);
+    wscrt_linked_list_init(&lookup->waiters);
+    wscrt_linked_list_push_back(&lookup->waiters, &resolution->waiter_node);
+    wscrt_linked_list_push_back(&resolver->lookups, &lookup->node);
+    pthread_mutex_unlock(&resolver->lock);
+
+    /* getaddrinfo blocks (possibly for seconds): one short-lived detached
+     * thread per distinct name keeps every event loop free of it. */
+    atomic_fetch_add_explicit(&resolver->lookup_count, 1, memory_order_relaxed);
+    pthread_attr_t attr;
+    pthread_t thread;
+    int rc = pthread_attr_init(&attr);
+    if (rc == 0) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        rc = pthread_create(&thread, &attr, s_lookup_thread_main, lookup);
+        pthread_attr_destroy(&attr);
+    }
+    if (rc == 0) {
+        WSCRT_LOGF_DEBUG(WSCRT_LS_IO_DNS, "id=%p: Looking up '%s'", (void *)resolver, resolution->host_name);
+        return WSCRT_OP_SUCCESS;
+    }
+
+    WSCRT_LOGF_ERROR(WSCRT_LS_IO_DNS, "id=%p: Failed to start a lookup thread for '%s', error=%d", (void *)resolver,
+                     resolution->host_name, rc);
+    struct wscrt_linked_list waiters;
+    wscrt_linked_list_init(&waiters);
+    pthread_mutex_lock(&resolver->lock);
+    wscrt_linked_list_remove(&lookup->node);
+    wscrt_linked_list_move_all_back(&waiters, &lookup->waiters);
+    pthread_mutex_unlock(&resolver->lock);
+    /* This caller learns of the failure from the return value; requests that
+     * joined in the meantime were promised a callback. */
+    wscrt_linked_list_remove(&resolution->waiter_node);
+    s_answer_waiters(&waiters, WSCRT_ERROR_THREAD_CREATE_FAILED, NULL);
+    s_lookup_destroy(lookup);
+    return wscrt_raise_error(WSCRT_ERROR_THREAD_CREATE_FAILED);
 }
 
 /* Letters, digits, '-' and '_' in dot-separated labels of 1 to 63 characters
@@ -367,8 +483,10 @@ static bool s_resolve_numeric(struct s_resolution *resolution) {
     if (inet_ntop(family, binary, text, sizeof(text)) == NULL) {
         return false;
     }
-    size_t capacity = 0;
-    s_append_address(resolution, &capacity, wscrt_family, text);
+    struct s_address_list list = {0};
+    s_address_list_add(resolution->allocator, &list, wscrt_family, text);
+    resolution->addresses = list.addresses;
+    resolution->count = list.count;
     return true;
 }
 
@@ -398,32 +516,10 @@ int wscrt_host_resolver_resolve(struct wscrt_host_resolver *resolver, const char
         s_deliver(resolution);
         return WSCRT_OP_SUCCESS;
     }
-    pthread_mutex_lock(&resolver->lock);
-    bool cached = s_cache_lookup(resolver, resolution);
-    pthread_mutex_unlock(&resolver->lock);
-    if (cached) {
-        WSCRT_LOGF_TRACE(WSCRT_LS_IO_DNS, "id=%p: '%s' answered from the cache", (void *)resolver, host_name);
-        s_deliver(resolution);
-        return WSCRT_OP_SUCCESS;
-    }
-
-    /* getaddrinfo blocks (possibly for seconds): one short-lived detached
-     * thread per lookup keeps every event loop free of it. */
-    atomic_fetch_add_explicit(&resolver->lookup_count, 1, memory_order_relaxed);
-    pthread_attr_t attr;
-    pthread_t thread;
-    int rc = pthread_attr_init(&attr);
-    if (rc == 0) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        rc = pthread_create(&thread, &attr, s_lookup_thread_main, resolution);
-        pthread_attr_destroy(&attr);
-    }
-    if (rc != 0) {
-        WSCRT_LOGF_ERROR(WSCRT_LS_IO_DNS, "id=%p: Failed to start a lookup thread for '%s', error=%d",
-                         (void *)resolver, host_name, rc);
+    if (s_answer_from_cache_or_lookup(resolver, resolution) != WSCRT_OP_SUCCESS) {
+        int error_code = wscrt_last_error();
         s_resolution_destroy(resolution);
-        return wscrt_raise_error(WSCRT_ERROR_THREAD_CREATE_FAILED);
+        return wscrt_raise_error(error_code);
     }
-    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_DNS, "id=%p: Looking up '%s'", (void *)resolver, host_name);
     return WSCRT_OP_SUCCESS;
 }
