@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
  * wscrt against the JDK's {@code java.net.http.WebSocket}, in one run, against the same local
  * {@link BenchServer}. Not a unit test: run it with {@code scripts/bench.sh} (see {@link #usage()}).
  *
- * <p>Each scenario runs, per client, one warm-up run (a fifth of the count) and then {@code --runs}
+ * <p>Each scenario runs, per client, one unrecorded warm-up run and then {@code --runs}
  * measured runs, alternating between the clients; the table shows the median of the measured runs.
  * Every run is bounded by its message count and by {@code --time-limit} seconds.
  */
@@ -58,10 +58,12 @@ public final class Benchmark {
     /** Round trips done on each echo connection before the measured ones. */
     static final int ECHO_WARMUP = 2_000;
 
+    private static String loadAtStart = "unknown";
+
     private static final class Config {
         Set<Scenario> scenarios = EnumSet.allOf(Scenario.class);
         List<String> clients = List.of("wscrt", "jdk");
-        int runs = 3;
+        int runs = 5;
         double scale = 1.0;
         long timeLimitSeconds = 10;
         boolean epoll = true;
@@ -83,8 +85,8 @@ public final class Benchmark {
         return String.join("\n",
                 "usage: scripts/bench.sh [options] [scenario...]",
                 "  scenarios: recv64 recv1m send64k echo (default: all)",
-                "  --quick            about 30 s: counts x0.2, 1 measured run",
-                "  --runs=N           measured runs per client and scenario (default 3)",
+                "  --quick            about 30 s: counts x0.25, 2 measured runs",
+                "  --runs=N           measured runs per client and scenario (default 5)",
                 "  --scale=F          multiply message counts by F (default 1)",
                 "  --time-limit=S     seconds one run may take before it is abandoned (default 10)",
                 "  --clients=a,b      wscrt, jdk (default both)",
@@ -168,10 +170,10 @@ public final class Benchmark {
         }
         if (c.quick) {
             if (!scaleGiven) {
-                c.scale = 0.2;
+                c.scale = 0.25;
             }
             if (!runsGiven) {
-                c.runs = 1;
+                c.runs = 2;
             }
         }
         return c;
@@ -182,6 +184,7 @@ public final class Benchmark {
     }
 
     private static int run(Config config) throws Exception {
+        loadAtStart = loadAverage();
         Map<String, BenchClient> clients = new LinkedHashMap<>();
         Map<String, String> unavailable = new LinkedHashMap<>();
         for (String name : config.clients) {
@@ -235,14 +238,13 @@ public final class Benchmark {
     private static void runScenario(Config config, Scenario s, int port, Map<String, BenchClient> clients,
                                     Map<String, Series> perClient) {
         long count = scaled(s.count, config.scale);
-        long warmupCount = Math.max(1, count / 5);
         long timeout = TimeUnit.SECONDS.toNanos(config.timeLimitSeconds);
         System.err.printf("%s: %,d messages%s%n", s.title, count,
                 s == Scenario.ECHO ? " after " + scaled(ECHO_WARMUP, Math.min(1, config.scale)) + " warm-up" : "");
         // Warm-up: one shorter run per client.
         for (Map.Entry<String, BenchClient> e : clients.entrySet()) {
             Series series = perClient.get(e.getKey());
-            BenchClient.Run r = once(e.getValue(), s, port, warmupCount, timeout, config.scale);
+            BenchClient.Run r = once(e.getValue(), s, port, count, timeout, config.scale);
             System.err.printf("  %-5s warm-up   %s%n", e.getKey(), describe(s, r));
             if (!r.ok()) {
                 series.problem = "warm-up: " + r.problem();
@@ -378,6 +380,9 @@ public final class Benchmark {
                 .append(" available processors\n");
         sb.append("- wscrt native: ").append(wscrtVersion(config, unavailable)).append('\n');
         sb.append("- Server: Netty ").append(transport).append(" (one event-loop thread) on 127.0.0.1, same JVM\n");
+        sb.append("- Load average (1/5/15 min): ").append(loadAtStart).append(" at the start, ")
+                .append(loadAverage()).append(" at the end")
+                .append(" (other work on the machine skews the figures)\n");
         sb.append("- Date: ").append(ZonedDateTime.now().format(DateTimeFormatter.RFC_1123_DATE_TIME))
                 .append("; whole run ").append(String.format(Locale.ROOT, "%.1f s", seconds)).append('\n');
 
@@ -389,7 +394,8 @@ public final class Benchmark {
                 .append(WscrtClient.SEND_IN_FLIGHT).append(" frames in flight; JDK: one outstanding send, as ")
                 .append("its API requires), then TEXT \"stats\"; time until the server's answer shows it ")
                 .append("has counted every byte.\n");
-        sb.append("- echo: sequential round trips on one connection, ").append(ECHO_WARMUP)
+        sb.append("- echo: sequential round trips on one connection, ")
+                .append(scaled(ECHO_WARMUP, Math.min(1, config.scale)))
                 .append(" unmeasured first; each next message is sent from the callback that received the ")
                 .append("previous echo; percentiles by nearest rank.\n");
 
@@ -444,6 +450,15 @@ public final class Benchmark {
             return "not run";
         }
         return series.problem != null ? "FAILED (see Runs)" : "—";
+    }
+
+    private static String loadAverage() {
+        try {
+            String[] parts = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return parts[0] + " " + parts[1] + " " + parts[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
     }
 
     private static String cpuModel() {
