@@ -18,10 +18,24 @@ public final class NativeMemory {
     private NativeMemory() {
     }
 
-    /** Current native memory; loads the library first so its own setup is not counted as a leak. */
+    /**
+     * Native memory once it has settled (unchanged over three reads 30 ms apart, with GCs, at most
+     * 2 s), so that releases still in flight from earlier work are not counted. Loads the library
+     * first so its own setup is not counted as a leak.
+     */
     public static Snapshot snapshot() {
         Crt.version();
-        return new Snapshot(Crt.nativeMemoryInUse(), Crt.nativeAllocationCount());
+        Snapshot last = snapshotNow();
+        int stable = 0;
+        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (stable < 3 && System.nanoTime() - deadline < 0) {
+            System.gc();
+            Await.sleep(30);
+            Snapshot now = snapshotNow();
+            stable = now.equals(last) ? stable + 1 : 0;
+            last = now;
+        }
+        return last;
     }
 
     /** Waits (at most 10 s, with GCs) until native memory is back to {@code baseline}. */
