@@ -313,6 +313,25 @@ static int s_test_release_with_lookups_in_flight(struct wscrt_allocator *allocat
     return 0;
 }
 
+/* A callback loop destroyed before the answer still answers, with an error. */
+static int s_test_destroyed_callback_loop_answers_with_shutdown(struct wscrt_allocator *allocator) {
+    struct wscrt_event_loop *loop = wscrt_event_loop_new(allocator, "wscrt-never-run");
+    ASSERT_TRUE(loop != NULL);
+    struct wscrt_host_resolver *resolver = wscrt_host_resolver_new(allocator, NULL, 4);
+    ASSERT_TRUE(resolver != NULL);
+    struct s_result result;
+    s_result_init(&result, loop);
+    ASSERT_SUCCESS(wscrt_host_resolver_resolve(resolver, "127.0.0.1", loop, s_on_resolved, &result));
+    ASSERT_INT_EQ(0, result.calls); /* never from inside the resolve call */
+    wscrt_event_loop_destroy(loop); /* the loop never ran: the answer is still queued */
+    ASSERT_INT_EQ(1, result.calls);
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_EVENT_LOOP_SHUTDOWN, result.error_code);
+    ASSERT_UINT_EQ(0, result.count);
+    wscrt_host_resolver_release(resolver);
+    s_waiter_clean_up(&result.done);
+    return 0;
+}
+
 static int s_test_invalid_arguments(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
     ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
@@ -333,5 +352,5 @@ static int s_test_invalid_arguments(struct wscrt_allocator *allocator) {
 WSCRT_TEST_MAIN(s_test_resolves_localhost, s_test_numeric_addresses_resolve_without_lookup,
                 s_test_invalid_names_fail_with_invalid_name, s_test_cache_answers_second_lookup,
                 s_test_cache_disabled_looks_up_every_time, s_test_burst_of_requests_shares_one_lookup,
-                s_test_release_with_lookups_in_flight,
+                s_test_release_with_lookups_in_flight, s_test_destroyed_callback_loop_answers_with_shutdown,
                 s_test_invalid_arguments)
