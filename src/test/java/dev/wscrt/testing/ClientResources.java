@@ -7,7 +7,7 @@ import dev.wscrt.io.HostResolver;
 /**
  * A test class's own event loop group, resolver and bootstrap, so that what it leaves behind (a
  * resolver cache, loop threads) goes away when it closes, and native memory can be compared with
- * the baseline taken before. Closing waits (bounded) for the group's shutdown to complete.
+ * the baseline taken before. Closing waits (bounded, with GC nudges) for the group's shutdown.
  */
 public final class ClientResources implements AutoCloseable {
 
@@ -42,6 +42,12 @@ public final class ClientResources implements AutoCloseable {
         bootstrap.close();
         resolver.close();
         group.close();
-        Await.get("the event loop group to shut down", group.shutdownCompleteFuture());
+        // GC nudges: a WebSocket that a test dropped (or a failed one left unreferenced) is released
+        // by its Cleaner, and the group's shutdown waits for it. Tests that require shutdown
+        // without GC say so themselves.
+        Await.until("the event loop group to shut down", Await.DEFAULT_TIMEOUT, () -> {
+            System.gc();
+            return group.shutdownCompleteFuture().isDone();
+        }, () -> "open resources: " + dev.wscrt.CrtResource.openResources());
     }
 }

@@ -370,7 +370,7 @@ class WebSocketEchoTest {
         try (NettyWebSocketServer server = NettyWebSocketServer.builder()
                 .onOpen(c -> c.sendClose(4001, "server is done")).start()) {
             CallbackRecorder rec = new CallbackRecorder();
-            connect(server, rec);
+            WebSocket ws = connect(server, rec);
             Frame close = rec.awaitFrame("the server's CLOSE", f -> f.opcode() == Opcode.CLOSE);
             assertEquals(4001, close.closeCode());
             assertEquals("server is done", close.closeReason());
@@ -379,6 +379,7 @@ class WebSocketEchoTest {
             assertEquals(4001, conn.awaitClose().closeCode(), "the client echoes the status code");
             assertNull(rec.awaitShutdown().exception(), "a clean close reports no exception");
             conn.awaitDisconnect();
+            ws.close(); // harmless after shutdown
             rec.assertGrammar();
         }
     }
@@ -398,6 +399,7 @@ class WebSocketEchoTest {
             assertEquals(4002, echo.closeCode());
             assertNull(rec.awaitShutdown().exception(), "a clean close reports no exception");
             sends.awaitAllSucceeded();
+            ws.close(); // harmless after shutdown
             rec.assertGrammar();
         }
     }

@@ -133,6 +133,26 @@ class WebSocketLifecycleTest {
         }
     }
 
+    @Test
+    void closedWebSocketDoesNotHoldUpTheShutdownOfItsEventLoopGroup() {
+        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
+            ClientResources own = ClientResources.create(1);
+            CallbackRecorder rec = new CallbackRecorder();
+            WebSocket.connect(rec.options(server.host(), server.port(), own.bootstrap()).build());
+            WebSocket ws = rec.awaitWebSocket();
+            ws.close();
+            assertNull(rec.awaitShutdown().exception());
+            own.bootstrap().close();
+            own.resolver().close();
+            own.group().close();
+            // No GC here: a closed WebSocket must not need the Cleaner to let its group go.
+            Await.get("the group's shutdown while the closed WebSocket is still referenced",
+                    own.group().shutdownCompleteFuture());
+            assertTrue(ws.isClosed(), "a WebSocket closed and shut down reports isClosed()");
+            java.lang.ref.Reference.reachabilityFence(ws);
+        }
+    }
+
     // ---- sends after the end ------------------------------------------------------------------
 
     @Test
