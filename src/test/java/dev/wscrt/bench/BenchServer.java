@@ -35,6 +35,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -136,6 +137,25 @@ public final class BenchServer implements AutoCloseable {
     public void close() {
         serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Runs the server as its own process (how {@link Benchmark} uses it by default, so that the
+     * clients' garbage collection and JIT work do not stop the server): prints
+     * {@code "PORT <port> <transport>"} on standard output, then serves until standard input closes.
+     * Option: {@code --no-epoll}.
+     */
+    public static void main(String[] args) throws IOException {
+        boolean epoll = !List.of(args).contains("--no-epoll");
+        try (BenchServer server = start(epoll)) {
+            System.out.println("PORT " + server.port() + " " + server.transport());
+            System.out.flush();
+            byte[] sink = new byte[256];
+            while (System.in.read(sink) >= 0) {
+                // wait for EOF: the parent process is done or gone
+            }
+        }
+        System.exit(0);
     }
 
     /** Upgrades the connection, then runs the mode named by the path. */

@@ -1,6 +1,9 @@
 package dev.wscrt.bench;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,7 +18,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * wscrt against the JDK's {@code java.net.http.WebSocket}, in one run, against the same local
@@ -67,6 +73,8 @@ public final class Benchmark {
         double scale = 1.0;
         long timeLimitSeconds = 10;
         boolean epoll = true;
+        boolean inProcess;
+        boolean pin;
         boolean quick;
         Path out = Path.of("target", "bench", "report.md");
     }
@@ -91,6 +99,8 @@ public final class Benchmark {
                 "  --time-limit=S     seconds one run may take before it is abandoned (default 10)",
                 "  --clients=a,b      wscrt, jdk (default both)",
                 "  --no-epoll         use Netty NIO for the server even if epoll is available",
+                "  --in-process       run the server in this JVM instead of a child JVM",
+                "  --pin              pin the server process to the last CPU and this process to the others",
                 "  --out=FILE         report file (default target/bench/report.md)");
     }
 
@@ -153,6 +163,10 @@ public final class Benchmark {
                 c.clients = List.copyOf(list);
             } else if (a.equals("--no-epoll")) {
                 c.epoll = false;
+            } else if (a.equals("--in-process")) {
+                c.inProcess = true;
+            } else if (a.equals("--pin")) {
+                c.pin = true;
             } else if (a.startsWith("--out=")) {
                 c.out = Path.of(a.substring(6));
             } else if (a.startsWith("-")) {
@@ -167,6 +181,9 @@ public final class Benchmark {
         }
         if (!picked.isEmpty()) {
             c.scenarios = EnumSet.copyOf(picked);
+        }
+        if (c.pin && c.inProcess) {
+            throw new IllegalArgumentException("--pin needs the server in its own process (no --in-process)");
         }
         if (c.quick) {
             if (!scaleGiven) {
@@ -202,9 +219,9 @@ public final class Benchmark {
         Map<Scenario, Map<String, Series>> results = new LinkedHashMap<>();
         String transport;
         long started = System.nanoTime();
-        try (BenchServer server = BenchServer.start(config.epoll)) {
-            transport = server.transport();
-            System.err.printf("bench server: Netty %s on 127.0.0.1:%d; clients: %s; runs: %d; scale: %s%n",
+        try (Server server = config.inProcess ? Server.inProcess(config.epoll) : Server.childProcess(config)) {
+            transport = server.description();
+            System.err.printf("bench server: %s on 127.0.0.1:%d; clients: %s; runs: %d; scale: %s%n",
                     transport, server.port(), clients.keySet(), config.runs, config.scale);
             for (Scenario s : config.scenarios) {
                 Map<String, Series> perClient = new LinkedHashMap<>();
@@ -283,6 +300,119 @@ public final class Benchmark {
                 sb.append("\n        at ").append(el);
             }
             return new BenchClient.Run(0, 0, 0, null, sb.toString());
+        }
+    }
+
+    // ---- the server -----------------------------------------------------------------------------------
+
+    /** The bench server, in this JVM or (default) in a child JVM so that client GC does not stop it. */
+    private interface Server extends AutoCloseable {
+        int port();
+
+        String description();
+
+        @Override
+        void close();
+
+        static Server inProcess(boolean epoll) {
+            BenchServer server = BenchServer.start(epoll);
+            return new Server() {
+                @Override
+                public int port() {
+                    return server.port();
+                }
+
+                @Override
+                public String description() {
+                    return "Netty " + server.transport() + " in the benchmark's JVM";
+                }
+
+                @Override
+                public void close() {
+                    server.close();
+                }
+            };
+        }
+
+        static Server childProcess(Config config) throws IOException, InterruptedException {
+            int cpus = Runtime.getRuntime().availableProcessors();
+            List<String> cmd = new ArrayList<>();
+            String where = "";
+            if (config.pin) {
+                if (cpus < 2) {
+                    throw new IllegalStateException("--pin needs at least 2 CPUs");
+                }
+                cmd.addAll(List.of("taskset", "-c", Integer.toString(cpus - 1)));
+                pinSelf("0-" + (cpus - 2));
+                where = ", pinned to CPU " + (cpus - 1);
+            }
+            cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            cmd.addAll(List.of("-Xms512m", "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                    BenchServer.class.getName()));
+            if (!config.epoll) {
+                cmd.add("--no-epoll");
+            }
+            Process process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            BufferedReader out = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            CompletableFuture<String> firstLine = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return out.readLine();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            String line;
+            try {
+                line = firstLine.get(30, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                process.destroyForcibly();
+                throw new IOException("the server process did not report its port: " + e, e);
+            }
+            String[] parts = line == null ? new String[0] : line.trim().split(" ");
+            if (parts.length != 3 || !parts[0].equals("PORT")) {
+                process.destroyForcibly();
+                throw new IOException("the server process said '" + line + "' instead of 'PORT <port> <transport>'");
+            }
+            int port = Integer.parseInt(parts[1]);
+            String description = "Netty " + parts[2] + " in a child JVM (pid " + process.pid() + where + ")";
+            return new Server() {
+                @Override
+                public int port() {
+                    return port;
+                }
+
+                @Override
+                public String description() {
+                    return description;
+                }
+
+                @Override
+                public void close() {
+                    try {
+                        process.getOutputStream().close();
+                        if (!process.waitFor(15, TimeUnit.SECONDS)) {
+                            process.destroyForcibly();
+                        }
+                    } catch (IOException e) {
+                        process.destroyForcibly();
+                    } catch (InterruptedException e) {
+                        process.destroyForcibly();
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+        }
+
+        /** Restricts every thread of this process to {@code cpuList} (threads made later inherit it). */
+        private static void pinSelf(String cpuList) throws IOException, InterruptedException {
+            Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", cpuList,
+                    Long.toString(ProcessHandle.current().pid()))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IOException("taskset could not pin this process to CPUs " + cpuList);
+            }
         }
     }
 
@@ -379,7 +509,8 @@ public final class Benchmark {
         sb.append("- CPU: ").append(cpuModel()).append(", ").append(rt.availableProcessors())
                 .append(" available processors\n");
         sb.append("- wscrt native: ").append(wscrtVersion(config, unavailable)).append('\n');
-        sb.append("- Server: Netty ").append(transport).append(" (one event-loop thread) on 127.0.0.1, same JVM\n");
+        sb.append("- Server: ").append(transport).append(", one event-loop thread, 127.0.0.1")
+                .append(config.pin ? "; client process pinned to the other CPUs" : "").append('\n');
         sb.append("- Load average (1/5/15 min): ").append(loadAtStart).append(" at the start, ")
                 .append(loadAverage()).append(" at the end")
                 .append(" (other work on the machine skews the figures)\n");
