@@ -315,6 +315,32 @@ class WebSocketLifecycleTest {
         NativeMemory.assertBackTo(before);
     }
 
+    @Test
+    void droppedWebSocketWhoseCallbacksHoldItIsStillClosedByTheCleaner() {
+        // The usual handler object keeps the WebSocket it was given (here: the recorder keeps the
+        // setup data). Once the handler and the WebSocket are both unreachable from the program,
+        // the Cleaner must still close the connection and free it.
+        NativeMemory.Snapshot before = NativeMemory.snapshot();
+        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
+            ClientResources own = ClientResources.create(1);
+            connectWithARecorderAndForget(server, own.bootstrap());
+            NettyWebSocketServer.Connection conn = server.awaitConnection();
+            Await.until("the server to see the dropped WebSocket's connection end", () -> {
+                System.gc();
+                return !conn.isOpen();
+            });
+            own.close();
+        }
+        NativeMemory.assertBackTo(before);
+    }
+
+    private static void connectWithARecorderAndForget(NettyWebSocketServer server, ClientBootstrap bootstrap) {
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(rec.options(server.host(), server.port(), bootstrap).build());
+        rec.awaitWebSocket().sendFrame(Opcode.TEXT, "held by my handler");
+        rec.awaitFrames(1);
+    }
+
     /** Connects, sends one frame from the setup callback, and keeps no reference to the WebSocket. */
     private static void connectAndForget(NettyWebSocketServer server, ClientBootstrap bootstrap,
                                          AtomicInteger shutdowns) {
