@@ -34,7 +34,10 @@ enum { EVENT_LONGS = 4 };
 
 struct ws_binding {
     atomic_int ref_count;
-    jobject callbacks; /* global ref */
+    /* A global ref until setup succeeded, then a weak global ref: from then on the Java WebSocket
+     * keeps the callbacks alive, and a WebSocket whose callbacks reference it can still be collected. */
+    jobject callbacks;
+    bool callbacks_weak;
     struct wscrt_websocket *websocket;
 };
 
@@ -71,9 +74,18 @@ static void s_binding_release(struct ws_binding *binding) {
     }
     JNIEnv *env = wscrt_jni_get_env();
     if (env) {
-        (*env)->DeleteGlobalRef(env, binding->callbacks);
+        if (binding->callbacks_weak) {
+            (*env)->DeleteWeakGlobalRef(env, binding->callbacks);
+        } else {
+            (*env)->DeleteGlobalRef(env, binding->callbacks);
+        }
     }
     wscrt_mem_release(wscrt_jni_allocator(), binding);
+}
+
+/* A local ref to the callbacks, or NULL once the WebSocket (and with it its callbacks) was collected. */
+static jobject s_callbacks(JNIEnv *env, struct ws_binding *binding) {
+    return (*env)->NewLocalRef(env, binding->callbacks);
 }
 
 /* ---- upcalls (event-loop thread) ---------------------------------------------------------------------------- */
@@ -114,9 +126,15 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
         return false;
     }
     (*env)->SetLongArrayRegion(env, events, 0, (jsize)(count * EVENT_LONGS), (const jlong *)batch->events);
-    jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni.callbacks_on_frame_events, events,
-                                            (jint)count, payloads);
-    bool threw = wscrt_jni_check_and_clear_exception(env);
+    jobject callbacks = s_callbacks(env, binding);
+    jboolean ok = JNI_TRUE;
+    bool threw = false;
+    if (callbacks) {
+        ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni.callbacks_on_frame_events, events, (jint)count,
+                                       payloads);
+        threw = wscrt_jni_check_and_clear_exception(env);
+        (*env)->DeleteLocalRef(env, callbacks);
+    }
     (*env)->DeleteLocalRef(env, events);
     if (payloads) {
         (*env)->DeleteLocalRef(env, payloads);
@@ -222,7 +240,13 @@ static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup
     }
     if (setup->error_code != 0) {
         s_binding_release(binding); /* no shutdown follows a failed setup */
-    } else if (!ok || threw) {
+        return;
+    }
+    jobject weak = (*env)->NewWeakGlobalRef(env, binding->callbacks);
+    (*env)->DeleteGlobalRef(env, binding->callbacks);
+    binding->callbacks = weak;
+    binding->callbacks_weak = true;
+    if (!ok || threw) {
         wscrt_websocket_shutdown_with_error(setup->websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
     }
 }
@@ -236,8 +260,12 @@ static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int erro
         if (batch->owner == binding) {
             s_flush_batch(env, batch);
         }
-        (*env)->CallVoidMethod(env, binding->callbacks, wscrt_jni.callbacks_on_shutdown, (jint)error_code);
-        wscrt_jni_check_and_clear_exception(env);
+        jobject callbacks = s_callbacks(env, binding);
+        if (callbacks) {
+            (*env)->CallVoidMethod(env, callbacks, wscrt_jni.callbacks_on_shutdown, (jint)error_code);
+            wscrt_jni_check_and_clear_exception(env);
+            (*env)->DeleteLocalRef(env, callbacks);
+        }
     }
     s_binding_release(binding);
 }
@@ -252,11 +280,15 @@ static void s_on_send_complete(struct wscrt_websocket *websocket, int error_code
     struct ws_binding *binding = completion->binding;
     JNIEnv *env = wscrt_jni_get_env();
     if (env) {
-        jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni.callbacks_on_send_complete,
-                                                completion->callback, (jint)error_code);
-        bool threw = wscrt_jni_check_and_clear_exception(env);
-        if (!ok || threw) {
-            wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+        jobject callbacks = s_callbacks(env, binding);
+        if (callbacks) {
+            jboolean ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni.callbacks_on_send_complete,
+                                                    completion->callback, (jint)error_code);
+            bool threw = wscrt_jni_check_and_clear_exception(env);
+            if (!ok || threw) {
+                wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+            }
+            (*env)->DeleteLocalRef(env, callbacks);
         }
         (*env)->DeleteGlobalRef(env, completion->callback);
     }

@@ -1,6 +1,7 @@
 package dev.wscrt.websocket;
 
 import dev.wscrt.CrtResource;
+import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpRequest;
 import dev.wscrt.io.ClientBootstrap;
@@ -12,6 +13,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -19,7 +21,8 @@ import java.util.function.Consumer;
  *
  * <p>Every method is thread-safe. Callbacks run on the connection's event-loop thread; see
  * {@link WebSocketConnectOptions} for what they may do. Keep a reference to the WebSocket while you use
- * it: an unreachable WebSocket is closed and freed by a {@link java.lang.ref.Cleaner}. Call
+ * it: an unreachable WebSocket is closed and freed by a {@link java.lang.ref.Cleaner} (its callbacks
+ * are unreachable too by then, so no further callback, not even the shutdown, runs for it). Call
  * {@link #close()} when done with a healthy connection.
  */
 public final class WebSocket extends CrtResource {
@@ -28,10 +31,27 @@ public final class WebSocket extends CrtResource {
     private static final int MAX_CONTROL_PAYLOAD = 125;
     private static final SecureRandom KEY_RANDOM = new SecureRandom();
 
-    private volatile boolean closeCalled;
+    /**
+     * Guards the native handle against release while another thread uses it: bit 0 is set by close(),
+     * and every native call adds {@link #USER} while it runs. The handle is released (binding freed on
+     * the native side once the connection has also shut down) when close() was called and no call is in
+     * flight; an unreachable WebSocket is released by the Cleaner.
+     */
+    private final AtomicLong usage = new AtomicLong();
+    private static final long CLOSED = 1;
+    private static final long USER = 2;
+
+    /**
+     * The connection's callbacks. After setup, native code holds them only weakly, so that callbacks that
+     * reference this WebSocket (the usual handler object) do not keep it reachable from a GC root: this
+     * field keeps them alive exactly as long as the WebSocket is.
+     */
+    @SuppressWarnings({"unused", "FieldCanBeLocal"})
+    private final WebSocketCallbacks callbacks;
 
     /** Created by the native setup upcall with the binding's handle. */
-    WebSocket(long handle) {
+    WebSocket(long handle, WebSocketCallbacks callbacks) {
+        this.callbacks = callbacks;
         acquireNativeHandle(handle, WebSocket::nativeRelease);
     }
 
@@ -110,8 +130,15 @@ public final class WebSocket extends CrtResource {
     public void sendFrame(Opcode opcode, byte[] payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
         int length = payload == null ? 0 : payload.length;
         checkFrame(opcode, length, fin);
-        nativeSendArray(nativeHandle(), opcode.value(), payload, 0, length, fin, onComplete);
-        Reference.reachabilityFence(this);
+        if (!enter()) {
+            completeClosed(onComplete);
+            return;
+        }
+        try {
+            nativeSendArray(nativeHandle(), opcode.value(), payload, 0, length, fin, onComplete);
+        } finally {
+            exit();
+        }
     }
 
     /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)}; sends the buffer's remaining bytes without
@@ -124,17 +151,27 @@ public final class WebSocket extends CrtResource {
         }
         int length = payload.remaining();
         checkFrame(opcode, length, fin);
-        if (payload.isDirect()) {
-            nativeSendDirect(nativeHandle(), opcode.value(), payload, payload.position(), length, fin, onComplete);
-        } else if (payload.hasArray()) {
-            nativeSendArray(nativeHandle(), opcode.value(), payload.array(), payload.arrayOffset() + payload.position(),
-                    length, fin, onComplete);
-        } else {
+        if (!payload.isDirect() && !payload.hasArray()) {
             byte[] copy = new byte[length];
             payload.duplicate().get(copy);
-            nativeSendArray(nativeHandle(), opcode.value(), copy, 0, length, fin, onComplete);
+            sendFrame(opcode, copy, fin, onComplete);
+            return;
         }
-        Reference.reachabilityFence(this);
+        if (!enter()) {
+            completeClosed(onComplete);
+            return;
+        }
+        try {
+            if (payload.isDirect()) {
+                nativeSendDirect(nativeHandle(), opcode.value(), payload, payload.position(), length, fin,
+                        onComplete);
+            } else {
+                nativeSendArray(nativeHandle(), opcode.value(), payload.array(),
+                        payload.arrayOffset() + payload.position(), length, fin, onComplete);
+            }
+        } finally {
+            exit();
+        }
     }
 
     /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)} with the string's UTF-8 bytes. */
@@ -184,29 +221,63 @@ public final class WebSocket extends CrtResource {
         if (size < 0) {
             throw new IllegalArgumentException("size must not be negative: " + size);
         }
-        if (size > 0 && !isClosed()) {
-            nativeIncrementReadWindow(nativeHandle(), size);
-            Reference.reachabilityFence(this);
+        if (size > 0 && enter()) {
+            try {
+                nativeIncrementReadWindow(nativeHandle(), size);
+            } finally {
+                exit();
+            }
         }
     }
 
     /**
      * Closes the connection asynchronously: sends CLOSE 1000 unless a CLOSE was already sent, then shuts
      * down; {@code onConnectionShutdown} reports the end. Idempotent, safe from any thread and from
-     * callbacks. The native memory is freed once the connection has shut down and this object is
-     * unreachable.
+     * callbacks. Later sends complete (on the calling thread) with
+     * {@code WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED}.
      */
     @Override
     public void close() {
-        if (!closeCalled) {
-            closeCalled = true;
-            if (!isClosed()) {
-                nativeClose(nativeHandle());
-            }
-            Reference.reachabilityFence(this);
+        // Set CLOSED and count this call as a user in one step, so no other thread can release in between.
+        long previous = usage.getAndUpdate(value -> (value & CLOSED) != 0 ? value : (value | CLOSED) + USER);
+        if ((previous & CLOSED) != 0) {
+            return;
+        }
+        try {
+            nativeClose(nativeHandle());
+        } finally {
+            exit();
         }
     }
 
+    /** True once {@link #close()} was called or the WebSocket was released. */
+    @Override
+    public boolean isClosed() {
+        return (usage.get() & CLOSED) != 0 || super.isClosed();
+    }
+
+    private boolean enter() {
+        long previous = usage.getAndAdd(USER);
+        if ((previous & CLOSED) != 0) {
+            exit();
+            return false;
+        }
+        return true;
+    }
+
+    private void exit() {
+        if (usage.addAndGet(-USER) == CLOSED) {
+            super.close(); // idempotent: whichever of close() and the last user sees this first releases
+        }
+        Reference.reachabilityFence(this);
+    }
+
+    private static void completeClosed(Consumer<OnSendFrameCompleteData> onComplete) {
+        if (onComplete != null) {
+            onComplete.accept(new OnSendFrameCompleteData(
+                    new CrtRuntimeException(WebSocketCallbacks.ERROR_CONNECTION_CLOSED)));
+        }
+    }
 
     private static native void nativeConnect(WebSocketCallbacks callbacks, String host, int port, long bootstrap,
                                              int connectTimeoutMs, boolean keepAlive, int keepAliveIntervalSecs,

@@ -8,8 +8,9 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The object native code calls for one connection (it never holds the {@link WebSocket} itself, so a
- * dropped WebSocket can be collected). Every method runs on the connection's event-loop thread, one at a
+ * The object native code calls for one connection. Native code holds it strongly until setup, then only
+ * weakly while the {@link WebSocket} holds it, so a dropped WebSocket can be collected even when these
+ * callbacks reference it. Every method runs on the connection's event-loop thread, one at a
  * time. A user callback that throws is caught here: the method returns false, native code shuts the
  * connection down with {@code WSCRT_ERROR_CALLBACK_EXCEPTION}, and the Throwable becomes the cause of
  * the shutdown exception. Nothing escapes onto the event-loop thread.
@@ -20,7 +21,8 @@ final class WebSocketCallbacks {
     private static final int EVENT_PAYLOAD = 2;
     private static final int EVENT_COMPLETE = 3;
     private static final int EVENT_LONGS = 4;
-    private static final int ERROR_CALLBACK_EXCEPTION = 0x000C;
+    static final int ERROR_CALLBACK_EXCEPTION = 0x000C;
+    static final int ERROR_CONNECTION_CLOSED = 0x1012;
 
     private final Consumer<OnConnectionSetupData> onSetup;
     private final Consumer<OnConnectionShutdownData> onShutdown;
@@ -52,7 +54,7 @@ final class WebSocketCallbacks {
         Integer statusCode = status < 0 ? null : status;
         OnConnectionSetupData data;
         if (handle != 0) {
-            data = new OnConnectionSetupData(null, new WebSocket(handle), statusCode, headers, null);
+            data = new OnConnectionSetupData(null, new WebSocket(handle, this), statusCode, headers, null);
         } else {
             data = new OnConnectionSetupData(new CrtRuntimeException(errorCode), null, statusCode, headers, body);
         }
@@ -126,10 +128,15 @@ final class WebSocketCallbacks {
         return true;
     }
 
-    /** A frame sent with a completion callback finished (errorCode 0 = written). */
+    /**
+     * A frame sent with a completion callback finished (errorCode 0 = written). As in awscrt, only the
+     * setup and frame callbacks shut the connection down when they throw; a throwing completion is
+     * logged and the connection goes on.
+     */
     boolean onSendComplete(Consumer<OnSendFrameCompleteData> callback, int errorCode) {
         Throwable exception = errorCode == 0 ? null : new CrtRuntimeException(errorCode);
-        return run(callback, new OnSendFrameCompleteData(exception));
+        runQuietly(callback, new OnSendFrameCompleteData(exception));
+        return true;
     }
 
     private <T> boolean run(Consumer<T> callback, T data) {
@@ -148,7 +155,7 @@ final class WebSocketCallbacks {
         try {
             callback.accept(data);
         } catch (Throwable t) {
-            // The connection is already gone; there is nobody left to tell.
+            // Nobody to hand it to: log it rather than let it escape onto the event-loop thread.
             System.getLogger("dev.wscrt.websocket").log(System.Logger.Level.WARNING, "callback threw", t);
         }
     }

@@ -38,6 +38,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -308,7 +309,9 @@ public final class NettyWebSocketServer implements AutoCloseable {
         private final Channel channel;
         private final String requestUri;
         private final List<Map.Entry<String, String>> requestHeaders;
-        private final List<ReceivedFrame> frames = new CopyOnWriteArrayList<>();
+        // Appended on the Netty thread, read by the test: a synchronized list (a copy-on-write list makes
+        // recording n frames cost O(n^2) and stalls the 80,000-frame tests).
+        private final List<ReceivedFrame> frames = Collections.synchronizedList(new ArrayList<>());
         private final List<Throwable> errors = new CopyOnWriteArrayList<>();
         private final AtomicLong dataBytes = new AtomicLong();
         private final AtomicBoolean closeSent = new AtomicBoolean();
@@ -434,7 +437,9 @@ public final class NettyWebSocketServer implements AutoCloseable {
 
         /** Every frame received so far, in order. */
         public List<ReceivedFrame> frames() {
-            return List.copyOf(frames);
+            synchronized (frames) {
+                return List.copyOf(frames);
+            }
         }
 
         /** Total data-frame payload bytes received. */
@@ -471,9 +476,9 @@ public final class NettyWebSocketServer implements AutoCloseable {
         /** Waits for the first received frame matching {@code p}. */
         public ReceivedFrame awaitFrame(String what, Predicate<ReceivedFrame> p) {
             Await.until(what + " at the server", Await.DEFAULT_TIMEOUT,
-                    () -> frames.stream().anyMatch(p),
+                    () -> frames().stream().anyMatch(p),
                     () -> "received " + summary() + "; errors " + errors + "; open " + isOpen());
-            return frames.stream().filter(p).findFirst().orElseThrow();
+            return frames().stream().filter(p).findFirst().orElseThrow();
         }
 
         public ReceivedFrame awaitClose() {

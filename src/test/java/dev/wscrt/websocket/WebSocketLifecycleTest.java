@@ -309,7 +309,9 @@ class WebSocketLifecycleTest {
                 System.gc();
                 return !conn.isOpen();
             });
-            Await.until("the shutdown callback of the dropped WebSocket", () -> shutdowns.get() == 1);
+            // Its callbacks became unreachable with it, so no shutdown callback is owed (WebSocket's Javadoc);
+            // the connection must still end and its memory return (below). It must never run twice.
+            assertTrue(shutdowns.get() <= 1, "shutdown callback ran " + shutdowns.get() + " times");
             own.close();
         }
         NativeMemory.assertBackTo(before);
