@@ -36,9 +36,22 @@ interface BenchClient extends AutoCloseable {
      * @param messages     messages delivered (receive), acknowledged by the server (send) or round trips
      * @param bytes        payload bytes delivered / acknowledged
      * @param latencies    round-trip times in nanoseconds (echo only), else null
-     * @param problem      null if the run completed with the expected counts, else what went wrong
+     * @param problem      null if the run completed with the expected counts (or, time-limited, made
+     *                     progress without errors), else what went wrong
+     * @param timeLimited  the run hit the time limit before its count; the figures cover what was done
      */
-    record Run(long elapsedNanos, long messages, long bytes, long[] latencies, String problem) {
+    record Run(long elapsedNanos, long messages, long bytes, long[] latencies, String problem,
+               boolean timeLimited) {
+        Run(long elapsedNanos, long messages, long bytes, long[] latencies, String problem) {
+            this(elapsedNanos, messages, bytes, latencies, problem, false);
+        }
+
+        /** A run stopped by the time limit: valid if it got anywhere, else a failure saying {@code ifNone}. */
+        static Run timeLimited(long elapsedNanos, long messages, long bytes, long[] latencies, String ifNone) {
+            return messages > 0 ? new Run(elapsedNanos, messages, bytes, latencies, null, true)
+                    : new Run(elapsedNanos, 0, 0, null, ifNone, false);
+        }
+
         boolean ok() {
             return problem == null;
         }

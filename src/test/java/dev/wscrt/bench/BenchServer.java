@@ -162,6 +162,7 @@ public final class BenchServer implements AutoCloseable {
     private static final class UpgradeHandler extends ChannelInboundHandlerAdapter {
         private WebSocketServerHandshaker handshaker;
         private String mode;
+        private BlastWriter blast;
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -226,7 +227,10 @@ public final class BenchServer implements AutoCloseable {
                 }
                 ChannelPipeline p = ch.pipeline();
                 switch (mode) {
-                    case "/blast" -> p.addLast(new BlastWriter(blastSize, blastCount));
+                    case "/blast" -> {
+                        blast = new BlastWriter(blastSize, blastCount);
+                        p.addLast(blast);
+                    }
                     case "/sink" -> {
                         // Replace Netty's frame decoder (bytes it may hold move on to the new handler).
                         ChannelHandlerContext decoder = p.context(WebSocketFrameDecoder.class);
@@ -267,9 +271,12 @@ public final class BenchServer implements AutoCloseable {
                     ctx.channel().writeAndFlush(copy, ctx.channel().voidPromise());
                 }
             } else if (frame instanceof CloseWebSocketFrame close) {
+                if (blast != null) {
+                    blast.stop(); // no data frames after our CLOSE (RFC 6455 5.5.1)
+                }
                 int code = close.statusCode();
                 CloseWebSocketFrame answer = code < 0 ? new CloseWebSocketFrame()
-                        : new CloseWebSocketFrame(code, null);
+                        : new CloseWebSocketFrame(code, "");
                 ctx.channel().writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
             } else if (frame instanceof PingWebSocketFrame) {
                 ctx.channel().writeAndFlush(new PongWebSocketFrame(frame.content().retainedDuplicate()));
@@ -323,6 +330,12 @@ public final class BenchServer implements AutoCloseable {
                 chunk.writeBytes(payload);
             }
             pump(ctx);
+        }
+
+        /** Writes nothing more (what is already queued still goes out). */
+        void stop() {
+            doneSent = true;
+            releaseChunk();
         }
 
         @Override
@@ -510,7 +523,7 @@ public final class BenchServer implements AutoCloseable {
                 }
                 case 8 -> {
                     CloseWebSocketFrame answer = payload.length >= 2
-                            ? new CloseWebSocketFrame(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF), null)
+                            ? new CloseWebSocketFrame(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF), "")
                             : new CloseWebSocketFrame();
                     ch.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
                 }

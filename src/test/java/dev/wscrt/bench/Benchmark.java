@@ -82,8 +82,22 @@ public final class Benchmark {
     /** Results of one client in one scenario. */
     private static final class Series {
         final List<BenchClient.Run> runs = new ArrayList<>();
-        String problem;
-        String skipped;
+        final List<String> failures = new ArrayList<>();
+        /** Set after a timeout or a second failure: no more runs of this client in this scenario. */
+        boolean stopped;
+        /** Runs (warm-up included) that hit the time limit; after one, a single measured run is enough. */
+        int timeLimited;
+
+        boolean wantsMoreRuns() {
+            return !stopped && (timeLimited == 0 || runs.isEmpty());
+        }
+
+        void failed(String what, BenchClient.Run r) {
+            failures.add(what + ": " + r.problem());
+            if (r.problem().contains("timed out") || failures.size() >= 2) {
+                stopped = true;
+            }
+        }
     }
 
     private Benchmark() {
@@ -248,7 +262,7 @@ public final class Benchmark {
             System.err.println("could not write " + config.out + ": " + e);
         }
         boolean allOk = unavailable.isEmpty() && results.values().stream()
-                .flatMap(m -> m.values().stream()).allMatch(x -> x.problem == null);
+                .flatMap(m -> m.values().stream()).allMatch(x -> x.failures.isEmpty());
         return allOk ? 0 : 2;
     }
 
@@ -258,19 +272,23 @@ public final class Benchmark {
         long timeout = TimeUnit.SECONDS.toNanos(config.timeLimitSeconds);
         System.err.printf("%s: %,d messages%s%n", s.title, count,
                 s == Scenario.ECHO ? " after " + scaled(ECHO_WARMUP, Math.min(1, config.scale)) + " warm-up" : "");
-        // Warm-up: one shorter run per client.
+        // Warm-up: one unrecorded run per client.
         for (Map.Entry<String, BenchClient> e : clients.entrySet()) {
             Series series = perClient.get(e.getKey());
             BenchClient.Run r = once(e.getValue(), s, port, count, timeout, config.scale);
             System.err.printf("  %-5s warm-up   %s%n", e.getKey(), describe(s, r));
             if (!r.ok()) {
-                series.problem = "warm-up: " + r.problem();
+                series.failed("warm-up", r);
+            } else if (r.timeLimited()) {
+                series.timeLimited++;
             }
         }
+        // Measured runs, alternating between the clients. A failed run is reported and left out of the
+        // median; after a timeout or a second failure the client's remaining runs are skipped.
         for (int i = 0; i < config.runs; i++) {
             for (Map.Entry<String, BenchClient> e : clients.entrySet()) {
                 Series series = perClient.get(e.getKey());
-                if (series.problem != null) {
+                if (!series.wantsMoreRuns()) {
                     continue;
                 }
                 System.gc();
@@ -278,8 +296,11 @@ public final class Benchmark {
                 System.err.printf("  %-5s run %d/%d   %s%n", e.getKey(), i + 1, config.runs, describe(s, r));
                 if (r.ok()) {
                     series.runs.add(r);
+                    if (r.timeLimited()) {
+                        series.timeLimited++;
+                    }
                 } else {
-                    series.problem = "run " + (i + 1) + ": " + r.problem();
+                    series.failed("run " + (i + 1), r);
                 }
             }
         }
@@ -295,12 +316,25 @@ public final class Benchmark {
                         (int) count, timeout);
             };
         } catch (Throwable t) {
-            StringBuilder sb = new StringBuilder("exception: ").append(t);
-            for (StackTraceElement el : t.getStackTrace()) {
-                sb.append("\n        at ").append(el);
-            }
-            return new BenchClient.Run(0, 0, 0, null, sb.toString());
+            return new BenchClient.Run(0, 0, 0, null, "exception: " + describe(t));
         }
+    }
+
+    /** A throwable with its causes and their first stack frames, for the report. */
+    static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder();
+        int depth = 0;
+        for (Throwable x = t; x != null && depth < 5; x = x.getCause(), depth++) {
+            if (depth > 0) {
+                sb.append("\n  caused by: ");
+            }
+            sb.append(x);
+            StackTraceElement[] stack = x.getStackTrace();
+            for (int i = 0; i < Math.min(12, stack.length); i++) {
+                sb.append("\n        at ").append(stack[i]);
+            }
+        }
+        return sb.toString();
     }
 
     // ---- the server -----------------------------------------------------------------------------------
@@ -441,7 +475,7 @@ public final class Benchmark {
     }
 
     private static Double medianMetric(Scenario s, Series series, int percentile) {
-        if (series == null || series.problem != null || series.runs.isEmpty()) {
+        if (series == null || series.runs.isEmpty()) {
             return null;
         }
         List<Double> values = new ArrayList<>();
@@ -463,13 +497,15 @@ public final class Benchmark {
         if (!r.ok()) {
             return "FAILED: " + r.problem();
         }
+        String limited = r.timeLimited() ? " [time limit reached]" : "";
         if (s == Scenario.ECHO) {
-            return String.format(Locale.ROOT, "%,d round trips in %.2f s: p50 %.1f µs, p99 %.1f µs",
+            return String.format(Locale.ROOT, "%,d round trips in %.2f s: p50 %.1f µs, p99 %.1f µs%s",
                     r.messages(), r.elapsedNanos() / 1e9, percentile(r.latencies(), 50) / 1e3,
-                    percentile(r.latencies(), 99) / 1e3);
+                    percentile(r.latencies(), 99) / 1e3, limited);
         }
-        return String.format(Locale.ROOT, "%,d msgs, %,d bytes in %.3f s: %.2f M msgs/s, %.2f GB/s", r.messages(),
-                r.bytes(), r.elapsedNanos() / 1e9, r.messagesPerSecond() / 1e6, r.bytesPerSecond() / 1e9);
+        return String.format(Locale.ROOT, "%,d msgs, %,d bytes in %.3f s: %.2f M msgs/s, %.2f GB/s%s",
+                r.messages(), r.bytes(), r.elapsedNanos() / 1e9, r.messagesPerSecond() / 1e6,
+                r.bytesPerSecond() / 1e9, limited);
     }
 
     // ---- report ----------------------------------------------------------------------------------------
@@ -537,13 +573,18 @@ public final class Benchmark {
                 sb.append("- ").append(s.key).append(' ').append(c.getKey()).append(": ");
                 List<String> parts = new ArrayList<>();
                 for (BenchClient.Run r : c.getValue().runs) {
-                    parts.add(s == Scenario.ECHO
+                    parts.add((s == Scenario.ECHO
                             ? format(s, percentile(r.latencies(), 50)) + " / " + format(s, percentile(r.latencies(), 99))
-                            : format(s, metric(s, r, 0)));
+                            : format(s, metric(s, r, 0)))
+                            + (r.timeLimited() ? String.format(Locale.ROOT, " (time limit reached after %,d)",
+                            r.messages()) : ""));
                 }
                 sb.append(parts.isEmpty() ? "none" : String.join(", ", parts));
-                if (c.getValue().problem != null) {
-                    sb.append("\n  - **problem**: ").append(c.getValue().problem.replace("\n", "\n    "));
+                for (String failure : c.getValue().failures) {
+                    sb.append("\n  - **failed** ").append(failure.replace("\n", "\n    "));
+                }
+                if (c.getValue().stopped) {
+                    sb.append("\n  - remaining runs skipped");
                 }
                 sb.append('\n');
             }
@@ -572,7 +613,9 @@ public final class Benchmark {
 
     private static String cell(Scenario s, Double value, Series series, boolean unavailable) {
         if (value != null) {
-            return format(s, value);
+            int failed = series.failures.size();
+            return format(s, value) + (failed > 0 ? " (" + failed + " run" + (failed > 1 ? "s" : "")
+                    + " failed, see Runs)" : "") + (series.timeLimited > 0 ? " (time limit reached)" : "");
         }
         if (unavailable) {
             return "unavailable";
@@ -580,7 +623,7 @@ public final class Benchmark {
         if (series == null) {
             return "not run";
         }
-        return series.problem != null ? "FAILED (see Runs)" : "—";
+        return series.failures.isEmpty() ? "—" : "FAILED (see Runs)";
     }
 
     private static String loadAverage() {

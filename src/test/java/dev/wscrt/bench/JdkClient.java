@@ -69,7 +69,7 @@ final class JdkClient implements BenchClient {
         @Override
         public void onError(WebSocket ws, Throwable error) {
             if (failure == null) {
-                failure = "onError: " + error;
+                failure = "onError: " + Benchmark.describe(error);
             }
             closed.countDown();
             finished.countDown();
@@ -138,10 +138,16 @@ final class JdkClient implements BenchClient {
         long now = System.nanoTime();
         String endProblem = l.t1 != 0 ? null : describeEnd(l);
         if (!done) {
+            // The listener thread may still be counting: these reads are a snapshot, good enough for a rate.
+            long messages = l.messages;
+            long bytes = l.bytes;
             ws.abort();
-            return new Run(now - l.t0, l.messages, l.bytes, null, "timed out after "
-                    + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + l.messages + "/" + count
-                    + " messages");
+            String timedOut = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with "
+                    + messages + "/" + count + " messages";
+            if (l.failure != null) {
+                return new Run(now - l.t0, messages, bytes, null, timedOut + "; " + l.failure);
+            }
+            return Run.timeLimited(now - l.t0, messages, bytes, null, timedOut);
         }
         String closeProblem = close(ws, l);
         if (endProblem != null) {
@@ -171,6 +177,7 @@ final class JdkClient implements BenchClient {
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
         String problem = null;
+        boolean timedOut = false;
         long sent = 0;
         CompletableFuture<WebSocket> previous = CompletableFuture.completedFuture(ws);
         try {
@@ -185,23 +192,34 @@ final class JdkClient implements BenchClient {
             if (l.failure == null && !l.closedEarly) {
                 ws.sendText("stats", true).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 if (!l.finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                    problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos)
-                            + " s waiting for the server's count";
+                    timedOut = true;
                 }
             }
         } catch (TimeoutException e) {
-            problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + sent + "/"
-                    + count + " sent";
+            timedOut = true;
         } catch (ExecutionException e) {
-            problem = "send failed: " + e.getCause();
+            problem = "send failed: " + Benchmark.describe(e.getCause());
         }
         long now = System.nanoTime();
+        long written = sent - (previous.isDone() ? 0 : 1);
+        if (timedOut) {
+            String timedOutText = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with "
+                    + sent + "/" + count + " sent, " + written + " written"
+                    + (sent == count ? ", no answer to \"stats\"" : "");
+            ws.abort();
+            if (l.failure == null && !l.closedEarly) {
+                return Run.timeLimited(now - start, written, written * size, null, timedOutText);
+            }
+            problem = timedOutText;
+        }
         if (problem == null && l.t1 == 0) {
             problem = describeEnd(l);
+        } else if (problem != null && l.failure != null) {
+            problem = problem + "; " + l.failure;
         }
         if (problem != null) {
             ws.abort();
-            return new Run(now - start, sent, sent * size, null, problem);
+            return new Run(now - start, written, written * size, null, problem);
         }
         String closeProblem = close(ws, l);
         long[] stats = WscrtClient.parseStats(l.text.toString());
@@ -294,6 +312,10 @@ final class JdkClient implements BenchClient {
             problem = closeProblem;
         }
         int measured = Math.max(0, l.done - warmup);
+        if (!finished && l.failure == null) {
+            return Run.timeLimited(now - start, measured, (long) measured * size,
+                    java.util.Arrays.copyOf(latencies, measured), problem);
+        }
         return new Run((l.t1 != 0 ? l.t1 : now) - start, measured, (long) measured * size,
                 problem == null ? latencies : null, problem);
     }

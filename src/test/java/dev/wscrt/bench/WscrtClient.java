@@ -7,6 +7,7 @@ import dev.wscrt.websocket.WebSocket;
 import dev.wscrt.websocket.WebSocketConnectOptions;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -41,6 +42,8 @@ final class WscrtClient implements BenchClient {
         volatile Throwable shutdownError;
         volatile String failure;
         volatile boolean shutDown;
+        /** Set before the benchmark calls close(): a frame cut short after that is expected. */
+        volatile boolean closing;
         long t0;
         long t1;
         long messages;
@@ -48,7 +51,7 @@ final class WscrtClient implements BenchClient {
         final StringBuilder text = new StringBuilder();
 
         void fail(String what) {
-            if (failure == null) {
+            if (failure == null && !closing) {
                 failure = what;
             }
             finished.countDown();
@@ -91,10 +94,14 @@ final class WscrtClient implements BenchClient {
     private static String closeAndWait(Conn c) throws InterruptedException {
         WebSocket ws = c.ws;
         if (ws != null) {
+            c.closing = true;
             ws.close();
         }
         if (!c.shutdown.await(SHUTDOWN_TIMEOUT_NANOS, TimeUnit.NANOSECONDS)) {
             return "no shutdown callback within 5 s after close()";
+        }
+        if (System.getProperty("bench.debug") != null) {
+            System.err.println("wscrt shutdown after close(): " + c.shutdownError);
         }
         return null;
     }
@@ -140,9 +147,13 @@ final class WscrtClient implements BenchClient {
         String closeProblem = closeAndWait(c);
         // After the shutdown latch every loop-thread write is visible.
         if (!done) {
-            return new Run(now - c.t0, c.messages, c.bytes, null, "timed out after "
-                    + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + c.messages + "/" + count
-                    + " messages" + (closeProblem != null ? "; " + closeProblem : ""));
+            String timedOut = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with "
+                    + c.messages + "/" + count + " messages";
+            if (closeProblem != null || c.failure != null) {
+                return new Run(now - c.t0, c.messages, c.bytes, null, timedOut + "; "
+                        + (c.failure != null ? c.failure : closeProblem));
+            }
+            return Run.timeLimited(now - c.t0, c.messages, c.bytes, null, timedOut);
         }
         if (endProblem != null) {
             return new Run(now - c.t0, c.messages, c.bytes, null, endProblem + " after " + c.messages + "/"
@@ -192,12 +203,11 @@ final class WscrtClient implements BenchClient {
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
         String problem = null;
+        boolean timedOut = false;
         long queued = 0;
         while (queued < count) {
             if (!inFlight.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + queued
-                        + "/" + count + " frames queued and " + (SEND_IN_FLIGHT - inFlight.availablePermits())
-                        + " not completed";
+                timedOut = true;
                 break;
             }
             if (c.failure != null || c.shutDown) {
@@ -206,22 +216,30 @@ final class WscrtClient implements BenchClient {
             ws.sendFrame(Opcode.BINARY, payload, true, onSent);
             queued++;
         }
-        if (problem == null && c.failure == null && !c.shutDown) {
+        if (!timedOut && c.failure == null && !c.shutDown) {
             ws.sendFrame(Opcode.TEXT, "stats");
-            if (!c.finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos)
-                        + " s waiting for the server's count";
-            }
+            timedOut = !c.finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
         long now = System.nanoTime();
-        if (problem == null && c.t1 == 0) {
-            problem = describeEnd(c);
-        } else if (problem == null && c.failure != null) {
-            problem = c.failure;
+        long written = queued - (SEND_IN_FLIGHT - inFlight.availablePermits());
+        if (timedOut) {
+            problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + queued
+                    + "/" + count + " frames queued, " + written + " written"
+                    + (queued == count ? ", no answer to \"stats\"" : "");
         }
+        if (c.failure != null) {
+            problem = (problem != null ? problem + "; " : "") + c.failure;
+        } else if (!timedOut && c.t1 == 0) {
+            problem = describeEnd(c);
+        }
+        boolean earlyEnd = c.shutDown;
         String closeProblem = closeAndWait(c);
+        if (timedOut && c.failure == null && !earlyEnd && closeProblem == null) {
+            // Time-limited: count what the library reported as written.
+            return Run.timeLimited(now - start, written, written * size, null, problem);
+        }
         if (problem != null) {
-            return new Run(now - c.t0, queued, queued * size, null, problem);
+            return new Run(now - start, written, written * size, null, problem);
         }
         long[] stats = parseStats(c.text.toString());
         if (stats == null || stats[0] != count || stats[1] != count * size) {
@@ -315,11 +333,16 @@ final class WscrtClient implements BenchClient {
         } else if (c.t1 == 0) {
             problem = describeEnd(c) + " after " + e.done + "/" + e.total + " round trips";
         }
+        String failure = c.failure;
         String closeProblem = closeAndWait(c);
+        int measured = Math.max(0, e.done - warmup);
+        if (!finished && failure == null && closeProblem == null) {
+            return Run.timeLimited(now - start, measured, (long) measured * size,
+                    Arrays.copyOf(e.latencies, measured), problem);
+        }
         if (problem == null) {
             problem = closeProblem;
         }
-        int measured = Math.max(0, e.done - warmup);
         return new Run((c.t1 != 0 ? c.t1 : now) - start, measured, (long) measured * size,
                 problem == null ? e.latencies : null, problem);
     }
