@@ -59,6 +59,7 @@
     X(WSCRT_ERROR_TLS_NO_TRUST_STORE, 0x080A, "No system CA bundle was found.")                                        \
     X(WSCRT_ERROR_TLS_ALERT_RECEIVED, 0x080B, "The peer sent a fatal TLS alert.")                                      \
     X(WSCRT_ERROR_TLS_IO_FAILURE, 0x080C, "TLS record processing failed.")                                             \
+    X(WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED, 0x080D, "The server requires a client certificate.")                       \
     X(WSCRT_ERROR_HTTP_INVALID_RESPONSE, 0x0C00, "The HTTP response is malformed.")                                    \
     X(WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE, 0x0C01, "The HTTP response header block exceeds the limit.")            \
     X(WSCRT_ERROR_HTTP_CONNECTION_CLOSED, 0x0C02, "The connection closed before the HTTP response was complete.")      \
