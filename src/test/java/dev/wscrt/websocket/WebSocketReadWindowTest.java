@@ -2,8 +2,11 @@ package dev.wscrt.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wscrt.Crt;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.ClientResources;
@@ -87,6 +90,32 @@ class WebSocketReadWindowTest {
             Await.holdsFalseFor("more data than was sent", STALL, () -> rec.dataBytesDelivered() != total);
             ws.close();
             assertNull(rec.awaitShutdown().exception());
+            rec.assertGrammar();
+        }
+    }
+
+    @Test
+    void closedWindowStopsReadingTheSocketSoTheServerFeelsBackPressure() {
+        // 64 MiB is more than the loopback socket buffers can hold (tcp_rmem max + tcp_wmem max on
+        // this machine kind is 36 MiB), so the server can finish writing only if the client reads.
+        long total = 64L * MiB;
+        try (NettyWebSocketServer server = NettyWebSocketServer.builder().echo(false).start()) {
+            CallbackRecorder rec = new CallbackRecorder().keepPayloads(false);
+            WebSocket ws = connect(server, rec, 65536L);
+            long nativeBefore = Crt.nativeMemoryInUse();
+            CompletableFuture<Void> written = server.awaitConnection().sendBinaryBytes(total, MiB);
+
+            assertDeliveryStopsAt(rec, 65536);
+            Await.sleep(700);
+            assertFalse(written.isDone(), "the server could write all 64 MiB: the client kept reading");
+            long grown = Crt.nativeMemoryInUse() - nativeBefore;
+            assertTrue(grown < 4L * MiB, "native memory grew by " + grown + " bytes with a closed window");
+
+            ws.incrementReadWindow(total - 65536);
+            rec.await("all 64 MiB delivered", Duration.ofSeconds(30), () -> rec.dataBytesDelivered() == total);
+            Await.get("the server to finish writing", written);
+            ws.close();
+            rec.awaitShutdown();
             rec.assertGrammar();
         }
     }
