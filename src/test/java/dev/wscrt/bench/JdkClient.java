@@ -244,7 +244,7 @@ final class JdkClient implements BenchClient {
             volatile int done;
             volatile long sentAt;
             int received;
-            volatile CompletableFuture<WebSocket> lastSend = CompletableFuture.completedFuture(null);
+            CompletableFuture<WebSocket> lastSend = CompletableFuture.completedFuture(null);
 
             @Override
             public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
@@ -274,7 +274,11 @@ final class JdkClient implements BenchClient {
                 return null;
             }
 
-            void sendNext(WebSocket ws) {
+            /**
+             * Synchronized because the first call comes from the main thread and the echo may be handled
+             * before that call has stored {@code lastSend}: the JDK allows one pending send only.
+             */
+            synchronized void sendNext(WebSocket ws) {
                 if (lastSend.isDone()) {
                     lastSend = ws.sendBinary(payload.duplicate(), true);
                 } else {
