@@ -697,7 +697,7 @@ class WebSocketProtocolViolationTest {
             List<Frame> frames = rec.frames();
             assertEquals("in flight", frames.get(0).text());
             assertEquals(Opcode.CLOSE, frames.get(1).opcode());
-            c.awaitEof();
+            assertEquals("", Hex.format(c.awaitEof()), "nothing more after our CLOSE, no second CLOSE");
             rec.assertGrammar();
         }
     }
