@@ -31,12 +31,15 @@
 #include "common/logging.h"
 #include "common/ref_count.h"
 #include "http/http_response_parser.h"
+#include "http/proxy_connect_handler.h"
 #include "http/websocket_decoder.h"
 #include "http/websocket_encoder.h"
 #include "http/websocket_handshake.h"
 #include "io/channel.h"
 #include "io/client_bootstrap.h"
 #include "io/event_loop.h"
+#include "io/tls_context.h"
+#include "io/tls_handler.h"
 
 /* Bytes the socket may read beyond the user's window: enough to read a whole
  * handshake response in one go, small enough that a stalled reader buffers
@@ -55,6 +58,22 @@ enum wscrt_websocket_state {
     WSCRT_WS_STATE_OPEN,
     WSCRT_WS_STATE_SHUTTING_DOWN,
     WSCRT_WS_STATE_SHUT_DOWN,
+};
+
+/* What is set up on the channel, in order, before the upgrade request goes out. */
+enum wscrt_websocket_stage {
+    WSCRT_WS_STAGE_FIRST_HOP_TLS, /* TLS to the proxy, or to the target when there is no proxy */
+    WSCRT_WS_STAGE_PROXY_CONNECT,
+    WSCRT_WS_STAGE_TARGET_TLS, /* TLS to the target inside the proxy tunnel */
+    WSCRT_WS_STAGE_UPGRADE,
+};
+
+/* A connection's own copy of TLS options (the strings and a context reference). */
+struct wscrt_tls_options_copy {
+    bool set;
+    struct wscrt_tls_connection_options options;
+    char *server_name;
+    char *alpn_list;
 };
 
 struct wscrt_outgoing_frame {
@@ -77,6 +96,15 @@ struct wscrt_websocket {
     struct wscrt_websocket_client_connection_options options; /* callbacks, user_data, limits */
     struct wscrt_http_request *request;
     struct wscrt_byte_buf key;
+    struct wscrt_tls_options_copy target_tls;
+    struct wscrt_tls_options_copy proxy_tls;
+    bool use_proxy;
+    char *target_host;
+    uint32_t target_port;
+    char *proxy_username;
+    char *proxy_password;
+    bool proxy_basic_auth;
+    enum wscrt_websocket_stage next_stage;
 
     /* Loop thread. */
     struct wscrt_event_loop *event_loop; /* set before setup is reported, then constant */
@@ -123,6 +151,38 @@ static void s_websocket_release(struct wscrt_websocket *ws) {
     wscrt_ref_count_release(&ws->ref_count);
 }
 
+static char *s_strdup(struct wscrt_allocator *allocator, const char *text) {
+    if (!text) {
+        return NULL;
+    }
+    size_t len = strlen(text);
+    char *copy = wscrt_mem_acquire(allocator, len + 1);
+    memcpy(copy, text, len + 1);
+    return copy;
+}
+
+static void s_tls_options_copy_init(struct wscrt_allocator *allocator, struct wscrt_tls_options_copy *copy,
+                                    const struct wscrt_tls_connection_options *options, const char *default_name) {
+    if (!options) {
+        return;
+    }
+    copy->set = true;
+    copy->options = *options;
+    copy->options.ctx = wscrt_tls_ctx_acquire(options->ctx);
+    copy->server_name = s_strdup(allocator, options->server_name ? options->server_name : default_name);
+    copy->alpn_list = s_strdup(allocator, options->alpn_list);
+    copy->options.server_name = copy->server_name;
+    copy->options.alpn_list = copy->alpn_list;
+}
+
+static void s_tls_options_copy_clean_up(struct wscrt_allocator *allocator, struct wscrt_tls_options_copy *copy) {
+    if (copy->set) {
+        wscrt_tls_ctx_release(copy->options.ctx);
+        wscrt_mem_release(allocator, copy->server_name);
+        wscrt_mem_release(allocator, copy->alpn_list);
+    }
+}
+
 static void s_websocket_destroy(void *object) {
     struct wscrt_websocket *ws = object;
     WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Destroying websocket", (void *)ws);
@@ -132,6 +192,11 @@ static void s_websocket_destroy(void *object) {
     wscrt_byte_buf_clean_up(&ws->pending);
     wscrt_byte_buf_clean_up(&ws->key);
     wscrt_http_request_destroy(ws->request);
+    s_tls_options_copy_clean_up(ws->allocator, &ws->target_tls);
+    s_tls_options_copy_clean_up(ws->allocator, &ws->proxy_tls);
+    wscrt_mem_release(ws->allocator, ws->target_host);
+    wscrt_mem_release(ws->allocator, ws->proxy_username);
+    wscrt_mem_release(ws->allocator, ws->proxy_password);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
     wscrt_mem_release(ws->allocator, ws);
@@ -141,7 +206,9 @@ static void s_websocket_destroy(void *object) {
 /* Setup and shutdown reporting                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------------- */
 
-static void s_report_setup(struct wscrt_websocket *ws, int error_code) {
+/* Reports setup once; `response` is the HTTP answer received (upgrade or proxy CONNECT), or NULL. */
+static void s_report_setup_with_response(struct wscrt_websocket *ws, int error_code,
+                                         const struct wscrt_http_response_parser *response) {
     if (ws->setup_reported) {
         return;
     }
@@ -153,19 +220,19 @@ static void s_report_setup(struct wscrt_websocket *ws, int error_code) {
     struct wscrt_websocket_setup_data data = {.error_code = error_code};
     int status = 0;
     struct wscrt_byte_cursor body;
-    if (ws->response_parser_initialized && ws->response.headers_complete) {
-        status = ws->response.status;
+    if (response && response->headers_complete) {
+        status = response->status;
         data.handshake_response_status = &status;
-        size_t count = wscrt_http_response_parser_header_count(&ws->response);
+        size_t count = wscrt_http_response_parser_header_count(response);
         if (count > 64) {
             headers = wscrt_mem_calloc(ws->allocator, count, sizeof(struct wscrt_http_header));
         }
         for (size_t i = 0; i < count; ++i) {
-            wscrt_http_response_parser_get_header(&ws->response, i, &headers[i]);
+            wscrt_http_response_parser_get_header(response, i, &headers[i]);
         }
         data.handshake_response_headers = headers;
         data.num_handshake_response_headers = count;
-        body = wscrt_http_response_parser_body(&ws->response);
+        body = wscrt_http_response_parser_body(response);
         if (error_code != 0 && body.len > 0) {
             data.handshake_response_body = &body;
         }
@@ -180,6 +247,10 @@ static void s_report_setup(struct wscrt_websocket *ws, int error_code) {
     if (headers != headers_storage) {
         wscrt_mem_release(ws->allocator, headers);
     }
+}
+
+static void s_report_setup(struct wscrt_websocket *ws, int error_code) {
+    s_report_setup_with_response(ws, error_code, ws->response_parser_initialized ? &ws->response : NULL);
 }
 
 static void s_shutdown_channel(struct wscrt_websocket *ws, int error_code) {
@@ -703,6 +774,10 @@ static void s_on_channel_shutdown(struct wscrt_client_bootstrap *bootstrap, int 
     (void)bootstrap;
     struct wscrt_websocket *ws = user_data;
     ws->state = WSCRT_WS_STATE_SHUT_DOWN;
+    if (!ws->setup_reported) {
+        /* The channel died before any layer reported (e.g. during TLS or CONNECT). */
+        s_report_setup(ws, error_code ? error_code : WSCRT_ERROR_HTTP_CONNECTION_CLOSED);
+    }
     if (ws->setup_succeeded) {
         int reported = error_code;
         if (ws->close_received && ws->close_sent) {
@@ -722,6 +797,121 @@ static void s_on_channel_shutdown(struct wscrt_client_bootstrap *bootstrap, int 
     s_websocket_release(ws);
 }
 
+/* Installs the websocket handler at the right end and sends the upgrade request. */
+static void s_start_upgrade(struct wscrt_websocket *ws) {
+    ws->slot = wscrt_channel_slot_new(ws->channel);
+    ws->handler.vtable = &s_websocket_handler_vtable;
+    ws->handler.allocator = ws->allocator;
+    ws->handler.impl = ws;
+    struct wscrt_http_response_parser_options parser_options = {
+        .max_header_bytes = ws->options.max_response_header_bytes,
+    };
+    wscrt_http_response_parser_init(&ws->response, ws->allocator, &parser_options);
+    ws->response_parser_initialized = true;
+
+    struct wscrt_byte_buf encoded;
+    wscrt_byte_buf_init(&encoded, ws->allocator, 512);
+    if (wscrt_channel_slot_set_handler(ws->slot, &ws->handler) ||
+        wscrt_http_request_encode(ws->request, &encoded)) {
+        wscrt_byte_buf_clean_up(&encoded);
+        s_fail_setup(ws, wscrt_last_error());
+        return;
+    }
+    struct wscrt_io_message *request = wscrt_io_message_new(ws->allocator, encoded.len);
+    memcpy(request->data.buffer, encoded.buffer, encoded.len);
+    request->data.len = encoded.len;
+    wscrt_byte_buf_clean_up(&encoded);
+    if (wscrt_channel_slot_send_write_message(ws->slot, request)) {
+        wscrt_io_message_destroy(request);
+        s_fail_setup(ws, wscrt_last_error());
+    }
+}
+
+static void s_advance_setup(struct wscrt_websocket *ws);
+
+static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error_code, void *user_data) {
+    struct wscrt_websocket *ws = user_data;
+    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: TLS %s (%s), version=%s, alpn='%s'", (void *)ws,
+                     error_code ? "failed" : "negotiated", wscrt_error_name(error_code),
+                     wscrt_tls_handler_version_name(handler), wscrt_tls_handler_protocol(handler));
+    if (error_code) {
+        s_fail_setup(ws, error_code);
+        return;
+    }
+    s_advance_setup(ws);
+}
+
+static void s_on_proxy_connected(struct wscrt_channel_handler *handler, int error_code,
+                                 const struct wscrt_http_response_parser *response, void *user_data) {
+    (void)handler;
+    struct wscrt_websocket *ws = user_data;
+    if (error_code) {
+        wscrt_event_loop_cancel_task(ws->event_loop, &ws->handshake_timeout_task);
+        s_report_setup_with_response(ws, error_code, response);
+        s_shutdown_channel(ws, error_code);
+        return;
+    }
+    s_advance_setup(ws);
+}
+
+static void s_start_tls(struct wscrt_websocket *ws, struct wscrt_tls_options_copy *tls) {
+    struct wscrt_tls_connection_options options = tls->options;
+    options.on_negotiation_result = s_on_tls_negotiated;
+    options.user_data = ws;
+    struct wscrt_channel_slot *slot = wscrt_channel_slot_new(ws->channel);
+    struct wscrt_channel_handler *handler = wscrt_tls_client_handler_new(ws->allocator, &options, slot);
+    if (!handler || wscrt_tls_client_handler_start_negotiation(handler)) {
+        s_fail_setup(ws, wscrt_last_error());
+    }
+}
+
+static void s_start_proxy_connect(struct wscrt_websocket *ws) {
+    struct wscrt_proxy_connect_options options = {
+        .target_host = ws->target_host,
+        .target_port = ws->target_port,
+        .auth = ws->proxy_basic_auth ? WSCRT_HTTP_PROXY_AUTH_BASIC : WSCRT_HTTP_PROXY_AUTH_NONE,
+        .username = ws->proxy_username,
+        .password = ws->proxy_password,
+        .on_result = s_on_proxy_connected,
+        .user_data = ws,
+    };
+    struct wscrt_channel_slot *slot = wscrt_channel_slot_new(ws->channel);
+    if (!wscrt_proxy_connect_handler_new(ws->allocator, &options, slot)) {
+        s_fail_setup(ws, wscrt_last_error());
+    }
+}
+
+/* Sets up the next layer: [TLS to the first hop] -> [proxy CONNECT] -> [TLS to the target] -> upgrade. */
+static void s_advance_setup(struct wscrt_websocket *ws) {
+    for (;;) {
+        switch (ws->next_stage++) {
+            case WSCRT_WS_STAGE_FIRST_HOP_TLS: {
+                struct wscrt_tls_options_copy *tls = ws->use_proxy ? &ws->proxy_tls : &ws->target_tls;
+                if (tls->set) {
+                    s_start_tls(ws, tls);
+                    return;
+                }
+                break;
+            }
+            case WSCRT_WS_STAGE_PROXY_CONNECT:
+                if (ws->use_proxy) {
+                    s_start_proxy_connect(ws);
+                    return;
+                }
+                break;
+            case WSCRT_WS_STAGE_TARGET_TLS:
+                if (ws->use_proxy && ws->target_tls.set) {
+                    s_start_tls(ws, &ws->target_tls);
+                    return;
+                }
+                break;
+            default:
+                s_start_upgrade(ws);
+                return;
+        }
+    }
+}
+
 static void s_on_channel_setup(struct wscrt_client_bootstrap *bootstrap, int error_code,
                                struct wscrt_channel *channel, void *user_data) {
     (void)bootstrap;
@@ -734,43 +924,22 @@ static void s_on_channel_setup(struct wscrt_client_bootstrap *bootstrap, int err
     ws->channel = channel;
     ws->event_loop = wscrt_channel_get_event_loop(channel);
     ws->state = WSCRT_WS_STATE_HANDSHAKE;
-    ws->slot = wscrt_channel_slot_new(channel);
-    ws->handler.vtable = &s_websocket_handler_vtable;
-    ws->handler.allocator = ws->allocator;
-    ws->handler.impl = ws;
-    struct wscrt_http_response_parser_options parser_options = {
-        .max_header_bytes = ws->options.max_response_header_bytes,
-    };
-    wscrt_http_response_parser_init(&ws->response, ws->allocator, &parser_options);
-    ws->response_parser_initialized = true;
-
-    struct wscrt_io_message *request = NULL;
-    struct wscrt_byte_buf encoded;
-    wscrt_byte_buf_init(&encoded, ws->allocator, 512);
-    if (wscrt_channel_slot_set_handler(ws->slot, &ws->handler) ||
-        wscrt_http_request_encode(ws->request, &encoded)) {
-        wscrt_byte_buf_clean_up(&encoded);
-        s_fail_setup(ws, wscrt_last_error());
-        return;
-    }
-    request = wscrt_io_message_new(ws->allocator, encoded.len);
-    memcpy(request->data.buffer, encoded.buffer, encoded.len);
-    request->data.len = encoded.len;
-    wscrt_byte_buf_clean_up(&encoded);
-    if (wscrt_channel_slot_send_write_message(ws->slot, request)) {
-        wscrt_io_message_destroy(request);
-        s_fail_setup(ws, wscrt_last_error());
-        return;
-    }
+    /* One deadline for everything between the TCP connection and the 101 (proxy, TLS, upgrade). */
     wscrt_channel_schedule_task_future(
         channel, &ws->handshake_timeout_task,
         wscrt_clock_now_ns() + (uint64_t)ws->options.handshake_timeout_ms * WSCRT_NS_PER_MS);
+    s_advance_setup(ws);
 }
 
 int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connection_options *options) {
     if (!options || !options->allocator || !options->bootstrap || !options->host || !options->host[0] ||
         !options->handshake_request || !options->on_connection_setup || options->port == 0 ||
-        options->port > 65535) {
+        options->port > 65535 || (options->tls_options && !options->tls_options->ctx)) {
+        return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+    }
+    const struct wscrt_websocket_proxy_options *proxy = options->proxy_options;
+    if (proxy && (!proxy->host || !proxy->host[0] || proxy->port == 0 || proxy->port > 65535 ||
+                  (proxy->tls_options && !proxy->tls_options->ctx))) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
     }
     if (wscrt_websocket_validate_handshake_request(options->handshake_request)) {
@@ -780,8 +949,20 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     struct wscrt_websocket *ws = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket));
     ws->allocator = allocator;
     ws->options = *options;
-    ws->options.host = NULL; /* only used below */
+    ws->options.host = NULL; /* copied below */
     ws->options.handshake_request = NULL;
+    ws->options.tls_options = NULL;
+    ws->options.proxy_options = NULL;
+    ws->target_host = s_strdup(allocator, options->host);
+    ws->target_port = options->port;
+    s_tls_options_copy_init(allocator, &ws->target_tls, options->tls_options, options->host);
+    if (proxy) {
+        ws->use_proxy = true;
+        ws->proxy_basic_auth = proxy->basic_auth;
+        ws->proxy_username = s_strdup(allocator, proxy->username);
+        ws->proxy_password = s_strdup(allocator, proxy->password);
+        s_tls_options_copy_init(allocator, &ws->proxy_tls, proxy->tls_options, proxy->host);
+    }
     if (!ws->options.handshake_timeout_ms) {
         ws->options.handshake_timeout_ms = WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS;
     }
@@ -823,8 +1004,8 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
 
     struct wscrt_socket_channel_options channel_options = {
         .bootstrap = options->bootstrap,
-        .host_name = options->host,
-        .port = options->port,
+        .host_name = proxy ? proxy->host : options->host,
+        .port = proxy ? proxy->port : options->port,
         .socket_options = options->socket_options,
         .on_setup = s_on_channel_setup,
         .on_shutdown = s_on_channel_shutdown,

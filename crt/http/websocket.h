@@ -24,7 +24,18 @@
 
 struct wscrt_allocator;
 struct wscrt_client_bootstrap;
+struct wscrt_tls_connection_options;
 struct wscrt_websocket;
+
+/* An HTTP proxy reached first and asked to CONNECT to the target (for ws:// and wss:// alike). */
+struct wscrt_websocket_proxy_options {
+    const char *host;
+    uint32_t port;
+    bool basic_auth;
+    const char *username;
+    const char *password;
+    const struct wscrt_tls_connection_options *tls_options; /* TLS to the proxy itself; NULL = plain TCP */
+};
 
 struct wscrt_websocket_incoming_frame {
     uint64_t payload_length;
@@ -71,6 +82,10 @@ struct wscrt_websocket_client_connection_options {
     const struct wscrt_socket_options *socket_options; /* NULL = defaults */
     const char *host;
     uint32_t port;
+    /* TLS to the target (wss://); NULL = ws://. A NULL server_name means `host`. Copied. */
+    const struct wscrt_tls_connection_options *tls_options;
+    /* NULL = connect directly. Copied. */
+    const struct wscrt_websocket_proxy_options *proxy_options;
     /* Copied; must pass wscrt_websocket_validate_handshake_request. */
     const struct wscrt_http_request *handshake_request;
     bool manual_window_management;

@@ -51,18 +51,20 @@ static void s_server_stop(struct server *server) {
     close(server->listen_fd);
 }
 
-/* Accepts, reads the request head, finds the key. Returns 0 on success. */
-static int s_server_accept(struct server *server, char *key_out, size_t key_cap) {
+static int s_server_accept_only(struct server *server) {
     struct timeval timeout = {.tv_sec = 5};
     setsockopt(server->listen_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
     server->conn_fd = accept(server->listen_fd, NULL, NULL);
     if (server->conn_fd < 0) {
         return -1;
     }
-    setsockopt(server->conn_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    char head[4096];
+    return setsockopt(server->conn_fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+}
+
+/* Reads one request head (up to the blank line) into head. */
+static int s_server_read_head(struct server *server, char *head, size_t cap) {
     size_t len = 0;
-    while (len < sizeof(head) - 1) {
+    while (len < cap - 1) {
         ssize_t n = recv(server->conn_fd, head + len, 1, 0);
         if (n <= 0) {
             return -1;
@@ -70,8 +72,17 @@ static int s_server_accept(struct server *server, char *key_out, size_t key_cap)
         len += (size_t)n;
         head[len] = '\0';
         if (len >= 4 && memcmp(head + len - 4, "\r\n\r\n", 4) == 0) {
-            break;
+            return 0;
         }
+    }
+    return -1;
+}
+
+/* Reads the upgrade request on the accepted connection and finds the key. */
+static int s_server_read_upgrade(struct server *server, char *key_out, size_t key_cap) {
+    char head[4096];
+    if (s_server_read_head(server, head, sizeof(head))) {
+        return -1;
     }
     const char *key = strstr(head, "Sec-WebSocket-Key: ");
     if (!key) {
@@ -85,6 +96,14 @@ static int s_server_accept(struct server *server, char *key_out, size_t key_cap)
     memcpy(key_out, key, key_len);
     key_out[key_len] = '\0';
     return 0;
+}
+
+/* Accepts, reads the request head, finds the key. Returns 0 on success. */
+static int s_server_accept(struct server *server, char *key_out, size_t key_cap) {
+    if (s_server_accept_only(server)) {
+        return -1;
+    }
+    return s_server_read_upgrade(server, key_out, key_cap);
 }
 
 static int s_server_send(struct server *server, const void *bytes, size_t len) {
@@ -297,14 +316,23 @@ static int s_fixture_init(struct fixture *f, struct wscrt_allocator *allocator) 
     return s_server_start(&f->server);
 }
 
+static int s_fixture_connect_via(struct fixture *f, bool manual_window, uint64_t window,
+                                 const struct wscrt_websocket_proxy_options *proxy, uint16_t target_port);
+
 static int s_fixture_connect(struct fixture *f, bool manual_window, uint64_t window) {
+    return s_fixture_connect_via(f, manual_window, window, NULL, f->server.port);
+}
+
+static int s_fixture_connect_via(struct fixture *f, bool manual_window, uint64_t window,
+                                 const struct wscrt_websocket_proxy_options *proxy, uint16_t target_port) {
     struct wscrt_http_request *request = wscrt_websocket_handshake_request_new(
         f->allocator, wscrt_byte_cursor_from_c_str("127.0.0.1"), wscrt_byte_cursor_from_c_str("/"));
     struct wscrt_websocket_client_connection_options options = {
         .allocator = f->allocator,
         .bootstrap = f->bootstrap,
         .host = "127.0.0.1",
-        .port = f->server.port,
+        .port = target_port,
+        .proxy_options = proxy,
         .handshake_request = request,
         .manual_window_management = manual_window,
         .initial_window_size = window,
@@ -467,5 +495,56 @@ static int s_test_read_window_limits_delivery_exactly(struct wscrt_allocator *al
     return s_fixture_clean_up(&f);
 }
 
+/* The server plays the proxy: it checks the CONNECT request, answers 200, then serves the websocket. */
+static int s_test_proxy_connect_tunnels_to_the_target(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    struct wscrt_websocket_proxy_options proxy = {
+        .host = "127.0.0.1",
+        .port = f.server.port,
+        .basic_auth = true,
+        .username = "user",
+        .password = "pass",
+    };
+    ASSERT_SUCCESS(s_fixture_connect_via(&f, false, 0, &proxy, 4444));
+    ASSERT_SUCCESS(s_server_accept_only(&f.server));
+    char head[4096];
+    ASSERT_SUCCESS(s_server_read_head(&f.server, head, sizeof(head)));
+    ASSERT_TRUE(strncmp(head, "CONNECT 127.0.0.1:4444 HTTP/1.1\r\n", strlen("CONNECT 127.0.0.1:4444 HTTP/1.1\r\n")) == 0);
+    ASSERT_TRUE(strstr(head, "\r\nHost: 127.0.0.1:4444\r\n") != NULL);
+    ASSERT_TRUE(strstr(head, "\r\nProxy-Authorization: Basic dXNlcjpwYXNz\r\n") != NULL);
+    static const char established[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    ASSERT_SUCCESS(s_server_send(&f.server, established, sizeof(established) - 1));
+    char key[64];
+    ASSERT_SUCCESS(s_server_read_upgrade(&f.server, key, sizeof(key)));
+    ASSERT_SUCCESS(s_server_send_101(allocator, &f.server, key));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    static const uint8_t text[] = {0x81, 0x02, 'o', 'k'};
+    ASSERT_SUCCESS(s_server_send(&f.server, text, sizeof(text)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.complete_count, 1));
+    ASSERT_BYTES_EQ("ok", 2, f.recorder.payload, f.recorder.payload_len);
+    return s_fixture_clean_up(&f);
+}
+
+static int s_test_proxy_407_fails_setup_with_its_status(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    struct wscrt_websocket_proxy_options proxy = {.host = "127.0.0.1", .port = f.server.port};
+    ASSERT_SUCCESS(s_fixture_connect_via(&f, false, 0, &proxy, 4444));
+    ASSERT_SUCCESS(s_server_accept_only(&f.server));
+    char head[4096];
+    ASSERT_SUCCESS(s_server_read_head(&f.server, head, sizeof(head)));
+    static const char denied[] = "HTTP/1.1 407 Proxy Authentication Required\r\n"
+                                 "Proxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 6\r\n\r\ndenied";
+    ASSERT_SUCCESS(s_server_send(&f.server, denied, sizeof(denied) - 1));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    ASSERT_INT_EQ(WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED, f.recorder.setup_error);
+    ASSERT_INT_EQ(407, f.recorder.setup_status);
+    ASSERT_TRUE(strcmp("denied", f.recorder.setup_body) == 0);
+    return s_fixture_clean_up(&f);
+}
+
 WSCRT_TEST_MAIN(s_test_frames_flow_and_peer_close_is_clean, s_test_masked_server_frame_fails_with_close_1002,
-                s_test_rejected_upgrade_reports_status_and_body, s_test_read_window_limits_delivery_exactly)
+                s_test_rejected_upgrade_reports_status_and_body, s_test_read_window_limits_delivery_exactly,
+                s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status)
