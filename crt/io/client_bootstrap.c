@@ -1,6 +1,7 @@
 /*
  * Client bootstrap: resolve -> connect (each address in turn) -> channel with
- * the socket handler in slot 0 -> on_setup; later on_shutdown.
+ * the socket handler in slot 0 [-> TLS handler in slot 1 and its handshake]
+ * -> on_setup; later on_shutdown.
  *
  * Every connection attempt is a s_connection that holds a reference to the
  * bootstrap until its last callback has run, so a user may release the
@@ -20,6 +21,8 @@
 #include "io/host_resolver.h"
 #include "io/socket.h"
 #include "io/socket_handler.h"
+#include "io/tls_context.h"
+#include "io/tls_handler.h"
 
 struct wscrt_client_bootstrap {
     struct wscrt_allocator *allocator;
@@ -48,6 +51,15 @@ struct s_connection {
     struct wscrt_socket *socket; /* the attempt in progress */
     struct wscrt_task failure_task; /* reports a failure that happened off the loop */
     int failure_error;
+
+    /* TLS: a copy of the user's options (ctx referenced, strings owned). */
+    bool use_tls;
+    struct wscrt_tls_connection_options tls_options;
+    char *tls_server_name;
+    char *tls_alpn_list;
+    struct wscrt_channel *channel;
+    bool setup_reported; /* on_setup ran with the channel */
+    int tls_error;       /* a failed handshake, reported once the channel is down */
 };
 
 /* ---- the bootstrap ----------------------------------------------------- */
@@ -90,8 +102,23 @@ void wscrt_client_bootstrap_release(struct wscrt_client_bootstrap *bootstrap) {
 
 /* ---- one connection ---------------------------------------------------- */
 
+static char *s_copy_string(struct wscrt_allocator *allocator, const char *text) {
+    if (text == NULL) {
+        return NULL;
+    }
+    size_t len = strlen(text);
+    char *copy = wscrt_mem_acquire(allocator, len + 1);
+    memcpy(copy, text, len + 1);
+    return copy;
+}
+
 static void s_connection_destroy(struct s_connection *connection) {
     struct wscrt_client_bootstrap *bootstrap = connection->bootstrap;
+    if (connection->use_tls) {
+        wscrt_tls_ctx_release(connection->tls_options.ctx);
+        wscrt_mem_release(connection->allocator, connection->tls_server_name);
+        wscrt_mem_release(connection->allocator, connection->tls_alpn_list);
+    }
     wscrt_mem_release(connection->allocator, connection->addresses);
     wscrt_mem_release(connection->allocator, connection->host_name);
     wscrt_mem_release(connection->allocator, connection);
@@ -114,8 +141,36 @@ static void s_on_channel_shutdown(struct wscrt_channel *channel, int error_code,
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_BOOTSTRAP, "id=%p: channel %p shut down, error=%s", (void *)connection->bootstrap,
                      (void *)channel, wscrt_error_name(error_code));
     wscrt_event_loop_add_load(connection->loop, -1);
+    if (!connection->setup_reported) {
+        /* The TLS handshake never succeeded: the user never saw this channel. */
+        wscrt_channel_destroy(channel);
+        s_setup_failed(connection, connection->tls_error != 0 ? connection->tls_error : error_code);
+        return;
+    }
     connection->on_shutdown(connection->bootstrap, error_code, channel, connection->user_data);
     s_connection_destroy(connection);
+}
+
+static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error_code, void *user_data) {
+    (void)handler;
+    struct s_connection *connection = user_data;
+    if (error_code != 0) {
+        connection->tls_error = error_code; /* the channel shuts down next */
+        return;
+    }
+    connection->setup_reported = true;
+    connection->on_setup(connection->bootstrap, 0, connection->channel, connection->user_data);
+}
+
+/* Slot 1: the TLS handler, then its handshake; on_setup waits for the result. */
+static int s_add_tls(struct s_connection *connection, struct wscrt_channel *channel) {
+    struct wscrt_channel_slot *slot = wscrt_channel_slot_new(channel);
+    struct wscrt_channel_handler *handler =
+        slot != NULL ? wscrt_tls_client_handler_new(connection->allocator, &connection->tls_options, slot) : NULL;
+    if (handler == NULL) {
+        return WSCRT_OP_ERR;
+    }
+    return wscrt_tls_client_handler_start_negotiation(handler);
 }
 
 /* The socket is connected: build the channel and hand it over. */
@@ -145,6 +200,18 @@ static void s_setup_channel(struct s_connection *connection, struct wscrt_socket
     wscrt_event_loop_add_load(connection->loop, 1);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_BOOTSTRAP, "id=%p: channel %p set up to %s port %u", (void *)connection->bootstrap,
                      (void *)channel, connection->host_name, (unsigned)connection->port);
+    if (connection->use_tls) {
+        connection->channel = channel;
+        if (s_add_tls(connection, channel)) {
+            /* Nothing started yet: no shutdown to wait for. */
+            int error_code = wscrt_last_error();
+            wscrt_event_loop_add_load(connection->loop, -1);
+            wscrt_channel_destroy(channel);
+            s_setup_failed(connection, error_code);
+        }
+        return;
+    }
+    connection->setup_reported = true;
     connection->on_setup(connection->bootstrap, 0, channel, connection->user_data);
 }
 
@@ -231,7 +298,7 @@ static void s_on_failure_task(struct wscrt_task *task, void *arg, enum wscrt_tas
 int wscrt_client_bootstrap_new_socket_channel(const struct wscrt_socket_channel_options *options) {
     if (options == NULL || options->bootstrap == NULL || options->host_name == NULL ||
         options->host_name[0] == '\0' || options->port > 65535 || options->on_setup == NULL ||
-        options->on_shutdown == NULL) {
+        options->on_shutdown == NULL || (options->tls_options != NULL && options->tls_options->ctx == NULL)) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
     }
     struct wscrt_client_bootstrap *bootstrap = options->bootstrap;
@@ -260,6 +327,18 @@ int wscrt_client_bootstrap_new_socket_channel(const struct wscrt_socket_channel_
     connection->on_setup = options->on_setup;
     connection->on_shutdown = options->on_shutdown;
     connection->user_data = options->user_data;
+    if (options->tls_options != NULL) {
+        connection->use_tls = true;
+        connection->tls_options = *options->tls_options;
+        connection->tls_options.ctx = wscrt_tls_ctx_acquire(options->tls_options->ctx);
+        const char *server_name = options->tls_options->server_name;
+        connection->tls_server_name = s_copy_string(allocator, server_name != NULL ? server_name : options->host_name);
+        connection->tls_alpn_list = s_copy_string(allocator, options->tls_options->alpn_list);
+        connection->tls_options.server_name = connection->tls_server_name;
+        connection->tls_options.alpn_list = connection->tls_alpn_list;
+        connection->tls_options.on_negotiation_result = s_on_tls_negotiated;
+        connection->tls_options.user_data = connection;
+    }
 
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_BOOTSTRAP, "id=%p: connecting to %s port %u on loop %p", (void *)bootstrap,
                      connection->host_name, (unsigned)connection->port, (void *)loop);

@@ -2,7 +2,8 @@
 #define WSCRT_IO_CLIENT_BOOTSTRAP_H
 /*
  * resolve -> connect (each resolved address in turn until one works) ->
- * channel with a socket handler in slot 0 -> setup callback.
+ * channel with a socket handler in slot 0 [-> TLS handler in slot 1, handshake]
+ * -> setup callback.
  * Ref-counted; holds its event loop group and resolver.
  */
 #include <stdint.h>
@@ -15,6 +16,7 @@ struct wscrt_client_bootstrap;
 struct wscrt_event_loop;
 struct wscrt_event_loop_group;
 struct wscrt_host_resolver;
+struct wscrt_tls_connection_options;
 
 struct wscrt_client_bootstrap_options {
     struct wscrt_event_loop_group *event_loop_group;
@@ -27,8 +29,9 @@ struct wscrt_client_bootstrap *wscrt_client_bootstrap_acquire(struct wscrt_clien
 void wscrt_client_bootstrap_release(struct wscrt_client_bootstrap *bootstrap);
 
 /* Runs on the channel's loop. On success, channel holds the socket handler in
- * its first slot and the callee adds its own slots. On failure channel is NULL
- * and no shutdown callback follows. */
+ * its first slot (and the TLS handler in the second, its handshake done) and
+ * the callee adds its own slots. On failure channel is NULL and no shutdown
+ * callback follows. */
 typedef void(wscrt_client_bootstrap_on_channel_setup_fn)(struct wscrt_client_bootstrap *bootstrap, int error_code,
                                                          struct wscrt_channel *channel, void *user_data);
 /* Runs on the channel's loop after a successful setup, once the channel has
@@ -46,6 +49,12 @@ struct wscrt_socket_channel_options {
     wscrt_client_bootstrap_on_channel_setup_fn *on_setup;
     wscrt_client_bootstrap_on_channel_shutdown_fn *on_shutdown;
     void *user_data;
+    /* NULL = plain TCP. Otherwise the channel gets a TLS handler in slot 1
+     * and on_setup runs once the handshake succeeded; a failed handshake
+     * reaches on_setup as its error (WSCRT_ERROR_TLS_...). Copied (with a
+     * reference on the context); server_name NULL = host_name. Its
+     * on_negotiation_result and user_data are not used. */
+    const struct wscrt_tls_connection_options *tls_options;
 };
 
 /* Any thread. Fails synchronously only for invalid arguments. */

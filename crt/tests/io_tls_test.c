@@ -1,8 +1,11 @@
 /*
- * Tests for crt/io/tls_context.c and crt/io/tls_handler.c: a real channel
- * (client bootstrap -> socket handler -> TLS handler -> a reader) against a
- * blocking OpenSSL server on a thread, with certificates made at test time
- * (tls_test_certs.h). Loopback only; every wait is bounded.
+ * Tests for crt/io/tls_context.c, crt/io/tls_handler.c and the TLS option of
+ * crt/io/client_bootstrap.c: a real channel (socket handler -> TLS handler ->
+ * a reader) against a blocking OpenSSL server on a thread, with certificates
+ * made at test time (tls_test_certs.h). Most tests let the bootstrap add the
+ * TLS handler (tls_options); some add it themselves on a plain channel
+ * (manual_tls) to drive the handler's own API. Loopback only; every wait is
+ * bounded.
  */
 #include <stdlib.h>
 
@@ -36,6 +39,7 @@ struct s_fixture {
     struct s_waiter group_shutdown;
 
     /* Set by the test before connecting. */
+    bool manual_tls; /* add the TLS handler in on_setup instead of through the bootstrap */
     struct wscrt_tls_ctx *ctx;
     struct wscrt_tls_connection_options tls_options;
     size_t reader_window;        /* the reader's initial window */
@@ -43,7 +47,7 @@ struct s_fixture {
 
     /* Written on the loop; read by the test after the waiters. */
     struct s_waiter result_waiter; /* the TLS outcome: negotiated or failed */
-    int negotiation_calls;
+    int negotiation_calls;         /* successful handshakes seen by the test */
     int result_error;
     struct wscrt_channel *channel;
     struct wscrt_event_loop *loop;
@@ -167,19 +171,27 @@ static void s_add_reader(struct s_fixture *fixture, struct wscrt_channel *channe
 
 /* ---- bootstrap callbacks ------------------------------------------------ */
 
+static void s_on_tls_ready(struct s_fixture *fixture, struct wscrt_channel_handler *handler) {
+    fixture->negotiation_calls++;
+    snprintf(fixture->version, sizeof(fixture->version), "%s", wscrt_tls_handler_version_name(handler));
+    snprintf(fixture->protocol, sizeof(fixture->protocol), "%s", wscrt_tls_handler_protocol(handler));
+    s_add_reader(fixture, fixture->channel);
+}
+
 static void s_on_negotiation_result(struct wscrt_channel_handler *handler, int error_code, void *user_data) {
     struct s_fixture *fixture = user_data;
-    fixture->negotiation_calls++;
     fixture->result_error = error_code;
     if (error_code == 0) {
-        snprintf(fixture->version, sizeof(fixture->version), "%s", wscrt_tls_handler_version_name(handler));
-        snprintf(fixture->protocol, sizeof(fixture->protocol), "%s", wscrt_tls_handler_protocol(handler));
-        s_add_reader(fixture, fixture->channel);
+        s_on_tls_ready(fixture, handler);
     }
     s_waiter_signal(&fixture->result_waiter);
 }
 
-/* Plain socket channel set up: add the TLS handler ourselves and start it. */
+/* The TLS handler: slot 1, right of the socket handler. */
+static struct wscrt_channel_handler *s_tls_handler_of(struct wscrt_channel *channel) {
+    return wscrt_channel_get_first_slot(channel)->adj_right->handler;
+}
+
 static void s_on_setup(struct wscrt_client_bootstrap *bootstrap, int error_code, struct wscrt_channel *channel,
                        void *user_data) {
     (void)bootstrap;
@@ -191,6 +203,14 @@ static void s_on_setup(struct wscrt_client_bootstrap *bootstrap, int error_code,
         return;
     }
     fixture->loop = wscrt_channel_get_event_loop(channel);
+    if (!fixture->manual_tls) {
+        /* The bootstrap's TLS handler has finished its handshake. */
+        fixture->result_error = 0;
+        s_on_tls_ready(fixture, s_tls_handler_of(channel));
+        s_waiter_signal(&fixture->result_waiter);
+        return;
+    }
+    /* A plain channel: add the TLS handler ourselves and start it. */
     struct wscrt_tls_connection_options options = fixture->tls_options;
     options.on_negotiation_result = s_on_negotiation_result;
     options.user_data = fixture;
@@ -242,8 +262,7 @@ static int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *all
     };
     fixture->bootstrap = wscrt_client_bootstrap_new(allocator, &options);
     ASSERT_TRUE(fixture->bootstrap != NULL);
-    fixture->tls_options.server_name = "localhost";
-    fixture->tls_options.timeout_ms = S_WAIT_MS;
+    fixture->tls_options.timeout_ms = S_WAIT_MS; /* server_name: NULL = the host connected to */
     return 0;
 }
 
@@ -270,6 +289,9 @@ static struct wscrt_tls_ctx *s_ctx_trusting_test_ca(struct s_fixture *fixture, s
 
 static int s_connect(struct s_fixture *fixture, const char *host, uint16_t port) {
     fixture->tls_options.ctx = fixture->ctx;
+    if (fixture->manual_tls && fixture->tls_options.server_name == NULL) {
+        fixture->tls_options.server_name = host;
+    }
     struct wscrt_socket_channel_options options = {
         .bootstrap = fixture->bootstrap,
         .host_name = host,
@@ -277,6 +299,7 @@ static int s_connect(struct s_fixture *fixture, const char *host, uint16_t port)
         .on_setup = s_on_setup,
         .on_shutdown = s_on_shutdown,
         .user_data = fixture,
+        .tls_options = fixture->manual_tls ? NULL : &fixture->tls_options,
     };
     ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
     ASSERT_TRUE(s_waiter_wait(&fixture->result_waiter, 1, S_WAIT_MS + 5000));
@@ -294,15 +317,26 @@ static int s_connect_ok(struct s_fixture *fixture, const char *host, uint16_t po
     return 0;
 }
 
-/* Connects, expects the handshake to fail with `expected` and the channel to go away. */
+/*
+ * Connects, expects the handshake to fail with `expected` and the channel to
+ * go away: through the bootstrap, on_setup carries the error and no channel,
+ * and on_shutdown never runs; by hand, the plain channel shuts down.
+ */
 static int s_connect_fails(struct s_fixture *fixture, const char *host, uint16_t port, int expected) {
     ASSERT_INT_EQ(0, s_connect(fixture, host, port));
     if (fixture->result_error != expected) {
         fprintf(stderr, "  expected %s, got %s\n", wscrt_error_name(expected), wscrt_error_name(fixture->result_error));
     }
     ASSERT_INT_EQ(expected, fixture->result_error);
-    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(1, fixture->shutdown_calls);
+    if (fixture->manual_tls) {
+        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
+        ASSERT_INT_EQ(1, fixture->shutdown_calls);
+    } else {
+        ASSERT_TRUE(fixture->channel == NULL);
+        s_sleep_ms(50);
+        ASSERT_INT_EQ(0, fixture->shutdown_calls);
+    }
+    ASSERT_INT_EQ(0, fixture->negotiation_calls);
     ASSERT_TRUE(fixture->reader == NULL);
     return 0;
 }
@@ -422,6 +456,7 @@ static int s_test_tls_small_read_window_holds_back_and_resumes(struct wscrt_allo
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
     fixture.reader_window = 1000;
     fixture.reader_defers_increment = true;
+    fixture.manual_tls = true;
     struct wscrt_tls_ctx_options ctx_options;
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
     fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
@@ -563,6 +598,7 @@ static int s_test_tls_ip_address_checked_against_ip_san(struct wscrt_allocator *
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
     fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
     ASSERT_TRUE(fixture.ctx != NULL);
+    fixture.manual_tls = true;
     fixture.tls_options.server_name = "127.0.0.1";
     struct s_server server;
     struct s_server_options server_options = s_echo_server(&fixture.pki.server);
@@ -678,6 +714,7 @@ static int s_test_tls_alpn_negotiated_and_overridable(struct wscrt_allocator *al
     s_waiter_add(&fixture.shutdown_waiter, -1);
     fixture.negotiation_calls = 0;
     fixture.shutdown_calls = 0;
+    fixture.channel = NULL;
     fixture.tls_options.alpn_list = "h2";
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     ASSERT_TRUE(strcmp("", fixture.protocol) == 0);
@@ -805,9 +842,10 @@ static int s_test_tls13_mtls_without_client_certificate_fails_named(struct wscrt
 
 /* A listener that never accepts: TCP connects (the kernel's backlog), the
  * ClientHello is never answered. */
-static int s_test_tls_handshake_times_out(struct wscrt_allocator *allocator) {
+static int s_expect_handshake_timeout(struct wscrt_allocator *allocator, bool manual_tls) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
+    fixture.manual_tls = manual_tls;
     struct wscrt_tls_ctx_options ctx_options;
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
     fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
@@ -821,16 +859,27 @@ static int s_test_tls_handshake_times_out(struct wscrt_allocator *allocator) {
     ASSERT_INT_EQ(0, s_connect_fails(&fixture, "127.0.0.1", port, WSCRT_ERROR_TLS_HANDSHAKE_TIMEOUT));
     uint64_t elapsed_ms = (wscrt_clock_now_ns() - start) / WSCRT_NS_PER_MS;
     ASSERT_TRUE(elapsed_ms >= 250 && elapsed_ms < 5000);
-    ASSERT_INT_EQ(WSCRT_ERROR_TLS_HANDSHAKE_TIMEOUT, fixture.shutdown_error);
+    if (manual_tls) {
+        ASSERT_INT_EQ(WSCRT_ERROR_TLS_HANDSHAKE_TIMEOUT, fixture.shutdown_error);
+    }
 
     close(listener);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
 }
 
-static int s_test_tls_peer_closing_during_handshake_is_named(struct wscrt_allocator *allocator) {
+static int s_test_tls_handshake_times_out(struct wscrt_allocator *allocator) {
+    return s_expect_handshake_timeout(allocator, false);
+}
+
+static int s_test_tls_handler_alone_times_out(struct wscrt_allocator *allocator) {
+    return s_expect_handshake_timeout(allocator, true);
+}
+
+static int s_expect_peer_closing_during_handshake(struct wscrt_allocator *allocator, bool manual_tls) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
+    fixture.manual_tls = manual_tls;
     struct wscrt_tls_ctx_options ctx_options;
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
     fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
@@ -846,6 +895,14 @@ static int s_test_tls_peer_closing_during_handshake_is_named(struct wscrt_alloca
     s_server_stop(&server);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
+}
+
+static int s_test_tls_peer_closing_during_handshake_is_named(struct wscrt_allocator *allocator) {
+    return s_expect_peer_closing_during_handshake(allocator, false);
+}
+
+static int s_test_tls_handler_alone_reports_peer_closing_during_handshake(struct wscrt_allocator *allocator) {
+    return s_expect_peer_closing_during_handshake(allocator, true);
 }
 
 /* ---- tests: context ------------------------------------------------------ */
@@ -948,6 +1005,7 @@ WSCRT_TEST_MAIN(s_test_tls_echo_16mib_intact_and_close_notify_sent, s_test_tls_s
                 s_test_tls_alpn_negotiated_and_overridable, s_test_tls_mtls_with_client_certificate,
                 s_test_tls_mtls_with_client_certificate_pem, s_test_tls12_mtls_without_client_certificate_fails_named,
                 s_test_tls13_mtls_without_client_certificate_fails_named, s_test_tls_handshake_times_out,
-                s_test_tls_peer_closing_during_handshake_is_named,
+                s_test_tls_handler_alone_times_out, s_test_tls_peer_closing_during_handshake_is_named,
+                s_test_tls_handler_alone_reports_peer_closing_during_handshake,
                 s_test_tls_ctx_without_trust_store_names_the_failure, s_test_tls_ctx_rejects_bad_options,
                 s_test_tls_alpn_list_wire_format)
