@@ -1,10 +1,12 @@
 /* Natives of dev.wscrt.io: EventLoopGroup, HostResolver, ClientBootstrap. */
 #include <stdint.h>
 
+#include "common/allocator.h"
 #include "common/error.h"
 #include "io/client_bootstrap.h"
 #include "io/event_loop_group.h"
 #include "io/host_resolver.h"
+#include "io/tls_context.h"
 #include "jni_common.h"
 
 /* Runs on the group's shutdown helper thread: completes the Java future. */
@@ -85,6 +87,51 @@ static void JNICALL s_bootstrap_release(JNIEnv *env, jclass cls, jlong handle) {
     wscrt_client_bootstrap_release((struct wscrt_client_bootstrap *)(intptr_t)handle);
 }
 
+static jlong JNICALL s_tls_ctx_new(JNIEnv *env, jclass cls, jboolean verify_peer, jstring ca_pem, jstring ca_file,
+                                   jstring ca_dir, jstring cert_pem, jstring key_pem, jstring cert_file,
+                                   jstring key_file, jint minimum_version, jint maximum_version, jstring alpn) {
+    (void)cls;
+    struct wscrt_allocator *allocator = wscrt_jni_allocator();
+    jstring sources[] = {ca_pem, ca_file, ca_dir, cert_pem, key_pem, cert_file, key_file, alpn};
+    char *strings[8];
+    for (size_t i = 0; i < 8; ++i) {
+        strings[i] = wscrt_jni_string_dup(env, sources[i]);
+    }
+    struct wscrt_tls_ctx_options options;
+    wscrt_tls_ctx_options_init_default_client(&options);
+    options.verify_peer = verify_peer;
+    options.ca_pem = strings[0];
+    options.ca_file = strings[1];
+    options.ca_dir = strings[2];
+    options.cert_pem = strings[3];
+    options.key_pem = strings[4];
+    options.cert_file = strings[5];
+    options.key_file = strings[6];
+    options.alpn_list = strings[7];
+    options.minimum_version = (enum wscrt_tls_version)minimum_version;
+    options.maximum_version = (enum wscrt_tls_version)maximum_version;
+    struct wscrt_tls_ctx *ctx = wscrt_tls_ctx_new_client(allocator, &options);
+    int error_code = ctx ? 0 : wscrt_last_error();
+    for (size_t i = 0; i < 8; ++i) {
+        wscrt_mem_release(allocator, strings[i]);
+    }
+    if (!ctx) {
+        if (error_code == WSCRT_ERROR_INVALID_ARGUMENT) {
+            wscrt_jni_throw_illegal_argument(env, "invalid TLS context options");
+        } else {
+            wscrt_jni_throw_crt_exception(env, error_code);
+        }
+        return 0;
+    }
+    return (jlong)(intptr_t)ctx;
+}
+
+static void JNICALL s_tls_ctx_release(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    wscrt_tls_ctx_release((struct wscrt_tls_ctx *)(intptr_t)handle);
+}
+
 static int s_register(JNIEnv *env, const char *class_name, const JNINativeMethod *methods, jint count) {
     jclass cls = (*env)->FindClass(env, class_name);
     if (!cls) {
@@ -109,7 +156,15 @@ int wscrt_jni_register_io(JNIEnv *env) {
         {"nativeNew", "(JJ)J", (void *)s_bootstrap_new},
         {"nativeRelease", "(J)V", (void *)s_bootstrap_release},
     };
-    if (s_register(env, "dev/wscrt/io/EventLoopGroup", group_methods, 3) ||
+    static const JNINativeMethod tls_ctx_methods[] = {
+        {"nativeNew",
+         "(ZLjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;"
+         "Ljava/lang/String;Ljava/lang/String;IILjava/lang/String;)J",
+         (void *)s_tls_ctx_new},
+        {"nativeRelease", "(J)V", (void *)s_tls_ctx_release},
+    };
+    if (s_register(env, "dev/wscrt/io/TlsContext", tls_ctx_methods, 2) ||
+        s_register(env, "dev/wscrt/io/EventLoopGroup", group_methods, 3) ||
         s_register(env, "dev/wscrt/io/HostResolver", resolver_methods, 2) ||
         s_register(env, "dev/wscrt/io/ClientBootstrap", bootstrap_methods, 2)) {
         return -1;

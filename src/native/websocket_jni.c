@@ -25,6 +25,7 @@
 #include "http/http_request.h"
 #include "http/websocket.h"
 #include "io/client_bootstrap.h"
+#include "io/tls_handler.h"
 #include "jni_common.h"
 
 enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3 };
@@ -306,13 +307,22 @@ static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jstrin
                               jint connect_timeout_ms, jboolean keep_alive, jint keep_alive_interval,
                               jint keep_alive_timeout, jint domain, jboolean no_delay, jstring method, jstring path,
                               jobjectArray headers, jboolean manage_read_window, jlong initial_read_window,
-                              jint handshake_timeout_ms) {
+                              jint handshake_timeout_ms, jlong tls_ctx, jstring tls_server_name, jstring tls_alpn,
+                              jint tls_timeout_ms, jstring proxy_host, jint proxy_port, jboolean proxy_basic_auth,
+                              jstring proxy_username, jstring proxy_password, jlong proxy_tls_ctx,
+                              jstring proxy_tls_server_name, jstring proxy_tls_alpn, jint proxy_tls_timeout_ms) {
     (void)cls;
     struct wscrt_allocator *allocator = wscrt_jni_allocator();
     struct wscrt_http_request *request = wscrt_http_request_new(allocator);
     char *host_c = wscrt_jni_string_dup(env, host);
     char *method_c = wscrt_jni_string_dup(env, method);
     char *path_c = wscrt_jni_string_dup(env, path);
+    char *tls_strings[7] = {
+        wscrt_jni_string_dup(env, tls_server_name),       wscrt_jni_string_dup(env, tls_alpn),
+        wscrt_jni_string_dup(env, proxy_host),            wscrt_jni_string_dup(env, proxy_username),
+        wscrt_jni_string_dup(env, proxy_password),        wscrt_jni_string_dup(env, proxy_tls_server_name),
+        wscrt_jni_string_dup(env, proxy_tls_alpn),
+    };
     struct ws_binding *binding = NULL;
     if (!host_c || !method_c || !path_c) {
         wscrt_jni_throw_illegal_argument(env, "host, method and path are required");
@@ -350,6 +360,27 @@ static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jstrin
                                           : WSCRT_SOCKET_DOMAIN_UNSPEC;
     socket_options.no_delay = no_delay;
 
+    struct wscrt_tls_connection_options tls = {
+        .ctx = (struct wscrt_tls_ctx *)(intptr_t)tls_ctx,
+        .server_name = tls_strings[0],
+        .alpn_list = tls_strings[1],
+        .timeout_ms = (uint32_t)tls_timeout_ms,
+    };
+    struct wscrt_tls_connection_options proxy_tls = {
+        .ctx = (struct wscrt_tls_ctx *)(intptr_t)proxy_tls_ctx,
+        .server_name = tls_strings[5],
+        .alpn_list = tls_strings[6],
+        .timeout_ms = (uint32_t)proxy_tls_timeout_ms,
+    };
+    struct wscrt_websocket_proxy_options proxy = {
+        .host = tls_strings[2],
+        .port = (uint32_t)proxy_port,
+        .basic_auth = proxy_basic_auth,
+        .username = tls_strings[3],
+        .password = tls_strings[4],
+        .tls_options = proxy_tls_ctx ? &proxy_tls : NULL,
+    };
+
     binding = wscrt_mem_calloc(allocator, 1, sizeof(struct ws_binding));
     atomic_init(&binding->ref_count, 1);
     binding->callbacks = (*env)->NewGlobalRef(env, callbacks);
@@ -360,6 +391,8 @@ static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jstrin
         .socket_options = &socket_options,
         .host = host_c,
         .port = (uint32_t)port,
+        .tls_options = tls_ctx ? &tls : NULL,
+        .proxy_options = tls_strings[2] ? &proxy : NULL,
         .handshake_request = request,
         .manual_window_management = manage_read_window,
         .initial_window_size = (uint64_t)initial_read_window,
@@ -387,6 +420,9 @@ done:
     wscrt_mem_release(allocator, host_c);
     wscrt_mem_release(allocator, method_c);
     wscrt_mem_release(allocator, path_c);
+    for (size_t i = 0; i < sizeof(tls_strings) / sizeof(tls_strings[0]); ++i) {
+        wscrt_mem_release(allocator, tls_strings[i]);
+    }
 }
 
 static struct send_completion *s_send_completion_new(JNIEnv *env, struct ws_binding *binding, jobject on_complete) {
@@ -496,7 +532,8 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
     static const JNINativeMethod methods[] = {
         {"nativeConnect",
          "(Ldev/wscrt/websocket/WebSocketCallbacks;Ljava/lang/String;IJIZIIIZLjava/lang/String;Ljava/lang/String;"
-         "[Ljava/lang/String;ZJI)V",
+         "[Ljava/lang/String;ZJIJLjava/lang/String;Ljava/lang/String;ILjava/lang/String;IZLjava/lang/String;"
+         "Ljava/lang/String;JLjava/lang/String;Ljava/lang/String;I)V",
          (void *)s_connect},
         {"nativeSendArray", "(JI[BIIZLjava/util/function/Consumer;)V", (void *)s_send_array},
         {"nativeSendDirect", "(JILjava/nio/ByteBuffer;IIZLjava/util/function/Consumer;)V", (void *)s_send_direct},

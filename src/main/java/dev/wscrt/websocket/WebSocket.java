@@ -4,8 +4,10 @@ import dev.wscrt.CrtResource;
 import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpRequest;
+import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.SocketOptions;
+import dev.wscrt.io.TlsConnectionOptions;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -75,11 +77,27 @@ public final class WebSocket extends CrtResource {
                 options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
         SocketOptions socket = options.socketOptions() != null ? options.socketOptions() : new SocketOptions();
         WebSocketCallbacks callbacks = new WebSocketCallbacks(options);
+        TlsConnectionOptions tls = options.tlsConnectionOptions();
+        HttpProxyOptions proxy = options.proxyOptions();
+        TlsConnectionOptions proxyTls = proxy == null ? null : proxy.tlsConnectionOptions();
         nativeConnect(callbacks, options.host(), options.port(), bootstrap.handle(), socket.connectTimeoutMs(),
                 socket.keepAlive(), socket.keepAliveIntervalSecs(), socket.keepAliveTimeoutSecs(),
                 socket.domain().ordinal(), socket.noDelay(), request.getMethod(), request.getPath(), headerFields,
-                options.manageReadWindow(), options.initialReadWindow(), options.handshakeTimeoutMs());
+                options.manageReadWindow(), options.initialReadWindow(), options.handshakeTimeoutMs(),
+                tls == null ? 0 : tls.contextHandle(), tls == null ? null : tls.serverName(), alpn(tls),
+                tls == null ? 0 : tls.timeoutMs(),
+                proxy == null ? null : proxy.host(), proxy == null ? 0 : proxy.port(),
+                proxy != null && proxy.authType() == HttpProxyOptions.AuthType.BASIC,
+                proxy == null ? null : proxy.username(), proxy == null ? null : proxy.password(),
+                proxyTls == null ? 0 : proxyTls.contextHandle(), proxyTls == null ? null : proxyTls.serverName(),
+                alpn(proxyTls), proxyTls == null ? 0 : proxyTls.timeoutMs());
         Reference.reachabilityFence(bootstrap);
+        Reference.reachabilityFence(tls);
+        Reference.reachabilityFence(proxyTls);
+    }
+
+    private static String alpn(TlsConnectionOptions tls) {
+        return tls == null || tls.alpnList() == null ? null : String.join(";", tls.alpnList());
     }
 
     /**
@@ -283,7 +301,12 @@ public final class WebSocket extends CrtResource {
                                              int connectTimeoutMs, boolean keepAlive, int keepAliveIntervalSecs,
                                              int keepAliveTimeoutSecs, int domain, boolean noDelay, String method,
                                              String path, String[] headers, boolean manageReadWindow,
-                                             long initialReadWindow, int handshakeTimeoutMs);
+                                             long initialReadWindow, int handshakeTimeoutMs, long tlsContext,
+                                             String tlsServerName, String tlsAlpn, int tlsTimeoutMs,
+                                             String proxyHost, int proxyPort, boolean proxyBasicAuth,
+                                             String proxyUsername, String proxyPassword, long proxyTlsContext,
+                                             String proxyTlsServerName, String proxyTlsAlpn,
+                                             int proxyTlsTimeoutMs);
 
     private static native void nativeSendArray(long handle, int opcode, byte[] payload, int offset, int length,
                                                boolean fin, Consumer<OnSendFrameCompleteData> onComplete);

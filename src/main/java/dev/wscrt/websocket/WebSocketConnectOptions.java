@@ -1,9 +1,11 @@
 package dev.wscrt.websocket;
 
 import dev.wscrt.http.HttpHeader;
+import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.http.HttpRequest;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.SocketOptions;
+import dev.wscrt.io.TlsConnectionOptions;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -24,6 +26,8 @@ public final class WebSocketConnectOptions {
     private final HttpRequest handshakeRequest;
     private final ClientBootstrap bootstrap;
     private final SocketOptions socketOptions;
+    private final TlsConnectionOptions tlsConnectionOptions;
+    private final HttpProxyOptions proxyOptions;
     private final boolean manageReadWindow;
     private final long initialReadWindow;
     private final int handshakeTimeoutMs;
@@ -39,6 +43,8 @@ public final class WebSocketConnectOptions {
         this.handshakeRequest = builder.handshakeRequest;
         this.bootstrap = builder.bootstrap;
         this.socketOptions = builder.socketOptions;
+        this.tlsConnectionOptions = builder.tlsConnectionOptions;
+        this.proxyOptions = builder.proxyOptions;
         this.manageReadWindow = builder.manageReadWindow;
         this.initialReadWindow = builder.initialReadWindow == null ? 0 : builder.initialReadWindow;
         this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
@@ -57,7 +63,7 @@ public final class WebSocketConnectOptions {
         return host;
     }
 
-    /** The port; 80 unless set. */
+    /** The port; 80 unless set (443 with TLS). */
     public int port() {
         return port;
     }
@@ -74,6 +80,16 @@ public final class WebSocketConnectOptions {
     /** The socket options, or null for the defaults. */
     public SocketOptions socketOptions() {
         return socketOptions;
+    }
+
+    /** TLS to the server (wss://), or null for ws://. */
+    public TlsConnectionOptions tlsConnectionOptions() {
+        return tlsConnectionOptions;
+    }
+
+    /** The HTTP proxy to tunnel through, or null to connect directly. */
+    public HttpProxyOptions proxyOptions() {
+        return proxyOptions;
     }
 
     public boolean manageReadWindow() {
@@ -115,6 +131,8 @@ public final class WebSocketConnectOptions {
         private HttpRequest handshakeRequest;
         private ClientBootstrap bootstrap;
         private SocketOptions socketOptions;
+        private TlsConnectionOptions tlsConnectionOptions;
+        private HttpProxyOptions proxyOptions;
         private boolean manageReadWindow;
         private Long initialReadWindow;
         private int handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -133,7 +151,7 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
-        /** The port; 80 if not set. */
+        /** The port; 80 if not set, 443 with TLS. */
         public Builder port(int value) {
             port = value;
             return this;
@@ -152,6 +170,18 @@ public final class WebSocketConnectOptions {
 
         public Builder socketOptions(SocketOptions value) {
             socketOptions = value;
+            return this;
+        }
+
+        /** TLS to the server (wss://); the server name defaults to the host. */
+        public Builder tlsConnectionOptions(TlsConnectionOptions value) {
+            tlsConnectionOptions = value;
+            return this;
+        }
+
+        /** Tunnel through this HTTP proxy with CONNECT. */
+        public Builder proxyOptions(HttpProxyOptions value) {
+            proxyOptions = value;
             return this;
         }
 
@@ -206,7 +236,10 @@ public final class WebSocketConnectOptions {
                 throw new IllegalArgumentException("host is required");
             }
             if (port == null) {
-                port = 80;
+                port = tlsConnectionOptions != null ? 443 : 80;
+            }
+            if (proxyOptions != null) {
+                proxyOptions.validate();
             }
             if (port < 1 || port > 65535) {
                 throw new IllegalArgumentException("port must be between 1 and 65535: " + port);

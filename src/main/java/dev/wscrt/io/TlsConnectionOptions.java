@@ -1,0 +1,74 @@
+package dev.wscrt.io;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Per-connection TLS settings: the {@link TlsContext}, the server name (sent as SNI and checked against
+ * the certificate; default: the host being connected to), an ALPN list overriding the context's, and the
+ * handshake timeout (default 10 s).
+ */
+public final class TlsConnectionOptions {
+    private final TlsContext context;
+    private String serverName;
+    private List<String> alpn;
+    private int timeoutMs = 10_000;
+
+    public TlsConnectionOptions(TlsContext context) {
+        this.context = Objects.requireNonNull(context, "context");
+    }
+
+    /** The name to send as SNI and to verify the certificate against (default: the connect host). */
+    public TlsConnectionOptions withServerName(String value) {
+        serverName = Objects.requireNonNull(value, "serverName");
+        return this;
+    }
+
+    /** ALPN protocol names to offer on this connection, in preference order. */
+    public TlsConnectionOptions withAlpnList(String... protocols) {
+        alpn = checkAlpn(protocols);
+        return this;
+    }
+
+    /** The handshake timeout in milliseconds. */
+    public TlsConnectionOptions withTimeoutMs(int value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException("timeoutMs must be positive: " + value);
+        }
+        timeoutMs = value;
+        return this;
+    }
+
+    public TlsContext context() {
+        return context;
+    }
+
+    /** The configured server name, or null for the connect host. */
+    public String serverName() {
+        return serverName;
+    }
+
+    /** The ALPN override, or null for the context's list. */
+    public List<String> alpnList() {
+        return alpn;
+    }
+
+    public int timeoutMs() {
+        return timeoutMs;
+    }
+
+    /** The context's native handle, for the connection binding. */
+    public long contextHandle() {
+        return context.handle();
+    }
+
+    static List<String> checkAlpn(String... protocols) {
+        List<String> list = List.of(protocols);
+        for (String protocol : list) {
+            if (protocol.isEmpty() || protocol.length() > 255 || protocol.indexOf(';') >= 0) {
+                throw new IllegalArgumentException("invalid ALPN protocol name: '" + protocol + "'");
+            }
+        }
+        return list;
+    }
+}

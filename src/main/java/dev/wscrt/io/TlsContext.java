@@ -1,0 +1,42 @@
+package dev.wscrt.io;
+
+import dev.wscrt.CrtResource;
+
+/**
+ * A TLS client configuration built from {@link TlsContextOptions}: trust anchors loaded, client
+ * certificate parsed. Immutable and shareable by any number of connections on any threads; connections
+ * keep what they need, so closing the context while they run is safe.
+ *
+ * @throws dev.wscrt.CrtRuntimeException from the constructor, named
+ *         {@code WSCRT_ERROR_TLS_NO_TRUST_STORE} when verification is on, no CA was given and no system CA
+ *         bundle exists, or {@code WSCRT_ERROR_TLS_CONTEXT_FAILURE} for an unreadable certificate or key
+ */
+public final class TlsContext extends CrtResource {
+    public TlsContext(TlsContextOptions options) {
+        if (options == null) {
+            throw new IllegalArgumentException("options must not be null");
+        }
+        String alpn = options.alpn().isEmpty() ? null : String.join(";", options.alpn());
+        acquireNativeHandle(nativeNew(options.verifyPeer(), options.caPem(), options.caFile(), options.caDir(),
+                options.certPem(), options.keyPem(), options.certFile(), options.keyFile(),
+                versionCode(options.minimumVersion()), versionCode(options.maximumVersion()), alpn),
+                TlsContext::nativeRelease);
+    }
+
+    private static int versionCode(TlsVersion version) {
+        if (version == null) {
+            return 0;
+        }
+        return version == TlsVersion.TLSv1_2 ? 1 : 2;
+    }
+
+    long handle() {
+        return nativeHandle();
+    }
+
+    private static native long nativeNew(boolean verifyPeer, String caPem, String caFile, String caDir,
+                                         String certPem, String keyPem, String certFile, String keyFile,
+                                         int minimumVersion, int maximumVersion, String alpn);
+
+    private static native void nativeRelease(long handle);
+}

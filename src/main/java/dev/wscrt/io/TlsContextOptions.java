@@ -1,0 +1,133 @@
+package dev.wscrt.io;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How TLS client connections verify servers and identify themselves. Start from
+ * {@link #createDefaultClient()}: peer and host-name verification on, the system's CA bundle, TLS 1.2 or
+ * newer. Each {@code with} method returns this object. Build a {@link TlsContext} from it.
+ */
+public final class TlsContextOptions {
+    private boolean verifyPeer = true;
+    private String caPem;
+    private String caFile;
+    private String caDir;
+    private String certPem;
+    private String keyPem;
+    private String certFile;
+    private String keyFile;
+    private TlsVersion minimumVersion = TlsVersion.TLSv1_2;
+    private TlsVersion maximumVersion;
+    private List<String> alpn = List.of();
+
+    private TlsContextOptions() {
+    }
+
+    /** Verification on, the system trust store, TLS 1.2 minimum, no client certificate, no ALPN. */
+    public static TlsContextOptions createDefaultClient() {
+        return new TlsContextOptions();
+    }
+
+    /** Whether to verify the server's certificate chain and host name (default true). */
+    public TlsContextOptions withVerifyPeer(boolean value) {
+        verifyPeer = value;
+        return this;
+    }
+
+    /** Trust these PEM certificates instead of the system store. */
+    public TlsContextOptions withCertificateAuthority(String pem) {
+        caPem = Objects.requireNonNull(pem, "pem");
+        return this;
+    }
+
+    /** Trust a PEM bundle file and/or a hashed certificate directory instead of the system store. */
+    public TlsContextOptions withCertificateAuthorityFromPath(String file, String dir) {
+        if (file == null && dir == null) {
+            throw new IllegalArgumentException("a file or a directory is required");
+        }
+        caFile = file;
+        caDir = dir;
+        return this;
+    }
+
+    /** Present this client certificate (PEM, optionally followed by its chain) and private key (mTLS). */
+    public TlsContextOptions withMtls(String certificatePem, String privateKeyPem) {
+        certPem = Objects.requireNonNull(certificatePem, "certificatePem");
+        keyPem = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
+        certFile = null;
+        keyFile = null;
+        return this;
+    }
+
+    /** As {@link #withMtls} with PEM files. */
+    public TlsContextOptions withMtlsFromPath(String certificateFile, String privateKeyFile) {
+        certFile = Objects.requireNonNull(certificateFile, "certificateFile");
+        keyFile = Objects.requireNonNull(privateKeyFile, "privateKeyFile");
+        certPem = null;
+        keyPem = null;
+        return this;
+    }
+
+    /** The oldest TLS version to accept (default TLS 1.2). */
+    public TlsContextOptions withMinimumTlsVersion(TlsVersion version) {
+        minimumVersion = Objects.requireNonNull(version, "version");
+        return this;
+    }
+
+    /** The newest TLS version to offer (default: the newest known); mainly to force TLS 1.2. */
+    public TlsContextOptions withMaximumTlsVersion(TlsVersion version) {
+        maximumVersion = version;
+        return this;
+    }
+
+    /** ALPN protocol names to offer, in preference order. */
+    public TlsContextOptions withAlpnList(String... protocols) {
+        alpn = TlsConnectionOptions.checkAlpn(protocols);
+        return this;
+    }
+
+    boolean verifyPeer() {
+        return verifyPeer;
+    }
+
+    String caPem() {
+        return caPem;
+    }
+
+    String caFile() {
+        return caFile;
+    }
+
+    String caDir() {
+        return caDir;
+    }
+
+    String certPem() {
+        return certPem;
+    }
+
+    String keyPem() {
+        return keyPem;
+    }
+
+    String certFile() {
+        return certFile;
+    }
+
+    String keyFile() {
+        return keyFile;
+    }
+
+    TlsVersion minimumVersion() {
+        return minimumVersion;
+    }
+
+    TlsVersion maximumVersion() {
+        return maximumVersion;
+    }
+
+    List<String> alpn() {
+        return alpn;
+    }
+}
