@@ -34,6 +34,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -181,6 +182,9 @@ public final class NettyWebSocketServer implements AutoCloseable {
                 .handshakeTimeoutMillis(10_000)
                 .decoderConfig(decoderConfig)
                 .build();
+        if (config.sslContext != null) {
+            ch.pipeline().addLast("ssl", config.sslContext.newHandler(ch.alloc()));
+        }
         ch.pipeline()
                 .addLast(new HttpServerCodec())
                 .addLast(new HttpObjectAggregator(65536))
@@ -517,6 +521,7 @@ public final class NettyWebSocketServer implements AutoCloseable {
         private String rejectBody = "";
         private Consumer<Connection> onOpen;
         private BiConsumer<Connection, ReceivedFrame> onFrame;
+        private SslContext sslContext;
 
         private Builder() {
         }
@@ -564,6 +569,12 @@ public final class NettyWebSocketServer implements AutoCloseable {
         /** Runs on a Netty thread after each received frame is recorded (and echoed). */
         public Builder onFrame(BiConsumer<Connection, ReceivedFrame> onFrame) {
             this.onFrame = onFrame;
+            return this;
+        }
+
+        /** Serve wss://: an SslHandler from this server context first in every connection's pipeline. */
+        public Builder sslContext(SslContext sslContext) {
+            this.sslContext = sslContext;
             return this;
         }
 
