@@ -322,6 +322,9 @@ public final class Benchmark {
 
     /** A throwable with its causes and their first stack frames, for the report. */
     static String describe(Throwable t) {
+        if (t == null) {
+            return "null";
+        }
         StringBuilder sb = new StringBuilder();
         int depth = 0;
         for (Throwable x = t; x != null && depth < 5; x = x.getCause(), depth++) {

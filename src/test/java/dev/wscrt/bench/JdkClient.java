@@ -151,8 +151,8 @@ final class JdkClient implements BenchClient {
         }
         String closeProblem = close(ws, l);
         if (endProblem != null) {
-            return new Run(now - l.t0, l.messages, l.bytes, null, endProblem + " after " + l.messages + "/"
-                    + count + " messages");
+            return new Run(now - l.t0, l.messages, l.bytes, null, "after " + l.messages + "/" + count
+                    + " messages: " + endProblem);
         }
         String problem = closeProblem;
         if (l.messages != count || l.bytes != count * size) {
@@ -307,7 +307,7 @@ final class JdkClient implements BenchClient {
             problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + l.done + "/"
                     + total + " round trips";
         } else if (l.t1 == 0) {
-            problem = describeEnd(l) + " after " + l.done + "/" + total + " round trips";
+            problem = "after " + l.done + "/" + total + " round trips: " + describeEnd(l);
         }
         String closeProblem = problem == null ? close(ws, l) : null;
         if (problem != null) {

@@ -111,7 +111,7 @@ final class WscrtClient implements BenchClient {
             return c.failure;
         }
         if (c.shutDown) {
-            return "connection shut down early: " + c.shutdownError;
+            return "connection shut down early: " + Benchmark.describe(c.shutdownError);
         }
         return null;
     }
@@ -128,7 +128,7 @@ final class WscrtClient implements BenchClient {
                 .onIncomingFrameComplete(d -> {
                     IncomingFrame f = d.frame();
                     if (d.exception() != null) {
-                        c.fail("frame completed with " + d.exception());
+                        c.fail("frame completed with " + Benchmark.describe(d.exception()));
                     } else if (f.opcode() == Opcode.BINARY) {
                         c.messages++;
                     } else if (f.opcode() == Opcode.TEXT) {
@@ -156,8 +156,8 @@ final class WscrtClient implements BenchClient {
             return Run.timeLimited(now - c.t0, c.messages, c.bytes, null, timedOut);
         }
         if (endProblem != null) {
-            return new Run(now - c.t0, c.messages, c.bytes, null, endProblem + " after " + c.messages + "/"
-                    + count + " messages");
+            return new Run(now - c.t0, c.messages, c.bytes, null, "after " + c.messages + "/" + count
+                    + " messages: " + endProblem);
         }
         String problem = closeProblem;
         if (c.messages != count || c.bytes != count * size) {
@@ -178,7 +178,7 @@ final class WscrtClient implements BenchClient {
                 })
                 .onIncomingFrameComplete(d -> {
                     if (d.exception() != null) {
-                        c.fail("frame completed with " + d.exception());
+                        c.fail("frame completed with " + Benchmark.describe(d.exception()));
                     } else if (d.frame().opcode() == Opcode.TEXT) {
                         c.t1 = System.nanoTime();
                         c.finished.countDown();
@@ -196,7 +196,7 @@ final class WscrtClient implements BenchClient {
         Semaphore inFlight = new Semaphore(SEND_IN_FLIGHT);
         Consumer<OnSendFrameCompleteData> onSent = d -> {
             if (d.exception() != null) {
-                c.fail("send completed with " + d.exception());
+                c.fail("send completed with " + Benchmark.describe(d.exception()));
             }
             inFlight.release();
         };
@@ -292,7 +292,7 @@ final class WscrtClient implements BenchClient {
                 .onIncomingFrameComplete(d -> {
                     long now = System.nanoTime();
                     if (d.exception() != null) {
-                        c.fail("frame completed with " + d.exception());
+                        c.fail("frame completed with " + Benchmark.describe(d.exception()));
                         return;
                     }
                     if (d.frame().opcode() != Opcode.BINARY) {
@@ -331,7 +331,7 @@ final class WscrtClient implements BenchClient {
             problem = "timed out after " + TimeUnit.NANOSECONDS.toSeconds(timeoutNanos) + " s with " + e.done + "/"
                     + e.total + " round trips";
         } else if (c.t1 == 0) {
-            problem = describeEnd(c) + " after " + e.done + "/" + e.total + " round trips";
+            problem = "after " + e.done + "/" + e.total + " round trips: " + describeEnd(c);
         }
         String failure = c.failure;
         String closeProblem = closeAndWait(c);
