@@ -66,6 +66,12 @@
 /* Smallest message for handshake records and alerts (one ClientHello or a
  * client Certificate flight fits). */
 #define S_MIN_OUTPUT_MESSAGE 2048
+/* After the peer's end of stream, plaintext still held for a reader with no
+ * room waits for it: checked this often (the channel does not pass window
+ * increments to a slot whose read side is shutting down) ... */
+#define S_DRAIN_POLL_MS 5
+/* ... for at most this long; a reader slower than that loses the rest. */
+#define S_DRAIN_LIMIT_MS 10000
 
 /* Loop thread only: every field below. */
 enum s_state {
@@ -100,6 +106,8 @@ struct s_tls_handler {
     bool read_shut_down;
     int read_shutdown_error;
     bool read_shutdown_free_scarce;
+    uint64_t drain_deadline_ns;  /* while draining (read shutdown started, data still held) */
+    bool close_notify_received; /* nothing after it is data */
 
     /* Writing. */
     struct wscrt_linked_list pending;  /* plaintext messages not fully encrypted, FIFO */
@@ -572,7 +580,11 @@ static size_t s_downstream_room(struct s_tls_handler *handler) {
     return wscrt_channel_slot_downstream_read_window(handler->slot);
 }
 
+/* Plaintext (or ciphertext that may hold some) not yet delivered. */
 static bool s_has_buffered(struct s_tls_handler *handler) {
+    if (handler->close_notify_received || handler->state != S_STATE_NEGOTIATED) {
+        return false;
+    }
     return handler->input.len > 0 || handler->stash.len > handler->stash_offset || SSL_pending(handler->ssl) > 0;
 }
 
@@ -663,6 +675,7 @@ static void s_deliver(struct s_tls_handler *handler) {
         if (failure == WSCRT_ERROR_IO_SOCKET_CLOSED) {
             /* close_notify: the peer's end of stream, as a TCP FIN would be. */
             WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: close_notify received", (void *)handler);
+            handler->close_notify_received = true;
             wscrt_channel_shutdown(s_channel(handler), WSCRT_ERROR_IO_SOCKET_CLOSED);
             return;
         }
@@ -691,7 +704,7 @@ static void s_update_window(struct s_tls_handler *handler) {
     }
 }
 
-static void s_finish_read_shutdown(struct s_tls_handler *handler);
+static void s_drain(struct s_tls_handler *handler);
 
 static void s_on_deliver_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
@@ -701,7 +714,7 @@ static void s_on_deliver_task(struct wscrt_task *task, void *arg, enum wscrt_tas
         return;
     }
     if (handler->read_shutdown_started) {
-        s_finish_read_shutdown(handler);
+        s_drain(handler);
         return;
     }
     s_deliver(handler);
@@ -805,21 +818,36 @@ static int s_increment_read_window(struct wscrt_channel_handler *base, struct ws
     (void)slot;
     (void)size;
     struct s_tls_handler *handler = base->impl;
-    if (!handler->read_shutdown_started && handler->state != S_STATE_FAILED) {
-        /* Never deliver inside the caller: it may be in the middle of a delivery. */
-        s_schedule_deliver(handler);
+    if (handler->read_shut_down || handler->state == S_STATE_FAILED) {
+        return WSCRT_OP_SUCCESS;
     }
+    if (handler->read_shutdown_started && handler->deliver_task_scheduled) {
+        /* Draining: a poll may be pending; deliver now instead. */
+        wscrt_event_loop_cancel_task(s_loop(handler), &handler->deliver_task);
+    }
+    /* Never deliver inside the caller: it may be in the middle of a delivery. */
+    s_schedule_deliver(handler);
     return WSCRT_OP_SUCCESS;
 }
 
-static void s_finish_read_shutdown(struct s_tls_handler *handler) {
-    /* A last delivery of what fits (a clean end of stream behind data the
-     * reader had no room for yet); the rest is dropped. */
-    if (handler->state == S_STATE_NEGOTIATED) {
-        s_deliver(handler);
+/*
+ * The peer ended the stream (TCP FIN) while plaintext it sent before was
+ * still held for a reader with no room. Delivers it as the reader's window
+ * allows, then completes the read shutdown, so that TLS loses nothing plain
+ * TCP would deliver. Runs from the deliver task.
+ */
+static void s_drain(struct s_tls_handler *handler) {
+    s_deliver(handler);
+    bool done = !s_has_buffered(handler) || handler->slot->adj_right == NULL;
+    if (!done && wscrt_clock_now_ns() < handler->drain_deadline_ns) {
+        handler->deliver_task_scheduled = true;
+        wscrt_channel_schedule_task_future(s_channel(handler), &handler->deliver_task,
+                                           wscrt_clock_now_ns() + S_DRAIN_POLL_MS * WSCRT_NS_PER_MS);
+        return;
     }
-    if (s_has_buffered(handler)) {
-        WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: read side closed with undelivered data", (void *)handler);
+    if (!done) {
+        WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: reader took no data for %d ms; dropping what is left",
+                         (void *)handler, S_DRAIN_LIMIT_MS);
     }
     s_drop_stash(handler);
     handler->read_shut_down = true;
@@ -850,11 +878,15 @@ static int s_shutdown_read(struct s_tls_handler *handler, int error_code, bool f
     } else if (handler->state == S_STATE_INIT) {
         handler->state = S_STATE_FAILED;
     }
-    bool drain = handler->state == S_STATE_NEGOTIATED && !free_scarce &&
-                 (error_code == 0 || error_code == WSCRT_ERROR_IO_SOCKET_CLOSED) && s_has_buffered(handler) &&
+    /* Only the peer's end of stream waits for held data: a local or failed
+     * shutdown drops it, as the socket handler drops unread kernel data. */
+    bool drain = !free_scarce && error_code == WSCRT_ERROR_IO_SOCKET_CLOSED && s_has_buffered(handler) &&
                  handler->slot->adj_right != NULL;
     if (drain) {
+        WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: end of stream with data still held; delivering it first",
+                         (void *)handler);
         /* Not from here: this may run inside our own delivery. */
+        handler->drain_deadline_ns = wscrt_clock_now_ns() + S_DRAIN_LIMIT_MS * WSCRT_NS_PER_MS;
         s_schedule_deliver(handler);
         return WSCRT_OP_SUCCESS;
     }
@@ -1104,16 +1136,25 @@ int wscrt_tls_client_handler_start_negotiation(struct wscrt_channel_handler *bas
 }
 
 const char *wscrt_tls_handler_protocol(const struct wscrt_channel_handler *base) {
+    if (base == NULL || base->vtable != &s_vtable) {
+        return "";
+    }
     const struct s_tls_handler *handler = base->impl;
     return handler->protocol != NULL ? handler->protocol : "";
 }
 
 const char *wscrt_tls_handler_version_name(const struct wscrt_channel_handler *base) {
+    if (base == NULL || base->vtable != &s_vtable) {
+        return "";
+    }
     const struct s_tls_handler *handler = base->impl;
     return handler->version_name != NULL ? handler->version_name : "";
 }
 
 const char *wscrt_tls_handler_server_name(const struct wscrt_channel_handler *base) {
+    if (base == NULL || base->vtable != &s_vtable) {
+        return "";
+    }
     const struct s_tls_handler *handler = base->impl;
     return handler->server_name != NULL ? handler->server_name : "";
 }

@@ -61,7 +61,7 @@ struct wscrt_tls_connection_options {
      * the certificate's IP entries and not sent as SNI (RFC 6066). NULL = no
      * SNI and no name check (the client bootstrap fills in the host). */
     const char *server_name;
-    const char *alpn_list;   /* ';'-separated; NULL = the context's list */
+    const char *alpn_list;   /* ';'-separated; NULL = the context's list, "" = no ALPN */
     uint32_t timeout_ms;     /* handshake timeout; 0 = 10 s */
     wscrt_tls_on_negotiation_result_fn *on_negotiation_result; /* may be NULL */
     void *user_data;
@@ -82,6 +82,7 @@ struct wscrt_channel_handler *wscrt_tls_client_handler_new(struct wscrt_allocato
 /* Loop thread. Sends the ClientHello and arms the handshake timeout. Once. */
 int wscrt_tls_client_handler_start_negotiation(struct wscrt_channel_handler *handler);
 
+/* Getters, loop thread; "" for a handler that is not a TLS handler. */
 /* The ALPN protocol the server selected, "" when none (or not negotiated yet). */
 const char *wscrt_tls_handler_protocol(const struct wscrt_channel_handler *handler);
 /* "TLSv1.2", "TLSv1.3"; "" before the handshake finished. */

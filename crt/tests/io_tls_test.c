@@ -503,9 +503,13 @@ static int s_test_tls_small_and_empty_messages_complete(struct wscrt_allocator *
 
 /* The server echoes 300 000 bytes, then sends close_notify and closes: all
  * the data arrives first, then the channel ends as on a TCP end of stream. */
-static int s_test_tls_peer_close_notify_ends_channel_after_data(struct wscrt_allocator *allocator) {
+static int s_expect_close_after_data(struct wscrt_allocator *allocator, bool slow_reader) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
+    if (slow_reader) {
+        fixture.reader_window = 1000;
+        fixture.reader_defers_increment = true;
+    }
     struct wscrt_tls_ctx_options ctx_options;
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
     fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
@@ -526,6 +530,16 @@ static int s_test_tls_peer_close_notify_ends_channel_after_data(struct wscrt_all
     s_server_stop(&server);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
+}
+
+static int s_test_tls_peer_close_notify_ends_channel_after_data(struct wscrt_allocator *allocator) {
+    return s_expect_close_after_data(allocator, false);
+}
+
+/* The same with a reader whose window is nearly always full when the end
+ * of stream comes: nothing decrypted or received before it is lost. */
+static int s_test_tls_peer_close_notify_after_data_for_slow_reader(struct wscrt_allocator *allocator) {
+    return s_expect_close_after_data(allocator, true);
 }
 
 /* ---- tests: verification ------------------------------------------------ */
@@ -997,6 +1011,7 @@ static int s_test_tls_alpn_list_wire_format(struct wscrt_allocator *allocator) {
 
 WSCRT_TEST_MAIN(s_test_tls_echo_16mib_intact_and_close_notify_sent, s_test_tls_small_read_window_holds_back_and_resumes,
                 s_test_tls_small_and_empty_messages_complete, s_test_tls_peer_close_notify_ends_channel_after_data,
+                s_test_tls_peer_close_notify_after_data_for_slow_reader,
                 s_test_tls_unknown_ca_rejected_with_default_trust_store, s_test_tls_expired_certificate_rejected,
                 s_test_tls_wrong_hostname_rejected, s_test_tls_self_signed_certificate_rejected,
                 s_test_tls_ip_address_checked_against_ip_san, s_test_tls_verify_peer_false_accepts_unknown_ca,
