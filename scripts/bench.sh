@@ -7,8 +7,10 @@
 #   scripts/bench.sh recv64 echo      # some scenarios only
 #   scripts/bench.sh --help           # every option
 #
-# Environment: JAVA (java binary, default: java on PATH), JAVA_OPTS (JVM options, default -Xms1g -Xmx1g),
+# Environment: JAVA (java binary, default: java on PATH), JAVA_OPTS (JVM options, default -Xms1g -Xmx1g;
+# -Dbench.inFlight=N changes how many frames the wscrt sender keeps queued, default 64),
 # BENCH_SKIP_BUILD=1 (use what target/ holds), BENCH_NO_EPOLL=1 (do not fetch Netty's epoll transport).
+# The server runs in a child JVM; see --help for --pin, --in-process and the other options.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."

@@ -21,7 +21,7 @@ final class WscrtClient implements BenchClient {
     private static final long SETUP_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(10);
     private static final long SHUTDOWN_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(5);
     /** Frames a sender may have queued in the library before waiting for completions. */
-    static final int SEND_IN_FLIGHT = 64;
+    static final int SEND_IN_FLIGHT = Integer.getInteger("bench.inFlight", 64);
 
     @Override
     public String name() {
