@@ -21,6 +21,7 @@
 #include "http/websocket.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "common/allocator.h"
@@ -105,6 +106,9 @@ struct wscrt_websocket {
     char *proxy_password;
     bool proxy_basic_auth;
     enum wscrt_websocket_stage next_stage;
+    /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
+    char tls_version[16];
+    char alpn_protocol[256];
 
     /* Loop thread. */
     struct wscrt_event_loop *event_loop; /* set before setup is reported, then constant */
@@ -838,6 +842,11 @@ static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error
         s_fail_setup(ws, error_code);
         return;
     }
+    bool to_target = !ws->use_proxy || ws->next_stage == WSCRT_WS_STAGE_UPGRADE;
+    if (to_target) {
+        snprintf(ws->tls_version, sizeof(ws->tls_version), "%s", wscrt_tls_handler_version_name(handler));
+        snprintf(ws->alpn_protocol, sizeof(ws->alpn_protocol), "%s", wscrt_tls_handler_protocol(handler));
+    }
     s_advance_setup(ws);
 }
 
@@ -1087,4 +1096,12 @@ void wscrt_websocket_release(struct wscrt_websocket *websocket) {
     }
     wscrt_websocket_close(websocket);
     s_websocket_release(websocket);
+}
+
+const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket) {
+    return websocket->tls_version;
+}
+
+const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *websocket) {
+    return websocket->alpn_protocol;
 }

@@ -130,6 +130,10 @@ void wscrt_websocket_increment_read_window(struct wscrt_websocket *websocket, ui
 void wscrt_websocket_close(struct wscrt_websocket *websocket);
 /* Any thread: shuts down at once with error_code (no close handshake). */
 void wscrt_websocket_shutdown_with_error(struct wscrt_websocket *websocket, int error_code);
+/* Any thread, after setup: the TLS version negotiated with the server ("TLSv1.3"), "" for ws://. */
+const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket);
+/* Any thread, after setup: the ALPN protocol the server selected, "" when none. */
+const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *websocket);
 /* Any thread, exactly once per websocket received in setup. */
 void wscrt_websocket_release(struct wscrt_websocket *websocket);
 

@@ -525,6 +525,20 @@ static void JNICALL s_release(JNIEnv *env, jclass cls, jlong handle) {
     s_binding_release(binding);
 }
 
+static jstring JNICALL s_tls_version(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    const char *version = wscrt_websocket_get_tls_version(binding->websocket);
+    return version[0] ? (*env)->NewStringUTF(env, version) : NULL;
+}
+
+static jstring JNICALL s_alpn_protocol(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    struct ws_binding *binding = (struct ws_binding *)(intptr_t)handle;
+    const char *protocol = wscrt_websocket_get_alpn_protocol(binding->websocket);
+    return protocol[0] ? wscrt_jni_string_from_latin1(env, wscrt_byte_cursor_from_c_str(protocol)) : NULL;
+}
+
 int wscrt_jni_register_websocket(JNIEnv *env) {
     if (pthread_key_create(&s_batch_key, s_free_batch) != 0) {
         return -1;
@@ -540,6 +554,8 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeIncrementReadWindow", "(JJ)V", (void *)s_increment_read_window},
         {"nativeClose", "(J)V", (void *)s_close},
         {"nativeRelease", "(J)V", (void *)s_release},
+        {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
+        {"nativeAlpnProtocol", "(J)Ljava/lang/String;", (void *)s_alpn_protocol},
     };
     jclass cls = (*env)->FindClass(env, "dev/wscrt/websocket/WebSocket");
     if (!cls) {

@@ -50,10 +50,14 @@ public final class WebSocket extends CrtResource {
      */
     @SuppressWarnings({"unused", "FieldCanBeLocal"})
     private final WebSocketCallbacks callbacks;
+    private final String tlsVersion;
+    private final String alpnProtocol;
 
     /** Created by the native setup upcall with the binding's handle. */
     WebSocket(long handle, WebSocketCallbacks callbacks) {
         this.callbacks = callbacks;
+        this.tlsVersion = nativeTlsVersion(handle);
+        this.alpnProtocol = nativeAlpnProtocol(handle);
         acquireNativeHandle(handle, WebSocket::nativeRelease);
     }
 
@@ -231,6 +235,16 @@ public final class WebSocket extends CrtResource {
         }
     }
 
+    /** The TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://. */
+    public String tlsVersion() {
+        return tlsVersion;
+    }
+
+    /** The ALPN protocol the server selected, or null when none was negotiated. */
+    public String alpnProtocol() {
+        return alpnProtocol;
+    }
+
     /**
      * Lets {@code size} more bytes of data-frame payload arrive. Thread-safe; does nothing unless the
      * connection was made with {@code manageReadWindow}.
@@ -319,4 +333,8 @@ public final class WebSocket extends CrtResource {
     private static native void nativeClose(long handle);
 
     private static native void nativeRelease(long handle);
+
+    private static native String nativeTlsVersion(long handle);
+
+    private static native String nativeAlpnProtocol(long handle);
 }

@@ -89,6 +89,7 @@ final class WebSocketCallbacks {
         if (callbackFailure != null) {
             return false;
         }
+        ByteBuffer readOnlyPayloads = payloads == null ? null : payloads.asReadOnlyBuffer();
         for (int i = 0; i < count; i++) {
             int base = i * EVENT_LONGS;
             long header = events[base];
@@ -105,7 +106,7 @@ final class WebSocketCallbacks {
                     if (onFramePayload != null && openFrame != null) {
                         int offset = (int) events[base + 2];
                         int length = (int) events[base + 3];
-                        ByteBuffer slice = payloads.slice(offset, length).asReadOnlyBuffer();
+                        ByteBuffer slice = readOnlyPayloads.slice(offset, length);
                         if (!run(onFramePayload, new OnIncomingFramePayloadData(openFrame, slice))) {
                             return false;
                         }
