@@ -1,7 +1,14 @@
 package dev.wscrt.demo;
 
 import dev.wscrt.Crt;
+import dev.wscrt.http.HttpProxyOptions;
+import dev.wscrt.io.TlsConnectionOptions;
+import dev.wscrt.io.TlsContext;
+import dev.wscrt.io.TlsContextOptions;
+import dev.wscrt.proxy.TinyProxy;
 import dev.wscrt.testing.NettyWebSocketServer;
+import dev.wscrt.tls.ServerTls;
+import dev.wscrt.tls.TestCertificates;
 import dev.wscrt.websocket.IncomingFrame;
 import dev.wscrt.websocket.OnConnectionSetupData;
 import dev.wscrt.websocket.Opcode;
@@ -18,9 +25,17 @@ import java.util.concurrent.TimeUnit;
  * The main job: starts an embedded Netty echo server on 127.0.0.1, connects with wscrt, exchanges text,
  * binary and fragmented messages and a ping, closes cleanly, and prints what happened. Exits non-zero if
  * anything did not go as expected.
+ *
+ * <p>Flags (any combination): {@code --wss} serves TLS (Netty's SslHandler with a certificate made at
+ * start-up by {@link TestCertificates}) and the client trusts that CA; {@code --proxy} goes through a
+ * tinyproxy started for the run ({@link TinyProxy}) with HTTP CONNECT. {@code scripts/demo.sh --wss
+ * --proxy} runs the same exchange over wss through the proxy.
  */
 public final class Demo {
     private static final long TIMEOUT_SECONDS = 10;
+    private static final String USAGE = "usage: demo.sh [--wss] [--proxy]\n"
+            + "  --wss    TLS to the embedded server (wss://), certificate made at start-up\n"
+            + "  --proxy  through tinyproxy (scripts/install-tinyproxy.sh installs it), HTTP CONNECT";
 
     private record Message(Opcode opcode, byte[] payload) {
     }
@@ -29,16 +44,73 @@ public final class Demo {
     }
 
     public static void main(String[] args) throws Exception {
+        boolean wss = false;
+        boolean proxy = false;
+        for (String arg : args) {
+            switch (arg) {
+                case "--wss" -> wss = true;
+                case "--proxy" -> proxy = true;
+                case "-h", "--help" -> {
+                    System.out.println(USAGE);
+                    return;
+                }
+                default -> {
+                    System.err.println("demo: unknown argument '" + arg + "'\n" + USAGE);
+                    System.exit(2);
+                }
+            }
+        }
+        if (proxy && TinyProxy.ensureInstalled().isEmpty()) {
+            System.err.println("demo: --proxy needs tinyproxy: " + TinyProxy.missingMessage());
+            System.exit(1);
+        }
         System.out.println("wscrt " + Crt.version() + " demo");
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            System.out.println("embedded Netty echo server on ws://" + server.authority() + "/");
-            run(server);
+        NettyWebSocketServer.Builder serverBuilder = NettyWebSocketServer.builder();
+        if (wss) {
+            serverBuilder.sslContext(ServerTls.forCertificate(TestCertificates.get().server()).build().sslContext());
+        }
+        try (NettyWebSocketServer server = serverBuilder.start()) {
+            System.out.println("embedded Netty echo server on " + (wss ? "wss" : "ws") + "://" + server.authority()
+                    + "/" + (wss ? " (TLS certificate from a CA made at start-up, trusted by the client)" : ""));
+            TinyProxy tinyproxy = null;
+            TlsContext tlsContext = null;
+            try {
+                HttpProxyOptions proxyOptions = null;
+                if (proxy) {
+                    tinyproxy = TinyProxy.builder().connectPorts(server.port()).start();
+                    proxyOptions = new HttpProxyOptions().withHost(tinyproxy.host()).withPort(tinyproxy.port());
+                    System.out.println("through tinyproxy on " + tinyproxy.host() + ":" + tinyproxy.port()
+                            + " (HTTP CONNECT)");
+                }
+                TlsConnectionOptions tlsOptions = null;
+                if (wss) {
+                    tlsContext = new TlsContext(TlsContextOptions.createDefaultClient()
+                            .withCertificateAuthority(TestCertificates.get().caPem()));
+                    tlsOptions = new TlsConnectionOptions(tlsContext);
+                }
+                run(server, tlsOptions, proxyOptions);
+                if (tinyproxy != null) {
+                    String connect = "CONNECT " + server.authority();
+                    if (!tinyproxy.log().contains(connect)) {
+                        throw new IllegalStateException("tinyproxy did not log '" + connect + "':\n" + tinyproxy.log());
+                    }
+                    System.out.println("tinyproxy tunnelled it: " + connect);
+                }
+            } finally {
+                if (tlsContext != null) {
+                    tlsContext.close();
+                }
+                if (tinyproxy != null) {
+                    tinyproxy.close();
+                }
+            }
         }
         System.out.println("native memory in use after the demo: " + Crt.nativeMemoryInUse() + " bytes");
         System.out.println("demo OK");
     }
 
-    private static void run(NettyWebSocketServer server) throws Exception {
+    private static void run(NettyWebSocketServer server, TlsConnectionOptions tls, HttpProxyOptions proxy)
+            throws Exception {
         CompletableFuture<OnConnectionSetupData> setup = new CompletableFuture<>();
         CompletableFuture<Throwable> shutdown = new CompletableFuture<>();
         BlockingQueue<Message> messages = new LinkedBlockingQueue<>();
@@ -50,6 +122,8 @@ public final class Demo {
                 .host(server.host())
                 .port(server.port())
                 .handshakeRequest(WebSocket.createHandshakeRequest(server.authority(), "/demo"))
+                .tlsConnectionOptions(tls)
+                .proxyOptions(proxy)
                 .onConnectionSetup(setup::complete)
                 .onConnectionShutdown(data -> shutdown.complete(data.exception()))
                 .onIncomingFrameBegin(data -> {
@@ -80,6 +154,9 @@ public final class Demo {
         WebSocket websocket = setupData.websocket();
         System.out.println("connected: HTTP " + setupData.handshakeResponseStatus() + ", "
                 + setupData.handshakeResponseHeaders().size() + " response headers");
+        if (tls != null) {
+            System.out.println("TLS: " + websocket.tlsVersion() + ", server certificate verified");
+        }
 
         websocket.sendFrame(Opcode.TEXT, "hello from wscrt");
         expect(messages, Opcode.TEXT, "hello from wscrt".getBytes(StandardCharsets.UTF_8), "text");

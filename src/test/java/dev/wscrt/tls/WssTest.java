@@ -48,7 +48,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * native memory back to its baseline after the class.
  *
  * <p>The client connects to 127.0.0.1, so the certificate's IP entry is what is checked unless a test
- * sets a server name. What the server negotiated is read from its SslHandler ({@link ServerTls}).
+ * sets a server name. What was negotiated is checked on both sides: the server's SslHandler
+ * ({@link ServerTls}) and the client's {@link WebSocket#tlsVersion()} / {@link WebSocket#alpnProtocol()}.
  */
 class WssTest {
 
@@ -118,13 +119,19 @@ class WssTest {
         return e;
     }
 
-    private static void echoAndClose(TlsContextOptions clientOptions, ServerTls serverTls,
-                                     Function<TlsContext, TlsConnectionOptions> connectionOptions) {
+    /** What the client reports it negotiated: {@link WebSocket#tlsVersion()} and {@link WebSocket#alpnProtocol()}. */
+    private record Negotiated(String tlsVersion, String alpnProtocol) {
+    }
+
+    private static Negotiated echoAndClose(TlsContextOptions clientOptions, ServerTls serverTls,
+                                           Function<TlsContext, TlsConnectionOptions> connectionOptions) {
         try (TlsContext ctx = new TlsContext(clientOptions);
              NettyWebSocketServer server = start(serverTls)) {
             CallbackRecorder rec = new CallbackRecorder();
             WebSocket ws = connectAndEcho(server, connectionOptions.apply(ctx), rec, "hello over wss");
+            Negotiated negotiated = new Negotiated(ws.tlsVersion(), ws.alpnProtocol());
             closeCleanly(ws, rec);
+            return negotiated;
         }
     }
 
@@ -144,6 +151,8 @@ class WssTest {
             assertEquals("TLSv1.3", hs.protocol(), "both sides allow TLS 1.3, so it is chosen");
             assertNull(hs.applicationProtocol(), "no ALPN offered, none selected");
             assertTrue(hs.clientCertificates().isEmpty(), "no client certificate without mTLS");
+            assertEquals("TLSv1.3", ws.tlsVersion(), "the client's view of the version");
+            assertNull(ws.alpnProtocol(), "the client's view: no ALPN");
             closeCleanly(ws, rec);
         }
     }
@@ -319,10 +328,11 @@ class WssTest {
             options.withMaximumTlsVersion(clientMaximum);
         }
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).protocols(serverProtocols).build();
-        echoAndClose(options, serverTls, TlsConnectionOptions::new);
+        Negotiated atClient = echoAndClose(options, serverTls, TlsConnectionOptions::new);
         ServerTls.Handshake hs = serverTls.awaitHandshake(0);
         assertNull(hs.failure());
-        assertEquals(expected, hs.protocol());
+        assertEquals(expected, hs.protocol(), "the server's view");
+        assertEquals(expected, atClient.tlsVersion(), "the client's view");
     }
 
     @Test
@@ -340,23 +350,27 @@ class WssTest {
     @Test
     void alpnFromTheContextIsNegotiated() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).alpn(ALPN).build();
-        echoAndClose(trustingTheTestCa().withAlpnList("x-unknown", ALPN), serverTls, TlsConnectionOptions::new);
-        assertEquals(ALPN, serverTls.awaitHandshake(0).applicationProtocol());
+        Negotiated atClient = echoAndClose(trustingTheTestCa().withAlpnList("x-unknown", ALPN), serverTls,
+                TlsConnectionOptions::new);
+        assertEquals(ALPN, serverTls.awaitHandshake(0).applicationProtocol(), "the server's view");
+        assertEquals(ALPN, atClient.alpnProtocol(), "the client's view");
     }
 
     @Test
     void alpnFromTheConnectionOptionsOverridesTheContexts() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).alpn(ALPN, "x-context").build();
-        echoAndClose(trustingTheTestCa().withAlpnList("x-context"), serverTls,
+        Negotiated atClient = echoAndClose(trustingTheTestCa().withAlpnList("x-context"), serverTls,
                 ctx -> new TlsConnectionOptions(ctx).withAlpnList(ALPN));
-        assertEquals(ALPN, serverTls.awaitHandshake(0).applicationProtocol());
+        assertEquals(ALPN, serverTls.awaitHandshake(0).applicationProtocol(), "the server's view");
+        assertEquals(ALPN, atClient.alpnProtocol(), "the client's view");
     }
 
     @Test
     void noAlpnOfferedNoneSelected() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).alpn(ALPN).build();
-        echoAndClose(trustingTheTestCa(), serverTls, TlsConnectionOptions::new);
+        Negotiated atClient = echoAndClose(trustingTheTestCa(), serverTls, TlsConnectionOptions::new);
         assertNull(serverTls.awaitHandshake(0).applicationProtocol());
+        assertNull(atClient.alpnProtocol());
     }
 
     // ---- bulk -----------------------------------------------------------------------------------
