@@ -35,7 +35,11 @@ final class ConformanceReport {
                 .append("(`WSCRT_ERROR_WEBSOCKET_*`). The server checks every client frame in every case (masked, ")
                 .append("RSV 0, known opcode, minimal length, control frames final and short, fragmentation order, ")
                 .append("UTF-8 text, sendable close code, nothing after CLOSE). Ids follow Autobahn's numbering; ")
-                .append("cases marked *(wscrt)* are additions.\n\n");
+                .append("cases marked *(wscrt)* are additions. Beyond Autobahn, the frame callbacks must deliver every ")
+                .append("PING, PONG and CLOSE payload exactly as sent.\n\n")
+                .append("In the details, \"sent back\" is what the server received from the client (echoes, PONGs; ")
+                .append("\"still-open@X\" marks a checkpoint the client passed without failing the connection), and ")
+                .append("\"close handshake A -> B\" means the client received CLOSE A and answered CLOSE B.\n\n");
         for (String line : header) {
             md.append("- ").append(line).append('\n');
         }
