@@ -86,8 +86,8 @@ class ConformanceTest {
         }
         Map<Verdict, Integer> counts = ConformanceReport.counts(results);
         List<String> header = new ArrayList<>();
-        header.add("Library: wscrt native runtime " + Crt.version() + "; Java " + System.getProperty("java.version")
-                + "; " + Runtime.getRuntime().availableProcessors() + " CPUs.");
+        header.add("Library: wscrt native runtime " + Crt.version() + " built from " + sourceVersion() + "; Java "
+                + System.getProperty("java.version") + "; " + Runtime.getRuntime().availableProcessors() + " CPUs.");
         header.add("Cases: " + results.size() + " (" + counts.get(Verdict.OK) + " OK, " + counts.get(Verdict.NON_STRICT)
                 + " NON-STRICT, " + counts.get(Verdict.FAILED) + " FAILED)"
                 + (onlyPrefixes().isEmpty() ? "" : "; partial run: " + onlyPrefixes()) + ".");
@@ -100,6 +100,35 @@ class ConformanceTest {
                 ConformanceSuite.families(), results, header);
         if (leak != null) {
             throw leak;
+        }
+    }
+
+    /** The commit the library was built from, and whether its sources had uncommitted changes (git, 5 s at most). */
+    private static String sourceVersion() {
+        String commit = git("rev-parse", "--short", "HEAD");
+        if (commit.isEmpty()) {
+            return "an unknown commit";
+        }
+        String changes = git("status", "--porcelain", "--", "crt", "src/main", "src/native", "CMakeLists.txt");
+        return "git " + commit + (changes.isEmpty() ? "" : " with uncommitted library changes");
+    }
+
+    private static String git(String... args) {
+        List<String> command = new ArrayList<>(List.of("git"));
+        command.addAll(List.of(args));
+        try {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                return "";
+            }
+            String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return process.exitValue() == 0 ? out.trim() : "";
+        } catch (IOException e) {
+            return "";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
         }
     }
 

@@ -183,12 +183,13 @@ final class Utf8Cases {
         String what = title + ": " + Hex.format(bytes.length > 16 ? Arrays.copyOf(bytes, 16) : bytes)
                 + (bytes.length > 16 ? " ... (" + bytes.length + " bytes)" : "");
         String expectation = v.valid() ? "expect its echo" : "expect failure 1007";
+        String when = v.valid() ? "" : Utf8.invalidAt(bytes) < bytes.length ? " at the first invalid byte"
+                : " at the end of the message";
         cases.add(ConformanceCase.of(id, what + ", in one frame; " + expectation, run -> {
             run.send(Frames.text(bytes));
             expectEchoOrFailure(run, v);
         }));
-        cases.add(ConformanceCase.of(id + "f", what + ", in one-byte fragments; " + expectation
-                + (v.valid() ? "" : " at the first invalid byte"), run -> {
+        cases.add(ConformanceCase.of(id + "f", what + ", in one-byte fragments; " + expectation + when, run -> {
             if (v.valid()) {
                 run.send(Frames.concat(Frames.fragments(Frames.TEXT, bytes, 1)));
                 run.expect(text(bytes));
@@ -196,23 +197,30 @@ final class Utf8Cases {
                 sendFragmentsFailFast(run, bytes);
             }
         }));
-        cases.add(ConformanceCase.of(id + "c", what + ", in one frame, one byte per TCP write; " + expectation
-                + (v.valid() ? "" : " at the first invalid byte"), run -> {
-            byte[] frame = Frames.text(bytes);
-            int at = Utf8.invalidAt(bytes);
-            if (v.valid() || at == bytes.length) {
-                run.send(Chop.BYTEWISE, frame);
-                expectEchoOrFailure(run, v);
-                return;
-            }
-            int cut = Frames.headerSize(bytes.length) + at + 1;
-            run.send(Chop.BYTEWISE, Arrays.copyOf(frame, cut));
-            run.mark("rest", CHECKPOINT_MS);
-            run.send(Chop.BYTEWISE, Arrays.copyOfRange(frame, cut, frame.length));
-            run.allowNonStrict("the client did not fail at the first invalid byte (index " + at + ") but later",
-                    mark("rest"));
-            run.expectFailure(1007, INVALID_UTF8);
-        }));
+        cases.add(ConformanceCase.of(id + "c", what + ", in one frame, one byte per TCP write; " + expectation + when,
+                run -> sendBytewise(run, v)));
+    }
+
+    /**
+     * One frame, one byte per TCP write. Invalid text goes up to its first invalid byte, then comes a
+     * checkpoint, then the rest: the client must fail before the rest, inside the frame.
+     */
+    private static void sendBytewise(CaseRun run, Utf8Vectors.Vector v) {
+        byte[] bytes = v.bytes();
+        byte[] frame = Frames.text(bytes);
+        int at = Utf8.invalidAt(bytes);
+        if (v.valid() || at == bytes.length) {
+            run.send(Chop.BYTEWISE, frame);
+            expectEchoOrFailure(run, v);
+            return;
+        }
+        int cut = Frames.headerSize(bytes.length) + at + 1;
+        run.send(Chop.BYTEWISE, Arrays.copyOf(frame, cut));
+        run.mark("rest", CHECKPOINT_MS);
+        run.send(Chop.BYTEWISE, Arrays.copyOfRange(frame, cut, frame.length));
+        run.allowNonStrict("the client did not fail at the first invalid byte (index " + at + ") but later",
+                mark("rest"));
+        run.expectFailure(1007, INVALID_UTF8);
     }
 
     private static void expectEchoOrFailure(CaseRun run, Utf8Vectors.Vector v) {
