@@ -115,7 +115,8 @@ if [ "$mode" = regressions ]; then
         build "$target"
         mapfile -t inputs < <(inputs_of "$target")
         log=$OUT/$target/regressions.log
-        if "$OUT/$target/${target}_fuzz" -runs=1 "${inputs[@]}" >"$log" 2>&1; then
+        if "$OUT/$target/${target}_fuzz" -artifact_prefix="$OUT/$target/regression-" -runs=1 "${inputs[@]}" \
+            >"$log" 2>&1; then
             echo "fuzz.sh: $target: ${#inputs[@]} inputs OK"
         else
             failed=1
