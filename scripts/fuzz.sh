@@ -148,7 +148,8 @@ source_coverage() {
     "$CLANG" -std=c11 -D_GNU_SOURCE -O0 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -I crt \
         ${FUZZ_CFLAGS:-} "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$dir/${target}_cov" || return 0
     rm -f "$dir/cov.profraw"
-    LLVM_PROFILE_FILE="$dir/cov.profraw" "$dir/${target}_cov" -runs=0 "$dir/corpus" >/dev/null 2>&1 || return 0
+    LLVM_PROFILE_FILE="$dir/cov.profraw" "$dir/${target}_cov" -runs=0 -artifact_prefix="$dir/cov-" "$dir/corpus" \
+        >/dev/null 2>&1 || return 0
     "$profdata" merge -sparse "$dir/cov.profraw" -o "$dir/cov.profdata" || return 0
     # TOTAL row: regions, missed, cover, functions, missed, executed, lines, missed, cover, branches, missed, cover.
     local total uncovered
