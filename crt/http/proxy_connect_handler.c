@@ -100,6 +100,12 @@ static int s_shutdown(struct wscrt_channel_handler *handler, struct wscrt_channe
         int result = error_code;
         if (error_code == 0 || error_code == WSCRT_ERROR_IO_SOCKET_CLOSED) {
             result = WSCRT_ERROR_HTTP_CONNECTION_CLOSED;
+            if (proxy->response.headers_complete && proxy->response.status / 100 != 2) {
+                /* A refusal whose body ends when the proxy closes (no Content-Length): still a refusal. */
+                wscrt_http_response_parser_on_eof(&proxy->response);
+                result = proxy->response.status == 407 ? WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED
+                                                       : WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED;
+            }
         }
         s_finish(proxy, result);
     }

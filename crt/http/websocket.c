@@ -127,7 +127,10 @@ struct wscrt_websocket {
     struct wscrt_byte_buf pending; /* P: read but not yet processed */
     size_t window_to_return;       /* increments owed to the slot, sent once per batch */
     bool close_sent;
+    bool close_written;              /* our CLOSE is in the kernel */
+    bool shutdown_when_close_written; /* close() was called: no need to wait for the peer's CLOSE */
     bool close_received;
+    bool close_timeout_armed;
     int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
     bool callback_failed;
     struct wscrt_task handshake_timeout_task;
@@ -291,6 +294,16 @@ static void s_on_close_timeout(struct wscrt_task *task, void *arg, enum wscrt_ta
     s_shutdown_channel(ws, ws->fail_after_close ? ws->fail_after_close : WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT);
 }
 
+/* Bounds the close handshake (our CLOSE written, the peer's CLOSE received). Armed once. */
+static void s_arm_close_timeout(struct wscrt_websocket *ws) {
+    if (ws->close_timeout_armed || !ws->channel) {
+        return;
+    }
+    ws->close_timeout_armed = true;
+    wscrt_channel_schedule_task_future(ws->channel, &ws->close_timeout_task,
+                                       wscrt_clock_now_ns() + (uint64_t)ws->options.close_timeout_ms * WSCRT_NS_PER_MS);
+}
+
 static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_message *message, int error_code,
                                  void *user_data) {
     (void)channel;
@@ -301,12 +314,11 @@ static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_
         s_shutdown_channel(ws, ws->fail_after_close);
     } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 &&
                ws->state == WSCRT_WS_STATE_OPEN) {
-        if (ws->close_received) {
+        ws->close_written = true;
+        if (ws->close_received || ws->shutdown_when_close_written) {
             s_shutdown_channel(ws, 0);
         } else {
-            uint32_t timeout_ms = ws->options.close_timeout_ms;
-            wscrt_channel_schedule_task_future(ws->channel, &ws->close_timeout_task,
-                                               wscrt_clock_now_ns() + (uint64_t)timeout_ms * WSCRT_NS_PER_MS);
+            s_arm_close_timeout(ws); /* now wait for the peer's CLOSE */
         }
     }
     if (frame->on_complete) {
@@ -383,12 +395,39 @@ static struct wscrt_outgoing_frame *s_outgoing_frame_new(struct wscrt_websocket 
     return frame;
 }
 
-/* Loop thread: sends a control frame the protocol itself needs (PONG, CLOSE echo). */
+/* Loop thread: sends a control frame the protocol itself needs (CLOSE on failure or close()). */
 static void s_send_control_frame(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
     struct wscrt_outgoing_frame *frame = s_outgoing_frame_new(ws, opcode, true, payload, NULL, NULL);
     if (frame) {
         s_send_frame_now(ws, frame);
     }
+}
+
+static void s_schedule_cross_thread_work_locked(struct wscrt_websocket *ws);
+
+/*
+ * Loop thread: a PONG or CLOSE echo. The events decoded so far are delivered first (a binding may hold
+ * them in a batch), so that frames the user sends from those callbacks go out before the reply and
+ * frames sent from later callbacks after it: replies keep their place in the stream (an echoed message
+ * precedes the CLOSE echo; a PONG for a PING between fragments precedes the message's echo).
+ * Returns false if a callback failed.
+ */
+static bool s_queue_reply(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
+    if (ws->options.on_incoming_batch_end && !ws->options.on_incoming_batch_end(ws, ws->options.user_data)) {
+        return false;
+    }
+    struct wscrt_outgoing_frame *frame = s_outgoing_frame_new(ws, opcode, true, payload, NULL, NULL);
+    if (!frame) {
+        return true;
+    }
+    pthread_mutex_lock(&ws->lock);
+    if (opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE) {
+        ws->synced.close_frame_queued = true;
+    }
+    wscrt_linked_list_push_back(&ws->synced.frames, &frame->node);
+    s_schedule_cross_thread_work_locked(ws);
+    pthread_mutex_unlock(&ws->lock);
+    return true;
 }
 
 static void s_send_close(struct wscrt_websocket *ws, uint16_t status) {
@@ -449,8 +488,8 @@ static int s_on_decoded_frame_complete(const struct wscrt_websocket_frame *frame
         wscrt_byte_cursor_from_array(ws->decoder.control_payload, ws->decoder.control_payload_len);
     switch (frame->opcode) {
         case WSCRT_WEBSOCKET_OPCODE_PING:
-            if (!ws->close_sent) {
-                s_send_control_frame(ws, WSCRT_WEBSOCKET_OPCODE_PONG, control_payload);
+            if (!ws->close_sent && !s_queue_reply(ws, WSCRT_WEBSOCKET_OPCODE_PONG, control_payload)) {
+                return s_callback_failed(ws);
             }
             break;
         case WSCRT_WEBSOCKET_OPCODE_CLOSE:
@@ -463,7 +502,9 @@ static int s_on_decoded_frame_complete(const struct wscrt_websocket_frame *frame
                 /* Echo the status code (not the reason), then close once it is written. */
                 struct wscrt_byte_cursor echo = control_payload;
                 echo.len = echo.len >= 2 ? 2 : 0;
-                s_send_control_frame(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, echo);
+                if (!s_queue_reply(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, echo)) {
+                    return s_callback_failed(ws);
+                }
             }
             break;
         default:
@@ -495,9 +536,7 @@ static void s_on_protocol_failure(struct wscrt_websocket *ws, int error_code) {
         ws->fail_after_close = error_code;
         s_send_close(ws, status);
         ws->state = WSCRT_WS_STATE_SHUTTING_DOWN;
-        wscrt_channel_schedule_task_future(ws->channel, &ws->close_timeout_task,
-                                           wscrt_clock_now_ns() +
-                                               (uint64_t)ws->options.close_timeout_ms * WSCRT_NS_PER_MS);
+        s_arm_close_timeout(ws);
         return;
     }
     s_shutdown_channel(ws, error_code);
@@ -751,8 +790,16 @@ static void s_cross_thread_work(struct wscrt_task *task, void *arg, enum wscrt_t
         if (shutdown_error != 0) {
             s_on_protocol_failure(ws, shutdown_error);
         } else if (close_requested) {
-            s_send_close(ws, WSCRT_WEBSOCKET_CLOSE_NORMAL);
-            s_shutdown_channel(ws, 0);
+            /* Frames queued before close() go out first, then CLOSE 1000; the connection shuts down once
+             * that CLOSE is written (close() does not wait for the peer's answer), or at the close
+             * timeout when the peer does not even read it. */
+            ws->shutdown_when_close_written = true;
+            if (ws->close_written) {
+                s_shutdown_channel(ws, 0);
+            } else {
+                s_send_close(ws, WSCRT_WEBSOCKET_CLOSE_NORMAL);
+                s_arm_close_timeout(ws);
+            }
         } else if (window_increment > 0 && ws->options.manual_window_management) {
             ws->user_window += window_increment;
             size_t slot_increment = window_increment > WSCRT_WEBSOCKET_UNLIMITED_WINDOW

@@ -391,7 +391,9 @@ static int s_map_received_alert(struct s_tls_handler *handler, int alert) {
         case SSL_AD_CERTIFICATE_REQUIRED:
             return WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED;
         case SSL_AD_HANDSHAKE_FAILURE:
-            /* What a TLS 1.2 server says when it wanted a certificate we lack. */
+        case SSL_AD_BAD_CERTIFICATE:
+            /* What servers say when they wanted a certificate we lack: OpenSSL with TLS 1.2 sends
+             * handshake_failure, Java's TLS engine sends bad_certificate under 1.2 and 1.3. */
             if (handler->client_cert_requested && !wscrt_tls_ctx_has_client_cert(handler->ctx)) {
                 return WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED;
             }

@@ -133,7 +133,8 @@ static int s_cache_classes(JNIEnv *env) {
     c->callbacks_on_setup = (*env)->GetMethodID(env, c->callbacks_class, "onSetup", "(JII[Ljava/lang/String;[B)Z");
     c->callbacks_on_shutdown = (*env)->GetMethodID(env, c->callbacks_class, "onShutdown", "(I)V");
     c->callbacks_on_frame_events =
-        (*env)->GetMethodID(env, c->callbacks_class, "onFrameEvents", "([JILjava/nio/ByteBuffer;)Z");
+        (*env)->GetMethodID(env, c->callbacks_class, "onFrameEvents",
+                            "([JILjava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)Z");
     c->callbacks_on_send_complete =
         (*env)->GetMethodID(env, c->callbacks_class, "onSendComplete", "(Ljava/util/function/Consumer;I)Z");
     if (!c->crt_log_from_native || !c->crt_exception_ctor || !c->completable_future_complete ||

@@ -30,8 +30,16 @@
 
 enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3 };
 enum { EVENT_LONGS = 4 };
+/* In a payload event's first long: the bytes are in the batch's control buffer, not the data span. */
+#define EVENT_FLAG_CONTROL_BUFFER (1LL << 24)
 /* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
 #define MAX_BATCH_EVENTS 4096
+/* Control-frame payloads (<= 125 bytes each) are copied here: the decoder reuses its buffer for the
+ * next control frame, before the batch reaches Java. */
+#define CONTROL_BUFFER_SIZE (16 * 1024)
+/* Data payloads of one batch come from one buffer; a pointer farther than this from the first one
+ * starts a new batch (the Java side addresses the span with int offsets). */
+#define MAX_DATA_SPAN ((uintptr_t)1 << 30)
 
 struct ws_binding {
     atomic_int ref_count;
@@ -45,6 +53,10 @@ struct ws_binding {
 struct event_batch {
     struct ws_binding *owner;
     size_t count;
+    uintptr_t data_low;  /* lowest data payload address in the batch, 0 = none yet */
+    uintptr_t data_high; /* end of the highest data payload */
+    size_t control_len;
+    uint8_t control[CONTROL_BUFFER_SIZE];
     int64_t events[MAX_BATCH_EVENTS * EVENT_LONGS];
 };
 
@@ -94,35 +106,33 @@ static jobject s_callbacks(JNIEnv *env, struct ws_binding *binding) {
 static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     struct ws_binding *binding = batch->owner;
     size_t count = batch->count;
+    uintptr_t low = batch->data_low;
+    uintptr_t high = batch->data_high;
+    size_t control_len = batch->control_len;
     batch->count = 0;
     batch->owner = NULL;
+    batch->data_low = 0;
+    batch->data_high = 0;
+    batch->control_len = 0;
     if (count == 0 || !binding) {
         return true;
     }
-    /* The payload pointers of one batch all point into one buffer: wrap the span in one direct buffer. */
-    uintptr_t low = UINTPTR_MAX;
-    uintptr_t high = 0;
-    for (size_t i = 0; i < count; ++i) {
-        int64_t *event = &batch->events[i * EVENT_LONGS];
-        if ((event[0] & 0xFF) == EVENT_PAYLOAD) {
-            uintptr_t start = (uintptr_t)event[2];
-            low = start < low ? start : low;
-            uintptr_t end = start + (uintptr_t)event[3];
-            high = end > high ? end : high;
-        }
-    }
-    jobject payloads = NULL;
-    if (high > 0) {
+    jobject data = NULL;
+    jobject control = NULL;
+    if (high > low) {
         for (size_t i = 0; i < count; ++i) {
             int64_t *event = &batch->events[i * EVENT_LONGS];
-            if ((event[0] & 0xFF) == EVENT_PAYLOAD) {
+            if ((event[0] & 0xFF) == EVENT_PAYLOAD && !(event[0] & EVENT_FLAG_CONTROL_BUFFER)) {
                 event[2] = (int64_t)((uintptr_t)event[2] - low);
             }
         }
-        payloads = (*env)->NewDirectByteBuffer(env, (void *)low, (jlong)(high - low));
+        data = (*env)->NewDirectByteBuffer(env, (void *)low, (jlong)(high - low));
+    }
+    if (control_len > 0) {
+        control = (*env)->NewDirectByteBuffer(env, batch->control, (jlong)control_len);
     }
     jlongArray events = (*env)->NewLongArray(env, (jsize)(count * EVENT_LONGS));
-    if (!events || (high > 0 && !payloads)) {
+    if (!events || (high > low && !data) || (control_len > 0 && !control)) {
         wscrt_jni_check_and_clear_exception(env);
         return false;
     }
@@ -131,33 +141,74 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     jboolean ok = JNI_TRUE;
     bool threw = false;
     if (callbacks) {
-        ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni.callbacks_on_frame_events, events, (jint)count,
-                                       payloads);
+        ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni.callbacks_on_frame_events, events, (jint)count, data,
+                                       control);
         threw = wscrt_jni_check_and_clear_exception(env);
         (*env)->DeleteLocalRef(env, callbacks);
     }
     (*env)->DeleteLocalRef(env, events);
-    if (payloads) {
-        (*env)->DeleteLocalRef(env, payloads);
+    if (data) {
+        (*env)->DeleteLocalRef(env, data);
+    }
+    if (control) {
+        (*env)->DeleteLocalRef(env, control);
     }
     return ok && !threw;
 }
 
+/* Whether a payload cannot join the current batch. */
+static bool s_payload_needs_new_batch(const struct event_batch *batch, bool is_control, uintptr_t start,
+                                      size_t len) {
+    if (is_control) {
+        return batch->control_len + len > CONTROL_BUFFER_SIZE;
+    }
+    if (batch->data_high == 0) {
+        return false;
+    }
+    uintptr_t low = start < batch->data_low ? start : batch->data_low;
+    uintptr_t high = start + len > batch->data_high ? start + len : batch->data_high;
+    return high - low > MAX_DATA_SPAN;
+}
+
 static bool s_add_event(struct ws_binding *binding, int kind, const struct wscrt_websocket_incoming_frame *frame,
                         int64_t a, int64_t b) {
+    if (kind == EVENT_PAYLOAD && b == 0) {
+        return true;
+    }
     struct event_batch *batch = s_thread_batch();
     bool ok = true;
-    if (batch->owner != binding || batch->count == MAX_BATCH_EVENTS) {
+    bool is_control = frame->opcode >= 0x8;
+    bool full = batch->count == MAX_BATCH_EVENTS ||
+                (kind == EVENT_PAYLOAD && s_payload_needs_new_batch(batch, is_control, (uintptr_t)a, (size_t)b));
+    if (batch->owner != binding || full) {
         JNIEnv *env = wscrt_jni_get_env();
-        if (batch->owner != binding && batch->count > 0 && env) {
-            s_flush_batch(env, batch); /* cannot happen in order; kept for safety */
-        } else if (env) {
-            ok = s_flush_batch(env, batch);
+        if (env && batch->count > 0) {
+            struct ws_binding *previous = batch->owner;
+            bool flushed = s_flush_batch(env, batch);
+            ok = previous == binding ? flushed : true; /* another connection's batch: its own business */
         }
         batch->owner = binding;
     }
+    int64_t header = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
+    if (kind == EVENT_PAYLOAD) {
+        if (is_control) {
+            memcpy(batch->control + batch->control_len, (const void *)(uintptr_t)a, (size_t)b);
+            a = (int64_t)batch->control_len;
+            batch->control_len += (size_t)b;
+            header |= EVENT_FLAG_CONTROL_BUFFER;
+        } else {
+            uintptr_t start = (uintptr_t)a;
+            uintptr_t end = start + (uintptr_t)b;
+            if (batch->data_high == 0 || start < batch->data_low) {
+                batch->data_low = start;
+            }
+            if (end > batch->data_high) {
+                batch->data_high = end;
+            }
+        }
+    }
     int64_t *event = &batch->events[batch->count * EVENT_LONGS];
-    event[0] = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
+    event[0] = header;
     event[1] = (int64_t)frame->payload_length;
     event[2] = a;
     event[3] = b;

@@ -21,6 +21,7 @@ final class WebSocketCallbacks {
     private static final int EVENT_PAYLOAD = 2;
     private static final int EVENT_COMPLETE = 3;
     private static final int EVENT_LONGS = 4;
+    private static final long EVENT_FLAG_CONTROL_BUFFER = 1L << 24;
     static final int ERROR_CALLBACK_EXCEPTION = 0x000C;
     static final int ERROR_CONNECTION_CLOSED = 0x1012;
 
@@ -82,14 +83,16 @@ final class WebSocketCallbacks {
 
     /**
      * A batch of frame events from one network read: {@code count} events of four longs each
-     * (kind | opcode << 8 | fin << 16, payload length, offset into {@code payloads}, length or error code).
-     * {@code payloads} wraps native memory valid only during this call.
+     * (kind | opcode << 8 | fin << 16 | in-control-buffer << 24, payload length, offset of the payload,
+     * payload length or error code). Data-frame payloads are in {@code data}, control-frame payloads in
+     * {@code control}; both wrap native memory valid only during this call.
      */
-    boolean onFrameEvents(long[] events, int count, ByteBuffer payloads) {
+    boolean onFrameEvents(long[] events, int count, ByteBuffer data, ByteBuffer control) {
         if (callbackFailure != null) {
             return false;
         }
-        ByteBuffer readOnlyPayloads = payloads == null ? null : payloads.asReadOnlyBuffer();
+        ByteBuffer readOnlyData = data == null ? null : data.asReadOnlyBuffer();
+        ByteBuffer readOnlyControl = control == null ? null : control.asReadOnlyBuffer();
         for (int i = 0; i < count; i++) {
             int base = i * EVENT_LONGS;
             long header = events[base];
@@ -106,7 +109,8 @@ final class WebSocketCallbacks {
                     if (onFramePayload != null && openFrame != null) {
                         int offset = (int) events[base + 2];
                         int length = (int) events[base + 3];
-                        ByteBuffer slice = readOnlyPayloads.slice(offset, length);
+                        ByteBuffer source = (header & EVENT_FLAG_CONTROL_BUFFER) != 0 ? readOnlyControl : readOnlyData;
+                        ByteBuffer slice = source.slice(offset, length);
                         if (!run(onFramePayload, new OnIncomingFramePayloadData(openFrame, slice))) {
                             return false;
                         }

@@ -35,8 +35,9 @@ enum Fault {
     LENGTH_2_POW_63_MINUS_1_DROPPED("101, a frame announcing 2^63-1 bytes, 100 of them, then FIN",
             "setup ok; begin(2^63-1), payload*, complete IO_SOCKET_CLOSED; shutdown IO_SOCKET_CLOSED"),
     STOPS_READING_256_MIB("server never reads while the client queues 256 x 1 MiB frames, then close()",
-            "native memory <= queued + 1 MiB; one shutdown within the 5 s close timeout; 256 completions, "
-                    + "each once, in order, IO_CHANNEL_SHUT_DOWN on every frame not written"),
+            "native memory <= queued + 1 MiB; one shutdown WEBSOCKET_CLOSE_TIMEOUT at the 5 s close timeout "
+                    + "(the CLOSE cannot be written); 256 completions, each once, in order, WEBSOCKET_CLOSE_TIMEOUT "
+                    + "on every frame not written"),
     HANDSHAKE_NEVER_ANSWERED("reads the request and says nothing (handshakeTimeoutMs 300)",
             "setup failure WEBSOCKET_HANDSHAKE_TIMEOUT after 300 ms (< 2.3 s); no shutdown"),
     CONNECT_TIMEOUT_FULL_BACKLOG("listener whose accept backlog is full (connectTimeoutMs 300)",
