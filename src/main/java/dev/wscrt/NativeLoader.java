@@ -25,7 +25,11 @@ final class NativeLoader {
             System.load(Path.of(override).toAbsolutePath().toString());
             return;
         }
-        String platform = platform();
+        loadFromJar(platform());
+    }
+
+    /** Extracts and loads the library the jar holds for {@code platform}. */
+    static void loadFromJar(String platform) {
         String resource = "/native/" + platform + "/" + LIBRARY_NAME;
         try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
             if (in == null) {
