@@ -23,7 +23,9 @@ struct wscrt_allocator *wscrt_jni_allocator(void) {
 
 static void s_detach_thread(void *value) {
     (void)value;
-    if (s_vm) {
+    JNIEnv *env = NULL;
+    if (s_vm && (*s_vm)->GetEnv(s_vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK) {
+        wscrt_jni_websocket_thread_exit(env);
         (*s_vm)->DetachCurrentThread(s_vm);
     }
 }

@@ -30,6 +30,9 @@ jstring wscrt_jni_string_from_latin1(JNIEnv *env, struct wscrt_byte_cursor bytes
 /* Modified-UTF-8 copy of a Java string, allocated from wscrt_jni_allocator(); NULL if s is NULL. */
 char *wscrt_jni_string_dup(JNIEnv *env, jstring s);
 
+/* Frees the calling thread's websocket event batch (called before the thread detaches). */
+void wscrt_jni_websocket_thread_exit(JNIEnv *env);
+
 /* Registration functions, one per Java package (called from JNI_OnLoad). */
 int wscrt_jni_register_crt(JNIEnv *env);
 int wscrt_jni_register_io(JNIEnv *env);

@@ -33,7 +33,7 @@ enum { EVENT_LONGS = 4 };
 /* In a payload event's first long: the bytes are in the batch's control buffer, not the data span. */
 #define EVENT_FLAG_CONTROL_BUFFER (1LL << 24)
 /* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
-#define MAX_BATCH_EVENTS 4096
+#define MAX_BATCH_EVENTS 16384
 /* Control-frame payloads (<= 125 bytes each) are copied here: the decoder reuses its buffer for the
  * next control frame, before the batch reaches Java. */
 #define CONTROL_BUFFER_SIZE (16 * 1024)
@@ -56,25 +56,33 @@ struct event_batch {
     uintptr_t data_low;  /* lowest data payload address in the batch, 0 = none yet */
     uintptr_t data_high; /* end of the highest data payload */
     size_t control_len;
+    jlongArray java_events; /* global ref, MAX_BATCH_EVENTS * EVENT_LONGS long, reused by every flush */
     uint8_t control[CONTROL_BUFFER_SIZE];
     int64_t events[MAX_BATCH_EVENTS * EVENT_LONGS];
 };
 
-/* One batch per event-loop thread, freed when the thread exits. */
-static pthread_key_t s_batch_key;
-
-static void s_free_batch(void *batch) {
-    wscrt_mem_release(wscrt_default_allocator(), batch);
-}
+/* One batch per event-loop thread (with a reusable Java long[] for the events), freed by
+ * wscrt_jni_websocket_thread_exit when the thread detaches from the JVM. */
+static _Thread_local struct event_batch *tl_batch;
 
 static struct event_batch *s_thread_batch(void) {
-    struct event_batch *batch = pthread_getspecific(s_batch_key);
-    if (!batch) {
+    if (!tl_batch) {
         /* Not from the tracking allocator: it belongs to the thread, not to a connection. */
-        batch = wscrt_mem_calloc(wscrt_default_allocator(), 1, sizeof(struct event_batch));
-        pthread_setspecific(s_batch_key, batch);
+        tl_batch = wscrt_mem_calloc(wscrt_default_allocator(), 1, sizeof(struct event_batch));
+        wscrt_jni_get_env(); /* attaches the thread, so that its exit reaches the cleanup below */
     }
-    return batch;
+    return tl_batch;
+}
+
+void wscrt_jni_websocket_thread_exit(JNIEnv *env) {
+    if (!tl_batch) {
+        return;
+    }
+    if (tl_batch->java_events) {
+        (*env)->DeleteGlobalRef(env, tl_batch->java_events);
+    }
+    wscrt_mem_release(wscrt_default_allocator(), tl_batch);
+    tl_batch = NULL;
 }
 
 static void s_binding_acquire(struct ws_binding *binding) {
@@ -131,7 +139,14 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     if (control_len > 0) {
         control = (*env)->NewDirectByteBuffer(env, batch->control, (jlong)control_len);
     }
-    jlongArray events = (*env)->NewLongArray(env, (jsize)(count * EVENT_LONGS));
+    if (!batch->java_events) {
+        jlongArray local = (*env)->NewLongArray(env, MAX_BATCH_EVENTS * EVENT_LONGS);
+        batch->java_events = local ? (*env)->NewGlobalRef(env, local) : NULL;
+        if (local) {
+            (*env)->DeleteLocalRef(env, local);
+        }
+    }
+    jlongArray events = batch->java_events;
     if (!events || (high > low && !data) || (control_len > 0 && !control)) {
         wscrt_jni_check_and_clear_exception(env);
         return false;
@@ -146,7 +161,6 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
         threw = wscrt_jni_check_and_clear_exception(env);
         (*env)->DeleteLocalRef(env, callbacks);
     }
-    (*env)->DeleteLocalRef(env, events);
     if (data) {
         (*env)->DeleteLocalRef(env, data);
     }
@@ -591,9 +605,6 @@ static jstring JNICALL s_alpn_protocol(JNIEnv *env, jclass cls, jlong handle) {
 }
 
 int wscrt_jni_register_websocket(JNIEnv *env) {
-    if (pthread_key_create(&s_batch_key, s_free_batch) != 0) {
-        return -1;
-    }
     static const JNINativeMethod methods[] = {
         {"nativeConnect",
          "(Ldev/wscrt/websocket/WebSocketCallbacks;Ljava/lang/String;IJIZIIIZLjava/lang/String;Ljava/lang/String;"
