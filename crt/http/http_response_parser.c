@@ -500,7 +500,26 @@ static int s_step(struct wscrt_http_response_parser *parser, struct wscrt_byte_c
     enum s_line_result line_result;
     size_t chunk_line_used = parser->line.len;
     switch (parser->state) {
-        case S_STATE_STATUS_LINE:
+        case S_STATE_STATUS_LINE: {
+            /* Garbage fails as INVALID_RESPONSE at its first bytes, however the bytes were split: check the
+             * start of the line (held + arriving) before the length limit can speak. */
+            uint8_t head[16];
+            size_t held = parser->line.len < sizeof(head) ? parser->line.len : sizeof(head);
+            memcpy(head, parser->line.buffer, held);
+            size_t arriving = data->len < sizeof(head) - held ? data->len : sizeof(head) - held;
+            const uint8_t *lf = arriving ? memchr(data->ptr, '\n', arriving) : NULL;
+            if (lf) {
+                arriving = (size_t)(lf - data->ptr);
+            }
+            memcpy(head + held, data->ptr, arriving);
+            struct wscrt_byte_cursor start = wscrt_byte_cursor_from_array(head, held + arriving);
+            if (start.len > 0 && start.ptr[start.len - 1] == '\r') {
+                start.len--;
+            }
+            if (!s_status_line_prefix_is_valid(start)) {
+                return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
+            }
+        }
             line_result = s_read_head_line(parser, data);
             if (line_result == S_LINE_ERROR) {
                 return WSCRT_OP_ERR;

@@ -114,9 +114,7 @@ static int s_check_extended_length(struct wscrt_websocket_decoder *decoder, uint
             return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH);
         }
     } else {
-        if (length > (uint64_t)INT64_MAX) {
-            return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH);
-        }
+        /* The top bit was refused at the length's first byte (INVALID_PAYLOAD_LENGTH). */
         if (length <= UINT16_MAX) {
             return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH);
         }

@@ -722,7 +722,31 @@ static int s_test_mutated_responses_never_misbehave(struct wscrt_allocator *allo
     return 0;
 }
 
+/* Fuzz regression (crt/tests/fuzz/regressions/http_response_parser/overlong_garbage_status_line): a non-HTTP
+ * status line longer than the header limit is INVALID_RESPONSE whether it arrives whole or byte by byte. */
+static int s_test_overlong_garbage_is_invalid_response_however_split(struct wscrt_allocator *allocator) {
+    static const char garbage[] = "XTTP/1.1 200 OK\r\n";
+    struct wscrt_http_response_parser_options options = {.max_header_bytes = 13};
+    const size_t pieces[] = {sizeof(garbage) - 1, 1}; /* whole, then byte by byte */
+    for (size_t i = 0; i < 2; ++i) {
+        size_t piece = pieces[i];
+        struct wscrt_http_response_parser parser;
+        ASSERT_SUCCESS(wscrt_http_response_parser_init(&parser, allocator, &options));
+        struct wscrt_byte_cursor all = wscrt_byte_cursor_from_c_str(garbage);
+        int result = WSCRT_OP_SUCCESS;
+        while (all.len > 0 && result == WSCRT_OP_SUCCESS) {
+            struct wscrt_byte_cursor chunk = wscrt_byte_cursor_advance(&all, piece < all.len ? piece : all.len);
+            result = wscrt_http_response_parser_process(&parser, &chunk);
+        }
+        ASSERT_INT_EQ(WSCRT_OP_ERR, result);
+        ASSERT_INT_EQ(WSCRT_ERROR_HTTP_INVALID_RESPONSE, wscrt_last_error());
+        wscrt_http_response_parser_clean_up(&parser);
+    }
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_101_response_gives_status_and_headers,
+                s_test_overlong_garbage_is_invalid_response_however_split,
                 s_test_bytes_after_101_stay_in_the_cursor,
                 s_test_http_1_0_and_missing_reason_phrase_are_accepted,
                 s_test_bare_lf_line_endings_are_accepted,

@@ -317,29 +317,7 @@ static bool s_bytes_equal(const struct fuzz_bytes *a, const struct fuzz_bytes *b
     return a->len == b->len && (a->len == 0 || memcmp(a->bytes, b->bytes, a->len) == 0);
 }
 
-#ifdef FUZZ_TOLERATE_OVERLONG_GARBAGE_STATUS_LINE
-/*
- * Opt-in (-DFUZZ_TOLERATE_OVERLONG_GARBAGE_STATUS_LINE in FUZZ_CFLAGS), to
- * explore past a known, reported split-dependence while it is open: a status
- * line that is not HTTP and longer than max_header_bytes fails as
- * HEADER_BLOCK_TOO_LARGE when it arrives whole but INVALID_RESPONSE when its
- * first bytes arrive alone (regressions/http_response_parser/).
- */
-static bool s_is_known_status_line_split_issue(const struct s_result *a, const struct s_result *b) {
-    bool pair = (a->error_code == WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE &&
-                 b->error_code == WSCRT_ERROR_HTTP_INVALID_RESPONSE) ||
-                (a->error_code == WSCRT_ERROR_HTTP_INVALID_RESPONSE &&
-                 b->error_code == WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE);
-    return a->failed && b->failed && pair && !a->headers_complete && !b->headers_complete;
-}
-#endif
-
 static void s_check_same_outcome(const struct s_result *a, const struct s_result *b) {
-#ifdef FUZZ_TOLERATE_OVERLONG_GARBAGE_STATUS_LINE
-    if (s_is_known_status_line_split_issue(a, b)) {
-        return;
-    }
-#endif
     FUZZ_CHECK(a->failed == b->failed && a->error_code == b->error_code, "%s: %s, %s: %s", a->name,
                a->failed ? wscrt_error_name(a->error_code) : "success", b->name,
                b->failed ? wscrt_error_name(b->error_code) : "success");
