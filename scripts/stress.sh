@@ -3,10 +3,12 @@
 #   cycles       100,000 connect -> echo -> close cycles; native memory and Java heap flat at the end
 #   connections  10,000 connections held 60 s with PINGs; native bytes, heap and RSS per connection
 #   shared       16 threads sending and closing on 8 shared connections for 30 s; every completion once
+#   shared-asan  the same against libwscrt-jni.so built with ASan + UBSan (runtime preloaded into java)
+#   shared-tsan  the same with TSan (not by default: see the report's note on what TSan can see in a JVM)
 # Each run is its own JVM (the echo server is a child JVM of it); the Markdown sections are joined into
 # target/stress/report.md.
 #
-#   scripts/stress.sh                       # all three, full size (about 10 minutes)
+#   scripts/stress.sh                       # cycles connections shared shared-asan, full size (about 4 min)
 #   scripts/stress.sh --quick               # 5,000 cycles, 1,000 connections for 10 s, 10 s shared (about 2 min)
 #   scripts/stress.sh --quick cycles shared # some runs only
 #   scripts/stress.sh --report              # also copy the report to docs/stress-report.md
@@ -30,13 +32,13 @@ for arg in "$@"; do
     case "$arg" in
         --quick) quick=(--quick) ;;
         --report) report=1 ;;
-        cycles|connections|shared) runs+=("$arg") ;;
-        -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        cycles|connections|shared|shared-asan|shared-tsan) runs+=("$arg") ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
     esac
 done
 if [[ ${#runs[@]} -eq 0 ]]; then
-    runs=(cycles connections shared)
+    runs=(cycles connections shared shared-asan)
 fi
 
 # 10,000 client sockets need a descriptor limit above 10,000 (the server, a child JVM, has its own
@@ -99,6 +101,37 @@ if [[ "${STRESS_NO_EPOLL:-0}" != 1 ]]; then
     fi
 fi
 
+# Sanitizer builds of the JNI library for shared-asan / shared-tsan, in private build directories (the
+# project's own sanitizer build covers the C tests only). gcc's runtime is preloaded into that java
+# process alone; the echo server child does not inherit it.
+declare -A san_lib san_env
+for run in "${runs[@]}"; do
+    case "$run" in
+        shared-asan) kind=asan; flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+            lflags="-fsanitize=address,undefined"
+            # JVM-friendly: the JVM's own SIGSEGV handling stays, its allocations are not leak-checked.
+            options="ASAN_OPTIONS=detect_leaks=0:handle_segv=0:allow_user_segv_handler=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" ;;
+        shared-tsan) kind=tsan; flags="-fsanitize=thread -fno-omit-frame-pointer"; lflags="-fsanitize=thread"
+            # The JVM is not instrumented: ignore what its own libraries do (their locks, their memset,
+            # the module image reader, thread-local storage freed at thread exit).
+            printf '%s\n' called_from_lib:libjvm.so called_from_lib:libjava.so called_from_lib:libnio.so \
+                called_from_lib:libnet.so called_from_lib:libzip.so race:libjimage.so race:dl_deallocate_tls \
+                >"$OUT/tsan.supp"
+            options="TSAN_OPTIONS=suppressions=$OUT/tsan.supp:report_signal_unsafe=0:exitcode=0" ;;
+        *) continue ;;
+    esac
+    dir=$OUT/cmake-$kind
+    if ! { cmake -S . -B "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSCRT_SANITIZE=OFF \
+            -DWSCRT_BUILD_JNI=ON -DCMAKE_C_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$lflags" \
+            -DCMAKE_EXE_LINKER_FLAGS="$lflags" >"$OUT/cmake-$kind.log" 2>&1 &&
+           cmake --build "$dir" --target wscrt-jni -j2 >>"$OUT/cmake-$kind.log" 2>&1; }; then
+        echo "the $kind build of libwscrt-jni.so failed, see $OUT/cmake-$kind.log" >&2
+        exit 1
+    fi
+    san_lib[$run]=$dir/libwscrt-jni.so
+    san_env[$run]="LD_PRELOAD=$(readlink -f "$(gcc -print-file-name=lib$kind.so)") $options"
+done
+
 # Outer time limits per run (the runs bound themselves well within these): SIGQUIT first, so that a
 # hung JVM prints its thread dump into the log, then SIGKILL 30 s later.
 limit_for() {
@@ -107,8 +140,8 @@ limit_for() {
         cycles) echo 720 ;;
         connections--quick) echo 240 ;;
         connections) echo 480 ;;
-        shared--quick) echo 180 ;;
-        shared) echo 240 ;;
+        shared*--quick) echo 180 ;;
+        shared*) echo 240 ;;
     esac
 }
 
@@ -119,10 +152,22 @@ for run in "${runs[@]}"; do
     rm -f "$OUT/$run.md" "$OUT/$run.log"
     before_hs=$(ls hs_err_pid*.log "$OUT"/hs_err_pid*.log 2>/dev/null | sort)
     echo "=== $run ${quick[*]:-} ==="
+    java_run=(dev.wscrt.stress.Stress "${run%%-*}" "${quick[@]}" --out "$OUT" --name "$run")
+    prefix=()
+    lib_opt=()
+    case "$run" in
+        shared-asan) java_run+=(--variant "ASan + UBSan native build") ;;
+        shared-tsan) java_run+=(--variant "TSan native build") ;;
+    esac
+    if [[ -n "${san_lib[$run]:-}" ]]; then
+        # shellcheck disable=SC2206
+        prefix=(env ${san_env[$run]})
+        lib_opt=(-Dwscrt.lib.path="${san_lib[$run]}")
+    fi
     # shellcheck disable=SC2086
-    timeout --signal=QUIT --kill-after=30 "$(limit_for "$run")" \
-        "$JAVA" $STRESS_JAVA_OPTS -XX:ErrorFile="$OUT/hs_err_pid%p.log" -cp "$CP" \
-        dev.wscrt.stress.Stress "$run" "${quick[@]}" --out "$OUT" 2>&1 | tee "$OUT/$run.log"
+    timeout --signal=QUIT --kill-after=30 "$(limit_for "$run")" "${prefix[@]}" \
+        "$JAVA" $STRESS_JAVA_OPTS -XX:ErrorFile="$OUT/hs_err_pid%p.log" "${lib_opt[@]}" -cp "$CP" \
+        "${java_run[@]}" 2>&1 | tee "$OUT/$run.log"
     rc=${PIPESTATUS[0]}
     if [[ $rc -ne 0 ]]; then
         failed+=("$run")
@@ -144,14 +189,40 @@ for run in "${runs[@]}"; do
             echo
         } >"$OUT/$run.md"
     fi
+    if [[ -n "${san_lib[$run]:-}" ]]; then
+        # What the sanitizer said, from the run's log (its reports go to standard error).
+        reports=$(grep -c -E '^(==[0-9]+==ERROR: AddressSanitizer|WARNING: ThreadSanitizer)|runtime error:' "$OUT/$run.log")
+        {
+            echo "Sanitizer: \`${san_env[$run]}\`, library \`${san_lib[$run]}\`: **$reports report(s)** in $OUT/$run.log."
+            if [[ $reports -gt 0 ]]; then
+                echo
+                echo "| report summary | count |"
+                echo "|---|---|"
+                grep -E '^SUMMARY: |runtime error:' "$OUT/$run.log" | sed -E 's/\(pid=[0-9]+\)//; s/\+0x[0-9a-f]+//g; s/\|/\\|/g' \
+                    | sort | uniq -c | sort -rn | head -n 15 | awk '{n=$1; $1=""; printf "| %s | %d |\n", substr($0, 2), n}'
+            fi
+            if [[ $run == shared-tsan ]]; then
+                echo
+                echo "TSan sees only what is instrumented: this library, not the JVM. Happens-before edges made by"
+                echo "Java code (a WebSocket published through a volatile field or a semaphore, the WebSocket's own"
+                echo "atomic in-use guard) are invisible to it, so native state created on one thread and used on"
+                echo "another after such a hand-off is reported as a race. Reports are listed, not judged; every one"
+                echo "needs reading against the Java side before it counts as a finding."
+            fi
+            echo
+        } >>"$OUT/$run.md"
+        if [[ $run == shared-asan && $reports -gt 0 ]]; then
+            failed+=("$run (sanitizer)")
+        fi
+    fi
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 {
     echo "# Lifetime, load and leak runs"
     echo
-    echo "Generated by \`scripts/stress.sh${quick[*]:+ ${quick[*]}}\` (runs: ${runs[*]}) on $started_at, commit"
-    echo "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src/main src/native crt 2>/dev/null || echo ' with uncommitted library changes'),"
+    commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src/main src/native crt 2>/dev/null || echo ' with uncommitted library changes')"
+    echo "Generated by \`scripts/stress.sh${quick[*]:+ ${quick[*]}}\` (runs: ${runs[*]}) on $started_at from commit $commit,"
     echo "against a local echo server: $transport_note, in a child JVM of each run, on 127.0.0.1 only."
     echo
     echo "| machine | |"
@@ -161,6 +232,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
     echo "| kernel | $(uname -r) |"
     echo "| Java | $("$JAVA" -version 2>&1 | head -n 1) |"
     echo "| client JVM options | \`$STRESS_JAVA_OPTS\` (server child: \`-Xms512m -Xmx512m\`) |"
+    echo "| native library | as \`mvn\` builds it (RelWithDebInfo, -O2 -g)$([[ ${#san_lib[@]} -gt 0 ]] && echo "; sanitizer runs use their own builds, named in their sections") |"
     echo "| open file limit | asked for $requested_fds, got **$fd_soft** (hard limit $fd_hard) |"
     echo "| ephemeral ports / somaxconn | $(tr '\t' '-' </proc/sys/net/ipv4/ip_local_port_range) / $(cat /proc/sys/net/core/somaxconn) |"
     echo "| load average before / after | $load_before / $load_after |"

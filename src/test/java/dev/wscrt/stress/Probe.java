@@ -8,6 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 /**
@@ -74,6 +78,44 @@ final class Probe {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    /**
+     * What the open file descriptors are, counted by kind: "socket", "pipe", "anon_inode:[eventfd]", or
+     * the file's path. For explaining a difference in {@link #openFds()}.
+     */
+    static Map<String, Integer> fdKinds() {
+        Map<String, Integer> kinds = new TreeMap<>();
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            for (Path fd : fds.toList()) {
+                String target;
+                try {
+                    target = Files.readSymbolicLink(fd).toString();
+                } catch (IOException e) {
+                    continue; // closed meanwhile (the listing's own descriptor)
+                }
+                String kind = target.startsWith("socket:") ? "socket" : target.startsWith("pipe:") ? "pipe" : target;
+                kinds.merge(kind, 1, Integer::sum);
+            }
+        } catch (IOException e) {
+            kinds.put("unreadable: " + e, 1);
+        }
+        return kinds;
+    }
+
+    /** The kinds whose count differs between two {@link #fdKinds()} readings: "socket 3 -> 4, ...". */
+    static String fdDifference(Map<String, Integer> before, Map<String, Integer> after) {
+        Set<String> keys = new TreeSet<>(before.keySet());
+        keys.addAll(after.keySet());
+        StringBuilder sb = new StringBuilder();
+        for (String key : keys) {
+            int b = before.getOrDefault(key, 0);
+            int a = after.getOrDefault(key, 0);
+            if (a != b) {
+                sb.append(sb.length() == 0 ? "" : ", ").append(key).append(' ').append(b).append(" -> ").append(a);
+            }
+        }
+        return sb.length() == 0 ? "same kinds" : sb.toString();
     }
 
     /** The soft limit on open files (from /proc/self/limits), or -1. */

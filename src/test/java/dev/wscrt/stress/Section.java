@@ -17,9 +17,13 @@ final class Section {
     private final StringBuilder md = new StringBuilder();
     private final List<String> failures = new ArrayList<>();
     private final List<String> notes = new ArrayList<>();
+    private final List<String> observations = new ArrayList<>();
+
+    /** Appended to every title, e.g. " (ASan + UBSan native build)"; set once by {@link Stress#main}. */
+    static volatile String titleSuffix = "";
 
     Section(String title) {
-        line("## " + title);
+        line("## " + title + titleSuffix);
         line("");
     }
 
@@ -54,7 +58,18 @@ final class Section {
         }
     }
 
-    /** An observation for the report's notes list (not a failure). */
+    /**
+     * Unless {@code ok}, records {@code what} as an observation: behaviour worth a reader's attention
+     * that the run does not fail on (for example a documented design choice with visible effects).
+     */
+    void observe(boolean ok, String what) {
+        if (!ok) {
+            observations.add(what);
+            System.out.println("observed: " + what);
+        }
+    }
+
+    /** A remark for the report's notes list (not a failure). */
     void note(String what) {
         notes.add(what);
         System.out.println("note: " + what);
@@ -67,6 +82,11 @@ final class Section {
     /** The section with its verdict and notes at the end. */
     String markdown() {
         StringBuilder out = new StringBuilder(md);
+        if (!observations.isEmpty()) {
+            out.append("Observations (reported, not failed):\n\n");
+            observations.forEach(o -> out.append("- ").append(o).append('\n'));
+            out.append('\n');
+        }
         if (!notes.isEmpty()) {
             out.append("Notes:\n\n");
             notes.forEach(n -> out.append("- ").append(n).append('\n'));

@@ -48,7 +48,12 @@ final class ServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(java));
         cmd.addAll(CHILD_HEAP);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), StressServer.class.getName()));
-        Process process = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+        // A sanitizer runtime preloaded for the client's native library (scripts/stress.sh --asan) is not for
+        // the server, which has no native code of ours.
+        builder.environment().remove("LD_PRELOAD");
+        builder.environment().remove("ASAN_OPTIONS");
+        Process process = builder.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         BlockingQueue<String> lines = new ArrayBlockingQueue<>(64);
         Thread reader = new Thread(() -> {
