@@ -132,6 +132,7 @@ struct wscrt_websocket {
     bool close_received;
     bool close_timeout_armed;
     int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
+    bool failing;         /* a violation was seen: nothing more is decoded, sends flow until that CLOSE */
     bool callback_failed;
     struct wscrt_task handshake_timeout_task;
     struct wscrt_task close_timeout_task;
@@ -412,8 +413,12 @@ static void s_schedule_cross_thread_work_locked(struct wscrt_websocket *ws);
  * precedes the CLOSE echo; a PONG for a PING between fragments precedes the message's echo).
  * Returns false if a callback failed.
  */
+static bool s_deliver_decoded_events(struct wscrt_websocket *ws) {
+    return !ws->options.on_incoming_batch_end || ws->options.on_incoming_batch_end(ws, ws->options.user_data);
+}
+
 static bool s_queue_reply(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
-    if (ws->options.on_incoming_batch_end && !ws->options.on_incoming_batch_end(ws, ws->options.user_data)) {
+    if (!s_deliver_decoded_events(ws)) {
         return false;
     }
     struct wscrt_outgoing_frame *frame = s_outgoing_frame_new(ws, opcode, true, payload, NULL, NULL);
@@ -528,18 +533,32 @@ static void s_on_protocol_failure(struct wscrt_websocket *ws, int error_code) {
     WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Failing connection: %s", (void *)ws, wscrt_error_name(error_code));
     s_fail_frame_in_progress(ws, error_code);
     if (!ws->callback_failed && error_code != WSCRT_ERROR_CALLBACK_EXCEPTION && !ws->close_sent &&
-        ws->state == WSCRT_WS_STATE_OPEN) {
-        /* Tell the server why (1002, or 1007 for bad UTF-8), and shut down once that CLOSE is written:
-         * a shutdown with an error does not flush queued writes. The close timeout bounds the wait. */
+        !ws->failing && ws->state == WSCRT_WS_STATE_OPEN) {
+        /*
+         * Tell the server why (1002, or 1007 for bad UTF-8). The frames decoded before the violation are
+         * delivered first, and the CLOSE queued behind what their callbacks send (an echo of the message
+         * before the bad frame still goes out). Shut down once that CLOSE is written: a shutdown with an
+         * error does not flush queued writes. The close timeout bounds the wait.
+         */
+        ws->failing = true;
+        ws->fail_after_close = error_code;
         uint16_t status = ws->decoder.close_status_on_error ? ws->decoder.close_status_on_error
                                                             : WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
-        ws->fail_after_close = error_code;
-        s_send_close(ws, status);
-        ws->state = WSCRT_WS_STATE_SHUTTING_DOWN;
+        uint8_t payload[2] = {(uint8_t)(status >> 8), (uint8_t)(status & 0xFF)};
+        if (!s_queue_reply(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, wscrt_byte_cursor_from_array(payload, 2))) {
+            ws->callback_failed = true;
+            s_shutdown_channel(ws, WSCRT_ERROR_CALLBACK_EXCEPTION);
+            return;
+        }
         s_arm_close_timeout(ws);
         return;
     }
     s_shutdown_channel(ws, error_code);
+}
+
+/* Whether incoming bytes are still decoded and delivered. */
+static bool s_receiving(const struct wscrt_websocket *ws) {
+    return ws->state == WSCRT_WS_STATE_OPEN && !ws->failing;
 }
 
 /* Runs the decoder over `data` within the user's window. Returns false on failure (already handled). */
@@ -571,7 +590,7 @@ static void s_flush_batch(struct wscrt_websocket *ws) {
         ws->callback_failed = true;
         s_on_protocol_failure(ws, WSCRT_ERROR_CALLBACK_EXCEPTION);
     }
-    if (ws->window_to_return > 0 && ws->state == WSCRT_WS_STATE_OPEN) {
+    if (ws->window_to_return > 0 && s_receiving(ws)) {
         size_t amount = ws->window_to_return;
         ws->window_to_return = 0;
         wscrt_channel_slot_increment_read_window(ws->slot, amount);
@@ -586,8 +605,8 @@ static void s_process_frames(struct wscrt_websocket *ws, struct wscrt_byte_curso
         if (s_decode(ws, &pending) && pending.len > 0) {
             memmove(ws->pending.buffer, pending.ptr, pending.len);
         }
-        ws->pending.len = ws->state == WSCRT_WS_STATE_OPEN ? pending.len : 0;
-    } else if (s_decode(ws, &data) && data.len > 0 && ws->state == WSCRT_WS_STATE_OPEN) {
+        ws->pending.len = s_receiving(ws) ? pending.len : 0;
+    } else if (s_decode(ws, &data) && data.len > 0 && s_receiving(ws)) {
         wscrt_byte_buf_append_dynamic(&ws->pending, data);
     }
     s_flush_batch(ws);
@@ -596,7 +615,7 @@ static void s_process_frames(struct wscrt_websocket *ws, struct wscrt_byte_curso
 static void s_on_process_pending(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_websocket *ws = arg;
-    if (status == WSCRT_TASK_STATUS_RUN_READY && ws->state == WSCRT_WS_STATE_OPEN) {
+    if (status == WSCRT_TASK_STATUS_RUN_READY && s_receiving(ws)) {
         s_process_frames(ws, (struct wscrt_byte_cursor){0});
     }
 }
@@ -664,7 +683,9 @@ static int s_handler_process_read_data(struct wscrt_channel_handler *handler, st
             s_process_handshake(ws, data);
             break;
         case WSCRT_WS_STATE_OPEN:
-            s_process_frames(ws, data);
+            if (!ws->failing) {
+                s_process_frames(ws, data);
+            }
             break;
         default:
             break; /* shutting down: drop */
@@ -805,10 +826,10 @@ static void s_cross_thread_work(struct wscrt_task *task, void *arg, enum wscrt_t
             size_t slot_increment = window_increment > WSCRT_WEBSOCKET_UNLIMITED_WINDOW
                                         ? WSCRT_WEBSOCKET_UNLIMITED_WINDOW
                                         : (size_t)window_increment;
-            if (ws->pending.len > 0) {
+            if (ws->pending.len > 0 && s_receiving(ws)) {
                 s_process_frames(ws, (struct wscrt_byte_cursor){0});
             }
-            if (ws->state == WSCRT_WS_STATE_OPEN) {
+            if (s_receiving(ws)) {
                 wscrt_channel_slot_increment_read_window(ws->slot, slot_increment);
             }
         }
