@@ -132,6 +132,11 @@ static void JNICALL s_tls_ctx_release(JNIEnv *env, jclass cls, jlong handle) {
     wscrt_tls_ctx_release((struct wscrt_tls_ctx *)(intptr_t)handle);
 }
 
+static jstring JNICALL s_tls_trust_store_locations(JNIEnv *env, jclass cls) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, wscrt_tls_system_trust_store_locations());
+}
+
 static int s_register(JNIEnv *env, const char *class_name, const JNINativeMethod *methods, jint count) {
     jclass cls = (*env)->FindClass(env, class_name);
     if (!cls) {
@@ -162,8 +167,9 @@ int wscrt_jni_register_io(JNIEnv *env) {
          "Ljava/lang/String;Ljava/lang/String;IILjava/lang/String;)J",
          (void *)s_tls_ctx_new},
         {"nativeRelease", "(J)V", (void *)s_tls_ctx_release},
+        {"nativeTrustStoreLocations", "()Ljava/lang/String;", (void *)s_tls_trust_store_locations},
     };
-    if (s_register(env, "dev/wscrt/io/TlsContext", tls_ctx_methods, 2) ||
+    if (s_register(env, "dev/wscrt/io/TlsContext", tls_ctx_methods, 3) ||
         s_register(env, "dev/wscrt/io/EventLoopGroup", group_methods, 3) ||
         s_register(env, "dev/wscrt/io/HostResolver", resolver_methods, 2) ||
         s_register(env, "dev/wscrt/io/ClientBootstrap", bootstrap_methods, 2)) {

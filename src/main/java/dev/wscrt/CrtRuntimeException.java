@@ -11,11 +11,18 @@ public class CrtRuntimeException extends RuntimeException {
     private final String errorName;
 
     public CrtRuntimeException(int errorCode) {
-        this(errorCode, null);
+        this(errorCode, (Throwable) null);
     }
 
     public CrtRuntimeException(int errorCode, Throwable cause) {
         super(describe(errorCode), cause);
+        this.errorCode = errorCode;
+        this.errorName = Crt.errorName(errorCode);
+    }
+
+    /** As {@link #CrtRuntimeException(int)}, with a detail appended to the native message. */
+    public CrtRuntimeException(int errorCode, String detail) {
+        super(describe(errorCode) + ": " + detail);
         this.errorCode = errorCode;
         this.errorName = Crt.errorName(errorCode);
     }

@@ -1,6 +1,7 @@
 package dev.wscrt.io;
 
 import dev.wscrt.CrtResource;
+import dev.wscrt.CrtRuntimeException;
 
 /**
  * A TLS client configuration built from {@link TlsContextOptions}: trust anchors loaded, client
@@ -17,10 +18,19 @@ public final class TlsContext extends CrtResource {
             throw new IllegalArgumentException("options must not be null");
         }
         String alpn = options.alpn().isEmpty() ? null : String.join(";", options.alpn());
-        acquireNativeHandle(nativeNew(options.verifyPeer(), options.caPem(), options.caFile(), options.caDir(),
-                options.certPem(), options.keyPem(), options.certFile(), options.keyFile(),
-                versionCode(options.minimumVersion()), versionCode(options.maximumVersion()), alpn),
-                TlsContext::nativeRelease);
+        long handle;
+        try {
+            handle = nativeNew(options.verifyPeer(), options.caPem(), options.caFile(), options.caDir(),
+                    options.certPem(), options.keyPem(), options.certFile(), options.keyFile(),
+                    versionCode(options.minimumVersion()), versionCode(options.maximumVersion()), alpn);
+        } catch (CrtRuntimeException e) {
+            if (!"WSCRT_ERROR_TLS_NO_TRUST_STORE".equals(e.errorName())) {
+                throw e;
+            }
+            throw new CrtRuntimeException(e.errorCode(), "tried " + nativeTrustStoreLocations()
+                    + "; set SSL_CERT_FILE / SSL_CERT_DIR or use withCertificateAuthority");
+        }
+        acquireNativeHandle(handle, TlsContext::nativeRelease);
     }
 
     private static int versionCode(TlsVersion version) {
@@ -39,4 +49,6 @@ public final class TlsContext extends CrtResource {
                                          int minimumVersion, int maximumVersion, String alpn);
 
     private static native void nativeRelease(long handle);
+
+    private static native String nativeTrustStoreLocations();
 }

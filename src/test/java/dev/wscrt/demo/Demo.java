@@ -28,14 +28,15 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Flags (any combination): {@code --wss} serves TLS (Netty's SslHandler with a certificate made at
  * start-up by {@link TestCertificates}) and the client trusts that CA; {@code --proxy} goes through a
- * tinyproxy started for the run ({@link TinyProxy}) with HTTP CONNECT. {@code scripts/demo.sh --wss
- * --proxy} runs the same exchange over wss through the proxy.
+ * tinyproxy started for the run ({@link TinyProxy}) with HTTP CONNECT. {@code scripts/demo.sh --secure-proxy}
+ * (the same as {@code --wss --proxy}) runs the same exchange over wss through the proxy.
  */
 public final class Demo {
     private static final long TIMEOUT_SECONDS = 10;
-    private static final String USAGE = "usage: demo.sh [--wss] [--proxy]\n"
+    private static final String USAGE = "usage: demo.sh [--wss] [--proxy] [--secure-proxy]\n"
             + "  --wss    TLS to the embedded server (wss://), certificate made at start-up\n"
-            + "  --proxy  through tinyproxy (scripts/install-tinyproxy.sh installs it), HTTP CONNECT";
+            + "  --proxy  through tinyproxy (scripts/install-tinyproxy.sh installs it), HTTP CONNECT\n"
+            + "  --secure-proxy  both: wss:// through the proxy";
 
     private record Message(Opcode opcode, byte[] payload) {
     }
@@ -50,6 +51,10 @@ public final class Demo {
             switch (arg) {
                 case "--wss" -> wss = true;
                 case "--proxy" -> proxy = true;
+                case "--secure-proxy" -> {
+                    wss = true;
+                    proxy = true;
+                }
                 case "-h", "--help" -> {
                     System.out.println(USAGE);
                     return;
