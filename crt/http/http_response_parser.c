@@ -505,13 +505,17 @@ static int s_step(struct wscrt_http_response_parser *parser, struct wscrt_byte_c
              * start of the line (held + arriving) before the length limit can speak. */
             uint8_t head[16];
             size_t held = parser->line.len < sizeof(head) ? parser->line.len : sizeof(head);
-            memcpy(head, parser->line.buffer, held);
+            if (held > 0) {
+                memcpy(head, parser->line.buffer, held);
+            }
             size_t arriving = data->len < sizeof(head) - held ? data->len : sizeof(head) - held;
             const uint8_t *lf = arriving ? memchr(data->ptr, '\n', arriving) : NULL;
             if (lf) {
                 arriving = (size_t)(lf - data->ptr);
             }
-            memcpy(head + held, data->ptr, arriving);
+            if (arriving > 0) {
+                memcpy(head + held, data->ptr, arriving);
+            }
             struct wscrt_byte_cursor start = wscrt_byte_cursor_from_array(head, held + arriving);
             if (start.len > 0 && start.ptr[start.len - 1] == '\r') {
                 start.len--;

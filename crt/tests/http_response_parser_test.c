@@ -745,7 +745,19 @@ static int s_test_overlong_garbage_is_invalid_response_however_split(struct wscr
     return 0;
 }
 
+/* Fuzz regression: an empty read before any byte (UBSan: memcpy from a NULL line buffer). */
+static int s_test_empty_input_on_a_fresh_parser_is_fine(struct wscrt_allocator *allocator) {
+    struct wscrt_http_response_parser parser;
+    ASSERT_SUCCESS(wscrt_http_response_parser_init(&parser, allocator, NULL));
+    struct wscrt_byte_cursor empty = {0};
+    ASSERT_SUCCESS(wscrt_http_response_parser_process(&parser, &empty));
+    ASSERT_FALSE(parser.headers_complete);
+    wscrt_http_response_parser_clean_up(&parser);
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_101_response_gives_status_and_headers,
+                s_test_empty_input_on_a_fresh_parser_is_fine,
                 s_test_overlong_garbage_is_invalid_response_however_split,
                 s_test_bytes_after_101_stay_in_the_cursor,
                 s_test_http_1_0_and_missing_reason_phrase_are_accepted,
