@@ -48,6 +48,9 @@ struct ws_binding {
     jobject callbacks;
     bool callbacks_weak;
     struct wscrt_websocket *websocket;
+    /* The event batch of the connection's event-loop thread (all its callbacks run there), cached so
+     * that adding an event costs no thread-local lookup. Loop thread only. */
+    struct event_batch *batch;
 };
 
 struct event_batch {
@@ -189,7 +192,10 @@ static bool s_add_event(struct ws_binding *binding, int kind, const struct wscrt
     if (kind == EVENT_PAYLOAD && b == 0) {
         return true;
     }
-    struct event_batch *batch = s_thread_batch();
+    if (!binding->batch) {
+        binding->batch = s_thread_batch();
+    }
+    struct event_batch *batch = binding->batch;
     bool ok = true;
     bool is_control = frame->opcode >= 0x8;
     bool full = batch->count == MAX_BATCH_EVENTS ||
