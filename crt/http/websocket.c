@@ -127,8 +127,11 @@ struct wscrt_websocket {
     struct wscrt_byte_buf pending; /* P: read but not yet processed */
     size_t window_to_return;       /* increments owed to the slot, sent once per batch */
     bool close_sent;
-    bool close_written;              /* our CLOSE is in the kernel */
-    bool shutdown_when_close_written; /* close() was called: no need to wait for the peer's CLOSE */
+    bool close_written; /* our CLOSE is in the kernel */
+    /* close() was called: data frames that begin from now on are read and dropped (no callbacks, no
+     * read window), so that the peer's CLOSE can arrive. */
+    bool discarding;
+    bool current_frame_silent; /* the frame being decoded is dropped, not delivered */
     bool close_received;
     bool close_timeout_armed;
     int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
@@ -316,7 +319,7 @@ static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_
     } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 &&
                ws->state == WSCRT_WS_STATE_OPEN) {
         ws->close_written = true;
-        if (ws->close_received || ws->shutdown_when_close_written) {
+        if (ws->close_received) {
             s_shutdown_channel(ws, 0);
         } else {
             s_arm_close_timeout(ws); /* now wait for the peer's CLOSE */
@@ -463,6 +466,10 @@ static int s_on_decoded_frame_begin(const struct wscrt_websocket_frame *frame, v
         .opcode = frame->opcode,
         .fin = frame->fin,
     };
+    ws->current_frame_silent = ws->discarding && wscrt_websocket_opcode_is_data(frame->opcode);
+    if (ws->current_frame_silent) {
+        return WSCRT_OP_SUCCESS;
+    }
     ws->frame_in_progress = true;
     if (ws->options.on_incoming_frame_begin &&
         !ws->options.on_incoming_frame_begin(ws, &ws->current_frame, ws->options.user_data)) {
@@ -475,7 +482,7 @@ static int s_on_decoded_payload(const struct wscrt_websocket_frame *frame, struc
                                 void *user_data) {
     (void)frame; /* the decoder already took data-frame payload out of the window */
     struct wscrt_websocket *ws = user_data;
-    if (ws->options.on_incoming_frame_payload &&
+    if (!ws->current_frame_silent && ws->options.on_incoming_frame_payload &&
         !ws->options.on_incoming_frame_payload(ws, &ws->current_frame, data, ws->options.user_data)) {
         return s_callback_failed(ws);
     }
@@ -484,6 +491,9 @@ static int s_on_decoded_payload(const struct wscrt_websocket_frame *frame, struc
 
 static int s_on_decoded_frame_complete(const struct wscrt_websocket_frame *frame, void *user_data) {
     struct wscrt_websocket *ws = user_data;
+    if (ws->current_frame_silent) {
+        return WSCRT_OP_SUCCESS;
+    }
     ws->frame_in_progress = false;
     if (ws->options.on_incoming_frame_complete &&
         !ws->options.on_incoming_frame_complete(ws, &ws->current_frame, 0, ws->options.user_data)) {
@@ -565,11 +575,12 @@ static bool s_receiving(const struct wscrt_websocket *ws) {
 static bool s_decode(struct wscrt_websocket *ws, struct wscrt_byte_cursor *data) {
     size_t before = data->len;
     uint64_t window_before = ws->user_window;
-    uint64_t *budget = ws->options.manual_window_management ? &ws->user_window : NULL;
+    /* After close() the window no longer applies: what arrives is dropped, not held. */
+    uint64_t *budget = ws->options.manual_window_management && !ws->discarding ? &ws->user_window : NULL;
     wscrt_reset_error();
     int result = wscrt_websocket_decoder_process(&ws->decoder, data, budget);
     size_t consumed = before - data->len;
-    size_t payload = ws->options.manual_window_management ? (size_t)(window_before - ws->user_window) : 0;
+    size_t payload = budget ? (size_t)(window_before - ws->user_window) : 0;
     ws->window_to_return += consumed - payload;
     if (result != WSCRT_OP_SUCCESS && ws->close_received && !ws->frame_in_progress) {
         ws->window_to_return += data->len;
@@ -811,15 +822,15 @@ static void s_cross_thread_work(struct wscrt_task *task, void *arg, enum wscrt_t
         if (shutdown_error != 0) {
             s_on_protocol_failure(ws, shutdown_error);
         } else if (close_requested) {
-            /* Frames queued before close() go out first, then CLOSE 1000; the connection shuts down once
-             * that CLOSE is written (close() does not wait for the peer's answer), or at the close
-             * timeout when the peer does not even read it. */
-            ws->shutdown_when_close_written = true;
-            if (ws->close_written) {
-                s_shutdown_channel(ws, 0);
-            } else {
-                s_send_close(ws, WSCRT_WEBSOCKET_CLOSE_NORMAL);
-                s_arm_close_timeout(ws);
+            /* The close handshake (RFC 6455 7.1.1): frames queued before close() go out first, then CLOSE
+             * 1000; incoming data is dropped meanwhile; the connection shuts down cleanly once the peer's
+             * CLOSE arrives, or with WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT when it does not in time. Waiting
+             * for the peer, rather than closing the socket under it, spares it a reset. */
+            ws->discarding = true;
+            s_send_close(ws, WSCRT_WEBSOCKET_CLOSE_NORMAL);
+            s_arm_close_timeout(ws);
+            if (ws->pending.len > 0) {
+                s_process_frames(ws, (struct wscrt_byte_cursor){0}); /* held back by the window: drop it */
             }
         } else if (window_increment > 0 && ws->options.manual_window_management) {
             ws->user_window += window_increment;

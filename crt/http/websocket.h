@@ -126,9 +126,10 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
                                const struct wscrt_websocket_send_frame_options *options);
 /* Any thread. No-op without manual_window_management. */
 void wscrt_websocket_increment_read_window(struct wscrt_websocket *websocket, uint64_t size);
-/* Any thread, idempotent. Frames queued before it go out, then CLOSE 1000 (unless a CLOSE was sent);
- * the connection shuts down cleanly once that CLOSE is written (without waiting for the peer's answer),
- * or with WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT when it cannot be written within close_timeout_ms. */
+/* Any thread, idempotent: the close handshake. Frames queued before it go out, then CLOSE 1000 (unless
+ * a CLOSE was sent); data frames that begin afterwards are dropped (no callbacks, no read window); the
+ * connection shuts down cleanly when the peer's CLOSE arrives, or with
+ * WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT after close_timeout_ms without it. */
 void wscrt_websocket_close(struct wscrt_websocket *websocket);
 /* Any thread: shuts down at once with error_code (no close handshake). */
 void wscrt_websocket_shutdown_with_error(struct wscrt_websocket *websocket, int error_code);

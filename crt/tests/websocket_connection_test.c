@@ -545,6 +545,33 @@ static int s_test_proxy_407_fails_setup_with_its_status(struct wscrt_allocator *
     return s_fixture_clean_up(&f);
 }
 
+/* close(): CLOSE 1000 goes out, data that arrives afterwards is dropped, the server's CLOSE ends it cleanly. */
+static int s_test_close_waits_for_the_peer_and_drops_later_data(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    ASSERT_SUCCESS(s_fixture_connect(&f, false, 0));
+    char key[64];
+    ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
+    ASSERT_SUCCESS(s_server_send_101(allocator, &f.server, key));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    wscrt_websocket_close(f.recorder.websocket);
+    uint8_t payload[256];
+    size_t payload_len = 0;
+    ASSERT_INT_EQ(0x8, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
+    ASSERT_BYTES_EQ("\x03\xE8", 2, payload, payload_len);
+    usleep(50 * 1000);
+    ASSERT_INT_EQ(0, f.recorder.shutdown_count); /* still waiting for the server's CLOSE */
+    static const uint8_t late_then_close[] = {0x81, 0x04, 'l', 'a', 't', 'e', 0x88, 0x02, 0x03, 0xE8};
+    ASSERT_SUCCESS(s_server_send(&f.server, late_then_close, sizeof(late_then_close)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.shutdown_count, 1));
+    ASSERT_INT_EQ(0, f.recorder.shutdown_error);
+    ASSERT_UINT_EQ(2, f.recorder.payload_len); /* only the CLOSE's 2 payload bytes were delivered */
+    ASSERT_INT_EQ(1, f.recorder.begin_count);       /* the CLOSE, not the dropped TEXT */
+    ASSERT_INT_EQ(0x8, f.recorder.last_opcode);
+    return s_fixture_clean_up(&f);
+}
+
 WSCRT_TEST_MAIN(s_test_frames_flow_and_peer_close_is_clean, s_test_masked_server_frame_fails_with_close_1002,
                 s_test_rejected_upgrade_reports_status_and_body, s_test_read_window_limits_delivery_exactly,
-                s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status)
+                s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status,
+                s_test_close_waits_for_the_peer_and_drops_later_data)

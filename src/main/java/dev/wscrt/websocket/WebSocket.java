@@ -263,10 +263,12 @@ public final class WebSocket extends CrtResource {
     }
 
     /**
-     * Closes the connection asynchronously: sends CLOSE 1000 unless a CLOSE was already sent, then shuts
-     * down; {@code onConnectionShutdown} reports the end. Idempotent, safe from any thread and from
-     * callbacks. Later sends complete (on the calling thread) with
-     * {@code WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED}.
+     * Closes the connection asynchronously with the close handshake: CLOSE 1000 is sent behind the frames
+     * already queued (unless a CLOSE was already sent), data frames arriving afterwards are dropped, and
+     * the connection shuts down when the server's CLOSE arrives, or with
+     * {@code WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT} after 5 s without it; {@code onConnectionShutdown}
+     * reports the end. Idempotent, safe from any thread and from callbacks. Later sends complete (on the
+     * calling thread) with {@code WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED}.
      */
     @Override
     public void close() {
