@@ -509,6 +509,10 @@ static int s_step(struct wscrt_http_response_parser *parser, struct wscrt_byte_c
                 memcpy(head, parser->line.buffer, held);
             }
             size_t arriving = data->len < sizeof(head) - held ? data->len : sizeof(head) - held;
+            /* Look only at bytes within the header budget, so that which error wins (a bad byte before
+             * the limit, or the limit before a bad byte) depends on byte positions, not on the split. */
+            size_t budget = parser->options.max_header_bytes - parser->head_bytes;
+            arriving = arriving < budget ? arriving : budget;
             const uint8_t *lf = arriving ? memchr(data->ptr, '\n', arriving) : NULL;
             if (lf) {
                 arriving = (size_t)(lf - data->ptr);

@@ -756,7 +756,37 @@ static int s_test_empty_input_on_a_fresh_parser_is_fine(struct wscrt_allocator *
     return 0;
 }
 
+/* Fuzz regression (regressions/http_response_parser/interim_then_bad_version_at_the_header_limit): a bad byte
+ * and the header limit; whichever comes first in the byte stream names the error, however it is split. */
+static int s_check_error_however_split(struct wscrt_allocator *allocator, const char *input, size_t limit,
+                                       int expected_error) {
+    struct wscrt_http_response_parser_options options = {.max_header_bytes = limit};
+    const size_t pieces[] = {strlen(input), 1};
+    for (size_t i = 0; i < 2; ++i) {
+        struct wscrt_http_response_parser parser;
+        ASSERT_SUCCESS(wscrt_http_response_parser_init(&parser, allocator, &options));
+        struct wscrt_byte_cursor all = wscrt_byte_cursor_from_c_str(input);
+        int result = WSCRT_OP_SUCCESS;
+        while (all.len > 0 && result == WSCRT_OP_SUCCESS) {
+            struct wscrt_byte_cursor chunk = wscrt_byte_cursor_advance(&all, pieces[i] < all.len ? pieces[i] : all.len);
+            result = wscrt_http_response_parser_process(&parser, &chunk);
+        }
+        ASSERT_INT_EQ(WSCRT_OP_ERR, result);
+        ASSERT_INT_EQ(expected_error, wscrt_last_error());
+        wscrt_http_response_parser_clean_up(&parser);
+    }
+    return 0;
+}
+
+static int s_test_first_of_bad_byte_and_header_limit_wins_however_split(struct wscrt_allocator *allocator) {
+    static const char input[] = "HTTP/1.1 100 A\r\n\r\nHTTP/2.1 200 OK\r\n\r\n"; /* the '2' is byte 23 */
+    ASSERT_SUCCESS(s_check_error_however_split(allocator, input, 30, WSCRT_ERROR_HTTP_INVALID_RESPONSE));
+    ASSERT_SUCCESS(s_check_error_however_split(allocator, input, 20, WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE));
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_101_response_gives_status_and_headers,
+                s_test_first_of_bad_byte_and_header_limit_wins_however_split,
                 s_test_empty_input_on_a_fresh_parser_is_fine,
                 s_test_overlong_garbage_is_invalid_response_however_split,
                 s_test_bytes_after_101_stay_in_the_cursor,
