@@ -399,7 +399,7 @@ static struct wscrt_outgoing_frame *s_outgoing_frame_new(struct wscrt_websocket 
     return frame;
 }
 
-/* Loop thread: sends a control frame the protocol itself needs (CLOSE on failure or close()). */
+/* Loop thread: sends a CLOSE the connection decided on itself (close()). */
 static void s_send_control_frame(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
     struct wscrt_outgoing_frame *frame = s_outgoing_frame_new(ws, opcode, true, payload, NULL, NULL);
     if (frame) {
@@ -409,17 +409,18 @@ static void s_send_control_frame(struct wscrt_websocket *ws, uint8_t opcode, str
 
 static void s_schedule_cross_thread_work_locked(struct wscrt_websocket *ws);
 
-/*
- * Loop thread: a PONG or CLOSE echo. The events decoded so far are delivered first (a binding may hold
- * them in a batch), so that frames the user sends from those callbacks go out before the reply and
- * frames sent from later callbacks after it: replies keep their place in the stream (an echoed message
- * precedes the CLOSE echo; a PONG for a PING between fragments precedes the message's echo).
- * Returns false if a callback failed.
- */
+/* Hands the events decoded so far to the user (a binding may hold them in a batch). False if a callback
+ * failed. */
 static bool s_deliver_decoded_events(struct wscrt_websocket *ws) {
     return !ws->options.on_incoming_batch_end || ws->options.on_incoming_batch_end(ws, ws->options.user_data);
 }
 
+/*
+ * Loop thread: a PONG, a CLOSE echo, or a failing CLOSE. The events decoded so far are delivered first,
+ * so that frames the user sends from those callbacks go out before the reply and frames sent from later
+ * callbacks after it: replies keep their place in the stream (an echoed message precedes the CLOSE echo;
+ * a PONG for a PING between fragments precedes the message's echo). Returns false if a callback failed.
+ */
 static bool s_queue_reply(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
     if (!s_deliver_decoded_events(ws)) {
         return false;
