@@ -602,7 +602,7 @@ static void s_flush_batch(struct wscrt_websocket *ws) {
         ws->callback_failed = true;
         s_on_protocol_failure(ws, WSCRT_ERROR_CALLBACK_EXCEPTION);
     }
-    if (ws->window_to_return > 0 && s_receiving(ws)) {
+    if (ws->window_to_return > 0 && (s_receiving(ws) || ws->state == WSCRT_WS_STATE_HANDSHAKE)) {
         size_t amount = ws->window_to_return;
         ws->window_to_return = 0;
         wscrt_channel_slot_increment_read_window(ws->slot, amount);

@@ -571,7 +571,27 @@ static int s_test_close_waits_for_the_peer_and_drops_later_data(struct wscrt_all
     return s_fixture_clean_up(&f);
 }
 
+/* A rejection larger than the read window's slack is still read in full with a manual window of 0. */
+static int s_test_large_rejection_is_read_whole_with_a_zero_window(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    ASSERT_SUCCESS(s_fixture_connect(&f, true, 0));
+    char key[64];
+    ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
+    enum { BODY = 100 * 1024 };
+    static char response[BODY + 128];
+    int head = snprintf(response, sizeof(response), "HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n", BODY);
+    memset(response + head, 'x', BODY);
+    ASSERT_SUCCESS(s_server_send(&f.server, response, (size_t)head + BODY));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE, f.recorder.setup_error);
+    ASSERT_INT_EQ(403, f.recorder.setup_status);
+    ASSERT_TRUE(f.recorder.setup_body[0] == 'x');
+    return s_fixture_clean_up(&f);
+}
+
 WSCRT_TEST_MAIN(s_test_frames_flow_and_peer_close_is_clean, s_test_masked_server_frame_fails_with_close_1002,
                 s_test_rejected_upgrade_reports_status_and_body, s_test_read_window_limits_delivery_exactly,
                 s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status,
-                s_test_close_waits_for_the_peer_and_drops_later_data)
+                s_test_close_waits_for_the_peer_and_drops_later_data,
+                s_test_large_rejection_is_read_whole_with_a_zero_window)
