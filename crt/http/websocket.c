@@ -95,8 +95,9 @@ struct wscrt_websocket {
     struct wscrt_ref_count ref_count;
     struct wscrt_client_bootstrap *bootstrap;
     struct wscrt_websocket_client_connection_options options; /* callbacks, user_data, limits */
-    struct wscrt_http_request *request;
-    struct wscrt_byte_buf key;
+    /* What only the setup needs; freed once the connection is open (an idle connection keeps none). */
+    struct wscrt_byte_buf encoded_request; /* the upgrade request, encoded at connect time */
+    struct wscrt_byte_buf key;             /* Sec-WebSocket-Key, to check the answer against */
     struct wscrt_tls_options_copy target_tls;
     struct wscrt_tls_options_copy proxy_tls;
     bool use_proxy;
@@ -191,23 +192,33 @@ static void s_tls_options_copy_clean_up(struct wscrt_allocator *allocator, struc
         wscrt_tls_ctx_release(copy->options.ctx);
         wscrt_mem_release(allocator, copy->server_name);
         wscrt_mem_release(allocator, copy->alpn_list);
+        copy->set = false;
     }
 }
 
-static void s_websocket_destroy(void *object) {
-    struct wscrt_websocket *ws = object;
-    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Destroying websocket", (void *)ws);
+/* Frees what only the setup needs (idempotent). */
+static void s_release_setup_resources(struct wscrt_websocket *ws) {
     if (ws->response_parser_initialized) {
         wscrt_http_response_parser_clean_up(&ws->response);
+        ws->response_parser_initialized = false;
     }
-    wscrt_byte_buf_clean_up(&ws->pending);
+    wscrt_byte_buf_clean_up(&ws->encoded_request);
     wscrt_byte_buf_clean_up(&ws->key);
-    wscrt_http_request_destroy(ws->request);
     s_tls_options_copy_clean_up(ws->allocator, &ws->target_tls);
     s_tls_options_copy_clean_up(ws->allocator, &ws->proxy_tls);
     wscrt_mem_release(ws->allocator, ws->target_host);
     wscrt_mem_release(ws->allocator, ws->proxy_username);
     wscrt_mem_release(ws->allocator, ws->proxy_password);
+    ws->target_host = NULL;
+    ws->proxy_username = NULL;
+    ws->proxy_password = NULL;
+}
+
+static void s_websocket_destroy(void *object) {
+    struct wscrt_websocket *ws = object;
+    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Destroying websocket", (void *)ws);
+    s_release_setup_resources(ws);
+    wscrt_byte_buf_clean_up(&ws->pending);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
     wscrt_mem_release(ws->allocator, ws);
@@ -674,8 +685,7 @@ static void s_process_handshake(struct wscrt_websocket *ws, struct wscrt_byte_cu
     ws->state = WSCRT_WS_STATE_OPEN;
     s_report_setup(ws, 0);
     /* The response was handed to the user; an open connection keeps no handshake memory. */
-    wscrt_http_response_parser_clean_up(&ws->response);
-    ws->response_parser_initialized = false;
+    s_release_setup_resources(ws);
     if (ws->state == WSCRT_WS_STATE_OPEN) {
         /* Frames the server sent right behind its 101. */
         s_process_frames(ws, data);
@@ -893,18 +903,15 @@ static void s_start_upgrade(struct wscrt_websocket *ws) {
     wscrt_http_response_parser_init(&ws->response, ws->allocator, &parser_options);
     ws->response_parser_initialized = true;
 
-    struct wscrt_byte_buf encoded;
-    wscrt_byte_buf_init(&encoded, ws->allocator, 512);
-    if (wscrt_channel_slot_set_handler(ws->slot, &ws->handler) ||
-        wscrt_http_request_encode(ws->request, &encoded)) {
-        wscrt_byte_buf_clean_up(&encoded);
+    if (wscrt_channel_slot_set_handler(ws->slot, &ws->handler)) {
         s_fail_setup(ws, wscrt_last_error());
         return;
     }
-    struct wscrt_io_message *request = wscrt_io_message_new(ws->allocator, encoded.len);
-    memcpy(request->data.buffer, encoded.buffer, encoded.len);
-    request->data.len = encoded.len;
-    wscrt_byte_buf_clean_up(&encoded);
+    struct wscrt_byte_buf *encoded = &ws->encoded_request;
+    struct wscrt_io_message *request = wscrt_io_message_new(ws->allocator, encoded->len);
+    memcpy(request->data.buffer, encoded->buffer, encoded->len);
+    request->data.len = encoded->len;
+    wscrt_byte_buf_clean_up(encoded);
     if (wscrt_channel_slot_send_write_message(ws->slot, request)) {
         wscrt_io_message_destroy(request);
         s_fail_setup(ws, wscrt_last_error());
@@ -1076,20 +1083,17 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     wscrt_websocket_decoder_init(&ws->decoder, &decoder_options);
     ws->bootstrap = wscrt_client_bootstrap_acquire(options->bootstrap);
 
-    /* Copy the request, then make sure it carries the key we will check the answer against. */
-    ws->request = wscrt_http_request_new(allocator);
-    wscrt_http_request_set_method(ws->request, wscrt_http_request_get_method(options->handshake_request));
-    wscrt_http_request_set_path(ws->request, wscrt_http_request_get_path(options->handshake_request));
-    size_t header_count = wscrt_http_request_header_count(options->handshake_request);
-    for (size_t i = 0; i < header_count; ++i) {
-        struct wscrt_http_header header;
-        wscrt_http_request_get_header(options->handshake_request, i, &header);
-        wscrt_http_request_add_header(ws->request, header);
-    }
+    /* Encode the request now (a bad one fails here, synchronously) and keep the key to check the answer. */
+    wscrt_byte_buf_init(&ws->encoded_request, allocator, 256);
     struct wscrt_byte_cursor key;
-    wscrt_http_request_find_header(ws->request, "Sec-WebSocket-Key", &key);
+    wscrt_http_request_find_header(options->handshake_request, "Sec-WebSocket-Key", &key);
     wscrt_byte_buf_init(&ws->key, allocator, key.len);
     wscrt_byte_buf_append(&ws->key, key);
+    if (wscrt_http_request_encode(options->handshake_request, &ws->encoded_request)) {
+        int error_code = wscrt_last_error();
+        s_websocket_release(ws);
+        return wscrt_raise_error(error_code);
+    }
 
     struct wscrt_socket_channel_options channel_options = {
         .bootstrap = options->bootstrap,
