@@ -125,4 +125,24 @@ class CrtTest {
                 "gone from the list once closed");
         Await.get("group shutdown", group.shutdownCompleteFuture());
     }
+
+    @Test
+    void nativeLogLinesGoToAFileAtTheChosenLevel(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws java.io.IOException {
+        java.nio.file.Path file = dir.resolve("wscrt.log");
+        try {
+            Crt.logToFile(file.toString(), Crt.LogLevel.DEBUG);
+            startAndStopAGroup();
+            Await.until("a DEBUG line from the event loop in the file", () -> {
+                try {
+                    return java.nio.file.Files.readString(file).contains("[DEBUG]");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertFalse(java.nio.file.Files.readString(file).contains("[TRACE]"), "TRACE is above DEBUG");
+        } finally {
+            Crt.logToStderr(Crt.LogLevel.NONE);
+        }
+    }
 }
