@@ -349,6 +349,18 @@ static int s_fixture_connect_via(struct fixture *f, bool manual_window, uint64_t
     return result;
 }
 
+/* Starts the fixture, connects, and has the server accept and answer 101 (setup is not awaited, so a
+ * test can write frames right behind the 101). */
+static int s_fixture_upgrade(struct fixture *f, struct wscrt_allocator *allocator, bool manual_window,
+                             uint64_t window) {
+    ASSERT_SUCCESS(s_fixture_init(f, allocator));
+    ASSERT_SUCCESS(s_fixture_connect(f, manual_window, window));
+    char key[64];
+    ASSERT_SUCCESS(s_server_accept(&f->server, key, sizeof(key)));
+    ASSERT_SUCCESS(s_server_send_101(allocator, &f->server, key));
+    return 0;
+}
+
 /* Releases everything and waits for the group's threads to finish, so the leak check is exact. */
 static int s_fixture_clean_up(struct fixture *f) {
     if (f->recorder.websocket) {
@@ -378,11 +390,7 @@ static int s_fixture_clean_up(struct fixture *f) {
 
 static int s_test_frames_flow_and_peer_close_is_clean(struct wscrt_allocator *allocator) {
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
-    ASSERT_SUCCESS(s_fixture_connect(&f, false, 0));
-    char key[64];
-    ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
-    ASSERT_SUCCESS(s_server_send_101(allocator, &f.server, key));
+    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
     ASSERT_INT_EQ(0, f.recorder.setup_error);
     ASSERT_INT_EQ(101, f.recorder.setup_status);
@@ -428,11 +436,7 @@ static int s_test_frames_flow_and_peer_close_is_clean(struct wscrt_allocator *al
 
 static int s_test_masked_server_frame_fails_with_close_1002(struct wscrt_allocator *allocator) {
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
-    ASSERT_SUCCESS(s_fixture_connect(&f, false, 0));
-    char key[64];
-    ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
-    ASSERT_SUCCESS(s_server_send_101(allocator, &f.server, key));
+    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
     static const uint8_t masked[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
     ASSERT_SUCCESS(s_server_send(&f.server, masked, sizeof(masked)));
     uint8_t payload[256];
@@ -465,11 +469,7 @@ static int s_test_rejected_upgrade_reports_status_and_body(struct wscrt_allocato
 
 static int s_test_read_window_limits_delivery_exactly(struct wscrt_allocator *allocator) {
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
-    ASSERT_SUCCESS(s_fixture_connect(&f, true, 10));
-    char key[64];
-    ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
-    ASSERT_SUCCESS(s_server_send_101(allocator, &f.server, key));
+    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, true, 10));
     uint8_t frame[2 + 100];
     frame[0] = 0x82;
     frame[1] = 100;
@@ -548,11 +548,7 @@ static int s_test_proxy_407_fails_setup_with_its_status(struct wscrt_allocator *
 /* close(): CLOSE 1000 goes out, data that arrives afterwards is dropped, the server's CLOSE ends it cleanly. */
 static int s_test_close_waits_for_the_peer_and_drops_later_data(struct wscrt_allocator *allocator) {
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
-    ASSERT_SUCCESS(s_fixture_connect(&f, false, 0));
-    char key[64];
-    ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
-    ASSERT_SUCCESS(s_server_send_101(allocator, &f.server, key));
+    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
     wscrt_websocket_close(f.recorder.websocket);
     uint8_t payload[256];
