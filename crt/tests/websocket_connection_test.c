@@ -1,6 +1,6 @@
 /*
  * The websocket connection end to end in C (so the sanitizer build covers
- * websocket.c): a scripted blocking server on a thread answers the upgrade and
+ * websocket_*.c): a scripted blocking server on a thread answers the upgrade and
  * writes exact bytes; the client's callbacks are recorded and checked.
  */
 #include <arpa/inet.h>

@@ -1,0 +1,213 @@
+#ifndef WSCRT_HTTP_WEBSOCKET_IMPL_H
+#define WSCRT_HTTP_WEBSOCKET_IMPL_H
+/*
+ * Private to crt/http/websocket*.c: the connection object and the functions
+ * its files call on each other. One job per file:
+ *
+ *   websocket_bootstrap.c   setup: options copy, socket channel, [TLS] ->
+ *                           [proxy CONNECT] -> [TLS] -> upgrade request, the
+ *                           101 validation (websocket_handshake.c), setup report
+ *   websocket_connection.c  the live connection: channel handler, decoding and
+ *                           delivery within the read window, protocol failures,
+ *                           shutdown report
+ *   websocket_send.c        outgoing frames: building (masked copy), writing,
+ *                           completions, replies (PONG, CLOSE echo), close timeout
+ *   websocket.c             the public API (any thread) and the one task that
+ *                           applies its requests on the event-loop thread
+ *
+ * Extensions negotiated in the handshake (permessage-deflate, subprotocols)
+ * are validated by the bootstrap and applied per message by the connection
+ * (inflate) and by websocket_send.c (deflate).
+ *
+ * Threads: fields under "loop thread" are touched only on the channel's
+ * event-loop thread; fields under `synced` only with `lock` held.
+ */
+#include <pthread.h>
+
+#include "common/linked_list.h"
+#include "common/ref_count.h"
+#include "http/http_response_parser.h"
+#include "http/websocket.h"
+#include "http/websocket_decoder.h"
+#include "io/channel.h"
+#include "io/event_loop.h"
+#include "io/tls_handler.h"
+
+/* Bytes the socket may read beyond the user's window: enough to read a whole
+ * handshake response in one go, small enough that a stalled reader buffers
+ * almost nothing. */
+#define WSCRT_WEBSOCKET_WINDOW_SLACK (16 * 1024)
+/* Without manual window management the window never runs out in practice. */
+#define WSCRT_WEBSOCKET_UNLIMITED_WINDOW (SIZE_MAX / 4)
+/* A server that has not answered the upgrade within 10 s is not going to. */
+#define WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
+/* RFC 6455 7.1.1 lets the client wait for the server to close; 5 s bounds it. */
+#define WSCRT_WEBSOCKET_DEFAULT_CLOSE_TIMEOUT_MS 5000
+
+enum wscrt_websocket_state {
+    WSCRT_WS_STATE_CONNECTING, /* resolving, connecting */
+    WSCRT_WS_STATE_HANDSHAKE,  /* request sent, reading the response */
+    WSCRT_WS_STATE_OPEN,
+    WSCRT_WS_STATE_SHUTTING_DOWN,
+    WSCRT_WS_STATE_SHUT_DOWN,
+};
+
+/* What is set up on the channel, in order, before the upgrade request goes out. */
+enum wscrt_websocket_stage {
+    WSCRT_WS_STAGE_FIRST_HOP_TLS, /* TLS to the proxy, or to the target when there is no proxy */
+    WSCRT_WS_STAGE_PROXY_CONNECT,
+    WSCRT_WS_STAGE_TARGET_TLS, /* TLS to the target inside the proxy tunnel */
+    WSCRT_WS_STAGE_UPGRADE,
+};
+
+/* A connection's own copy of TLS options (the strings and a context reference). */
+struct wscrt_tls_options_copy {
+    bool set;
+    struct wscrt_tls_connection_options options;
+    char *server_name;
+    char *alpn_list;
+};
+
+struct wscrt_outgoing_frame {
+    struct wscrt_linked_list_node node;
+    struct wscrt_websocket *websocket;
+    struct wscrt_io_message *message; /* NULL once handed to the channel */
+    wscrt_websocket_on_send_complete_fn *on_complete;
+    void *user_data;
+    int error_code; /* for frames failed before they were sent */
+    uint8_t opcode;
+};
+
+struct wscrt_websocket {
+    struct wscrt_allocator *allocator;
+    /* One reference for the connection (until its channel is destroyed or
+     * setup failed), one for the user (until wscrt_websocket_release), one per
+     * scheduled cross-thread task. */
+    struct wscrt_ref_count ref_count;
+    struct wscrt_client_bootstrap *bootstrap;
+    struct wscrt_websocket_client_connection_options options; /* callbacks, user_data, limits */
+    /* What only the setup needs; freed once the connection is open (an idle connection keeps none). */
+    struct wscrt_byte_buf encoded_request; /* the upgrade request, encoded at connect time */
+    struct wscrt_byte_buf key;             /* Sec-WebSocket-Key, to check the answer against */
+    struct wscrt_tls_options_copy target_tls;
+    struct wscrt_tls_options_copy proxy_tls;
+    bool use_proxy;
+    char *target_host;
+    uint32_t target_port;
+    char *proxy_username;
+    char *proxy_password;
+    bool proxy_basic_auth;
+    enum wscrt_websocket_stage next_stage;
+    /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
+    char tls_version[16];
+    char alpn_protocol[256];
+
+    /* Loop thread. */
+    struct wscrt_event_loop *event_loop; /* set before setup is reported, then constant */
+    struct wscrt_channel *channel;
+    struct wscrt_channel_slot *slot;
+    struct wscrt_channel_handler handler;
+    enum wscrt_websocket_state state;
+    struct wscrt_http_response_parser response;
+    bool response_parser_initialized;
+    bool setup_reported;
+    bool setup_succeeded;
+    struct wscrt_websocket_decoder decoder;
+    struct wscrt_websocket_incoming_frame current_frame;
+    bool frame_in_progress;
+    uint64_t user_window;          /* U, manual mode only */
+    struct wscrt_byte_buf pending; /* P: read but not yet processed */
+    size_t window_to_return;       /* increments owed to the slot, sent once per batch */
+    bool close_sent;
+    bool close_written; /* our CLOSE is in the kernel */
+    /* close() was called: data frames that begin from now on are read and dropped (no callbacks, no
+     * read window), so that the peer's CLOSE can arrive. */
+    bool discarding;
+    bool current_frame_silent; /* the frame being decoded is dropped, not delivered */
+    bool close_received;
+    bool close_timeout_armed;
+    int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
+    bool failing;         /* a violation was seen: nothing more is decoded, sends flow until that CLOSE */
+    bool callback_failed;
+    struct wscrt_task handshake_timeout_task;
+    struct wscrt_task close_timeout_task;
+    struct wscrt_task process_pending_task;
+
+    struct wscrt_task cross_thread_task;
+    pthread_mutex_t lock;
+    struct {
+        struct wscrt_linked_list frames; /* to send, or to fail (error_code set) */
+        uint64_t window_increment;
+        bool close_requested;
+        int shutdown_error; /* nonzero: shut down at once with it */
+        bool close_frame_queued;
+        bool channel_gone; /* shutdown completed: nothing more can be sent */
+        bool task_scheduled;
+    } synced;
+};
+static inline void wscrt_websocket_acquire_ref(struct wscrt_websocket *ws) {
+    wscrt_ref_count_acquire(&ws->ref_count);
+}
+
+static inline void wscrt_websocket_release_ref(struct wscrt_websocket *ws) {
+    wscrt_ref_count_release(&ws->ref_count);
+}
+
+/* ---- websocket_bootstrap.c (loop thread) ---- */
+
+/* Reports setup once, with the upgrade response when one was parsed. */
+void wscrt_websocket_report_setup(struct wscrt_websocket *ws, int error_code);
+/* Reports the failed setup and shuts the channel down. */
+void wscrt_websocket_fail_setup(struct wscrt_websocket *ws, int error_code);
+/* Feeds bytes of the upgrade response; on a valid 101 opens the connection and decodes what follows. */
+void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
+/* Frees what only the setup needs (idempotent). */
+void wscrt_websocket_release_setup_resources(struct wscrt_websocket *ws);
+
+/* ---- websocket_connection.c (loop thread) ---- */
+
+extern const struct wscrt_channel_handler_vtable wscrt_websocket_handler_vtable;
+/* Initialises what the live connection owns (decoder, pending bytes, tasks). */
+void wscrt_websocket_connection_init(struct wscrt_websocket *ws);
+/* The ref-count destructor. */
+void wscrt_websocket_destroy(void *object);
+void wscrt_websocket_on_channel_shutdown(struct wscrt_client_bootstrap *bootstrap, int error_code,
+                                         struct wscrt_channel *channel, void *user_data);
+void wscrt_websocket_shutdown_channel(struct wscrt_websocket *ws, int error_code);
+/* Fails the connection: CLOSE 1002/1007 (or the decoder's code) behind the answers owed, then shutdown. */
+void wscrt_websocket_fail(struct wscrt_websocket *ws, int error_code);
+/* Whether incoming bytes are still decoded and delivered. */
+bool wscrt_websocket_is_receiving(const struct wscrt_websocket *ws);
+/* Decodes pending bytes then `data` within the read window, then flushes the batch. */
+void wscrt_websocket_process_frames(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
+/* Ends a batch of events: delivers it and returns the read window it consumed. */
+void wscrt_websocket_flush_batch(struct wscrt_websocket *ws);
+
+/* ---- websocket_send.c ---- */
+
+/* Initialises what sending owns (the close timeout task). */
+void wscrt_websocket_send_init(struct wscrt_websocket *ws);
+/* Any thread: the frame's bytes (header, then the payload masked as it is copied). NULL on failure. */
+struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_websocket *ws, uint8_t opcode, bool fin,
+                                                                struct wscrt_byte_cursor payload,
+                                                                wscrt_websocket_on_send_complete_fn *on_complete,
+                                                                void *user_data);
+/* Loop thread: hands a frame to the channel, or fails it. */
+void wscrt_websocket_send_frame_now(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *frame);
+/* Loop thread: completes a frame that will not be sent. */
+void wscrt_websocket_complete_frame(struct wscrt_outgoing_frame *frame, int error_code);
+/* Loop thread: queues a PONG, CLOSE echo or failing CLOSE behind the events decoded so far. */
+bool wscrt_websocket_queue_reply(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload);
+/* Loop thread: CLOSE with this status, unless one was sent. */
+void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status);
+/* Loop thread: bounds the close handshake. Armed once. */
+void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws);
+
+/* ---- websocket.c ---- */
+
+/* Initialises the lock, the synced requests and their task. */
+void wscrt_websocket_requests_init(struct wscrt_websocket *ws);
+/* Any thread, with the lock held: makes sure the requests task will run. */
+void wscrt_websocket_schedule_requests_locked(struct wscrt_websocket *ws);
+
+#endif

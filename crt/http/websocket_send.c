@@ -1,0 +1,186 @@
+/*
+ * Outgoing frames: each is built on the caller's thread (header, then the
+ * payload masked in the same pass as the copy), queued in call order, and
+ * handed to the channel on the event-loop thread; its completion runs once,
+ * when the socket took it or when it cannot be sent. Also the replies the
+ * connection owes (PONG, CLOSE echo, failing CLOSE) and the close timeout.
+ */
+#include <string.h>
+
+#include "common/allocator.h"
+#include "common/clock.h"
+#include "common/crypto.h"
+#include "common/error.h"
+#include "common/logging.h"
+#include "http/websocket_encoder.h"
+#include "http/websocket_impl.h"
+
+void wscrt_websocket_complete_frame(struct wscrt_outgoing_frame *frame, int error_code) {
+    struct wscrt_websocket *ws = frame->websocket;
+    if (frame->message) {
+        wscrt_io_message_destroy(frame->message);
+    }
+    if (frame->on_complete) {
+        frame->on_complete(ws, error_code, frame->user_data);
+    }
+    wscrt_mem_release(ws->allocator, frame);
+}
+
+static void s_on_close_timeout(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct wscrt_websocket *ws = arg;
+    if (status != WSCRT_TASK_STATUS_RUN_READY) {
+        return;
+    }
+    WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: The CLOSE handshake did not finish in time", (void *)ws);
+    int error_code = ws->fail_after_close ? ws->fail_after_close : WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT;
+    wscrt_websocket_shutdown_channel(ws, error_code);
+}
+
+void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws) {
+    if (ws->close_timeout_armed || !ws->channel) {
+        return;
+    }
+    ws->close_timeout_armed = true;
+    wscrt_channel_schedule_task_future(ws->channel, &ws->close_timeout_task,
+                                       wscrt_clock_now_ns() + (uint64_t)ws->options.close_timeout_ms * WSCRT_NS_PER_MS);
+}
+
+static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_message *message, int error_code,
+                                 void *user_data) {
+    (void)channel;
+    struct wscrt_outgoing_frame *frame = user_data;
+    struct wscrt_websocket *ws = frame->websocket;
+    (void)message; /* destroyed by the socket handler */
+    if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && ws->fail_after_close) {
+        wscrt_websocket_shutdown_channel(ws, ws->fail_after_close);
+    } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 &&
+               ws->state == WSCRT_WS_STATE_OPEN) {
+        ws->close_written = true;
+        if (ws->close_received) {
+            wscrt_websocket_shutdown_channel(ws, 0);
+        } else {
+            wscrt_websocket_arm_close_timeout(ws); /* now wait for the peer's CLOSE */
+        }
+    }
+    if (frame->on_complete) {
+        frame->on_complete(ws, error_code, frame->user_data);
+    }
+    wscrt_mem_release(ws->allocator, frame);
+}
+
+void wscrt_websocket_send_frame_now(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *frame) {
+    if (frame->error_code != 0) {
+        wscrt_websocket_complete_frame(frame, frame->error_code);
+        return;
+    }
+    if (ws->state != WSCRT_WS_STATE_OPEN) {
+        wscrt_websocket_complete_frame(frame, WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED);
+        return;
+    }
+    if (ws->close_sent) {
+        wscrt_websocket_complete_frame(frame, WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT);
+        return;
+    }
+    if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE) {
+        ws->close_sent = true;
+    }
+    struct wscrt_io_message *message = frame->message;
+    frame->message = NULL;
+    message->on_completion = s_on_message_written;
+    message->user_data = frame;
+    if (wscrt_channel_slot_send_write_message(ws->slot, message)) {
+        frame->message = message;
+        wscrt_websocket_complete_frame(frame, wscrt_last_error());
+    }
+}
+
+/* Masking keys come from libcrypto's CSPRNG (RFC 6455 10.3 wants them unpredictable), fetched 256
+ * bytes at a time per thread so that a small frame does not pay a RAND_bytes call. */
+static int s_next_masking_key(uint8_t key[4]) {
+    static _Thread_local uint8_t pool[256];
+    static _Thread_local size_t pool_used = sizeof(pool);
+    if (pool_used == sizeof(pool)) {
+        if (wscrt_random_bytes(pool, sizeof(pool))) {
+            return WSCRT_OP_ERR;
+        }
+        pool_used = 0;
+    }
+    memcpy(key, pool + pool_used, 4);
+    pool_used += 4;
+    return WSCRT_OP_SUCCESS;
+}
+
+struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_websocket *ws, uint8_t opcode, bool fin,
+                                                                struct wscrt_byte_cursor payload,
+                                                                wscrt_websocket_on_send_complete_fn *on_complete,
+                                                                void *user_data) {
+    uint8_t masking_key[4];
+    if (s_next_masking_key(masking_key)) {
+        return NULL;
+    }
+    size_t header_size = wscrt_websocket_frame_header_size(payload.len, true);
+    struct wscrt_outgoing_frame *frame = wscrt_mem_calloc(ws->allocator, 1, sizeof(struct wscrt_outgoing_frame));
+    frame->websocket = ws;
+    frame->opcode = opcode;
+    frame->on_complete = on_complete;
+    frame->user_data = user_data;
+    frame->message = wscrt_io_message_new(ws->allocator, header_size + payload.len);
+    uint8_t *out = frame->message->data.buffer;
+    size_t written = wscrt_websocket_encode_header(out, opcode, fin, 0, payload.len, masking_key);
+    if (payload.len > 0) {
+        wscrt_websocket_mask_copy(out + written, payload.ptr, payload.len, masking_key, 0);
+    }
+    frame->message->data.len = written + payload.len;
+    return frame;
+}
+
+/* Loop thread: sends a CLOSE the connection decided on itself (close()). */
+static void s_send_control_frame(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
+    struct wscrt_outgoing_frame *frame = wscrt_websocket_outgoing_frame_new(ws, opcode, true, payload, NULL, NULL);
+    if (frame) {
+        wscrt_websocket_send_frame_now(ws, frame);
+    }
+}
+
+/* Hands the events decoded so far to the user (a binding may hold them in a batch). False if a callback
+ * failed. */
+static bool s_deliver_decoded_events(struct wscrt_websocket *ws) {
+    return !ws->options.on_incoming_batch_end || ws->options.on_incoming_batch_end(ws, ws->options.user_data);
+}
+
+/*
+ * Loop thread: a PONG, a CLOSE echo, or a failing CLOSE. The events decoded so far are delivered first,
+ * so that frames the user sends from those callbacks go out before the reply and frames sent from later
+ * callbacks after it: replies keep their place in the stream (an echoed message precedes the CLOSE echo;
+ * a PONG for a PING between fragments precedes the message's echo). Returns false if a callback failed.
+ */
+bool wscrt_websocket_queue_reply(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
+    if (!s_deliver_decoded_events(ws)) {
+        return false;
+    }
+    struct wscrt_outgoing_frame *frame = wscrt_websocket_outgoing_frame_new(ws, opcode, true, payload, NULL, NULL);
+    if (!frame) {
+        return true;
+    }
+    pthread_mutex_lock(&ws->lock);
+    if (opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE) {
+        ws->synced.close_frame_queued = true;
+    }
+    wscrt_linked_list_push_back(&ws->synced.frames, &frame->node);
+    wscrt_websocket_schedule_requests_locked(ws);
+    pthread_mutex_unlock(&ws->lock);
+    return true;
+}
+
+void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status) {
+    if (ws->close_sent || ws->state != WSCRT_WS_STATE_OPEN) {
+        return;
+    }
+    uint8_t payload[2] = {(uint8_t)(status >> 8), (uint8_t)(status & 0xFF)};
+    s_send_control_frame(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, wscrt_byte_cursor_from_array(payload, 2));
+}
+
+void wscrt_websocket_send_init(struct wscrt_websocket *ws) {
+    wscrt_task_init(&ws->close_timeout_task, s_on_close_timeout, ws, "websocket_close_timeout");
+}
