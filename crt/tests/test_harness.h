@@ -12,6 +12,13 @@
  * Each test gets a fresh tracking allocator; after the test the harness fails
  * it if any byte or block is still allocated. ASSERT_* return 1 on failure
  * after printing file, line and the values.
+ *
+ * Table-driven tests: a test function runs each row of its table with
+ *
+ *     failures += WSCRT_CASE(row->name, s_check_row(allocator, row));
+ *
+ * and returns `failures`. Every row is named in the log and counts as one test
+ * in the file's summary (the function itself is not counted again).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -77,9 +84,24 @@ typedef int(wscrt_test_fn)(struct wscrt_allocator *allocator);
         }                                                                                                              \
     } while (0)
 
+static size_t wscrt_cases_run_;
+static size_t wscrt_cases_failed_;
+
+/* One row of a table-driven test: logs it and counts it; returns 1 when it failed. */
+static inline int wscrt_case_(const char *name, int result) {
+    wscrt_cases_run_++;
+    wscrt_cases_failed_ += result != 0;
+    fprintf(stderr, "  [ %s ] %s\n", result == 0 ? " OK " : "FAIL", name);
+    return result != 0;
+}
+#define WSCRT_CASE(name, call) wscrt_case_((name), (call))
+
 static inline int wscrt_run_tests_(const char *file, wscrt_test_fn **tests, const char **names, size_t count) {
     int failed = 0;
+    size_t functions_with_cases = 0;
     for (size_t i = 0; i < count; ++i) {
+        size_t cases_before = wscrt_cases_run_;
+        size_t case_failures_before = wscrt_cases_failed_;
         struct wscrt_allocator *tracer = wscrt_mem_tracer_new(wscrt_default_allocator());
         fprintf(stderr, "[ RUN  ] %s\n", names[i]);
         int result = tests[i](tracer);
@@ -91,9 +113,17 @@ static inline int wscrt_run_tests_(const char *file, wscrt_test_fn **tests, cons
         }
         wscrt_mem_tracer_destroy(tracer);
         fprintf(stderr, "[ %s ] %s\n", result == 0 ? " OK " : "FAIL", names[i]);
-        failed += result != 0;
+        if (wscrt_cases_run_ > cases_before) {
+            /* A table: its rows are the tests; a failure outside the rows (a leak) counts once more. */
+            functions_with_cases++;
+            failed += result != 0 && wscrt_cases_failed_ == case_failures_before;
+        } else {
+            failed += result != 0;
+        }
     }
-    fprintf(stderr, "%s: %zu passed, %d failed\n", file, count - (size_t)failed, failed);
+    size_t total = count - functions_with_cases + wscrt_cases_run_;
+    failed += (int)wscrt_cases_failed_;
+    fprintf(stderr, "%s: %zu passed, %d failed\n", file, total - (size_t)failed, failed);
     return failed == 0 ? 0 : 1;
 }
 
