@@ -15,10 +15,9 @@ import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.CallbackRecorder.Frame;
-import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.Hex;
-import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.NettyWebSocketServer;
+import dev.wscrt.testing.Testbed;
 import dev.wscrt.tls.ServerTls;
 import dev.wscrt.tls.TestCertificates;
 import dev.wscrt.websocket.OnConnectionSetupData;
@@ -27,11 +26,11 @@ import dev.wscrt.websocket.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * ws:// and wss:// through a real HTTP proxy that no one here wrote: tinyproxy (Debian's package, see
@@ -47,26 +46,18 @@ class ProxyTest {
     private static final String USER = "wscrt";
     private static final String PASSWORD = "s3cret";
 
-    private static NativeMemory.Snapshot baseline;
-    private static ClientResources client;
+    @RegisterExtension
+    static final Testbed testbed = Testbed.withLoopThreads(1);
 
     @BeforeAll
-    static void installTinyproxyAndCreateClient() {
+    static void start() {
         TinyProxy.ensureInstalled(); // runs the install script once when tinyproxy is missing
-        baseline = NativeMemory.snapshot();
-        client = ClientResources.create(1);
     }
 
     @BeforeEach
     void tinyproxyIsInstalled() {
         // The only skip of the suite: reported per test, with the script to run.
         Assumptions.assumeTrue(TinyProxy.ensureInstalled().isPresent(), TinyProxy::missingMessage);
-    }
-
-    @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
-        client.close();
-        NativeMemory.assertBackTo(baseline);
     }
 
     // ---- helpers --------------------------------------------------------------------------------
@@ -84,8 +75,7 @@ class ProxyTest {
     private static CallbackRecorder connect(NettyWebSocketServer server, HttpProxyOptions proxy,
                                             TlsConnectionOptions tls) {
         CallbackRecorder rec = new CallbackRecorder();
-        WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).proxyOptions(proxy)
-                .tlsConnectionOptions(tls).build());
+        WebSocket.connect(testbed.options(server, rec).proxyOptions(proxy).tlsConnectionOptions(tls).build());
         return rec;
     }
 
@@ -235,7 +225,7 @@ class ProxyTest {
         try (NettyWebSocketServer placeholder = NettyWebSocketServer.startEcho();
              TinyProxy proxy = TinyProxy.builder().connectPorts(deadPort).start()) {
             CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options("127.0.0.1", deadPort, client.bootstrap()).proxyOptions(proxyOptions(proxy))
+            WebSocket.connect(rec.options("127.0.0.1", deadPort, testbed.bootstrap()).proxyOptions(proxyOptions(proxy))
                     .build());
             CrtRuntimeException e = rec.awaitSetupFailure();
             OnConnectionSetupData d = rec.awaitSetup();

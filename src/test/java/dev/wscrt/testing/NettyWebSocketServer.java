@@ -71,7 +71,7 @@ import java.util.function.Predicate;
  * the TCP connection on the client's answer. {@link Builder#answerClose(boolean) answerClose(false)}
  * records the client's CLOSE and does nothing else. PINGs from the client are answered by Netty.
  */
-public final class NettyWebSocketServer implements AutoCloseable {
+public final class NettyWebSocketServer implements LocalServer {
 
     /** The largest frame payload the server accepts; above the 16 MiB echo test. */
     public static final int MAX_FRAME_PAYLOAD = 64 * 1024 * 1024;
@@ -115,10 +115,12 @@ public final class NettyWebSocketServer implements AutoCloseable {
         return new Builder();
     }
 
+    @Override
     public String host() {
         return config.host;
     }
 
+    @Override
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();
     }

@@ -42,7 +42,7 @@ import java.util.function.Predicate;
  *
  * Every read is bounded by a socket timeout; a timeout fails the test with a message.
  */
-public final class ScriptedServer implements AutoCloseable {
+public final class ScriptedServer implements LocalServer {
 
     /** RFC 6455 4.2.2: appended to the key before hashing. */
     public static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -72,10 +72,12 @@ public final class ScriptedServer implements AutoCloseable {
         }
     }
 
+    @Override
     public String host() {
         return "127.0.0.1";
     }
 
+    @Override
     public int port() {
         return serverSocket.getLocalPort();
     }

@@ -1,5 +1,6 @@
 package dev.wscrt.tls;
 
+import static dev.wscrt.testing.Testbed.closeCleanly;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,13 +15,12 @@ import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.io.TlsVersion;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.CallbackRecorder.Frame;
-import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.Hex;
-import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
 import dev.wscrt.testing.SendRecorder;
+import dev.wscrt.testing.Testbed;
 import dev.wscrt.websocket.IncomingFrame;
 import dev.wscrt.websocket.OnConnectionSetupData;
 import dev.wscrt.websocket.Opcode;
@@ -32,9 +32,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -55,21 +55,13 @@ class WssTest {
 
     private static final String ALPN = "x-wscrt-test";
 
-    private static NativeMemory.Snapshot baseline;
-    private static ClientResources client;
+    @RegisterExtension
+    static final Testbed testbed = Testbed.withLoopThreads(1);
     private static TestCertificates certs;
 
     @BeforeAll
-    static void createClient() {
+    static void start() {
         certs = TestCertificates.get();
-        baseline = NativeMemory.snapshot();
-        client = ClientResources.create(1);
-    }
-
-    @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
-        client.close();
-        NativeMemory.assertBackTo(baseline);
     }
 
     // ---- helpers --------------------------------------------------------------------------------
@@ -85,15 +77,13 @@ class WssTest {
     /** Connects over wss to the server's 127.0.0.1:port; returns the recorder (setup not yet awaited). */
     private static CallbackRecorder connect(NettyWebSocketServer server, TlsConnectionOptions tls) {
         CallbackRecorder rec = new CallbackRecorder();
-        WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).tlsConnectionOptions(tls)
-                .build());
+        WebSocket.connect(testbed.options(server, rec).tlsConnectionOptions(tls).build());
         return rec;
     }
 
     private static WebSocket connectAndEcho(NettyWebSocketServer server, TlsConnectionOptions tls,
                                             CallbackRecorder rec, String text) {
-        WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).tlsConnectionOptions(tls)
-                .build());
+        WebSocket.connect(testbed.options(server, rec).tlsConnectionOptions(tls).build());
         WebSocket ws = rec.awaitWebSocket();
         ws.sendFrame(Opcode.TEXT, text);
         Frame echo = rec.awaitFrames(1).get(0);
@@ -101,12 +91,6 @@ class WssTest {
         assertEquals(text, echo.text(), "echo over wss");
         assertEquals(text, server.awaitConnection().awaitFrames(1).get(0).text(), "text at the server");
         return ws;
-    }
-
-    private static void closeCleanly(WebSocket ws, CallbackRecorder rec) {
-        ws.close();
-        assertNull(rec.awaitShutdown().exception(), "a clean close reports no exception");
-        rec.assertGrammar();
     }
 
     /** Waits for a failed setup and checks its error name, that no HTTP answer came, and the grammar. */
@@ -382,7 +366,7 @@ class WssTest {
         try (TlsContext ctx = new TlsContext(trustingTheTestCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).build())) {
             CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap())
+            WebSocket.connect(testbed.options(server, rec)
                     .tlsConnectionOptions(new TlsConnectionOptions(ctx)).build());
             WebSocket ws = rec.awaitWebSocket();
             SendRecorder sends = new SendRecorder();
@@ -410,7 +394,7 @@ class WssTest {
         try (TlsContext ctx = new TlsContext(trustingTheTestCa());
              ScriptedServer silent = ScriptedServer.start()) {
             CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options(silent.host(), silent.port(), client.bootstrap())
+            WebSocket.connect(testbed.options(silent, rec)
                     .tlsConnectionOptions(new TlsConnectionOptions(ctx).withTimeoutMs(300)).build());
             silent.awaitConnection();
             assertSetupFails(rec, "WSCRT_ERROR_TLS_HANDSHAKE_TIMEOUT");

@@ -18,6 +18,7 @@ import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.SendRecorder;
+import dev.wscrt.testing.Testbed;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,9 +31,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -45,25 +45,8 @@ class WebSocketLifecycleTest {
     private static final Set<String> SEND_AFTER_END_ERRORS = Set.of("WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED",
             "WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT");
 
-    private static NativeMemory.Snapshot baseline;
-    private static ClientResources client;
-
-    @BeforeAll
-    static void createClient() {
-        baseline = NativeMemory.snapshot();
-        client = ClientResources.create(1);
-    }
-
-    @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
-        client.close();
-        NativeMemory.assertBackTo(baseline);
-    }
-
-    private static WebSocket connect(NettyWebSocketServer server, CallbackRecorder rec) {
-        WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).build());
-        return rec.awaitWebSocket();
-    }
+    @RegisterExtension
+    static final Testbed testbed = Testbed.withLoopThreads(1);
 
     private static String errorName(Throwable t) {
         return assertInstanceOf(CrtRuntimeException.class, t, "a CrtRuntimeException").errorName();
@@ -73,145 +56,137 @@ class WebSocketLifecycleTest {
 
     @Test
     void closeIsIdempotent() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket ws = connect(server, rec);
-            ws.close();
-            ws.close();
-            assertNull(rec.awaitShutdown().exception());
-            ws.close();
-            NettyWebSocketServer.Connection conn = server.awaitConnection();
-            conn.awaitDisconnect();
-            assertEquals(1, conn.frames().stream().filter(ReceivedFrame::isClose).count(), "one CLOSE frame");
-            Await.sleep(100);
-            assertEquals(1, rec.count(CallbackRecorder.Shutdown.class));
-            assertTrue(ws.isClosed());
-            rec.assertGrammar();
-        }
+        NettyWebSocketServer server = testbed.echoServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket ws = testbed.connect(server, rec);
+        ws.close();
+        ws.close();
+        assertNull(rec.awaitShutdown().exception());
+        ws.close();
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        conn.awaitDisconnect();
+        assertEquals(1, conn.frames().stream().filter(ReceivedFrame::isClose).count(), "one CLOSE frame");
+        Await.sleep(100);
+        assertEquals(1, rec.count(CallbackRecorder.Shutdown.class));
+        assertTrue(ws.isClosed());
+        rec.assertGrammar();
     }
 
     @Test
     void closeFromTheSetupCallbackShutsDownOnce() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            CallbackRecorder rec = new CallbackRecorder().onSetup(d -> d.websocket().close());
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).build());
-            assertNull(rec.awaitShutdown().exception());
-            assertEquals(1000, server.awaitConnection().awaitClose().closeCode());
-            rec.assertGrammar();
-        }
+        NettyWebSocketServer server = testbed.echoServer();
+        CallbackRecorder rec = new CallbackRecorder().onSetup(d -> d.websocket().close());
+        WebSocket.connect(testbed.options(server, rec).build());
+        assertNull(rec.awaitShutdown().exception());
+        assertEquals(1000, server.awaitConnection().awaitClose().closeCode());
+        rec.assertGrammar();
     }
 
     @Test
     void closeFromAFrameCallbackShutsDownOnce() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder()
-                .onOpen(c -> c.sendText("close me")).start()) {
-            AtomicReference<WebSocket> self = new AtomicReference<>();
-            CallbackRecorder rec = new CallbackRecorder()
-                    .onSetup(d -> self.set(d.websocket()))
-                    .onComplete(d -> self.get().close());
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).build());
-            assertNull(rec.awaitShutdown().exception());
-            assertEquals("close me", rec.frames().get(0).text());
-            assertEquals(1000, server.awaitConnection().awaitClose().closeCode());
-            rec.assertGrammar();
-        }
+        NettyWebSocketServer server = testbed.nettyServer(b -> b
+                .onOpen(c -> c.sendText("close me")));
+        AtomicReference<WebSocket> self = new AtomicReference<>();
+        CallbackRecorder rec = new CallbackRecorder()
+                .onSetup(d -> self.set(d.websocket()))
+                .onComplete(d -> self.get().close());
+        WebSocket.connect(testbed.options(server, rec).build());
+        assertNull(rec.awaitShutdown().exception());
+        assertEquals("close me", rec.frames().get(0).text());
+        assertEquals(1000, server.awaitConnection().awaitClose().closeCode());
+        rec.assertGrammar();
     }
 
     @Test
     void closeFromTheShutdownCallbackIsHarmless() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder()
-                .onOpen(c -> c.sendClose(1001, "bye")).start()) {
-            AtomicReference<WebSocket> self = new AtomicReference<>();
-            CallbackRecorder rec = new CallbackRecorder()
-                    .onSetup(d -> self.set(d.websocket()))
-                    .onShutdown(d -> self.get().close());
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).build());
-            assertNull(rec.awaitShutdown().exception());
-            Await.sleep(100);
-            rec.assertGrammar();
-            assertEquals(1, rec.count(CallbackRecorder.Shutdown.class));
-        }
+        NettyWebSocketServer server = testbed.nettyServer(b -> b
+                .onOpen(c -> c.sendClose(1001, "bye")));
+        AtomicReference<WebSocket> self = new AtomicReference<>();
+        CallbackRecorder rec = new CallbackRecorder()
+                .onSetup(d -> self.set(d.websocket()))
+                .onShutdown(d -> self.get().close());
+        WebSocket.connect(testbed.options(server, rec).build());
+        assertNull(rec.awaitShutdown().exception());
+        Await.sleep(100);
+        rec.assertGrammar();
+        assertEquals(1, rec.count(CallbackRecorder.Shutdown.class));
     }
 
     @Test
     void closedWebSocketDoesNotHoldUpTheShutdownOfItsEventLoopGroup() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            ClientResources own = ClientResources.create(1);
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options(server.host(), server.port(), own.bootstrap()).build());
-            WebSocket ws = rec.awaitWebSocket();
-            ws.close();
-            assertNull(rec.awaitShutdown().exception());
-            own.bootstrap().close();
-            own.resolver().close();
-            own.group().close();
-            // No GC here: a closed WebSocket must not need the Cleaner to let its group go.
-            Await.get("the group's shutdown while the closed WebSocket is still referenced",
-                    own.group().shutdownCompleteFuture());
-            assertTrue(ws.isClosed(), "a WebSocket closed and shut down reports isClosed()");
-            java.lang.ref.Reference.reachabilityFence(ws);
-        }
+        NettyWebSocketServer server = testbed.echoServer();
+        ClientResources own = ClientResources.create(1);
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(rec.options(server.host(), server.port(), own.bootstrap()).build());
+        WebSocket ws = rec.awaitWebSocket();
+        ws.close();
+        assertNull(rec.awaitShutdown().exception());
+        own.bootstrap().close();
+        own.resolver().close();
+        own.group().close();
+        // No GC here: a closed WebSocket must not need the Cleaner to let its group go.
+        Await.get("the group's shutdown while the closed WebSocket is still referenced",
+                own.group().shutdownCompleteFuture());
+        assertTrue(ws.isClosed(), "a WebSocket closed and shut down reports isClosed()");
+        java.lang.ref.Reference.reachabilityFence(ws);
     }
 
     // ---- sends after the end ------------------------------------------------------------------
 
     @Test
     void sendAfterShutdownCompletesWithAnExceptionInsteadOfThrowing() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket ws = connect(server, rec);
-            ws.close();
-            rec.awaitShutdown();
-            SendRecorder sends = new SendRecorder();
-            ws.sendFrame(Opcode.TEXT, "too late", true, sends.callback());
-            ws.sendFrame(Opcode.PING, new byte[0], true, sends.callback());
-            List<SendRecorder.Completion> done = sends.awaitAll();
-            for (SendRecorder.Completion c : done) {
-                assertTrue(SEND_AFTER_END_ERRORS.contains(errorName(c.exception())),
-                        "named error, got " + CallbackRecorder.describe(c.exception()));
-            }
-            ws.sendFrame(Opcode.TEXT, "too late, no callback"); // must not throw either
-            rec.assertGrammar();
+        NettyWebSocketServer server = testbed.echoServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket ws = testbed.connect(server, rec);
+        ws.close();
+        rec.awaitShutdown();
+        SendRecorder sends = new SendRecorder();
+        ws.sendFrame(Opcode.TEXT, "too late", true, sends.callback());
+        ws.sendFrame(Opcode.PING, new byte[0], true, sends.callback());
+        List<SendRecorder.Completion> done = sends.awaitAll();
+        for (SendRecorder.Completion c : done) {
+            assertTrue(SEND_AFTER_END_ERRORS.contains(errorName(c.exception())),
+                    "named error, got " + CallbackRecorder.describe(c.exception()));
         }
+        ws.sendFrame(Opcode.TEXT, "too late, no callback"); // must not throw either
+        rec.assertGrammar();
     }
 
     @Test
     void sendAfterOurCloseFrameCompletesWithCloseFrameSent() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder().answerClose(false).start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket ws = connect(server, rec);
-            SendRecorder sends = new SendRecorder();
-            ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1000, ""), true, sends.callback());
-            server.awaitConnection().awaitClose();
-            SendRecorder late = new SendRecorder();
-            ws.sendFrame(Opcode.BINARY, new byte[10], true, late.callback());
-            SendRecorder.Completion c = late.awaitAll().get(0);
-            assertEquals("WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT", errorName(c.exception()));
-            sends.awaitAllSucceeded();
-            assertFalse(rec.shutdownSeen(), "still waiting for the server's CLOSE");
-            ws.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.answerClose(false));
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket ws = testbed.connect(server, rec);
+        SendRecorder sends = new SendRecorder();
+        ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1000, ""), true, sends.callback());
+        server.awaitConnection().awaitClose();
+        SendRecorder late = new SendRecorder();
+        ws.sendFrame(Opcode.BINARY, new byte[10], true, late.callback());
+        SendRecorder.Completion c = late.awaitAll().get(0);
+        assertEquals("WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT", errorName(c.exception()));
+        sends.awaitAllSucceeded();
+        assertFalse(rec.shutdownSeen(), "still waiting for the server's CLOSE");
+        ws.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void sendsQueuedWhenTheServerDropsTheConnectionEachCompleteOnce() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder().echo(false).start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket ws = connect(server, rec);
-            SendRecorder sends = new SendRecorder();
-            NettyWebSocketServer.Connection conn = server.awaitConnection();
-            for (int i = 0; i < 2000; i++) {
-                ws.sendFrame(Opcode.BINARY, new byte[1024], true, sends.callback());
-                if (i == 1000) {
-                    conn.drop();
-                }
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket ws = testbed.connect(server, rec);
+        SendRecorder sends = new SendRecorder();
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        for (int i = 0; i < 2000; i++) {
+            ws.sendFrame(Opcode.BINARY, new byte[1024], true, sends.callback());
+            if (i == 1000) {
+                conn.drop();
             }
-            assertEquals(2000, sends.awaitAll().size());
-            assertNotNull(rec.awaitShutdown().exception(), "a dropped connection is not a clean close");
-            rec.assertGrammar();
         }
+        assertEquals(2000, sends.awaitAll().size());
+        assertNotNull(rec.awaitShutdown().exception(), "a dropped connection is not a clean close");
+        rec.assertGrammar();
     }
 
     // ---- callbacks that throw -------------------------------------------------------------------
@@ -228,66 +203,63 @@ class WebSocketLifecycleTest {
     @ValueSource(strings = {"setup", "begin", "payload", "complete"})
     void callbackThatThrowsShutsDownWithCallbackExceptionAndTheThrowableAsCause(String where) {
         Boom boom = new Boom(where);
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder()
-                .onOpen(c -> c.sendText("trigger")).start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            Consumer<Object> thrower = d -> {
-                throw boom;
-            };
-            switch (where) {
-                case "setup" -> rec.onSetup(thrower::accept);
-                case "begin" -> rec.onBegin(thrower::accept);
-                case "payload" -> rec.onPayload(thrower::accept);
-                default -> rec.onComplete(thrower::accept);
-            }
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).build());
-            Throwable e = rec.awaitShutdown().exception();
-            assertEquals("WSCRT_ERROR_CALLBACK_EXCEPTION", errorName(e));
-            assertSame(boom, e.getCause(), "the Throwable is the cause");
-            rec.assertGrammar();
-            assertEventLoopStillWorks(server);
+        NettyWebSocketServer server = testbed.nettyServer(b -> b
+                .onOpen(c -> c.sendText("trigger")));
+        CallbackRecorder rec = new CallbackRecorder();
+        Consumer<Object> thrower = d -> {
+            throw boom;
+        };
+        switch (where) {
+            case "setup" -> rec.onSetup(thrower::accept);
+            case "begin" -> rec.onBegin(thrower::accept);
+            case "payload" -> rec.onPayload(thrower::accept);
+            default -> rec.onComplete(thrower::accept);
         }
+        WebSocket.connect(testbed.options(server, rec).build());
+        Throwable e = rec.awaitShutdown().exception();
+        assertEquals("WSCRT_ERROR_CALLBACK_EXCEPTION", errorName(e));
+        assertSame(boom, e.getCause(), "the Throwable is the cause");
+        rec.assertGrammar();
+        assertEventLoopStillWorks(server);
     }
 
     @Test
     void callbackThatThrowsAnErrorIsHandledTheSameWay() {
         AssertionError error = new AssertionError("an Error, not an Exception");
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder()
-                .onOpen(c -> c.sendText("trigger")).start()) {
-            CallbackRecorder rec = new CallbackRecorder().onBegin(d -> {
-                throw error;
-            });
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap()).build());
-            Throwable e = rec.awaitShutdown().exception();
-            assertEquals("WSCRT_ERROR_CALLBACK_EXCEPTION", errorName(e));
-            assertSame(error, e.getCause());
-            rec.assertGrammar();
-            assertEventLoopStillWorks(server);
-        }
+        NettyWebSocketServer server = testbed.nettyServer(b -> b
+                .onOpen(c -> c.sendText("trigger")));
+        CallbackRecorder rec = new CallbackRecorder().onBegin(d -> {
+            throw error;
+        });
+        WebSocket.connect(testbed.options(server, rec).build());
+        Throwable e = rec.awaitShutdown().exception();
+        assertEquals("WSCRT_ERROR_CALLBACK_EXCEPTION", errorName(e));
+        assertSame(error, e.getCause());
+        rec.assertGrammar();
+        assertEventLoopStillWorks(server);
     }
 
     @Test
     void throwingShutdownAndSendCallbacksDoNotKillTheEventLoop() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            CallbackRecorder rec = new CallbackRecorder().onShutdown(d -> {
-                throw new Boom("shutdown");
-            });
-            WebSocket ws = connect(server, rec);
-            ws.sendFrame(Opcode.TEXT, "x", true, d -> {
-                throw new Boom("send completion");
-            });
-            rec.awaitFrames(1);
-            ws.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-            assertEventLoopStillWorks(server);
-        }
+        NettyWebSocketServer server = testbed.echoServer();
+        CallbackRecorder rec = new CallbackRecorder().onShutdown(d -> {
+            throw new Boom("shutdown");
+        });
+        WebSocket ws = testbed.connect(server, rec);
+        ws.sendFrame(Opcode.TEXT, "x", true, d -> {
+            throw new Boom("send completion");
+        });
+        rec.awaitFrames(1);
+        ws.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
+        assertEventLoopStillWorks(server);
     }
 
     /** A fresh connection on the same (single-threaded) client still works end to end. */
     private static void assertEventLoopStillWorks(NettyWebSocketServer server) {
         CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = connect(server, rec);
+        WebSocket ws = testbed.connect(server, rec);
         ws.sendFrame(Opcode.TEXT, "still alive");
         rec.awaitFrame("an echo on a new connection", f -> f.text().equals("still alive"));
         ws.close();
@@ -377,7 +349,7 @@ class WebSocketLifecycleTest {
     @Test
     void connectToAClosedPortFailsWithConnectionRefused() {
         CallbackRecorder rec = new CallbackRecorder();
-        WebSocket.connect(rec.options("127.0.0.1", closedPort(), client.bootstrap()).build());
+        WebSocket.connect(rec.options("127.0.0.1", closedPort(), testbed.bootstrap()).build());
         OnConnectionSetupData setup = rec.awaitSetup();
         assertEquals("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED", errorName(setup.exception()));
         assertNull(setup.websocket());
@@ -404,7 +376,7 @@ class WebSocketLifecycleTest {
                 }
                 CallbackRecorder rec = new CallbackRecorder();
                 long start = System.nanoTime();
-                WebSocket.connect(rec.options("127.0.0.1", listener.getLocalPort(), client.bootstrap())
+                WebSocket.connect(rec.options("127.0.0.1", listener.getLocalPort(), testbed.bootstrap())
                         .socketOptions(new SocketOptions().withConnectTimeoutMs(300)).build());
                 OnConnectionSetupData setup = rec.awaitSetup();
                 long elapsedMs = (System.nanoTime() - start) / 1_000_000;
@@ -424,7 +396,7 @@ class WebSocketLifecycleTest {
         // A 64-character label is invalid: the resolver refuses it locally, no query leaves the machine.
         String invalid = "x".repeat(64) + ".invalid";
         CallbackRecorder rec = new CallbackRecorder();
-        WebSocket.connect(rec.options(invalid, 80, client.bootstrap()).build());
+        WebSocket.connect(rec.options(invalid, 80, testbed.bootstrap()).build());
         String name = errorName(rec.awaitSetupFailure());
         assertTrue(name.startsWith("WSCRT_ERROR_IO_DNS_"), "a DNS error, got " + name);
         rec.assertGrammar();
@@ -432,47 +404,44 @@ class WebSocketLifecycleTest {
 
     @Test
     void localhostIsResolvedAndConnected() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options("localhost", server.port(), client.bootstrap())
-                    .socketOptions(new SocketOptions().withDomain(SocketOptions.Domain.IPV4)).build());
-            WebSocket ws = rec.awaitWebSocket();
-            ws.sendFrame(Opcode.TEXT, "via localhost");
-            assertEquals("via localhost", rec.awaitFrames(1).get(0).text());
-            ws.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        NettyWebSocketServer server = testbed.echoServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(rec.options("localhost", server.port(), testbed.bootstrap())
+                .socketOptions(new SocketOptions().withDomain(SocketOptions.Domain.IPV4)).build());
+        WebSocket ws = rec.awaitWebSocket();
+        ws.sendFrame(Opcode.TEXT, "via localhost");
+        assertEquals("via localhost", rec.awaitFrames(1).get(0).text());
+        ws.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void ipv6LoopbackWorks() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.builder().host("::1").start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options("::1", server.port(), client.bootstrap())
-                    .socketOptions(new SocketOptions().withDomain(SocketOptions.Domain.IPV6)).build());
-            WebSocket ws = rec.awaitWebSocket();
-            ws.sendFrame(Opcode.BINARY, new byte[] {6});
-            assertEquals(6, rec.awaitFrames(1).get(0).payload()[0]);
-            assertEquals("[::1]:" + server.port(), server.awaitConnection().requestHeader("Host"));
-            ws.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.host("::1"));
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(rec.options("::1", server.port(), testbed.bootstrap())
+                .socketOptions(new SocketOptions().withDomain(SocketOptions.Domain.IPV6)).build());
+        WebSocket ws = rec.awaitWebSocket();
+        ws.sendFrame(Opcode.BINARY, new byte[] {6});
+        assertEquals(6, rec.awaitFrames(1).get(0).payload()[0]);
+        assertEquals("[::1]:" + server.port(), server.awaitConnection().requestHeader("Host"));
+        ws.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void socketOptionsWithKeepAliveAndNoDelayOffStillConnect() {
-        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap())
-                    .socketOptions(new SocketOptions().withKeepAlive(true).withKeepAliveIntervalSecs(5)
-                            .withKeepAliveTimeoutSecs(10).withNoDelay(false)).build());
-            WebSocket ws = rec.awaitWebSocket();
-            ws.sendFrame(Opcode.TEXT, "options");
-            assertEquals("options", rec.awaitFrames(1).get(0).text());
-            ws.close();
-            rec.awaitShutdown();
-        }
+        NettyWebSocketServer server = testbed.echoServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(testbed.options(server, rec)
+                .socketOptions(new SocketOptions().withKeepAlive(true).withKeepAliveIntervalSecs(5)
+                        .withKeepAliveTimeoutSecs(10).withNoDelay(false)).build());
+        WebSocket ws = rec.awaitWebSocket();
+        ws.sendFrame(Opcode.TEXT, "options");
+        assertEquals("options", rec.awaitFrames(1).get(0).text());
+        ws.close();
+        rec.awaitShutdown();
     }
 }

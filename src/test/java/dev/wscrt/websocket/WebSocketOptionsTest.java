@@ -10,10 +10,9 @@ import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpRequest;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
-import dev.wscrt.testing.ClientResources;
-import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.SendRecorder;
+import dev.wscrt.testing.Testbed;
 import java.nio.ByteBuffer;
 import java.util.Base64;
 import java.util.List;
@@ -22,6 +21,7 @@ import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,27 +31,23 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class WebSocketOptionsTest {
 
-    private static NativeMemory.Snapshot baseline;
-    private static ClientResources client;
+    @RegisterExtension
+    static final Testbed testbed = Testbed.withLoopThreads(1);
     private static NettyWebSocketServer server;
 
     @BeforeAll
     static void start() {
-        baseline = NativeMemory.snapshot();
-        client = ClientResources.create(1);
         server = NettyWebSocketServer.startEcho();
     }
 
     @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
+    static void stop() {
         server.close();
-        client.close();
-        NativeMemory.assertBackTo(baseline);
     }
 
     /** Valid options to the echo server, recorded by {@code rec}. */
     private static WebSocketConnectOptions.Builder valid(CallbackRecorder rec) {
-        return rec.options(server.host(), server.port(), client.bootstrap());
+        return testbed.options(server, rec);
     }
 
     /** Building or connecting with the customised options throws IAE, and no callback runs. */
@@ -78,7 +74,7 @@ class WebSocketOptionsTest {
     void missingHostIsRefused() {
         CallbackRecorder rec = new CallbackRecorder();
         WebSocketConnectOptions.Builder b = rec.applyTo(WebSocketConnectOptions.builder()
-                .port(server.port()).bootstrap(client.bootstrap())
+                .port(server.port()).bootstrap(testbed.bootstrap())
                 .handshakeRequest(WebSocket.createHandshakeRequest(server.authority(), "/")));
         assertThrows(IllegalArgumentException.class, () -> WebSocket.connect(b.build()));
         assertEquals(List.of(), rec.events());
@@ -149,7 +145,7 @@ class WebSocketOptionsTest {
         CompletableFuture<WebSocket> setup = new CompletableFuture<>();
         int before = server.connections().size();
         WebSocket.connect(WebSocketConnectOptions.builder()
-                .host(server.host()).port(server.port()).bootstrap(client.bootstrap())
+                .host(server.host()).port(server.port()).bootstrap(testbed.bootstrap())
                 .handshakeRequest(WebSocket.createHandshakeRequest(server.authority(), "/"))
                 .onConnectionSetup(d -> {
                     if (d.exception() != null) {

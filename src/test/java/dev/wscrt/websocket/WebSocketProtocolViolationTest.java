@@ -14,19 +14,17 @@ import dev.wscrt.http.HttpHeader;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.CallbackRecorder.Frame;
-import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.Hex;
-import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
+import dev.wscrt.testing.Testbed;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,24 +37,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class WebSocketProtocolViolationTest {
 
-    private static NativeMemory.Snapshot baseline;
-    private static ClientResources client;
-
-    @BeforeAll
-    static void createClient() {
-        baseline = NativeMemory.snapshot();
-        client = ClientResources.create(1);
-    }
-
-    @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
-        client.close();
-        NativeMemory.assertBackTo(baseline);
-    }
+    @RegisterExtension
+    static final Testbed testbed = Testbed.withLoopThreads(1);
 
     /** Connects to the scripted server; the handshake is up to the test. */
     private static ScriptedServer.Conn connect(ScriptedServer server, CallbackRecorder rec, int handshakeTimeoutMs) {
-        WebSocket.connect(rec.options(server.host(), server.port(), client.bootstrap())
+        WebSocket.connect(testbed.options(server, rec)
                 .handshakeTimeoutMs(handshakeTimeoutMs).build());
         return server.awaitConnection();
     }
@@ -149,253 +135,239 @@ class WebSocketProtocolViolationTest {
     @MethodSource("rejectedFrames")
     void rejectedFrameMakesTheClientSendCloseAndShutDownWithTheNamedError(String what, String hex, int closeCode,
                                                                            String errorName) {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.write(Hex.bytes(hex));
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.write(Hex.bytes(hex));
 
-            ReceivedFrame close = c.awaitClose();
-            assertTrue(close.masked(), "the client's CLOSE is masked");
-            assertEquals(closeCode, close.closeCode(), "status code of the client's CLOSE for " + what);
-            assertErrorName(errorName, rec.awaitShutdown().exception());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ReceivedFrame close = c.awaitClose();
+        assertTrue(close.masked(), "the client's CLOSE is masked");
+        assertEquals(closeCode, close.closeCode(), "status code of the client's CLOSE for " + what);
+        assertErrorName(errorName, rec.awaitShutdown().exception());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @ParameterizedTest(name = "status {0}")
     @ValueSource(ints = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
     void closeWithAnInvalidStatusCodeIsAProtocolError(int code) {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "bad"));
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "bad"));
 
-            assertEquals(1002, c.awaitClose().closeCode());
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_CODE", rec.awaitShutdown().exception());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        assertEquals(1002, c.awaitClose().closeCode());
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_CODE", rec.awaitShutdown().exception());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @ParameterizedTest(name = "status {0}")
     @ValueSource(ints = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999})
     void closeWithAValidStatusCodeIsEchoedAndShutsDownCleanly(int code) {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "fine"));
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "fine"));
 
-            assertEquals(code, c.awaitClose().closeCode(), "the client echoes the status code");
-            c.close();
-            assertNull(rec.awaitShutdown().exception(), "a clean close reports no exception");
-            Frame close = rec.awaitFrame("the CLOSE delivered", f -> f.opcode() == Opcode.CLOSE);
-            assertEquals(code, close.closeCode());
-            assertEquals("fine", close.closeReason());
-            rec.assertGrammar();
-        }
+        assertEquals(code, c.awaitClose().closeCode(), "the client echoes the status code");
+        c.close();
+        assertNull(rec.awaitShutdown().exception(), "a clean close reports no exception");
+        Frame close = rec.awaitFrame("the CLOSE delivered", f -> f.opcode() == Opcode.CLOSE);
+        assertEquals(code, close.closeCode());
+        assertEquals("fine", close.closeReason());
+        rec.assertGrammar();
     }
 
     @Test
     void emptyCloseIsAnsweredWithCloseAndShutsDownCleanly() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.writeHex("88 00");
-            ReceivedFrame answer = c.awaitClose();
-            assertTrue(answer.payload().length == 0 || answer.closeCode() == 1000,
-                    "an empty CLOSE is answered with an empty CLOSE or 1000, got " + answer);
-            c.close();
-            assertNull(rec.awaitShutdown().exception());
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.writeHex("88 00");
+        ReceivedFrame answer = c.awaitClose();
+        assertTrue(answer.payload().length == 0 || answer.closeCode() == 1000,
+                "an empty CLOSE is answered with an empty CLOSE or 1000, got " + answer);
+        c.close();
+        assertNull(rec.awaitShutdown().exception());
+        rec.assertGrammar();
     }
 
     @Test
     void invalidUtf8FailsFastAtTheFirstBadByteWithoutWaitingForTheRestOfTheFrame() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.writeHex("81 0a 61 ff"); // TEXT of 10 bytes; only 2 sent, the second is never valid UTF-8
-            assertEquals(1007, c.awaitClose().closeCode());
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
-            rec.assertGrammar();
-            List<Frame> frames = rec.frames();
-            assertEquals(1, frames.size(), "the begun frame is completed: " + frames);
-            assertNotNull(frames.get(0).exception(), "with an exception");
-            assertFalse(new String(frames.get(0).payload(), java.nio.charset.StandardCharsets.ISO_8859_1)
-                    .contains("\u00ff"), "the invalid byte is never delivered");
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.writeHex("81 0a 61 ff"); // TEXT of 10 bytes; only 2 sent, the second is never valid UTF-8
+        assertEquals(1007, c.awaitClose().closeCode());
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
+        rec.assertGrammar();
+        List<Frame> frames = rec.frames();
+        assertEquals(1, frames.size(), "the begun frame is completed: " + frames);
+        assertNotNull(frames.get(0).exception(), "with an exception");
+        assertFalse(new String(frames.get(0).payload(), java.nio.charset.StandardCharsets.ISO_8859_1)
+                .contains("\u00ff"), "the invalid byte is never delivered");
     }
 
     @Test
     void invalidUtf8InALaterFragmentFailsWithoutWaitingForTheFinalFragment() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.writeHex("01 02 68 69   00 03 21 c0 80"); // "hi", then "!" and an overlong NUL; no final fragment
-            assertEquals(1007, c.awaitClose().closeCode());
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
-            assertEquals("hi", rec.frames().get(0).text());
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.writeHex("01 02 68 69   00 03 21 c0 80"); // "hi", then "!" and an overlong NUL; no final fragment
+        assertEquals(1007, c.awaitClose().closeCode());
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
+        assertEquals("hi", rec.frames().get(0).text());
+        rec.assertGrammar();
     }
 
     // ---- what the decoder accepts -----------------------------------------------------------
 
     @Test
     void controlFramesBetweenFragmentsAreAcceptedAndThePingAnswered() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.writeHex("01 01 61   89 02 68 69   8a 00   80 01 62");
-            ReceivedFrame pong = c.readFrame();
-            assertEquals(ReceivedFrame.PONG, pong.opcode());
-            assertEquals("hi", pong.text());
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.writeHex("01 01 61   89 02 68 69   8a 00   80 01 62");
+        ReceivedFrame pong = c.readFrame();
+        assertEquals(ReceivedFrame.PONG, pong.opcode());
+        assertEquals("hi", pong.text());
 
-            List<Frame> frames = rec.awaitFrames(4);
-            assertEquals(List.of(new IncomingFrame(Opcode.TEXT, 1, false), new IncomingFrame(Opcode.PING, 2, true),
-                    new IncomingFrame(Opcode.PONG, 0, true), new IncomingFrame(Opcode.CONTINUATION, 1, true)),
-                    frames.stream().map(Frame::frame).toList());
-            assertFalse(rec.shutdownSeen());
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        List<Frame> frames = rec.awaitFrames(4);
+        assertEquals(List.of(new IncomingFrame(Opcode.TEXT, 1, false), new IncomingFrame(Opcode.PING, 2, true),
+                new IncomingFrame(Opcode.PONG, 0, true), new IncomingFrame(Opcode.CONTINUATION, 1, true)),
+                frames.stream().map(Frame::frame).toList());
+        assertFalse(rec.shutdownSeen());
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void frameWrittenOneByteAtATimeIsDecoded() {
         byte[] frame = ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.pattern(300, 3));
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            for (byte b : frame) {
-                c.write(new byte[] {b});
-                Await.sleep(1);
-            }
-            Frame f = rec.awaitFrames(1).get(0);
-            assertEquals(new IncomingFrame(Opcode.BINARY, 300, true), f.frame());
-            assertArrayEquals(Hex.pattern(300, 3), f.payload());
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        for (byte b : frame) {
+            c.write(new byte[] {b});
+            Await.sleep(1);
         }
+        Frame f = rec.awaitFrames(1).get(0);
+        assertEquals(new IncomingFrame(Opcode.BINARY, 300, true), f.frame());
+        assertArrayEquals(Hex.pattern(300, 3), f.payload());
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void framesInTheSameSegmentAsThe101AreDelivered() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.handshake(Hex.concat(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("early")),
-                    ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.bytes("00 01"))));
-            rec.awaitWebSocket();
-            List<Frame> frames = rec.awaitFrames(2);
-            assertEquals("early", frames.get(0).text());
-            assertArrayEquals(Hex.bytes("00 01"), frames.get(1).payload());
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.handshake(Hex.concat(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("early")),
+                ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.bytes("00 01"))));
+        rec.awaitWebSocket();
+        List<Frame> frames = rec.awaitFrames(2);
+        assertEquals("early", frames.get(0).text());
+        assertArrayEquals(Hex.bytes("00 01"), frames.get(1).payload());
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void largestMinimalLengthsAreAccepted() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[125]));   // 7-bit
-            c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[126]));   // smallest 16-bit
-            c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[65535])); // largest 16-bit
-            c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[65536])); // smallest 64-bit
-            List<Long> lengths = rec.awaitFrames(4).stream().map(f -> f.frame().payloadLength()).toList();
-            assertEquals(List.of(125L, 126L, 65535L, 65536L), lengths);
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[125]));   // 7-bit
+        c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[126]));   // smallest 16-bit
+        c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[65535])); // largest 16-bit
+        c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[65536])); // smallest 64-bit
+        List<Long> lengths = rec.awaitFrames(4).stream().map(f -> f.frame().payloadLength()).toList();
+        assertEquals(List.of(125L, 126L, 65535L, 65536L), lengths);
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     // ---- what the client sends --------------------------------------------------------------
 
     @Test
     void serverPingIsAnsweredWithAMaskedPongOfTheSamePayload() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.sendFrame(true, ReceivedFrame.PING, Hex.ascii("Hello"));
-            ReceivedFrame pong = c.readFrame();
-            assertEquals(ReceivedFrame.PONG, pong.opcode());
-            assertTrue(pong.fin());
-            assertTrue(pong.masked());
-            assertEquals("Hello", pong.text());
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.sendFrame(true, ReceivedFrame.PING, Hex.ascii("Hello"));
+        ReceivedFrame pong = c.readFrame();
+        assertEquals(ReceivedFrame.PONG, pong.opcode());
+        assertTrue(pong.fin());
+        assertTrue(pong.masked());
+        assertEquals("Hello", pong.text());
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void clientFramesAreMaskedWithAFreshKeyEach() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            WebSocket ws = rec.awaitWebSocket();
-            byte[] payload = Hex.pattern(64, 0);
-            List<byte[]> keys = new ArrayList<>();
-            for (int i = 0; i < 8; i++) {
-                ws.sendFrame(Opcode.BINARY, payload);
-                ReceivedFrame f = c.readFrame();
-                assertTrue(f.masked(), "client frames are masked");
-                assertEquals(0, f.rsv(), "no RSV bits");
-                assertTrue(f.fin());
-                assertArrayEquals(payload, f.payload(), "unmasks to the payload");
-                keys.add(c.lastMaskKey());
-            }
-            long distinct = keys.stream().map(Hex::format).distinct().count();
-            assertTrue(distinct >= 7, "fresh masking keys, got " + keys.stream().map(Hex::format).toList());
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        WebSocket ws = rec.awaitWebSocket();
+        byte[] payload = Hex.pattern(64, 0);
+        List<byte[]> keys = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            ws.sendFrame(Opcode.BINARY, payload);
+            ReceivedFrame f = c.readFrame();
+            assertTrue(f.masked(), "client frames are masked");
+            assertEquals(0, f.rsv(), "no RSV bits");
+            assertTrue(f.fin());
+            assertArrayEquals(payload, f.payload(), "unmasks to the payload");
+            keys.add(c.lastMaskKey());
         }
+        long distinct = keys.stream().map(Hex::format).distinct().count();
+        assertTrue(distinct >= 7, "fresh masking keys, got " + keys.stream().map(Hex::format).toList());
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void handshakeRequestIsAValidUpgradeRequest() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            ScriptedServer.RequestHead req = c.readRequest();
-            assertEquals("GET / HTTP/1.1", req.requestLine());
-            assertEquals(server.authority(), req.header("Host"));
-            assertEquals("websocket", req.header("Upgrade").toLowerCase());
-            assertTrue(req.header("Connection").toLowerCase().contains("upgrade"));
-            assertEquals("13", req.header("Sec-WebSocket-Version"));
-            byte[] key = java.util.Base64.getDecoder().decode(req.header("Sec-WebSocket-Key"));
-            assertEquals(16, key.length, "Sec-WebSocket-Key is base64 of 16 bytes");
-            c.answer101();
-            rec.awaitWebSocket();
-            c.close();
-            rec.awaitShutdown();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        ScriptedServer.RequestHead req = c.readRequest();
+        assertEquals("GET / HTTP/1.1", req.requestLine());
+        assertEquals(server.authority(), req.header("Host"));
+        assertEquals("websocket", req.header("Upgrade").toLowerCase());
+        assertTrue(req.header("Connection").toLowerCase().contains("upgrade"));
+        assertEquals("13", req.header("Sec-WebSocket-Version"));
+        byte[] key = java.util.Base64.getDecoder().decode(req.header("Sec-WebSocket-Key"));
+        assertEquals(16, key.length, "Sec-WebSocket-Key is base64 of 16 bytes");
+        c.answer101();
+        rec.awaitWebSocket();
+        c.close();
+        rec.awaitShutdown();
     }
 
     @Test
     void eachConnectionUsesANewKey() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder recA = new CallbackRecorder();
-            CallbackRecorder recB = new CallbackRecorder();
-            ScriptedServer.Conn a = connect(server, recA, 5000);
-            String keyA = a.readRequest().header("Sec-WebSocket-Key");
-            ScriptedServer.Conn b = connect(server, recB, 5000);
-            String keyB = b.readRequest().header("Sec-WebSocket-Key");
-            assertNotEquals(keyA, keyB);
-            a.close();
-            b.close();
-            recA.awaitSetupFailure();
-            recB.awaitSetupFailure();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder recA = new CallbackRecorder();
+        CallbackRecorder recB = new CallbackRecorder();
+        ScriptedServer.Conn a = connect(server, recA, 5000);
+        String keyA = a.readRequest().header("Sec-WebSocket-Key");
+        ScriptedServer.Conn b = connect(server, recB, 5000);
+        String keyB = b.readRequest().header("Sec-WebSocket-Key");
+        assertNotEquals(keyA, keyB);
+        a.close();
+        b.close();
+        recA.awaitSetupFailure();
+        recB.awaitSetupFailure();
     }
 
     // ---- handshake answers the client refuses -----------------------------------------------
@@ -404,23 +376,22 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void badSecWebSocketAcceptFailsSetup() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            String wrong = ScriptedServer.acceptFor("dGhlIHNhbXBsZSBub25jZQ==");
-            c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + GOOD_UPGRADE + "Sec-WebSocket-Accept: " + wrong
-                    + "\r\n\r\n");
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT", setup.exception());
-            assertEquals(101, setup.handshakeResponseStatus());
-            assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("Sec-WebSocket-Accept", wrong)),
-                    "headers carried: " + setup.handshakeResponseHeaders());
-            assertNull(setup.websocket());
-            c.awaitEof();
-            rec.assertNoShutdownWithin(Duration.ofMillis(200));
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        String wrong = ScriptedServer.acceptFor("dGhlIHNhbXBsZSBub25jZQ==");
+        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + GOOD_UPGRADE + "Sec-WebSocket-Accept: " + wrong
+                + "\r\n\r\n");
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT", setup.exception());
+        assertEquals(101, setup.handshakeResponseStatus());
+        assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("Sec-WebSocket-Accept", wrong)),
+                "headers carried: " + setup.handshakeResponseHeaders());
+        assertNull(setup.websocket());
+        c.awaitEof();
+        rec.assertNoShutdownWithin(Duration.ofMillis(200));
+        rec.assertGrammar();
     }
 
     static Stream<Arguments> refusedUpgradeHeaders() {
@@ -444,19 +415,18 @@ class WebSocketProtocolViolationTest {
     @MethodSource("refusedUpgradeHeaders")
     void upgradeResponseWithoutTheRequiredHeadersFailsSetup(String what, String headers, boolean withAccept,
                                                            String errorName) {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers
-                    + (withAccept ? "Sec-WebSocket-Accept: " + c.expectedAccept() + "\r\n" : "") + "\r\n");
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName(errorName, setup.exception());
-            assertEquals(101, setup.handshakeResponseStatus());
-            assertNotNull(setup.handshakeResponseHeaders());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers
+                + (withAccept ? "Sec-WebSocket-Accept: " + c.expectedAccept() + "\r\n" : "") + "\r\n");
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName(errorName, setup.exception());
+        assertEquals(101, setup.handshakeResponseStatus());
+        assertNotNull(setup.handshakeResponseHeaders());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     static Stream<Arguments> acceptedUpgradeHeaders() {
@@ -471,234 +441,220 @@ class WebSocketProtocolViolationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("acceptedUpgradeHeaders")
     void upgradeResponseVariantsAllowedByTheRfcAreAccepted(String what, String headers) {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers + "sec-websocket-accept: "
-                    + c.expectedAccept() + "\r\n\r\n");
-            rec.awaitWebSocket();
-            c.close();
-            rec.awaitShutdown();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers + "sec-websocket-accept: "
+                + c.expectedAccept() + "\r\n\r\n");
+        rec.awaitWebSocket();
+        c.close();
+        rec.awaitShutdown();
+        rec.assertGrammar();
     }
 
     @Test
     void rejectionWithAChunkedBodyCarriesStatusAndBody() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\nX-Why: test\r\n\r\n"
-                    + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
-            assertEquals(400, setup.handshakeResponseStatus());
-            assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("X-Why", "test")));
-            assertArrayEquals(Hex.ascii("hello world"), setup.handshakeResponseBody());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\nX-Why: test\r\n\r\n"
+                + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
+        assertEquals(400, setup.handshakeResponseStatus());
+        assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("X-Why", "test")));
+        assertArrayEquals(Hex.ascii("hello world"), setup.handshakeResponseBody());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @Test
     void rejectionWithAContentLengthBodyCarriesStatusAndBody() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nnot a socket");
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
-            assertEquals(200, setup.handshakeResponseStatus());
-            assertArrayEquals(Hex.ascii("not a socket"), setup.handshakeResponseBody());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nnot a socket");
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
+        assertEquals(200, setup.handshakeResponseStatus());
+        assertArrayEquals(Hex.ascii("not a socket"), setup.handshakeResponseBody());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @Test
     void rejectionWithoutABodyCarriesStatusAndHeaders() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n");
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
-            assertEquals(302, setup.handshakeResponseStatus());
-            assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("Location", "/elsewhere")));
-            byte[] body = setup.handshakeResponseBody();
-            assertTrue(body == null || body.length == 0, "no body");
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n");
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
+        assertEquals(302, setup.handshakeResponseStatus());
+        assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("Location", "/elsewhere")));
+        byte[] body = setup.handshakeResponseBody();
+        assertTrue(body == null || body.length == 0, "no body");
+        rec.assertGrammar();
     }
 
     @Test
     void truncatedResponseThenCloseFailsSetupWithConnectionClosed() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websoc");
-            c.close();
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
-            assertNull(setup.websocket());
-            rec.assertNoShutdownWithin(Duration.ofMillis(200));
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websoc");
+        c.close();
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
+        assertNull(setup.websocket());
+        rec.assertNoShutdownWithin(Duration.ofMillis(200));
+        rec.assertGrammar();
     }
 
     @Test
     void closeBeforeAnyResponseFailsSetupWithConnectionClosed() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            c.close();
-            OnConnectionSetupData setup = rec.awaitSetup();
-            assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
-            assertNull(setup.handshakeResponseStatus(), "no response, no status");
-            assertNull(setup.handshakeResponseHeaders(), "no response, no headers");
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        c.close();
+        OnConnectionSetupData setup = rec.awaitSetup();
+        assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
+        assertNull(setup.handshakeResponseStatus(), "no response, no status");
+        assertNull(setup.handshakeResponseHeaders(), "no response, no headers");
+        rec.assertGrammar();
     }
 
     @Test
     void malformedStatusLineFailsSetupWithInvalidResponse() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 3000);
-            c.readRequest();
-            c.writeAscii("HTTP/1.1 abc Nope\r\n\r\n");
-            assertErrorName("WSCRT_ERROR_HTTP_INVALID_RESPONSE", rec.awaitSetup().exception());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 3000);
+        c.readRequest();
+        c.writeAscii("HTTP/1.1 abc Nope\r\n\r\n");
+        assertErrorName("WSCRT_ERROR_HTTP_INVALID_RESPONSE", rec.awaitSetup().exception());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @Test
     void headerBlockOverTheLimitFailsSetup() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connect(server, rec, 5000);
-            c.readRequest();
-            StringBuilder head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
-            IntStream.range(0, 1100).forEach(i -> head.append("X-Filler-").append(i).append(": ")
-                    .append("f".repeat(50)).append("\r\n"));
-            c.tryWrite(Hex.ascii(head.toString())); // ~70 KiB, never finished
-            assertErrorName("WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE", rec.awaitSetup().exception());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connect(server, rec, 5000);
+        c.readRequest();
+        StringBuilder head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
+        IntStream.range(0, 1100).forEach(i -> head.append("X-Filler-").append(i).append(": ")
+                .append("f".repeat(50)).append("\r\n"));
+        c.tryWrite(Hex.ascii(head.toString())); // ~70 KiB, never finished
+        assertErrorName("WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE", rec.awaitSetup().exception());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @Test
     void serverThatNeverAnswersFailsSetupWithHandshakeTimeout() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            long start = System.nanoTime();
-            ScriptedServer.Conn c = connect(server, rec, 500);
-            c.readRequest(); // and say nothing
-            OnConnectionSetupData setup = rec.awaitSetup();
-            long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TIMEOUT", setup.exception());
-            assertTrue(elapsedMs >= 450, "the timeout is not early: " + elapsedMs + " ms");
-            assertTrue(elapsedMs < 5000, "the timeout is not late: " + elapsedMs + " ms");
-            assertNull(setup.handshakeResponseStatus());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        long start = System.nanoTime();
+        ScriptedServer.Conn c = connect(server, rec, 500);
+        c.readRequest(); // and say nothing
+        OnConnectionSetupData setup = rec.awaitSetup();
+        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TIMEOUT", setup.exception());
+        assertTrue(elapsedMs >= 450, "the timeout is not early: " + elapsedMs + " ms");
+        assertTrue(elapsedMs < 5000, "the timeout is not late: " + elapsedMs + " ms");
+        assertNull(setup.handshakeResponseStatus());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     // ---- connections that break -------------------------------------------------------------
 
     @Test
     void connectionDroppedMidFrameCompletesTheFrameWithAnException() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.write(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0))); // 256 announced, 100 sent
-            rec.awaitDataBytes(100);
-            c.close();
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.write(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0))); // 256 announced, 100 sent
+        rec.awaitDataBytes(100);
+        c.close();
 
-            Throwable shutdown = rec.awaitShutdown().exception();
-            assertNotNull(shutdown, "losing the connection is not a clean close");
-            List<Frame> frames = rec.frames();
-            assertEquals(1, frames.size());
-            Frame f = frames.get(0);
-            assertEquals(new IncomingFrame(Opcode.BINARY, 256, true), f.frame());
-            assertEquals(100, f.deliveredBytes());
-            assertArrayEquals(Hex.pattern(100, 0), f.payload());
-            CrtRuntimeException e = assertInstanceOf(CrtRuntimeException.class, f.exception(),
-                    "the frame's completion carries the error");
-            assertNotNull(e.errorName());
-            assertNotEquals("WSCRT_ERROR_SUCCESS", e.errorName());
-            rec.assertGrammar();
-        }
+        Throwable shutdown = rec.awaitShutdown().exception();
+        assertNotNull(shutdown, "losing the connection is not a clean close");
+        List<Frame> frames = rec.frames();
+        assertEquals(1, frames.size());
+        Frame f = frames.get(0);
+        assertEquals(new IncomingFrame(Opcode.BINARY, 256, true), f.frame());
+        assertEquals(100, f.deliveredBytes());
+        assertArrayEquals(Hex.pattern(100, 0), f.payload());
+        CrtRuntimeException e = assertInstanceOf(CrtRuntimeException.class, f.exception(),
+                "the frame's completion carries the error");
+        assertNotNull(e.errorName());
+        assertNotEquals("WSCRT_ERROR_SUCCESS", e.errorName());
+        rec.assertGrammar();
     }
 
     @Test
     void connectionResetMidHeaderShutsDownWithAnException() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.writeHex("82 7f 00 00"); // half of a 64-bit length
-            Await.sleep(50);
-            c.reset();
-            assertNotNull(rec.awaitShutdown().exception());
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.writeHex("82 7f 00 00"); // half of a 64-bit length
+        Await.sleep(50);
+        c.reset();
+        assertNotNull(rec.awaitShutdown().exception());
+        rec.assertGrammar();
     }
 
     @Test
     void connectionClosedBetweenFramesShutsDownWithAnException() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            c.write(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("last words")));
-            rec.awaitFrames(1);
-            c.close();
-            Throwable e = rec.awaitShutdown().exception();
-            assertNotNull(e, "a TCP close without a CLOSE frame is not clean");
-            assertNull(rec.frames().get(0).exception());
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        c.write(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("last words")));
+        rec.awaitFrames(1);
+        c.close();
+        Throwable e = rec.awaitShutdown().exception();
+        assertNotNull(e, "a TCP close without a CLOSE frame is not clean");
+        assertNull(rec.frames().get(0).exception());
+        rec.assertGrammar();
     }
 
     @Test
     void peerThatNeverAnswersOurCloseIsGivenUpOnAfterTheCloseTimeout() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            WebSocket ws = rec.awaitWebSocket();
-            ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1000, ""));
-            assertEquals(1000, c.awaitClose().closeCode());
-            // the server says nothing and keeps the connection open
-            assertErrorName("WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT", rec.awaitShutdown().exception());
-            c.awaitEof();
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        WebSocket ws = rec.awaitWebSocket();
+        ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1000, ""));
+        assertEquals(1000, c.awaitClose().closeCode());
+        // the server says nothing and keeps the connection open
+        assertErrorName("WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT", rec.awaitShutdown().exception());
+        c.awaitEof();
+        rec.assertGrammar();
     }
 
     @Test
     void framesArrivingAfterOurCloseAreStillDeliveredUntilThePeersClose() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            CallbackRecorder rec = new CallbackRecorder();
-            ScriptedServer.Conn c = connectAndUpgrade(server, rec);
-            WebSocket ws = rec.awaitWebSocket();
-            ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1001, "going away"));
-            assertEquals(1001, c.awaitClose().closeCode());
-            c.write(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("in flight")));
-            c.write(ScriptedServer.frame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1001, "")));
-            assertNull(rec.awaitShutdown().exception());
-            List<Frame> frames = rec.frames();
-            assertEquals("in flight", frames.get(0).text());
-            assertEquals(Opcode.CLOSE, frames.get(1).opcode());
-            assertEquals("", Hex.format(c.awaitEof()), "nothing more after our CLOSE, no second CLOSE");
-            rec.assertGrammar();
-        }
+        ScriptedServer server = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        WebSocket ws = rec.awaitWebSocket();
+        ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1001, "going away"));
+        assertEquals(1001, c.awaitClose().closeCode());
+        c.write(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("in flight")));
+        c.write(ScriptedServer.frame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1001, "")));
+        assertNull(rec.awaitShutdown().exception());
+        List<Frame> frames = rec.frames();
+        assertEquals("in flight", frames.get(0).text());
+        assertEquals(Opcode.CLOSE, frames.get(1).opcode());
+        assertEquals("", Hex.format(c.awaitEof()), "nothing more after our CLOSE, no second CLOSE");
+        rec.assertGrammar();
     }
 }
