@@ -55,7 +55,37 @@ enum Fault {
             setupFailure("IO_SOCKET_TIMEOUT").afterTimeout(300)),
     DROPPED_WITHOUT_CLOSE("20 connected WebSockets dropped without close(), then collected",
             checkedByTheCase("20 setups ok; the server sees all 20 TCP connections end; at most one shutdown "
-                    + "callback each; native memory back to baseline"));
+                    + "callback each; native memory back to baseline")),
+
+    // ---- TLS (TlsFaultTest): wss to 127.0.0.1, the client trusting the test CA ----
+    TLS_RESET_DURING_HANDSHAKE("raw TCP: reads the ClientHello record, then RST",
+            setupFailure("TLS_PEER_CLOSED_DURING_HANDSHAKE")
+                    .with("the TLS layer's name for a FIN or RST before its handshake ends")),
+    TLS_NOT_A_SERVER_HELLO("raw TCP: answers the ClientHello with a plaintext \"HTTP/1.1 400 Bad Request\" head",
+            setupFailure("TLS_HANDSHAKE_FAILURE").with("no HTTP status")),
+    TLS_HANDSHAKE_TRICKLED("a real TLS 1.3 server (SSLEngine) behind a relay passing its answer one byte per 100 ms "
+            + "(TLS timeoutMs 1000)",
+            setupFailure("TLS_HANDSHAKE_TIMEOUT").afterTimeout(1000)
+                    .with("the timeout bounds the whole handshake, not the gap between bytes")),
+    TLS_CERT_CHAIN_400_KIB("TLS 1.3 server whose certificate carries a 400 KiB extension (a ~400 KiB Certificate "
+            + "message, CA-signed, valid)",
+            setupFailure("TLS_HANDSHAKE_FAILURE")
+                    .with("refused at OpenSSL's 100 KiB certificate-list limit; JVM RSS growth < 64 MiB")),
+    TLS_FATAL_ALERT_MID_STREAM("TLS 1.3 and 101 done; the server's engine is fed the client's next record with one "
+            + "tag byte flipped and sends its fatal alert (bad_record_mac), then closes",
+            shutdown("TLS_ALERT_RECEIVED").with("no frames")),
+    TLS_FIN_MID_MESSAGE("TLS 1.3 and 101 done; a frame header announcing 256 bytes and 100 of them, then TCP FIN "
+            + "without close_notify",
+            shutdown("IO_SOCKET_CLOSED").with("begin BINARY(256), the 100 bytes, complete IO_SOCKET_CLOSED: a "
+                    + "truncation is an error, never a clean close")),
+    TLS_DATA_AFTER_CLOSE_NOTIFY("TLS 1.3 and 101 done; a TEXT frame, close_notify, then a 37-byte application_data "
+            + "record written raw",
+            shutdown("IO_SOCKET_CLOSED").with("the TEXT frame delivered; nothing after close_notify is decrypted or "
+                    + "delivered, and it is no TLS error; the end of stream without a CLOSE frame is the error")),
+    TLS12_RENEGOTIATION_REQUEST("TLS 1.2 and 101 done; the server asks for a renegotiation (HelloRequest), reads "
+            + "the client's answer raw, then sends a TEXT frame, a CLOSE frame, close_notify and FIN",
+            cleanShutdown().with("the client refuses (SSL_OP_NO_RENEGOTIATION: it answers with an alert record, not a "
+                    + "ClientHello); the TEXT frame after it is delivered; the server's CLOSE ends it cleanly"));
 
     private final String peerBehaviour;
     private final Expected expected;
