@@ -85,7 +85,26 @@ enum Fault {
     TLS12_RENEGOTIATION_REQUEST("TLS 1.2 and 101 done; the server asks for a renegotiation (HelloRequest), reads "
             + "the client's answer raw, then sends a TEXT frame, a CLOSE frame, close_notify and FIN",
             cleanShutdown().with("the client refuses (SSL_OP_NO_RENEGOTIATION: it answers with an alert record, not a "
-                    + "ClientHello); the TEXT frame after it is delivered; the server's CLOSE ends it cleanly"));
+                    + "ClientHello); the TEXT frame after it is delivered; the server's CLOSE ends it cleanly")),
+
+    // ---- HTTP proxy (ProxyFaultTest): a scripted proxy on 127.0.0.1 that reads the client's CONNECT ----
+    PROXY_CLOSES_DURING_CONNECT("reads the CONNECT request, then closes (FIN) without an answer",
+            setupFailure("HTTP_CONNECTION_CLOSED").with("no status")),
+    PROXY_407_NO_CREDENTIALS("no credentials configured; the proxy answers 407 with "
+            + "Proxy-Authenticate: Basic realm=\"wscrt-faults\"",
+            setupFailure("HTTP_PROXY_AUTH_REQUIRED").with("status 407 and the Proxy-Authenticate header carried in "
+                    + "the setup data; no Proxy-Authorization sent")),
+    PROXY_200_THEN_CLOSE("answers \"HTTP/1.1 200 Connection established\", then closes at once",
+            setupFailure("HTTP_CONNECTION_CLOSED", "IO_SOCKET_CONNECTION_RESET")
+                    .with("the tunnel is open, the upgrade request meets the close (RESET when it sat unread)")),
+    PROXY_HEADER_BLOCK_OVER_LIMIT("answers 200 with a 256 KiB header block (128 KiB written, the rest held back)",
+            setupFailure("HTTP_HEADER_BLOCK_TOO_LARGE").with("on the first 128 KiB (the limit is 64 KiB)")),
+    PROXY_NEVER_ANSWERS("reads the CONNECT request and says nothing (handshakeTimeoutMs 300)",
+            setupFailure("WEBSOCKET_HANDSHAKE_TIMEOUT").afterTimeout(300)
+                    .with("the handshake timeout covers the CONNECT too")),
+    PROXY_HTTP10_200("answers \"HTTP/1.0 200 Connection established\", then plays the target: 101 and a TEXT frame",
+            cleanShutdown().with("HTTP/1.0 200 opens the tunnel; the upgrade request arrives through it; the TEXT "
+                    + "frame is delivered; close() and the CLOSE answer end it"));
 
     private final String peerBehaviour;
     private final Expected expected;
