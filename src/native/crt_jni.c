@@ -1,6 +1,8 @@
 /* Natives of dev.wscrt.Crt. */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "common/allocator.h"
 #include "common/error.h"
 #include "common/logging.h"
@@ -13,6 +15,12 @@ enum { SINK_STDERR = 0, SINK_FILE = 1, SINK_SYSTEM_LOGGER = 2 };
 static jstring JNICALL s_version(JNIEnv *env, jclass cls) {
     (void)cls;
     return (*env)->NewStringUTF(env, WSCRT_VERSION);
+}
+
+/* The OpenSSL linked into this library (statically), as OpenSSL reports itself at run time. */
+static jstring JNICALL s_openssl_version(JNIEnv *env, jclass cls) {
+    (void)cls;
+    return (*env)->NewStringUTF(env, OpenSSL_version(OPENSSL_VERSION));
 }
 
 static jlong JNICALL s_memory_in_use(JNIEnv *env, jclass cls) {
@@ -88,6 +96,7 @@ static void JNICALL s_set_logger(JNIEnv *env, jclass cls, jint sink, jstring pat
 int wscrt_jni_register_crt(JNIEnv *env) {
     static const JNINativeMethod crt_methods[] = {
         {"nativeVersion", "()Ljava/lang/String;", (void *)s_version},
+        {"nativeOpensslVersion", "()Ljava/lang/String;", (void *)s_openssl_version},
         {"nativeMemoryInUse0", "()J", (void *)s_memory_in_use},
         {"nativeAllocationCount0", "()J", (void *)s_allocation_count},
         {"errorName", "(I)Ljava/lang/String;", (void *)s_error_name},

@@ -30,6 +30,17 @@ public final class Crt {
         return nativeVersion();
     }
 
+    /**
+     * The OpenSSL inside the native library, as it reports itself, for example
+     * {@code "OpenSSL 3.0.19 27 Jan 2026"}. OpenSSL is linked statically with its symbols hidden, so this is
+     * the version that serves every wss:// connection, whatever other OpenSSL the process has loaded.
+     *
+     * @return the OpenSSL version text, never null
+     */
+    public static String opensslVersion() {
+        return nativeOpensslVersion();
+    }
+
     /** Bytes currently allocated by the native runtime (its tracking allocator). */
     public static long nativeMemoryInUse() {
         return nativeMemoryInUse0();
@@ -73,6 +84,8 @@ public final class Crt {
     static native String errorMessage(int errorCode);
 
     private static native String nativeVersion();
+
+    private static native String nativeOpensslVersion();
 
     private static native long nativeMemoryInUse0();
 
