@@ -11,10 +11,55 @@ public final class Crt {
     private static final int SINK_STDERR = 0;
     private static final int SINK_FILE = 1;
     private static final int SINK_SYSTEM_LOGGER = 2;
-    private static final System.Logger LOGGER = System.getLogger("dev.wscrt.native");
+
+    /**
+     * The system property that sets the level of native log lines sent to the {@code System.Logger}
+     * {@value #NATIVE_LOGGER_NAME} from the start: one of the {@link LogLevel} names (or {@code OFF},
+     * {@code WARNING}), case-insensitive; {@code WARN} when unset.
+     */
+    public static final String LOG_LEVEL_PROPERTY = "wscrt.log.level";
+    /** The name of the {@code System.Logger} that receives native log lines. */
+    public static final String NATIVE_LOGGER_NAME = "dev.wscrt.native";
+    private static final LogLevel DEFAULT_LOG_LEVEL = LogLevel.WARN;
+    private static final System.Logger LOGGER = System.getLogger(NATIVE_LOGGER_NAME);
 
     static {
         NativeLoader.load();
+        nativeSetLogger(SINK_SYSTEM_LOGGER, null, configuredLogLevel().ordinal());
+    }
+
+    /** The level {@link #LOG_LEVEL_PROPERTY} asks for; an unknown value is reported and the default used. */
+    private static LogLevel configuredLogLevel() {
+        String value = System.getProperty(LOG_LEVEL_PROPERTY);
+        if (value == null || value.isBlank()) {
+            return DEFAULT_LOG_LEVEL;
+        }
+        LogLevel level = parseLogLevel(value);
+        if (level == null) {
+            LOGGER.log(System.Logger.Level.WARNING, "ignoring -D" + LOG_LEVEL_PROPERTY + "=" + value
+                    + ": expected one of " + java.util.Arrays.toString(LogLevel.values()) + "; using "
+                    + DEFAULT_LOG_LEVEL);
+            return DEFAULT_LOG_LEVEL;
+        }
+        return level;
+    }
+
+    /** The level named {@code value} (case-insensitive; OFF and WARNING are accepted too), or null. */
+    static LogLevel parseLogLevel(String value) {
+        String name = value.trim().toUpperCase(java.util.Locale.ROOT);
+        switch (name) {
+            case "OFF":
+                return LogLevel.NONE;
+            case "WARNING":
+                return LogLevel.WARN;
+            default:
+                for (LogLevel level : LogLevel.values()) {
+                    if (level.name().equals(name)) {
+                        return level;
+                    }
+                }
+                return null;
+        }
     }
 
     private Crt() {

@@ -1,12 +1,16 @@
 package dev.wscrt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.io.EventLoopGroup;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.NativeMemory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.logging.Handler;
@@ -17,6 +21,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The library as a whole: version, native memory accounting, logging, the resource debug list. */
 class CrtTest {
@@ -59,14 +64,59 @@ class CrtTest {
     }
 
     @Test
-    void loggingToStderrAtEveryLevelWorks() {
-        try {
-            for (Crt.LogLevel level : Crt.LogLevel.values()) {
-                Crt.logToStderr(level);
-                startAndStopAGroup();
-            }
-        } finally {
-            Crt.logToStderr(Crt.LogLevel.NONE);
+    void opensslVersionNamesTheOpenssl3InsideTheLibrary() {
+        assertTrue(Crt.opensslVersion().matches("OpenSSL 3\\.\\d+\\.\\d+.*"), Crt.opensslVersion());
+    }
+
+    @Test
+    void byDefaultNativeLogLinesGoToTheSystemLoggerFromWarnOnly(@TempDir Path dir) throws Exception {
+        String output = runGroupInAFreshJvm(dir);
+        assertTrue(output.contains("done"), output);
+        assertFalse(output.contains("[DEBUG]") || output.contains("[INFO]"), "nothing below WARN: " + output);
+    }
+
+    @Test
+    void theLogLevelPropertyChoosesTheLevelOfNativeLinesInTheSystemLogger(@TempDir Path dir) throws Exception {
+        String output = runGroupInAFreshJvm(dir, "-Dwscrt.log.level=debug");
+        assertTrue(output.contains("FINE: [DEBUG]"), "DEBUG lines through java.util.logging: " + output);
+        assertFalse(output.contains("[TRACE]"), output);
+    }
+
+    @Test
+    void anUnknownLogLevelIsReportedAndTheDefaultUsed(@TempDir Path dir) throws Exception {
+        String output = runGroupInAFreshJvm(dir, "-Dwscrt.log.level=LOUD");
+        assertTrue(output.contains("ignoring -Dwscrt.log.level=LOUD: expected one of [NONE, FATAL, ERROR, WARN, INFO,"
+                + " DEBUG, TRACE]; using WARN"), output);
+        assertFalse(output.contains("[DEBUG]"), output);
+    }
+
+    @Test
+    void logLevelNamesAreReadCaseInsensitivelyWithJdkSynonyms() {
+        assertEquals(Crt.LogLevel.NONE, Crt.parseLogLevel("off"));
+        assertEquals(Crt.LogLevel.WARN, Crt.parseLogLevel("Warning"));
+        assertEquals(Crt.LogLevel.TRACE, Crt.parseLogLevel(" trace "));
+        assertNull(Crt.parseLogLevel("verbose"));
+    }
+
+    @Test
+    void nativeLogLinesGoToStderrAtTheChosenLevelOnly() throws Exception {
+        try (CrtProbe probe = CrtProbe.start(List.of(), "group", "DEBUG")) {
+            String output = probe.awaitExit();
+            assertTrue(output.contains("[DEBUG]"), output);
+            assertFalse(output.contains("[TRACE]"), output);
+        }
+    }
+
+    /** Starts and stops a group in a fresh JVM whose java.util.logging shows every level; returns its output. */
+    private static String runGroupInAFreshJvm(Path dir, String... options) throws Exception {
+        Path config = dir.resolve("logging.properties");
+        Files.writeString(config, "handlers=java.util.logging.ConsoleHandler\n"
+                + "java.util.logging.ConsoleHandler.level=ALL\n"
+                + "dev.wscrt.native.level=ALL\n");
+        List<String> jvmOptions = new java.util.ArrayList<>(List.of("-Djava.util.logging.config.file=" + config));
+        jvmOptions.addAll(List.of(options));
+        try (CrtProbe probe = CrtProbe.start(jvmOptions, "group")) {
+            return probe.awaitExit();
         }
     }
 
