@@ -1,12 +1,36 @@
 package dev.wscrt;
 
 /**
- * The native runtime: loads {@code libwscrt-jni.so} once, and exposes its version, the tracking
- * allocator's counters and the log configuration.
+ * The native runtime: loads {@code libwscrt-jni.so} once, and exposes its version, the OpenSSL inside it,
+ * the tracking allocator's counters and the log configuration.
+ *
+ * <p>All methods are static and thread-safe. The first use of this class (or of any class with natives)
+ * loads the library, which throws {@link UnsatisfiedLinkError} naming the platform found and the platforms
+ * supported when the jar has no library for this machine.
+ *
+ * <p>Native log lines go to the {@link System.Logger} {@value #NATIVE_LOGGER_NAME} from the start, at the
+ * level of {@code -Dwscrt.log.level} ({@code WARN} when unset), so SLF4J, Log4j or java.util.logging
+ * users see them through their usual bridge; the {@code logTo...} methods choose another sink or level
+ * at run time. A sink receives lines from any thread, one at a time.
  */
 public final class Crt {
     /** Log levels, most severe first; {@link #NONE} turns logging off. */
-    public enum LogLevel { NONE, FATAL, ERROR, WARN, INFO, DEBUG, TRACE }
+    public enum LogLevel {
+        /** No native log lines at all. */
+        NONE,
+        /** Failures the runtime cannot recover from. */
+        FATAL,
+        /** Failures of an operation (reported to the caller as well). */
+        ERROR,
+        /** Unexpected conditions that were handled; the default. */
+        WARN,
+        /** Connection lifecycle events. */
+        INFO,
+        /** Detail for diagnosing a connection: states, sizes, timings. */
+        DEBUG,
+        /** Everything, including each I/O event. */
+        TRACE
+    }
 
     private static final int SINK_STDERR = 0;
     private static final int SINK_FILE = 1;
@@ -65,12 +89,20 @@ public final class Crt {
     private Crt() {
     }
 
-    /** Makes sure the native library is loaded; every class with natives calls this first. */
+    /**
+     * Makes sure the native library is loaded; every class with natives calls this first.
+     *
+     * @throws UnsatisfiedLinkError if this platform is not supported or the library cannot be loaded
+     */
     public static void load() {
         // The static initializer does the work.
     }
 
-    /** The native runtime's version string. */
+    /**
+     * The native runtime's version.
+     *
+     * @return the version, for example {@code 0.1.0}
+     */
     public static String version() {
         return nativeVersion();
     }
@@ -86,27 +118,55 @@ public final class Crt {
         return nativeOpensslVersion();
     }
 
-    /** Bytes currently allocated by the native runtime (its tracking allocator). */
+    /**
+     * Bytes currently allocated by the native runtime (its tracking allocator), OpenSSL's own allocations
+     * excepted. Useful in tests to see that every resource was released.
+     *
+     * @return the bytes in use now
+     */
     public static long nativeMemoryInUse() {
         return nativeMemoryInUse0();
     }
 
-    /** Blocks currently allocated by the native runtime (its tracking allocator). */
+    /**
+     * Blocks currently allocated by the native runtime (its tracking allocator).
+     *
+     * @return the number of live allocations now
+     */
     public static long nativeAllocationCount() {
         return nativeAllocationCount0();
     }
 
-    /** Native log lines at {@code level} or more severe go to standard error. */
+    /**
+     * Native log lines at {@code level} or more severe go to standard error (file descriptor 2, not
+     * {@link System#err}), replacing the current sink.
+     *
+     * @param level the least severe level written; {@link LogLevel#NONE} turns logging off
+     */
     public static void logToStderr(LogLevel level) {
         nativeSetLogger(SINK_STDERR, null, level.ordinal());
     }
 
-    /** Native log lines at {@code level} or more severe are appended to {@code path}. */
+    /**
+     * Native log lines at {@code level} or more severe are appended to {@code path}, replacing the current
+     * sink.
+     *
+     * @param path  the file to append to, created if missing
+     * @param level the least severe level written
+     * @throws IllegalArgumentException if {@code path} is null
+     * @throws CrtRuntimeException {@code WSCRT_ERROR_FILE_OPEN_FAILURE} if the file cannot be opened
+     */
     public static void logToFile(String path, LogLevel level) {
         nativeSetLogger(SINK_FILE, path, level.ordinal());
     }
 
-    /** Native log lines at {@code level} or more severe go to the {@code System.Logger} "dev.wscrt.native". */
+    /**
+     * Native log lines at {@code level} or more severe go to the {@code System.Logger}
+     * {@value #NATIVE_LOGGER_NAME} (the default sink), replacing the current sink. Each line is logged at
+     * the matching {@link System.Logger.Level}, from the native thread that wrote it.
+     *
+     * @param level the least severe level passed on
+     */
     public static void logToSystemLogger(LogLevel level) {
         nativeSetLogger(SINK_SYSTEM_LOGGER, null, level.ordinal());
     }

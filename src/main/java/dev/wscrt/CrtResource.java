@@ -13,6 +13,10 @@ import java.util.function.LongConsumer;
  * resource that becomes unreachable without {@code close()} is released by a {@link Cleaner} whose action
  * captures only the handle and a static release function, never the resource itself.
  *
+ * <p>Subclasses are thread-safe. Whoever creates a resource owns it and should close it; objects built on
+ * a resource (a bootstrap on a group, a connection on a bootstrap) keep what they use alive on the native
+ * side, so closing in any order is safe.
+ *
  * <p>With {@code -Dwscrt.debugResources=true}, {@link #openResources()} lists every resource still open
  * with the stack that created it, and the list is printed to standard error when the JVM exits.
  */
@@ -43,12 +47,17 @@ public abstract class CrtResource implements AutoCloseable {
     private Release release;
     private Cleaner.Cleanable cleanable;
 
+    /** A resource without a native handle yet; the subclass constructor calls {@link #acquireNativeHandle}. */
     protected CrtResource() {
     }
 
     /**
      * Takes ownership of {@code handle}; {@code releaser} (a static function: it must not capture this
      * object) frees it exactly once, on {@link #close()} or when this object becomes unreachable.
+     *
+     * @param handle   the native handle, owned from now on
+     * @param releaser frees {@code handle}; called once, on any thread
+     * @throws IllegalStateException if a handle was already set
      */
     protected final void acquireNativeHandle(long handle, LongConsumer releaser) {
         if (release != null) {
@@ -69,7 +78,12 @@ public abstract class CrtResource implements AutoCloseable {
         return text.toString();
     }
 
-    /** The native handle; throws {@link IllegalStateException} once closed. */
+    /**
+     * The native handle.
+     *
+     * @return the handle
+     * @throws IllegalStateException once closed
+     */
     protected final long nativeHandle() {
         Release current = release;
         if (current == null || current.released.get()) {
@@ -78,7 +92,11 @@ public abstract class CrtResource implements AutoCloseable {
         return current.handle;
     }
 
-    /** True once {@link #close()} ran (or the handle was never set). */
+    /**
+     * Whether the native handle was released.
+     *
+     * @return true once {@link #close()} ran (or the handle was never set)
+     */
     public boolean isClosed() {
         Release current = release;
         return current == null || current.released.get();
@@ -92,7 +110,12 @@ public abstract class CrtResource implements AutoCloseable {
         }
     }
 
-    /** Resources still open (only tracked with {@code -Dwscrt.debugResources=true}). */
+    /**
+     * Resources still open, each with its class and the stack that created it; only tracked with
+     * {@code -Dwscrt.debugResources=true}.
+     *
+     * @return a snapshot, empty when tracking is off
+     */
     public static List<String> openResources() {
         return new ArrayList<>(OPEN.values());
     }

@@ -2,25 +2,47 @@ package dev.wscrt;
 
 /**
  * A failure reported by the native runtime. {@link #errorName()} is stable across releases (for example
- * {@code WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE}); match on it rather than on the message.
+ * {@code WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE}); match on it rather than on the message, which says
+ * what happened in words and may gain detail between releases.
+ *
+ * <p>Thrown by calls that fail at once, and passed to callbacks (setup, shutdown, send completion) for
+ * failures found later on an event-loop thread.
  */
 public class CrtRuntimeException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The native error code. */
     private final int errorCode;
+    /** The stable name of {@link #errorCode}. */
     private final String errorName;
 
+    /**
+     * A failure with the native message of {@code errorCode}.
+     *
+     * @param errorCode a native error code
+     */
     public CrtRuntimeException(int errorCode) {
         this(errorCode, (Throwable) null);
     }
 
+    /**
+     * A failure with the native message of {@code errorCode} and a cause.
+     *
+     * @param errorCode a native error code
+     * @param cause     what led to it, or null
+     */
     public CrtRuntimeException(int errorCode, Throwable cause) {
         super(describe(errorCode), cause);
         this.errorCode = errorCode;
         this.errorName = Crt.errorName(errorCode);
     }
 
-    /** As {@link #CrtRuntimeException(int)}, with a detail appended to the native message. */
+    /**
+     * As {@link #CrtRuntimeException(int)}, with a detail appended to the native message.
+     *
+     * @param errorCode a native error code
+     * @param detail    where and why, appended after a colon
+     */
     public CrtRuntimeException(int errorCode, String detail) {
         super(describe(errorCode) + ": " + detail);
         this.errorCode = errorCode;
@@ -31,12 +53,20 @@ public class CrtRuntimeException extends RuntimeException {
         return Crt.errorMessage(errorCode) + " (" + Crt.errorName(errorCode) + ")";
     }
 
-    /** The native error code. */
+    /**
+     * The native error code. Prefer {@link #errorName()}, which is stable.
+     *
+     * @return the code
+     */
     public int errorCode() {
         return errorCode;
     }
 
-    /** The stable name of the error code, for example {@code WSCRT_ERROR_IO_SOCKET_TIMEOUT}. */
+    /**
+     * The stable name of the error code.
+     *
+     * @return the name, for example {@code WSCRT_ERROR_IO_SOCKET_TIMEOUT}
+     */
     public String errorName() {
         return errorName;
     }

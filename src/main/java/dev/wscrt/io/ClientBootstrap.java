@@ -5,10 +5,21 @@ import dev.wscrt.CrtResource;
 /**
  * What a client connection needs to get a socket: an {@link EventLoopGroup} and a {@link HostResolver}.
  * The native bootstrap keeps both alive while it exists, so closing them first is safe.
+ *
+ * <p>Thread-safe and shareable by any number of connections; each connection keeps the bootstrap alive
+ * until it has shut down, so closing the bootstrap while connections run is safe too.
  */
 public final class ClientBootstrap extends CrtResource {
     private static ClientBootstrap staticDefault;
 
+    /**
+     * A bootstrap over {@code group} and {@code resolver}; it holds references to both.
+     *
+     * @param group    the event loops connections will run on
+     * @param resolver the resolver for host names
+     * @throws IllegalArgumentException if either is null
+     * @throws IllegalStateException if either is already closed
+     */
     public ClientBootstrap(EventLoopGroup group, HostResolver resolver) {
         if (group == null || resolver == null) {
             throw new IllegalArgumentException("group and resolver must not be null");
@@ -18,7 +29,9 @@ public final class ClientBootstrap extends CrtResource {
 
     /**
      * The process-wide default bootstrap (one event-loop thread per processor, a 16-entry resolver),
-     * created on first use and released when the JVM exits.
+     * created on first use and released when the JVM exits. Do not close it.
+     *
+     * @return the shared bootstrap
      */
     public static synchronized ClientBootstrap getOrCreateStaticDefault() {
         if (staticDefault == null) {
@@ -31,7 +44,12 @@ public final class ClientBootstrap extends CrtResource {
         return staticDefault;
     }
 
-    /** The native handle, for the websocket binding. */
+    /**
+     * The native handle, for the websocket binding; not for applications.
+     *
+     * @return the handle
+     * @throws IllegalStateException if the bootstrap is closed
+     */
     public long handle() {
         return nativeHandle();
     }

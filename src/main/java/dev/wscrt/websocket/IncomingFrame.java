@@ -1,14 +1,18 @@
 package dev.wscrt.websocket;
 
 /**
- * Describes a frame being received.
+ * Describes a frame being received. Immutable.
  *
  * @param opcode        the frame's type
  * @param payloadLength the frame's payload length in bytes
  * @param fin           true if this is the final fragment of a message
  */
 public record IncomingFrame(Opcode opcode, long payloadLength, boolean fin) {
-    /** True for TEXT, BINARY and CONTINUATION frames. */
+    /**
+     * Whether this is a data frame, whose payload counts against the read window.
+     *
+     * @return true for TEXT, BINARY and CONTINUATION frames
+     */
     public boolean isDataFrame() {
         return opcode.isDataFrame();
     }

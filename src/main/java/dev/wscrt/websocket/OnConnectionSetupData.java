@@ -5,7 +5,8 @@ import dev.wscrt.http.HttpHeader;
 import java.util.List;
 
 /**
- * Passed to {@code onConnectionSetup}, once per {@link WebSocket#connect}.
+ * Passed to {@code onConnectionSetup}, once per {@link WebSocket#connect}, on an event-loop thread.
+ * Exactly one of {@code exception} and {@code websocket} is non-null.
  *
  * @param exception                why the connection failed, or null if it succeeded
  * @param websocket                the connection if it succeeded, else null; keep a reference to it, the

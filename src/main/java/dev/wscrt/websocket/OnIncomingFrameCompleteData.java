@@ -1,7 +1,8 @@
 package dev.wscrt.websocket;
 
 /**
- * Passed to {@code onIncomingFrameComplete}, once for every frame whose begin was delivered.
+ * Passed to {@code onIncomingFrameComplete}, once for every frame whose begin was delivered, on the connection's
+ * event-loop thread.
  *
  * @param frame     the frame
  * @param exception null if the whole frame arrived; otherwise what went wrong (protocol error, connection

@@ -17,23 +17,40 @@ public final class OnIncomingFramePayloadData {
         this.data = data;
     }
 
-    /** The frame this payload belongs to. */
+    /**
+     * The frame this payload belongs to.
+     *
+     * @return the frame, as passed to the begin callback
+     */
     public IncomingFrame frame() {
         return frame;
     }
 
-    /** The payload piece, read-only and valid only during the callback. */
+    /**
+     * The payload piece, unmasked. Do not keep it: the buffer is reused once the callback returns.
+     *
+     * @return a read-only buffer, positioned at the piece's first byte, valid only during the callback
+     */
     public ByteBuffer data() {
         return data;
     }
 
-    /** A copy of the payload piece. */
+    /**
+     * A copy of the payload piece, which may be kept.
+     *
+     * @return a new array holding the remaining bytes of {@link #data()}
+     */
     public byte[] bytes() {
         byte[] copy = new byte[data.remaining()];
         data.duplicate().get(copy);
         return copy;
     }
 
+    /**
+     * The frame and the piece's length, for logs.
+     *
+     * @return a description without the payload bytes
+     */
     @Override
     public String toString() {
         return "OnIncomingFramePayloadData[frame=" + frame + ", length=" + data.remaining() + "]";

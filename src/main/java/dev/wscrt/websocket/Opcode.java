@@ -24,17 +24,31 @@ public enum Opcode {
         this.value = value;
     }
 
-    /** The 4-bit value on the wire. */
+    /**
+     * The opcode's value on the wire.
+     *
+     * @return the 4-bit value
+     */
     public int value() {
         return value;
     }
 
-    /** True for TEXT, BINARY and CONTINUATION: the frames whose payload counts against the read window. */
+    /**
+     * Whether frames of this type are data frames.
+     *
+     * @return true for TEXT, BINARY and CONTINUATION: the frames whose payload counts against the read window
+     */
     public boolean isDataFrame() {
         return value < 8;
     }
 
-    /** The opcode with this wire value; {@link IllegalArgumentException} for reserved values. */
+    /**
+     * The opcode with this wire value.
+     *
+     * @param value the 4-bit value
+     * @return the opcode
+     * @throws IllegalArgumentException for a reserved or out-of-range value
+     */
     public static Opcode of(int value) {
         return switch (value) {
             case 0 -> CONTINUATION;
