@@ -89,6 +89,21 @@ run "main jar alone on the class path" -cp "$main_jar:$work/cp" dev.wscrt.modula
 run "main jar on the module path (modular app)" --module-path "$main_jar:$work/mods" \
     -m dev.wscrt.modulartest/dev.wscrt.modulartest.Main
 
+# JDK 24+ warns when a module loads a native library without native access; the flag README documents
+# must silence it. Checked with the newest JDK installed under /usr/lib/jvm, if it is 24 or later.
+newer_java="$(ls -d /usr/lib/jvm/*-2[4-9]-* /usr/lib/jvm/*-2[4-9] 2>/dev/null | sort -V | tail -1 || true)"
+if [[ -n "$newer_java" && -x "$newer_java/bin/java" ]]; then
+    out="$("$newer_java/bin/java" --enable-native-access=dev.wscrt --module-path "$main_jar:$work/mods" \
+        -m dev.wscrt.modulartest/dev.wscrt.modulartest.Main "$openssl" 2>&1)" || fail "on $newer_java: $out"
+    if grep -F "WARNING: A restricted method" <<<"$out" >/dev/null; then
+        fail "--enable-native-access=dev.wscrt does not silence the native-access warning on $newer_java: $out"
+    else
+        echo "check-jars: module path on $(basename "$newer_java") with --enable-native-access=dev.wscrt: no warning"
+    fi
+else
+    echo "check-jars: no JDK 24+ under /usr/lib/jvm; the native-access flag was not checked"
+fi
+
 if (( failures )); then
     echo "check-jars: $failures failure(s)" >&2
     exit 1
