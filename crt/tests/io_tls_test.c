@@ -1,428 +1,13 @@
 /*
  * Tests for crt/io/tls_context.c, crt/io/tls_handler.c and the TLS option of
- * crt/io/client_bootstrap.c: a real channel (socket handler -> TLS handler ->
- * a reader) against a blocking OpenSSL server on a thread, with certificates
- * made at test time (tls_test_certs.h). Most tests let the bootstrap add the
- * TLS handler (tls_options); some add it themselves on a plain channel
- * (manual_tls) to drive the handler's own API. Loopback only; every wait is
- * bounded.
+ * crt/io/client_bootstrap.c: a real channel against a blocking OpenSSL server on
+ * a thread, with certificates made at test time (io_tls_fixture.h). Most tests
+ * let the bootstrap add the TLS handler (tls_options); some add it themselves on
+ * a plain channel (manual_tls) to drive the handler's own API. Each handshake
+ * outcome (trust, names, versions, client certificates, peer faults) is a row of
+ * s_handshakes. Loopback only; every wait is bounded.
  */
-#include <stdlib.h>
-
-#include "common/byte_buf.h"
-#include "common/clock.h"
-#include "common/logging.h"
-#include "io/channel.h"
-#include "io/client_bootstrap.h"
-#include "io/event_loop.h"
-#include "io/event_loop_group.h"
-#include "io/host_resolver.h"
-#include "io/tls_context.h"
-#include "io/tls_handler.h"
-#include "io_loopback_helpers.h"
-#include "test_harness.h"
-#include "tls_test_certs.h"
-
-/* Bound for the bulk transfers (sanitizer builds are several times slower). */
-#define S_BULK_WAIT_MS 60000
-
-/* ---- fixture ----------------------------------------------------------- */
-
-struct s_reader;
-
-struct s_fixture {
-    struct wscrt_allocator *allocator;
-    struct s_test_pki pki;
-    struct wscrt_event_loop_group *group;
-    struct wscrt_host_resolver *resolver;
-    struct wscrt_client_bootstrap *bootstrap;
-    struct s_waiter group_shutdown;
-
-    /* Set by the test before connecting. */
-    bool manual_tls; /* add the TLS handler in on_setup instead of through the bootstrap */
-    struct wscrt_tls_ctx *ctx;
-    struct wscrt_tls_connection_options tls_options;
-    size_t reader_window;        /* the reader's initial window */
-    bool reader_defers_increment; /* grow the window from a task, not inside the delivery */
-
-    /* Written on the loop; read by the test after the waiters. */
-    struct s_waiter result_waiter; /* the TLS outcome: negotiated or failed */
-    int negotiation_calls;         /* successful handshakes seen by the test */
-    int result_error;
-    struct wscrt_channel *channel;
-    struct wscrt_event_loop *loop;
-    char version[32];
-    char protocol[64];
-    struct s_reader *reader;
-
-    struct s_waiter received_waiter;
-    uint64_t received;
-    uint64_t corrupt_at; /* UINT64_MAX while the content matches */
-
-    struct s_waiter written_waiter;
-    uint64_t written_ok;
-    int write_failures;
-
-    struct s_waiter shutdown_waiter;
-    int shutdown_calls;
-    int shutdown_error;
-};
-
-/* ---- the reader: slot 2, checks the echoed pattern --------------------- */
-
-struct s_reader {
-    struct wscrt_channel_handler base;
-    struct s_fixture *fixture;
-    struct wscrt_channel_slot *slot;
-    size_t owed; /* bytes consumed and not yet given back as window */
-    struct wscrt_task increment_task;
-    bool task_scheduled;
-};
-
-static void s_reader_increment_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
-    (void)task;
-    struct s_reader *reader = arg;
-    reader->task_scheduled = false;
-    if (status == WSCRT_TASK_STATUS_RUN_READY && reader->owed > 0) {
-        size_t owed = reader->owed;
-        reader->owed = 0;
-        wscrt_channel_slot_increment_read_window(reader->slot, owed);
-    }
-}
-
-static int s_reader_process_read_data(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                      struct wscrt_byte_cursor data) {
-    struct s_reader *reader = base->impl;
-    struct s_fixture *fixture = reader->fixture;
-    size_t mismatch = s_pattern_check(data.ptr, data.len, fixture->received);
-    if (mismatch != data.len && fixture->corrupt_at == UINT64_MAX) {
-        fixture->corrupt_at = fixture->received + mismatch;
-    }
-    fixture->received += data.len;
-    if (fixture->reader_defers_increment) {
-        reader->owed += data.len;
-        if (!reader->task_scheduled) {
-            reader->task_scheduled = true;
-            wscrt_channel_schedule_task_now(slot->channel, &reader->increment_task);
-        }
-    } else {
-        wscrt_channel_slot_increment_read_window(slot, data.len);
-    }
-    s_waiter_add(&fixture->received_waiter, (long)data.len);
-    return WSCRT_OP_SUCCESS;
-}
-
-static int s_reader_process_write_message(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                          struct wscrt_io_message *message) {
-    (void)base;
-    (void)slot;
-    (void)message;
-    return wscrt_raise_error(WSCRT_ERROR_UNSUPPORTED_OPERATION);
-}
-
-static int s_reader_increment_read_window(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                          size_t size) {
-    (void)base;
-    (void)slot;
-    (void)size;
-    return WSCRT_OP_SUCCESS;
-}
-
-static int s_reader_shutdown(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                             enum wscrt_channel_direction direction, int error_code, bool free_scarce) {
-    (void)base;
-    return wscrt_channel_slot_on_handler_shutdown_complete(slot, direction, error_code, free_scarce);
-}
-
-static size_t s_reader_initial_window_size(struct wscrt_channel_handler *base) {
-    struct s_reader *reader = base->impl;
-    return reader->fixture->reader_window;
-}
-
-static void s_reader_destroy(struct wscrt_channel_handler *base) {
-    struct s_reader *reader = base->impl;
-    if (reader->task_scheduled) {
-        wscrt_event_loop_cancel_task(wscrt_channel_get_event_loop(reader->slot->channel), &reader->increment_task);
-    }
-    reader->fixture->reader = NULL;
-    wscrt_mem_release(base->allocator, reader);
-}
-
-static const struct wscrt_channel_handler_vtable s_reader_vtable = {
-    .process_read_data = s_reader_process_read_data,
-    .process_write_message = s_reader_process_write_message,
-    .increment_read_window = s_reader_increment_read_window,
-    .shutdown = s_reader_shutdown,
-    .initial_window_size = s_reader_initial_window_size,
-    .destroy = s_reader_destroy,
-};
-
-static void s_add_reader(struct s_fixture *fixture, struct wscrt_channel *channel) {
-    struct s_reader *reader = wscrt_mem_calloc(fixture->allocator, 1, sizeof(struct s_reader));
-    reader->base.vtable = &s_reader_vtable;
-    reader->base.allocator = fixture->allocator;
-    reader->base.impl = reader;
-    reader->fixture = fixture;
-    wscrt_task_init(&reader->increment_task, s_reader_increment_task, reader, "test_reader_increment");
-    reader->slot = wscrt_channel_slot_new(channel);
-    wscrt_channel_slot_set_handler(reader->slot, &reader->base);
-    fixture->reader = reader;
-}
-
-/* ---- bootstrap callbacks ------------------------------------------------ */
-
-static void s_on_tls_ready(struct s_fixture *fixture, struct wscrt_channel_handler *handler) {
-    fixture->negotiation_calls++;
-    snprintf(fixture->version, sizeof(fixture->version), "%s", wscrt_tls_handler_version_name(handler));
-    snprintf(fixture->protocol, sizeof(fixture->protocol), "%s", wscrt_tls_handler_protocol(handler));
-    s_add_reader(fixture, fixture->channel);
-}
-
-static void s_on_negotiation_result(struct wscrt_channel_handler *handler, int error_code, void *user_data) {
-    struct s_fixture *fixture = user_data;
-    fixture->result_error = error_code;
-    if (error_code == 0) {
-        s_on_tls_ready(fixture, handler);
-    }
-    s_waiter_signal(&fixture->result_waiter);
-}
-
-/* The TLS handler: slot 1, right of the socket handler. */
-static struct wscrt_channel_handler *s_tls_handler_of(struct wscrt_channel *channel) {
-    return wscrt_channel_get_first_slot(channel)->adj_right->handler;
-}
-
-static void s_on_setup(struct wscrt_client_bootstrap *bootstrap, int error_code, struct wscrt_channel *channel,
-                       void *user_data) {
-    (void)bootstrap;
-    struct s_fixture *fixture = user_data;
-    fixture->channel = channel;
-    if (error_code != 0) {
-        fixture->result_error = error_code;
-        s_waiter_signal(&fixture->result_waiter);
-        return;
-    }
-    fixture->loop = wscrt_channel_get_event_loop(channel);
-    if (!fixture->manual_tls) {
-        /* The bootstrap's TLS handler has finished its handshake. */
-        fixture->result_error = 0;
-        s_on_tls_ready(fixture, s_tls_handler_of(channel));
-        s_waiter_signal(&fixture->result_waiter);
-        return;
-    }
-    /* A plain channel: add the TLS handler ourselves and start it. */
-    struct wscrt_tls_connection_options options = fixture->tls_options;
-    options.on_negotiation_result = s_on_negotiation_result;
-    options.user_data = fixture;
-    struct wscrt_channel_slot *slot = wscrt_channel_slot_new(channel);
-    struct wscrt_channel_handler *handler = wscrt_tls_client_handler_new(fixture->allocator, &options, slot);
-    if (handler == NULL || wscrt_tls_client_handler_start_negotiation(handler)) {
-        fixture->result_error = wscrt_last_error();
-        s_waiter_signal(&fixture->result_waiter);
-        wscrt_channel_shutdown(channel, fixture->result_error);
-    }
-}
-
-static void s_on_shutdown(struct wscrt_client_bootstrap *bootstrap, int error_code, struct wscrt_channel *channel,
-                          void *user_data) {
-    (void)bootstrap;
-    struct s_fixture *fixture = user_data;
-    fixture->shutdown_calls++;
-    fixture->shutdown_error = error_code;
-    wscrt_channel_destroy(channel);
-    s_waiter_signal(&fixture->shutdown_waiter);
-}
-
-static void s_on_group_shutdown(void *user_data) {
-    s_waiter_signal(user_data);
-}
-
-static int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *allocator) {
-    memset(fixture, 0, sizeof(*fixture));
-    if (getenv("WSCRT_TEST_LOG") != NULL) {
-        wscrt_logger_set_stderr(WSCRT_LL_DEBUG);
-    }
-    fixture->allocator = allocator;
-    fixture->corrupt_at = UINT64_MAX;
-    fixture->reader_window = 256 * 1024;
-    s_waiter_init(&fixture->group_shutdown);
-    s_waiter_init(&fixture->result_waiter);
-    s_waiter_init(&fixture->received_waiter);
-    s_waiter_init(&fixture->written_waiter);
-    s_waiter_init(&fixture->shutdown_waiter);
-    ASSERT_TRUE(s_pki_init(&fixture->pki));
-    struct wscrt_shutdown_callback_options shutdown = {s_on_group_shutdown, &fixture->group_shutdown};
-    fixture->group = wscrt_event_loop_group_new(allocator, 1, &shutdown);
-    ASSERT_TRUE(fixture->group != NULL);
-    fixture->resolver = wscrt_host_resolver_new(allocator, fixture->group, 16);
-    ASSERT_TRUE(fixture->resolver != NULL);
-    struct wscrt_client_bootstrap_options options = {
-        .event_loop_group = fixture->group,
-        .host_resolver = fixture->resolver,
-    };
-    fixture->bootstrap = wscrt_client_bootstrap_new(allocator, &options);
-    ASSERT_TRUE(fixture->bootstrap != NULL);
-    fixture->tls_options.timeout_ms = S_WAIT_MS; /* server_name: NULL = the host connected to */
-    return 0;
-}
-
-static int s_fixture_clean_up(struct s_fixture *fixture) {
-    wscrt_tls_ctx_release(fixture->ctx);
-    wscrt_client_bootstrap_release(fixture->bootstrap);
-    wscrt_host_resolver_release(fixture->resolver);
-    wscrt_event_loop_group_release(fixture->group);
-    ASSERT_TRUE(s_waiter_wait(&fixture->group_shutdown, 1, S_WAIT_MS));
-    s_pki_clean_up(&fixture->pki);
-    s_waiter_clean_up(&fixture->group_shutdown);
-    s_waiter_clean_up(&fixture->result_waiter);
-    s_waiter_clean_up(&fixture->received_waiter);
-    s_waiter_clean_up(&fixture->written_waiter);
-    s_waiter_clean_up(&fixture->shutdown_waiter);
-    return 0;
-}
-
-/* A context trusting the test CA (plus whatever the caller sets). */
-static struct wscrt_tls_ctx *s_ctx_trusting_test_ca(struct s_fixture *fixture, struct wscrt_tls_ctx_options *options) {
-    options->ca_pem = fixture->pki.ca.cert_pem;
-    return wscrt_tls_ctx_new_client(fixture->allocator, options);
-}
-
-static int s_connect(struct s_fixture *fixture, const char *host, uint16_t port) {
-    fixture->tls_options.ctx = fixture->ctx;
-    if (fixture->manual_tls && fixture->tls_options.server_name == NULL) {
-        fixture->tls_options.server_name = host;
-    }
-    struct wscrt_socket_channel_options options = {
-        .bootstrap = fixture->bootstrap,
-        .host_name = host,
-        .port = port,
-        .on_setup = s_on_setup,
-        .on_shutdown = s_on_shutdown,
-        .user_data = fixture,
-        .tls_options = fixture->manual_tls ? NULL : &fixture->tls_options,
-    };
-    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
-    ASSERT_TRUE(s_waiter_wait(&fixture->result_waiter, 1, S_WAIT_MS + 5000));
-    return 0;
-}
-
-/* Connects, expects the handshake to succeed. */
-static int s_connect_ok(struct s_fixture *fixture, const char *host, uint16_t port) {
-    ASSERT_INT_EQ(0, s_connect(fixture, host, port));
-    if (fixture->result_error != 0) {
-        fprintf(stderr, "  handshake failed: %s\n", wscrt_error_name(fixture->result_error));
-    }
-    ASSERT_INT_EQ(0, fixture->result_error);
-    ASSERT_INT_EQ(1, fixture->negotiation_calls);
-    return 0;
-}
-
-/*
- * Connects, expects the handshake to fail with `expected` and the channel to
- * go away: through the bootstrap, on_setup carries the error and no channel,
- * and on_shutdown never runs; by hand, the plain channel shuts down.
- */
-static int s_connect_fails(struct s_fixture *fixture, const char *host, uint16_t port, int expected) {
-    ASSERT_INT_EQ(0, s_connect(fixture, host, port));
-    if (fixture->result_error != expected) {
-        fprintf(stderr, "  expected %s, got %s\n", wscrt_error_name(expected), wscrt_error_name(fixture->result_error));
-    }
-    ASSERT_INT_EQ(expected, fixture->result_error);
-    if (fixture->manual_tls) {
-        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-        ASSERT_INT_EQ(1, fixture->shutdown_calls);
-    } else {
-        ASSERT_TRUE(fixture->channel == NULL);
-        s_sleep_ms(50);
-        ASSERT_INT_EQ(0, fixture->shutdown_calls);
-    }
-    ASSERT_INT_EQ(0, fixture->negotiation_calls);
-    ASSERT_TRUE(fixture->reader == NULL);
-    return 0;
-}
-
-/* ---- sending ------------------------------------------------------------ */
-
-struct s_send_job {
-    struct s_fixture *fixture;
-    uint64_t total;
-    size_t message_size;
-    int failed_sends;
-};
-
-static void s_on_written(struct wscrt_channel *channel, struct wscrt_io_message *message, int error_code,
-                         void *user_data) {
-    (void)channel;
-    struct s_fixture *fixture = user_data;
-    if (error_code == 0) {
-        fixture->written_ok += message->data.len;
-    } else {
-        fixture->write_failures++;
-    }
-    s_waiter_signal(&fixture->written_waiter);
-}
-
-static void s_send_on_loop(void *arg) {
-    struct s_send_job *job = arg;
-    struct s_fixture *fixture = job->fixture;
-    struct wscrt_channel_slot *slot = fixture->reader->slot;
-    for (uint64_t offset = 0; offset < job->total; offset += job->message_size) {
-        size_t size = job->total - offset < job->message_size ? (size_t)(job->total - offset) : job->message_size;
-        struct wscrt_io_message *message = wscrt_io_message_new(fixture->allocator, size);
-        s_pattern_fill(message->data.buffer, size, offset);
-        message->data.len = size;
-        message->on_completion = s_on_written;
-        message->user_data = fixture;
-        if (wscrt_channel_slot_send_write_message(slot, message)) {
-            wscrt_io_message_destroy(message);
-            job->failed_sends++;
-        }
-    }
-}
-
-static void s_send_empty_on_loop(void *arg) {
-    struct s_fixture *fixture = arg;
-    struct wscrt_io_message *message = wscrt_io_message_new(fixture->allocator, 0);
-    message->on_completion = s_on_written;
-    message->user_data = fixture;
-    if (wscrt_channel_slot_send_write_message(fixture->reader->slot, message)) {
-        wscrt_io_message_destroy(message);
-        fixture->write_failures++;
-    }
-}
-
-static long s_message_count(uint64_t total, size_t message_size) {
-    return (long)((total + message_size - 1) / message_size);
-}
-
-/* Sends `total` pattern bytes in messages of `message_size`, waits for the
- * echo and for every write completion. */
-static int s_echo(struct s_fixture *fixture, uint64_t total, size_t message_size) {
-    struct s_send_job job = {.fixture = fixture, .total = total, .message_size = message_size};
-    ASSERT_TRUE(s_run_on_loop(fixture->loop, s_send_on_loop, &job));
-    ASSERT_INT_EQ(0, job.failed_sends);
-    ASSERT_TRUE(s_waiter_wait(&fixture->received_waiter, (long)total, S_BULK_WAIT_MS));
-    ASSERT_TRUE(s_waiter_wait(&fixture->written_waiter, s_message_count(total, message_size), S_WAIT_MS));
-    ASSERT_UINT_EQ(total, fixture->received);
-    ASSERT_UINT_EQ(UINT64_MAX, fixture->corrupt_at);
-    ASSERT_UINT_EQ(total, fixture->written_ok);
-    ASSERT_INT_EQ(0, fixture->write_failures);
-    return 0;
-}
-
-/* Clean local close: close_notify goes out, the channel reports 0. */
-static int s_close_cleanly(struct s_fixture *fixture) {
-    ASSERT_SUCCESS(wscrt_channel_shutdown(fixture->channel, 0));
-    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(0, fixture->shutdown_error);
-    ASSERT_INT_EQ(1, fixture->shutdown_calls);
-    return 0;
-}
-
-static struct s_server_options s_echo_server(const struct s_test_identity *identity) {
-    struct s_server_options options = {.identity = identity, .mode = S_SERVER_ECHO};
-    return options;
-}
+#include "io_tls_fixture.h"
 
 /* ---- tests: data ----------------------------------------------------------- */
 
@@ -542,168 +127,155 @@ static int s_test_tls_peer_close_notify_after_data_for_slow_reader(struct wscrt_
     return s_expect_close_after_data(allocator, true);
 }
 
-/* ---- tests: verification ------------------------------------------------ */
 
-static int s_expect_verify_failure(struct wscrt_allocator *allocator, bool trust_test_ca,
-                                   const struct s_test_identity *(*pick)(struct s_test_pki *), const char *host,
-                                   int expected) {
+/* ---- tests: one handshake each (trust, names, versions, client certificates, faults) ---- */
+
+enum s_identity { S_SERVER_CERT, S_EXPIRED_CERT, S_WRONG_NAME_CERT, S_SELF_SIGNED_CERT };
+
+struct s_handshake_case {
+    const char *name;
+    /* the client */
+    const char *host;        /* connect to */
+    const char *server_name; /* NULL: the host */
+    bool manual_tls;         /* add the TLS handler by hand instead of through the bootstrap */
+    bool system_trust;       /* the default trust store instead of the test CA */
+    bool no_verify;          /* verify_peer = false */
+    bool client_cert;        /* present the test client's certificate (PEM) */
+    enum wscrt_tls_version min_version;
+    enum wscrt_tls_version max_version;
+    /* the server */
+    enum s_identity identity;
+    int server_max_version; /* 0: OpenSSL's highest */
+    bool require_client_cert;
+    bool close_at_once;
+    /* the outcome */
+    int error;                  /* 0: the handshake succeeds, then an echo and a clean close */
+    bool error_after_handshake; /* TLS 1.3 client certificate refusal: the handshake may have succeeded first */
+    const char *version;        /* negotiated on both sides, when not NULL */
+    uint64_t echo_bytes;        /* after a successful handshake (0: 1000) */
+    size_t echo_message_size;   /* (0: 1000) */
+};
+
+static const struct s_handshake_case s_handshakes[] = {
+    {"unknown CA rejected with the default trust store", "localhost", "localhost", .system_trust = true,
+     .error = WSCRT_ERROR_TLS_CERT_UNKNOWN_CA},
+    {"expired certificate rejected", "localhost", "localhost", .identity = S_EXPIRED_CERT,
+     .error = WSCRT_ERROR_TLS_CERT_EXPIRED},
+    {"wrong host name rejected", "localhost", "localhost", .identity = S_WRONG_NAME_CERT,
+     .error = WSCRT_ERROR_TLS_CERT_HOSTNAME_MISMATCH},
+    {"self-signed certificate rejected", "localhost", "localhost", .system_trust = true,
+     .identity = S_SELF_SIGNED_CERT, .error = WSCRT_ERROR_TLS_CERT_SELF_SIGNED},
+    {"an IP address is checked against the IP SAN, not a DNS name", "127.0.0.1", "127.0.0.1", .manual_tls = true},
+    {"verify_peer false accepts an unknown CA and any name", "localhost", "not.the.right.name", .system_trust = true,
+     .no_verify = true, .identity = S_SELF_SIGNED_CERT},
+    {"TLS 1.2 forced on the client negotiates TLS 1.2", "localhost", .min_version = WSCRT_TLS_VERSION_1_2,
+     .max_version = WSCRT_TLS_VERSION_1_2, .version = "TLSv1.2", .echo_bytes = 100000, .echo_message_size = 10000},
+    {"TLS 1.3 forced on the client negotiates TLS 1.3", "localhost", .min_version = WSCRT_TLS_VERSION_1_3,
+     .version = "TLSv1.3", .echo_bytes = 100000, .echo_message_size = 10000},
+    {"a TLS 1.3 minimum against a TLS 1.2 server fails with PROTOCOL_VERSION", "localhost",
+     .min_version = WSCRT_TLS_VERSION_1_3, .server_max_version = TLS1_2_VERSION,
+     .error = WSCRT_ERROR_TLS_PROTOCOL_VERSION},
+    {"mTLS with a client certificate from PEM (TLS 1.2)", "localhost", .client_cert = true,
+     .server_max_version = TLS1_2_VERSION, .require_client_cert = true, .version = "TLSv1.2", .echo_bytes = 50000,
+     .echo_message_size = 5000},
+    {"TLS 1.2 mTLS without a client certificate fails inside the handshake, named", "localhost",
+     .server_max_version = TLS1_2_VERSION, .require_client_cert = true, .error = WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED},
+    /* TLS 1.3: the client has finished its handshake when the server's certificate_required alert
+     * arrives; it ends the channel with that name. */
+    {"TLS 1.3 mTLS without a client certificate ends the channel, named", "localhost", .require_client_cert = true,
+     .error = WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED, .error_after_handshake = true},
+    {"the peer closing during the handshake is named", "localhost", .close_at_once = true,
+     .error = WSCRT_ERROR_TLS_PEER_CLOSED_DURING_HANDSHAKE},
+    {"the handler alone reports the peer closing during the handshake", "localhost", .manual_tls = true,
+     .close_at_once = true, .error = WSCRT_ERROR_TLS_PEER_CLOSED_DURING_HANDSHAKE},
+};
+
+static const struct s_test_identity *s_identity_of(struct s_test_pki *pki, enum s_identity identity) {
+    switch (identity) {
+        case S_EXPIRED_CERT:
+            return &pki->expired;
+        case S_WRONG_NAME_CERT:
+            return &pki->wrong_name;
+        case S_SELF_SIGNED_CERT:
+            return &pki->self_signed;
+        case S_SERVER_CERT:
+            break;
+    }
+    return &pki->server;
+}
+
+static int s_handshake_outcome(struct s_fixture *fixture, const struct s_handshake_case *c, uint16_t port) {
+    if (c->error_after_handshake) {
+        ASSERT_INT_EQ(0, s_connect(fixture, c->host, port));
+        ASSERT_TRUE(fixture->result_error == 0 || fixture->result_error == c->error);
+        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
+        ASSERT_INT_EQ(c->error, fixture->shutdown_error);
+    } else if (c->error) {
+        ASSERT_INT_EQ(0, s_connect_fails(fixture, c->host, port, c->error));
+    } else {
+        ASSERT_INT_EQ(0, s_connect_ok(fixture, c->host, port));
+        ASSERT_TRUE(c->version == NULL || strcmp(c->version, fixture->version) == 0);
+        ASSERT_INT_EQ(0, s_echo(fixture, c->echo_bytes ? c->echo_bytes : 1000,
+                                c->echo_message_size ? c->echo_message_size : 1000));
+        ASSERT_INT_EQ(0, s_close_cleanly(fixture));
+    }
+    return 0;
+}
+
+static int s_check_handshake(struct wscrt_allocator *allocator, const struct s_handshake_case *c) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
+    fixture.manual_tls = c->manual_tls;
+    fixture.tls_options.server_name = c->server_name;
     struct wscrt_tls_ctx_options ctx_options;
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = trust_test_ca ? s_ctx_trusting_test_ca(&fixture, &ctx_options)
-                                : wscrt_tls_ctx_new_client(allocator, &ctx_options);
-    if (fixture.ctx == NULL && wscrt_last_error() == WSCRT_ERROR_TLS_NO_TRUST_STORE) {
+    ctx_options.verify_peer = !c->no_verify;
+    ctx_options.minimum_version = c->min_version;
+    ctx_options.maximum_version = c->max_version;
+    if (c->client_cert) {
+        ctx_options.cert_pem = fixture.pki.client.cert_pem;
+        ctx_options.key_pem = fixture.pki.client.key_pem;
+    }
+    fixture.ctx = c->system_trust ? wscrt_tls_ctx_new_client(allocator, &ctx_options)
+                                  : s_ctx_trusting_test_ca(&fixture, &ctx_options);
+    if (fixture.ctx == NULL && c->system_trust && wscrt_last_error() == WSCRT_ERROR_TLS_NO_TRUST_STORE) {
         fprintf(stderr, "  SKIPPED: this machine has no system CA bundle\n");
         ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
         return 0;
     }
     ASSERT_TRUE(fixture.ctx != NULL);
-    fixture.tls_options.server_name = host;
     struct s_server server;
-    struct s_server_options server_options = s_echo_server(pick(&fixture.pki));
+    struct s_server_options server_options = s_echo_server(s_identity_of(&fixture.pki, c->identity));
+    server_options.max_version = c->server_max_version;
+    server_options.client_ca = c->require_client_cert ? &fixture.pki.ca : NULL;
+    server_options.mode = c->close_at_once ? S_SERVER_CLOSE_AT_ONCE : S_SERVER_ECHO;
     ASSERT_TRUE(s_server_start(&server, &server_options));
 
-    ASSERT_INT_EQ(0, s_connect_fails(&fixture, host, server.port, expected));
+    int failed = s_handshake_outcome(&fixture, c, server.port);
 
     s_server_stop(&server);
-    ASSERT_INT_EQ(0, server.handshakes_ok);
+    if (!failed && c->error) {
+        ASSERT_INT_EQ(0, server.handshakes_ok);
+        if (c->require_client_cert) {
+            ASSERT_INT_EQ(1, server.handshakes_failed);
+        }
+    } else if (!failed) {
+        ASSERT_TRUE(c->version == NULL || strcmp(c->version, server.version) == 0);
+        ASSERT_TRUE(!c->client_cert || strcmp("wscrt test client", server.client_cn) == 0);
+    }
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
+    return failed;
 }
 
-static const struct s_test_identity *s_pick_server(struct s_test_pki *pki) {
-    return &pki->server;
-}
-static const struct s_test_identity *s_pick_expired(struct s_test_pki *pki) {
-    return &pki->expired;
-}
-static const struct s_test_identity *s_pick_wrong_name(struct s_test_pki *pki) {
-    return &pki->wrong_name;
-}
-static const struct s_test_identity *s_pick_self_signed(struct s_test_pki *pki) {
-    return &pki->self_signed;
+static int s_test_tls_each_handshake_ends_as_its_row_says(struct wscrt_allocator *allocator) {
+    int failures = 0;
+    for (size_t i = 0; i < sizeof(s_handshakes) / sizeof(s_handshakes[0]); ++i) {
+        failures += WSCRT_CASE(s_handshakes[i].name, s_check_handshake(allocator, &s_handshakes[i]));
+    }
+    return failures;
 }
 
-/* No CA configured: the system store does not know the test CA. */
-static int s_test_tls_unknown_ca_rejected_with_default_trust_store(struct wscrt_allocator *allocator) {
-    return s_expect_verify_failure(allocator, false, s_pick_server, "localhost", WSCRT_ERROR_TLS_CERT_UNKNOWN_CA);
-}
-
-static int s_test_tls_expired_certificate_rejected(struct wscrt_allocator *allocator) {
-    return s_expect_verify_failure(allocator, true, s_pick_expired, "localhost", WSCRT_ERROR_TLS_CERT_EXPIRED);
-}
-
-static int s_test_tls_wrong_hostname_rejected(struct wscrt_allocator *allocator) {
-    return s_expect_verify_failure(allocator, true, s_pick_wrong_name, "localhost",
-                                   WSCRT_ERROR_TLS_CERT_HOSTNAME_MISMATCH);
-}
-
-static int s_test_tls_self_signed_certificate_rejected(struct wscrt_allocator *allocator) {
-    return s_expect_verify_failure(allocator, false, s_pick_self_signed, "localhost",
-                                   WSCRT_ERROR_TLS_CERT_SELF_SIGNED);
-}
-
-/* Connecting to 127.0.0.1 checks the certificate's IP entry, not a DNS name. */
-static int s_test_tls_ip_address_checked_against_ip_san(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    fixture.manual_tls = true;
-    fixture.tls_options.server_name = "127.0.0.1";
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_ok(&fixture, "127.0.0.1", server.port));
-    ASSERT_INT_EQ(0, s_echo(&fixture, 1000, 1000));
-    ASSERT_INT_EQ(0, s_close_cleanly(&fixture));
-
-    s_server_stop(&server);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
-static int s_test_tls_verify_peer_false_accepts_unknown_ca(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    ctx_options.verify_peer = false;
-    fixture.ctx = wscrt_tls_ctx_new_client(allocator, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    fixture.tls_options.server_name = "not.the.right.name";
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.self_signed);
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
-    ASSERT_INT_EQ(0, s_echo(&fixture, 1000, 1000));
-    ASSERT_INT_EQ(0, s_close_cleanly(&fixture));
-
-    s_server_stop(&server);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
-/* ---- tests: versions and ALPN ----------------------------------------- */
-
-static int s_expect_version(struct wscrt_allocator *allocator, enum wscrt_tls_version min,
-                            enum wscrt_tls_version max, const char *expected) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    ctx_options.minimum_version = min;
-    ctx_options.maximum_version = max;
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
-    ASSERT_TRUE(strcmp(expected, fixture.version) == 0);
-    ASSERT_INT_EQ(0, s_echo(&fixture, 100000, 10000));
-    ASSERT_INT_EQ(0, s_close_cleanly(&fixture));
-
-    s_server_stop(&server);
-    ASSERT_TRUE(strcmp(expected, server.version) == 0);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
-static int s_test_tls12_forced_on_client_negotiates(struct wscrt_allocator *allocator) {
-    return s_expect_version(allocator, WSCRT_TLS_VERSION_1_2, WSCRT_TLS_VERSION_1_2, "TLSv1.2");
-}
-
-static int s_test_tls13_forced_on_client_negotiates(struct wscrt_allocator *allocator) {
-    return s_expect_version(allocator, WSCRT_TLS_VERSION_1_3, WSCRT_TLS_VERSION_DEFAULT, "TLSv1.3");
-}
-
-/* A client that insists on TLS 1.3 against a TLS 1.2 server. */
-static int s_test_tls13_minimum_against_tls12_server_fails_protocol_version(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    ctx_options.minimum_version = WSCRT_TLS_VERSION_1_3;
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    server_options.max_version = TLS1_2_VERSION;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_fails(&fixture, "localhost", server.port, WSCRT_ERROR_TLS_PROTOCOL_VERSION));
-
-    s_server_stop(&server);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
+/* ---- tests: ALPN, client certificates from files, handshake timeouts ---- */
 
 static int s_test_tls_alpn_negotiated_and_overridable(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
@@ -779,79 +351,6 @@ static int s_test_tls_mtls_with_client_certificate(struct wscrt_allocator *alloc
     return 0;
 }
 
-static int s_test_tls_mtls_with_client_certificate_pem(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    ctx_options.cert_pem = fixture.pki.client.cert_pem;
-    ctx_options.key_pem = fixture.pki.client.key_pem;
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    server_options.client_ca = &fixture.pki.ca;
-    server_options.max_version = TLS1_2_VERSION;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
-    ASSERT_TRUE(strcmp("TLSv1.2", fixture.version) == 0);
-    ASSERT_INT_EQ(0, s_echo(&fixture, 50000, 5000));
-    ASSERT_INT_EQ(0, s_close_cleanly(&fixture));
-
-    s_server_stop(&server);
-    ASSERT_TRUE(strcmp("wscrt test client", server.client_cn) == 0);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
-/* TLS 1.2: the server's refusal arrives inside the handshake. */
-static int s_test_tls12_mtls_without_client_certificate_fails_named(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    server_options.client_ca = &fixture.pki.ca;
-    server_options.max_version = TLS1_2_VERSION;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_fails(&fixture, "localhost", server.port, WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED));
-
-    s_server_stop(&server);
-    ASSERT_INT_EQ(1, server.handshakes_failed);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
-/* TLS 1.3: the client has finished its handshake when the server's
- * certificate_required alert arrives; it ends the channel with that name. */
-static int s_test_tls13_mtls_without_client_certificate_fails_named(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    server_options.client_ca = &fixture.pki.ca;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect(&fixture, "localhost", server.port));
-    ASSERT_TRUE(fixture.result_error == 0 || fixture.result_error == WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED);
-    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_TLS_CLIENT_CERT_REQUIRED, fixture.shutdown_error);
-
-    s_server_stop(&server);
-    ASSERT_INT_EQ(1, server.handshakes_failed);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
 /* ---- tests: handshake faults --------------------------------------------- */
 
 /* A listener that never accepts: TCP connects (the kernel's backlog), the
@@ -888,35 +387,6 @@ static int s_test_tls_handshake_times_out(struct wscrt_allocator *allocator) {
 
 static int s_test_tls_handler_alone_times_out(struct wscrt_allocator *allocator) {
     return s_expect_handshake_timeout(allocator, true);
-}
-
-static int s_expect_peer_closing_during_handshake(struct wscrt_allocator *allocator, bool manual_tls) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    fixture.manual_tls = manual_tls;
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
-    struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    server_options.mode = S_SERVER_CLOSE_AT_ONCE;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
-
-    ASSERT_INT_EQ(0, s_connect_fails(&fixture, "localhost", server.port,
-                                     WSCRT_ERROR_TLS_PEER_CLOSED_DURING_HANDSHAKE));
-
-    s_server_stop(&server);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
-}
-
-static int s_test_tls_peer_closing_during_handshake_is_named(struct wscrt_allocator *allocator) {
-    return s_expect_peer_closing_during_handshake(allocator, false);
-}
-
-static int s_test_tls_handler_alone_reports_peer_closing_during_handshake(struct wscrt_allocator *allocator) {
-    return s_expect_peer_closing_during_handshake(allocator, true);
 }
 
 /* ---- tests: context ------------------------------------------------------ */
@@ -1009,18 +479,16 @@ static int s_test_tls_alpn_list_wire_format(struct wscrt_allocator *allocator) {
     return 0;
 }
 
-WSCRT_TEST_MAIN(s_test_tls_echo_16mib_intact_and_close_notify_sent, s_test_tls_small_read_window_holds_back_and_resumes,
-                s_test_tls_small_and_empty_messages_complete, s_test_tls_peer_close_notify_ends_channel_after_data,
+WSCRT_TEST_MAIN(s_test_tls_echo_16mib_intact_and_close_notify_sent,
+                s_test_tls_small_read_window_holds_back_and_resumes,
+                s_test_tls_small_and_empty_messages_complete,
+                s_test_tls_peer_close_notify_ends_channel_after_data,
                 s_test_tls_peer_close_notify_after_data_for_slow_reader,
-                s_test_tls_unknown_ca_rejected_with_default_trust_store, s_test_tls_expired_certificate_rejected,
-                s_test_tls_wrong_hostname_rejected, s_test_tls_self_signed_certificate_rejected,
-                s_test_tls_ip_address_checked_against_ip_san, s_test_tls_verify_peer_false_accepts_unknown_ca,
-                s_test_tls12_forced_on_client_negotiates, s_test_tls13_forced_on_client_negotiates,
-                s_test_tls13_minimum_against_tls12_server_fails_protocol_version,
-                s_test_tls_alpn_negotiated_and_overridable, s_test_tls_mtls_with_client_certificate,
-                s_test_tls_mtls_with_client_certificate_pem, s_test_tls12_mtls_without_client_certificate_fails_named,
-                s_test_tls13_mtls_without_client_certificate_fails_named, s_test_tls_handshake_times_out,
-                s_test_tls_handler_alone_times_out, s_test_tls_peer_closing_during_handshake_is_named,
-                s_test_tls_handler_alone_reports_peer_closing_during_handshake,
-                s_test_tls_ctx_without_trust_store_names_the_failure, s_test_tls_ctx_rejects_bad_options,
+                s_test_tls_each_handshake_ends_as_its_row_says,
+                s_test_tls_alpn_negotiated_and_overridable,
+                s_test_tls_mtls_with_client_certificate,
+                s_test_tls_handshake_times_out,
+                s_test_tls_handler_alone_times_out,
+                s_test_tls_ctx_without_trust_store_names_the_failure,
+                s_test_tls_ctx_rejects_bad_options,
                 s_test_tls_alpn_list_wire_format)

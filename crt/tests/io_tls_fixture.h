@@ -1,0 +1,426 @@
+#ifndef WSCRT_TESTS_IO_TLS_FIXTURE_H
+#define WSCRT_TESTS_IO_TLS_FIXTURE_H
+/*
+ * For io_tls_test.c: a real channel (socket handler -> TLS handler -> a reader that checks the echoed
+ * pattern) made by a client bootstrap, against the blocking OpenSSL server of tls_test_certs.h on a
+ * thread, with certificates made at test time. The test sets the context and options in the fixture,
+ * then connects (s_connect_ok / s_connect_fails), echoes (s_echo) and closes (s_close_cleanly).
+ */
+#include <stdlib.h>
+
+#include "common/byte_buf.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "io/channel.h"
+#include "io/client_bootstrap.h"
+#include "io/event_loop.h"
+#include "io/event_loop_group.h"
+#include "io/host_resolver.h"
+#include "io/tls_context.h"
+#include "io/tls_handler.h"
+#include "io_loopback_helpers.h"
+#include "test_harness.h"
+#include "tls_test_certs.h"
+
+/* Bound for the bulk transfers (sanitizer builds are several times slower). */
+#define S_BULK_WAIT_MS 60000
+
+/* ---- fixture ----------------------------------------------------------- */
+
+struct s_reader;
+
+struct s_fixture {
+    struct wscrt_allocator *allocator;
+    struct s_test_pki pki;
+    struct wscrt_event_loop_group *group;
+    struct wscrt_host_resolver *resolver;
+    struct wscrt_client_bootstrap *bootstrap;
+    struct s_waiter group_shutdown;
+
+    /* Set by the test before connecting. */
+    bool manual_tls; /* add the TLS handler in on_setup instead of through the bootstrap */
+    struct wscrt_tls_ctx *ctx;
+    struct wscrt_tls_connection_options tls_options;
+    size_t reader_window;        /* the reader's initial window */
+    bool reader_defers_increment; /* grow the window from a task, not inside the delivery */
+
+    /* Written on the loop; read by the test after the waiters. */
+    struct s_waiter result_waiter; /* the TLS outcome: negotiated or failed */
+    int negotiation_calls;         /* successful handshakes seen by the test */
+    int result_error;
+    struct wscrt_channel *channel;
+    struct wscrt_event_loop *loop;
+    char version[32];
+    char protocol[64];
+    struct s_reader *reader;
+
+    struct s_waiter received_waiter;
+    uint64_t received;
+    uint64_t corrupt_at; /* UINT64_MAX while the content matches */
+
+    struct s_waiter written_waiter;
+    uint64_t written_ok;
+    int write_failures;
+
+    struct s_waiter shutdown_waiter;
+    int shutdown_calls;
+    int shutdown_error;
+};
+
+/* ---- the reader: slot 2, checks the echoed pattern --------------------- */
+
+struct s_reader {
+    struct wscrt_channel_handler base;
+    struct s_fixture *fixture;
+    struct wscrt_channel_slot *slot;
+    size_t owed; /* bytes consumed and not yet given back as window */
+    struct wscrt_task increment_task;
+    bool task_scheduled;
+};
+
+static inline void s_reader_increment_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_reader *reader = arg;
+    reader->task_scheduled = false;
+    if (status == WSCRT_TASK_STATUS_RUN_READY && reader->owed > 0) {
+        size_t owed = reader->owed;
+        reader->owed = 0;
+        wscrt_channel_slot_increment_read_window(reader->slot, owed);
+    }
+}
+
+static inline int s_reader_process_read_data(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
+                                      struct wscrt_byte_cursor data) {
+    struct s_reader *reader = base->impl;
+    struct s_fixture *fixture = reader->fixture;
+    size_t mismatch = s_pattern_check(data.ptr, data.len, fixture->received);
+    if (mismatch != data.len && fixture->corrupt_at == UINT64_MAX) {
+        fixture->corrupt_at = fixture->received + mismatch;
+    }
+    fixture->received += data.len;
+    if (fixture->reader_defers_increment) {
+        reader->owed += data.len;
+        if (!reader->task_scheduled) {
+            reader->task_scheduled = true;
+            wscrt_channel_schedule_task_now(slot->channel, &reader->increment_task);
+        }
+    } else {
+        wscrt_channel_slot_increment_read_window(slot, data.len);
+    }
+    s_waiter_add(&fixture->received_waiter, (long)data.len);
+    return WSCRT_OP_SUCCESS;
+}
+
+static inline int s_reader_process_write_message(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
+                                          struct wscrt_io_message *message) {
+    (void)base;
+    (void)slot;
+    (void)message;
+    return wscrt_raise_error(WSCRT_ERROR_UNSUPPORTED_OPERATION);
+}
+
+static inline int s_reader_increment_read_window(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
+                                          size_t size) {
+    (void)base;
+    (void)slot;
+    (void)size;
+    return WSCRT_OP_SUCCESS;
+}
+
+static inline int s_reader_shutdown(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
+                             enum wscrt_channel_direction direction, int error_code, bool free_scarce) {
+    (void)base;
+    return wscrt_channel_slot_on_handler_shutdown_complete(slot, direction, error_code, free_scarce);
+}
+
+static inline size_t s_reader_initial_window_size(struct wscrt_channel_handler *base) {
+    struct s_reader *reader = base->impl;
+    return reader->fixture->reader_window;
+}
+
+static inline void s_reader_destroy(struct wscrt_channel_handler *base) {
+    struct s_reader *reader = base->impl;
+    if (reader->task_scheduled) {
+        wscrt_event_loop_cancel_task(wscrt_channel_get_event_loop(reader->slot->channel), &reader->increment_task);
+    }
+    reader->fixture->reader = NULL;
+    wscrt_mem_release(base->allocator, reader);
+}
+
+static const struct wscrt_channel_handler_vtable s_reader_vtable = {
+    .process_read_data = s_reader_process_read_data,
+    .process_write_message = s_reader_process_write_message,
+    .increment_read_window = s_reader_increment_read_window,
+    .shutdown = s_reader_shutdown,
+    .initial_window_size = s_reader_initial_window_size,
+    .destroy = s_reader_destroy,
+};
+
+static inline void s_add_reader(struct s_fixture *fixture, struct wscrt_channel *channel) {
+    struct s_reader *reader = wscrt_mem_calloc(fixture->allocator, 1, sizeof(struct s_reader));
+    reader->base.vtable = &s_reader_vtable;
+    reader->base.allocator = fixture->allocator;
+    reader->base.impl = reader;
+    reader->fixture = fixture;
+    wscrt_task_init(&reader->increment_task, s_reader_increment_task, reader, "test_reader_increment");
+    reader->slot = wscrt_channel_slot_new(channel);
+    wscrt_channel_slot_set_handler(reader->slot, &reader->base);
+    fixture->reader = reader;
+}
+
+/* ---- bootstrap callbacks ------------------------------------------------ */
+
+static inline void s_on_tls_ready(struct s_fixture *fixture, struct wscrt_channel_handler *handler) {
+    fixture->negotiation_calls++;
+    snprintf(fixture->version, sizeof(fixture->version), "%s", wscrt_tls_handler_version_name(handler));
+    snprintf(fixture->protocol, sizeof(fixture->protocol), "%s", wscrt_tls_handler_protocol(handler));
+    s_add_reader(fixture, fixture->channel);
+}
+
+static inline void s_on_negotiation_result(struct wscrt_channel_handler *handler, int error_code, void *user_data) {
+    struct s_fixture *fixture = user_data;
+    fixture->result_error = error_code;
+    if (error_code == 0) {
+        s_on_tls_ready(fixture, handler);
+    }
+    s_waiter_signal(&fixture->result_waiter);
+}
+
+/* The TLS handler: slot 1, right of the socket handler. */
+static inline struct wscrt_channel_handler *s_tls_handler_of(struct wscrt_channel *channel) {
+    return wscrt_channel_get_first_slot(channel)->adj_right->handler;
+}
+
+static inline void s_on_setup(struct wscrt_client_bootstrap *bootstrap, int error_code, struct wscrt_channel *channel,
+                       void *user_data) {
+    (void)bootstrap;
+    struct s_fixture *fixture = user_data;
+    fixture->channel = channel;
+    if (error_code != 0) {
+        fixture->result_error = error_code;
+        s_waiter_signal(&fixture->result_waiter);
+        return;
+    }
+    fixture->loop = wscrt_channel_get_event_loop(channel);
+    if (!fixture->manual_tls) {
+        /* The bootstrap's TLS handler has finished its handshake. */
+        fixture->result_error = 0;
+        s_on_tls_ready(fixture, s_tls_handler_of(channel));
+        s_waiter_signal(&fixture->result_waiter);
+        return;
+    }
+    /* A plain channel: add the TLS handler ourselves and start it. */
+    struct wscrt_tls_connection_options options = fixture->tls_options;
+    options.on_negotiation_result = s_on_negotiation_result;
+    options.user_data = fixture;
+    struct wscrt_channel_slot *slot = wscrt_channel_slot_new(channel);
+    struct wscrt_channel_handler *handler = wscrt_tls_client_handler_new(fixture->allocator, &options, slot);
+    if (handler == NULL || wscrt_tls_client_handler_start_negotiation(handler)) {
+        fixture->result_error = wscrt_last_error();
+        s_waiter_signal(&fixture->result_waiter);
+        wscrt_channel_shutdown(channel, fixture->result_error);
+    }
+}
+
+static inline void s_on_shutdown(struct wscrt_client_bootstrap *bootstrap, int error_code, struct wscrt_channel *channel,
+                          void *user_data) {
+    (void)bootstrap;
+    struct s_fixture *fixture = user_data;
+    fixture->shutdown_calls++;
+    fixture->shutdown_error = error_code;
+    wscrt_channel_destroy(channel);
+    s_waiter_signal(&fixture->shutdown_waiter);
+}
+
+static inline void s_on_group_shutdown(void *user_data) {
+    s_waiter_signal(user_data);
+}
+
+static inline int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *allocator) {
+    memset(fixture, 0, sizeof(*fixture));
+    if (getenv("WSCRT_TEST_LOG") != NULL) {
+        wscrt_logger_set_stderr(WSCRT_LL_DEBUG);
+    }
+    fixture->allocator = allocator;
+    fixture->corrupt_at = UINT64_MAX;
+    fixture->reader_window = 256 * 1024;
+    s_waiter_init(&fixture->group_shutdown);
+    s_waiter_init(&fixture->result_waiter);
+    s_waiter_init(&fixture->received_waiter);
+    s_waiter_init(&fixture->written_waiter);
+    s_waiter_init(&fixture->shutdown_waiter);
+    ASSERT_TRUE(s_pki_init(&fixture->pki));
+    struct wscrt_shutdown_callback_options shutdown = {s_on_group_shutdown, &fixture->group_shutdown};
+    fixture->group = wscrt_event_loop_group_new(allocator, 1, &shutdown);
+    ASSERT_TRUE(fixture->group != NULL);
+    fixture->resolver = wscrt_host_resolver_new(allocator, fixture->group, 16);
+    ASSERT_TRUE(fixture->resolver != NULL);
+    struct wscrt_client_bootstrap_options options = {
+        .event_loop_group = fixture->group,
+        .host_resolver = fixture->resolver,
+    };
+    fixture->bootstrap = wscrt_client_bootstrap_new(allocator, &options);
+    ASSERT_TRUE(fixture->bootstrap != NULL);
+    fixture->tls_options.timeout_ms = S_WAIT_MS; /* server_name: NULL = the host connected to */
+    return 0;
+}
+
+static inline int s_fixture_clean_up(struct s_fixture *fixture) {
+    wscrt_tls_ctx_release(fixture->ctx);
+    wscrt_client_bootstrap_release(fixture->bootstrap);
+    wscrt_host_resolver_release(fixture->resolver);
+    wscrt_event_loop_group_release(fixture->group);
+    ASSERT_TRUE(s_waiter_wait(&fixture->group_shutdown, 1, S_WAIT_MS));
+    s_pki_clean_up(&fixture->pki);
+    s_waiter_clean_up(&fixture->group_shutdown);
+    s_waiter_clean_up(&fixture->result_waiter);
+    s_waiter_clean_up(&fixture->received_waiter);
+    s_waiter_clean_up(&fixture->written_waiter);
+    s_waiter_clean_up(&fixture->shutdown_waiter);
+    return 0;
+}
+
+/* A context trusting the test CA (plus whatever the caller sets). */
+static inline struct wscrt_tls_ctx *s_ctx_trusting_test_ca(struct s_fixture *fixture, struct wscrt_tls_ctx_options *options) {
+    options->ca_pem = fixture->pki.ca.cert_pem;
+    return wscrt_tls_ctx_new_client(fixture->allocator, options);
+}
+
+static inline int s_connect(struct s_fixture *fixture, const char *host, uint16_t port) {
+    fixture->tls_options.ctx = fixture->ctx;
+    if (fixture->manual_tls && fixture->tls_options.server_name == NULL) {
+        fixture->tls_options.server_name = host;
+    }
+    struct wscrt_socket_channel_options options = {
+        .bootstrap = fixture->bootstrap,
+        .host_name = host,
+        .port = port,
+        .on_setup = s_on_setup,
+        .on_shutdown = s_on_shutdown,
+        .user_data = fixture,
+        .tls_options = fixture->manual_tls ? NULL : &fixture->tls_options,
+    };
+    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
+    ASSERT_TRUE(s_waiter_wait(&fixture->result_waiter, 1, S_WAIT_MS + 5000));
+    return 0;
+}
+
+/* Connects, expects the handshake to succeed. */
+static inline int s_connect_ok(struct s_fixture *fixture, const char *host, uint16_t port) {
+    ASSERT_INT_EQ(0, s_connect(fixture, host, port));
+    if (fixture->result_error != 0) {
+        fprintf(stderr, "  handshake failed: %s\n", wscrt_error_name(fixture->result_error));
+    }
+    ASSERT_INT_EQ(0, fixture->result_error);
+    ASSERT_INT_EQ(1, fixture->negotiation_calls);
+    return 0;
+}
+
+/*
+ * Connects, expects the handshake to fail with `expected` and the channel to
+ * go away: through the bootstrap, on_setup carries the error and no channel,
+ * and on_shutdown never runs; by hand, the plain channel shuts down.
+ */
+static inline int s_connect_fails(struct s_fixture *fixture, const char *host, uint16_t port, int expected) {
+    ASSERT_INT_EQ(0, s_connect(fixture, host, port));
+    if (fixture->result_error != expected) {
+        fprintf(stderr, "  expected %s, got %s\n", wscrt_error_name(expected), wscrt_error_name(fixture->result_error));
+    }
+    ASSERT_INT_EQ(expected, fixture->result_error);
+    if (fixture->manual_tls) {
+        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
+        ASSERT_INT_EQ(1, fixture->shutdown_calls);
+    } else {
+        ASSERT_TRUE(fixture->channel == NULL);
+        s_sleep_ms(50);
+        ASSERT_INT_EQ(0, fixture->shutdown_calls);
+    }
+    ASSERT_INT_EQ(0, fixture->negotiation_calls);
+    ASSERT_TRUE(fixture->reader == NULL);
+    return 0;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+struct s_send_job {
+    struct s_fixture *fixture;
+    uint64_t total;
+    size_t message_size;
+    int failed_sends;
+};
+
+static inline void s_on_written(struct wscrt_channel *channel, struct wscrt_io_message *message, int error_code,
+                         void *user_data) {
+    (void)channel;
+    struct s_fixture *fixture = user_data;
+    if (error_code == 0) {
+        fixture->written_ok += message->data.len;
+    } else {
+        fixture->write_failures++;
+    }
+    s_waiter_signal(&fixture->written_waiter);
+}
+
+static inline void s_send_on_loop(void *arg) {
+    struct s_send_job *job = arg;
+    struct s_fixture *fixture = job->fixture;
+    struct wscrt_channel_slot *slot = fixture->reader->slot;
+    for (uint64_t offset = 0; offset < job->total; offset += job->message_size) {
+        size_t size = job->total - offset < job->message_size ? (size_t)(job->total - offset) : job->message_size;
+        struct wscrt_io_message *message = wscrt_io_message_new(fixture->allocator, size);
+        s_pattern_fill(message->data.buffer, size, offset);
+        message->data.len = size;
+        message->on_completion = s_on_written;
+        message->user_data = fixture;
+        if (wscrt_channel_slot_send_write_message(slot, message)) {
+            wscrt_io_message_destroy(message);
+            job->failed_sends++;
+        }
+    }
+}
+
+static inline void s_send_empty_on_loop(void *arg) {
+    struct s_fixture *fixture = arg;
+    struct wscrt_io_message *message = wscrt_io_message_new(fixture->allocator, 0);
+    message->on_completion = s_on_written;
+    message->user_data = fixture;
+    if (wscrt_channel_slot_send_write_message(fixture->reader->slot, message)) {
+        wscrt_io_message_destroy(message);
+        fixture->write_failures++;
+    }
+}
+
+static inline long s_message_count(uint64_t total, size_t message_size) {
+    return (long)((total + message_size - 1) / message_size);
+}
+
+/* Sends `total` pattern bytes in messages of `message_size`, waits for the
+ * echo and for every write completion. */
+static inline int s_echo(struct s_fixture *fixture, uint64_t total, size_t message_size) {
+    struct s_send_job job = {.fixture = fixture, .total = total, .message_size = message_size};
+    ASSERT_TRUE(s_run_on_loop(fixture->loop, s_send_on_loop, &job));
+    ASSERT_INT_EQ(0, job.failed_sends);
+    ASSERT_TRUE(s_waiter_wait(&fixture->received_waiter, (long)total, S_BULK_WAIT_MS));
+    ASSERT_TRUE(s_waiter_wait(&fixture->written_waiter, s_message_count(total, message_size), S_WAIT_MS));
+    ASSERT_UINT_EQ(total, fixture->received);
+    ASSERT_UINT_EQ(UINT64_MAX, fixture->corrupt_at);
+    ASSERT_UINT_EQ(total, fixture->written_ok);
+    ASSERT_INT_EQ(0, fixture->write_failures);
+    return 0;
+}
+
+/* Clean local close: close_notify goes out, the channel reports 0. */
+static inline int s_close_cleanly(struct s_fixture *fixture) {
+    ASSERT_SUCCESS(wscrt_channel_shutdown(fixture->channel, 0));
+    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, fixture->shutdown_error);
+    ASSERT_INT_EQ(1, fixture->shutdown_calls);
+    return 0;
+}
+
+static inline struct s_server_options s_echo_server(const struct s_test_identity *identity) {
+    struct s_server_options options = {.identity = identity, .mode = S_SERVER_ECHO};
+    return options;
+}
+
+#endif
