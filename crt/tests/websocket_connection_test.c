@@ -203,6 +203,14 @@ static bool s_wait_for(struct recorder *r, const int *counter, int target) {
     return ok;
 }
 
+/* Payload bytes delivered so far (written on the loop thread under the lock). */
+static size_t s_payload_len(struct recorder *r) {
+    pthread_mutex_lock(&r->lock);
+    size_t len = r->payload_len;
+    pthread_mutex_unlock(&r->lock);
+    return len;
+}
+
 static void s_on_setup(const struct wscrt_websocket_setup_data *setup, void *user_data) {
     struct recorder *r = user_data;
     pthread_mutex_lock(&r->lock);
@@ -480,14 +488,11 @@ static int s_test_read_window_limits_delivery_exactly(struct wscrt_allocator *al
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
     int target = 10;
     uint64_t deadline = wscrt_clock_now_ns() + WAIT_NS;
-    while (f.recorder.payload_len < (size_t)target && wscrt_clock_now_ns() < deadline) {
+    while (s_payload_len(&f.recorder) < (size_t)target && wscrt_clock_now_ns() < deadline) {
         usleep(1000);
     }
     usleep(100 * 1000); /* nothing more may arrive */
-    pthread_mutex_lock(&f.recorder.lock);
-    size_t delivered = f.recorder.payload_len;
-    pthread_mutex_unlock(&f.recorder.lock);
-    ASSERT_UINT_EQ(10, delivered);
+    ASSERT_UINT_EQ(10, s_payload_len(&f.recorder));
     wscrt_websocket_increment_read_window(f.recorder.websocket, 90);
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.complete_count, 1));
     ASSERT_UINT_EQ(100, f.recorder.payload_len);
