@@ -423,4 +423,23 @@ static inline struct s_server_options s_echo_server(const struct s_test_identity
     return options;
 }
 
+/*
+ * The usual start of a test, after s_fixture_init and the fixture's flags: a context trusting the test
+ * CA made from `ctx_options` (NULL: the defaults), and a TLS server with `server_options` (NULL: an echo
+ * server with the server certificate).
+ */
+static inline int s_start_with_test_ca(struct s_fixture *fixture, struct wscrt_tls_ctx_options *ctx_options,
+                                       struct s_server *server, const struct s_server_options *server_options) {
+    struct wscrt_tls_ctx_options defaults;
+    if (ctx_options == NULL) {
+        wscrt_tls_ctx_options_init_default_client(&defaults);
+        ctx_options = &defaults;
+    }
+    fixture->ctx = s_ctx_trusting_test_ca(fixture, ctx_options);
+    ASSERT_TRUE(fixture->ctx != NULL);
+    struct s_server_options echo = s_echo_server(&fixture->pki.server);
+    ASSERT_TRUE(s_server_start(server, server_options ? server_options : &echo));
+    return 0;
+}
+
 #endif

@@ -14,13 +14,8 @@
 static int s_test_tls_echo_16mib_intact_and_close_notify_sent(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
     struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    ASSERT_TRUE(s_server_start(&server, &server_options));
+    ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, NULL));
 
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     ASSERT_INT_EQ(0, s_echo(&fixture, 16u * 1024 * 1024, 1024 * 1024));
@@ -42,13 +37,8 @@ static int s_test_tls_small_read_window_holds_back_and_resumes(struct wscrt_allo
     fixture.reader_window = 1000;
     fixture.reader_defers_increment = true;
     fixture.manual_tls = true;
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
     struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    ASSERT_TRUE(s_server_start(&server, &server_options));
+    ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, NULL));
 
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     ASSERT_INT_EQ(0, s_echo(&fixture, 2u * 1024 * 1024 + 77, 100 * 1000));
@@ -64,13 +54,8 @@ static int s_test_tls_small_read_window_holds_back_and_resumes(struct wscrt_allo
 static int s_test_tls_small_and_empty_messages_complete(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
     struct s_server server;
-    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
-    ASSERT_TRUE(s_server_start(&server, &server_options));
+    ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, NULL));
 
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     ASSERT_INT_EQ(0, s_echo(&fixture, 64 * 1000, 64));
@@ -95,14 +80,10 @@ static int s_expect_close_after_data(struct wscrt_allocator *allocator, bool slo
         fixture.reader_window = 1000;
         fixture.reader_defers_increment = true;
     }
-    struct wscrt_tls_ctx_options ctx_options;
-    wscrt_tls_ctx_options_init_default_client(&ctx_options);
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
     struct s_server server;
     struct s_server_options server_options = s_echo_server(&fixture.pki.server);
     server_options.close_after = 300000;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
+    ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, &server_options));
 
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     struct s_send_job job = {.fixture = &fixture, .total = 300000, .message_size = 30000};
@@ -283,13 +264,11 @@ static int s_test_tls_alpn_negotiated_and_overridable(struct wscrt_allocator *al
     struct wscrt_tls_ctx_options ctx_options;
     wscrt_tls_ctx_options_init_default_client(&ctx_options);
     ctx_options.alpn_list = "h2;http/1.1";
-    fixture.ctx = s_ctx_trusting_test_ca(&fixture, &ctx_options);
-    ASSERT_TRUE(fixture.ctx != NULL);
     struct s_server server;
     struct s_server_options server_options = s_echo_server(&fixture.pki.server);
     server_options.alpn_select = "http/1.1";
     server_options.connections = 2;
-    ASSERT_TRUE(s_server_start(&server, &server_options));
+    ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, &ctx_options, &server, &server_options));
 
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     ASSERT_TRUE(strcmp("http/1.1", fixture.protocol) == 0);
