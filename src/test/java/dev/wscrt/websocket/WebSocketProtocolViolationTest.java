@@ -47,6 +47,18 @@ class WebSocketProtocolViolationTest {
         return server.awaitConnection();
     }
 
+    /** Connects to a new scripted server and reads the upgrade request; the answer is up to the test. */
+    private static ScriptedServer.Conn upgradeRequested(CallbackRecorder rec) {
+        ScriptedServer.Conn c = connect(testbed.scriptedServer(), rec, 5000);
+        c.readRequest();
+        return c;
+    }
+
+    /** Connects to a new scripted server and completes a correct handshake. */
+    private static ScriptedServer.Conn connectAndUpgrade(CallbackRecorder rec) {
+        return connectAndUpgrade(testbed.scriptedServer(), rec);
+    }
+
     /** Connects and completes a correct handshake. */
     private static ScriptedServer.Conn connectAndUpgrade(ScriptedServer server, CallbackRecorder rec) {
         ScriptedServer.Conn c = connect(server, rec, 5000);
@@ -135,9 +147,8 @@ class WebSocketProtocolViolationTest {
     @MethodSource("rejectedFrames")
     void rejectedFrameMakesTheClientSendCloseAndShutDownWithTheNamedError(String what, String hex, int closeCode,
                                                                            String errorName) {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.write(Hex.bytes(hex));
 
         ReceivedFrame close = c.awaitClose();
@@ -151,9 +162,8 @@ class WebSocketProtocolViolationTest {
     @ParameterizedTest(name = "status {0}")
     @ValueSource(ints = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
     void closeWithAnInvalidStatusCodeIsAProtocolError(int code) {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "bad"));
 
         assertEquals(1002, c.awaitClose().closeCode());
@@ -165,9 +175,8 @@ class WebSocketProtocolViolationTest {
     @ParameterizedTest(name = "status {0}")
     @ValueSource(ints = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999})
     void closeWithAValidStatusCodeIsEchoedAndShutsDownCleanly(int code) {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "fine"));
 
         assertEquals(code, c.awaitClose().closeCode(), "the client echoes the status code");
@@ -181,9 +190,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void emptyCloseIsAnsweredWithCloseAndShutsDownCleanly() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.writeHex("88 00");
         ReceivedFrame answer = c.awaitClose();
         assertTrue(answer.payload().length == 0 || answer.closeCode() == 1000,
@@ -195,9 +203,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void invalidUtf8FailsFastAtTheFirstBadByteWithoutWaitingForTheRestOfTheFrame() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.writeHex("81 0a 61 ff"); // TEXT of 10 bytes; only 2 sent, the second is never valid UTF-8
         assertEquals(1007, c.awaitClose().closeCode());
         assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
@@ -211,9 +218,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void invalidUtf8InALaterFragmentFailsWithoutWaitingForTheFinalFragment() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.writeHex("01 02 68 69   00 03 21 c0 80"); // "hi", then "!" and an overlong NUL; no final fragment
         assertEquals(1007, c.awaitClose().closeCode());
         assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
@@ -225,9 +231,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void controlFramesBetweenFragmentsAreAcceptedAndThePingAnswered() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.writeHex("01 01 61   89 02 68 69   8a 00   80 01 62");
         ReceivedFrame pong = c.readFrame();
         assertEquals(ReceivedFrame.PONG, pong.opcode());
@@ -246,9 +251,8 @@ class WebSocketProtocolViolationTest {
     @Test
     void frameWrittenOneByteAtATimeIsDecoded() {
         byte[] frame = ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.pattern(300, 3));
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         for (byte b : frame) {
             c.write(new byte[] {b});
             Await.sleep(1);
@@ -279,9 +283,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void largestMinimalLengthsAreAccepted() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[125]));   // 7-bit
         c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[126]));   // smallest 16-bit
         c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[65535])); // largest 16-bit
@@ -297,9 +300,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void serverPingIsAnsweredWithAMaskedPongOfTheSamePayload() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.sendFrame(true, ReceivedFrame.PING, Hex.ascii("Hello"));
         ReceivedFrame pong = c.readFrame();
         assertEquals(ReceivedFrame.PONG, pong.opcode());
@@ -313,9 +315,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void clientFramesAreMaskedWithAFreshKeyEach() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         WebSocket ws = rec.awaitWebSocket();
         byte[] payload = Hex.pattern(64, 0);
         List<byte[]> keys = new ArrayList<>();
@@ -376,10 +377,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void badSecWebSocketAcceptFailsSetup() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         String wrong = ScriptedServer.acceptFor("dGhlIHNhbXBsZSBub25jZQ==");
         c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + GOOD_UPGRADE + "Sec-WebSocket-Accept: " + wrong
                 + "\r\n\r\n");
@@ -415,10 +414,8 @@ class WebSocketProtocolViolationTest {
     @MethodSource("refusedUpgradeHeaders")
     void upgradeResponseWithoutTheRequiredHeadersFailsSetup(String what, String headers, boolean withAccept,
                                                            String errorName) {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers
                 + (withAccept ? "Sec-WebSocket-Accept: " + c.expectedAccept() + "\r\n" : "") + "\r\n");
         OnConnectionSetupData setup = rec.awaitSetup();
@@ -441,10 +438,8 @@ class WebSocketProtocolViolationTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("acceptedUpgradeHeaders")
     void upgradeResponseVariantsAllowedByTheRfcAreAccepted(String what, String headers) {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers + "sec-websocket-accept: "
                 + c.expectedAccept() + "\r\n\r\n");
         rec.awaitWebSocket();
@@ -455,10 +450,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void rejectionWithAChunkedBodyCarriesStatusAndBody() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.writeAscii("HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\nX-Why: test\r\n\r\n"
                 + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
         OnConnectionSetupData setup = rec.awaitSetup();
@@ -472,10 +465,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void rejectionWithAContentLengthBodyCarriesStatusAndBody() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.writeAscii("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nnot a socket");
         OnConnectionSetupData setup = rec.awaitSetup();
         assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
@@ -487,10 +478,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void rejectionWithoutABodyCarriesStatusAndHeaders() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.writeAscii("HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n");
         OnConnectionSetupData setup = rec.awaitSetup();
         assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
@@ -503,10 +492,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void truncatedResponseThenCloseFailsSetupWithConnectionClosed() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.writeAscii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websoc");
         c.close();
         OnConnectionSetupData setup = rec.awaitSetup();
@@ -518,10 +505,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void closeBeforeAnyResponseFailsSetupWithConnectionClosed() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         c.close();
         OnConnectionSetupData setup = rec.awaitSetup();
         assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
@@ -544,10 +529,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void headerBlockOverTheLimitFailsSetup() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.readRequest();
+        ScriptedServer.Conn c = upgradeRequested(rec);
         StringBuilder head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
         IntStream.range(0, 1100).forEach(i -> head.append("X-Filler-").append(i).append(": ")
                 .append("f".repeat(50)).append("\r\n"));
@@ -578,9 +561,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void connectionDroppedMidFrameCompletesTheFrameWithAnException() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.write(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0))); // 256 announced, 100 sent
         rec.awaitDataBytes(100);
         c.close();
@@ -602,9 +584,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void connectionResetMidHeaderShutsDownWithAnException() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.writeHex("82 7f 00 00"); // half of a 64-bit length
         Await.sleep(50);
         c.reset();
@@ -614,9 +595,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void connectionClosedBetweenFramesShutsDownWithAnException() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         c.write(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("last words")));
         rec.awaitFrames(1);
         c.close();
@@ -642,9 +622,8 @@ class WebSocketProtocolViolationTest {
 
     @Test
     void framesArrivingAfterOurCloseAreStillDeliveredUntilThePeersClose() {
-        ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = connectAndUpgrade(rec);
         WebSocket ws = rec.awaitWebSocket();
         ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1001, "going away"));
         assertEquals(1001, c.awaitClose().closeCode());
