@@ -10,6 +10,7 @@
 #include "io/host_resolver.h"
 #include "io/socket.h"
 #include "io_loopback_helpers.h"
+#include "test_handler.h"
 #include "test_harness.h"
 
 /* ---- a slot-1 handler that counts what arrives ------------------------ */
@@ -61,28 +62,6 @@ static int s_sink_process_read_data(struct wscrt_channel_handler *base, struct w
     return WSCRT_OP_SUCCESS;
 }
 
-static int s_sink_process_write_message(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                        struct wscrt_io_message *message) {
-    (void)base;
-    (void)slot;
-    (void)message;
-    return wscrt_raise_error(WSCRT_ERROR_UNSUPPORTED_OPERATION);
-}
-
-static int s_sink_increment_read_window(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                        size_t size) {
-    (void)base;
-    (void)slot;
-    (void)size;
-    return WSCRT_OP_SUCCESS;
-}
-
-static int s_sink_shutdown(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                           enum wscrt_channel_direction direction, int error_code, bool free_scarce) {
-    (void)base;
-    return wscrt_channel_slot_on_handler_shutdown_complete(slot, direction, error_code, free_scarce);
-}
-
 static size_t s_sink_initial_window_size(struct wscrt_channel_handler *base) {
     (void)base;
     return 4096;
@@ -96,9 +75,9 @@ static void s_sink_destroy(struct wscrt_channel_handler *base) {
 
 static const struct wscrt_channel_handler_vtable s_sink_vtable = {
     .process_read_data = s_sink_process_read_data,
-    .process_write_message = s_sink_process_write_message,
-    .increment_read_window = s_sink_increment_read_window,
-    .shutdown = s_sink_shutdown,
+    .process_write_message = s_refuse_write_message,
+    .increment_read_window = s_ignore_read_window,
+    .shutdown = s_complete_shutdown,
     .initial_window_size = s_sink_initial_window_size,
     .destroy = s_sink_destroy,
 };

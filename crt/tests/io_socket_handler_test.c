@@ -10,6 +10,7 @@
 #include "io/socket.h"
 #include "io/socket_handler.h"
 #include "io_loopback_helpers.h"
+#include "test_handler.h"
 #include "test_harness.h"
 
 #define S_MESSAGE_SIZE (64 * 1024)
@@ -112,22 +113,6 @@ static int s_app_process_read_data(struct wscrt_channel_handler *base, struct ws
     return WSCRT_OP_SUCCESS;
 }
 
-static int s_app_process_write_message(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                       struct wscrt_io_message *message) {
-    (void)base;
-    (void)slot;
-    (void)message;
-    return wscrt_raise_error(WSCRT_ERROR_UNSUPPORTED_OPERATION);
-}
-
-static int s_app_increment_read_window(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                       size_t size) {
-    (void)base;
-    (void)slot;
-    (void)size;
-    return WSCRT_OP_SUCCESS;
-}
-
 static int s_app_shutdown(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
                           enum wscrt_channel_direction direction, int error_code, bool free_scarce) {
     struct s_app *app = base->impl;
@@ -151,8 +136,8 @@ static void s_app_destroy(struct wscrt_channel_handler *base) {
 
 static const struct wscrt_channel_handler_vtable s_app_vtable = {
     .process_read_data = s_app_process_read_data,
-    .process_write_message = s_app_process_write_message,
-    .increment_read_window = s_app_increment_read_window,
+    .process_write_message = s_refuse_write_message,
+    .increment_read_window = s_ignore_read_window,
     .shutdown = s_app_shutdown,
     .initial_window_size = s_app_initial_window_size,
     .destroy = s_app_destroy,

@@ -19,6 +19,7 @@
 #include "io/tls_context.h"
 #include "io/tls_handler.h"
 #include "io_loopback_helpers.h"
+#include "test_handler.h"
 #include "test_harness.h"
 #include "tls_test_certs.h"
 
@@ -111,28 +112,6 @@ static inline int s_reader_process_read_data(struct wscrt_channel_handler *base,
     return WSCRT_OP_SUCCESS;
 }
 
-static inline int s_reader_process_write_message(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                          struct wscrt_io_message *message) {
-    (void)base;
-    (void)slot;
-    (void)message;
-    return wscrt_raise_error(WSCRT_ERROR_UNSUPPORTED_OPERATION);
-}
-
-static inline int s_reader_increment_read_window(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                                          size_t size) {
-    (void)base;
-    (void)slot;
-    (void)size;
-    return WSCRT_OP_SUCCESS;
-}
-
-static inline int s_reader_shutdown(struct wscrt_channel_handler *base, struct wscrt_channel_slot *slot,
-                             enum wscrt_channel_direction direction, int error_code, bool free_scarce) {
-    (void)base;
-    return wscrt_channel_slot_on_handler_shutdown_complete(slot, direction, error_code, free_scarce);
-}
-
 static inline size_t s_reader_initial_window_size(struct wscrt_channel_handler *base) {
     struct s_reader *reader = base->impl;
     return reader->fixture->reader_window;
@@ -149,9 +128,9 @@ static inline void s_reader_destroy(struct wscrt_channel_handler *base) {
 
 static const struct wscrt_channel_handler_vtable s_reader_vtable = {
     .process_read_data = s_reader_process_read_data,
-    .process_write_message = s_reader_process_write_message,
-    .increment_read_window = s_reader_increment_read_window,
-    .shutdown = s_reader_shutdown,
+    .process_write_message = s_refuse_write_message,
+    .increment_read_window = s_ignore_read_window,
+    .shutdown = s_complete_shutdown,
     .initial_window_size = s_reader_initial_window_size,
     .destroy = s_reader_destroy,
 };
