@@ -67,29 +67,53 @@
     X(WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED, 0x0C04, "The proxy refused the CONNECT request.")                         \
     X(WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED, 0x0C05, "The proxy requires authentication (407).")                        \
     X(WSCRT_ERROR_HTTP_BODY_TOO_LARGE, 0x0C06, "The HTTP response body exceeds the limit.")                            \
-    X(WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE, 0x1000, "The server did not accept the WebSocket upgrade.")               \
-    X(WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS, 0x1001,                                                           \
-      "The 101 response lacks 'Upgrade: websocket' or a 'Connection: upgrade' token.")                                 \
-    X(WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT, 0x1002, "The Sec-WebSocket-Accept header does not match the key.")     \
-    X(WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TIMEOUT, 0x1003, "The WebSocket handshake timed out.")                           \
-    X(WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR, 0x1004, "The server violated the WebSocket protocol.")                     \
-    X(WSCRT_ERROR_WEBSOCKET_RESERVED_BITS, 0x1005, "A frame has reserved bits set but no extension was negotiated.")  \
-    X(WSCRT_ERROR_WEBSOCKET_RESERVED_OPCODE, 0x1006, "A frame uses a reserved opcode.")                                \
-    X(WSCRT_ERROR_WEBSOCKET_MASKED_FRAME, 0x1007, "Server-sent frames must not be masked.")                            \
-    X(WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_FRAGMENTED, 0x1008, "Control frames must be final.")                         \
-    X(WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_TOO_LONG, 0x1009, "Control frame payloads must not exceed 125 bytes.")       \
-    X(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_CONTINUATION, 0x100A, "A CONTINUATION frame arrived with no message open.")     \
-    X(WSCRT_ERROR_WEBSOCKET_EXPECTED_CONTINUATION, 0x100B, "A new data frame arrived while a message was open.")       \
-    X(WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH, 0x100C, "A 64-bit payload length has its most significant bit set.") \
-    X(WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH, 0x100D, "A payload length is not in its minimal encoding.")            \
-    X(WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_PAYLOAD, 0x100E, "A CLOSE payload must be empty or at least 2 bytes.")      \
-    X(WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_CODE, 0x100F, "A CLOSE frame carries an invalid status code.")               \
-    X(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8, 0x1010, "A TEXT message or CLOSE reason is not valid UTF-8.")                \
-    X(WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT, 0x1011, "A CLOSE frame was already sent; no more frames can be sent.")   \
-    X(WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED, 0x1012, "The WebSocket connection has shut down.")                      \
-    X(WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT, 0x1013, "The peer did not answer the CLOSE frame in time.")                 \
-    X(WSCRT_ERROR_WEBSOCKET_INVALID_FRAME, 0x1014, "The frame to send is invalid.")                                    \
-    X(WSCRT_ERROR_WEBSOCKET_CONNECTION_LOST, 0x1015, "The connection was lost before the frame was complete.")
+    X(WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE, 0x1000, "The server did not accept the WebSocket upgrade.")                \
+    X(WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS, 0x1001,                                                            \
+      "The 101 response lacks 'Upgrade: websocket' or a 'Connection: upgrade' token.")                                  \
+    X(WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT, 0x1002, "The Sec-WebSocket-Accept header does not match the key.")      \
+    X(WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TIMEOUT, 0x1003, "The WebSocket handshake timed out.")                            \
+    X(WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR, 0x1004, "The server violated the WebSocket protocol.")                      \
+    X(WSCRT_ERROR_WEBSOCKET_RESERVED_BITS, 0x1005, "A frame has reserved bits set but no extension was negotiated.")    \
+    X(WSCRT_ERROR_WEBSOCKET_RESERVED_OPCODE, 0x1006, "A frame uses a reserved opcode.")                                 \
+    X(WSCRT_ERROR_WEBSOCKET_MASKED_FRAME, 0x1007, "Server-sent frames must not be masked.")                             \
+    X(WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_FRAGMENTED, 0x1008, "Control frames must be final.")                          \
+    X(WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_TOO_LONG, 0x1009, "Control frame payloads must not exceed 125 bytes.")        \
+    X(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_CONTINUATION, 0x100A, "A CONTINUATION frame arrived with no message open.")      \
+    X(WSCRT_ERROR_WEBSOCKET_EXPECTED_CONTINUATION, 0x100B, "A new data frame arrived while a message was open.")        \
+    X(WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH, 0x100C, "A 64-bit payload length has its most significant bit set.")\
+    X(WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH, 0x100D, "A payload length is not in its minimal encoding.")             \
+    X(WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_PAYLOAD, 0x100E, "A CLOSE payload must be empty or at least 2 bytes.")        \
+    X(WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_CODE, 0x100F, "A CLOSE frame carries an invalid status code.")                \
+    X(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8, 0x1010, "A TEXT message or CLOSE reason is not valid UTF-8.")                 \
+    X(WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT, 0x1011, "A CLOSE frame was already sent; no more frames can be sent.")    \
+    X(WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED, 0x1012, "The WebSocket connection has shut down.")                       \
+    X(WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT, 0x1013, "The peer did not answer the CLOSE frame in time.")                  \
+    X(WSCRT_ERROR_WEBSOCKET_INVALID_FRAME, 0x1014, "The frame to send is invalid.")                                     \
+    X(WSCRT_ERROR_WEBSOCKET_CONNECTION_LOST, 0x1015, "The connection was lost before the frame was complete.")          \
+    X(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL, 0x1016,                                                                   \
+      "The send would take the bytes queued and not yet written past the connection's send queue limit.")            \
+    X(WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 0x1017, "An incoming message exceeds the maximum message size (1009).")    \
+    X(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION, 0x1018,                                                               \
+      "The 101 response accepts a WebSocket extension the client did not offer.")                                       \
+    X(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL, 0x1019,                                                             \
+      "The 101 response selects a subprotocol the client did not offer.")                                               \
+    X(WSCRT_ERROR_WEBSOCKET_MULTIPLE_SUBPROTOCOLS, 0x101A, "The 101 response selects more than one subprotocol.")       \
+    X(WSCRT_ERROR_WEBSOCKET_MULTIPLE_EXTENSIONS, 0x101B,                                                                \
+      "The 101 response accepts permessage-deflate more than once.")                                                    \
+    X(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER, 0x101C,                                                         \
+      "The Sec-WebSocket-Extensions header of the 101 response is malformed.")                                          \
+    X(WSCRT_ERROR_WEBSOCKET_UNKNOWN_EXTENSION_PARAMETER, 0x101D,                                                        \
+      "The permessage-deflate answer has a parameter RFC 7692 does not define.")                                        \
+    X(WSCRT_ERROR_WEBSOCKET_DUPLICATE_EXTENSION_PARAMETER, 0x101E,                                                      \
+      "The permessage-deflate answer repeats a parameter.")                                                             \
+    X(WSCRT_ERROR_WEBSOCKET_BAD_EXTENSION_PARAMETER, 0x101F,                                                            \
+      "A permessage-deflate parameter has a bad value (window bits must be 8 to 15, others take no value).")            \
+    X(WSCRT_ERROR_WEBSOCKET_EXTENSION_PARAMETER_NOT_ALLOWED, 0x1020,                                                    \
+      "The permessage-deflate answer does not honour the offer (a parameter not offered, or a window too large).")      \
+    X(WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1, 0x1021,                                                                     \
+      "RSV1 (compressed) may only be set on the first frame of a TEXT or BINARY message.")                              \
+    X(WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA, 0x1022, "A compressed message is not valid DEFLATE data.")         \
+    X(WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE, 0x1023, "zlib failed to compress or decompress a message.")
 
 enum wscrt_error_code {
 #define WSCRT_ERROR_ENUM_ENTRY(name, value, message) name = value,

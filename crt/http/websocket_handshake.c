@@ -148,8 +148,88 @@ static size_t s_response_header_occurrences(const struct wscrt_http_response_par
     return occurrences;
 }
 
+/* RFC 6455 4.1 item 5: only an extension the client offered may be in use. */
+static int s_check_extensions(const struct wscrt_http_response_parser *response,
+                              const struct wscrt_websocket_handshake_offer *offer,
+                              struct wscrt_websocket_handshake_answer *answer) {
+    /* We offer one extension; eight headers can only be a server repeating itself. */
+    struct wscrt_byte_cursor values[8];
+    size_t value_count = 0;
+    size_t count = wscrt_http_response_parser_header_count(response);
+    for (size_t i = 0; i < count; ++i) {
+        struct wscrt_http_header header;
+        wscrt_http_response_parser_get_header(response, i, &header);
+        if (!wscrt_byte_cursor_eq_c_str_ignore_case(header.name, "Sec-WebSocket-Extensions")) {
+            continue;
+        }
+        if (!offer->deflate) {
+            if (wscrt_byte_cursor_trim_ows(header.value).len > 0) {
+                return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION);
+            }
+            continue;
+        }
+        if (value_count == sizeof(values) / sizeof(values[0])) {
+            return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MULTIPLE_EXTENSIONS);
+        }
+        values[value_count++] = header.value;
+    }
+    if (!offer->deflate) {
+        return WSCRT_OP_SUCCESS;
+    }
+    return wscrt_websocket_deflate_parse_answer(offer->deflate, values, value_count, &answer->deflate_accepted,
+                                                &answer->deflate);
+}
+
+/* Whether `token` is exactly one of the comma-separated tokens of `list`. */
+static bool s_list_has_exact_token(struct wscrt_byte_cursor list, struct wscrt_byte_cursor token) {
+    struct wscrt_byte_cursor element;
+    while (wscrt_byte_cursor_next_split(&list, ',', &element)) {
+        if (wscrt_byte_cursor_eq(wscrt_byte_cursor_trim_ows(element), token)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* RFC 6455 4.1 item 6: the server selects at most one of the offered subprotocols. */
+static int s_check_subprotocol(const struct wscrt_http_response_parser *response,
+                               const struct wscrt_websocket_handshake_offer *offer,
+                               struct wscrt_websocket_handshake_answer *answer) {
+    size_t occurrences = s_response_header_occurrences(response, "Sec-WebSocket-Protocol");
+    if (occurrences == 0) {
+        return WSCRT_OP_SUCCESS;
+    }
+    struct wscrt_byte_cursor offered = wscrt_byte_cursor_trim_ows(offer->subprotocols);
+    if (offered.len == 0) {
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL);
+    }
+    struct wscrt_byte_cursor selected;
+    wscrt_http_response_parser_find_header(response, "Sec-WebSocket-Protocol", &selected);
+    selected = wscrt_byte_cursor_trim_ows(selected);
+    if (occurrences > 1 || (selected.len > 0 && memchr(selected.ptr, ',', selected.len) != NULL)) {
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MULTIPLE_SUBPROTOCOLS);
+    }
+    if (selected.len == 0 || !s_list_has_exact_token(offered, selected)) {
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL);
+    }
+    answer->subprotocol = selected;
+    return WSCRT_OP_SUCCESS;
+}
+
 int wscrt_websocket_validate_handshake_response(const struct wscrt_http_response_parser *response,
                                                 struct wscrt_byte_cursor sent_key) {
+    return wscrt_websocket_validate_handshake_answer(response, sent_key, NULL, NULL);
+}
+
+int wscrt_websocket_validate_handshake_answer(const struct wscrt_http_response_parser *response,
+                                              struct wscrt_byte_cursor sent_key,
+                                              const struct wscrt_websocket_handshake_offer *offer,
+                                              struct wscrt_websocket_handshake_answer *answer) {
+    static const struct wscrt_websocket_handshake_offer s_nothing_offered = {.deflate = NULL};
+    struct wscrt_websocket_handshake_answer unused;
+    offer = offer ? offer : &s_nothing_offered;
+    answer = answer ? answer : &unused;
+    memset(answer, 0, sizeof(*answer));
     if (!response->headers_complete) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
     }
@@ -177,5 +257,36 @@ int wscrt_websocket_validate_handshake_response(const struct wscrt_http_response
     if (!wscrt_byte_cursor_eq(accept, wscrt_byte_cursor_from_buf(&expected))) {
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT);
     }
+    if (s_check_extensions(response, offer, answer) || s_check_subprotocol(response, offer, answer)) {
+        memset(answer, 0, sizeof(*answer));
+        return WSCRT_OP_ERR;
+    }
     return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_websocket_handshake_request_add_offer(struct wscrt_http_request *request,
+                                                const struct wscrt_websocket_handshake_offer *offer) {
+    if (offer->deflate && wscrt_websocket_deflate_options_validate(offer->deflate)) {
+        return WSCRT_OP_ERR;
+    }
+    if (wscrt_byte_cursor_trim_ows(offer->subprotocols).len > 0 &&
+        s_add_header(request, "Sec-WebSocket-Protocol", offer->subprotocols)) {
+        return WSCRT_OP_ERR;
+    }
+    if (!offer->deflate) {
+        return WSCRT_OP_SUCCESS;
+    }
+    /* The longest offer, with every parameter, is about 125 bytes. */
+    uint8_t storage[192];
+    struct wscrt_byte_buf value = wscrt_byte_buf_from_empty_array(storage, sizeof(storage));
+    if (wscrt_websocket_deflate_write_offer(offer->deflate, &value)) {
+        return WSCRT_OP_ERR;
+    }
+    return s_add_header(request, "Sec-WebSocket-Extensions", wscrt_byte_cursor_from_buf(&value));
+}
+
+void wscrt_websocket_handshake_offer_from_request(const struct wscrt_http_request *request,
+                                                  struct wscrt_websocket_handshake_offer *offer) {
+    memset(offer, 0, sizeof(*offer));
+    wscrt_http_request_find_header(request, "Sec-WebSocket-Protocol", &offer->subprotocols);
 }

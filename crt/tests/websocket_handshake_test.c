@@ -187,19 +187,32 @@ static int s_test_request_validation_rejects_missing_or_wrong_fields(struct wscr
 
 /* ---- the response ---- */
 
-/* Parses a response head and validates it against the RFC key. */
-static int s_validate_response(struct wscrt_allocator *allocator, const char *response, int *error) {
+/* Parses a response head and validates it against the RFC key and `offer`
+ * (NULL = through the nothing-offered entry point). The selected subprotocol
+ * is copied to `subprotocol` (if not NULL) before the parser goes away. */
+static int s_validate_offer(struct wscrt_allocator *allocator, const char *response,
+                            const struct wscrt_websocket_handshake_offer *offer,
+                            struct wscrt_websocket_handshake_answer *answer, struct wscrt_byte_buf *subprotocol,
+                            int *error) {
     struct wscrt_http_response_parser parser;
     wscrt_http_response_parser_init(&parser, allocator, NULL);
     struct wscrt_byte_cursor data = s_c(response);
     int result = wscrt_http_response_parser_process(&parser, &data);
     if (result == WSCRT_OP_SUCCESS) {
         wscrt_reset_error();
-        result = wscrt_websocket_validate_handshake_response(&parser, s_c(S_RFC_KEY));
+        result = offer ? wscrt_websocket_validate_handshake_answer(&parser, s_c(S_RFC_KEY), offer, answer)
+                       : wscrt_websocket_validate_handshake_response(&parser, s_c(S_RFC_KEY));
     }
     *error = result == WSCRT_OP_SUCCESS ? 0 : wscrt_last_error();
+    if (result == WSCRT_OP_SUCCESS && answer && subprotocol) {
+        wscrt_byte_buf_append_dynamic(subprotocol, answer->subprotocol);
+    }
     wscrt_http_response_parser_clean_up(&parser);
     return result;
+}
+
+static int s_validate_response(struct wscrt_allocator *allocator, const char *response, int *error) {
+    return s_validate_offer(allocator, response, NULL, NULL, NULL, error);
 }
 
 static int s_expect_response_accepted(struct wscrt_allocator *allocator, const char *response) {
@@ -337,6 +350,207 @@ static int s_test_response_validation_needs_complete_headers(struct wscrt_alloca
     return 0;
 }
 
+/* ---- what was offered: extensions and subprotocols (RFC 6455 4.1 items 5 and 6) ---- */
+
+#define S_101 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" \
+              "Sec-WebSocket-Accept: " S_RFC_ACCEPT "\r\n"
+
+static int s_expect_offer_refused(struct wscrt_allocator *allocator, const char *response,
+                                  const struct wscrt_websocket_handshake_offer *offer, int expected_error) {
+    struct wscrt_websocket_handshake_answer answer;
+    memset(&answer, 0xA5, sizeof(answer));
+    int error;
+    if (s_validate_offer(allocator, response, offer, &answer, NULL, &error) == WSCRT_OP_SUCCESS ||
+        error != expected_error) {
+        WSCRT_FAIL_("got %s, expected %s:\n%s", wscrt_error_name(error), wscrt_error_name(expected_error), response);
+    }
+    /* A failed validation leaves nothing that looks negotiated. */
+    ASSERT_UINT_EQ(0, answer.subprotocol.len);
+    ASSERT_FALSE(answer.deflate_accepted);
+    return 0;
+}
+
+static int s_test_extension_never_offered_fails_with_unexpected_extension(struct wscrt_allocator *allocator) {
+    const char *responses[] = {
+        S_101 "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+        S_101 "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n\r\n",
+        S_101 "Sec-WebSocket-Extensions:\r\nSec-WebSocket-Extensions: ,\r\n\r\n",
+    };
+    const struct wscrt_websocket_handshake_offer nothing = {.deflate = NULL};
+    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
+        EXPECT(s_expect_response_refused(allocator, responses[i], WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION));
+        EXPECT(s_expect_offer_refused(allocator, responses[i], &nothing, WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION));
+    }
+    /* An empty header names no extension. */
+    EXPECT(s_expect_response_accepted(allocator, S_101 "Sec-WebSocket-Extensions:  \r\n\r\n"));
+    return 0;
+}
+
+static int s_test_subprotocol_never_offered_fails_with_unexpected_subprotocol(struct wscrt_allocator *allocator) {
+    EXPECT(s_expect_response_refused(allocator, S_101 "Sec-WebSocket-Protocol: chat\r\n\r\n",
+                                     WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL));
+    EXPECT(s_expect_response_refused(allocator, S_101 "Sec-WebSocket-Protocol:\r\n\r\n",
+                                     WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL));
+    return 0;
+}
+
+static int s_test_offered_subprotocol_is_selected_and_exposed(struct wscrt_allocator *allocator) {
+    const struct wscrt_websocket_handshake_offer offer = {.subprotocols = s_c("chat, superchat,mqtt")};
+    const char *responses[] = {
+        S_101 "Sec-WebSocket-Protocol: chat\r\n\r\n",
+        S_101 "sec-websocket-protocol:  superchat \r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol: mqtt\r\n\r\n",
+    };
+    const char *selected[] = {"chat", "superchat", "mqtt"};
+    for (size_t i = 0; i < 3; ++i) {
+        struct wscrt_websocket_handshake_answer answer;
+        struct wscrt_byte_buf subprotocol;
+        wscrt_byte_buf_init(&subprotocol, allocator, 16);
+        int error;
+        int result = s_validate_offer(allocator, responses[i], &offer, &answer, &subprotocol, &error);
+        bool same = wscrt_byte_cursor_eq(wscrt_byte_cursor_from_buf(&subprotocol), s_c(selected[i]));
+        wscrt_byte_buf_clean_up(&subprotocol);
+        if (result != WSCRT_OP_SUCCESS) {
+            WSCRT_FAIL_("refused with %s:\n%s", wscrt_error_name(error), responses[i]);
+        }
+        ASSERT_TRUE(same);
+        ASSERT_FALSE(answer.deflate_accepted);
+    }
+    /* The server may choose none. */
+    struct wscrt_websocket_handshake_answer answer;
+    int error;
+    ASSERT_SUCCESS(s_validate_offer(allocator, S_101 "\r\n", &offer, &answer, NULL, &error));
+    ASSERT_UINT_EQ(0, answer.subprotocol.len);
+    return 0;
+}
+
+static int s_test_subprotocol_not_in_the_offered_list_fails(struct wscrt_allocator *allocator) {
+    const struct wscrt_websocket_handshake_offer offer = {.subprotocols = s_c("chat, superchat")};
+    const char *responses[] = {
+        S_101 "Sec-WebSocket-Protocol: mqtt\r\n\r\n",
+        /* tokens are compared exactly */
+        S_101 "Sec-WebSocket-Protocol: Chat\r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol: cha\r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol: chat superchat\r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol:\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
+        EXPECT(s_expect_offer_refused(allocator, responses[i], &offer, WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL));
+    }
+    return 0;
+}
+
+static int s_test_more_than_one_subprotocol_fails_with_multiple_subprotocols(struct wscrt_allocator *allocator) {
+    const struct wscrt_websocket_handshake_offer offer = {.subprotocols = s_c("chat, superchat")};
+    const char *responses[] = {
+        S_101 "Sec-WebSocket-Protocol: chat, superchat\r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol: chat,\r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: superchat\r\n\r\n",
+        S_101 "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
+        EXPECT(s_expect_offer_refused(allocator, responses[i], &offer, WSCRT_ERROR_WEBSOCKET_MULTIPLE_SUBPROTOCOLS));
+    }
+    return 0;
+}
+
+static int s_test_deflate_answer_is_negotiated_with_the_handshake(struct wscrt_allocator *allocator) {
+    const struct wscrt_websocket_deflate_options deflate = {.client_max_window_bits = 15};
+    const struct wscrt_websocket_handshake_offer offer = {.deflate = &deflate};
+    struct wscrt_websocket_handshake_answer answer;
+    int error;
+    ASSERT_SUCCESS(s_validate_offer(allocator,
+                                    S_101 "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=10\r\n"
+                                          "Sec-WebSocket-Extensions: ,\r\n\r\n",
+                                    &offer, &answer, NULL, &error));
+    ASSERT_TRUE(answer.deflate_accepted);
+    ASSERT_UINT_EQ(10, answer.deflate.client_max_window_bits);
+    ASSERT_UINT_EQ(15, answer.deflate.server_max_window_bits);
+    /* Declining (no header) is no error. */
+    ASSERT_SUCCESS(s_validate_offer(allocator, S_101 "\r\n", &offer, &answer, NULL, &error));
+    ASSERT_FALSE(answer.deflate_accepted);
+    /* Each header is part of one list: the answer's errors apply across them. */
+    EXPECT(s_expect_offer_refused(allocator,
+                                  S_101 "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                                        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+                                  &offer, WSCRT_ERROR_WEBSOCKET_MULTIPLE_EXTENSIONS));
+    EXPECT(s_expect_offer_refused(allocator,
+                                  S_101 "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                                        "Sec-WebSocket-Extensions: x-other\r\n\r\n",
+                                  &offer, WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION));
+    EXPECT(s_expect_offer_refused(allocator,
+                                  S_101 "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=16\r\n\r\n",
+                                  &offer, WSCRT_ERROR_WEBSOCKET_BAD_EXTENSION_PARAMETER));
+    /* A ninth header cannot be a sane answer to one offer. */
+    EXPECT(s_expect_offer_refused(allocator,
+                                  S_101 "Sec-WebSocket-Extensions: ,\r\nSec-WebSocket-Extensions: ,\r\n"
+                                        "Sec-WebSocket-Extensions: ,\r\nSec-WebSocket-Extensions: ,\r\n"
+                                        "Sec-WebSocket-Extensions: ,\r\nSec-WebSocket-Extensions: ,\r\n"
+                                        "Sec-WebSocket-Extensions: ,\r\nSec-WebSocket-Extensions: ,\r\n"
+                                        "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
+                                  &offer, WSCRT_ERROR_WEBSOCKET_MULTIPLE_EXTENSIONS));
+    return 0;
+}
+
+static int s_test_accept_is_checked_before_what_was_offered(struct wscrt_allocator *allocator) {
+    EXPECT(s_expect_response_refused(allocator,
+                                     "HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                     "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Extensions: x\r\n\r\n",
+                                     WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT));
+    return 0;
+}
+
+static int s_test_offer_adds_protocol_and_extensions_headers(struct wscrt_allocator *allocator) {
+    struct wscrt_http_request *request = wscrt_websocket_handshake_request_new(allocator, s_c("h"), s_c("/"));
+    const struct wscrt_websocket_deflate_options deflate = {
+        .client_max_window_bits = 12,
+        .server_max_window_bits = 10,
+        .client_no_context_takeover = true,
+        .server_no_context_takeover = true,
+    };
+    const struct wscrt_websocket_handshake_offer offer = {.subprotocols = s_c("chat, superchat"), .deflate = &deflate};
+    int added = wscrt_websocket_handshake_request_add_offer(request, &offer);
+    struct wscrt_byte_cursor protocol = {0};
+    struct wscrt_byte_cursor extensions = {0};
+    wscrt_http_request_find_header(request, "Sec-WebSocket-Protocol", &protocol);
+    wscrt_http_request_find_header(request, "Sec-WebSocket-Extensions", &extensions);
+    bool protocol_ok = wscrt_byte_cursor_eq(protocol, s_c("chat, superchat"));
+    bool extensions_ok = wscrt_byte_cursor_eq(
+        extensions, s_c("permessage-deflate; client_max_window_bits=12; server_max_window_bits=10; "
+                        "client_no_context_takeover; server_no_context_takeover"));
+    struct wscrt_websocket_handshake_offer read_back;
+    wscrt_websocket_handshake_offer_from_request(request, &read_back);
+    bool read_back_ok = wscrt_byte_cursor_eq(read_back.subprotocols, s_c("chat, superchat")) && !read_back.deflate;
+    int valid = wscrt_websocket_validate_handshake_request(request);
+    wscrt_http_request_destroy(request);
+    ASSERT_INT_EQ(WSCRT_OP_SUCCESS, added);
+    ASSERT_TRUE(protocol_ok);
+    ASSERT_TRUE(extensions_ok);
+    ASSERT_TRUE(read_back_ok);
+    ASSERT_INT_EQ(WSCRT_OP_SUCCESS, valid);
+    return 0;
+}
+
+static int s_test_empty_offer_adds_no_headers_and_bad_options_add_nothing(struct wscrt_allocator *allocator) {
+    struct wscrt_http_request *request = wscrt_websocket_handshake_request_new(allocator, s_c("h"), s_c("/"));
+    const struct wscrt_websocket_handshake_offer empty = {.subprotocols = s_c(" ")};
+    const struct wscrt_websocket_deflate_options bad = {.server_max_window_bits = 16};
+    const struct wscrt_websocket_handshake_offer bad_offer = {.subprotocols = s_c("chat"), .deflate = &bad};
+    int empty_result = wscrt_websocket_handshake_request_add_offer(request, &empty);
+    size_t after_empty = wscrt_http_request_header_count(request);
+    wscrt_reset_error();
+    int bad_result = wscrt_websocket_handshake_request_add_offer(request, &bad_offer);
+    int bad_error = wscrt_last_error();
+    size_t after_bad = wscrt_http_request_header_count(request);
+    wscrt_http_request_destroy(request);
+    ASSERT_INT_EQ(WSCRT_OP_SUCCESS, empty_result);
+    ASSERT_UINT_EQ(5, after_empty);
+    ASSERT_INT_EQ(WSCRT_OP_ERR, bad_result);
+    ASSERT_INT_EQ(WSCRT_ERROR_INVALID_ARGUMENT, bad_error);
+    ASSERT_UINT_EQ(5, after_bad);
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_accept_matches_rfc_example,
                 s_test_generated_keys_are_base64_of_16_random_bytes,
                 s_test_handshake_request_has_the_five_headers,
@@ -349,4 +563,13 @@ WSCRT_TEST_MAIN(s_test_accept_matches_rfc_example,
                 s_test_missing_or_wrong_upgrade_headers_fail,
                 s_test_missing_or_wrong_accept_fails_with_bad_accept,
                 s_test_accept_is_checked_against_the_key_that_was_sent,
-                s_test_response_validation_needs_complete_headers)
+                s_test_response_validation_needs_complete_headers,
+                s_test_extension_never_offered_fails_with_unexpected_extension,
+                s_test_subprotocol_never_offered_fails_with_unexpected_subprotocol,
+                s_test_offered_subprotocol_is_selected_and_exposed,
+                s_test_subprotocol_not_in_the_offered_list_fails,
+                s_test_more_than_one_subprotocol_fails_with_multiple_subprotocols,
+                s_test_deflate_answer_is_negotiated_with_the_handshake,
+                s_test_accept_is_checked_before_what_was_offered,
+                s_test_offer_adds_protocol_and_extensions_headers,
+                s_test_empty_offer_adds_no_headers_and_bad_options_add_nothing)
