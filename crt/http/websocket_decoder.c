@@ -75,6 +75,11 @@ static int s_check_first_byte(struct wscrt_websocket_decoder *decoder) {
     if (!wscrt_websocket_opcode_is_known(frame->opcode)) {
         return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_RESERVED_OPCODE);
     }
+    /* RFC 7692 6: RSV1 marks a compressed message, so it belongs on its first frame only. */
+    if ((frame->rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) &&
+        (s_frame_is_control(frame) || frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION)) {
+        return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1);
+    }
     if (s_frame_is_control(frame)) {
         if (!frame->fin) {
             return s_fail(decoder, WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_FRAGMENTED);
@@ -204,10 +209,12 @@ static int s_begin_frame(struct wscrt_websocket_decoder *decoder) {
         /* RSV bits mean an extension transformed the payload (compression):
          * its text can only be checked after it is undone, by the extension. */
         decoder->message_check_utf8 = frame->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && frame->rsv == 0;
+        decoder->message_compressed = (frame->rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) != 0;
         wscrt_utf8_validator_reset(&decoder->text_validator);
     }
     if (!s_frame_is_control(frame)) {
         decoder->message_open = !frame->fin;
+        frame->compressed = decoder->message_compressed;
     }
     decoder->state = S_STATE_PAYLOAD;
     if (decoder->options.on_frame_begin && decoder->options.on_frame_begin(frame, decoder->options.user_data)) {

@@ -31,6 +31,13 @@
  *
  * A TEXT message whose first frame has RSV bits set (allowed by an extension,
  * e.g. compressed) is not UTF-8 checked here: its bytes are not the text yet.
+ *
+ * permessage-deflate (allowed_rsv_bits includes WSCRT_WEBSOCKET_RSV1_COMPRESSED):
+ * RSV1 is accepted only on the first frame of a TEXT or BINARY message; on a
+ * CONTINUATION or a control frame it fails with
+ * WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1 (1002). Every data frame of a message
+ * that began with RSV1 is reported with frame->compressed set, and its payload
+ * is delivered as it is (DEFLATE data, for wscrt_websocket_inflater_process).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -73,6 +80,7 @@ struct wscrt_websocket_decoder {
     bool message_open;           /* a fragmented data message awaits CONTINUATION */
     uint8_t message_opcode;      /* TEXT or BINARY of the open message */
     bool message_check_utf8;     /* the current message is TEXT without RSV bits */
+    bool message_compressed;     /* the current message began with RSV1 */
     struct wscrt_utf8_validator text_validator;
 };
 

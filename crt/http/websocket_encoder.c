@@ -25,6 +25,10 @@ size_t wscrt_websocket_encode_header(uint8_t *out, uint8_t opcode, bool fin, uin
         (rsv & ~WSCRT_WEBSOCKET_RSV_MASK) != 0) {
         return 0;
     }
+    if ((rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) &&
+        (opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION || !wscrt_websocket_opcode_is_data(opcode))) {
+        return 0;
+    }
     size_t pos = 0;
     out[pos++] = (uint8_t)((fin ? WSCRT_WEBSOCKET_FIN_BIT : 0) | rsv | opcode);
     uint8_t mask_bit = masking_key ? WSCRT_WEBSOCKET_MASK_BIT : 0;

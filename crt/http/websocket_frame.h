@@ -32,6 +32,8 @@ enum wscrt_websocket_opcode {
 
 #define WSCRT_WEBSOCKET_FIN_BIT 0x80
 #define WSCRT_WEBSOCKET_RSV_MASK 0x70
+/* RSV1 on the first frame of a message: permessage-deflate compressed it (RFC 7692 6). */
+#define WSCRT_WEBSOCKET_RSV1_COMPRESSED 0x40
 #define WSCRT_WEBSOCKET_OPCODE_MASK 0x0F
 #define WSCRT_WEBSOCKET_MASK_BIT 0x80
 #define WSCRT_WEBSOCKET_LENGTH7_MASK 0x7F
@@ -56,6 +58,11 @@ struct wscrt_websocket_frame {
     uint8_t rsv; /* the three RSV bits, in place (mask 0x70) */
     bool masked;
     uint8_t masking_key[4];
+    /* Decoder: the frame belongs to a permessage-deflate compressed message
+     * (RSV1 on the message's first frame): set on every one of its data
+     * frames, CONTINUATIONs included; never on control frames. Its payload
+     * is DEFLATE data for the inflater, not the message's bytes. */
+    bool compressed;
 };
 
 static inline bool wscrt_websocket_opcode_is_data(uint8_t opcode) {

@@ -19,7 +19,9 @@
  *     passed to that very process() call;
  *   - what reaches the callbacks obeys RFC 6455: no mask, no RSV bit that was
  *     not allowed, known opcodes, control frames final and <= 125 bytes,
- *     continuation order, TEXT text valid UTF-8 as far as delivered (fail
+ *     continuation order, a negotiated RSV1 only on a TEXT or BINARY frame
+ *     and `compressed` on every data frame of such a message and no other,
+ *     TEXT text valid UTF-8 as far as delivered (fail
  *     fast) and complete at the end of the message, CLOSE bodies empty or a
  *     valid code plus UTF-8 reason;
  *   - with a budget, no call delivers more data payload than its budget, and
@@ -72,6 +74,7 @@ struct s_run {
     /* Message-level state, kept here independently of the decoder. */
     bool message_open;
     bool message_is_checked_text;
+    bool message_compressed;
     struct wscrt_utf8_validator text;
 
     /* The bytes of the current process() call, which data payload must point into. */
@@ -108,7 +111,8 @@ static const char *s_opcode_name(uint8_t opcode) {
 
 static bool s_frames_equal(const struct wscrt_websocket_frame *a, const struct wscrt_websocket_frame *b) {
     return a->payload_length == b->payload_length && a->opcode == b->opcode && a->fin == b->fin &&
-           a->rsv == b->rsv && a->masked == b->masked && memcmp(a->masking_key, b->masking_key, 4) == 0;
+           a->rsv == b->rsv && a->masked == b->masked && memcmp(a->masking_key, b->masking_key, 4) == 0 &&
+           a->compressed == b->compressed;
 }
 
 /* RFC 6455 7.4.1 and the IANA registry, written out independently of websocket_frame.c. */
@@ -146,6 +150,11 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
     FUZZ_CHECK(wscrt_websocket_opcode_is_known(frame->opcode), "%s: reserved opcode 0x%x delivered", run->name,
                frame->opcode);
     FUZZ_CHECK(frame->payload_length <= (uint64_t)INT64_MAX, "%s: 64-bit length with the top bit set", run->name);
+    FUZZ_CHECK(!(frame->rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) || frame->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT ||
+                   frame->opcode == WSCRT_WEBSOCKET_OPCODE_BINARY,
+               "%s: RSV1 on a %s delivered", run->name, s_opcode_name(frame->opcode));
+    FUZZ_CHECK(!frame->compressed || wscrt_websocket_opcode_is_data(frame->opcode),
+               "%s: %s reported compressed", run->name, s_opcode_name(frame->opcode));
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         FUZZ_CHECK(frame->fin, "%s: fragmented %s delivered", run->name, s_opcode_name(frame->opcode));
         FUZZ_CHECK(frame->payload_length <= WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD, "%s: %s of %llu bytes delivered",
@@ -154,8 +163,14 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
                    "%s: 1-byte CLOSE delivered", run->name);
     } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
         FUZZ_CHECK(run->message_open, "%s: CONTINUATION delivered with no message open", run->name);
+        FUZZ_CHECK(frame->compressed == run->message_compressed, "%s: CONTINUATION compressed=%d in a message %s",
+                   run->name, (int)frame->compressed, run->message_compressed ? "compressed" : "not compressed");
         run->message_open = !frame->fin;
     } else {
+        FUZZ_CHECK(frame->compressed == ((frame->rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) != 0),
+                   "%s: %s with rsv 0x%02x reported compressed=%d", run->name, s_opcode_name(frame->opcode),
+                   frame->rsv, (int)frame->compressed);
+        run->message_compressed = frame->compressed;
         FUZZ_CHECK(!run->message_open, "%s: %s delivered inside an open message", run->name,
                    s_opcode_name(frame->opcode));
         run->message_open = !frame->fin;
@@ -316,8 +331,9 @@ static bool s_process(struct s_run *run, struct wscrt_byte_cursor *data, uint64_
         FUZZ_CHECK(run->close_status == WSCRT_WEBSOCKET_CLOSE_INTERNAL_ERROR,
                    "%s: close status %u after a callback failed", run->name, run->close_status);
     } else {
-        FUZZ_CHECK(run->error_code >= WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR &&
-                       run->error_code <= WSCRT_ERROR_WEBSOCKET_INVALID_UTF8,
+        FUZZ_CHECK((run->error_code >= WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR &&
+                    run->error_code <= WSCRT_ERROR_WEBSOCKET_INVALID_UTF8) ||
+                       run->error_code == WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1,
                    "%s: decoder failed with %s", run->name, wscrt_error_name(run->error_code));
         uint16_t expected = run->error_code == WSCRT_ERROR_WEBSOCKET_INVALID_UTF8
                                 ? WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD
@@ -453,6 +469,7 @@ struct s_reference_state {
     struct s_reference result;
     bool message_open;
     bool message_is_checked_text;
+    bool message_compressed;
     struct wscrt_utf8_validator text;
 };
 
@@ -501,6 +518,10 @@ static void s_reference_decode(struct s_reference_state *ref) {
         if (known && !control && frame.opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION && ref->message_open) {
             errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_EXPECTED_CONTINUATION);
         }
+        /* RFC 7692 6: a negotiated RSV1 belongs on the first frame of a TEXT or BINARY message only. */
+        if ((frame.rsv & ref->allowed_rsv & 0x40) && (control || frame.opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION)) {
+            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1);
+        }
         if (errors) {
             s_reference_fail(ref, errors);
             return;
@@ -547,14 +568,16 @@ static void s_reference_decode(struct s_reference_state *ref) {
         }
         pos += header;
 
-        s_reference_begin(ref, &frame);
         if (!control) {
             if (frame.opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
                 ref->message_is_checked_text = frame.opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && frame.rsv == 0;
+                ref->message_compressed = (frame.rsv & 0x40) != 0;
                 wscrt_utf8_validator_reset(&ref->text);
             }
             ref->message_open = !frame.fin;
+            frame.compressed = ref->message_compressed;
         }
+        s_reference_begin(ref, &frame);
         size_t available = ref->len - pos;
         bool whole = frame.payload_length <= available;
         size_t present = whole ? (size_t)frame.payload_length : available;
