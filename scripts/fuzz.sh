@@ -6,7 +6,8 @@
 #   scripts/fuzz.sh 600 utf8        only the named targets
 #   scripts/fuzz.sh --regressions   run every seed and every saved reproducer once, no fuzzing
 #
-# Targets: websocket_decoder, http_response_parser, utf8 (crt/tests/fuzz/<target>_fuzz.c).
+# Targets: websocket_decoder, http_response_parser, utf8, websocket_extensions, websocket_inflate
+# (crt/tests/fuzz/<target>_fuzz.c).
 # Each fuzzes a fresh copy of crt/tests/fuzz/corpus/<target> plus
 # crt/tests/fuzz/regressions/<target> in target/fuzz/<target>/corpus, so the
 # repository's corpus is never touched (FUZZ_KEEP_CORPUS=1 keeps the grown copy
@@ -20,12 +21,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(websocket_decoder http_response_parser utf8)
+ALL_TARGETS=(websocket_decoder http_response_parser utf8 websocket_extensions websocket_inflate)
 FUZZ_DIR=crt/tests/fuzz
 OUT=target/fuzz
 
 usage() {
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit "${1:-0}"
 }
 
@@ -58,6 +59,18 @@ sources_for() {
             echo "$COMMON_SRC crt/common/utf8.c crt/common/logging.c crt/http/websocket_decoder.c crt/http/websocket_frame.c"
             ;;
         http_response_parser) echo "$COMMON_SRC crt/common/logging.c crt/http/http_response_parser.c" ;;
+        websocket_extensions) echo "$COMMON_SRC crt/http/websocket_extensions.c" ;;
+        websocket_inflate)
+            echo "$COMMON_SRC crt/common/utf8.c crt/common/logging.c crt/http/websocket_decoder.c" \
+                "crt/http/websocket_frame.c crt/http/websocket_encoder.c crt/http/websocket_deflate.c"
+            ;;
+    esac
+}
+
+# Libraries a target links (zlib for permessage-deflate, as the runtime does: dynamically).
+libs_for() {
+    case "$1" in
+        websocket_inflate) echo "-lz" ;;
     esac
 }
 
@@ -67,6 +80,8 @@ file_under_test() {
         utf8) echo crt/common/utf8.c ;;
         websocket_decoder) echo crt/http/websocket_decoder.c ;;
         http_response_parser) echo crt/http/http_response_parser.c ;;
+        websocket_extensions) echo crt/http/websocket_extensions.c ;;
+        websocket_inflate) echo crt/http/websocket_deflate.c ;;
     esac
 }
 
@@ -95,7 +110,7 @@ build() {
         return 0
     fi
     # shellcheck disable=SC2046 # word splitting of the source list is intended
-    "$CLANG" "${CFLAGS[@]}" "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$bin"
+    "$CLANG" "${CFLAGS[@]}" "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$bin" $(libs_for "$target")
     echo "$CLANG ${CFLAGS[*]}" >"$stamp"
 }
 
@@ -146,7 +161,8 @@ source_coverage() {
     file=$(file_under_test "$target")
     # shellcheck disable=SC2046,SC2086 # word splitting of the source list and FUZZ_CFLAGS is intended
     "$CLANG" -std=c11 -D_GNU_SOURCE -O0 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -I crt \
-        ${FUZZ_CFLAGS:-} "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$dir/${target}_cov" || return 0
+        ${FUZZ_CFLAGS:-} "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$dir/${target}_cov" \
+        $(libs_for "$target") || return 0
     rm -f "$dir/cov.profraw"
     LLVM_PROFILE_FILE="$dir/cov.profraw" "$dir/${target}_cov" -runs=0 -artifact_prefix="$dir/cov-" "$dir/corpus" \
         >/dev/null 2>&1 || return 0

@@ -153,6 +153,15 @@ int wscrt_websocket_deflate_compress_message(struct wscrt_websocket_deflater *de
         options->params.client_max_window_bits < S_ZLIB_MIN_WINDOW_BITS) {
         return WSCRT_OP_SUCCESS;
     }
+    if (message.len == 0) {
+        /* RFC 7692 7.2.3.6: an empty stored block, tail removed. zlib is not asked: right after another
+         * sync flush it would write nothing at all. The window does not change. */
+        if (wscrt_byte_buf_append_byte_dynamic(out, 0x00)) {
+            return WSCRT_OP_ERR;
+        }
+        *compressed = true;
+        return WSCRT_OP_SUCCESS;
+    }
     if (s_deflater_start_stream(deflater)) {
         return WSCRT_OP_ERR;
     }
@@ -232,13 +241,12 @@ static int s_inflater_start_stream(struct wscrt_websocket_inflater *inflater) {
     if (inflater->stream_live) {
         return WSCRT_OP_SUCCESS;
     }
-    /* The window must be at least the server's; a server asked for 8 may well use zlib's 9. */
-    int bits = inflater->options.params.server_max_window_bits;
-    if (bits < S_ZLIB_MIN_WINDOW_BITS) {
-        bits = S_ZLIB_MIN_WINDOW_BITS;
-    }
+    /* Always the largest window, whatever the server's: zlib judges a distance by the history it holds
+     * (its window plus this call's output), so with a smaller window a server that overreaches would be
+     * refused or not depending on how its frames were split. With 32 KiB, every distance DEFLATE can
+     * express is judged by the bytes that came before, however they arrived. */
     s_zstream_init(&inflater->stream, inflater->allocator);
-    if (inflateInit2(&inflater->stream, -bits) != Z_OK) {
+    if (inflateInit2(&inflater->stream, -WSCRT_WEBSOCKET_DEFLATE_MAX_WINDOW_BITS) != Z_OK) {
         return s_inflater_fail(inflater, WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE);
     }
     inflater->stream_live = true;
@@ -267,22 +275,27 @@ static int s_inflate_slice(struct wscrt_websocket_inflater *inflater, const uint
         stream->avail_out = (uInt)room;
         int rc = inflate(stream, Z_SYNC_FLUSH);
         size_t produced = room - stream->avail_out;
+        int error = 0;
         if (rc == Z_STREAM_END) {
             inflater->stream_ended = true;
         } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
-            return s_inflater_fail(inflater, WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA);
+            error = WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA;
         } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-            return s_inflater_fail(inflater, WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE);
+            error = WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE;
         }
+        /* What came before a failure is still delivered, so the bytes handed over do not depend on how the
+         * input was split: up to the cap exactly, and the good prefix of bad data. */
         if (cap != 0 && produced > cap - inflater->message_output) {
-            return s_inflater_fail(inflater, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG);
+            produced = (size_t)(cap - inflater->message_output);
+            error = WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG;
         }
         inflater->message_output += produced;
         if (produced > 0 &&
             inflater->options.on_output(wscrt_byte_cursor_from_array(chunk, produced), inflater->options.user_data)) {
-            int error = wscrt_last_error();
-            s_inflater_fail(inflater, error);
-            return WSCRT_OP_ERR;
+            return s_inflater_fail(inflater, wscrt_last_error());
+        }
+        if (error) {
+            return s_inflater_fail(inflater, error);
         }
         /* Done when the input is used up and zlib had room to spare (nothing pending). */
         if (!inflater->stream_ended && stream->avail_in == 0 && stream->avail_out > 0) {

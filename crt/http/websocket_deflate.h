@@ -90,12 +90,14 @@ int wscrt_websocket_deflate_compress_message(struct wscrt_websocket_deflater *de
 typedef int(wscrt_websocket_inflater_on_output_fn)(struct wscrt_byte_cursor data, void *user_data);
 
 struct wscrt_websocket_inflater_options {
-    /* As negotiated: server_max_window_bits and server_no_context_takeover apply. */
+    /* As negotiated: server_no_context_takeover applies. server_max_window_bits
+     * is checked (8-15) but the inflater always keeps a 32 KiB window, so that
+     * whether a message is accepted never depends on how it was split. */
     struct wscrt_websocket_deflate_params params;
     /* Inflated bytes one message may have; 0 = no limit. The inflater never
-     * produces a byte past it: at the first one it fails with
+     * delivers a byte past it: at the first one it fails with
      * WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, having delivered exactly
-     * max_message_size bytes at most. */
+     * max_message_size bytes of the message. */
     uint64_t max_message_size;
     wscrt_websocket_inflater_on_output_fn *on_output;
     void *user_data;
@@ -110,6 +112,8 @@ void wscrt_websocket_inflater_destroy(struct wscrt_websocket_inflater *inflater)
 /*
  * Inflates the next piece of a compressed message's payload (any part of any
  * of its frames; pieces may be empty). Output is delivered before it returns.
+ * On any failure the bytes inflated before it have been delivered, so what
+ * on_output sees does not depend on how the payload was split into pieces.
  * Bytes after a block with BFINAL set are ignored (a sender appends an empty
  * stored block there, RFC 7692 7.2.3.4). Errors:
  * WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA (not DEFLATE, e.g. a reserved

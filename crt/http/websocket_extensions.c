@@ -203,9 +203,26 @@ static int s_apply_param(const struct wscrt_websocket_deflate_options *offer, st
     return WSCRT_OP_SUCCESS;
 }
 
+/* One list element, read for syntax before any of it is judged (syntax, then semantics). */
+struct s_element_param {
+    struct wscrt_byte_cursor name;
+    bool has_value;
+    struct wscrt_byte_cursor value; /* points into unquoted[] for a quoted value */
+    uint8_t unquoted[16];           /* longer than any value RFC 7692 allows */
+};
+
+/* permessage-deflate has four parameters: among any five, one is unknown or
+ * repeated, so the semantic check fails within the first five kept here. */
+#define S_MAX_KEPT_PARAMS 8
+
+struct s_element {
+    struct wscrt_byte_cursor name;
+    struct s_element_param params[S_MAX_KEPT_PARAMS];
+    size_t param_count; /* all seen; the first S_MAX_KEPT_PARAMS are kept */
+};
+
 /* Reads "; name[=value]" pieces up to the end of the element (a ',' or the end, left unread). */
-static int s_read_params(const struct wscrt_websocket_deflate_options *offer, struct s_answer *answer,
-                         struct wscrt_byte_cursor *in) {
+static int s_read_element_params(struct wscrt_byte_cursor *in, struct s_element *element) {
     for (;;) {
         s_skip_ows(in);
         if (in->len == 0 || s_peek(in, ',')) {
@@ -216,35 +233,36 @@ static int s_read_params(const struct wscrt_websocket_deflate_options *offer, st
         }
         wscrt_byte_cursor_advance(in, 1);
         s_skip_ows(in);
-        struct wscrt_byte_cursor name = s_read_token(in);
-        if (name.len == 0) {
+        struct s_element_param scratch;
+        struct s_element_param *param =
+            element->param_count < S_MAX_KEPT_PARAMS ? &element->params[element->param_count] : &scratch;
+        element->param_count++;
+        memset(param, 0, sizeof(*param));
+        param->name = s_read_token(in);
+        if (param->name.len == 0) {
             return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
         }
         s_skip_ows(in);
-        struct wscrt_byte_cursor value;
-        uint8_t unquoted[16]; /* longer than any value RFC 7692 allows */
-        bool has_value = s_peek(in, '=');
-        if (has_value) {
-            wscrt_byte_cursor_advance(in, 1);
-            s_skip_ows(in);
-            if (s_peek(in, '"')) {
-                if (!s_read_quoted_token(in, unquoted, sizeof(unquoted), &value)) {
-                    return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
-                }
-            } else {
-                value = s_read_token(in);
-                if (value.len == 0) {
-                    return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
-                }
-            }
+        if (!s_peek(in, '=')) {
+            continue;
         }
-        if (s_apply_param(offer, answer, name, has_value ? &value : NULL)) {
-            return WSCRT_OP_ERR;
+        param->has_value = true;
+        wscrt_byte_cursor_advance(in, 1);
+        s_skip_ows(in);
+        if (s_peek(in, '"')) {
+            if (!s_read_quoted_token(in, param->unquoted, sizeof(param->unquoted), &param->value)) {
+                return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
+            }
+        } else {
+            param->value = s_read_token(in);
+            if (param->value.len == 0) {
+                return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
+            }
         }
     }
 }
 
-/* Reads one header value's extension elements. */
+/* Reads one header value's extension elements, each checked for syntax first. */
 static int s_read_list(const struct wscrt_websocket_deflate_options *offer, struct wscrt_byte_cursor in,
                        bool *accepted, struct s_answer *answer) {
     for (;;) {
@@ -256,19 +274,25 @@ static int s_read_list(const struct wscrt_websocket_deflate_options *offer, stru
             wscrt_byte_cursor_advance(&in, 1);
             continue;
         }
-        struct wscrt_byte_cursor name = s_read_token(&in);
-        if (name.len == 0) {
+        struct s_element element;
+        element.param_count = 0;
+        element.name = s_read_token(&in);
+        if (element.name.len == 0 || s_read_element_params(&in, &element)) {
             return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
         }
-        if (!wscrt_byte_cursor_eq_c_str_ignore_case(name, S_EXTENSION_NAME)) {
+        if (!wscrt_byte_cursor_eq_c_str_ignore_case(element.name, S_EXTENSION_NAME)) {
             return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION);
         }
         if (*accepted) {
             return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MULTIPLE_EXTENSIONS);
         }
         *accepted = true;
-        if (s_read_params(offer, answer, &in)) {
-            return WSCRT_OP_ERR;
+        size_t kept = element.param_count < S_MAX_KEPT_PARAMS ? element.param_count : S_MAX_KEPT_PARAMS;
+        for (size_t i = 0; i < kept; ++i) {
+            const struct s_element_param *param = &element.params[i];
+            if (s_apply_param(offer, answer, param->name, param->has_value ? &param->value : NULL)) {
+                return WSCRT_OP_ERR;
+            }
         }
     }
 }

@@ -47,8 +47,7 @@ struct wscrt_websocket_deflate_params {
      * zlib's raw deflate (it needs 9); the deflater then sends messages
      * uncompressed, which RFC 7692 allows per message. */
     uint8_t client_max_window_bits;
-    /* The largest window the server compresses with (8-15); the inflater uses
-     * at least 9 (zlib's smallest, and a server asked for 8 may use 9). */
+    /* The largest window the server compresses with (8-15). */
     uint8_t server_max_window_bits;
     /* Our compressor resets after every message (offered or demanded). */
     bool client_no_context_takeover;
@@ -75,8 +74,9 @@ int wscrt_websocket_deflate_write_offer(const struct wscrt_websocket_deflate_opt
  *
  * On success *accepted says whether the server accepted permessage-deflate
  * (no extension element at all = declined, which is no error) and, when it
- * did, *negotiated holds the agreed parameters. Errors, by rule (RFC 7692 7
- * and RFC 6455 9.1):
+ * did, *negotiated holds the agreed parameters. Elements are read in order,
+ * each one's syntax first, then its name, then its parameters in order; the
+ * first broken rule is the error (RFC 7692 7 and RFC 6455 9.1):
  *   WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER   not extension-list syntax: a bad token,
  *       an unterminated or non-token quoted string, '=' without a value, a stray ';'
  *   WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION         an extension other than permessage-deflate

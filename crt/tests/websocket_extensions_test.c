@@ -213,6 +213,10 @@ static int s_test_malformed_lists_fail_with_malformed_extension_header(struct ws
         "permessage-deflate; server_max_window_bits=(10)",
         "permessage-deflate\x01",
         "\"permessage-deflate\"",
+        /* Syntax is checked for a whole element before its names and values are judged. */
+        "x-custom extra",
+        "permessage-deflate; unknown; server_max_window_bits=",
+        "permessage-deflate; server_max_window_bits=99; x=\"",
     };
     for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
         EXPECT(s_expect_refused(offer, answers[i], WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER));

@@ -144,6 +144,67 @@ HTTP_RESPONSE_PARSER = {
 }
 
 
+# ---- permessage-deflate answers (RFC 7692 7), one header value per line ----
+# options: bits 0-2 client_max_window_bits class (0, 8, 9, 10, 12, 13, 14, 15), bits 3-5 server
+# class (0, 8, 9, 11, 12, 14, 15, 10), bit 6 client_no_context_takeover, bit 7 server_no_context_takeover.
+
+WEBSOCKET_EXTENSIONS = {
+    "plain": config(0x00) + b"permessage-deflate",
+    "all_params": config(0x07 | 0x30 | 0x40 | 0x80)
+    + b"permessage-deflate; client_max_window_bits=10; server_max_window_bits=9;"
+    b" client_no_context_takeover; server_no_context_takeover",
+    "quoted_and_spaced": config(0x07) + b" PerMessage-Deflate ;server_max_window_bits = \"12\" ; client_max_window_bits=8 ",
+    "two_headers": config(0x07) + b"permessage-deflate; client_max_window_bits=9\n , ",
+    "declined_empty": config(0x80) + b" , \n",
+    "other_extension": config(0x00) + b"x-webkit-deflate-frame",
+    "twice": config(0x00) + b"permessage-deflate\npermessage-deflate",
+    "unknown_param": config(0x00) + b"permessage-deflate; mem_level=8",
+    "duplicate_param": config(0x00) + b"permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+    "bad_window": config(0x00) + b"permessage-deflate; server_max_window_bits=16",
+    "leading_zero": config(0x00) + b"permessage-deflate; server_max_window_bits=09",
+    "not_offered": config(0x00) + b"permessage-deflate; client_max_window_bits=10",
+    "missing_required": config(0x80) + b"permessage-deflate",
+    "window_too_large": config(0x08) + b"permessage-deflate; server_max_window_bits=9",
+    "malformed_quote": config(0x00) + b"permessage-deflate; server_max_window_bits=\"1\\0",
+    "invalid_offer": config(0x00, 0x01, 0x1007) + b"permessage-deflate",
+}
+
+
+# ---- permessage-deflate messages as frames (RFC 7692 7.2.3) ----
+# options: bits 0-2 window bits - 8, bit 3 no context takeover, bits 4-6 cap class
+# (1, 5, 100, 1000, 16384, 16385, 65536, 1 MiB), bit 7 round trip (the stream is message contents).
+
+def deflated(data, bits=15, level=6):
+    import zlib
+    c = zlib.compressobj(level, zlib.DEFLATED, -bits, 8)
+    out = c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(b"\x00\x00\xff\xff")
+    return out[:-4]
+
+
+HELLO = b"\xf2\x48\xcd\xc9\xc9\x07\x00"
+WEBSOCKET_INFLATE = {
+    "rfc_hello": config(0x77) + frame(TEXT, HELLO, rsv=0x40),
+    "rfc_hello_takeover": config(0x77) + frame(TEXT, HELLO, rsv=0x40) + frame(TEXT, b"\xf2\x00\x11\x00\x00", rsv=0x40),
+    "rfc_stored_and_final": config(0x77, 0x03, 5)
+    + frame(BINARY, b"\x00\x05\x00\xfa\xff\x48\x65\x6c\x6c\x6f\x00", rsv=0x40)
+    + frame(BINARY, b"\xf3\x48\xcd\xc9\xc9\x07\x00\x00", rsv=0x40),
+    "fragments_ping_between": config(0x77, 0x02, 3)
+    + frame(TEXT, HELLO[:3], fin=False, rsv=0x40) + frame(PING, b"p") + frame(CONT, HELLO[3:]),
+    "mixed_plain_and_compressed": config(0x57)
+    + frame(TEXT, b"plain") + frame(BINARY, deflated(b"abc" * 200), rsv=0x40) + frame(TEXT, b"", rsv=0x40),
+    "zeros_over_cap": config(0x47, 0x05, 11) + frame(BINARY, deflated(bytes(100000), level=9), rsv=0x40),
+    "window_9_no_takeover": config(0x19)
+    + frame(BINARY, deflated(b"0123456789" * 100, bits=9), rsv=0x40)
+    + frame(BINARY, deflated(b"0123456789" * 100, bits=9), rsv=0x40),
+    "invalid_block_type": config(0x77) + frame(BINARY, b"\xff\xff", rsv=0x40),
+    "misplaced_rsv1": config(0x77) + frame(TEXT, HELLO[:3], fin=False, rsv=0x40) + frame(CONT, HELLO[3:], rsv=0x40),
+    "round_trip_text": config(0x87, 0x05, 77) + b"Hello, permessage-deflate! " * 20,
+    "round_trip_small_window": config(0x88, 0x03, 1234) + bytes(range(256)) * 3,
+    "round_trip_empty": config(0x8F, 0x0F),
+}
+
+
 # ---- UTF-8 text (options byte unused) ----
 
 UTF8 = {
@@ -177,3 +238,5 @@ if __name__ == "__main__":
     write("websocket_decoder", WEBSOCKET_DECODER)
     write("http_response_parser", HTTP_RESPONSE_PARSER)
     write("utf8", UTF8)
+    write("websocket_extensions", WEBSOCKET_EXTENSIONS)
+    write("websocket_inflate", WEBSOCKET_INFLATE)
