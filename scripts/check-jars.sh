@@ -46,6 +46,27 @@ done
 has "$target/wscrt-$version-sources.jar" dev/wscrt/Crt.java || fail "sources jar lacks dev/wscrt/Crt.java"
 has "$target/wscrt-$version-javadoc.jar" index.html || fail "javadoc jar lacks index.html"
 
+# NOTICE tells what each library bundles and links: OpenSSL statically (checked by the app below), and
+# zlib dynamically once permessage-deflate uses it. Checked against each library's NEEDED entries.
+for platform in $built; do
+    unzip -p "$main_jar" "native/$platform/$lib" >"$target/check-jars-$lib"
+    needed="$(readelf -d "$target/check-jars-$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')"
+    rm -f "$target/check-jars-$lib"
+    for name in $needed; do
+        case "$name" in
+            libc.so.* | libm.so.* | libdl.so.* | libpthread.so.* | ld-linux*) ;;
+            libz.so.*)
+                grep -F "zlib" "$root/NOTICE" >/dev/null ||
+                    fail "the $platform library links $name but NOTICE does not say so; add under the OpenSSL entry:
+  zlib (libz.so.1), linked dynamically, not bundled: the system's copy is used" ;;
+            *) fail "the $platform library needs $name, which NOTICE and README do not cover" ;;
+        esac
+    done
+    if [[ " $needed " != *" libz.so."* ]] && grep -F "zlib" "$root/NOTICE" >/dev/null; then
+        fail "NOTICE names zlib but the $platform library does not link it"
+    fi
+done
+
 # The launcher app, compiled once for the class path (without module-info) and once as a module.
 work="$target/check-jars"
 rm -rf "$work" && mkdir -p "$work/cp" "$work/mods"
