@@ -2,6 +2,7 @@ package dev.wscrt;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
@@ -21,6 +22,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Finds and loads {@code libwscrt-jni.so}: from {@code -Dwscrt.lib.path} when set, otherwise from the
@@ -106,12 +108,18 @@ final class NativeLoader {
 
     /** Extracts and loads the library the jar holds for {@code platform}, leaving no file behind. */
     static void loadFromJar(String platform) {
+        loadFromJar(platform, NativeLoader.class::getResource);
+    }
+
+    /** As {@link #loadFromJar(String)}, with the jar's resources looked up through {@code resources}. */
+    static void loadFromJar(String platform, Function<String, URL> resources) {
         String resource = "/native/" + platform + "/" + LIBRARY_NAME;
         byte[] library;
-        try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
+        URL url = resources.apply(resource);
+        try (InputStream in = url == null ? null : url.openStream()) {
             if (in == null) {
                 throw new UnsatisfiedLinkError("this wscrt jar has no native library for " + platform
-                        + " (no " + resource + "; it holds " + platformsInJar() + "): use the main wscrt jar or"
+                        + " (no " + resource + "; it holds " + platformsInJar(resources) + "): use the main wscrt jar or"
                         + " its " + platform + " classifier jar, or set -D" + LIBRARY_PATH_PROPERTY + "=/path/to/"
                         + LIBRARY_NAME);
             }
@@ -216,10 +224,10 @@ final class NativeLoader {
         }
     }
 
-    private static List<String> platformsInJar() {
+    private static List<String> platformsInJar(Function<String, URL> resources) {
         List<String> found = new ArrayList<>();
         for (String platform : SUPPORTED_PLATFORMS) {
-            if (NativeLoader.class.getResource("/native/" + platform + "/" + LIBRARY_NAME) != null) {
+            if (resources.apply("/native/" + platform + "/" + LIBRARY_NAME) != null) {
                 found.add(platform);
             }
         }
