@@ -104,7 +104,41 @@ enum Fault {
                     .with("the handshake timeout covers the CONNECT too")),
     PROXY_HTTP10_200("answers \"HTTP/1.0 200 Connection established\", then plays the target: 101 and a TEXT frame",
             cleanShutdown().with("HTTP/1.0 200 opens the tunnel; the upgrade request arrives through it; the TEXT "
-                    + "frame is delivered; close() and the CLOSE answer end it"));
+                    + "frame is delivered; close() and the CLOSE answer end it")),
+
+    // ---- DNS (DnsFaultTest): a child JVM in private mount and network namespaces, a scripted DNS server ----
+    DNS_NAME_DOES_NOT_RESOLVE("connect to nonexistent.invalid; the namespace's DNS server answers NXDOMAIN",
+            setupFailure("IO_DNS_QUERY_FAILED").with("fast; the exception's message names nonexistent.invalid")),
+    DNS_SLOW_RESOLVER("connect to slow.wscrt.test; the DNS server answers (127.0.0.1) after 1.5 s",
+            cleanShutdown().within(ScriptedDns.SLOW_MS + 5000).with("setup ok once the answer comes (no earlier than "
+                    + "1.5 s: the library has no resolution timeout of its own; the handshake timeout starts at the "
+                    + "TCP connection); a TEXT frame; close() and the CLOSE answer end it")),
+    DNS_SILENT_RESOLVER("connect to silent.wscrt.test; the DNS server never answers (resolv.conf: options timeout:3 "
+            + "attempts:1)",
+            setupFailure("IO_DNS_QUERY_FAILED").within(3000 + Expected.SCHEDULING_SLACK_MS)
+                    .with("bounded only by the system resolver's timeout and attempts (the library adds none)")),
+    DNS_LOCALHOST_ONE_FAMILY_LISTENING("localhost is ::1 and 127.0.0.1 (the namespace's /etc/hosts); a server on "
+            + "127.0.0.1 only, then one on ::1 only",
+            cleanShutdown().with("both connect: the addresses are tried in getaddrinfo's order (::1 first) and a "
+                    + "refused one falls through to the next; one setup and one clean shutdown each")),
+
+    // ---- resource exhaustion (ExhaustionFaultTest) ----
+    DESCRIPTOR_LIMIT_DURING_CONNECT("a child JVM under prlimit --nofile=512:512 opens /dev/null until EMFILE, then "
+            + "connects; then frees the files",
+            setupFailure("IO_TOO_MANY_FILES").with("the server sees no connection; as many descriptors open after as "
+                    + "before (nothing leaked); later connects work")),
+    CALLBACK_OUT_OF_MEMORY("connection A's payload callback allocates new long[Integer.MAX_VALUE] (the JVM throws "
+            + "OutOfMemoryError); connection B shares A's event-loop thread",
+            shutdown("CALLBACK_EXCEPTION").with("A: the OutOfMemoryError as the cause, its open frame completed with "
+                    + "the error; B receives a frame afterwards and closes cleanly")),
+    CALLBACK_STACK_OVERFLOW("connection A's payload callback recurses without end (the JVM throws "
+            + "StackOverflowError on the event-loop thread); connection B shares the thread",
+            shutdown("CALLBACK_EXCEPTION").with("A: the StackOverflowError as the cause; B receives a frame "
+                    + "afterwards and closes cleanly")),
+    TEN_THOUSAND_ON_ONE_LOOP("10,000 connections to a Netty echo server (child JVM) from a client whose event loop "
+            + "group has ONE thread; one echo each; then close() on all",
+            checkedByTheCase("10,000 setups ok, 10,000 echoes, 10,000 clean shutdowns (one each), all on one thread; "
+                    + "a second connection on that loop works; native memory back to baseline"));
 
     private final String peerBehaviour;
     private final Expected expected;

@@ -28,7 +28,7 @@ final class FaultReport {
     }
 
     /** One observed case: the callbacks seen, how long the client took, and the memory check. */
-    private record Line(String observed, long elapsedMs, String memory) {
+    record Line(String observed, long elapsedMs, String memory) {
     }
 
     private final Map<Fault, Line> lines = new EnumMap<>(Fault.class);
@@ -39,6 +39,16 @@ final class FaultReport {
      */
     synchronized void observed(Fault fault, String observed, long elapsedMs) {
         lines.put(fault, new Line(observed, elapsedMs, "not checked"));
+    }
+
+    /** A whole line, observed elsewhere (a child JVM). */
+    synchronized void record(Fault fault, String observed, long elapsedMs, String after) {
+        lines.put(fault, new Line(observed, elapsedMs, after));
+    }
+
+    /** What was recorded for {@code fault}, or null. */
+    synchronized Line line(Fault fault) {
+        return lines.get(fault);
     }
 
     /** Notes the outcome of the checks that follow a case (event loop, native memory). */

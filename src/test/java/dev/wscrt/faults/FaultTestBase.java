@@ -132,9 +132,18 @@ abstract class FaultTestBase {
      * on the same event-loop thread as before. Returns that thread's name.
      */
     static String secondConnectionWorks() {
+        String thread = secondConnectionWorks(client);
+        if (loopThread != null) {
+            assertEquals(loopThread, thread, "the same event-loop thread serves the second connection");
+        }
+        return thread;
+    }
+
+    /** As {@link #secondConnectionWorks()}, on {@code resources}' loop. */
+    static String secondConnectionWorks(ClientResources resources) {
         try (ScriptedServer server = ScriptedServer.start()) {
             CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(rec.options("127.0.0.1", server.port(), client.bootstrap()).build());
+            WebSocket.connect(rec.options("127.0.0.1", server.port(), resources.bootstrap()).build());
             ScriptedServer.Conn c = server.awaitConnection();
             c.handshake(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("alive")));
             WebSocket ws = rec.awaitWebSocket();
@@ -144,11 +153,7 @@ abstract class FaultTestBase {
             c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1000, ""));
             assertNull(rec.awaitShutdown().exception(), "the second connection closes cleanly");
             rec.assertGrammar();
-            String thread = ((CallbackRecorder.Setup) rec.events().get(0)).thread();
-            if (loopThread != null) {
-                assertEquals(loopThread, thread, "the same event-loop thread serves the second connection");
-            }
-            return thread;
+            return ((CallbackRecorder.Setup) rec.events().get(0)).thread();
         }
     }
 
