@@ -31,6 +31,9 @@ final class WebSocketCallbacks {
     private final Consumer<OnIncomingFramePayloadData> onFramePayload;
     private final Consumer<OnIncomingFrameCompleteData> onFrameComplete;
 
+    /** The name the client looks up: the proxy's when there is one, else the server's. */
+    private final String lookedUpHost;
+
     private Throwable callbackFailure;
     private IncomingFrame openFrame;
 
@@ -40,6 +43,7 @@ final class WebSocketCallbacks {
         this.onFrameBegin = options.onIncomingFrameBegin();
         this.onFramePayload = options.onIncomingFramePayload();
         this.onFrameComplete = options.onIncomingFrameComplete();
+        this.lookedUpHost = options.proxyOptions() != null ? options.proxyOptions().host() : options.host();
     }
 
     /** Setup succeeded ({@code handle != 0}) or failed ({@code errorCode != 0}); status -1 = no response. */
@@ -57,9 +61,18 @@ final class WebSocketCallbacks {
         if (handle != 0) {
             data = new OnConnectionSetupData(null, new WebSocket(handle, this), statusCode, headers, null);
         } else {
-            data = new OnConnectionSetupData(new CrtRuntimeException(errorCode), null, statusCode, headers, body);
+            data = new OnConnectionSetupData(setupException(errorCode), null, statusCode, headers, body);
         }
         return run(onSetup, data);
+    }
+
+    /** A failed name lookup says which name it was. */
+    private CrtRuntimeException setupException(int errorCode) {
+        CrtRuntimeException e = new CrtRuntimeException(errorCode);
+        if (e.errorName().startsWith("WSCRT_ERROR_IO_DNS_")) {
+            return new CrtRuntimeException(errorCode, "looking up '" + lookedUpHost + "'");
+        }
+        return e;
     }
 
     /** The connection shut down; called once, only after a successful setup. */
