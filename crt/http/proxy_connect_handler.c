@@ -11,8 +11,11 @@
 #include "http/http_response_parser.h"
 #include "io/channel.h"
 
-/* The window this handler asks for while it reads the proxy's answer; after that it mirrors its right
- * neighbour's window. A CONNECT answer is a status line and a few headers. */
+/* The window this handler asks for while it reads the proxy's answer. A CONNECT answer is a status line and
+ * a few headers. Once the tunnel is open the handler passes bytes through, and its window follows its right
+ * neighbour's: it never grants its left neighbour more than the right one can take minus what it holds.
+ * Windows only grow, so what the handshake window granted beyond that (at most this much) may still arrive;
+ * it waits in `pending` until the right neighbour has room. */
 #define WSCRT_PROXY_HANDSHAKE_WINDOW (64 * 1024)
 
 enum wscrt_proxy_state {
@@ -28,7 +31,76 @@ struct wscrt_proxy_connect_handler {
     struct wscrt_http_response_parser response;
     wscrt_proxy_on_connect_result_fn *on_result;
     void *user_data;
+    struct wscrt_byte_buf pending; /* tunnel bytes the right neighbour had no room for; freed once drained */
+    size_t pending_offset;         /* bytes of `pending` already passed on */
+    bool flushing;                 /* inside s_flush_pending: a nested call (the right neighbour opening its
+                                    * window while it reads) leaves the buffer alone */
 };
+
+/* What the right neighbour can take now: 0 before it exists. */
+static size_t s_right_room(struct wscrt_channel_slot *slot) {
+    struct wscrt_channel_slot *right = slot->adj_right;
+    return right != NULL && right->handler != NULL ? right->window_size : 0;
+}
+
+static size_t s_pending_len(const struct wscrt_proxy_connect_handler *proxy) {
+    return proxy->pending.len - proxy->pending_offset;
+}
+
+/* Passes held bytes on as far as the right neighbour's window allows. */
+static int s_flush_pending(struct wscrt_proxy_connect_handler *proxy) {
+    if (proxy->flushing) {
+        return WSCRT_OP_SUCCESS;
+    }
+    proxy->flushing = true;
+    int result = WSCRT_OP_SUCCESS;
+    size_t room;
+    while (s_pending_len(proxy) > 0 && (room = s_right_room(proxy->slot)) > 0) {
+        size_t n = s_pending_len(proxy) < room ? s_pending_len(proxy) : room;
+        struct wscrt_byte_cursor part = wscrt_byte_cursor_from_array(proxy->pending.buffer + proxy->pending_offset, n);
+        proxy->pending_offset += n;
+        if (wscrt_channel_slot_send_read_data(proxy->slot, part)) {
+            result = WSCRT_OP_ERR;
+            break;
+        }
+    }
+    proxy->flushing = false;
+    if (proxy->pending.buffer != NULL && s_pending_len(proxy) == 0) {
+        wscrt_byte_buf_clean_up(&proxy->pending);
+        proxy->pending_offset = 0;
+    }
+    return result;
+}
+
+/* Tunnel bytes: what fits goes right now, the rest is held (bounded by the window granted earlier). */
+static int s_pass_on(struct wscrt_proxy_connect_handler *proxy, struct wscrt_byte_cursor data) {
+    if (s_pending_len(proxy) == 0 && !proxy->flushing) {
+        size_t room = s_right_room(proxy->slot);
+        size_t n = data.len < room ? data.len : room;
+        if (n > 0 && wscrt_channel_slot_send_read_data(proxy->slot, wscrt_byte_cursor_advance(&data, n))) {
+            return WSCRT_OP_ERR;
+        }
+        if (data.len == 0) {
+            return WSCRT_OP_SUCCESS;
+        }
+    }
+    if (proxy->pending.buffer == NULL) {
+        wscrt_byte_buf_init(&proxy->pending, proxy->handler.allocator, data.len);
+    }
+    wscrt_byte_buf_append_dynamic(&proxy->pending, data);
+    return s_flush_pending(proxy);
+}
+
+/* Grants the left neighbour what the right one can take beyond the bytes held and already granted. */
+static int s_follow_right_window(struct wscrt_proxy_connect_handler *proxy) {
+    size_t room = s_right_room(proxy->slot);
+    size_t held = s_pending_len(proxy);
+    size_t wanted = room > held ? room - held : 0;
+    if (wanted > proxy->slot->window_size) {
+        return wscrt_channel_slot_increment_read_window(proxy->slot, wanted - proxy->slot->window_size);
+    }
+    return WSCRT_OP_SUCCESS;
+}
 
 static void s_finish(struct wscrt_proxy_connect_handler *proxy, int error_code) {
     if (proxy->state != WSCRT_PROXY_STATE_CONNECTING) {
@@ -46,7 +118,7 @@ static int s_process_read_data(struct wscrt_channel_handler *handler, struct wsc
                                struct wscrt_byte_cursor data) {
     struct wscrt_proxy_connect_handler *proxy = handler->impl;
     if (proxy->state == WSCRT_PROXY_STATE_TUNNEL) {
-        return wscrt_channel_slot_send_read_data(slot, data);
+        return s_pass_on(proxy, data);
     }
     if (proxy->state == WSCRT_PROXY_STATE_FAILED) {
         return WSCRT_OP_SUCCESS;
@@ -65,17 +137,16 @@ static int s_process_read_data(struct wscrt_channel_handler *handler, struct wsc
         s_finish(proxy, status == 407 ? WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED : WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED);
         return WSCRT_OP_SUCCESS;
     }
+    /* The owner installs the next handler (TLS or the upgrade) to the right from this callback. */
     s_finish(proxy, 0);
-    /* From now on this slot's window mirrors the right neighbour's. */
-    size_t downstream = wscrt_channel_slot_downstream_read_window(slot);
-    if (slot->window_size < downstream) {
-        wscrt_channel_slot_increment_read_window(slot, downstream - slot->window_size);
+    if (proxy->state != WSCRT_PROXY_STATE_TUNNEL) {
+        return WSCRT_OP_SUCCESS;
     }
-    if (data.len > 0 && proxy->state == WSCRT_PROXY_STATE_TUNNEL) {
+    if (data.len > 0 && s_pass_on(proxy, data)) {
         /* Bytes the target sent right behind the proxy's answer (only possible if it speaks first). */
-        return wscrt_channel_slot_send_read_data(slot, data);
+        return WSCRT_OP_ERR;
     }
-    return WSCRT_OP_SUCCESS;
+    return s_follow_right_window(proxy);
 }
 
 static int s_process_write_message(struct wscrt_channel_handler *handler, struct wscrt_channel_slot *slot,
@@ -86,11 +157,16 @@ static int s_process_write_message(struct wscrt_channel_handler *handler, struct
 
 static int s_increment_read_window(struct wscrt_channel_handler *handler, struct wscrt_channel_slot *slot,
                                    size_t size) {
+    (void)slot;
+    (void)size;
     struct wscrt_proxy_connect_handler *proxy = handler->impl;
     if (proxy->state != WSCRT_PROXY_STATE_TUNNEL) {
         return WSCRT_OP_SUCCESS; /* the handshake window is managed above */
     }
-    return wscrt_channel_slot_increment_read_window(slot, size);
+    if (s_flush_pending(proxy)) {
+        return WSCRT_OP_ERR;
+    }
+    return s_follow_right_window(proxy);
 }
 
 static int s_shutdown(struct wscrt_channel_handler *handler, struct wscrt_channel_slot *slot,
@@ -120,6 +196,7 @@ static size_t s_initial_window_size(struct wscrt_channel_handler *handler) {
 static void s_destroy(struct wscrt_channel_handler *handler) {
     struct wscrt_proxy_connect_handler *proxy = handler->impl;
     wscrt_http_response_parser_clean_up(&proxy->response);
+    wscrt_byte_buf_clean_up(&proxy->pending);
     wscrt_mem_release(handler->allocator, proxy);
 }
 

@@ -1,5 +1,6 @@
 package dev.wscrt.faults;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -123,6 +124,48 @@ class ProxyFaultTest extends FaultTestBase {
             c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1000, ""));
             fc.verify();
             fc.report("");
+        }
+    }
+
+    @Test
+    void burstThroughTheTunnelIsDeliveredAsTheManualReadWindowOpens() {
+        try (ScriptedServer proxy = ScriptedServer.start()) {
+            FaultCase fc = begin(Fault.PROXY_TUNNEL_BURST_SMALL_WINDOW);
+            fc.connect(fc.options(Loopback.closedPort()).manageReadWindow(true).initialReadWindow(16 * 1024)
+                    .proxyOptions(new HttpProxyOptions().withHost(proxy.host()).withPort(proxy.port())));
+            ScriptedServer.Conn c = proxy.awaitConnection();
+            c.readRequest();
+            c.writeAscii("HTTP/1.1 200 Connection established\r\n\r\n");
+            byte[] burst = new byte[0];
+            for (int i = 0; i < 64; i++) {
+                burst = Hex.concat(burst, ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.pattern(4096, i)));
+            }
+            c.handshake(burst); // the 101 and 256 KiB of frames in one write
+            WebSocket ws = fc.awaitWebSocket();
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+            int opened = 0;
+            while (fc.recorder().frames().size() < 64 && !fc.recorder().shutdownSeen()
+                    && System.nanoTime() - deadline < 0) {
+                ws.incrementReadWindow(16 * 1024);
+                opened++;
+                dev.wscrt.testing.Await.sleep(2);
+            }
+            assertEquals(64, fc.recorder().frames().size(), "every frame, as the window opens: "
+                    + fc.recorder().summary());
+            for (int i = 0; i < 64; i++) {
+                assertArrayEquals(Hex.pattern(4096, i), fc.recorder().frames().get(i).payload(), "frame " + i);
+            }
+            ws.close();
+            assertEquals(1000, c.awaitClose().closeCode());
+            c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1000, ""));
+            while (!fc.recorder().shutdownSeen() && System.nanoTime() - deadline < 0) {
+                ws.incrementReadWindow(16 * 1024); // the server's CLOSE needs room too
+                dev.wscrt.testing.Await.sleep(2);
+            }
+            fc.verify();
+            fc.reportAs("setup ok, " + fc.recorder().count(dev.wscrt.testing.CallbackRecorder.Complete.class)
+                    + " frames complete ok (64 x BINARY(4096) intact, then the CLOSE), shutdown clean; " + opened
+                    + " window increments of 16 KiB", fc.shutdownMs());
         }
     }
 }
