@@ -9,14 +9,15 @@
 #     --sessions   worker threads, each running one session at a time (default 4)
 #     --report     also copy the report to docs/soak-report.md
 #
-# Environment: JAVA (default: java on PATH), SOAK_JAVA_OPTS (default -Xms512m -Xmx512m -XX:+AlwaysPreTouch,
-# so that heap growth does not show as RSS), SOAK_SKIP_BUILD=1 (use what target/ holds).
+# Environment: JAVA (default: java on PATH), SOAK_JAVA_OPTS (default: a fixed, pre-touched 512 MiB heap so that
+# heap growth does not show as RSS, and a fixed number of JIT and GC threads so that the JVM's own threads do
+# not come and go between samples), SOAK_SKIP_BUILD=1 (use what target/ holds).
 # Needs tinyproxy (scripts/install-tinyproxy.sh installs it). Exit status: 0 when every check held.
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 JAVA=${JAVA:-java}
-SOAK_JAVA_OPTS=${SOAK_JAVA_OPTS:--Xms512m -Xmx512m -XX:+AlwaysPreTouch}
+SOAK_JAVA_OPTS=${SOAK_JAVA_OPTS:--Xms512m -Xmx512m -XX:+AlwaysPreTouch -XX:-UseDynamicNumberOfCompilerThreads -XX:-UseDynamicNumberOfGCThreads}
 OUT=target/soak
 
 minutes=60
@@ -26,7 +27,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --report) report=1 ;;
         --sessions) sessions=$2; shift ;;
-        -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *[!0-9]*|'') echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
         *) minutes=$1 ;;
     esac
