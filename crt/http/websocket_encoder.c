@@ -64,15 +64,24 @@ void wscrt_websocket_mask_copy(uint8_t *dst, const uint8_t *src, size_t len, con
 
     size_t i = 0;
     /* Four words per iteration lets the compiler keep several loads in flight;
-     * memcpy makes any alignment legal and compiles to plain moves. */
+     * memcpy makes any alignment legal and compiles to plain moves. Four
+     * separate words rather than an array: with an array GCC 12 copies through
+     * the stack on aarch64. (No intrinsics: the same C is vectorized for SSE2
+     * and NEON; ARMv8 and x86-64 both allow unaligned loads.) */
     for (; i + 32 <= len; i += 32) {
-        uint64_t w[4];
-        memcpy(w, src + i, 32);
-        w[0] ^= key_word;
-        w[1] ^= key_word;
-        w[2] ^= key_word;
-        w[3] ^= key_word;
-        memcpy(dst + i, w, 32);
+        uint64_t w0, w1, w2, w3;
+        memcpy(&w0, src + i, 8);
+        memcpy(&w1, src + i + 8, 8);
+        memcpy(&w2, src + i + 16, 8);
+        memcpy(&w3, src + i + 24, 8);
+        w0 ^= key_word;
+        w1 ^= key_word;
+        w2 ^= key_word;
+        w3 ^= key_word;
+        memcpy(dst + i, &w0, 8);
+        memcpy(dst + i + 8, &w1, 8);
+        memcpy(dst + i + 16, &w2, 8);
+        memcpy(dst + i + 24, &w3, 8);
     }
     for (; i + 8 <= len; i += 8) {
         uint64_t w;
