@@ -78,8 +78,20 @@ fi
 if ! [ -f "$STAMP" ] || [ "$(head -n1 "$STAMP")" != "${SYSROOT_PACKAGES[*]}" ]; then
     debs=$(mktemp -d)
     trap 'rm -rf "$debs"' EXIT
+    # The same version as the host's amd64 package where that is still served (the x86-64 and aarch64
+    # libraries then carry the same OpenSSL), else apt's candidate, said aloud.
     arm64=()
-    for p in "${SYSROOT_PACKAGES[@]}"; do arm64+=("$p:arm64"); done
+    for p in "${SYSROOT_PACKAGES[@]}"; do
+        host_version=$(dpkg-query -W -f='${Version}' "$p:amd64" 2>/dev/null || true)
+        if [ -n "$host_version" ] && apt-cache madison "$p:arm64" 2>/dev/null | grep -qF "| $host_version |"; then
+            arm64+=("$p:arm64=$host_version")
+        else
+            if [ -n "$host_version" ]; then
+                echo "install-aarch64.sh: $p $host_version (amd64) is not served for arm64; taking apt's candidate" >&2
+            fi
+            arm64+=("$p:arm64")
+        fi
+    done
     if ! (cd "$debs" && apt-get download -qq "${arm64[@]}" >/dev/null 2>&1); then
         s_update
         for p in "${arm64[@]}"; do
