@@ -21,6 +21,11 @@ if(NOT WSCRT_AARCH64_SYSROOT)
   endif()
 endif()
 set(WSCRT_AARCH64_SYSROOT ${WSCRT_AARCH64_SYSROOT} CACHE PATH "arm64 sysroot holding libssl-dev/zlib1g-dev")
+if(NOT EXISTS ${WSCRT_AARCH64_SYSROOT}/usr/lib/aarch64-linux-gnu/libssl.a
+   AND NOT EXISTS /usr/lib/aarch64-linux-gnu/libssl.a)
+  message(FATAL_ERROR "No arm64 OpenSSL (libssl.a) in ${WSCRT_AARCH64_SYSROOT} or /usr/lib/aarch64-linux-gnu: "
+                      "run scripts/install-aarch64.sh (or build without the aarch64 profile: mvn -P!aarch64)")
+endif()
 # try_compile projects see these too.
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES WSCRT_AARCH64_SYSROOT)
 
