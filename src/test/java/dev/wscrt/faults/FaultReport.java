@@ -69,8 +69,9 @@ final class FaultReport {
                 .append("names are `CrtRuntimeException.errorName()` without the `WSCRT_ERROR_` prefix; time is from ")
                 .append("`connect()` to the client's last callback (\"after the fault\" counts from the fault). ")
                 .append("After every case a second connection on the same single event-loop thread must work, and ")
-                .append("native memory must be back to the case's baseline. Timings come from a shared, noisy ")
-                .append("2-core machine.\n\n")
+                .append("native memory must be back to the case's baseline (the library's own allocator: OpenSSL's ")
+                .append("allocations are not counted there). DNS and descriptor cases run in a child JVM (private ")
+                .append("namespaces, prlimit). Timings come from a shared, noisy 2-core machine.\n\n")
                 .append("| case | peer | expected callbacks | observed | time | after the case |\n")
                 .append("|---|---|---|---|---|---|\n");
         for (Fault fault : Fault.values()) {
