@@ -39,6 +39,12 @@ set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
 set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE ONLY)
 
 find_program(WSCRT_QEMU_AARCH64 NAMES qemu-aarch64-static qemu-aarch64)
+# The emulator's root: the sysroot (it holds arm64 glibc and libz.so.1, which the deflate tests load), or
+# the cross glibc when the arm64 libraries were installed the multiarch way (/usr/lib/aarch64-linux-gnu).
 if(WSCRT_QEMU_AARCH64)
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${WSCRT_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  if(EXISTS ${WSCRT_AARCH64_SYSROOT}/lib/ld-linux-aarch64.so.1)
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${WSCRT_QEMU_AARCH64} -L ${WSCRT_AARCH64_SYSROOT})
+  else()
+    set(CMAKE_CROSSCOMPILING_EMULATOR ${WSCRT_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  endif()
 endif()
