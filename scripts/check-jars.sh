@@ -21,14 +21,16 @@ fail() { echo "check-jars: FAIL: $*" >&2; failures=$((failures + 1)); }
 version="$(sed -n 's:^  <version>\(.*\)</version>$:\1:p' "$root/pom.xml" | head -1)"
 main_jar="$target/wscrt-$version.jar"
 [[ -f "$main_jar" ]] || { echo "check-jars: no $main_jar; run mvn package first" >&2; exit 1; }
-openssl="$(sed -n 's/^  OpenSSL \([0-9][0-9.]*\) .*/\1/p' "$root/NOTICE" | head -1)"
-[[ -n "$openssl" ]] || fail "NOTICE names no OpenSSL version"
+# NOTICE names the OpenSSL version inside each platform's library: "      <platform>: OpenSSL <version> (...)".
+openssl_for() { sed -n "s/^ *$1: OpenSSL \([0-9][0-9.]*[a-z]*\) .*/\1/p" "$root/NOTICE" | head -1; }
 
 case "$(uname -m)" in
     x86_64 | amd64) host=linux-x86_64 ;;
     aarch64 | arm64) host=linux-aarch64 ;;
     *) host="linux-$(uname -m)" ;;
 esac
+openssl="$(openssl_for "$host")"
+[[ -n "$openssl" ]] || fail "NOTICE names no OpenSSL version for $host"
 
 entries() { unzip -Z1 "$1"; }
 has() { entries "$1" | grep -Fx "$2" >/dev/null; } # not grep -q: with pipefail, unzip's SIGPIPE would count
@@ -51,6 +53,11 @@ has "$target/wscrt-$version-javadoc.jar" index.html || fail "javadoc jar lacks i
 for platform in $built; do
     unzip -p "$main_jar" "native/$platform/$lib" >"$target/check-jars-$lib"
     needed="$(readelf -d "$target/check-jars-$lib" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')"
+    # The version text OpenSSL compiles in ("OpenSSL 3.0.19 27 Jan 2026"), read without loading the library.
+    inside="$(strings "$target/check-jars-$lib" | sed -n 's/^OpenSSL \([0-9][0-9.]*[a-z]*\) .*/\1/p' | head -1)"
+    named="$(openssl_for "$platform")"
+    [[ -n "$inside" && "$inside" == "$named" ]] ||
+        fail "the $platform library holds OpenSSL ${inside:-(none found)} but NOTICE names ${named:-nothing} for it"
     rm -f "$target/check-jars-$lib"
     for name in $needed; do
         case "$name" in
