@@ -151,6 +151,10 @@ const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *webs
     return websocket->alpn_protocol;
 }
 
+const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websocket) {
+    return websocket->subprotocol ? websocket->subprotocol : "";
+}
+
 void wscrt_websocket_requests_init(struct wscrt_websocket *ws) {
     pthread_mutex_init(&ws->lock, NULL);
     wscrt_linked_list_init(&ws->synced.frames);

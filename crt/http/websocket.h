@@ -137,6 +137,9 @@ void wscrt_websocket_shutdown_with_error(struct wscrt_websocket *websocket, int 
 const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket);
 /* Any thread, after setup: the ALPN protocol the server selected, "" when none. */
 const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *websocket);
+/* Any thread, after setup: the subprotocol the server selected from the request's Sec-WebSocket-Protocol
+ * offer, "" when none. A 101 selecting one not offered, or several, fails the setup (websocket_handshake.h). */
+const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websocket);
 /* Any thread, exactly once per websocket received in setup. */
 void wscrt_websocket_release(struct wscrt_websocket *websocket);
 

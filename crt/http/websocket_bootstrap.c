@@ -59,6 +59,7 @@ void wscrt_websocket_release_setup_resources(struct wscrt_websocket *ws) {
     }
     wscrt_byte_buf_clean_up(&ws->encoded_request);
     wscrt_byte_buf_clean_up(&ws->key);
+    wscrt_byte_buf_clean_up(&ws->offered_subprotocols);
     s_tls_options_copy_clean_up(ws->allocator, &ws->target_tls);
     s_tls_options_copy_clean_up(ws->allocator, &ws->proxy_tls);
     wscrt_mem_release(ws->allocator, ws->target_host);
@@ -148,9 +149,19 @@ void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_
         wscrt_websocket_fail_setup(ws, WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE);
         return;
     }
-    if (wscrt_websocket_validate_handshake_response(&ws->response, wscrt_byte_cursor_from_buf(&ws->key))) {
+    /* The 101 may select only what the request offered (websocket_handshake.h lists the rules). */
+    struct wscrt_websocket_handshake_offer offer = {
+        .subprotocols = wscrt_byte_cursor_from_buf(&ws->offered_subprotocols),
+    };
+    struct wscrt_websocket_handshake_answer answer;
+    if (wscrt_websocket_validate_handshake_answer(&ws->response, wscrt_byte_cursor_from_buf(&ws->key), &offer,
+                                                  &answer)) {
         wscrt_websocket_fail_setup(ws, wscrt_last_error());
         return;
+    }
+    if (answer.subprotocol.len > 0) {
+        ws->subprotocol = wscrt_mem_calloc(ws->allocator, 1, answer.subprotocol.len + 1);
+        memcpy(ws->subprotocol, answer.subprotocol.ptr, answer.subprotocol.len);
     }
     wscrt_event_loop_cancel_task(wscrt_channel_get_event_loop(ws->channel), &ws->handshake_timeout_task);
     ws->state = WSCRT_WS_STATE_OPEN;
@@ -350,6 +361,10 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     wscrt_http_request_find_header(options->handshake_request, "Sec-WebSocket-Key", &key);
     wscrt_byte_buf_init(&ws->key, allocator, key.len);
     wscrt_byte_buf_append(&ws->key, key);
+    struct wscrt_websocket_handshake_offer offer;
+    wscrt_websocket_handshake_offer_from_request(options->handshake_request, &offer);
+    wscrt_byte_buf_init(&ws->offered_subprotocols, allocator, offer.subprotocols.len);
+    wscrt_byte_buf_append(&ws->offered_subprotocols, offer.subprotocols);
     if (wscrt_http_request_encode(options->handshake_request, &ws->encoded_request)) {
         int error_code = wscrt_last_error();
         wscrt_websocket_release_ref(ws);

@@ -28,6 +28,7 @@ void wscrt_websocket_destroy(void *object) {
     struct wscrt_websocket *ws = object;
     WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Destroying websocket", (void *)ws);
     wscrt_websocket_release_setup_resources(ws);
+    wscrt_mem_release(ws->allocator, ws->subprotocol);
     wscrt_byte_buf_clean_up(&ws->pending);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);

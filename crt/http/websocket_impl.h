@@ -89,6 +89,7 @@ struct wscrt_websocket {
     /* What only the setup needs; freed once the connection is open (an idle connection keeps none). */
     struct wscrt_byte_buf encoded_request; /* the upgrade request, encoded at connect time */
     struct wscrt_byte_buf key;             /* Sec-WebSocket-Key, to check the answer against */
+    struct wscrt_byte_buf offered_subprotocols; /* the request's Sec-WebSocket-Protocol value, ditto */
     struct wscrt_tls_options_copy target_tls;
     struct wscrt_tls_options_copy proxy_tls;
     bool use_proxy;
@@ -101,6 +102,9 @@ struct wscrt_websocket {
     /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
     char tls_version[16];
     char alpn_protocol[256];
+    /* The subprotocol the server selected (one the request offered), NUL-terminated; NULL = none. Set before
+     * setup is reported, constant afterwards, freed with the connection. */
+    char *subprotocol;
 
     /* Loop thread. */
     struct wscrt_event_loop *event_loop; /* set before setup is reported, then constant */
