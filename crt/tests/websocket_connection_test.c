@@ -110,17 +110,23 @@ static int s_server_send(struct server *server, const void *bytes, size_t len) {
     return send(server->conn_fd, bytes, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
-static int s_server_send_101(struct wscrt_allocator *allocator, struct server *server, const char *key) {
+/* A 101 with the right accept and `extra` header lines ("Name: value\r\n"...). */
+static int s_server_send_101_with(struct wscrt_allocator *allocator, struct server *server, const char *key,
+                                  const char *extra) {
     struct wscrt_byte_buf accept;
     wscrt_byte_buf_init(&accept, allocator, 64);
     wscrt_websocket_compute_accept(wscrt_byte_cursor_from_c_str(key), &accept);
-    char response[256];
+    char response[512];
     int n = snprintf(response, sizeof(response),
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %.*s\r\n\r\n",
-                     (int)accept.len, (const char *)accept.buffer);
+                     "Sec-WebSocket-Accept: %.*s\r\n%s\r\n",
+                     (int)accept.len, (const char *)accept.buffer, extra);
     wscrt_byte_buf_clean_up(&accept);
     return s_server_send(server, response, (size_t)n);
+}
+
+static int s_server_send_101(struct wscrt_allocator *allocator, struct server *server, const char *key) {
+    return s_server_send_101_with(allocator, server, key, "");
 }
 
 /* Reads one client frame (masked), unmasks it. Returns the opcode, or -1. */
@@ -300,6 +306,7 @@ struct fixture {
     pthread_mutex_t group_lock;
     pthread_cond_t group_signal;
     bool group_done;
+    const char *subprotocols; /* set after init: the request's Sec-WebSocket-Protocol; NULL = none */
 };
 
 static void s_on_group_shutdown(void *user_data) {
@@ -335,6 +342,11 @@ static int s_fixture_connect_via(struct fixture *f, bool manual_window, uint64_t
                                  const struct wscrt_websocket_proxy_options *proxy, uint16_t target_port) {
     struct wscrt_http_request *request = wscrt_websocket_handshake_request_new(
         f->allocator, wscrt_byte_cursor_from_c_str("127.0.0.1"), wscrt_byte_cursor_from_c_str("/"));
+    if (f->subprotocols) {
+        struct wscrt_http_header protocol = {wscrt_byte_cursor_from_c_str("Sec-WebSocket-Protocol"),
+                                             wscrt_byte_cursor_from_c_str(f->subprotocols)};
+        wscrt_http_request_add_header(request, protocol);
+    }
     struct wscrt_websocket_client_connection_options options = {
         .allocator = f->allocator,
         .bootstrap = f->bootstrap,
@@ -591,8 +603,35 @@ static int s_test_large_rejection_is_read_whole_with_a_zero_window(struct wscrt_
     return s_fixture_clean_up(&f);
 }
 
+/* RFC 6455 4.1: a 101 may select one subprotocol the request offered, and it is exposed; one it did
+ * not offer fails the setup, reporting the response. (Every rule: websocket_handshake_test.c.) */
+static int s_test_101_selects_only_an_offered_subprotocol(struct wscrt_allocator *allocator) {
+    const char *answers[] = {"Sec-WebSocket-Protocol: superchat\r\n", "Sec-WebSocket-Protocol: mqtt\r\n"};
+    for (int i = 0; i < 2; ++i) {
+        struct fixture f;
+        ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+        f.subprotocols = "chat, superchat";
+        ASSERT_SUCCESS(s_fixture_connect(&f, false, 0));
+        char key[64];
+        ASSERT_SUCCESS(s_server_accept(&f.server, key, sizeof(key)));
+        ASSERT_SUCCESS(s_server_send_101_with(allocator, &f.server, key, answers[i]));
+        ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+        ASSERT_INT_EQ(101, f.recorder.setup_status);
+        if (i == 0) {
+            ASSERT_INT_EQ(0, f.recorder.setup_error);
+            ASSERT_TRUE(strcmp("superchat", wscrt_websocket_get_subprotocol(f.recorder.websocket)) == 0);
+        } else {
+            ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL, f.recorder.setup_error);
+            ASSERT_TRUE(f.recorder.websocket == NULL);
+        }
+        ASSERT_SUCCESS(s_fixture_clean_up(&f));
+    }
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_frames_flow_and_peer_close_is_clean, s_test_masked_server_frame_fails_with_close_1002,
                 s_test_rejected_upgrade_reports_status_and_body, s_test_read_window_limits_delivery_exactly,
                 s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status,
                 s_test_close_waits_for_the_peer_and_drops_later_data,
-                s_test_large_rejection_is_read_whole_with_a_zero_window)
+                s_test_large_rejection_is_read_whole_with_a_zero_window,
+                s_test_101_selects_only_an_offered_subprotocol)
