@@ -1,22 +1,21 @@
 #!/usr/bin/env bash
-# Benchmark: wscrt against the JDK's java.net.http.WebSocket, in one run, against the same local
-# Netty WebSocket server. Prints a Markdown table and writes it to target/bench/report.md.
+# Benchmark: wscrt against the JDK's java.net.http.WebSocket, Netty's client (epoll), Java-WebSocket and
+# OkHttp, and against the limits (plain sockets, `openssl speed`), in one run, all against the same local
+# Netty epoll WebSocket server in its own JVM. Prints a Markdown report and writes it to
+# target/bench/report.md (or --out=FILE).
 #
-#   scripts/bench.sh                  # all scenarios, about 1-3 minutes
-#   scripts/bench.sh --quick          # about 30 s
-#   scripts/bench.sh recv64 echo      # some scenarios only
-#   scripts/bench.sh --help           # every option
+#   scripts/bench.sh                              # every scenario and client, 3 runs of >= 2 s (about 25 min)
+#   scripts/bench.sh --quick                      # smoke check: 1 run of 0.3 s per cell (about 5 min)
+#   scripts/bench.sh --out=docs/bench-report.md   # the committed report
+#   scripts/bench.sh recv64 echo --clients=wscrt,netty
+#   scripts/bench.sh --help                       # every option
 #
-# Environment: JAVA (java binary, default: java on PATH), JAVA_OPTS (JVM options, default -Xms1g -Xmx1g;
-# -Dbench.inFlight=N changes how many frames the wscrt sender keeps queued, default 64),
-# BENCH_SKIP_BUILD=1 (use what target/ holds), BENCH_NO_EPOLL=1 (do not fetch Netty's epoll transport).
-# The server runs in a child JVM; see --help for --pin, --in-process and the other options.
+# Environment: JAVA (java binary, default: java on PATH), BENCH_WORKER_OPTS (JVM options of each client
+# process, default -Xms1g -Xmx1g), BENCH_SKIP_BUILD=1 (use what target/ holds).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 JAVA=${JAVA:-java}
-JAVA_OPTS=${JAVA_OPTS:--Xms1g -Xmx1g}
-NETTY_VERSION=4.2.18.Final
 
 for arg in "$@"; do
     if [[ "$arg" == "-h" || "$arg" == "--help" ]]; then
@@ -24,40 +23,30 @@ for arg in "$@"; do
     fi
 done
 
+# 5,000 idle connections need as many descriptors in the client process and in the server process.
+ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     # Builds the native library and the main classes (incremental when up to date).
-    mvn -q -DskipTests -Dwscrt.sanitize=false compile
+    mvn -q -B -DskipTests -Dwscrt.sanitize=false compile
 fi
 if [[ ! -s target/bench.cp || pom.xml -nt target/bench.cp ]]; then
-    mvn -q dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
+    mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
 fi
-# The benchmark needs only the main classes and Netty, so it is compiled on its own: work in progress
-# elsewhere in src/test cannot stop it from running.
+# The benchmark needs only the main classes, the shared server, the test certificates and the peers'
+# jars, so it is compiled on its own, with private copies of the classes: work in progress elsewhere in
+# src/test, or another build of this tree, cannot stop or change a run.
+OUT=target/bench
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-    rm -rf target/bench-classes
-    javac -d target/bench-classes -cp "target/classes:$(cat target/bench.cp)" \
-        src/test/java/dev/wscrt/bench/*.java
+    rm -rf "$OUT/classes" "$OUT/main-classes"
+    mkdir -p "$OUT"
+    cp -r target/classes "$OUT/main-classes"
+    javac -nowarn -d "$OUT/classes" -cp "$OUT/main-classes:$(cat target/bench.cp)" \
+        src/test/java/dev/wscrt/bench/*.java src/test/java/dev/wscrt/loadserver/*.java \
+        src/test/java/dev/wscrt/tls/TestCertificates.java
 fi
-CP="target/bench-classes:target/classes:$(cat target/bench.cp)"
+CP="$OUT/classes:$OUT/main-classes:$(cat target/bench.cp)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src/main src/native crt CMakeLists.txt 2>/dev/null || echo ' with uncommitted library changes')"
 
-# The server uses Netty's epoll transport when it is on the class path (as the reference figures in
-# ARCHITECTURE.md were measured), else NIO. It is not a project dependency, so fetch it into the local
-# Maven repository once, unless told not to; without it the benchmark still runs (on NIO).
-if [[ "${BENCH_NO_EPOLL:-0}" != 1 ]]; then
-    repo=${MAVEN_REPO:-$HOME/.m2/repository}/io/netty
-    classes_jar=$repo/netty-transport-classes-epoll/$NETTY_VERSION/netty-transport-classes-epoll-$NETTY_VERSION.jar
-    native_jar=$repo/netty-transport-native-epoll/$NETTY_VERSION/netty-transport-native-epoll-$NETTY_VERSION-linux-$(uname -m).jar
-    if [[ ! -f "$classes_jar" || ! -f "$native_jar" ]]; then
-        mvn -q dependency:get -Dtransitive=false \
-            -Dartifact=io.netty:netty-transport-classes-epoll:$NETTY_VERSION >/dev/null 2>&1 || true
-        mvn -q dependency:get -Dtransitive=false \
-            -Dartifact=io.netty:netty-transport-native-epoll:$NETTY_VERSION:jar:linux-$(uname -m) >/dev/null 2>&1 || true
-    fi
-    if [[ -f "$classes_jar" && -f "$native_jar" ]]; then
-        CP="$CP:$classes_jar:$native_jar"
-    fi
-fi
-
-mkdir -p target/bench
-# shellcheck disable=SC2086
-exec "$JAVA" $JAVA_OPTS -cp "$CP" dev.wscrt.bench.Benchmark "$@"
+exec "$JAVA" -Xms256m -Xmx512m -cp "$CP" -Dbench.commit="$commit" -Dbench.args="$*" \
+    ${BENCH_WORKER_OPTS:+-Dbench.workerOpts="$BENCH_WORKER_OPTS"} dev.wscrt.bench.Benchmark "$@"

@@ -22,7 +22,6 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 JAVA=${JAVA:-java}
 STRESS_JAVA_OPTS=${STRESS_JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch}
-NETTY_VERSION=4.2.18.Final
 OUT=target/stress
 
 quick=()
@@ -80,31 +79,18 @@ rm -rf "$OUT/main-classes" "$OUT/classes"
 mkdir -p "$OUT"
 cp -r target/classes "$OUT/main-classes"
 if ! javac -nowarn -d "$OUT/classes" -cp "$OUT/main-classes:$(cat target/test.classpath)" \
-        src/test/java/dev/wscrt/testing/*.java src/test/java/dev/wscrt/stress/*.java; then
+        src/test/java/dev/wscrt/testing/*.java src/test/java/dev/wscrt/loadserver/*.java \
+        src/test/java/dev/wscrt/stress/*.java; then
     echo "the stress classes do not compile" >&2
     exit 1
 fi
 CP="$OUT/classes:$OUT/main-classes:$(cat target/test.classpath)"
 
-# Netty's epoll transport for the server (not a project dependency): fetched into the local Maven
-# repository once, as scripts/bench.sh does; without it the server runs on NIO.
-transport_note="Netty NIO (STRESS_NO_EPOLL=1)"
-if [[ "${STRESS_NO_EPOLL:-0}" != 1 ]]; then
-    repo=${MAVEN_REPO:-$HOME/.m2/repository}/io/netty
-    classes_jar=$repo/netty-transport-classes-epoll/$NETTY_VERSION/netty-transport-classes-epoll-$NETTY_VERSION.jar
-    native_jar=$repo/netty-transport-native-epoll/$NETTY_VERSION/netty-transport-native-epoll-$NETTY_VERSION-linux-$(uname -m).jar
-    if [[ ! -f "$classes_jar" || ! -f "$native_jar" ]]; then
-        mvn -q dependency:get -Dtransitive=false \
-            -Dartifact=io.netty:netty-transport-classes-epoll:$NETTY_VERSION >/dev/null 2>&1 || true
-        mvn -q dependency:get -Dtransitive=false \
-            -Dartifact=io.netty:netty-transport-native-epoll:$NETTY_VERSION:jar:linux-$(uname -m) >/dev/null 2>&1 || true
-    fi
-    if [[ -f "$classes_jar" && -f "$native_jar" ]]; then
-        CP="$CP:$classes_jar:$native_jar"
-        transport_note="Netty epoll when it loads (each section names the transport used)"
-    else
-        transport_note="Netty NIO (the epoll transport could not be fetched)"
-    fi
+# Netty's epoll transport for the server is a test dependency (pom.xml); the server falls back to NIO
+# where it does not load, and STRESS_NO_EPOLL=1 asks for NIO.
+transport_note="Netty epoll when it loads (each section names the transport used)"
+if [[ "${STRESS_NO_EPOLL:-0}" == 1 ]]; then
+    transport_note="Netty NIO (STRESS_NO_EPOLL=1)"
 fi
 
 # Sanitizer builds of the JNI library for shared-asan / shared-tsan, in private build directories (the

@@ -1,5 +1,6 @@
 package dev.wscrt.stress;
 
+import dev.wscrt.loadserver.LoadServerProcess;
 import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.websocket.IncomingFrame;
@@ -99,21 +100,21 @@ final class ConnectionsRun {
         Section section = new Section("2. " + Probe.count(config.connections()) + " concurrent connections held "
                 + config.hold().toSeconds() + " s with pings");
         NativeMemory.Snapshot processStart = NativeMemory.snapshot();
-        try (ServerProcess server = ServerProcess.start()) {
+        try (LoadServerProcess server = StressServers.start()) {
             section.text("Open " + Probe.count(config.connections()) + " connections to 127.0.0.1 (at most "
                     + config.connectsInFlight() + " attempts in flight), hold them " + config.hold().toSeconds()
                     + " s while each sends a PING (8-byte payload: connection index and sequence number) every "
                     + config.pingInterval().toSeconds() + " s, counting the PONGs in `onIncomingFrameComplete` and "
                     + "checking their payload; then close them all. Client: " + LOOP_THREADS + " event-loop threads; "
                     + "file descriptor limit of this JVM: " + Probe.openFileLimit() + ". Server: "
-                    + server.description() + ", backlog " + StressServer.BACKLOG + " (capped by net.core.somaxconn).");
+                    + server.description() + ", backlog " + StressServers.BACKLOG + " (capped by net.core.somaxconn).");
             ConnectionsRun run = new ConnectionsRun(config, server.port());
             run.execute(section, server, processStart);
         }
         return section;
     }
 
-    private void execute(Section section, ServerProcess server, NativeMemory.Snapshot processStart)
+    private void execute(Section section, LoadServerProcess server, NativeMemory.Snapshot processStart)
             throws InterruptedException {
         int n = config.connections();
         ClientResources resources = ClientResources.create(LOOP_THREADS);
@@ -345,7 +346,7 @@ final class ConnectionsRun {
                 String.format("%.2f", (held - before) / (double) n));
     }
 
-    private List<String> sample(long holdStart, ServerProcess server) {
+    private List<String> sample(long holdStart, LoadServerProcess server) {
         long heap = Probe.heapUsedAfterGc();
         // Read in reverse order of occurrence, so that a row never shows more PONGs than PINGs sent.
         long pongTotal = sum(pongs);

@@ -1,5 +1,6 @@
 package dev.wscrt.stress;
 
+import dev.wscrt.loadserver.LoadServerProcess;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.NativeMemory;
@@ -61,7 +62,7 @@ final class CycleRun {
     static Section run(Config config) throws Exception {
         Section section = new Section("1. Connect → exchange → close cycles");
         NativeMemory.Snapshot processStart = NativeMemory.snapshot();
-        try (ServerProcess server = ServerProcess.start()) {
+        try (LoadServerProcess server = StressServers.start()) {
             section.text("Each cycle: `WebSocket.connect` to 127.0.0.1, send a TEXT frame of 24–32 bytes from the setup "
                     + "callback, wait for its echo, `close()`, wait for `onConnectionShutdown`. " + config.concurrency()
                     + " cycles in flight at once, on this run's own `ClientResources` (" + LOOP_THREADS

@@ -1,5 +1,6 @@
 package dev.wscrt.stress;
 
+import dev.wscrt.loadserver.LoadServerProcess;
 import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.websocket.OnSendFrameCompleteData;
@@ -96,7 +97,7 @@ final class SharedConnectionsRun {
         Section section = new Section("3. " + config.threads() + " threads sending and closing on "
                 + config.connections() + " shared connections");
         NativeMemory.Snapshot processStart = NativeMemory.snapshot();
-        try (ServerProcess server = ServerProcess.start()) {
+        try (LoadServerProcess server = StressServers.start()) {
             section.text(config.threads() + " threads, each for " + config.duration().toSeconds() + " s: pick a random "
                     + "slot, send a random final frame (TEXT 0–16 KiB as String or byte[], BINARY 0–256 KiB as byte[], "
                     + "heap or direct ByteBuffer, PING 0–125 B) with a completion callback, at most "

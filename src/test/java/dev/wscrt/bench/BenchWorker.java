@@ -1,0 +1,159 @@
+package dev.wscrt.bench;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+
+/**
+ * One client library in one scenario, in a process of its own (started by {@link Benchmark}): a warm-up run
+ * that also calibrates the counts, then the measured runs, each at least {@code --seconds} long. Prints one
+ * line per run: {@code WARMUP k=v ...}, {@code RESULT k=v ...} or {@code FAILED <why>}; then {@code INFO k=v}.
+ *
+ * <p>Arguments: {@code --peer=NAME --scenario=KEY --ws=PORT --wss=PORT --raw=PORT --ca=FILE --runs=N
+ * --seconds=S --idle=N}.
+ */
+public final class BenchWorker {
+    /** Round trips before the measured ones, in each echo run. */
+    static final int ECHO_WARMUP = 2_000;
+    static final int ECHO_MAX = 2_000_000;
+
+    private final Scenario scenario;
+    private final String peerName;
+    private final Peer peer;
+    private final Peer.Endpoint endpoint;
+    private final int rawPort;
+    private final double seconds;
+    private final int idleConnections;
+    private final long timeoutNanos;
+    private final LongSupplier nativeBytes;
+
+    private BenchWorker(Map<String, String> args) throws Exception {
+        scenario = Scenario.of(args.get("scenario"));
+        peerName = args.get("peer");
+        Path ca = Path.of(args.get("ca"));
+        endpoint = new Peer.Endpoint(Integer.parseInt(args.get("ws")), Integer.parseInt(args.get("wss")), ca,
+                scenario.tls);
+        rawPort = Integer.parseInt(args.get("raw"));
+        seconds = Double.parseDouble(args.get("seconds"));
+        idleConnections = Integer.parseInt(args.get("idle"));
+        timeoutNanos = TimeUnit.SECONDS.toNanos((long) Math.max(30, 10 * seconds));
+        peer = switch (peerName) {
+            case "wscrt" -> new WscrtPeer(ca);
+            case "jdk" -> new JdkPeer(ca);
+            case "netty" -> new NettyPeer(ca);
+            case "java-websocket" -> new JavaWebSocketPeer(ca);
+            case "okhttp" -> new OkHttpPeer(ca);
+            case "sockets" -> null;
+            default -> throw new IllegalArgumentException("unknown peer " + peerName);
+        };
+        nativeBytes = peerName.startsWith("wscrt") ? dev.wscrt.Crt::nativeMemoryInUse : () -> 0;
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Map<String, String> args = new java.util.HashMap<>();
+        for (String a : argv) {
+            int eq = a.indexOf('=');
+            args.put(a.substring(2, eq), a.substring(eq + 1));
+        }
+        BenchWorker w = new BenchWorker(args);
+        int runs = Integer.parseInt(args.get("runs"));
+        try {
+            w.runAll(runs);
+        } finally {
+            if (w.peer != null) {
+                w.peer.close();
+            }
+        }
+        System.out.flush();
+        System.exit(0);
+    }
+
+    private void runAll(int runs) {
+        long count = scenario.warmupCount;
+        if (scenario.kind == Scenario.Kind.IDLE) {
+            count = Math.min(count, idleConnections);
+        }
+        Map<String, Double> warm = once(count, true);
+        if (warm == null) {
+            return;
+        }
+        count = next(count, warm);
+        int failures = 0;
+        int wanted = scenario.kind == Scenario.Kind.IDLE ? Math.min(runs, 2) : runs;
+        for (int i = 0; i < wanted && failures < 2; i++) {
+            Map<String, Double> r = once(count, false);
+            if (r == null) {
+                failures++;
+            } else {
+                count = next(count, r);
+            }
+        }
+        if (peer instanceof NettyPeer n) {
+            System.out.println("INFO transport=" + n.transport());
+        }
+    }
+
+    /** Count for the next run: enough for {@code seconds} at the last run's rate, with 20 % to spare. */
+    private long next(long count, Map<String, Double> last) {
+        if (scenario.kind == Scenario.Kind.IDLE) {
+            return idleConnections;
+        }
+        if (scenario.kind == Scenario.Kind.ECHO) {
+            return count;
+        }
+        double rate = last.get("messages") / Math.max(1e-3, last.get("seconds"));
+        long wanted = (long) Math.ceil(rate * seconds * 1.2);
+        return Math.max(Math.max(10, count / 4), Math.min(wanted, count * 50));
+    }
+
+    private Map<String, Double> once(long count, boolean warmup) {
+        try {
+            Map<String, Double> r = measure(count, warmup);
+            StringBuilder sb = new StringBuilder(warmup ? "WARMUP" : "RESULT");
+            r.forEach((k, v) -> sb.append(' ').append(k).append('=').append(String.format(Locale.ROOT, "%.9g", v)));
+            System.out.println(sb);
+            return r;
+        } catch (Throwable t) {
+            String why = (t.getMessage() != null ? t.getClass().getSimpleName() + ": " + t.getMessage() : t.toString());
+            System.out.println("FAILED " + (warmup ? "warm-up: " : "") + why.replace('\n', ' '));
+            return null;
+        } finally {
+            System.out.flush();
+        }
+    }
+
+    private Map<String, Double> measure(long count, boolean warmup) throws Exception {
+        int size = scenario.size;
+        if (peer == null) {
+            Map<String, Double> r = switch (scenario.kind) {
+                case RECEIVE -> SocketLimit.receive(rawPort, receiveWriteSize(), count * scenario.wireBytes(),
+                        timeoutNanos);
+                case SEND -> SocketLimit.send(rawPort, (int) scenario.wireBytes(), count * scenario.wireBytes(),
+                        timeoutNanos);
+                case ECHO -> SocketLimit.echo(rawPort, size, ECHO_WARMUP, warmup ? seconds / 4 : seconds, ECHO_MAX,
+                        timeoutNanos);
+                default -> throw new IllegalArgumentException("no socket limit for " + scenario.key);
+            };
+            if (scenario.kind != Scenario.Kind.ECHO) {
+                r.put("messages", (double) count); // the same bytes as count WebSocket messages
+            }
+            return r;
+        }
+        return switch (scenario.kind) {
+            case RECEIVE -> Scenarios.receive(peer, endpoint, size, count, timeoutNanos);
+            case SEND -> Scenarios.send(peer, endpoint, size, count, scenario.direct, timeoutNanos);
+            case ECHO -> Scenarios.echo(peer, endpoint, size, ECHO_WARMUP, warmup ? seconds / 4 : seconds, ECHO_MAX,
+                    timeoutNanos);
+            case CONNECT -> Scenarios.connectRate(peer, endpoint, count, 16, timeoutNanos);
+            case IDLE -> Scenarios.idle(peer, endpoint, (int) count, nativeBytes, TimeUnit.SECONDS.toNanos(300));
+        };
+    }
+
+    /** The server's write size in the receive scenario: its chunk of whole frames. */
+    private int receiveWriteSize() {
+        long frame = scenario.wireBytes();
+        return (int) (Math.max(1, dev.wscrt.loadserver.LoadServer.BLAST_CHUNK_BYTES / frame) * frame);
+    }
+}

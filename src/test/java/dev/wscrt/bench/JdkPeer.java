@@ -1,0 +1,105 @@
+package dev.wscrt.bench;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The JDK's {@link java.net.http.WebSocket} from one shared {@link HttpClient} (its default executor),
+ * demand requested once as {@code Long.MAX_VALUE}. The JDK allows one outstanding send at a time, so a
+ * sender waits for the previous send's future (no wait when it is already complete).
+ */
+final class JdkPeer implements Peer {
+    private final HttpClient http;
+
+    JdkPeer(Path caPem) {
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (caPem != null) {
+            b.sslContext(Trust.of(caPem).context());
+        }
+        http = b.build();
+    }
+
+    @Override
+    public String name() {
+        return "JDK";
+    }
+
+    @Override
+    public CompletableFuture<Connection> connect(URI uri, Listener listener) {
+        Conn conn = new Conn();
+        WebSocket.Listener adapter = new WebSocket.Listener() {
+            private final StringBuilder text = new StringBuilder();
+
+            @Override
+            public void onOpen(WebSocket ws) {
+                conn.ws = ws;
+                listener.onOpen(conn);
+                ws.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
+                listener.onBinary(data, last);
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+                text.append(data);
+                if (last) {
+                    listener.onText(text.toString());
+                    text.setLength(0);
+                }
+                return null;
+            }
+
+            @Override
+            public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+                listener.onClosed(null);
+                ws.abort();
+                return null;
+            }
+
+            @Override
+            public void onError(WebSocket ws, Throwable error) {
+                listener.onClosed(error);
+            }
+        };
+        return http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+                .buildAsync(uri, adapter).thenApply(ws -> conn);
+    }
+
+    private static final class Conn implements Connection {
+        volatile WebSocket ws;
+        private CompletableFuture<WebSocket> previous = CompletableFuture.completedFuture(null);
+
+        @Override
+        public void sendBinary(ByteBuffer payload) throws Exception {
+            if (!previous.isDone()) {
+                previous.get(30, TimeUnit.SECONDS);
+            }
+            previous = ws.sendBinary(payload.duplicate(), true);
+        }
+
+        @Override
+        public void sendText(String text) throws Exception {
+            if (!previous.isDone()) {
+                previous.get(30, TimeUnit.SECONDS);
+            }
+            previous = ws.sendText(text, true);
+        }
+
+        @Override
+        public void close() {
+            CompletableFuture<WebSocket> before = previous;
+            before.handle((x, e) -> ws.sendClose(WebSocket.NORMAL_CLOSURE, ""));
+        }
+    }
+}

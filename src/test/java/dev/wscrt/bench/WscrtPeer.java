@@ -1,0 +1,147 @@
+package dev.wscrt.bench;
+
+import dev.wscrt.io.TlsConnectionOptions;
+import dev.wscrt.io.TlsContext;
+import dev.wscrt.io.TlsContextOptions;
+import dev.wscrt.websocket.OnSendFrameCompleteData;
+import dev.wscrt.websocket.Opcode;
+import dev.wscrt.websocket.WebSocket;
+import dev.wscrt.websocket.WebSocketConnectOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * wscrt's frame API as the README teaches it: setup, payload, complete and shutdown callbacks on the native
+ * event-loop thread (a message ends at a frame with FIN), {@code sendFrame} with the caller's heap or direct
+ * {@code ByteBuffer} and a completion callback per send, at most {@value #IN_FLIGHT} sends queued.
+ */
+final class WscrtPeer implements Peer {
+    /** Frames a sender may have queued in the library before it waits for completions. */
+    static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 64);
+
+    private final Path caPem;
+    private TlsContext tls;
+
+    WscrtPeer(Path caPem) {
+        dev.wscrt.Crt.load();
+        this.caPem = caPem;
+    }
+
+    @Override
+    public String name() {
+        return "wscrt";
+    }
+
+    private synchronized TlsContext tls() throws IOException {
+        if (tls == null) {
+            tls = new TlsContext(TlsContextOptions.createDefaultClient()
+                    .withCertificateAuthority(Files.readString(caPem)));
+        }
+        return tls;
+    }
+
+    @Override
+    public CompletableFuture<Connection> connect(URI uri, Listener listener) {
+        CompletableFuture<Connection> opened = new CompletableFuture<>();
+        Conn conn = new Conn();
+        StringBuilder text = new StringBuilder();
+        String hostPort = uri.getHost() + ":" + uri.getPort();
+        String path = uri.getRawPath() + (uri.getRawQuery() != null ? "?" + uri.getRawQuery() : "");
+        try {
+            WebSocketConnectOptions.Builder options = WebSocketConnectOptions.builder()
+                    .host(uri.getHost())
+                    .port(uri.getPort())
+                    .handshakeRequest(WebSocket.createHandshakeRequest(hostPort, path))
+                    .onConnectionSetup(d -> {
+                        if (d.exception() != null) {
+                            opened.completeExceptionally(d.exception());
+                            return;
+                        }
+                        conn.ws = d.websocket();
+                        listener.onOpen(conn);
+                        opened.complete(conn);
+                    })
+                    .onIncomingFramePayload(d -> {
+                        Opcode op = d.frame().opcode();
+                        if (op == Opcode.BINARY || op == Opcode.CONTINUATION) {
+                            listener.onBinary(d.data(), false);
+                        } else if (op == Opcode.TEXT) {
+                            text.append(StandardCharsets.UTF_8.decode(d.data()));
+                        }
+                    })
+                    .onIncomingFrameComplete(d -> {
+                        if (d.exception() != null || !d.frame().fin()) {
+                            return;
+                        }
+                        Opcode op = d.frame().opcode();
+                        if (op == Opcode.TEXT) {
+                            listener.onText(text.toString());
+                            text.setLength(0);
+                        } else if (op == Opcode.BINARY || op == Opcode.CONTINUATION) {
+                            listener.onBinary(EMPTY, true);
+                        }
+                    })
+                    .onConnectionShutdown(d -> listener.onClosed(d.exception()));
+            if (uri.getScheme().equals("wss")) {
+                options.tlsConnectionOptions(new TlsConnectionOptions(tls()));
+            }
+            WebSocket.connect(options.build());
+        } catch (RuntimeException | IOException e) {
+            opened.completeExceptionally(e);
+        }
+        return opened;
+    }
+
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    private static final class Conn implements Connection {
+        volatile WebSocket ws;
+        final Semaphore inFlight = new Semaphore(IN_FLIGHT);
+        volatile Throwable sendError;
+        final Consumer<OnSendFrameCompleteData> onSent = d -> {
+            if (d.exception() != null && sendError == null) {
+                sendError = d.exception();
+            }
+            inFlight.release();
+        };
+
+        @Override
+        public void sendBinary(ByteBuffer payload) throws Exception {
+            if (!inFlight.tryAcquire()) {
+                if (!inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
+                    throw new TimeoutException("no send completed within 30 s");
+                }
+            }
+            if (sendError != null) {
+                throw new IOException("a send failed: " + sendError, sendError);
+            }
+            ws.sendFrame(Opcode.BINARY, payload, true, onSent);
+        }
+
+        @Override
+        public void sendText(String text) {
+            ws.sendFrame(Opcode.TEXT, text);
+        }
+
+        @Override
+        public void close() {
+            ws.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (tls != null) {
+            tls.close();
+        }
+    }
+}

@@ -1,0 +1,716 @@
+package dev.wscrt.loadserver;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
+import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
+import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The one Netty WebSocket server of the benchmark and the stress runs, on 127.0.0.1 (epoll when Netty's
+ * epoll transport loads, NIO otherwise). Netty does the HTTP upgrade; the request path picks the mode:
+ *
+ * <ul>
+ *   <li>{@code /blast?size=S&count=N}: sends N BINARY messages of S bytes as fast as the channel's
+ *       writability allows, then a TEXT {@code "done"}; the frames are encoded once into a chunk of whole
+ *       frames that is written again and again, so that the server is not what limits a fast client.
+ *   <li>{@code /sink}: counts BINARY/CONTINUATION payload bytes and messages with a streaming parser that
+ *       skips (does not unmask) data payload, and answers a TEXT {@code "stats"} with
+ *       {@code "<messages> <bytes>"}.
+ *   <li>any other path ({@code /echo}, {@code /}): Netty's frame decoder, a UTF-8 check of TEXT messages,
+ *       and every TEXT/BINARY/CONTINUATION frame back as received (same type, same FIN bit).
+ * </ul>
+ *
+ * In every mode PING gets PONG and a CLOSE is answered with a CLOSE carrying the same status code, then the
+ * TCP connection is closed. With a certificate the same server also listens for wss:// on a second port
+ * (JDK TLS through Netty's {@link SslHandler}; it issues no session tickets, so every handshake is a full
+ * one). With {@code raw}, a third port serves plain TCP for the transport ceiling, see {@link RawHandler}.
+ *
+ * <p>Counters are updated on Netty's threads and read by {@link #stats()} from any thread.
+ */
+public final class LoadServer implements AutoCloseable {
+    /** Largest frame payload the decoder accepts (the benchmark's largest message is 1 MiB). */
+    static final int MAX_FRAME_PAYLOAD = 64 * 1024 * 1024;
+    /** How many bytes of pre-encoded frames one blast write carries (at least one frame). */
+    public static final int BLAST_CHUNK_BYTES = 256 * 1024;
+    /**
+     * Above the TLS 1.3 ticket lifetime limit (7 days): the JDK's TLS server then issues no session tickets,
+     * so no client can resume and every wss connect is a full handshake.
+     */
+    private static final long NO_TICKETS_SESSION_TIMEOUT_SECONDS = 7 * 24 * 3600 + 1;
+
+    /** How the server is set up. */
+    public record Options(boolean epoll, int threads, int backlog, File certificatePem, File privateKeyPem,
+                          boolean raw) {
+        public static Options parse(List<String> args) {
+            boolean epoll = true;
+            int threads = 1;
+            int backlog = 1024;
+            File cert = null;
+            File key = null;
+            boolean raw = false;
+            for (String a : args) {
+                if (a.equals("--no-epoll")) {
+                    epoll = false;
+                } else if (a.startsWith("--threads=")) {
+                    threads = Integer.parseInt(a.substring(10));
+                } else if (a.startsWith("--backlog=")) {
+                    backlog = Integer.parseInt(a.substring(10));
+                } else if (a.startsWith("--tls-cert=")) {
+                    cert = new File(a.substring(11));
+                } else if (a.startsWith("--tls-key=")) {
+                    key = new File(a.substring(10));
+                } else if (a.equals("--raw")) {
+                    raw = true;
+                } else {
+                    throw new IllegalArgumentException("unknown server option " + a);
+                }
+            }
+            return new Options(epoll, threads, backlog, cert, key, raw);
+        }
+    }
+
+    private final EventLoopGroup group;
+    private final Channel wsChannel;
+    private final Channel wssChannel;
+    private final Channel rawChannel;
+    private final String transport;
+    private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong open = new AtomicLong();
+    private final AtomicLong upgraded = new AtomicLong();
+    private final AtomicLong framesEchoed = new AtomicLong();
+    private final AtomicLong closesAnswered = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private final AtomicReference<String> lastCipher = new AtomicReference<>("none");
+    private final Map<String, LongAdder> errorKinds = new ConcurrentHashMap<>();
+
+    private LoadServer(Options options) throws Exception {
+        IoHandlerFactory factory = null;
+        Class<? extends ServerChannel> channelClass = NioServerSocketChannel.class;
+        String name = "nio";
+        if (options.epoll()) {
+            try {
+                Class<?> epoll = Class.forName("io.netty.channel.epoll.Epoll");
+                if ((Boolean) epoll.getMethod("isAvailable").invoke(null)) {
+                    factory = (IoHandlerFactory) Class.forName("io.netty.channel.epoll.EpollIoHandler")
+                            .getMethod("newFactory").invoke(null);
+                    channelClass = Class.forName("io.netty.channel.epoll.EpollServerSocketChannel")
+                            .asSubclass(ServerChannel.class);
+                    name = "epoll";
+                }
+            } catch (ReflectiveOperationException | LinkageError e) {
+                factory = null;
+            }
+        }
+        if (factory == null) {
+            factory = NioIoHandler.newFactory();
+            channelClass = NioServerSocketChannel.class;
+            name = "nio";
+        }
+        this.transport = name;
+        this.group = new MultiThreadIoEventLoopGroup(options.threads(), factory);
+        try {
+            SslContext ssl = null;
+            if (options.certificatePem() != null) {
+                ssl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem())
+                        .sessionTimeout(NO_TICKETS_SESSION_TIMEOUT_SECONDS)
+                        .build();
+            }
+            ChannelHandler counter = new ConnectionCounter();
+            wsChannel = bind(channelClass, options, webSocketInitializer(counter, null));
+            wssChannel = ssl == null ? null : bind(channelClass, options, webSocketInitializer(counter, ssl));
+            rawChannel = !options.raw() ? null : bind(channelClass, options, new ChannelInitializer<>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    ch.pipeline().addLast(new RawHandler());
+                }
+            });
+        } catch (Exception | Error e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
+        }
+    }
+
+    private ChannelInitializer<Channel> webSocketInitializer(ChannelHandler counter, SslContext ssl) {
+        return new ChannelInitializer<>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                accepted.incrementAndGet();
+                ChannelPipeline p = ch.pipeline();
+                p.addLast(counter);
+                if (ssl != null) {
+                    p.addLast(ssl.newHandler(ch.alloc()));
+                }
+                p.addLast(new HttpServerCodec())
+                        .addLast(new HttpObjectAggregator(16 * 1024))
+                        .addLast(new UpgradeHandler(ssl != null));
+            }
+        };
+    }
+
+    private Channel bind(Class<? extends ServerChannel> channelClass, Options options,
+                         ChannelInitializer<Channel> initializer) {
+        return new ServerBootstrap()
+                .group(group)
+                .channel(channelClass)
+                .option(ChannelOption.SO_BACKLOG, options.backlog())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(2 * 1024 * 1024, 8 * 1024 * 1024))
+                .childHandler(initializer)
+                .bind(new InetSocketAddress("127.0.0.1", 0)).syncUninterruptibly().channel();
+    }
+
+    /** Starts the server. */
+    public static LoadServer start(Options options) throws Exception {
+        return new LoadServer(options);
+    }
+
+    private static int portOf(Channel ch) {
+        return ch == null ? 0 : ((InetSocketAddress) ch.localAddress()).getPort();
+    }
+
+    /** The ws:// port. */
+    public int port() {
+        return portOf(wsChannel);
+    }
+
+    /** The wss:// port, 0 without a certificate. */
+    public int tlsPort() {
+        return portOf(wssChannel);
+    }
+
+    /** The plain TCP port ({@link RawHandler}), 0 without {@code raw}. */
+    public int rawPort() {
+        return portOf(rawChannel);
+    }
+
+    /** "epoll" or "nio". */
+    public String transport() {
+        return transport;
+    }
+
+    /** The counters, as {@code accepted=.. open=.. upgraded=.. echoed=.. closes=.. errors=..}. */
+    public String stats() {
+        return "accepted=" + accepted.get() + " open=" + open.get() + " upgraded=" + upgraded.get()
+                + " echoed=" + framesEchoed.get() + " closes=" + closesAnswered.get() + " errors=" + errors.get();
+    }
+
+    /** "none", or each distinct exception with its count: "IOException: Connection reset by peer x3; ...". */
+    public String errorKinds() {
+        if (errorKinds.isEmpty()) {
+            return "none";
+        }
+        StringBuilder sb = new StringBuilder();
+        new TreeMap<>(errorKinds).forEach((kind, n) -> sb.append(sb.length() == 0 ? "" : "; ").append(kind)
+                .append(" x").append(n.sum()));
+        return sb.toString();
+    }
+
+    /** The TLS version and cipher suite of the last wss handshake ("TLSv1.3 TLS_AES_256_GCM_SHA384"). */
+    public String lastCipher() {
+        return lastCipher.get();
+    }
+
+    private void error(ChannelHandlerContext ctx, Throwable cause) {
+        errors.incrementAndGet();
+        String kind = cause.getClass().getSimpleName() + ": " + cause.getMessage();
+        errorKinds.computeIfAbsent(kind.replace('\n', ' '), k -> new LongAdder()).increment();
+        ctx.close();
+    }
+
+    @Override
+    public void close() {
+        for (Channel ch : new Channel[] {wsChannel, wssChannel, rawChannel}) {
+            if (ch != null) {
+                ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Runs the server as its own process ({@link LoadServerProcess} starts it): prints
+     * {@code "READY ws=<port> wss=<port> raw=<port> transport=<epoll|nio>"} (0 for a port not served),
+     * then answers each line {@code "stats"}, {@code "errors"} or {@code "cipher"} on standard input with
+     * {@code "STATS <counters>"}, {@code "ERRORS <errorKinds>"} or {@code "CIPHER <lastCipher>"}, until
+     * standard input closes. Options: see {@link Options#parse}.
+     */
+    public static void main(String[] args) throws Exception {
+        try (LoadServer server = start(Options.parse(List.of(args)))) {
+            System.out.println("READY ws=" + server.port() + " wss=" + server.tlsPort() + " raw=" + server.rawPort()
+                    + " transport=" + server.transport());
+            System.out.flush();
+            BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null) {
+                switch (line.trim()) {
+                    case "stats" -> System.out.println("STATS " + server.stats());
+                    case "errors" -> System.out.println("ERRORS " + server.errorKinds());
+                    case "cipher" -> System.out.println("CIPHER " + server.lastCipher());
+                    default -> System.out.println("UNKNOWN " + line.trim());
+                }
+                System.out.flush();
+            }
+        }
+        System.exit(0);
+    }
+
+    /** Counts TCP connections as they open and close. */
+    @ChannelHandler.Sharable
+    private final class ConnectionCounter extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            open.incrementAndGet();
+            super.channelActive(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            open.decrementAndGet();
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                lastCipher.set(ssl.engine().getSession().getProtocol() + " "
+                        + ssl.engine().getSession().getCipherSuite());
+            }
+            super.userEventTriggered(ctx, evt);
+        }
+    }
+
+    /** Upgrades the connection, then runs the mode named by the path. */
+    private final class UpgradeHandler extends ChannelInboundHandlerAdapter {
+        private final boolean tls;
+        private WebSocketServerHandshaker handshaker;
+        private String mode;
+        private BlastWriter blast;
+
+        UpgradeHandler(boolean tls) {
+            this.tls = tls;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof FullHttpRequest req) {
+                try {
+                    upgrade(ctx, req);
+                } finally {
+                    req.release();
+                }
+            } else if (msg instanceof WebSocketFrame frame) {
+                try {
+                    onFrame(ctx, frame);
+                } finally {
+                    frame.release();
+                }
+            } else {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        private void upgrade(ChannelHandlerContext ctx, FullHttpRequest req) {
+            QueryStringDecoder query = new QueryStringDecoder(req.uri());
+            String path = query.path();
+            int size = 0;
+            long count = 0;
+            if (path.equals("/blast")) {
+                try {
+                    size = Integer.parseInt(query.parameters().get("size").get(0));
+                    count = Long.parseLong(query.parameters().get("count").get(0));
+                } catch (RuntimeException e) {
+                    reject(ctx, HttpResponseStatus.BAD_REQUEST, "blast needs size and count");
+                    return;
+                }
+                if (size < 0 || size > MAX_FRAME_PAYLOAD || count < 0) {
+                    reject(ctx, HttpResponseStatus.BAD_REQUEST, "bad size or count");
+                    return;
+                }
+            }
+            WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder()
+                    .maxFramePayloadLength(MAX_FRAME_PAYLOAD)
+                    .expectMaskedFrames(true)
+                    .allowExtensions(false)
+                    .closeOnProtocolViolation(true)
+                    .build();
+            String scheme = tls ? "wss://" : "ws://";
+            handshaker = new WebSocketServerHandshakerFactory(
+                    scheme + req.headers().get(HttpHeaderNames.HOST, "127.0.0.1") + req.uri(), null, decoder)
+                    .newHandshaker(req);
+            if (handshaker == null) {
+                WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
+                return;
+            }
+            mode = path.equals("/blast") || path.equals("/sink") ? path : "echo";
+            Channel ch = ctx.channel();
+            int blastSize = size;
+            long blastCount = count;
+            handshaker.handshake(ch, req).addListener((ChannelFutureListener) f -> {
+                if (!f.isSuccess()) {
+                    ch.close();
+                    return;
+                }
+                upgraded.incrementAndGet();
+                ChannelPipeline p = ch.pipeline();
+                switch (mode) {
+                    case "/blast" -> {
+                        blast = new BlastWriter(blastSize, blastCount);
+                        p.addLast(blast);
+                    }
+                    case "/sink" -> {
+                        // Replace Netty's frame decoder (bytes it may hold move on to the new handler).
+                        ChannelHandlerContext decoderContext = p.context(WebSocketFrameDecoder.class);
+                        p.replace(decoderContext.handler(), "load-sink", new SinkParser());
+                    }
+                    default -> p.addBefore(p.context(this).name(), "utf8", new Utf8FrameValidator(true));
+                }
+            });
+        }
+
+        private static void reject(ChannelHandlerContext ctx, HttpResponseStatus status, String text) {
+            byte[] body = text.getBytes(StandardCharsets.UTF_8);
+            DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status,
+                    Unpooled.wrappedBuffer(body));
+            res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+            res.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
+            ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        /** Frames decoded by Netty (echo mode, and whatever a blast client sends). */
+        private void onFrame(ChannelHandlerContext ctx, WebSocketFrame frame) {
+            Channel ch = ctx.channel();
+            if (frame instanceof CloseWebSocketFrame close) {
+                if (blast != null) {
+                    blast.stop(); // no data frames after our CLOSE (RFC 6455 5.5.1)
+                }
+                closesAnswered.incrementAndGet();
+                int code = close.statusCode();
+                ByteBuf payload = code < 0 ? Unpooled.EMPTY_BUFFER
+                        : Unpooled.wrappedBuffer(new byte[] {(byte) (code >>> 8), (byte) code});
+                ch.writeAndFlush(new CloseWebSocketFrame(true, 0, payload)).addListener(ChannelFutureListener.CLOSE);
+            } else if (frame instanceof PingWebSocketFrame) {
+                ch.writeAndFlush(new PongWebSocketFrame(frame.content().retainedDuplicate()));
+            } else if (frame instanceof PongWebSocketFrame) {
+                return;
+            } else if ("echo".equals(mode)) {
+                ByteBuf content = frame.content().retainedDuplicate();
+                WebSocketFrame echo;
+                if (frame instanceof TextWebSocketFrame) {
+                    echo = new TextWebSocketFrame(frame.isFinalFragment(), 0, content);
+                } else if (frame instanceof BinaryWebSocketFrame) {
+                    echo = new BinaryWebSocketFrame(frame.isFinalFragment(), 0, content);
+                } else {
+                    echo = new ContinuationWebSocketFrame(frame.isFinalFragment(), 0, content);
+                }
+                framesEchoed.incrementAndGet();
+                ch.writeAndFlush(echo, ch.voidPromise());
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            error(ctx, cause);
+        }
+    }
+
+    /** Writes {@code count} pre-encoded BINARY frames while the channel is writable, then TEXT "done". */
+    private static final class BlastWriter extends ChannelInboundHandlerAdapter {
+        private final int size;
+        private long remaining;
+        private ByteBuf chunk;
+        private int framesPerChunk;
+        private int frameBytes;
+        private boolean doneSent;
+
+        BlastWriter(int size, long count) {
+            this.size = size;
+            this.remaining = count;
+        }
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            int headerBytes = size < 126 ? 2 : size <= 0xFFFF ? 4 : 10;
+            frameBytes = headerBytes + size;
+            framesPerChunk = Math.max(1, BLAST_CHUNK_BYTES / frameBytes);
+            chunk = ctx.alloc().directBuffer(framesPerChunk * frameBytes);
+            byte[] payload = new byte[size];
+            for (int i = 0; i < size; i++) {
+                payload[i] = (byte) (i * 31 + 7);
+            }
+            for (int f = 0; f < framesPerChunk; f++) {
+                chunk.writeByte(0x82); // FIN + BINARY, no mask
+                if (size < 126) {
+                    chunk.writeByte(size);
+                } else if (size <= 0xFFFF) {
+                    chunk.writeByte(126);
+                    chunk.writeShort(size);
+                } else {
+                    chunk.writeByte(127);
+                    chunk.writeLong(size);
+                }
+                chunk.writeBytes(payload);
+            }
+            pump(ctx);
+        }
+
+        /** Writes nothing more (what is already queued still goes out). */
+        void stop() {
+            doneSent = true;
+            releaseChunk();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+            if (ctx.channel().isWritable()) {
+                pump(ctx);
+            }
+            super.channelWritabilityChanged(ctx);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            releaseChunk();
+            super.channelInactive(ctx);
+        }
+
+        @Override
+        public void handlerRemoved(ChannelHandlerContext ctx) {
+            releaseChunk();
+        }
+
+        private void releaseChunk() {
+            if (chunk != null) {
+                chunk.release();
+                chunk = null;
+            }
+        }
+
+        private void pump(ChannelHandlerContext ctx) {
+            Channel ch = ctx.channel();
+            if (doneSent || chunk == null || !ch.isActive()) {
+                return;
+            }
+            boolean wrote = false;
+            while (remaining > 0 && ch.isWritable()) {
+                int n = (int) Math.min(framesPerChunk, remaining);
+                ByteBuf piece = n == framesPerChunk ? chunk.retainedDuplicate()
+                        : chunk.retainedSlice(0, n * frameBytes);
+                ctx.write(piece, ch.voidPromise());
+                remaining -= n;
+                wrote = true;
+            }
+            if (remaining == 0) {
+                doneSent = true;
+                // TEXT "done", unmasked, written by hand: the pipeline below this handler takes bytes.
+                ctx.write(Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 4, 'd', 'o', 'n', 'e'}), ch.voidPromise());
+                wrote = true;
+                releaseChunk();
+            }
+            if (wrote) {
+                ctx.flush();
+            }
+        }
+    }
+
+    /**
+     * Streaming parser for masked client frames: counts data payload without unmasking it, unmasks only
+     * TEXT and control payloads (kept whole, they are small), answers "stats", PING and CLOSE. Protocol
+     * errors close the connection.
+     */
+    private final class SinkParser extends ChannelInboundHandlerAdapter {
+        private static final int MAX_SMALL_PAYLOAD = 64 * 1024;
+        private final byte[] header = new byte[14];
+        private int headerHave;
+        private int headerNeed = 2;
+        private boolean inPayload;
+        private int opcode;
+        private boolean fin;
+        private long payloadRemaining;
+        private byte[] small;
+        private int smallHave;
+        private final byte[] mask = new byte[4];
+        private long bytes;
+        private long messages;
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (!(msg instanceof ByteBuf buf)) {
+                ReferenceCountUtil.release(msg);
+                return;
+            }
+            try {
+                while (buf.isReadable() && ctx.channel().isActive()) {
+                    if (!inPayload) {
+                        int n = Math.min(headerNeed - headerHave, buf.readableBytes());
+                        buf.readBytes(header, headerHave, n);
+                        headerHave += n;
+                        if (headerHave == headerNeed && !parseHeader(ctx)) {
+                            return;
+                        }
+                    } else {
+                        int n = (int) Math.min(payloadRemaining, buf.readableBytes());
+                        if (small != null) {
+                            buf.readBytes(small, smallHave, n);
+                            smallHave += n;
+                        } else {
+                            buf.skipBytes(n);
+                        }
+                        if (opcode == 0 || opcode == 2) {
+                            bytes += n;
+                        }
+                        payloadRemaining -= n;
+                        if (payloadRemaining == 0) {
+                            frameComplete(ctx);
+                        }
+                    }
+                }
+            } finally {
+                buf.release();
+            }
+        }
+
+        /** Returns false if the connection was closed for a protocol error. */
+        private boolean parseHeader(ChannelHandlerContext ctx) {
+            if (headerNeed == 2) {
+                if ((header[1] & 0x80) == 0) {
+                    ctx.close(); // client frames must be masked
+                    return false;
+                }
+                int len7 = header[1] & 0x7F;
+                headerNeed = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
+                return true;
+            }
+            fin = (header[0] & 0x80) != 0;
+            opcode = header[0] & 0x0F;
+            int len7 = header[1] & 0x7F;
+            long length;
+            int maskAt;
+            if (len7 == 126) {
+                length = ((header[2] & 0xFFL) << 8) | (header[3] & 0xFFL);
+                maskAt = 4;
+            } else if (len7 == 127) {
+                length = 0;
+                for (int i = 2; i < 10; i++) {
+                    length = (length << 8) | (header[i] & 0xFFL);
+                }
+                maskAt = 10;
+            } else {
+                length = len7;
+                maskAt = 2;
+            }
+            boolean keep = opcode != 0 && opcode != 2;
+            if (length < 0 || (keep && length > MAX_SMALL_PAYLOAD)) {
+                ctx.close();
+                return false;
+            }
+            System.arraycopy(header, maskAt, mask, 0, 4);
+            headerHave = 0;
+            headerNeed = 2;
+            payloadRemaining = length;
+            small = keep ? new byte[(int) length] : null;
+            smallHave = 0;
+            if (length == 0) {
+                frameComplete(ctx);
+            } else {
+                inPayload = true;
+            }
+            return true;
+        }
+
+        private void frameComplete(ChannelHandlerContext ctx) {
+            inPayload = false;
+            byte[] payload = small;
+            small = null;
+            if (payload != null) {
+                for (int i = 0; i < payload.length; i++) {
+                    payload[i] ^= mask[i & 3];
+                }
+            }
+            Channel ch = ctx.channel();
+            switch (opcode) {
+                case 0, 2 -> {
+                    if (fin) {
+                        messages++;
+                    }
+                }
+                case 1 -> {
+                    if (new String(payload, StandardCharsets.UTF_8).equals("stats")) {
+                        ch.writeAndFlush(new TextWebSocketFrame(messages + " " + bytes));
+                    }
+                }
+                case 8 -> {
+                    closesAnswered.incrementAndGet();
+                    CloseWebSocketFrame answer = payload.length >= 2
+                            ? new CloseWebSocketFrame(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF), "")
+                            : new CloseWebSocketFrame();
+                    ch.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+                }
+                case 9 -> ch.writeAndFlush(new PongWebSocketFrame(Unpooled.wrappedBuffer(payload)));
+                case 10 -> {
+                    // PONG: nothing to do
+                }
+                default -> ctx.close();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            error(ctx, cause);
+        }
+    }
+}
