@@ -37,7 +37,7 @@ public final class BenchWorker {
                 scenario.tls);
         rawPort = Integer.parseInt(args.get("raw"));
         seconds = Double.parseDouble(args.get("seconds"));
-        idleConnections = Integer.parseInt(args.get("idle"));
+        idleConnections = Integer.parseInt(args.get(scenario.tls ? "idle-wss" : "idle"));
         timeoutNanos = TimeUnit.SECONDS.toNanos((long) Math.max(30, 10 * seconds));
         peer = switch (peerName) {
             case "wscrt" -> new WscrtPeer(ca);
@@ -75,18 +75,24 @@ public final class BenchWorker {
         if (scenario.kind == Scenario.Kind.IDLE) {
             count = Math.min(count, idleConnections);
         }
-        Map<String, Double> warm = once(count, true);
+        Map<String, Double> warm = once(count, true, 0);
         if (warm == null) {
             return;
         }
         count = next(count, warm);
         int failures = 0;
-        int wanted = scenario.kind == Scenario.Kind.IDLE ? Math.min(runs, 2) : runs;
+        int tooShort = 0;
+        int wanted = scenario.kind == Scenario.Kind.IDLE ? 1 : runs;
         for (int i = 0; i < wanted && failures < 2; i++) {
-            Map<String, Double> r = once(count, false);
+            boolean retry = tooShort < 2 && scenario.kind != Scenario.Kind.IDLE;
+            Map<String, Double> r = once(count, false, retry ? 0.9 * seconds : 0);
             if (r == null) {
                 failures++;
             } else {
+                if (r.containsKey("short")) {
+                    tooShort++;
+                    i--; // not counted: run again with the count this run calls for
+                }
                 count = next(count, r);
             }
         }
@@ -108,10 +114,18 @@ public final class BenchWorker {
         return Math.max(Math.max(10, count / 4), Math.min(wanted, count * 50));
     }
 
-    private Map<String, Double> once(long count, boolean warmup) {
+    /**
+     * One run; a measured run shorter than {@code atLeastSeconds} is printed as {@code SHORT} (not a result)
+     * and returned with a {@code short} entry.
+     */
+    private Map<String, Double> once(long count, boolean warmup, double atLeastSeconds) {
         try {
             Map<String, Double> r = measure(count, warmup);
-            StringBuilder sb = new StringBuilder(warmup ? "WARMUP" : "RESULT");
+            boolean isShort = !warmup && r.get("seconds") < atLeastSeconds;
+            StringBuilder sb = new StringBuilder(warmup ? "WARMUP" : isShort ? "SHORT" : "RESULT");
+            if (isShort) {
+                r.put("short", 1.0);
+            }
             r.forEach((k, v) -> sb.append(' ').append(k).append('=').append(String.format(Locale.ROOT, "%.9g", v)));
             System.out.println(sb);
             return r;

@@ -41,6 +41,7 @@ public final class Benchmark {
         int runs = 3;
         double seconds = 2.0;
         int idle = 5_000;
+        int idleWss = 1_000;
         boolean quick;
         boolean pin = true;
         Path out = Path.of("target", "bench", "report.md");
@@ -66,7 +67,9 @@ public final class Benchmark {
                 "  --quick            smoke check: 1 run of 0.3 s per cell, 200 idle connections",
                 "  --runs=N           measured runs per client and scenario (default 3)",
                 "  --seconds=S        least length of a measured run (default 2)",
-                "  --idle=N           connections held in the idle scenarios (default 5000)",
+                "  --idle=N           connections held in the ws idle scenario (default 5000)",
+                "  --idle-wss=N       connections held in the wss idle scenario (default 1000: the JDK TLS server",
+                "                     takes tens of ms per full handshake on a loaded machine)",
                 "  --clients=a,b      " + String.join(", ", PEERS.keySet()) + " (default all)",
                 "  --no-pin           do not pin the server and the clients to separate CPUs",
                 "  --out=FILE         report file (default target/bench/report.md)");
@@ -95,6 +98,7 @@ public final class Benchmark {
         Integer runs = null;
         Double seconds = null;
         Integer idle = null;
+        Integer idleWss = null;
         for (String a : args) {
             if (a.equals("-h") || a.equals("--help")) {
                 return null;
@@ -114,6 +118,11 @@ public final class Benchmark {
                 idle = Integer.parseInt(a.substring(7));
                 if (idle < 1 || idle > 10_000) {
                     throw new IllegalArgumentException("--idle must be 1..10000");
+                }
+            } else if (a.startsWith("--idle-wss=")) {
+                idleWss = Integer.parseInt(a.substring(11));
+                if (idleWss < 1 || idleWss > 10_000) {
+                    throw new IllegalArgumentException("--idle-wss must be 1..10000");
                 }
             } else if (a.startsWith("--clients=")) {
                 List<String> list = new ArrayList<>();
@@ -145,6 +154,7 @@ public final class Benchmark {
         c.runs = runs != null ? runs : c.quick ? 1 : c.runs;
         c.seconds = seconds != null ? seconds : c.quick ? 0.3 : c.seconds;
         c.idle = idle != null ? idle : c.quick ? 200 : c.idle;
+        c.idleWss = idleWss != null ? idleWss : c.quick ? 100 : c.idleWss;
         String opts = System.getProperty("bench.workerOpts");
         if (opts != null && !opts.isBlank()) {
             c.workerJvm = List.of(opts.trim().split("\\s+"));
@@ -225,7 +235,7 @@ public final class Benchmark {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchWorker.class.getName(),
                 "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + server.tlsPort(),
                 "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + config.runs,
-                "--seconds=" + config.seconds, "--idle=" + config.idle));
+                "--seconds=" + config.seconds, "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         // A reader thread, so that the wait below is bounded even if the worker hangs without output.

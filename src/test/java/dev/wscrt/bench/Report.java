@@ -98,7 +98,7 @@ final class Report {
                 .append("Compare ratios within this run, not absolute figures across runs.\n\n");
 
         sb.append("## Results\n\n");
-        sb.append("Median of ").append(config.runs).append(" measured run(s) per cell, each at least ")
+        sb.append("Median of ").append(config.runs).append(" measured run(s) per cell (idle: one), each at least ")
                 .append(config.seconds).append(" s after a warm-up run, every client library in a JVM of its own. ")
                 .append("Ratios: > 1 means wscrt is better (throughput: wscrt ÷ other; latency and memory: ")
                 .append("other ÷ wscrt); \"of limit\" is wscrt's share of the plain-socket or cipher ceiling. ")
@@ -221,8 +221,9 @@ final class Report {
         sb.append("- connection set-up: connections opened with 16 handshakes in flight, each closed as soon as it ")
                 .append("is open; the rate counts opens. wss: every handshake is a full one (the server issues no ")
                 .append("session tickets); wscrt does not implement resumption yet, so \"wss resumed\" is not measured.\n");
-        sb.append("- idle memory: ").append(String.format(Locale.ROOT, "%,d", config.idle))
-                .append(" connections opened (64 handshakes in flight) and held; process RSS (`VmRSS`), Java heap ")
+        sb.append("- idle memory: ").append(String.format(Locale.ROOT, "%,d", config.idle)).append(" ws and ")
+                .append(String.format(Locale.ROOT, "%,d", config.idleWss)).append(" wss connections (one measured ")
+                .append("run after a warm-up of 50) opened with 64 handshakes in flight and held; process RSS (`VmRSS`), Java heap ")
                 .append("after GC and wscrt's native allocator bytes (`Crt.nativeMemoryInUse()`), after minus before, ")
                 .append("divided by the count.\n");
         sb.append("- wscrt frames: the README's frame API (payload and complete callbacks, a message ends at FIN).\n");
