@@ -18,6 +18,8 @@ public final class BenchWorker {
     /** Round trips before the measured ones, in each echo run. */
     static final int ECHO_WARMUP = 2_000;
     static final int ECHO_MAX = 2_000_000;
+    /** Idle connections at most for the clients with a thread per connection. */
+    static final int THREAD_PER_CONNECTION_IDLE = 1_000;
 
     private final Scenario scenario;
     private final String peerName;
@@ -37,7 +39,11 @@ public final class BenchWorker {
                 scenario.tls);
         rawPort = Integer.parseInt(args.get("raw"));
         seconds = Double.parseDouble(args.get("seconds"));
-        idleConnections = Integer.parseInt(args.get(scenario.tls ? "idle-wss" : "idle"));
+        int idle = Integer.parseInt(args.get(scenario.tls ? "idle-wss" : "idle"));
+        // Java-WebSocket and OkHttp hold a thread (Java-WebSocket two) per connection: 5,000 of them would take
+        // a large share of this shared machine's process-id space, so they hold at most 1,000.
+        idleConnections = peerName.equals("java-websocket") || peerName.equals("okhttp")
+                ? Math.min(idle, THREAD_PER_CONNECTION_IDLE) : idle;
         timeoutNanos = TimeUnit.SECONDS.toNanos((long) Math.max(30, 10 * seconds));
         peer = switch (peerName) {
             case "wscrt" -> new WscrtPeer(ca);
@@ -95,6 +101,9 @@ public final class BenchWorker {
                 }
                 count = next(count, r);
             }
+        }
+        if (scenario.kind == Scenario.Kind.IDLE) {
+            System.out.println("INFO connections=" + idleConnections);
         }
         if (peer instanceof NettyPeer n) {
             System.out.println("INFO transport=" + n.transport());

@@ -225,7 +225,10 @@ final class Report {
                 .append(String.format(Locale.ROOT, "%,d", config.idleWss)).append(" wss connections (one measured ")
                 .append("run after a warm-up of 50) opened with 64 handshakes in flight and held; process RSS (`VmRSS`), Java heap ")
                 .append("after GC and wscrt's native allocator bytes (`Crt.nativeMemoryInUse()`), after minus before, ")
-                .append("divided by the count.\n");
+                .append("divided by the count. Java-WebSocket and OkHttp hold a thread per connection (Java-WebSocket ")
+                .append("two), so they hold at most ").append(String.format(Locale.ROOT, "%,d", BenchWorker.THREAD_PER_CONNECTION_IDLE))
+                .append(" (this machine's 32,768 process ids are shared by everyone); the Runs section gives each ")
+                .append("cell's count.\n");
         sb.append("- wscrt frames: the README's frame API (payload and complete callbacks, a message ends at FIN).\n");
 
         sb.append("\n## Environment\n\n");
@@ -255,7 +258,9 @@ final class Report {
                 double shortest = cell.runs.stream().mapToDouble(r -> r.get("seconds")).min().orElse(0);
                 double setup = cell.runs.stream().mapToDouble(r -> r.getOrDefault("setup", 0.0)).max().orElse(0);
                 sb.append("- ").append(e.getKey().key).append(' ').append(c.getKey()).append(": ")
-                        .append(cell.runs.size()).append(" run(s), shortest ")
+                        .append(cell.runs.size()).append(" run(s)")
+                        .append(cell.info.containsKey("connections") ? " of " + cell.info.get("connections")
+                                + " connections" : "").append(", shortest ")
                         .append(String.format(Locale.ROOT, "%.2f s, set-up ≤ %.1f ms, load %s, cell %.0f s", shortest,
                                 setup * 1e3, cell.loadAtStart, cell.wallSeconds));
                 for (String f : cell.failures) {
