@@ -91,7 +91,7 @@ public final class BenchWorker {
         int wanted = scenario.kind == Scenario.Kind.IDLE ? 1 : runs;
         for (int i = 0; i < wanted && failures < 2; i++) {
             boolean retry = tooShort < 2 && scenario.kind != Scenario.Kind.IDLE;
-            Map<String, Double> r = once(count, false, retry ? 0.9 * seconds : 0);
+            Map<String, Double> r = once(count, false, retry ? seconds : 0);
             if (r == null) {
                 failures++;
             } else {
@@ -110,7 +110,7 @@ public final class BenchWorker {
         }
     }
 
-    /** Count for the next run: enough for {@code seconds} at the last run's rate, with 20 % to spare. */
+    /** Count for the next run: enough for {@code seconds} at the last run's rate, with 50 % to spare. */
     private long next(long count, Map<String, Double> last) {
         if (scenario.kind == Scenario.Kind.IDLE) {
             return idleConnections;
@@ -119,7 +119,7 @@ public final class BenchWorker {
             return count;
         }
         double rate = last.get("messages") / Math.max(1e-3, last.get("seconds"));
-        long wanted = (long) Math.ceil(rate * seconds * 1.2);
+        long wanted = (long) Math.ceil(rate * seconds * 1.5);
         return Math.max(Math.max(10, count / 4), Math.min(wanted, count * 50));
     }
 
@@ -170,7 +170,8 @@ public final class BenchWorker {
             case ECHO -> Scenarios.echo(peer, endpoint, size, ECHO_WARMUP, warmup ? seconds / 4 : seconds, ECHO_MAX,
                     timeoutNanos);
             case CONNECT -> Scenarios.connectRate(peer, endpoint, count, 16, timeoutNanos);
-            case IDLE -> Scenarios.idle(peer, endpoint, (int) count, nativeBytes, TimeUnit.SECONDS.toNanos(300));
+            case IDLE -> Scenarios.idle(peer, endpoint, (int) count, nativeBytes, 200,
+                    TimeUnit.SECONDS.toNanos(300));
         };
     }
 

@@ -46,7 +46,12 @@ final class JdkPeer implements Peer {
 
             @Override
             public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-                listener.onBinary(data, last);
+                IN_CALLBACK.set(true);
+                try {
+                    listener.onBinary(data, last);
+                } finally {
+                    IN_CALLBACK.set(false);
+                }
                 return null;
             }
 
@@ -76,16 +81,25 @@ final class JdkPeer implements Peer {
                 .buildAsync(uri, adapter).thenApply(ws -> conn);
     }
 
+    /** Set while a listener method of this adapter runs: a send from there must not wait. */
+    private static final ThreadLocal<Boolean> IN_CALLBACK = ThreadLocal.withInitial(() -> false);
+
     private static final class Conn implements Connection {
         volatile WebSocket ws;
         private CompletableFuture<WebSocket> previous = CompletableFuture.completedFuture(null);
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
+            ByteBuffer data = payload.duplicate();
             if (!previous.isDone()) {
+                if (IN_CALLBACK.get()) {
+                    // The previous send's future may complete only after this callback returns: send after it.
+                    previous = previous.thenCompose(x -> ws.sendBinary(data, true));
+                    return;
+                }
                 previous.get(30, TimeUnit.SECONDS);
             }
-            previous = ws.sendBinary(payload.duplicate(), true);
+            previous = ws.sendBinary(data, true);
         }
 
         @Override

@@ -300,10 +300,10 @@ final class Scenarios {
 
     /** What this process holds: resident set, Java heap in use after GC, and wscrt's native bytes. */
     record Memory(long rss, long heap, long nativeBytes) {
-        static Memory now(LongSupplier nativeBytes) throws InterruptedException {
+        static Memory now(LongSupplier nativeBytes, long settleMillis) throws InterruptedException {
             for (int i = 0; i < 3; i++) {
                 System.gc();
-                Thread.sleep(200);
+                Thread.sleep(settleMillis);
             }
             long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
             return new Memory(rssBytes(), heap, nativeBytes.getAsLong());
@@ -323,10 +323,13 @@ final class Scenarios {
         }
     }
 
-    /** {@code n} idle connections held open: process memory per connection, then all closed again. */
-    static Map<String, Double> idle(Peer peer, Peer.Endpoint ep, int n, LongSupplier nativeBytes, long timeoutNanos)
-            throws Exception {
-        Memory before = Memory.now(nativeBytes);
+    /**
+     * {@code n} idle connections held open: process memory per connection (measured after three GCs
+     * {@code settleMillis} apart), then all closed again.
+     */
+    static Map<String, Double> idle(Peer peer, Peer.Endpoint ep, int n, LongSupplier nativeBytes, long settleMillis,
+                                    long timeoutNanos) throws Exception {
+        Memory before = Memory.now(nativeBytes, settleMillis);
         Semaphore handshakes = new Semaphore(64);
         CountDownLatch allOpen = new CountDownLatch(n);
         CountDownLatch allClosed = new CountDownLatch(n);
@@ -371,7 +374,7 @@ final class Scenarios {
         boolean opened = failure.get() == null && allOpen.await(Math.max(0, deadline - System.nanoTime()),
                 TimeUnit.NANOSECONDS);
         long openedAt = System.nanoTime();
-        Memory held = opened ? Memory.now(nativeBytes) : null;
+        Memory held = opened ? Memory.now(nativeBytes, settleMillis) : null;
         synchronized (connections) {
             for (Peer.Connection c : connections) {
                 c.close();

@@ -1,0 +1,91 @@
+package dev.wscrt.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.wscrt.loadserver.LoadServer;
+import dev.wscrt.tls.TestCertificates;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The benchmark harness with tiny counts, in this JVM: every client adapter completes every kind of scenario
+ * against the shared server, over ws (receive and send over wss too), and the counts it reports are the server's. A smoke check of
+ * the harness, not a measurement.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BenchHarnessTest {
+    private static final long TIMEOUT = TimeUnit.SECONDS.toNanos(20);
+    @TempDir
+    static Path dir;
+    private static LoadServer server;
+    private static Path ca;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        TestCertificates certs = TestCertificates.get();
+        ca = Files.writeString(dir.resolve("ca.pem"), certs.ca().certificatePem());
+        Path cert = Files.writeString(dir.resolve("server.pem"), certs.server().certificatePem());
+        Path key = Files.writeString(dir.resolve("server.key"), certs.server().privateKeyPem());
+        server = LoadServer.start(LoadServer.Options.parse(List.of("--raw", "--tls-cert=" + cert, "--tls-key=" + key)));
+    }
+
+    @AfterAll
+    static void stopServer() {
+        server.close();
+    }
+
+    private static Peer peer(String name) throws Exception {
+        return switch (name) {
+            case "wscrt" -> new WscrtPeer(ca);
+            case "jdk" -> new JdkPeer(ca);
+            case "netty" -> new NettyPeer(ca);
+            case "java-websocket" -> new JavaWebSocketPeer(ca);
+            default -> new OkHttpPeer(ca);
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"wscrt", "jdk", "netty", "java-websocket", "okhttp"})
+    void everyClientCompletesEveryScenarioOverWsAndWss(String name) throws Exception {
+        try (Peer peer = peer(name)) {
+            Peer.Endpoint ws = new Peer.Endpoint(server.port(), server.tlsPort(), ca, false);
+            Map<String, Double> r = Scenarios.receive(peer, ws, 64, 300, TIMEOUT);
+            assertEquals(300 * 64.0, r.get("bytes"));
+            r = Scenarios.receive(peer, ws, 200_000, 3, TIMEOUT);
+            assertEquals(600_000.0, r.get("bytes"));
+            r = Scenarios.send(peer, ws, 64, 300, true, TIMEOUT);
+            assertEquals(300.0, r.get("messages"));
+            r = Scenarios.echo(peer, ws, 32, 5, 0.02, 1_000, TIMEOUT);
+            assertTrue(r.get("messages") >= 1 && r.get("p99") >= r.get("p50"), r.toString());
+            r = Scenarios.connectRate(peer, ws, 5, 2, TIMEOUT);
+            assertEquals(5.0, r.get("messages"));
+            r = Scenarios.idle(peer, ws, 3, () -> 0, 0, TIMEOUT);
+            assertEquals(3.0, r.get("messages"));
+            Peer.Endpoint wss = ws.withTls(true);
+            r = Scenarios.receive(peer, wss, 64, 100, TIMEOUT);
+            assertEquals(100 * 64.0, r.get("bytes"));
+            r = Scenarios.send(peer, wss, 1_000, 20, false, TIMEOUT);
+            assertEquals(20_000.0, r.get("bytes"));
+        }
+    }
+
+    @Test
+    void plainSocketsMoveTheAskedBytes() throws Exception {
+        assertEquals(1_000_000.0, SocketLimit.receive(server.rawPort(), 65_536, 1_000_000, TIMEOUT).get("bytes"));
+        assertEquals(100_000.0, SocketLimit.send(server.rawPort(), 70, 100_000, TIMEOUT).get("bytes"));
+        Map<String, Double> echo = SocketLimit.echo(server.rawPort(), 32, 5, 0.02, 1_000, TIMEOUT);
+        assertTrue(echo.get("messages") >= 1, echo.toString());
+    }
+
+}
