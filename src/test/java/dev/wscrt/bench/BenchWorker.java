@@ -46,7 +46,7 @@ public final class BenchWorker {
                 ? Math.min(idle, THREAD_PER_CONNECTION_IDLE) : idle;
         timeoutNanos = TimeUnit.SECONDS.toNanos((long) Math.max(30, 10 * seconds));
         peer = switch (peerName) {
-            case "wscrt" -> new WscrtPeer(ca);
+            case "wscrt", "wscrt-b" -> new WscrtPeer(ca);
             case "jdk" -> new JdkPeer(ca);
             case "netty" -> new NettyPeer(ca);
             case "java-websocket" -> new JavaWebSocketPeer(ca);

@@ -46,6 +46,8 @@ public final class Benchmark {
         boolean pin = true;
         Path out = Path.of("target", "bench", "report.md");
         List<String> workerJvm = List.of("-Xms1g", "-Xmx1g");
+        /** A second build of libwscrt-jni.so, measured as client "wscrt-b" beside "wscrt" (before/after). */
+        Path wscrtB;
     }
 
     /** The runs of one client library in one scenario. */
@@ -71,6 +73,7 @@ public final class Benchmark {
                 "  --idle-wss=N       connections held in the wss idle scenario (default 1000: the JDK TLS server",
                 "                     takes tens of ms per full handshake on a loaded machine)",
                 "  --clients=a,b      " + String.join(", ", PEERS.keySet()) + " (default all)",
+                "  --wscrt-b=LIB      also measure wscrt with this libwscrt-jni.so (client wscrt-b: before/after)",
                 "  --no-pin           do not pin the server and the clients to separate CPUs",
                 "  --out=FILE         report file (default target/bench/report.md)");
     }
@@ -133,7 +136,9 @@ public final class Benchmark {
                     }
                     list.add(n);
                 }
-                c.peers = list;
+                c.peers = new ArrayList<>(list);
+            } else if (a.startsWith("--wscrt-b=")) {
+                c.wscrtB = Path.of(a.substring(10)).toAbsolutePath();
             } else if (a.equals("--no-pin")) {
                 c.pin = false;
             } else if (a.startsWith("--out=")) {
@@ -150,6 +155,12 @@ public final class Benchmark {
         }
         if (!picked.isEmpty()) {
             c.scenarios = picked;
+        }
+        if (c.wscrtB != null) {
+            PEERS.put("wscrt-b", "wscrt frames (B)");
+            if (!c.peers.contains("wscrt-b")) {
+                c.peers.add(c.peers.indexOf("wscrt") + 1, "wscrt-b");
+            }
         }
         c.runs = runs != null ? runs : c.quick ? 1 : c.runs;
         c.seconds = seconds != null ? seconds : c.quick ? 0.3 : c.seconds;
@@ -232,6 +243,9 @@ public final class Benchmark {
         }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(config.workerJvm);
+        if (peer.equals("wscrt-b")) {
+            cmd.add("-Dwscrt.lib.path=" + config.wscrtB);
+        }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchWorker.class.getName(),
                 "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + server.tlsPort(),
                 "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + config.runs,

@@ -229,7 +229,9 @@ final class Report {
                 .append("two), so they hold at most ").append(String.format(Locale.ROOT, "%,d", BenchWorker.THREAD_PER_CONNECTION_IDLE))
                 .append(" (this machine's 32,768 process ids are shared by everyone); the Runs section gives each ")
                 .append("cell's count.\n");
-        sb.append("- wscrt frames: the README's frame API (payload and complete callbacks, a message ends at FIN).\n");
+        sb.append("- wscrt frames: the README's frame API (payload and complete callbacks, a message ends at FIN).")
+                .append(config.wscrtB != null ? " wscrt frames (B): the same client with `-Dwscrt.lib.path="
+                        + config.wscrtB + "`." : "").append('\n');
 
         sb.append("\n## Environment\n\n");
         sb.append("- Java: ").append(Environment.java()).append('\n');
