@@ -81,6 +81,7 @@ class BenchHarnessTest {
             assertEquals(100 * 64.0, Scenarios.receive(peer, wss, 64, 100, TIMEOUT).get("bytes"));
             assertEquals(20_000.0, Scenarios.send(peer, wss, 1_000, 20, false, TIMEOUT).get("bytes"));
             assertEquals(2.0, Scenarios.connectRate(peer, wss, 2, 2, TIMEOUT).get("messages"));
+            assertTrue(server.lastCipher().startsWith("TLSv1."), server.lastCipher());
         }
     }
 

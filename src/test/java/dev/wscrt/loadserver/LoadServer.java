@@ -322,16 +322,6 @@ public final class LoadServer implements AutoCloseable {
             open.decrementAndGet();
             super.channelInactive(ctx);
         }
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
-                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-                lastCipher.set(ssl.engine().getSession().getProtocol() + " "
-                        + ssl.engine().getSession().getCipherSuite());
-            }
-            super.userEventTriggered(ctx, evt);
-        }
     }
 
     /** Upgrades the connection, then runs the mode named by the path. */
@@ -460,6 +450,17 @@ public final class LoadServer implements AutoCloseable {
                 framesEchoed.incrementAndGet();
                 ch.writeAndFlush(echo, ch.voidPromise());
             }
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+            // Fired by the SslHandler, which sits before this handler.
+            if (evt instanceof SslHandshakeCompletionEvent done && done.isSuccess()) {
+                SslHandler ssl = ctx.pipeline().get(SslHandler.class);
+                lastCipher.set(ssl.engine().getSession().getProtocol() + " "
+                        + ssl.engine().getSession().getCipherSuite());
+            }
+            super.userEventTriggered(ctx, evt);
         }
 
         @Override
