@@ -48,7 +48,6 @@ struct s_socket_handler {
     struct wscrt_task read_task;
     bool read_task_scheduled;
     bool read_shut_down;
-    bool hang_up_seen; /* an event reported hang-up or error: read on to the end of stream */
 
     /* Writing. */
     struct wscrt_linked_list write_queue; /* messages with bytes still to write */
@@ -296,13 +295,6 @@ static void s_do_read(struct s_socket_handler *handler) {
             wscrt_channel_shutdown(s_channel(handler), error_code);
             return;
         }
-        if (amount < max && !handler->hang_up_seen) {
-            /* A short read emptied the kernel buffer: data that arrives from
-             * now on raises a new READABLE edge, so the read that would only
-             * say EAGAIN is saved (one syscall per wake-up on small messages).
-             * After a hang-up the edge is spent: read on to the end of stream. */
-            return;
-        }
     }
 }
 
@@ -340,9 +332,6 @@ static void s_on_socket_event(struct wscrt_socket *socket, int events, void *use
     }
     /* Errors and hang-ups surface as a read result (EOF or the socket's
      * error), which also drains whatever arrived before them. */
-    if (events & (WSCRT_IO_EVENT_REMOTE_HANG_UP | WSCRT_IO_EVENT_ERROR)) {
-        handler->hang_up_seen = true;
-    }
     if (events & (WSCRT_IO_EVENT_READABLE | WSCRT_IO_EVENT_REMOTE_HANG_UP | WSCRT_IO_EVENT_ERROR)) {
         if (!handler->read_shut_down && !handler->read_task_scheduled) {
             s_do_read(handler);
