@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/logging.h"
 #include "jni_common.h"
+#include "jni_registration.h"
 
 #define WSCRT_VERSION "0.1.0"
 
@@ -103,8 +104,6 @@ int wscrt_jni_register_crt(JNIEnv *env) {
         {"errorMessage", "(I)Ljava/lang/String;", (void *)s_error_message},
         {"nativeSetLogger", "(ILjava/lang/String;I)V", (void *)s_set_logger},
     };
-    return (*env)->RegisterNatives(env, wscrt_jni.crt_class, crt_methods,
-                                   sizeof(crt_methods) / sizeof(crt_methods[0])) == 0
-               ? 0
-               : -1;
+    return wscrt_jni_register_natives(env, "dev/wscrt/Crt", crt_methods,
+                                      (int)(sizeof(crt_methods) / sizeof(crt_methods[0])));
 }

@@ -1,4 +1,4 @@
-/* Natives of dev.wscrt.io: EventLoopGroup, HostResolver, ClientBootstrap. */
+/* Natives of dev.wscrt.io: EventLoopGroup, HostResolver, ClientBootstrap, TlsContext. */
 #include <stdint.h>
 
 #include "common/allocator.h"
@@ -8,6 +8,8 @@
 #include "io/host_resolver.h"
 #include "io/tls_context.h"
 #include "jni_common.h"
+#include "jni_options.h"
+#include "jni_registration.h"
 
 /* Runs on the group's shutdown helper thread: completes the Java future. */
 static void s_on_group_shutdown_complete(void *user_data) {
@@ -87,42 +89,58 @@ static void JNICALL s_bootstrap_release(JNIEnv *env, jclass cls, jlong handle) {
     wscrt_client_bootstrap_release((struct wscrt_client_bootstrap *)(intptr_t)handle);
 }
 
-static jlong JNICALL s_tls_ctx_new(JNIEnv *env, jclass cls, jboolean verify_peer, jstring ca_pem, jstring ca_file,
-                                   jstring ca_dir, jstring cert_pem, jstring key_pem, jstring cert_file,
-                                   jstring key_file, jint minimum_version, jint maximum_version, jstring alpn) {
-    (void)cls;
-    struct wscrt_allocator *allocator = wscrt_jni_allocator();
-    jstring sources[] = {ca_pem, ca_file, ca_dir, cert_pem, key_pem, cert_file, key_file, alpn};
-    char *strings[8];
-    for (size_t i = 0; i < 8; ++i) {
-        strings[i] = wscrt_jni_string_dup(env, sources[i]);
+/* The reader of TlsContextOptions.encodeForNative(). Returns false for an unknown option (exception pending). */
+static bool s_apply_tls_ctx_option(JNIEnv *env, const struct wscrt_jni_option *o, void *target) {
+    struct wscrt_tls_ctx_options *options = target;
+    if (wscrt_jni_option_is(env, o, "verify_peer", 'Z')) {
+        options->verify_peer = o->boolean;
+    } else if (wscrt_jni_option_is(env, o, "ca_pem", 'S')) {
+        options->ca_pem = o->string;
+    } else if (wscrt_jni_option_is(env, o, "ca_file", 'S')) {
+        options->ca_file = o->string;
+    } else if (wscrt_jni_option_is(env, o, "ca_dir", 'S')) {
+        options->ca_dir = o->string;
+    } else if (wscrt_jni_option_is(env, o, "cert_pem", 'S')) {
+        options->cert_pem = o->string;
+    } else if (wscrt_jni_option_is(env, o, "key_pem", 'S')) {
+        options->key_pem = o->string;
+    } else if (wscrt_jni_option_is(env, o, "cert_file", 'S')) {
+        options->cert_file = o->string;
+    } else if (wscrt_jni_option_is(env, o, "key_file", 'S')) {
+        options->key_file = o->string;
+    } else if (wscrt_jni_option_is(env, o, "minimum_version", 'I')) {
+        options->minimum_version = (enum wscrt_tls_version)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "maximum_version", 'I')) {
+        options->maximum_version = (enum wscrt_tls_version)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "alpn", 'S')) {
+        options->alpn_list = o->string;
+    } else {
+        return false;
     }
+    return true;
+}
+
+static jlong JNICALL s_tls_ctx_new(JNIEnv *env, jclass cls, jbyteArray encoded) {
+    (void)cls;
     struct wscrt_tls_ctx_options options;
     wscrt_tls_ctx_options_init_default_client(&options);
-    options.verify_peer = verify_peer;
-    options.ca_pem = strings[0];
-    options.ca_file = strings[1];
-    options.ca_dir = strings[2];
-    options.cert_pem = strings[3];
-    options.key_pem = strings[4];
-    options.cert_file = strings[5];
-    options.key_file = strings[6];
-    options.alpn_list = strings[7];
-    options.minimum_version = (enum wscrt_tls_version)minimum_version;
-    options.maximum_version = (enum wscrt_tls_version)maximum_version;
-    struct wscrt_tls_ctx *ctx = wscrt_tls_ctx_new_client(allocator, &options);
-    int error_code = ctx ? 0 : wscrt_last_error();
-    for (size_t i = 0; i < 8; ++i) {
-        wscrt_mem_release(allocator, strings[i]);
+    struct wscrt_jni_options_reader reader;
+    struct wscrt_tls_ctx *ctx = NULL;
+    if (!wscrt_jni_options_reader_init(&reader, env, encoded) ||
+        !wscrt_jni_read_options(env, &reader, s_apply_tls_ctx_option, &options)) {
+        goto done;
     }
+    ctx = wscrt_tls_ctx_new_client(wscrt_jni_allocator(), &options);
     if (!ctx) {
+        int error_code = wscrt_last_error();
         if (error_code == WSCRT_ERROR_INVALID_ARGUMENT) {
             wscrt_jni_throw_illegal_argument(env, "invalid TLS context options");
         } else {
             wscrt_jni_throw_crt_exception(env, error_code);
         }
-        return 0;
     }
+done:
+    wscrt_jni_options_reader_clean_up(&reader);
     return (jlong)(intptr_t)ctx;
 }
 
@@ -135,16 +153,6 @@ static void JNICALL s_tls_ctx_release(JNIEnv *env, jclass cls, jlong handle) {
 static jstring JNICALL s_tls_trust_store_locations(JNIEnv *env, jclass cls) {
     (void)cls;
     return (*env)->NewStringUTF(env, wscrt_tls_system_trust_store_locations());
-}
-
-static int s_register(JNIEnv *env, const char *class_name, const JNINativeMethod *methods, jint count) {
-    jclass cls = (*env)->FindClass(env, class_name);
-    if (!cls) {
-        return -1;
-    }
-    int result = (*env)->RegisterNatives(env, cls, methods, count) == 0 ? 0 : -1;
-    (*env)->DeleteLocalRef(env, cls);
-    return result;
 }
 
 int wscrt_jni_register_io(JNIEnv *env) {
@@ -162,17 +170,14 @@ int wscrt_jni_register_io(JNIEnv *env) {
         {"nativeRelease", "(J)V", (void *)s_bootstrap_release},
     };
     static const JNINativeMethod tls_ctx_methods[] = {
-        {"nativeNew",
-         "(ZLjava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;Ljava/lang/String;"
-         "Ljava/lang/String;Ljava/lang/String;IILjava/lang/String;)J",
-         (void *)s_tls_ctx_new},
+        {"nativeNew", "([B)J", (void *)s_tls_ctx_new},
         {"nativeRelease", "(J)V", (void *)s_tls_ctx_release},
         {"nativeTrustStoreLocations", "()Ljava/lang/String;", (void *)s_tls_trust_store_locations},
     };
-    if (s_register(env, "dev/wscrt/io/TlsContext", tls_ctx_methods, 3) ||
-        s_register(env, "dev/wscrt/io/EventLoopGroup", group_methods, 3) ||
-        s_register(env, "dev/wscrt/io/HostResolver", resolver_methods, 2) ||
-        s_register(env, "dev/wscrt/io/ClientBootstrap", bootstrap_methods, 2)) {
+    if (wscrt_jni_register_natives(env, "dev/wscrt/io/TlsContext", tls_ctx_methods, 3) ||
+        wscrt_jni_register_natives(env, "dev/wscrt/io/EventLoopGroup", group_methods, 3) ||
+        wscrt_jni_register_natives(env, "dev/wscrt/io/HostResolver", resolver_methods, 2) ||
+        wscrt_jni_register_natives(env, "dev/wscrt/io/ClientBootstrap", bootstrap_methods, 2)) {
         return -1;
     }
     return 0;

@@ -1,4 +1,4 @@
-/* JNI_OnLoad / JNI_OnUnload, thread attachment, exceptions, string helpers. */
+/* Thread attachment, exceptions, string helpers and the common class cache (see jni_common.h). */
 #include "jni_common.h"
 
 #include <pthread.h>
@@ -11,11 +11,12 @@
 
 struct wscrt_jni_cache wscrt_jni;
 
-/* Process-wide state the architecture names: the JavaVM, the tracking
- * allocator, and the key whose destructor detaches native threads. */
+/* Process-wide state the architecture names, set once by JNI_OnLoad: the JavaVM, the tracking
+ * allocator, and the key whose destructor detaches native threads (running the detach hook first). */
 static JavaVM *s_vm;
 static struct wscrt_allocator *s_allocator;
 static pthread_key_t s_detach_key;
+static wscrt_jni_thread_detach_fn *s_on_thread_detach;
 
 struct wscrt_allocator *wscrt_jni_allocator(void) {
     return s_allocator;
@@ -25,7 +26,9 @@ static void s_detach_thread(void *value) {
     (void)value;
     JNIEnv *env = NULL;
     if (s_vm && (*s_vm)->GetEnv(s_vm, (void **)&env, JNI_VERSION_1_8) == JNI_OK) {
-        wscrt_jni_websocket_thread_exit(env);
+        if (s_on_thread_detach) {
+            s_on_thread_detach(env);
+        }
         (*s_vm)->DetachCurrentThread(s_vm);
     }
 }
@@ -106,7 +109,7 @@ char *wscrt_jni_string_dup(JNIEnv *env, jstring s) {
     return copy;
 }
 
-static jclass s_global_class(JNIEnv *env, const char *name) {
+jclass wscrt_jni_find_class(JNIEnv *env, const char *name) {
     jclass local = (*env)->FindClass(env, name);
     if (!local) {
         return NULL;
@@ -116,59 +119,40 @@ static jclass s_global_class(JNIEnv *env, const char *name) {
     return global;
 }
 
+int wscrt_jni_register_natives(JNIEnv *env, const char *class_name, const JNINativeMethod *methods, int count) {
+    jclass cls = (*env)->FindClass(env, class_name);
+    if (!cls) {
+        return -1;
+    }
+    int result = (*env)->RegisterNatives(env, cls, methods, count) == 0 ? 0 : -1;
+    (*env)->DeleteLocalRef(env, cls);
+    return result;
+}
+
 static int s_cache_classes(JNIEnv *env) {
     struct wscrt_jni_cache *c = &wscrt_jni;
-    c->crt_class = s_global_class(env, "dev/wscrt/Crt");
-    c->crt_exception_class = s_global_class(env, "dev/wscrt/CrtRuntimeException");
-    c->illegal_argument_class = s_global_class(env, "java/lang/IllegalArgumentException");
-    c->completable_future_class = s_global_class(env, "java/util/concurrent/CompletableFuture");
-    c->callbacks_class = s_global_class(env, "dev/wscrt/websocket/WebSocketCallbacks");
-    c->string_class = s_global_class(env, "java/lang/String");
+    c->crt_class = wscrt_jni_find_class(env, "dev/wscrt/Crt");
+    c->crt_exception_class = wscrt_jni_find_class(env, "dev/wscrt/CrtRuntimeException");
+    c->illegal_argument_class = wscrt_jni_find_class(env, "java/lang/IllegalArgumentException");
+    c->completable_future_class = wscrt_jni_find_class(env, "java/util/concurrent/CompletableFuture");
+    c->string_class = wscrt_jni_find_class(env, "java/lang/String");
     if (!c->crt_class || !c->crt_exception_class || !c->illegal_argument_class || !c->completable_future_class ||
-        !c->callbacks_class || !c->string_class) {
+        !c->string_class) {
         return -1;
     }
     c->crt_log_from_native = (*env)->GetStaticMethodID(env, c->crt_class, "logFromNative", "(ILjava/lang/String;)V");
     c->crt_exception_ctor = (*env)->GetMethodID(env, c->crt_exception_class, "<init>", "(I)V");
     c->completable_future_complete =
         (*env)->GetMethodID(env, c->completable_future_class, "complete", "(Ljava/lang/Object;)Z");
-    c->callbacks_on_setup = (*env)->GetMethodID(env, c->callbacks_class, "onSetup", "(JII[Ljava/lang/String;[B)Z");
-    c->callbacks_on_shutdown = (*env)->GetMethodID(env, c->callbacks_class, "onShutdown", "(I)V");
-    c->callbacks_on_frame_events =
-        (*env)->GetMethodID(env, c->callbacks_class, "onFrameEvents",
-                            "([JILjava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)Z");
-    c->callbacks_on_send_complete =
-        (*env)->GetMethodID(env, c->callbacks_class, "onSendComplete", "(Ljava/util/function/Consumer;I)Z");
-    if (!c->crt_log_from_native || !c->crt_exception_ctor || !c->completable_future_complete ||
-        !c->callbacks_on_setup || !c->callbacks_on_shutdown || !c->callbacks_on_frame_events ||
-        !c->callbacks_on_send_complete) {
+    return c->crt_log_from_native && c->crt_exception_ctor && c->completable_future_complete ? 0 : -1;
+}
+
+int wscrt_jni_common_init(JavaVM *vm, JNIEnv *env, wscrt_jni_thread_detach_fn *on_thread_detach) {
+    s_vm = vm;
+    s_on_thread_detach = on_thread_detach;
+    if (pthread_key_create(&s_detach_key, s_detach_thread) != 0) {
         return -1;
     }
-    return 0;
-}
-
-JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
-    (void)reserved;
-    JNIEnv *env = NULL;
-    if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) {
-        return JNI_ERR;
-    }
-    s_vm = vm;
-    if (pthread_key_create(&s_detach_key, s_detach_thread) != 0) {
-        return JNI_ERR;
-    }
     s_allocator = wscrt_mem_tracer_new(wscrt_default_allocator());
-    if (s_cache_classes(env) || wscrt_jni_register_crt(env) || wscrt_jni_register_io(env) ||
-        wscrt_jni_register_websocket(env)) {
-        return JNI_ERR;
-    }
-    return JNI_VERSION_1_8;
-}
-
-JNIEXPORT void JNICALL JNI_OnUnload(JavaVM *vm, void *reserved) {
-    (void)vm;
-    (void)reserved;
-    wscrt_logger_clean_up();
-    /* Native threads may still run at unload (daemon event loops); the
-     * allocator and caches are deliberately left in place. */
+    return s_cache_classes(env);
 }

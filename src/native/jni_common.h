@@ -2,8 +2,11 @@
 #define WSCRT_JNI_COMMON_H
 /*
  * Shared JNI plumbing: the process-wide tracking allocator, the cached JavaVM,
- * thread attachment for native threads, and exception helpers. JNI code only
- * converts and forwards; protocol logic lives in crt/.
+ * thread attachment for native threads, exception and string helpers, and the
+ * classes every package uses. It knows no Java package's natives: those live
+ * in one file per package (crt_jni.c, io_jni.c, websocket_jni*.c), registered
+ * from jni_onload.c. JNI code only converts and forwards; protocol logic lives
+ * in crt/.
  */
 #include <jni.h>
 #include <stdbool.h>
@@ -30,13 +33,15 @@ jstring wscrt_jni_string_from_latin1(JNIEnv *env, struct wscrt_byte_cursor bytes
 /* Modified-UTF-8 copy of a Java string, allocated from wscrt_jni_allocator(); NULL if s is NULL. */
 char *wscrt_jni_string_dup(JNIEnv *env, jstring s);
 
-/* Frees the calling thread's websocket event batch (called before the thread detaches). */
-void wscrt_jni_websocket_thread_exit(JNIEnv *env);
+/* Runs on a native thread just before it detaches from the JVM (frees per-thread JNI state). */
+typedef void(wscrt_jni_thread_detach_fn)(JNIEnv *env);
 
-/* Registration functions, one per Java package (called from JNI_OnLoad). */
-int wscrt_jni_register_crt(JNIEnv *env);
-int wscrt_jni_register_io(JNIEnv *env);
-int wscrt_jni_register_websocket(JNIEnv *env);
+/* From JNI_OnLoad: caches the VM and the common classes, creates the allocator. 0 or -1. */
+int wscrt_jni_common_init(JavaVM *vm, JNIEnv *env, wscrt_jni_thread_detach_fn *on_thread_detach);
+/* A global ref to the class, or NULL with a pending exception. */
+jclass wscrt_jni_find_class(JNIEnv *env, const char *name);
+/* RegisterNatives on the named class. 0 or -1. */
+int wscrt_jni_register_natives(JNIEnv *env, const char *class_name, const JNINativeMethod *methods, int count);
 
 /* Cached classes and methods (global refs, set up in JNI_OnLoad). */
 struct wscrt_jni_cache {
@@ -47,11 +52,6 @@ struct wscrt_jni_cache {
     jclass illegal_argument_class;
     jclass completable_future_class;
     jmethodID completable_future_complete;
-    jclass callbacks_class;
-    jmethodID callbacks_on_setup;
-    jmethodID callbacks_on_shutdown;
-    jmethodID callbacks_on_frame_events;
-    jmethodID callbacks_on_send_complete;
     jclass string_class;
 };
 

@@ -1,5 +1,6 @@
 package dev.wscrt;
 
+import dev.wscrt.internal.NativeHandles;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,7 @@ public abstract class CrtResource implements AutoCloseable {
 
     static {
         Crt.load();
+        NativeHandles.setAccess(CrtResource::nativeHandle);
         if (DEBUG) {
             Runtime.getRuntime().addShutdownHook(new Thread(CrtResource::reportOpenResources, "wscrt-resource-report"));
         }

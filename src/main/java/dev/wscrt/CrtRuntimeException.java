@@ -63,6 +63,15 @@ public class CrtRuntimeException extends RuntimeException {
     }
 
     /**
+     * The error, from the one table every native error comes from.
+     *
+     * @return the error ({@link CrtError#UNKNOWN} for a code not in the table)
+     */
+    public CrtError error() {
+        return CrtError.of(errorCode);
+    }
+
+    /**
      * The stable name of the error code.
      *
      * @return the name, for example {@code WSCRT_ERROR_IO_SOCKET_TIMEOUT}

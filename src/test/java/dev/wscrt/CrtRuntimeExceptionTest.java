@@ -52,6 +52,19 @@ class CrtRuntimeExceptionTest {
     }
 
     @Test
+    void theGeneratedJavaTableHoldsExactlyTheNativeTable() throws IOException {
+        List<NativeError> table = nativeErrorTable();
+        assertEquals(table.size(), CrtError.values().length);
+        for (NativeError e : table) {
+            CrtError error = CrtError.of(e.code());
+            assertEquals(e.name(), error.errorName());
+            assertEquals(e.message(), error.message());
+            assertEquals(error, new CrtRuntimeException(e.code()).error());
+        }
+        assertEquals(CrtError.UNKNOWN, CrtError.of(0x7FFF));
+    }
+
+    @Test
     void everyErrorInTheNativeTableHasItsNameCodeAndMessage() throws IOException {
         List<NativeError> table = nativeErrorTable();
         assertTrue(table.size() > 50, "parsed the error table: " + table.size() + " entries");

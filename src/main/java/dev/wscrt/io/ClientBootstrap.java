@@ -44,16 +44,6 @@ public final class ClientBootstrap extends CrtResource {
         return staticDefault;
     }
 
-    /**
-     * The native handle, for the websocket binding; not for applications.
-     *
-     * @return the handle
-     * @throws IllegalStateException if the bootstrap is closed
-     */
-    public long handle() {
-        return nativeHandle();
-    }
-
     private static native long nativeNew(long groupHandle, long resolverHandle);
 
     private static native void nativeRelease(long handle);

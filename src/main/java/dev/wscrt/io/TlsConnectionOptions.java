@@ -57,11 +57,6 @@ public final class TlsConnectionOptions {
         return timeoutMs;
     }
 
-    /** The context's native handle, for the connection binding. */
-    public long contextHandle() {
-        return context.handle();
-    }
-
     static List<String> checkAlpn(String... protocols) {
         List<String> list = List.of(protocols);
         for (String protocol : list) {

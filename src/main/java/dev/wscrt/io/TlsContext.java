@@ -17,12 +17,9 @@ public final class TlsContext extends CrtResource {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
         }
-        String alpn = options.alpn().isEmpty() ? null : String.join(";", options.alpn());
         long handle;
         try {
-            handle = nativeNew(options.verifyPeer(), options.caPem(), options.caFile(), options.caDir(),
-                    options.certPem(), options.keyPem(), options.certFile(), options.keyFile(),
-                    versionCode(options.minimumVersion()), versionCode(options.maximumVersion()), alpn);
+            handle = nativeNew(options.encodeForNative());
         } catch (CrtRuntimeException e) {
             if (!"WSCRT_ERROR_TLS_NO_TRUST_STORE".equals(e.errorName())) {
                 throw e;
@@ -33,20 +30,7 @@ public final class TlsContext extends CrtResource {
         acquireNativeHandle(handle, TlsContext::nativeRelease);
     }
 
-    private static int versionCode(TlsVersion version) {
-        if (version == null) {
-            return 0;
-        }
-        return version == TlsVersion.TLSv1_2 ? 1 : 2;
-    }
-
-    long handle() {
-        return nativeHandle();
-    }
-
-    private static native long nativeNew(boolean verifyPeer, String caPem, String caFile, String caDir,
-                                         String certPem, String keyPem, String certFile, String keyFile,
-                                         int minimumVersion, int maximumVersion, String alpn);
+    private static native long nativeNew(byte[] options);
 
     private static native void nativeRelease(long handle);
 

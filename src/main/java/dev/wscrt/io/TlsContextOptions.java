@@ -1,5 +1,6 @@
 package dev.wscrt.io;
 
+import dev.wscrt.internal.NativeOptions;
 import java.util.List;
 import java.util.Objects;
 
@@ -87,47 +88,30 @@ public final class TlsContextOptions {
         return this;
     }
 
-    boolean verifyPeer() {
-        return verifyPeer;
+    /** These options as {@code src/native/io_jni.c} reads them (see {@link NativeOptions}). */
+    byte[] encodeForNative() {
+        NativeOptions out = new NativeOptions()
+                .putBoolean("verify_peer", verifyPeer)
+                .putString("ca_pem", caPem)
+                .putString("ca_file", caFile)
+                .putString("ca_dir", caDir)
+                .putString("cert_pem", certPem)
+                .putString("key_pem", keyPem)
+                .putString("cert_file", certFile)
+                .putString("key_file", keyFile)
+                .putInt("minimum_version", versionCode(minimumVersion))
+                .putInt("maximum_version", versionCode(maximumVersion));
+        if (!alpn.isEmpty()) {
+            out.putString("alpn", String.join(";", alpn));
+        }
+        return out.toByteArray();
     }
 
-    String caPem() {
-        return caPem;
-    }
-
-    String caFile() {
-        return caFile;
-    }
-
-    String caDir() {
-        return caDir;
-    }
-
-    String certPem() {
-        return certPem;
-    }
-
-    String keyPem() {
-        return keyPem;
-    }
-
-    String certFile() {
-        return certFile;
-    }
-
-    String keyFile() {
-        return keyFile;
-    }
-
-    TlsVersion minimumVersion() {
-        return minimumVersion;
-    }
-
-    TlsVersion maximumVersion() {
-        return maximumVersion;
-    }
-
-    List<String> alpn() {
-        return alpn;
+    /** The values of the C enum wscrt_tls_version. */
+    private static int versionCode(TlsVersion version) {
+        if (version == null) {
+            return 0;
+        }
+        return version == TlsVersion.TLSv1_2 ? 1 : 2;
     }
 }

@@ -4,10 +4,7 @@ import dev.wscrt.CrtResource;
 import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpRequest;
-import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.io.ClientBootstrap;
-import dev.wscrt.io.SocketOptions;
-import dev.wscrt.io.TlsConnectionOptions;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -69,39 +66,13 @@ public final class WebSocket extends CrtResource {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
         }
-        HttpRequest request = options.handshakeRequest();
-        WebSocketConnectOptions.Builder.validateHandshakeRequest(request);
-        List<HttpHeader> headers = request.getHeaders();
-        String[] headerFields = new String[headers.size() * 2];
-        for (int i = 0; i < headers.size(); i++) {
-            headerFields[2 * i] = headers.get(i).name();
-            headerFields[2 * i + 1] = headers.get(i).value();
-        }
+        WebSocketConnectOptions.Builder.validateHandshakeRequest(options.handshakeRequest());
         ClientBootstrap bootstrap =
                 options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
-        SocketOptions socket = options.socketOptions() != null ? options.socketOptions() : new SocketOptions();
-        WebSocketCallbacks callbacks = new WebSocketCallbacks(options);
-        TlsConnectionOptions tls = options.tlsConnectionOptions();
-        HttpProxyOptions proxy = options.proxyOptions();
-        TlsConnectionOptions proxyTls = proxy == null ? null : proxy.tlsConnectionOptions();
-        nativeConnect(callbacks, options.host(), options.port(), bootstrap.handle(), socket.connectTimeoutMs(),
-                socket.keepAlive(), socket.keepAliveIntervalSecs(), socket.keepAliveTimeoutSecs(),
-                socket.domain().ordinal(), socket.noDelay(), request.getMethod(), request.getPath(), headerFields,
-                options.manageReadWindow(), options.initialReadWindow(), options.handshakeTimeoutMs(),
-                tls == null ? 0 : tls.contextHandle(), tls == null ? null : tls.serverName(), alpn(tls),
-                tls == null ? 0 : tls.timeoutMs(),
-                proxy == null ? null : proxy.host(), proxy == null ? 0 : proxy.port(),
-                proxy != null && proxy.authType() == HttpProxyOptions.AuthType.BASIC,
-                proxy == null ? null : proxy.username(), proxy == null ? null : proxy.password(),
-                proxyTls == null ? 0 : proxyTls.contextHandle(), proxyTls == null ? null : proxyTls.serverName(),
-                alpn(proxyTls), proxyTls == null ? 0 : proxyTls.timeoutMs());
+        nativeConnect(new WebSocketCallbacks(options), options.encodeForNative(bootstrap));
+        // The encoding carries native handles: keep their owners reachable until the native side holds them.
         Reference.reachabilityFence(bootstrap);
-        Reference.reachabilityFence(tls);
-        Reference.reachabilityFence(proxyTls);
-    }
-
-    private static String alpn(TlsConnectionOptions tls) {
-        return tls == null || tls.alpnList() == null ? null : String.join(";", tls.alpnList());
+        Reference.reachabilityFence(options);
     }
 
     /**
@@ -313,16 +284,7 @@ public final class WebSocket extends CrtResource {
         }
     }
 
-    private static native void nativeConnect(WebSocketCallbacks callbacks, String host, int port, long bootstrap,
-                                             int connectTimeoutMs, boolean keepAlive, int keepAliveIntervalSecs,
-                                             int keepAliveTimeoutSecs, int domain, boolean noDelay, String method,
-                                             String path, String[] headers, boolean manageReadWindow,
-                                             long initialReadWindow, int handshakeTimeoutMs, long tlsContext,
-                                             String tlsServerName, String tlsAlpn, int tlsTimeoutMs,
-                                             String proxyHost, int proxyPort, boolean proxyBasicAuth,
-                                             String proxyUsername, String proxyPassword, long proxyTlsContext,
-                                             String proxyTlsServerName, String proxyTlsAlpn,
-                                             int proxyTlsTimeoutMs);
+    private static native void nativeConnect(WebSocketCallbacks callbacks, byte[] options);
 
     private static native void nativeSendArray(long handle, int opcode, byte[] payload, int offset, int length,
                                                boolean fin, Consumer<OnSendFrameCompleteData> onComplete);

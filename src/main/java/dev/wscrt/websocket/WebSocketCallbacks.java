@@ -1,5 +1,6 @@
 package dev.wscrt.websocket;
 
+import dev.wscrt.CrtError;
 import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpHeader;
 import java.nio.ByteBuffer;
@@ -22,8 +23,8 @@ final class WebSocketCallbacks {
     private static final int EVENT_COMPLETE = 3;
     private static final int EVENT_LONGS = 4;
     private static final long EVENT_FLAG_CONTROL_BUFFER = 1L << 24;
-    static final int ERROR_CALLBACK_EXCEPTION = 0x000C;
-    static final int ERROR_CONNECTION_CLOSED = 0x1012;
+    static final int ERROR_CALLBACK_EXCEPTION = CrtError.CALLBACK_EXCEPTION.code();
+    static final int ERROR_CONNECTION_CLOSED = CrtError.WEBSOCKET_CONNECTION_CLOSED.code();
 
     private final Consumer<OnConnectionSetupData> onSetup;
     private final Consumer<OnConnectionShutdownData> onShutdown;

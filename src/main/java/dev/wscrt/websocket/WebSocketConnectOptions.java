@@ -3,6 +3,8 @@ package dev.wscrt.websocket;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.http.HttpRequest;
+import dev.wscrt.internal.NativeHandles;
+import dev.wscrt.internal.NativeOptions;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.SocketOptions;
 import dev.wscrt.io.TlsConnectionOptions;
@@ -122,6 +124,55 @@ public final class WebSocketConnectOptions {
 
     public Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete() {
         return onIncomingFrameComplete;
+    }
+
+    /**
+     * These options as {@code src/native/websocket_jni_options.c} reads them (see {@link NativeOptions}):
+     * the one place where connect options are described to native code. The caller keeps {@code bootstrap}
+     * and these options reachable until the native call returns.
+     */
+    byte[] encodeForNative(ClientBootstrap bootstrap) {
+        NativeOptions out = new NativeOptions()
+                .putString("host", host)
+                .putInt("port", port)
+                .putLong("bootstrap", NativeHandles.of(bootstrap))
+                .putString("method", handshakeRequest.getMethod())
+                .putString("path", handshakeRequest.getPath());
+        for (HttpHeader header : handshakeRequest.getHeaders()) {
+            out.putString("header", header.name() + ":" + header.value());
+        }
+        out.putBoolean("manual_window", manageReadWindow)
+                .putLong("initial_window", initialReadWindow)
+                .putInt("handshake_timeout_ms", handshakeTimeoutMs);
+        SocketOptions socket = socketOptions != null ? socketOptions : new SocketOptions();
+        out.putInt("socket.connect_timeout_ms", socket.connectTimeoutMs())
+                .putBoolean("socket.keep_alive", socket.keepAlive())
+                .putInt("socket.keep_alive_interval_s", socket.keepAliveIntervalSecs())
+                .putInt("socket.keep_alive_timeout_s", socket.keepAliveTimeoutSecs())
+                .putInt("socket.domain", socket.domain().ordinal())
+                .putBoolean("socket.no_delay", socket.noDelay());
+        putTls(out, "tls.", tlsConnectionOptions);
+        if (proxyOptions != null) {
+            out.putString("proxy.host", proxyOptions.host())
+                    .putInt("proxy.port", proxyOptions.port())
+                    .putBoolean("proxy.basic_auth", proxyOptions.authType() == HttpProxyOptions.AuthType.BASIC)
+                    .putString("proxy.username", proxyOptions.username())
+                    .putString("proxy.password", proxyOptions.password());
+            putTls(out, "proxy.tls.", proxyOptions.tlsConnectionOptions());
+        }
+        return out.toByteArray();
+    }
+
+    private static void putTls(NativeOptions out, String prefix, TlsConnectionOptions tls) {
+        if (tls == null) {
+            return;
+        }
+        out.putLong(prefix + "ctx", NativeHandles.of(tls.context()))
+                .putString(prefix + "server_name", tls.serverName())
+                .putInt(prefix + "timeout_ms", tls.timeoutMs());
+        if (tls.alpnList() != null) {
+            out.putString(prefix + "alpn", String.join(";", tls.alpnList()));
+        }
     }
 
     /** Collects the options; not thread-safe. */

@@ -1,0 +1,80 @@
+#ifndef WSCRT_WEBSOCKET_JNI_H
+#define WSCRT_WEBSOCKET_JNI_H
+/*
+ * Private to the websocket_jni*.c files, the JNI side of dev.wscrt.websocket:
+ *   websocket_jni.c          the natives of WebSocket (connect, send, window, close, release)
+ *   websocket_jni_options.c  the reader of WebSocketConnectOptions.encodeForNative()
+ *   websocket_jni_upcalls.c  the upcalls to WebSocketCallbacks (setup, batched frame events,
+ *                            shutdown, send completions)
+ *
+ * A binding joins one C websocket to its Java WebSocketCallbacks (held by a
+ * global ref; the WebSocket object itself is never held, so a dropped one can
+ * be collected). It is ref-counted: one reference for the connection (until
+ * its shutdown or failed setup was reported), one for the Java WebSocket
+ * (until its Cleaner or nativeRelease), one per pending send that has a
+ * completion callback.
+ */
+#include <jni.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "http/http_request.h"
+#include "http/websocket.h"
+#include "io/tls_handler.h"
+#include "jni_options.h"
+
+struct event_batch;
+
+struct wscrt_jni_binding {
+    atomic_int ref_count;
+    /* A global ref until setup succeeded, then a weak global ref: from then on the Java WebSocket
+     * keeps the callbacks alive, and a WebSocket whose callbacks reference it can still be collected. */
+    jobject callbacks;
+    bool callbacks_weak;
+    struct wscrt_websocket *websocket;
+    /* The event batch of the connection's event-loop thread (all its callbacks run there), cached so
+     * that adding an event costs no thread-local lookup. Loop thread only. */
+    struct event_batch *batch;
+};
+
+/* Method IDs of WebSocketCallbacks, cached by wscrt_jni_register_websocket. */
+struct wscrt_jni_callbacks_methods {
+    jmethodID on_setup;
+    jmethodID on_shutdown;
+    jmethodID on_frame_events;
+    jmethodID on_send_complete;
+};
+extern struct wscrt_jni_callbacks_methods wscrt_jni_callbacks;
+
+struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks);
+void wscrt_jni_binding_acquire(struct wscrt_jni_binding *binding);
+void wscrt_jni_binding_release(struct wscrt_jni_binding *binding);
+
+/* Points the C connect options at the binding's upcalls (websocket_jni_upcalls.c). */
+void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
+                                     struct wscrt_websocket_client_connection_options *options);
+/* The send-completion upcall and its user data (one global ref to the Java callback). */
+struct wscrt_jni_send_completion *wscrt_jni_send_completion_new(JNIEnv *env, struct wscrt_jni_binding *binding,
+                                                                jobject on_complete);
+void wscrt_jni_send_completion_discard(JNIEnv *env, struct wscrt_jni_send_completion *completion);
+void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data);
+
+/* What the connect-options reader fills: the C options and the storage they point into. */
+struct wscrt_jni_connect_request {
+    struct wscrt_websocket_client_connection_options options;
+    struct wscrt_socket_options socket;
+    struct wscrt_tls_connection_options tls;
+    struct wscrt_tls_connection_options proxy_tls;
+    struct wscrt_websocket_proxy_options proxy;
+    struct wscrt_http_request *request;
+    bool has_tls;
+    bool has_proxy;
+    bool has_proxy_tls;
+};
+
+/* Fills `request` from the encoding (strings point into `reader`); false with a pending exception. */
+bool wscrt_jni_connect_request_read(JNIEnv *env, struct wscrt_jni_options_reader *reader,
+                                    struct wscrt_jni_connect_request *request);
+void wscrt_jni_connect_request_clean_up(struct wscrt_jni_connect_request *request);
+
+#endif

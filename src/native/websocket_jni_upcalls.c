@@ -1,0 +1,387 @@
+/*
+ * The upcalls of a websocket binding to its WebSocketCallbacks, all on the
+ * connection's event-loop thread: setup, shutdown, send completions, and the
+ * incoming frame events, batched per event-loop thread: the C callbacks append
+ * compact records, and one upcall per network read (on_incoming_batch_end)
+ * hands them all to Java together with a direct ByteBuffer over the payload
+ * bytes, which stay valid until that upcall returns.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "common/allocator.h"
+#include "common/error.h"
+#include "jni_common.h"
+#include "jni_registration.h"
+#include "websocket_jni.h"
+
+enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3 };
+enum { EVENT_LONGS = 4 };
+/* In a payload event's first long: the bytes are in the batch's control buffer, not the data span. */
+#define EVENT_FLAG_CONTROL_BUFFER (1LL << 24)
+/* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
+#define MAX_BATCH_EVENTS 16384
+/* Control-frame payloads (<= 125 bytes each) are copied here: the decoder reuses its buffer for the
+ * next control frame, before the batch reaches Java. */
+#define CONTROL_BUFFER_SIZE (16 * 1024)
+/* Data payloads of one batch come from one buffer; a pointer farther than this from the first one
+ * starts a new batch (the Java side addresses the span with int offsets). */
+#define MAX_DATA_SPAN ((uintptr_t)1 << 30)
+
+struct event_batch {
+    struct wscrt_jni_binding *owner;
+    size_t count;
+    uintptr_t data_low;  /* lowest data payload address in the batch, 0 = none yet */
+    uintptr_t data_high; /* end of the highest data payload */
+    size_t control_len;
+    jlongArray java_events; /* global ref, MAX_BATCH_EVENTS * EVENT_LONGS long, reused by every flush */
+    uint8_t control[CONTROL_BUFFER_SIZE];
+    int64_t events[MAX_BATCH_EVENTS * EVENT_LONGS];
+};
+
+/* One batch per event-loop thread (with a reusable Java long[] for the events), freed by
+ * wscrt_jni_websocket_thread_exit when the thread detaches from the JVM. */
+static _Thread_local struct event_batch *tl_batch;
+
+static struct event_batch *s_thread_batch(void) {
+    if (!tl_batch) {
+        /* Not from the tracking allocator: it belongs to the thread, not to a connection. */
+        tl_batch = wscrt_mem_calloc(wscrt_default_allocator(), 1, sizeof(struct event_batch));
+        wscrt_jni_get_env(); /* attaches the thread, so that its exit reaches the cleanup below */
+    }
+    return tl_batch;
+}
+
+void wscrt_jni_websocket_thread_exit(JNIEnv *env) {
+    if (!tl_batch) {
+        return;
+    }
+    if (tl_batch->java_events) {
+        (*env)->DeleteGlobalRef(env, tl_batch->java_events);
+    }
+    wscrt_mem_release(wscrt_default_allocator(), tl_batch);
+    tl_batch = NULL;
+}
+
+void wscrt_jni_binding_acquire(struct wscrt_jni_binding *binding) {
+    atomic_fetch_add(&binding->ref_count, 1);
+}
+
+void wscrt_jni_binding_release(struct wscrt_jni_binding *binding) {
+    if (atomic_fetch_sub(&binding->ref_count, 1) != 1) {
+        return;
+    }
+    JNIEnv *env = wscrt_jni_get_env();
+    if (env) {
+        if (binding->callbacks_weak) {
+            (*env)->DeleteWeakGlobalRef(env, binding->callbacks);
+        } else {
+            (*env)->DeleteGlobalRef(env, binding->callbacks);
+        }
+    }
+    wscrt_mem_release(wscrt_jni_allocator(), binding);
+}
+
+/* A local ref to the callbacks, or NULL once the WebSocket (and with it its callbacks) was collected. */
+static jobject s_callbacks(JNIEnv *env, struct wscrt_jni_binding *binding) {
+    return (*env)->NewLocalRef(env, binding->callbacks);
+}
+
+/* ---- upcalls (event-loop thread) ---------------------------------------------------------------------------- */
+
+static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
+    struct wscrt_jni_binding *binding = batch->owner;
+    size_t count = batch->count;
+    uintptr_t low = batch->data_low;
+    uintptr_t high = batch->data_high;
+    size_t control_len = batch->control_len;
+    batch->count = 0;
+    batch->owner = NULL;
+    batch->data_low = 0;
+    batch->data_high = 0;
+    batch->control_len = 0;
+    if (count == 0 || !binding) {
+        return true;
+    }
+    jobject data = NULL;
+    jobject control = NULL;
+    if (high > low) {
+        for (size_t i = 0; i < count; ++i) {
+            int64_t *event = &batch->events[i * EVENT_LONGS];
+            if ((event[0] & 0xFF) == EVENT_PAYLOAD && !(event[0] & EVENT_FLAG_CONTROL_BUFFER)) {
+                event[2] = (int64_t)((uintptr_t)event[2] - low);
+            }
+        }
+        data = (*env)->NewDirectByteBuffer(env, (void *)low, (jlong)(high - low));
+    }
+    if (control_len > 0) {
+        control = (*env)->NewDirectByteBuffer(env, batch->control, (jlong)control_len);
+    }
+    if (!batch->java_events) {
+        jlongArray local = (*env)->NewLongArray(env, MAX_BATCH_EVENTS * EVENT_LONGS);
+        batch->java_events = local ? (*env)->NewGlobalRef(env, local) : NULL;
+        if (local) {
+            (*env)->DeleteLocalRef(env, local);
+        }
+    }
+    jlongArray events = batch->java_events;
+    if (!events || (high > low && !data) || (control_len > 0 && !control)) {
+        wscrt_jni_check_and_clear_exception(env);
+        return false;
+    }
+    (*env)->SetLongArrayRegion(env, events, 0, (jsize)(count * EVENT_LONGS), (const jlong *)batch->events);
+    jobject callbacks = s_callbacks(env, binding);
+    jboolean ok = JNI_TRUE;
+    bool threw = false;
+    if (callbacks) {
+        ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni_callbacks.on_frame_events, events, (jint)count, data,
+                                       control);
+        threw = wscrt_jni_check_and_clear_exception(env);
+        (*env)->DeleteLocalRef(env, callbacks);
+    }
+    if (data) {
+        (*env)->DeleteLocalRef(env, data);
+    }
+    if (control) {
+        (*env)->DeleteLocalRef(env, control);
+    }
+    return ok && !threw;
+}
+
+/* Whether a payload cannot join the current batch. */
+static bool s_payload_needs_new_batch(const struct event_batch *batch, bool is_control, uintptr_t start,
+                                      size_t len) {
+    if (is_control) {
+        return batch->control_len + len > CONTROL_BUFFER_SIZE;
+    }
+    if (batch->data_high == 0) {
+        return false;
+    }
+    uintptr_t low = start < batch->data_low ? start : batch->data_low;
+    uintptr_t high = start + len > batch->data_high ? start + len : batch->data_high;
+    return high - low > MAX_DATA_SPAN;
+}
+
+static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
+                        const struct wscrt_websocket_incoming_frame *frame,
+                        int64_t a, int64_t b) {
+    if (kind == EVENT_PAYLOAD && b == 0) {
+        return true;
+    }
+    if (!binding->batch) {
+        binding->batch = s_thread_batch();
+    }
+    struct event_batch *batch = binding->batch;
+    bool ok = true;
+    bool is_control = frame->opcode >= 0x8;
+    bool full = batch->count == MAX_BATCH_EVENTS ||
+                (kind == EVENT_PAYLOAD && s_payload_needs_new_batch(batch, is_control, (uintptr_t)a, (size_t)b));
+    if (batch->owner != binding || full) {
+        JNIEnv *env = wscrt_jni_get_env();
+        if (env && batch->count > 0) {
+            struct wscrt_jni_binding *previous = batch->owner;
+            bool flushed = s_flush_batch(env, batch);
+            ok = previous == binding ? flushed : true; /* another connection's batch: its own business */
+        }
+        batch->owner = binding;
+    }
+    int64_t header = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
+    if (kind == EVENT_PAYLOAD) {
+        if (is_control) {
+            memcpy(batch->control + batch->control_len, (const void *)(uintptr_t)a, (size_t)b);
+            a = (int64_t)batch->control_len;
+            batch->control_len += (size_t)b;
+            header |= EVENT_FLAG_CONTROL_BUFFER;
+        } else {
+            uintptr_t start = (uintptr_t)a;
+            uintptr_t end = start + (uintptr_t)b;
+            if (batch->data_high == 0 || start < batch->data_low) {
+                batch->data_low = start;
+            }
+            if (end > batch->data_high) {
+                batch->data_high = end;
+            }
+        }
+    }
+    int64_t *event = &batch->events[batch->count * EVENT_LONGS];
+    event[0] = header;
+    event[1] = (int64_t)frame->payload_length;
+    event[2] = a;
+    event[3] = b;
+    batch->count++;
+    return ok;
+}
+
+static bool s_on_frame_begin(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
+                             void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_BEGIN, frame, 0, 0);
+}
+
+static bool s_on_frame_payload(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
+                               struct wscrt_byte_cursor data, void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_PAYLOAD, frame, (int64_t)(uintptr_t)data.ptr, (int64_t)data.len);
+}
+
+static bool s_on_frame_complete(struct wscrt_websocket *websocket,
+                                const struct wscrt_websocket_incoming_frame *frame, int error_code,
+                                void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_COMPLETE, frame, 0, error_code);
+}
+
+static bool s_on_batch_end(struct wscrt_websocket *websocket, void *user_data) {
+    (void)websocket;
+    struct event_batch *batch = s_thread_batch();
+    if (batch->owner != user_data || batch->count == 0) {
+        return true;
+    }
+    JNIEnv *env = wscrt_jni_get_env();
+    return env ? s_flush_batch(env, batch) : false;
+}
+
+static jobjectArray s_headers_to_java(JNIEnv *env, const struct wscrt_websocket_setup_data *setup) {
+    size_t count = setup->num_handshake_response_headers;
+    jobjectArray fields = (*env)->NewObjectArray(env, (jsize)(count * 2), wscrt_jni.string_class, NULL);
+    for (size_t i = 0; fields && i < count; ++i) {
+        jstring name = wscrt_jni_string_from_latin1(env, setup->handshake_response_headers[i].name);
+        jstring value = wscrt_jni_string_from_latin1(env, setup->handshake_response_headers[i].value);
+        (*env)->SetObjectArrayElement(env, fields, (jsize)(2 * i), name);
+        (*env)->SetObjectArrayElement(env, fields, (jsize)(2 * i + 1), value);
+        (*env)->DeleteLocalRef(env, name);
+        (*env)->DeleteLocalRef(env, value);
+    }
+    return fields;
+}
+
+static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup, void *user_data) {
+    struct wscrt_jni_binding *binding = user_data;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (!env) {
+        return;
+    }
+    jint status = setup->handshake_response_status ? *setup->handshake_response_status : -1;
+    jobjectArray headers = setup->handshake_response_status ? s_headers_to_java(env, setup) : NULL;
+    jbyteArray body = NULL;
+    if (setup->handshake_response_body) {
+        jsize len = (jsize)setup->handshake_response_body->len;
+        body = (*env)->NewByteArray(env, len);
+        if (body) {
+            (*env)->SetByteArrayRegion(env, body, 0, len, (const jbyte *)setup->handshake_response_body->ptr);
+        }
+    }
+    jlong handle = 0;
+    if (setup->error_code == 0) {
+        binding->websocket = setup->websocket;
+        wscrt_jni_binding_acquire(binding); /* the Java WebSocket's reference */
+        handle = (jlong)(intptr_t)binding;
+    }
+    jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni_callbacks.on_setup, handle,
+                                            (jint)setup->error_code, status, headers, body);
+    bool threw = wscrt_jni_check_and_clear_exception(env);
+    if (headers) {
+        (*env)->DeleteLocalRef(env, headers);
+    }
+    if (body) {
+        (*env)->DeleteLocalRef(env, body);
+    }
+    if (setup->error_code != 0) {
+        wscrt_jni_binding_release(binding); /* no shutdown follows a failed setup */
+        return;
+    }
+    jobject weak = (*env)->NewWeakGlobalRef(env, binding->callbacks);
+    (*env)->DeleteGlobalRef(env, binding->callbacks);
+    binding->callbacks = weak;
+    binding->callbacks_weak = true;
+    if (!ok || threw) {
+        wscrt_websocket_shutdown_with_error(setup->websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+    }
+}
+
+static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int error_code, void *user_data) {
+    (void)websocket;
+    struct wscrt_jni_binding *binding = user_data;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (env) {
+        struct event_batch *batch = s_thread_batch();
+        if (batch->owner == binding) {
+            s_flush_batch(env, batch);
+        }
+        jobject callbacks = s_callbacks(env, binding);
+        if (callbacks) {
+            (*env)->CallVoidMethod(env, callbacks, wscrt_jni_callbacks.on_shutdown, (jint)error_code);
+            wscrt_jni_check_and_clear_exception(env);
+            (*env)->DeleteLocalRef(env, callbacks);
+        }
+    }
+    wscrt_jni_binding_release(binding);
+}
+
+struct wscrt_jni_send_completion {
+    struct wscrt_jni_binding *binding;
+    jobject callback; /* global ref */
+};
+
+void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
+    struct wscrt_jni_send_completion *completion = user_data;
+    struct wscrt_jni_binding *binding = completion->binding;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (env) {
+        jobject callbacks = s_callbacks(env, binding);
+        if (callbacks) {
+            jboolean ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni_callbacks.on_send_complete,
+                                                    completion->callback, (jint)error_code);
+            bool threw = wscrt_jni_check_and_clear_exception(env);
+            if (!ok || threw) {
+                wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+            }
+            (*env)->DeleteLocalRef(env, callbacks);
+        }
+        (*env)->DeleteGlobalRef(env, completion->callback);
+    }
+    wscrt_mem_release(wscrt_jni_allocator(), completion);
+    wscrt_jni_binding_release(binding);
+}
+
+
+struct wscrt_jni_send_completion *wscrt_jni_send_completion_new(JNIEnv *env, struct wscrt_jni_binding *binding,
+                                                                jobject on_complete) {
+    if (!on_complete) {
+        return NULL;
+    }
+    struct wscrt_jni_send_completion *completion = wscrt_mem_acquire(wscrt_jni_allocator(), sizeof(struct wscrt_jni_send_completion));
+    completion->binding = binding;
+    completion->callback = (*env)->NewGlobalRef(env, on_complete);
+    wscrt_jni_binding_acquire(binding);
+    return completion;
+}
+
+void wscrt_jni_send_completion_discard(JNIEnv *env, struct wscrt_jni_send_completion *completion) {
+    if (completion) {
+        (*env)->DeleteGlobalRef(env, completion->callback);
+        struct wscrt_jni_binding *binding = completion->binding;
+        wscrt_mem_release(wscrt_jni_allocator(), completion);
+        wscrt_jni_binding_release(binding);
+    }
+}
+
+struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) {
+    struct wscrt_jni_binding *binding = wscrt_mem_calloc(wscrt_jni_allocator(), 1, sizeof(struct wscrt_jni_binding));
+    atomic_init(&binding->ref_count, 1);
+    binding->callbacks = (*env)->NewGlobalRef(env, callbacks);
+    return binding;
+}
+
+void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
+                                     struct wscrt_websocket_client_connection_options *options) {
+    options->on_connection_setup = s_on_connection_setup;
+    options->on_connection_shutdown = s_on_connection_shutdown;
+    options->on_incoming_frame_begin = s_on_frame_begin;
+    options->on_incoming_frame_payload = s_on_frame_payload;
+    options->on_incoming_frame_complete = s_on_frame_complete;
+    options->on_incoming_batch_end = s_on_batch_end;
+    options->user_data = binding;
+}
