@@ -364,9 +364,11 @@ static int s_notify_left_of_window(struct wscrt_channel_slot *slot, size_t size)
         return WSCRT_OP_SUCCESS;
     }
     struct s_slot *left_impl = (struct s_slot *)left;
-    if (left_impl->read_shutdown_started) {
+    if (left_impl->read_shutdown_done) {
         return WSCRT_OP_SUCCESS; /* nobody reads any more */
     }
+    /* A read shutdown still in progress hears of new room: a handler that holds data for its reader
+     * after the peer's end of stream (TLS) finishes delivering it as the reader makes room. */
     return left->handler->vtable->increment_read_window(left->handler, left, size);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "io/tls_context.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/allocator.h"
 #include "common/byte_buf.h"
@@ -429,4 +431,43 @@ bool wscrt_tls_ctx_has_client_cert(const struct wscrt_tls_ctx *ctx) {
 
 bool wscrt_tls_ctx_verifies_peer(const struct wscrt_tls_ctx *ctx) {
     return ctx->verify_peer;
+}
+
+static bool s_is_ip_literal(const char *name) {
+    unsigned char address[16];
+    return inet_pton(AF_INET, name, address) == 1 || inet_pton(AF_INET6, name, address) == 1;
+}
+
+int wscrt_tls_ctx_configure_connection(const struct wscrt_tls_ctx *ctx, void *ssl_pointer, const char *server_name,
+                                       const char *alpn_list, struct wscrt_allocator *allocator) {
+    SSL *ssl = ssl_pointer;
+    if (server_name != NULL) {
+        bool ip = s_is_ip_literal(server_name);
+        if (!ip && SSL_set_tlsext_host_name(ssl, server_name) != 1) {
+            return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+        }
+        if (wscrt_tls_ctx_verifies_peer(ctx)) {
+            int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), server_name)
+                        : SSL_set1_host(ssl, server_name);
+            if (ok != 1) {
+                return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+            }
+            SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        }
+    }
+    if (alpn_list != NULL) {
+        struct wscrt_byte_buf wire;
+        wscrt_byte_buf_init(&wire, allocator, 32);
+        int result = alpn_list[0] == '\0' ? WSCRT_OP_SUCCESS : wscrt_tls_alpn_list_to_wire(alpn_list, &wire);
+        /* SSL_set_alpn_protos returns 0 on success; an empty list turns ALPN off. */
+        if (result == WSCRT_OP_SUCCESS &&
+            SSL_set_alpn_protos(ssl, wire.len > 0 ? wire.buffer : NULL, (unsigned)wire.len) != 0) {
+            result = wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
+        }
+        wscrt_byte_buf_clean_up(&wire);
+        if (result != WSCRT_OP_SUCCESS) {
+            return WSCRT_OP_ERR;
+        }
+    }
+    return WSCRT_OP_SUCCESS;
 }

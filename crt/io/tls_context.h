@@ -90,6 +90,15 @@ int wscrt_tls_alpn_list_to_wire(const char *alpn_list, struct wscrt_byte_buf *ou
 
 /* ---- for the TLS handler (io/tls_handler.c) --------------------------- */
 
+/*
+ * Applies one connection's settings to its `SSL *`: SNI (not for an IP
+ * literal), host-name or IP verification when the context verifies peers,
+ * and an ALPN list overriding the context's ("" turns ALPN off; NULL keeps
+ * the context's). INVALID_ARGUMENT if OpenSSL refuses one of them.
+ */
+int wscrt_tls_ctx_configure_connection(const struct wscrt_tls_ctx *ctx, void *ssl, const char *server_name,
+                                       const char *alpn_list, struct wscrt_allocator *allocator);
+
 /* The shared SSL_CTX (an `SSL_CTX *`), valid while the context is held. */
 void *wscrt_tls_ctx_get_ssl_ctx(const struct wscrt_tls_ctx *ctx);
 /* Whether a client certificate was configured (names the mTLS failure). */

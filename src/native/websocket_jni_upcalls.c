@@ -352,7 +352,8 @@ struct wscrt_jni_send_completion *wscrt_jni_send_completion_new(JNIEnv *env, str
     if (!on_complete) {
         return NULL;
     }
-    struct wscrt_jni_send_completion *completion = wscrt_mem_acquire(wscrt_jni_allocator(), sizeof(struct wscrt_jni_send_completion));
+    struct wscrt_jni_send_completion *completion =
+        wscrt_mem_acquire(wscrt_jni_allocator(), sizeof(struct wscrt_jni_send_completion));
     completion->binding = binding;
     completion->callback = (*env)->NewGlobalRef(env, on_complete);
     wscrt_jni_binding_acquire(binding);
