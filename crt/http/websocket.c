@@ -6,6 +6,7 @@
  */
 #include "common/allocator.h"
 #include "common/error.h"
+#include "http/websocket_encoder.h"
 #include "http/websocket_impl.h"
 
 void wscrt_websocket_schedule_requests_locked(struct wscrt_websocket *ws) {
@@ -85,11 +86,21 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
          (!options->fin || options->payload.len > WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD))) {
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_INVALID_FRAME);
     }
+    /* Reserve the frame's place in the send queue's count first: a refused send costs no copy. */
+    size_t size = wscrt_websocket_frame_header_size(options->payload.len, true) + options->payload.len;
+    uint64_t limit = websocket->options.send_queue_limit;
+    uint64_t queued = atomic_fetch_add(&websocket->queued_bytes, size) + size;
+    if (limit != 0 && queued > limit) {
+        atomic_fetch_sub(&websocket->queued_bytes, size);
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL);
+    }
     struct wscrt_outgoing_frame *frame = wscrt_websocket_outgoing_frame_new(
         websocket, opcode, options->fin, options->payload, options->on_complete, options->user_data);
     if (!frame) {
+        atomic_fetch_sub(&websocket->queued_bytes, size);
         return WSCRT_OP_ERR;
     }
+    frame->queued_size = size;
     pthread_mutex_lock(&websocket->lock);
     if (websocket->synced.channel_gone) {
         frame->error_code = WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED;
@@ -141,6 +152,10 @@ void wscrt_websocket_release(struct wscrt_websocket *websocket) {
     }
     wscrt_websocket_close(websocket);
     wscrt_websocket_release_ref(websocket);
+}
+
+uint64_t wscrt_websocket_get_queued_bytes(const struct wscrt_websocket *websocket) {
+    return atomic_load(&((struct wscrt_websocket *)websocket)->queued_bytes);
 }
 
 const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket) {

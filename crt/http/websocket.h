@@ -73,6 +73,15 @@ typedef bool(wscrt_websocket_on_incoming_frame_complete_fn)(struct wscrt_websock
 /* After the events of one network read were delivered (lets a binding flush a
  * batch of events in one upcall). Optional. Returns false like the others. */
 typedef bool(wscrt_websocket_on_incoming_batch_end_fn)(struct wscrt_websocket *websocket, void *user_data);
+/* A whole incoming message (message mode): TEXT (valid UTF-8) or BINARY with every fragment joined, or a
+ * PING, PONG or CLOSE frame. `payload` is valid only during the call. Returns false like the others. */
+struct wscrt_websocket_incoming_message {
+    uint8_t opcode;
+    struct wscrt_byte_cursor payload;
+};
+typedef bool(wscrt_websocket_on_incoming_message_fn)(struct wscrt_websocket *websocket,
+                                                     const struct wscrt_websocket_incoming_message *message,
+                                                     void *user_data);
 /* Each sent frame gets exactly one completion. */
 typedef void(wscrt_websocket_on_send_complete_fn)(struct wscrt_websocket *websocket, int error_code, void *user_data);
 
@@ -93,6 +102,20 @@ struct wscrt_websocket_client_connection_options {
     uint32_t handshake_timeout_ms;    /* 0 = 10 s */
     uint32_t close_timeout_ms;        /* 0 = 5 s: how long to wait for the peer's CLOSE after ours */
     size_t max_response_header_bytes; /* 0 = 64 KiB */
+    /*
+     * Bytes of frames queued and not yet written above which a send fails at once with
+     * WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL (the connection stays up). 0 = no limit. Replies the
+     * connection sends itself (PONG, CLOSE echo) are not counted.
+     */
+    uint64_t send_queue_limit;
+    /*
+     * Message mode: when on_incoming_message is set, data frames are joined into whole messages and
+     * control frames delivered as messages too; the frame callbacks are not called. A message longer
+     * than max_message_size fails the connection with WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG (CLOSE
+     * 1009) as soon as a frame header announces it; 0 = 16 MiB.
+     */
+    wscrt_websocket_on_incoming_message_fn *on_incoming_message;
+    uint64_t max_message_size;
     wscrt_websocket_on_connection_setup_fn *on_connection_setup;
     wscrt_websocket_on_connection_shutdown_fn *on_connection_shutdown;
     wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;
@@ -115,9 +138,11 @@ struct wscrt_websocket_send_frame_options {
 };
 
 /*
- * Any thread. Frames go out in call order. Returns WSCRT_OP_ERR with
- * WSCRT_ERROR_WEBSOCKET_INVALID_FRAME (and no completion) for an invalid
- * frame: unknown opcode, control frame with fin=false or payload > 125.
+ * Any thread. Frames go out in call order. Returns WSCRT_OP_ERR (and no
+ * completion) with WSCRT_ERROR_WEBSOCKET_INVALID_FRAME for an invalid frame
+ * (unknown opcode, control frame with fin=false or payload > 125), or with
+ * WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL when the frame would take the queued
+ * bytes past send_queue_limit.
  * After CLOSE was sent or the connection shut down, the frame is not sent and
  * its completion runs (on the loop) with WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT
  * or WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED.
@@ -140,6 +165,8 @@ const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *webs
 /* Any thread, after setup: the subprotocol the server selected from the request's Sec-WebSocket-Protocol
  * offer, "" when none. A 101 selecting one not offered, or several, fails the setup (websocket_handshake.h). */
 const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websocket);
+/* Any thread: bytes of frames sent and not yet written (see send_queue_limit). */
+uint64_t wscrt_websocket_get_queued_bytes(const struct wscrt_websocket *websocket);
 /* Any thread, exactly once per websocket received in setup. */
 void wscrt_websocket_release(struct wscrt_websocket *websocket);
 

@@ -347,6 +347,9 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     if (!ws->options.close_timeout_ms) {
         ws->options.close_timeout_ms = WSCRT_WEBSOCKET_DEFAULT_CLOSE_TIMEOUT_MS;
     }
+    if (!ws->options.max_message_size) {
+        ws->options.max_message_size = WSCRT_WEBSOCKET_DEFAULT_MAX_MESSAGE_SIZE;
+    }
     ws->user_window = options->manual_window_management ? options->initial_window_size : 0;
     wscrt_ref_count_init(&ws->ref_count, ws, wscrt_websocket_destroy);
     wscrt_task_init(&ws->handshake_timeout_task, s_on_handshake_timeout, ws, "websocket_handshake_timeout");

@@ -30,6 +30,7 @@ void wscrt_websocket_destroy(void *object) {
     wscrt_websocket_release_setup_resources(ws);
     wscrt_mem_release(ws->allocator, ws->subprotocol);
     wscrt_byte_buf_clean_up(&ws->pending);
+    wscrt_websocket_message_clean_up(ws);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
     wscrt_mem_release(ws->allocator, ws);
@@ -64,6 +65,9 @@ static int s_on_decoded_frame_begin(const struct wscrt_websocket_frame *frame, v
     if (ws->current_frame_silent) {
         return WSCRT_OP_SUCCESS;
     }
+    if (wscrt_websocket_message_mode(ws)) {
+        return wscrt_websocket_message_on_begin(ws, frame);
+    }
     ws->frame_in_progress = true;
     if (ws->options.on_incoming_frame_begin &&
         !ws->options.on_incoming_frame_begin(ws, &ws->current_frame, ws->options.user_data)) {
@@ -74,8 +78,11 @@ static int s_on_decoded_frame_begin(const struct wscrt_websocket_frame *frame, v
 
 static int s_on_decoded_payload(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor data,
                                 void *user_data) {
-    (void)frame; /* the decoder already took data-frame payload out of the window */
+    /* The decoder already took data-frame payload out of the window. */
     struct wscrt_websocket *ws = user_data;
+    if (!ws->current_frame_silent && wscrt_websocket_message_mode(ws)) {
+        return wscrt_websocket_message_on_payload(ws, frame, data);
+    }
     if (!ws->current_frame_silent && ws->options.on_incoming_frame_payload &&
         !ws->options.on_incoming_frame_payload(ws, &ws->current_frame, data, ws->options.user_data)) {
         return s_callback_failed(ws);
@@ -88,13 +95,19 @@ static int s_on_decoded_frame_complete(const struct wscrt_websocket_frame *frame
     if (ws->current_frame_silent) {
         return WSCRT_OP_SUCCESS;
     }
-    ws->frame_in_progress = false;
-    if (ws->options.on_incoming_frame_complete &&
-        !ws->options.on_incoming_frame_complete(ws, &ws->current_frame, 0, ws->options.user_data)) {
-        return s_callback_failed(ws);
-    }
     struct wscrt_byte_cursor control_payload =
         wscrt_byte_cursor_from_array(ws->decoder.control_payload, ws->decoder.control_payload_len);
+    if (wscrt_websocket_message_mode(ws)) {
+        if (wscrt_websocket_message_on_complete(ws, frame, control_payload)) {
+            return WSCRT_OP_ERR;
+        }
+    } else {
+        ws->frame_in_progress = false;
+        if (ws->options.on_incoming_frame_complete &&
+            !ws->options.on_incoming_frame_complete(ws, &ws->current_frame, 0, ws->options.user_data)) {
+            return s_callback_failed(ws);
+        }
+    }
     switch (frame->opcode) {
         case WSCRT_WEBSOCKET_OPCODE_PING:
             if (!ws->close_sent && !wscrt_websocket_queue_reply(ws, WSCRT_WEBSOCKET_OPCODE_PONG, control_payload)) {
@@ -148,8 +161,12 @@ void wscrt_websocket_fail(struct wscrt_websocket *ws, int error_code) {
         ws->fail_after_close = error_code;
         uint16_t status = ws->decoder.close_status_on_error ? ws->decoder.close_status_on_error
                                                             : WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
+        if (error_code == WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG) {
+            status = WSCRT_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG;
+        }
         uint8_t payload[2] = {(uint8_t)(status >> 8), (uint8_t)(status & 0xFF)};
-        if (!wscrt_websocket_queue_reply(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, wscrt_byte_cursor_from_array(payload, 2))) {
+        struct wscrt_byte_cursor close_payload = wscrt_byte_cursor_from_array(payload, 2);
+        if (!wscrt_websocket_queue_reply(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, close_payload)) {
             ws->callback_failed = true;
             wscrt_websocket_shutdown_channel(ws, WSCRT_ERROR_CALLBACK_EXCEPTION);
             return;

@@ -23,6 +23,7 @@
  * event-loop thread; fields under `synced` only with `lock` held.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "common/linked_list.h"
 #include "common/ref_count.h"
@@ -43,6 +44,9 @@
 #define WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS 10000
 /* RFC 6455 7.1.1 lets the client wait for the server to close; 5 s bounds it. */
 #define WSCRT_WEBSOCKET_DEFAULT_CLOSE_TIMEOUT_MS 5000
+/* Whole messages larger than this fail with 1009 unless configured: large enough for every ordinary
+ * message, small enough that a hostile peer cannot make a connection hold much more. */
+#define WSCRT_WEBSOCKET_DEFAULT_MAX_MESSAGE_SIZE (16 * 1024 * 1024)
 
 enum wscrt_websocket_state {
     WSCRT_WS_STATE_CONNECTING, /* resolving, connecting */
@@ -74,7 +78,8 @@ struct wscrt_outgoing_frame {
     struct wscrt_io_message *message; /* NULL once handed to the channel */
     wscrt_websocket_on_send_complete_fn *on_complete;
     void *user_data;
-    int error_code; /* for frames failed before they were sent */
+    int error_code;     /* for frames failed before they were sent */
+    size_t queued_size; /* counted in queued_bytes until written or failed; 0 for replies */
     uint8_t opcode;
 };
 
@@ -133,10 +138,16 @@ struct wscrt_websocket {
     int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
     bool failing;         /* a violation was seen: nothing more is decoded, sends flow until that CLOSE */
     bool callback_failed;
+    /* Message mode (websocket_message.c): the data message being joined, when it spans frames or reads. */
+    struct wscrt_byte_buf message;
+    uint8_t message_opcode;
+    bool message_delivered; /* the current single-frame message went out without a copy */
     struct wscrt_task handshake_timeout_task;
     struct wscrt_task close_timeout_task;
     struct wscrt_task process_pending_task;
 
+    /* Bytes of user frames built and not yet written (send_queue_limit); any thread. */
+    atomic_uint_least64_t queued_bytes;
     struct wscrt_task cross_thread_task;
     pthread_mutex_t lock;
     struct {
@@ -186,6 +197,20 @@ bool wscrt_websocket_is_receiving(const struct wscrt_websocket *ws);
 void wscrt_websocket_process_frames(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
 /* Ends a batch of events: delivers it and returns the read window it consumed. */
 void wscrt_websocket_flush_batch(struct wscrt_websocket *ws);
+
+/* ---- websocket_message.c (loop thread, message mode) ---- */
+
+/* Whether the connection joins data frames into messages (on_incoming_message set). */
+static inline bool wscrt_websocket_message_mode(const struct wscrt_websocket *ws) {
+    return ws->options.on_incoming_message != NULL;
+}
+/* The decoder events in message mode; each returns like a decoder callback. */
+int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame);
+int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                       struct wscrt_byte_cursor data);
+int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                        struct wscrt_byte_cursor control_payload);
+void wscrt_websocket_message_clean_up(struct wscrt_websocket *ws);
 
 /* ---- websocket_send.c ---- */
 

@@ -15,8 +15,17 @@
 #include "http/websocket_encoder.h"
 #include "http/websocket_impl.h"
 
+/* The frame leaves the send queue's count (written or failed). */
+static void s_unqueue(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *frame) {
+    if (frame->queued_size > 0) {
+        atomic_fetch_sub(&ws->queued_bytes, frame->queued_size);
+        frame->queued_size = 0;
+    }
+}
+
 void wscrt_websocket_complete_frame(struct wscrt_outgoing_frame *frame, int error_code) {
     struct wscrt_websocket *ws = frame->websocket;
+    s_unqueue(ws, frame);
     if (frame->message) {
         wscrt_io_message_destroy(frame->message);
     }
@@ -52,6 +61,7 @@ static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_
     struct wscrt_outgoing_frame *frame = user_data;
     struct wscrt_websocket *ws = frame->websocket;
     (void)message; /* destroyed by the socket handler */
+    s_unqueue(ws, frame);
     if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && ws->fail_after_close) {
         wscrt_websocket_shutdown_channel(ws, ws->fail_after_close);
     } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 &&

@@ -1,0 +1,108 @@
+/*
+ * Message mode: data frames joined into whole messages, delivered through
+ * on_incoming_message once per message (control frames once per frame).
+ *
+ * A message that is one frame whose payload arrives in one piece is
+ * delivered straight from the read buffer, without a copy. Otherwise its
+ * bytes are joined in `message` and delivered at the final frame; the events
+ * decoded before it are delivered first and it is delivered alone, so that a
+ * binding batching events never holds a pointer into `message` while the
+ * next message reuses it.
+ *
+ * The maximum message size is enforced at each frame header, before any byte
+ * of the frame is buffered: a message announcing more fails the connection
+ * with WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG (CLOSE 1009).
+ */
+#include "common/allocator.h"
+#include "common/error.h"
+#include "common/logging.h"
+#include "http/websocket_impl.h"
+
+/* A message buffer larger than this is freed after its message rather than kept for the next one, so that
+ * a connection idle after a large message holds no large buffer. */
+#define WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP (64 * 1024)
+
+static int s_deliver(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
+    struct wscrt_websocket_incoming_message message = {.opcode = opcode, .payload = payload};
+    if (!ws->options.on_incoming_message(ws, &message, ws->options.user_data)) {
+        ws->callback_failed = true;
+        return wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+/* Ends a batch in the binding (delivering what it holds); false if a callback failed. */
+static bool s_end_batch(struct wscrt_websocket *ws) {
+    if (ws->options.on_incoming_batch_end && !ws->options.on_incoming_batch_end(ws, ws->options.user_data)) {
+        ws->callback_failed = true;
+        return false;
+    }
+    return true;
+}
+
+int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame) {
+    if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
+        return WSCRT_OP_SUCCESS; /* control frames are whole when complete */
+    }
+    if (frame->opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
+        ws->message_opcode = frame->opcode;
+        ws->message_delivered = false;
+        ws->message.len = 0;
+    }
+    uint64_t total = (uint64_t)ws->message.len + frame->payload_length;
+    if (total > ws->options.max_message_size || total < frame->payload_length) {
+        WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: message of at least %llu bytes exceeds the maximum of %llu",
+                         (void *)ws, (unsigned long long)total, (unsigned long long)ws->options.max_message_size);
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                       struct wscrt_byte_cursor data) {
+    if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
+        return WSCRT_OP_SUCCESS; /* delivered from the decoder's control payload at completion */
+    }
+    bool whole_in_one_piece = frame->fin && frame->opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION &&
+                              ws->message.len == 0 && data.len == frame->payload_length;
+    if (whole_in_one_piece) {
+        ws->message_delivered = true;
+        return s_deliver(ws, frame->opcode, data);
+    }
+    if (ws->message.buffer == NULL) {
+        uint64_t first = frame->payload_length < WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP ? frame->payload_length
+                                                                                  : WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP;
+        wscrt_byte_buf_init(&ws->message, ws->allocator, (size_t)first);
+    }
+    wscrt_byte_buf_append_dynamic(&ws->message, data);
+    return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                        struct wscrt_byte_cursor control_payload) {
+    if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
+        return s_deliver(ws, frame->opcode, control_payload);
+    }
+    if (!frame->fin || ws->message_delivered) {
+        ws->message_delivered = false;
+        return WSCRT_OP_SUCCESS;
+    }
+    if (!s_end_batch(ws)) {
+        return wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
+    }
+    if (s_deliver(ws, ws->message_opcode, wscrt_byte_cursor_from_buf(&ws->message))) {
+        return WSCRT_OP_ERR;
+    }
+    if (!s_end_batch(ws)) {
+        return wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
+    }
+    if (ws->message.capacity > WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP) {
+        wscrt_byte_buf_clean_up(&ws->message);
+    }
+    ws->message.len = 0;
+    return WSCRT_OP_SUCCESS;
+}
+
+void wscrt_websocket_message_clean_up(struct wscrt_websocket *ws) {
+    wscrt_byte_buf_clean_up(&ws->message);
+}

@@ -1,0 +1,121 @@
+/*
+ * Message mode end to end (websocket_message.c) and the send queue limit:
+ * a scripted server writes exact frames; whole messages, their order among
+ * control frames, the 1009 cap, and refused sends are checked.
+ */
+#include "websocket_fixture.h"
+
+static int s_upgrade_in_message_mode(struct fixture *f, struct wscrt_allocator *allocator, uint64_t max_size) {
+    ASSERT_SUCCESS(s_fixture_init(f, allocator));
+    f->message_mode = true;
+    f->max_message_size = max_size;
+    ASSERT_SUCCESS(s_fixture_upgrade_configured(f, allocator, false, 0));
+    ASSERT_TRUE(s_wait_for(&f->recorder, &f->recorder.setup_count, 1));
+    ASSERT_INT_EQ(0, f->recorder.setup_error);
+    return 0;
+}
+
+static int s_test_fragments_are_joined_and_control_frames_keep_their_place(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_upgrade_in_message_mode(&f, allocator, 0));
+    /* TEXT "he" (not final), PING "p", CONTINUATION "ll", CONTINUATION "o" (final), BINARY "xyz". */
+    static const uint8_t frames[] = {0x01, 0x02, 'h',  'e',  0x89, 0x01, 'p',  0x00, 0x02, 'l', 'l',
+                                     0x80, 0x01, 'o',  0x82, 0x03, 'x',  'y',  'z'};
+    ASSERT_SUCCESS(s_server_send(&f.server, frames, sizeof(frames)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 3));
+    ASSERT_INT_EQ(3, f.recorder.message_count);
+    ASSERT_INT_EQ(WSCRT_WEBSOCKET_OPCODE_PING, f.recorder.message_opcodes[0]);
+    ASSERT_INT_EQ(WSCRT_WEBSOCKET_OPCODE_TEXT, f.recorder.message_opcodes[1]);
+    ASSERT_UINT_EQ(5, f.recorder.message_lengths[1]);
+    ASSERT_INT_EQ(WSCRT_WEBSOCKET_OPCODE_BINARY, f.recorder.message_opcodes[2]);
+    ASSERT_BYTES_EQ("phelloxyz", 9, f.recorder.payload, f.recorder.payload_len);
+    ASSERT_INT_EQ(0, f.recorder.begin_count); /* no frame callbacks in message mode */
+    uint8_t payload[256];
+    size_t payload_len = 0;
+    ASSERT_INT_EQ(0xA, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
+    ASSERT_BYTES_EQ("p", 1, payload, payload_len);
+    return s_fixture_clean_up(&f);
+}
+
+/* Split reads: a message whose frame arrives in two writes is joined, not delivered in pieces. */
+static int s_test_a_frame_split_across_reads_is_one_message(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_upgrade_in_message_mode(&f, allocator, 0));
+    static const uint8_t first[] = {0x82, 0x06, '1', '2', '3'};
+    static const uint8_t second[] = {'4', '5', '6'};
+    ASSERT_SUCCESS(s_server_send(&f.server, first, sizeof(first)));
+    usleep(50 * 1000);
+    ASSERT_SUCCESS(s_server_send(&f.server, second, sizeof(second)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 1));
+    usleep(20 * 1000);
+    ASSERT_INT_EQ(1, f.recorder.message_count);
+    ASSERT_BYTES_EQ("123456", 6, f.recorder.payload, f.recorder.payload_len);
+    return s_fixture_clean_up(&f);
+}
+
+static int s_expect_close_1009(struct fixture *f) {
+    uint8_t payload[256];
+    size_t payload_len = 0;
+    ASSERT_INT_EQ(0x8, s_server_read_frame(&f->server, payload, sizeof(payload), &payload_len));
+    ASSERT_BYTES_EQ("\x03\xF1", 2, payload, payload_len);
+    ASSERT_TRUE(s_wait_for(&f->recorder, &f->recorder.shutdown_count, 1));
+    ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, f->recorder.shutdown_error);
+    ASSERT_INT_EQ(0, f->recorder.message_count);
+    return 0;
+}
+
+static int s_test_a_frame_announcing_more_than_the_maximum_fails_with_1009(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_upgrade_in_message_mode(&f, allocator, 10));
+    /* A 2^40-byte BINARY frame: refused at its header, before any payload is buffered. */
+    static const uint8_t huge[] = {0x82, 0x7F, 0, 0, 0x01, 0, 0, 0, 0, 0, 'x'};
+    ASSERT_SUCCESS(s_server_send(&f.server, huge, sizeof(huge)));
+    ASSERT_SUCCESS(s_expect_close_1009(&f));
+    return s_fixture_clean_up(&f);
+}
+
+static int s_test_fragments_adding_up_past_the_maximum_fail_with_1009(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_upgrade_in_message_mode(&f, allocator, 10));
+    static const uint8_t frames[] = {0x02, 0x06, '1', '2', '3', '4', '5', '6', 0x80, 0x05, '7', '8', '9', '0', '!'};
+    ASSERT_SUCCESS(s_server_send(&f.server, frames, sizeof(frames)));
+    ASSERT_SUCCESS(s_expect_close_1009(&f));
+    return s_fixture_clean_up(&f);
+}
+
+static int s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_stays_up(
+    struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    f.send_queue_limit = 100;
+    ASSERT_SUCCESS(s_fixture_upgrade_configured(&f, allocator, false, 0));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    uint8_t big[200] = {0};
+    struct wscrt_websocket_send_frame_options send = {
+        .opcode = WSCRT_WEBSOCKET_OPCODE_BINARY,
+        .fin = true,
+        .payload = wscrt_byte_cursor_from_array(big, sizeof(big)),
+        .on_complete = s_on_send_complete,
+        .user_data = &f.recorder,
+    };
+    ASSERT_INT_EQ(WSCRT_OP_ERR, wscrt_websocket_send_frame(f.recorder.websocket, &send));
+    ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL, wscrt_last_error());
+    ASSERT_UINT_EQ(0, wscrt_websocket_get_queued_bytes(f.recorder.websocket));
+
+    send.payload.len = 50; /* 56 bytes with header and mask: fits */
+    ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
+    uint8_t payload[256];
+    size_t payload_len = 0;
+    ASSERT_INT_EQ(0x2, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
+    ASSERT_UINT_EQ(50, payload_len);
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.sends_completed, 1));
+    ASSERT_UINT_EQ(0, wscrt_websocket_get_queued_bytes(f.recorder.websocket));
+    ASSERT_INT_EQ(0, f.recorder.shutdown_count);
+    return s_fixture_clean_up(&f);
+}
+
+WSCRT_TEST_MAIN(s_test_fragments_are_joined_and_control_frames_keep_their_place,
+                s_test_a_frame_split_across_reads_is_one_message,
+                s_test_a_frame_announcing_more_than_the_maximum_fails_with_1009,
+                s_test_fragments_adding_up_past_the_maximum_fail_with_1009,
+                s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_stays_up)
