@@ -30,8 +30,9 @@ import java.util.function.Predicate;
  * frame is {@code begin payload* complete} with consistent frames and lengths, and shutdown comes
  * at most once, last, outside any frame; every callback on one thread that is not the test's.
  *
- * <p>Hooks ({@link #onSetup}, {@link #onBegin}, ...) run after the event is recorded, on the
- * callback's thread; an exception they throw propagates out of the callback.
+ * <p>Hooks ({@link #onSetup}, {@link #onBegin}, ...) run on the callback's thread, after the event is
+ * recorded (setup and shutdown hooks just before it); an exception they throw propagates out of the
+ * callback.
  */
 public final class CallbackRecorder {
 
@@ -169,19 +170,28 @@ public final class CallbackRecorder {
 
     // ---- the callbacks ----------------------------------------------------------------------
 
+    // The setup and shutdown hooks run before the event is recorded (and so before awaitSetup /
+    // awaitShutdown return), so that what a hook stores is there when the test goes on.
+
     private void recordSetup(OnConnectionSetupData d) {
-        add(new Setup(d, Thread.currentThread().getName()));
-        Consumer<OnConnectionSetupData> h = setupHook;
-        if (h != null) {
-            h.accept(d);
+        try {
+            Consumer<OnConnectionSetupData> h = setupHook;
+            if (h != null) {
+                h.accept(d);
+            }
+        } finally {
+            add(new Setup(d, Thread.currentThread().getName()));
         }
     }
 
     private void recordShutdown(OnConnectionShutdownData d) {
-        add(new Shutdown(d, Thread.currentThread().getName()));
-        Consumer<OnConnectionShutdownData> h = shutdownHook;
-        if (h != null) {
-            h.accept(d);
+        try {
+            Consumer<OnConnectionShutdownData> h = shutdownHook;
+            if (h != null) {
+                h.accept(d);
+            }
+        } finally {
+            add(new Shutdown(d, Thread.currentThread().getName()));
         }
     }
 
