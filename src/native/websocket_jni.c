@@ -28,6 +28,7 @@ static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jbyteA
         goto done;
     }
     struct wscrt_jni_binding *binding = wscrt_jni_binding_new(env, callbacks);
+    binding->message_mode = request.message_mode;
     wscrt_jni_binding_set_callbacks(binding, &request.options);
     if (wscrt_websocket_client_connect(&request.options)) {
         int error_code = wscrt_last_error();
@@ -55,9 +56,14 @@ static int s_send(struct wscrt_jni_binding *binding, jint opcode, struct wscrt_b
     return wscrt_websocket_send_frame(binding->websocket, &options);
 }
 
+/* An invalid frame is the caller's mistake (IllegalArgumentException); a full send queue is a named error. */
 static void s_send_failed(JNIEnv *env, struct wscrt_jni_send_completion *completion, int error_code) {
     wscrt_jni_send_completion_discard(env, completion);
-    wscrt_jni_throw_illegal_argument(env, wscrt_error_str(error_code));
+    if (error_code == WSCRT_ERROR_WEBSOCKET_INVALID_FRAME) {
+        wscrt_jni_throw_illegal_argument(env, wscrt_error_str(error_code));
+    } else {
+        wscrt_jni_throw_crt_exception(env, error_code);
+    }
 }
 
 static void JNICALL s_send_array(JNIEnv *env, jclass cls, jlong handle, jint opcode, jbyteArray payload,
@@ -123,6 +129,13 @@ static void JNICALL s_release(JNIEnv *env, jclass cls, jlong handle) {
     wscrt_jni_binding_release(binding);
 }
 
+static jlong JNICALL s_queued_bytes(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    return (jlong)wscrt_websocket_get_queued_bytes(binding->websocket);
+}
+
 static jstring JNICALL s_tls_version(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
@@ -145,6 +158,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeIncrementReadWindow", "(JJ)V", (void *)s_increment_read_window},
         {"nativeClose", "(J)V", (void *)s_close},
         {"nativeRelease", "(J)V", (void *)s_release},
+        {"nativeQueuedBytes", "(J)J", (void *)s_queued_bytes},
         {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
         {"nativeAlpnProtocol", "(J)Ljava/lang/String;", (void *)s_alpn_protocol},
     };

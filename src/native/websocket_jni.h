@@ -8,8 +8,9 @@
  *                            shutdown, send completions)
  *
  * A binding joins one C websocket to its Java WebSocketCallbacks (held by a
- * global ref; the WebSocket object itself is never held, so a dropped one can
- * be collected). It is ref-counted: one reference for the connection (until
+ * global ref until the binding is freed; the WebSocket object itself is never
+ * held, so a dropped one is collected, its Cleaner closes the connection, and
+ * the shutdown callback still runs). It is ref-counted: one reference for the connection (until
  * its shutdown or failed setup was reported), one for the Java WebSocket
  * (until its Cleaner or nativeRelease), one per pending send that has a
  * completion callback.
@@ -27,10 +28,10 @@ struct event_batch;
 
 struct wscrt_jni_binding {
     atomic_int ref_count;
-    /* A global ref until setup succeeded, then a weak global ref: from then on the Java WebSocket
-     * keeps the callbacks alive, and a WebSocket whose callbacks reference it can still be collected. */
+    /* A global ref held until the binding is freed, so every callback, the shutdown included, can run
+     * even after the user dropped the WebSocket (which is never referenced from here). */
     jobject callbacks;
-    bool callbacks_weak;
+    bool message_mode; /* whole messages (EVENT_MESSAGE) instead of frame events */
     struct wscrt_websocket *websocket;
     /* The event batch of the connection's event-loop thread (all its callbacks run there), cached so
      * that adding an event costs no thread-local lookup. Loop thread only. */
@@ -70,6 +71,7 @@ struct wscrt_jni_connect_request {
     bool has_tls;
     bool has_proxy;
     bool has_proxy_tls;
+    bool message_mode;
 };
 
 /* Fills `request` from the encoding (strings point into `reader`); false with a pending exception. */

@@ -127,6 +127,14 @@ static bool s_apply(JNIEnv *env, const struct wscrt_jni_option *o, void *target)
         options->initial_window_size = (uint64_t)o->integer;
     } else if (wscrt_jni_option_is(env, o, "handshake_timeout_ms", 'I')) {
         options->handshake_timeout_ms = (uint32_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "close_timeout_ms", 'I')) {
+        options->close_timeout_ms = (uint32_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "messages", 'Z')) {
+        r->message_mode = o->boolean;
+    } else if (wscrt_jni_option_is(env, o, "max_message_size", 'J')) {
+        options->max_message_size = (uint64_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "send_queue_limit", 'J')) {
+        options->send_queue_limit = (uint64_t)o->integer;
     } else {
         return false;
     }

@@ -17,7 +17,8 @@
 #include "jni_registration.h"
 #include "websocket_jni.h"
 
-enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3 };
+/* EVENT_MESSAGE (message mode) carries a whole message, or a control frame, like a payload event. */
+enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3, EVENT_MESSAGE = 4 };
 enum { EVENT_LONGS = 4 };
 /* In a payload event's first long: the bytes are in the batch's control buffer, not the data span. */
 #define EVENT_FLAG_CONTROL_BUFFER (1LL << 24)
@@ -75,16 +76,12 @@ void wscrt_jni_binding_release(struct wscrt_jni_binding *binding) {
     }
     JNIEnv *env = wscrt_jni_get_env();
     if (env) {
-        if (binding->callbacks_weak) {
-            (*env)->DeleteWeakGlobalRef(env, binding->callbacks);
-        } else {
-            (*env)->DeleteGlobalRef(env, binding->callbacks);
-        }
+        (*env)->DeleteGlobalRef(env, binding->callbacks);
     }
     wscrt_mem_release(wscrt_jni_allocator(), binding);
 }
 
-/* A local ref to the callbacks, or NULL once the WebSocket (and with it its callbacks) was collected. */
+/* A local ref to the callbacks (NULL only if the JVM is out of local references). */
 static jobject s_callbacks(JNIEnv *env, struct wscrt_jni_binding *binding) {
     return (*env)->NewLocalRef(env, binding->callbacks);
 }
@@ -110,7 +107,10 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     if (high > low) {
         for (size_t i = 0; i < count; ++i) {
             int64_t *event = &batch->events[i * EVENT_LONGS];
-            if ((event[0] & 0xFF) == EVENT_PAYLOAD && !(event[0] & EVENT_FLAG_CONTROL_BUFFER)) {
+            int kind = (int)(event[0] & 0xFF);
+            bool in_data_span = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && event[3] > 0 &&
+                                !(event[0] & EVENT_FLAG_CONTROL_BUFFER);
+            if (in_data_span) {
                 event[2] = (int64_t)((uintptr_t)event[2] - low);
             }
         }
@@ -170,6 +170,8 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     if (kind == EVENT_PAYLOAD && b == 0) {
         return true;
     }
+    /* Payload bytes to place: a payload piece, or a message's (none when it is empty). */
+    bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && b > 0;
     if (!binding->batch) {
         binding->batch = s_thread_batch();
     }
@@ -177,7 +179,7 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     bool ok = true;
     bool is_control = frame->opcode >= 0x8;
     bool full = batch->count == MAX_BATCH_EVENTS ||
-                (kind == EVENT_PAYLOAD && s_payload_needs_new_batch(batch, is_control, (uintptr_t)a, (size_t)b));
+                (carries && s_payload_needs_new_batch(batch, is_control, (uintptr_t)a, (size_t)b));
     if (batch->owner != binding || full) {
         JNIEnv *env = wscrt_jni_get_env();
         if (env && batch->count > 0) {
@@ -188,7 +190,10 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
         batch->owner = binding;
     }
     int64_t header = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
-    if (kind == EVENT_PAYLOAD) {
+    if (!carries && kind == EVENT_MESSAGE) {
+        a = 0; /* an empty message: no bytes to point at */
+    }
+    if (carries) {
         if (is_control) {
             memcpy(batch->control + batch->control_len, (const void *)(uintptr_t)a, (size_t)b);
             a = (int64_t)batch->control_len;
@@ -231,6 +236,18 @@ static bool s_on_frame_complete(struct wscrt_websocket *websocket,
                                 void *user_data) {
     (void)websocket;
     return s_add_event(user_data, EVENT_COMPLETE, frame, 0, error_code);
+}
+
+static bool s_on_message(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_message *message,
+                         void *user_data) {
+    (void)websocket;
+    struct wscrt_websocket_incoming_frame frame = {
+        .payload_length = message->payload.len,
+        .opcode = message->opcode,
+        .fin = true,
+    };
+    return s_add_event(user_data, EVENT_MESSAGE, &frame, (int64_t)(uintptr_t)message->payload.ptr,
+                       (int64_t)message->payload.len);
 }
 
 static bool s_on_batch_end(struct wscrt_websocket *websocket, void *user_data) {
@@ -292,10 +309,6 @@ static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup
         wscrt_jni_binding_release(binding); /* no shutdown follows a failed setup */
         return;
     }
-    jobject weak = (*env)->NewWeakGlobalRef(env, binding->callbacks);
-    (*env)->DeleteGlobalRef(env, binding->callbacks);
-    binding->callbacks = weak;
-    binding->callbacks_weak = true;
     if (!ok || threw) {
         wscrt_websocket_shutdown_with_error(setup->websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
     }
@@ -384,5 +397,8 @@ void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
     options->on_incoming_frame_payload = s_on_frame_payload;
     options->on_incoming_frame_complete = s_on_frame_complete;
     options->on_incoming_batch_end = s_on_batch_end;
+    if (binding->message_mode) {
+        options->on_incoming_message = s_on_message;
+    }
     options->user_data = binding;
 }

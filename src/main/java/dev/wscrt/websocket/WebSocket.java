@@ -19,10 +19,11 @@ import java.util.function.Consumer;
  * A client WebSocket connection (RFC 6455), obtained from {@link #connect}'s setup callback.
  *
  * <p>Every method is thread-safe. Callbacks run on the connection's event-loop thread; see
- * {@link WebSocketConnectOptions} for what they may do. Keep a reference to the WebSocket while you use
- * it: an unreachable WebSocket is closed and freed by a {@link java.lang.ref.Cleaner} (its callbacks
- * are unreachable too by then, so no further callback, not even the shutdown, runs for it). Call
- * {@link #close()} when done with a healthy connection.
+ * {@link WebSocketConnectOptions} for what they may do. The native side holds the callbacks until the
+ * connection has shut down, but never the WebSocket itself: a WebSocket the program no longer references
+ * (callbacks that keep it count as a reference) is closed by a {@link java.lang.ref.Cleaner} with the
+ * close handshake, and its {@code onConnectionShutdown} still runs, exactly once. Call {@link #close()}
+ * when done with a connection rather than relying on the collector.
  */
 public final class WebSocket extends CrtResource {
     /** The largest payload RFC 6455 allows in one frame (a 63-bit length). */
@@ -40,19 +41,11 @@ public final class WebSocket extends CrtResource {
     private static final long CLOSED = 1;
     private static final long USER = 2;
 
-    /**
-     * The connection's callbacks. After setup, native code holds them only weakly, so that callbacks that
-     * reference this WebSocket (the usual handler object) do not keep it reachable from a GC root: this
-     * field keeps them alive exactly as long as the WebSocket is.
-     */
-    @SuppressWarnings({"unused", "FieldCanBeLocal"})
-    private final WebSocketCallbacks callbacks;
     private final String tlsVersion;
     private final String alpnProtocol;
 
     /** Created by the native setup upcall with the binding's handle. */
-    WebSocket(long handle, WebSocketCallbacks callbacks) {
-        this.callbacks = callbacks;
+    WebSocket(long handle) {
         this.tlsVersion = nativeTlsVersion(handle);
         this.alpnProtocol = nativeAlpnProtocol(handle);
         acquireNativeHandle(handle, WebSocket::nativeRelease);
@@ -66,10 +59,15 @@ public final class WebSocket extends CrtResource {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
         }
+        connect(options, new WebSocketCallbacks(options));
+    }
+
+    /** Starts connecting with the given callbacks (the message API passes its own). */
+    static void connect(WebSocketConnectOptions options, WebSocketCallbacks callbacks) {
         WebSocketConnectOptions.Builder.validateHandshakeRequest(options.handshakeRequest());
         ClientBootstrap bootstrap =
                 options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
-        nativeConnect(new WebSocketCallbacks(options), options.encodeForNative(bootstrap));
+        nativeConnect(callbacks, options.encodeForNative(bootstrap));
         // The encoding carries native handles: keep their owners reachable until the native side holds them.
         Reference.reachabilityFence(bootstrap);
         Reference.reachabilityFence(options);
@@ -79,10 +77,15 @@ public final class WebSocket extends CrtResource {
      * A GET request with the five headers the upgrade needs ({@code Host}, {@code Upgrade: websocket},
      * {@code Connection: Upgrade}, a fresh {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13}).
      * Add headers or change the path before passing it to {@link WebSocketConnectOptions}.
+     *
+     * @throws IllegalArgumentException for a missing host, or a path that does not start with {@code /}
      */
     public static HttpRequest createHandshakeRequest(String host, String path) {
         if (host == null || host.isEmpty()) {
             throw new IllegalArgumentException("host is required");
+        }
+        if (path != null && !path.isEmpty() && !path.startsWith("/") && !path.equals("*")) {
+            throw new IllegalArgumentException("the path must start with '/': " + path);
         }
         byte[] nonce = new byte[16];
         KEY_RANDOM.nextBytes(nonce);
@@ -119,6 +122,9 @@ public final class WebSocket extends CrtResource {
      *
      * @throws IllegalArgumentException for a control frame with {@code fin == false} or a payload over 125
      *                                  bytes
+     * @throws CrtRuntimeException       named {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} when the frame would
+     *                                  take the bytes queued and not yet written past the send queue limit;
+     *                                  nothing is sent, {@code onComplete} does not run, the connection stays up
      */
     public void sendFrame(Opcode opcode, byte[] payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
         int length = payload == null ? 0 : payload.length;
@@ -203,6 +209,21 @@ public final class WebSocket extends CrtResource {
             if (length > MAX_CONTROL_PAYLOAD) {
                 throw new IllegalArgumentException("Control frame payloads must not exceed 125 bytes: " + length);
             }
+        }
+    }
+
+    /**
+     * Bytes of frames sent and not yet written to the socket (see
+     * {@link WebSocketConnectOptions.Builder#sendQueueLimit}); 0 once the connection is closed.
+     */
+    public long queuedBytes() {
+        if (!enter()) {
+            return 0;
+        }
+        try {
+            return nativeQueuedBytes(nativeHandle());
+        } finally {
+            exit();
         }
     }
 
@@ -297,6 +318,8 @@ public final class WebSocket extends CrtResource {
     private static native void nativeClose(long handle);
 
     private static native void nativeRelease(long handle);
+
+    private static native long nativeQueuedBytes(long handle);
 
     private static native String nativeTlsVersion(long handle);
 

@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * The object native code calls for one connection. Native code holds it strongly until setup, then only
- * weakly while the {@link WebSocket} holds it, so a dropped WebSocket can be collected even when these
- * callbacks reference it. Every method runs on the connection's event-loop thread, one at a
- * time. A user callback that throws is caught here: the method returns false, native code shuts the
+ * The object native code calls for one connection, held by native code until the connection's binding is
+ * freed (it never references the {@link WebSocket}, so a dropped WebSocket can be collected). Every
+ * method runs on the connection's event-loop thread, one at a time. In message mode (a {@link MessageSink}
+ * is set) whole messages arrive instead of frame events. A user callback that throws is caught here: the method returns false, native code shuts the
  * connection down with {@code WSCRT_ERROR_CALLBACK_EXCEPTION}, and the Throwable becomes the cause of
  * the shutdown exception. Nothing escapes onto the event-loop thread.
  */
@@ -21,10 +21,13 @@ final class WebSocketCallbacks {
     private static final int EVENT_BEGIN = 1;
     private static final int EVENT_PAYLOAD = 2;
     private static final int EVENT_COMPLETE = 3;
+    private static final int EVENT_MESSAGE = 4;
     private static final int EVENT_LONGS = 4;
     private static final long EVENT_FLAG_CONTROL_BUFFER = 1L << 24;
     static final int ERROR_CALLBACK_EXCEPTION = CrtError.CALLBACK_EXCEPTION.code();
     static final int ERROR_CONNECTION_CLOSED = CrtError.WEBSOCKET_CONNECTION_CLOSED.code();
+
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
     private final Consumer<OnConnectionSetupData> onSetup;
     private final Consumer<OnConnectionShutdownData> onShutdown;
@@ -35,6 +38,12 @@ final class WebSocketCallbacks {
     /** The name the client looks up: the proxy's when there is one, else the server's. */
     private final String lookedUpHost;
 
+    /** Where whole messages go in message mode: an opcode and the payload, valid only during the call. */
+    interface MessageSink {
+        void onMessage(Opcode opcode, ByteBuffer payload);
+    }
+
+    private final MessageSink messageSink;
     private Throwable callbackFailure;
     private IncomingFrame openFrame;
 
@@ -44,7 +53,24 @@ final class WebSocketCallbacks {
         this.onFrameBegin = options.onIncomingFrameBegin();
         this.onFramePayload = options.onIncomingFramePayload();
         this.onFrameComplete = options.onIncomingFrameComplete();
-        this.lookedUpHost = options.proxyOptions() != null ? options.proxyOptions().host() : options.host();
+        this.lookedUpHost = lookedUpHost(options);
+        this.messageSink = null;
+    }
+
+    /** Message mode: setup and shutdown as given, whole messages to {@code sink}, no frame callbacks. */
+    WebSocketCallbacks(WebSocketConnectOptions options, Consumer<OnConnectionSetupData> onSetup,
+                       Consumer<OnConnectionShutdownData> onShutdown, MessageSink sink) {
+        this.lookedUpHost = lookedUpHost(options);
+        this.onSetup = onSetup;
+        this.onShutdown = onShutdown;
+        this.onFrameBegin = null;
+        this.onFramePayload = null;
+        this.onFrameComplete = null;
+        this.messageSink = sink;
+    }
+
+    private static String lookedUpHost(WebSocketConnectOptions options) {
+        return options.proxyOptions() != null ? options.proxyOptions().host() : options.host();
     }
 
     /** Setup succeeded ({@code handle != 0}) or failed ({@code errorCode != 0}); status -1 = no response. */
@@ -60,7 +86,7 @@ final class WebSocketCallbacks {
         Integer statusCode = status < 0 ? null : status;
         OnConnectionSetupData data;
         if (handle != 0) {
-            data = new OnConnectionSetupData(null, new WebSocket(handle, this), statusCode, headers, null);
+            data = new OnConnectionSetupData(null, new WebSocket(handle), statusCode, headers, null);
         } else {
             data = new OnConnectionSetupData(setupException(errorCode), null, statusCode, headers, body);
         }
@@ -139,6 +165,16 @@ final class WebSocketCallbacks {
                         if (!run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception))) {
                             return false;
                         }
+                    }
+                }
+                case EVENT_MESSAGE -> {
+                    int offset = (int) events[base + 2];
+                    int length = (int) events[base + 3];
+                    ByteBuffer source = (header & EVENT_FLAG_CONTROL_BUFFER) != 0 ? readOnlyControl : readOnlyData;
+                    ByteBuffer payload = length == 0 ? EMPTY : source.slice(offset, length);
+                    Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
+                    if (!run(p -> messageSink.onMessage(opcode, p), payload)) {
+                        return false;
                     }
                 }
                 default -> throw new IllegalStateException("unknown frame event kind " + kind);

@@ -8,6 +8,8 @@ import dev.wscrt.internal.NativeOptions;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.SocketOptions;
 import dev.wscrt.io.TlsConnectionOptions;
+import dev.wscrt.io.TlsContext;
+import dev.wscrt.io.TlsContextOptions;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -22,6 +24,8 @@ import java.util.function.Consumer;
  */
 public final class WebSocketConnectOptions {
     private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+    /** Enough for any burst an ordinary sender makes; a stalled peer cannot make the client buffer more. */
+    static final long DEFAULT_SEND_QUEUE_LIMIT = 16L * 1024 * 1024;
 
     private final String host;
     private final int port;
@@ -33,6 +37,8 @@ public final class WebSocketConnectOptions {
     private final boolean manageReadWindow;
     private final long initialReadWindow;
     private final int handshakeTimeoutMs;
+    private final long sendQueueLimit;
+    private final long maxMessageSize; // message mode when > 0 (package-private: the message API sets it)
     private final Consumer<OnConnectionSetupData> onConnectionSetup;
     private final Consumer<OnConnectionShutdownData> onConnectionShutdown;
     private final Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
@@ -50,6 +56,8 @@ public final class WebSocketConnectOptions {
         this.manageReadWindow = builder.manageReadWindow;
         this.initialReadWindow = builder.initialReadWindow == null ? 0 : builder.initialReadWindow;
         this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
+        this.sendQueueLimit = builder.sendQueueLimit;
+        this.maxMessageSize = builder.maxMessageSize;
         this.onConnectionSetup = builder.onConnectionSetup;
         this.onConnectionShutdown = builder.onConnectionShutdown;
         this.onIncomingFrameBegin = builder.onIncomingFrameBegin;
@@ -106,6 +114,11 @@ public final class WebSocketConnectOptions {
         return handshakeTimeoutMs;
     }
 
+    /** Bytes queued and not yet written above which a send fails at once; 0 = no limit. */
+    public long sendQueueLimit() {
+        return sendQueueLimit;
+    }
+
     public Consumer<OnConnectionSetupData> onConnectionSetup() {
         return onConnectionSetup;
     }
@@ -143,7 +156,11 @@ public final class WebSocketConnectOptions {
         }
         out.putBoolean("manual_window", manageReadWindow)
                 .putLong("initial_window", initialReadWindow)
-                .putInt("handshake_timeout_ms", handshakeTimeoutMs);
+                .putInt("handshake_timeout_ms", handshakeTimeoutMs)
+                .putLong("send_queue_limit", sendQueueLimit);
+        if (maxMessageSize > 0) {
+            out.putBoolean("messages", true).putLong("max_message_size", maxMessageSize);
+        }
         SocketOptions socket = socketOptions != null ? socketOptions : new SocketOptions();
         out.putInt("socket.connect_timeout_ms", socket.connectTimeoutMs())
                 .putBoolean("socket.keep_alive", socket.keepAlive())
@@ -187,6 +204,9 @@ public final class WebSocketConnectOptions {
         private boolean manageReadWindow;
         private Long initialReadWindow;
         private int handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+        private long sendQueueLimit = DEFAULT_SEND_QUEUE_LIMIT;
+        private long maxMessageSize;
+        private boolean secure; // from a wss:// URI
         private Consumer<OnConnectionSetupData> onConnectionSetup;
         private Consumer<OnConnectionShutdownData> onConnectionShutdown;
         private Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
@@ -199,6 +219,37 @@ public final class WebSocketConnectOptions {
         /** The host to connect to (name or numeric address). Required. */
         public Builder host(String value) {
             host = value;
+            return this;
+        }
+
+        /**
+         * Host, port, {@code Host} header and request-target from a {@code ws://} or {@code wss://} URI:
+         * ws means port 80, wss port 443 and TLS with the default context (the system trust store, peer
+         * and host-name verification on) unless {@link #tlsConnectionOptions} sets other TLS options. The
+         * {@code Host} header carries the port when it is not the scheme's default; IPv6 literals are
+         * written in brackets; the path and query are sent as the URI's raw form ({@code /} for an empty
+         * path), with characters a request-target may not hold raw percent-encoded as UTF-8. Replaces the
+         * handshake request, so add headers to {@link #handshakeRequest()} after this call, or use
+         * {@link #header}.
+         *
+         * @throws IllegalArgumentException naming the part that cannot be used: a scheme other than ws or
+         *                                  wss, a fragment, user-info, no host, a port out of range
+         */
+        public Builder uri(java.net.URI value) {
+            WebSocketUri target = WebSocketUri.of(value);
+            host = target.host();
+            port = target.port();
+            handshakeRequest = WebSocket.createHandshakeRequest(target.hostHeader(), target.requestTarget());
+            secure = target.secure();
+            return this;
+        }
+
+        /** Adds a header to the handshake request (after {@link #uri} or {@link #handshakeRequest}). */
+        public Builder header(String name, String value) {
+            if (handshakeRequest == null) {
+                throw new IllegalStateException("set uri(...) or handshakeRequest(...) before adding headers");
+            }
+            handshakeRequest.addHeader(new HttpHeader(name, value));
             return this;
         }
 
@@ -254,6 +305,25 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
+        /**
+         * Bytes of frames sent and not yet written to the socket above which {@link WebSocket#sendFrame}
+         * fails at once with {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} (the connection stays up).
+         * Default 16 MiB; 0 means no limit, by explicit choice.
+         */
+        public Builder sendQueueLimit(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("sendQueueLimit must not be negative: " + bytes);
+            }
+            sendQueueLimit = bytes;
+            return this;
+        }
+
+        /** Message mode, for {@link WebSocketConnection}: whole messages up to this size. */
+        Builder messages(long maxMessageSize) {
+            this.maxMessageSize = maxMessageSize;
+            return this;
+        }
+
         /** Required: runs once when the connection succeeded or failed. */
         public Builder onConnectionSetup(Consumer<OnConnectionSetupData> value) {
             onConnectionSetup = value;
@@ -285,6 +355,9 @@ public final class WebSocketConnectOptions {
         public WebSocketConnectOptions build() {
             if (host == null || host.isEmpty()) {
                 throw new IllegalArgumentException("host is required");
+            }
+            if (secure && tlsConnectionOptions == null) {
+                tlsConnectionOptions = DefaultTls.connectionOptions();
             }
             if (port == null) {
                 port = tlsConnectionOptions != null ? 443 : 80;
@@ -352,6 +425,15 @@ public final class WebSocketConnectOptions {
 
         private static boolean containsLineBreak(String text) {
             return text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0 || text.indexOf('\0') >= 0;
+        }
+    }
+
+    /** The TLS context of wss:// URIs without TLS options: made on first use, shared by every connection. */
+    private static final class DefaultTls {
+        private static final TlsContext CONTEXT = new TlsContext(TlsContextOptions.createDefaultClient());
+
+        static TlsConnectionOptions connectionOptions() {
+            return new TlsConnectionOptions(CONTEXT);
         }
     }
 }

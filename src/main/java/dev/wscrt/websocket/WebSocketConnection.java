@@ -1,0 +1,358 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.CrtRuntimeException;
+import dev.wscrt.http.HttpProxyOptions;
+import dev.wscrt.io.ClientBootstrap;
+import dev.wscrt.io.SocketOptions;
+import dev.wscrt.io.TlsConnectionOptions;
+import dev.wscrt.io.TlsContext;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * A WebSocket connection that sends and receives whole messages, the everyday API over the native
+ * transport:
+ *
+ * <pre>{@code
+ * WebSocketConnection ws = WebSocketConnection.connect(URI.create("ws://127.0.0.1:8080/chat"),
+ *         new WebSocketListener() {
+ *             public void onText(WebSocketConnection c, String text) { System.out.println(text); }
+ *         }).join();
+ * ws.sendText("hello");
+ * ws.close(1000, "bye").join();
+ * }</pre>
+ *
+ * <p>Messages are joined from their frames in native code and reach the {@link WebSocketListener} once
+ * each, on the connection's event-loop thread. A message longer than the maximum message size (16 MiB by
+ * default) fails the connection with CLOSE 1009 and {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}.
+ *
+ * <p>Sends return a {@link CompletableFuture} completed when the frame has been handed to the socket, or
+ * failed with a {@link CrtRuntimeException} saying why (for example
+ * {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} when the bytes queued and not yet written would pass the
+ * send queue limit, 16 MiB by default; the connection stays up). Every method is thread-safe.
+ *
+ * <p>A connection stays open while it is open, whether or not the program keeps a reference to it, and
+ * its native resources are released once it has ended.
+ */
+public final class WebSocketConnection {
+    /** RFC 6455 7.4.1: the code reported when a CLOSE carried none. */
+    public static final int NO_STATUS_CODE = 1005;
+    static final long DEFAULT_MAX_MESSAGE_SIZE = 16L * 1024 * 1024;
+
+    private final URI uri;
+    private final WebSocketListener listener;
+    private final CompletableFuture<WebSocketConnection> opened = new CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private volatile WebSocket socket;
+    private volatile boolean open;
+    // Event-loop thread only: the server's CLOSE, once received.
+    private int closeCode = NO_STATUS_CODE;
+    private String closeReason = "";
+
+    private WebSocketConnection(URI uri, WebSocketListener listener) {
+        this.uri = uri;
+        this.listener = listener;
+    }
+
+    /**
+     * Connects with the defaults; see {@link Builder#connect}.
+     *
+     * @throws IllegalArgumentException for a URI that cannot be used (naming the part) or a null listener
+     */
+    public static CompletableFuture<WebSocketConnection> connect(URI uri, WebSocketListener listener) {
+        return builder(uri).connect(listener);
+    }
+
+    /**
+     * Options for a connection to a {@code ws://} or {@code wss://} URI.
+     *
+     * @throws IllegalArgumentException naming the part of the URI that cannot be used
+     */
+    public static Builder builder(URI uri) {
+        return new Builder(uri);
+    }
+
+    /** The URI this connection was made to. */
+    public URI uri() {
+        return uri;
+    }
+
+    /** True from the open until the connection has ended (or close was called and completed). */
+    public boolean isOpen() {
+        return open;
+    }
+
+    /** The TLS version negotiated for wss ("TLSv1.3"), or null for ws. */
+    public String tlsVersion() {
+        return socket.tlsVersion();
+    }
+
+    /** Bytes of messages sent and not yet written to the socket. */
+    public long queuedBytes() {
+        return socket.queuedBytes();
+    }
+
+    /** Sends a TEXT message (the characters as UTF-8). */
+    public CompletableFuture<Void> sendText(CharSequence text) {
+        if (text == null) {
+            throw new IllegalArgumentException("text must not be null");
+        }
+        return send(Opcode.TEXT, text.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Sends a BINARY message: the buffer's remaining bytes, copied before this returns. */
+    public CompletableFuture<Void> sendBinary(ByteBuffer data) {
+        return send(Opcode.BINARY, requireNonNull(data, "data"));
+    }
+
+    /** Sends a BINARY message, copied before this returns. */
+    public CompletableFuture<Void> sendBinary(byte[] data) {
+        return send(Opcode.BINARY, requireNonNull(data, "data"));
+    }
+
+    /**
+     * Sends a PING (at most 125 bytes).
+     *
+     * @throws IllegalArgumentException for a payload over 125 bytes
+     */
+    public CompletableFuture<Void> ping(ByteBuffer data) {
+        return send(Opcode.PING, requireNonNull(data, "data"));
+    }
+
+    /**
+     * Sends an unsolicited PONG (at most 125 bytes); PINGs are answered automatically.
+     *
+     * @throws IllegalArgumentException for a payload over 125 bytes
+     */
+    public CompletableFuture<Void> pong(ByteBuffer data) {
+        return send(Opcode.PONG, requireNonNull(data, "data"));
+    }
+
+    /**
+     * Starts the close handshake: a CLOSE with {@code code} and {@code reason} goes out behind the
+     * messages already sent; messages that arrive meanwhile are still delivered. The future completes
+     * when the handshake has finished (the connection ended cleanly), or fails with the error it ended
+     * with, for example {@code WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT} when the server does not answer within
+     * the close timeout (5 s). Calling it again returns the same outcome.
+     *
+     * @param code   1000-1003, 1007-1014 or 3000-4999 (RFC 6455 7.4)
+     * @param reason at most 123 bytes of UTF-8; null for none
+     * @throws IllegalArgumentException for a code that may not be sent or a reason that is too long
+     */
+    public CompletableFuture<Void> close(int code, String reason) {
+        checkCloseCode(code);
+        byte[] payload = WebSocket.closePayload(code, reason);
+        socket.sendFrame(Opcode.CLOSE, payload, true, null);
+        return ended.copy();
+    }
+
+    /** Whether a CLOSE may carry this code (RFC 6455 7.4.1 and 7.4.2). */
+    static void checkCloseCode(int code) {
+        boolean sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+                || (code >= 3000 && code <= 4999);
+        if (!sendable) {
+            throw new IllegalArgumentException("a CLOSE may not carry code " + code);
+        }
+    }
+
+    private CompletableFuture<Void> send(Opcode opcode, byte[] payload) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            socket.sendFrame(opcode, payload, true, completion(done));
+        } catch (CrtRuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    private CompletableFuture<Void> send(Opcode opcode, ByteBuffer payload) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            socket.sendFrame(opcode, payload, true, completion(done));
+        } catch (CrtRuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    private static Consumer<OnSendFrameCompleteData> completion(CompletableFuture<Void> done) {
+        return data -> {
+            if (data.exception() == null) {
+                done.complete(null);
+            } else {
+                done.completeExceptionally(data.exception());
+            }
+        };
+    }
+
+    private static <T> T requireNonNull(T value, String name) {
+        if (value == null) {
+            throw new IllegalArgumentException(name + " must not be null");
+        }
+        return value;
+    }
+
+    // ---- events from the native side (event-loop thread) ---------------------------------------------
+
+    private void onSetup(OnConnectionSetupData setup) {
+        if (setup.exception() != null) {
+            opened.completeExceptionally(setup.handshakeResponseStatus() != null
+                    ? new WebSocketHandshakeException(setup.exception(), setup) : setup.exception());
+            return;
+        }
+        socket = setup.websocket();
+        open = true;
+        try {
+            listener.onOpen(this);
+        } catch (RuntimeException | Error e) {
+            opened.completeExceptionally(e);
+            throw e;
+        }
+        opened.complete(this);
+    }
+
+    private void onMessage(Opcode opcode, ByteBuffer payload) {
+        switch (opcode) {
+            case TEXT -> listener.onText(this, StandardCharsets.UTF_8.decode(payload).toString());
+            case BINARY -> listener.onBinary(this, copy(payload));
+            case PING -> listener.onPing(this, copy(payload));
+            case PONG -> listener.onPong(this, copy(payload));
+            case CLOSE -> {
+                if (payload.remaining() >= 2) {
+                    closeCode = ((payload.get(payload.position()) & 0xFF) << 8)
+                            | (payload.get(payload.position() + 1) & 0xFF);
+                    closeReason = StandardCharsets.UTF_8.decode(payload.duplicate().position(payload.position() + 2))
+                            .toString();
+                }
+                listener.onClosing(this, closeCode, closeReason);
+            }
+            default -> throw new IllegalStateException("unexpected message opcode " + opcode);
+        }
+    }
+
+    private void onShutdown(OnConnectionShutdownData shutdown) {
+        open = false;
+        try {
+            if (shutdown.exception() == null) {
+                listener.onClosed(this, closeCode, closeReason);
+            } else {
+                listener.onError(this, shutdown.exception());
+            }
+        } finally {
+            if (shutdown.exception() == null) {
+                ended.complete(null);
+            } else {
+                ended.completeExceptionally(shutdown.exception());
+            }
+            socket.close(); // frees the native side now rather than at the next collection
+        }
+    }
+
+    private static ByteBuffer copy(ByteBuffer payload) {
+        ByteBuffer owned = ByteBuffer.allocate(payload.remaining());
+        owned.put(payload.duplicate()).flip();
+        return owned;
+    }
+
+    /** Options for one connection; not thread-safe. */
+    public static final class Builder {
+        private final URI uri;
+        private final WebSocketConnectOptions.Builder options;
+        private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        private TlsContext tlsContext;
+        private Duration connectTimeout;
+
+        private Builder(URI uri) {
+            this.uri = uri;
+            this.options = WebSocketConnectOptions.builder().uri(uri);
+        }
+
+        /** Adds a header to the upgrade request. */
+        public Builder header(String name, String value) {
+            options.header(name, value);
+            return this;
+        }
+
+        /** The TLS context for wss (default: the system trust store, verification on). */
+        public Builder tlsContext(TlsContext context) {
+            tlsContext = requireNonNull(context, "context");
+            return this;
+        }
+
+        /** Connect through this HTTP proxy (CONNECT tunnel). */
+        public Builder proxy(HttpProxyOptions proxy) {
+            options.proxyOptions(requireNonNull(proxy, "proxy"));
+            return this;
+        }
+
+        /** The event loops and resolver to use (default: the process-wide default bootstrap). */
+        public Builder bootstrap(ClientBootstrap bootstrap) {
+            options.bootstrap(requireNonNull(bootstrap, "bootstrap"));
+            return this;
+        }
+
+        /** How long the TCP connect may take (default 10 s). */
+        public Builder connectTimeout(Duration timeout) {
+            connectTimeout = requirePositive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** How long everything between the TCP connection and the 101 answer may take (default 10 s). */
+        public Builder handshakeTimeout(Duration timeout) {
+            options.handshakeTimeoutMs(toMillis(requirePositive(timeout, "handshakeTimeout")));
+            return this;
+        }
+
+        /** The largest message accepted (default 16 MiB); a longer one fails the connection with 1009. */
+        public Builder maxMessageSize(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
+            }
+            maxMessageSize = bytes;
+            return this;
+        }
+
+        /** Bytes queued and not yet written above which a send fails (default 16 MiB; 0 = no limit). */
+        public Builder sendQueueLimit(long bytes) {
+            options.sendQueueLimit(bytes);
+            return this;
+        }
+
+        /**
+         * Connects. The future completes with the open connection after {@link WebSocketListener#onOpen},
+         * or fails with a {@link CrtRuntimeException} naming why (a {@link WebSocketHandshakeException}
+         * with the status, headers and body when the server or proxy answered with a refusal).
+         */
+        public CompletableFuture<WebSocketConnection> connect(WebSocketListener listener) {
+            WebSocketConnection connection = new WebSocketConnection(uri, requireNonNull(listener, "listener"));
+            if (tlsContext != null) {
+                options.tlsConnectionOptions(new TlsConnectionOptions(tlsContext));
+            }
+            if (connectTimeout != null) {
+                options.socketOptions(new SocketOptions().withConnectTimeoutMs(toMillis(connectTimeout)));
+            }
+            WebSocketConnectOptions built = options.messages(maxMessageSize)
+                    .onConnectionSetup(connection::onSetup)
+                    .build();
+            WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection::onSetup,
+                    connection::onShutdown, connection::onMessage);
+            WebSocket.connect(built, callbacks);
+            return connection.opened;
+        }
+
+        private static Duration requirePositive(Duration value, String name) {
+            if (value == null || value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive: " + value);
+            }
+            return value;
+        }
+
+        private static int toMillis(Duration value) {
+            return (int) Math.min(Integer.MAX_VALUE, value.toMillis());
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.wscrt.websocket;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Receives what happens on a {@link WebSocketConnection}: whole messages, pings and pongs, and the end of
+ * the connection. Every method has an empty default, so a listener overrides only what it needs.
+ *
+ * <p>All methods run on the connection's event-loop thread, one at a time and in the order the events
+ * happened; they must not block (a blocked listener stalls every connection of that event loop). A method
+ * that throws fails the connection: it shuts down with {@code WSCRT_ERROR_CALLBACK_EXCEPTION}, the
+ * Throwable as its cause, and {@link #onError} reports it.
+ *
+ * <p>For each connection that opened: {@code onOpen} first, then messages, then exactly one of
+ * {@link #onClosed} (a completed close handshake) or {@link #onError}. A connection that never opened
+ * calls none of these; its connect future fails instead.
+ */
+public interface WebSocketListener {
+
+    /** The connection is open; called before the connect future completes. */
+    default void onOpen(WebSocketConnection connection) {
+    }
+
+    /** A whole TEXT message (valid UTF-8, checked before delivery). */
+    default void onText(WebSocketConnection connection, String text) {
+    }
+
+    /** A whole BINARY message. The buffer is the listener's own: it may be kept and changed. */
+    default void onBinary(WebSocketConnection connection, ByteBuffer data) {
+    }
+
+    /** A PING; the PONG answer is sent automatically. The buffer is the listener's own. */
+    default void onPing(WebSocketConnection connection, ByteBuffer data) {
+    }
+
+    /** A PONG. The buffer is the listener's own. */
+    default void onPong(WebSocketConnection connection, ByteBuffer data) {
+    }
+
+    /**
+     * The server sent CLOSE ({@code code} 1005 when it carried none). The connection answers it (unless
+     * it already sent its own CLOSE) and then ends; {@link #onClosed} follows.
+     */
+    default void onClosing(WebSocketConnection connection, int code, String reason) {
+    }
+
+    /**
+     * The close handshake completed: the connection has ended cleanly. {@code code} and {@code reason}
+     * are the server's (1005 and "" when its CLOSE carried none).
+     */
+    default void onClosed(WebSocketConnection connection, int code, String reason) {
+    }
+
+    /**
+     * The connection ended with an error, a {@link dev.wscrt.CrtRuntimeException} whose
+     * {@code errorName()} says why (for example {@code WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT},
+     * {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}, {@code WSCRT_ERROR_IO_SOCKET_CONNECTION_RESET}).
+     */
+    default void onError(WebSocketConnection connection, Throwable error) {
+    }
+}
