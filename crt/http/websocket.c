@@ -86,11 +86,12 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
          (!options->fin || options->payload.len > WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD))) {
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_INVALID_FRAME);
     }
-    /* Reserve the frame's place in the send queue's count first: a refused send costs no copy. */
+    /* Reserve the frame's place in the send queue's count first: a refused send costs no copy. A frame
+     * larger than the limit is accepted into an empty queue, so that any message can be sent. */
     size_t size = wscrt_websocket_frame_header_size(options->payload.len, true) + options->payload.len;
     uint64_t limit = websocket->options.send_queue_limit;
-    uint64_t queued = atomic_fetch_add(&websocket->queued_bytes, size) + size;
-    if (limit != 0 && queued > limit) {
+    uint64_t queued_before = atomic_fetch_add(&websocket->queued_bytes, size);
+    if (limit != 0 && queued_before != 0 && queued_before + size > limit) {
         atomic_fetch_sub(&websocket->queued_bytes, size);
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL);
     }

@@ -104,8 +104,9 @@ struct wscrt_websocket_client_connection_options {
     size_t max_response_header_bytes; /* 0 = 64 KiB */
     /*
      * Bytes of frames queued and not yet written above which a send fails at once with
-     * WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL (the connection stays up). 0 = no limit. Replies the
-     * connection sends itself (PONG, CLOSE echo) are not counted.
+     * WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL (the connection stays up); a frame larger than the limit is
+     * accepted when nothing is queued. 0 = no limit. Replies the connection sends itself (PONG, CLOSE
+     * echo) are not counted.
      */
     uint64_t send_queue_limit;
     /*

@@ -3,6 +3,7 @@
  * a scripted server writes exact frames; whole messages, their order among
  * control frames, the 1009 cap, and refused sends are checked.
  */
+#include "io/event_loop.h"
 #include "websocket_fixture.h"
 
 static int s_upgrade_in_message_mode(struct fixture *f, struct wscrt_allocator *allocator, uint64_t max_size) {
@@ -83,6 +84,54 @@ static int s_test_fragments_adding_up_past_the_maximum_fail_with_1009(struct wsc
     return s_fixture_clean_up(&f);
 }
 
+/* Holds the event loop (so nothing queued is written) until released. */
+struct loop_blocker {
+    struct wscrt_task task;
+    pthread_mutex_t lock;
+    pthread_cond_t signal;
+    bool running;
+    bool released;
+};
+
+static void s_block_loop(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    (void)status;
+    struct loop_blocker *b = arg;
+    pthread_mutex_lock(&b->lock);
+    b->running = true;
+    pthread_cond_broadcast(&b->signal);
+    uint64_t deadline = wscrt_clock_now_ns() + WAIT_NS; /* bounded even if the test fails first */
+    while (!b->released && wscrt_clock_now_ns() < deadline) {
+        pthread_mutex_unlock(&b->lock);
+        usleep(1000);
+        pthread_mutex_lock(&b->lock);
+    }
+    pthread_mutex_unlock(&b->lock);
+}
+
+static bool s_loop_blocked(struct loop_blocker *b, struct fixture *f) {
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->signal, NULL);
+    wscrt_task_init(&b->task, s_block_loop, b, "test_block_loop");
+    wscrt_event_loop_schedule_task_now(wscrt_event_loop_group_get_loop_at(f->group, 0), &b->task);
+    uint64_t deadline = wscrt_clock_now_ns() + WAIT_NS;
+    pthread_mutex_lock(&b->lock);
+    while (!b->running && wscrt_clock_now_ns() < deadline) {
+        pthread_mutex_unlock(&b->lock);
+        usleep(1000);
+        pthread_mutex_lock(&b->lock);
+    }
+    bool running = b->running;
+    pthread_mutex_unlock(&b->lock);
+    return running;
+}
+
+static void s_loop_release(struct loop_blocker *b) {
+    pthread_mutex_lock(&b->lock);
+    b->released = true;
+    pthread_mutex_unlock(&b->lock);
+}
+
 static int s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_stays_up(
     struct wscrt_allocator *allocator) {
     struct fixture f;
@@ -90,27 +139,39 @@ static int s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_s
     f.send_queue_limit = 100;
     ASSERT_SUCCESS(s_fixture_upgrade_configured(&f, allocator, false, 0));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
-    uint8_t big[200] = {0};
+    uint8_t bytes[200] = {0};
     struct wscrt_websocket_send_frame_options send = {
         .opcode = WSCRT_WEBSOCKET_OPCODE_BINARY,
         .fin = true,
-        .payload = wscrt_byte_cursor_from_array(big, sizeof(big)),
+        .payload = wscrt_byte_cursor_from_array(bytes, 60), /* 66 bytes with header and mask */
         .on_complete = s_on_send_complete,
         .user_data = &f.recorder,
     };
+    struct loop_blocker blocker = {0};
+    ASSERT_TRUE(s_loop_blocked(&blocker, &f)); /* nothing is written while we look */
+    ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
+    ASSERT_UINT_EQ(66, wscrt_websocket_get_queued_bytes(f.recorder.websocket));
     ASSERT_INT_EQ(WSCRT_OP_ERR, wscrt_websocket_send_frame(f.recorder.websocket, &send));
     ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL, wscrt_last_error());
-    ASSERT_UINT_EQ(0, wscrt_websocket_get_queued_bytes(f.recorder.websocket));
+    ASSERT_UINT_EQ(66, wscrt_websocket_get_queued_bytes(f.recorder.websocket));
+    s_loop_release(&blocker);
 
-    send.payload.len = 50; /* 56 bytes with header and mask: fits */
-    ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
     uint8_t payload[256];
     size_t payload_len = 0;
     ASSERT_INT_EQ(0x2, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
-    ASSERT_UINT_EQ(50, payload_len);
+    ASSERT_UINT_EQ(60, payload_len);
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.sends_completed, 1));
     ASSERT_UINT_EQ(0, wscrt_websocket_get_queued_bytes(f.recorder.websocket));
+
+    /* A frame larger than the limit goes into an empty queue: any message can be sent. */
+    send.payload.len = 200;
+    ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
+    ASSERT_INT_EQ(0x2, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
+    ASSERT_UINT_EQ(200, payload_len);
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.sends_completed, 2));
     ASSERT_INT_EQ(0, f.recorder.shutdown_count);
+    pthread_mutex_destroy(&blocker.lock);
+    pthread_cond_destroy(&blocker.signal);
     return s_fixture_clean_up(&f);
 }
 

@@ -171,9 +171,11 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
     m->on_shutdown = (*env)->GetMethodID(env, callbacks, "onShutdown", "(I)V");
     m->on_frame_events =
         (*env)->GetMethodID(env, callbacks, "onFrameEvents", "([JILjava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)Z");
-    m->on_send_complete = (*env)->GetMethodID(env, callbacks, "onSendComplete", "(Ljava/util/function/Consumer;I)Z");
+    m->on_send_complete =
+        (*env)->GetStaticMethodID(env, callbacks, "onSendComplete", "(Ljava/util/function/Consumer;I)Z");
+    m->callbacks_class = (*env)->NewGlobalRef(env, callbacks);
     (*env)->DeleteLocalRef(env, callbacks);
-    if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->on_send_complete) {
+    if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->on_send_complete || !m->callbacks_class) {
         return -1;
     }
     return wscrt_jni_register_natives(env, "dev/wscrt/websocket/WebSocket", methods,

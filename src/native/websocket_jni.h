@@ -28,8 +28,9 @@ struct event_batch;
 
 struct wscrt_jni_binding {
     atomic_int ref_count;
-    /* A global ref held until the binding is freed, so every callback, the shutdown included, can run
-     * even after the user dropped the WebSocket (which is never referenced from here). */
+    /* A global ref held until the shutdown callback has run (loop thread; NULL afterwards), so every
+     * callback, the shutdown included, runs even after the user dropped the WebSocket (which is never
+     * referenced from here). */
     jobject callbacks;
     bool message_mode; /* whole messages (EVENT_MESSAGE) instead of frame events */
     struct wscrt_websocket *websocket;
@@ -40,6 +41,7 @@ struct wscrt_jni_binding {
 
 /* Method IDs of WebSocketCallbacks, cached by wscrt_jni_register_websocket. */
 struct wscrt_jni_callbacks_methods {
+    jclass callbacks_class; /* global ref */
     jmethodID on_setup;
     jmethodID on_shutdown;
     jmethodID on_frame_events;

@@ -75,13 +75,13 @@ void wscrt_jni_binding_release(struct wscrt_jni_binding *binding) {
         return;
     }
     JNIEnv *env = wscrt_jni_get_env();
-    if (env) {
+    if (env && binding->callbacks) {
         (*env)->DeleteGlobalRef(env, binding->callbacks);
     }
     wscrt_mem_release(wscrt_jni_allocator(), binding);
 }
 
-/* A local ref to the callbacks (NULL only if the JVM is out of local references). */
+/* A local ref to the callbacks; NULL after the shutdown (or if the JVM is out of local references). */
 static jobject s_callbacks(JNIEnv *env, struct wscrt_jni_binding *binding) {
     return (*env)->NewLocalRef(env, binding->callbacks);
 }
@@ -329,6 +329,10 @@ static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int erro
             wscrt_jni_check_and_clear_exception(env);
             (*env)->DeleteLocalRef(env, callbacks);
         }
+        /* No callback runs after the shutdown: let go of them now, so that callbacks referring to a WebSocket
+         * the program still holds do not keep themselves (and it) reachable from this global ref. */
+        (*env)->DeleteGlobalRef(env, binding->callbacks);
+        binding->callbacks = NULL;
     }
     wscrt_jni_binding_release(binding);
 }
@@ -343,15 +347,13 @@ void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_cod
     struct wscrt_jni_binding *binding = completion->binding;
     JNIEnv *env = wscrt_jni_get_env();
     if (env) {
-        jobject callbacks = s_callbacks(env, binding);
-        if (callbacks) {
-            jboolean ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni_callbacks.on_send_complete,
-                                                    completion->callback, (jint)error_code);
-            bool threw = wscrt_jni_check_and_clear_exception(env);
-            if (!ok || threw) {
-                wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
-            }
-            (*env)->DeleteLocalRef(env, callbacks);
+        /* Static: a completion may come after the shutdown released the callbacks. */
+        jboolean ok = (*env)->CallStaticBooleanMethod(env, wscrt_jni_callbacks.callbacks_class,
+                                                      wscrt_jni_callbacks.on_send_complete, completion->callback,
+                                                      (jint)error_code);
+        bool threw = wscrt_jni_check_and_clear_exception(env);
+        if (!ok || threw) {
+            wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
         }
         (*env)->DeleteGlobalRef(env, completion->callback);
     }

@@ -5,12 +5,16 @@ import java.nio.ByteBuffer;
 /**
  * Passed to {@code onIncomingFramePayload} with the next piece of a frame's payload.
  *
- * <p>{@link #data()} is a read-only view of the connection's native read buffer: it is valid only during
- * the callback, and its contents change afterwards. Use {@link #bytes()} for a copy that may be kept.
+ * <p>{@link #data()} is a read-only view of the event loop's native read buffer, handed over without a copy:
+ * it may be called only during the callback ({@link IllegalStateException} afterwards). A buffer obtained
+ * during the callback and kept longer reads whatever the event loop puts there next (later bytes, never
+ * memory that was freed while its {@code EventLoopGroup} is open). Use {@link #bytes()} for a copy that
+ * may be kept.
  */
 public final class OnIncomingFramePayloadData {
     private final IncomingFrame frame;
     private final ByteBuffer data;
+    private volatile boolean expired;
 
     OnIncomingFramePayloadData(IncomingFrame frame, ByteBuffer data) {
         this.frame = frame;
@@ -30,17 +34,33 @@ public final class OnIncomingFramePayloadData {
      * The payload piece, unmasked. Do not keep it: the buffer is reused once the callback returns.
      *
      * @return a read-only buffer, positioned at the piece's first byte, valid only during the callback
+     * @throws IllegalStateException when called after the callback returned
      */
     public ByteBuffer data() {
+        checkNotExpired();
         return data;
+    }
+
+    /** Called when the callback has returned: from then on the payload is gone. */
+    void expire() {
+        expired = true;
+    }
+
+    private void checkNotExpired() {
+        if (expired) {
+            throw new IllegalStateException("the payload of " + frame + " is valid only during its callback;"
+                    + " copy it with bytes() inside the callback to keep it");
+        }
     }
 
     /**
      * A copy of the payload piece, which may be kept.
      *
      * @return a new array holding the remaining bytes of {@link #data()}
+     * @throws IllegalStateException when called after the callback returned
      */
     public byte[] bytes() {
+        checkNotExpired();
         byte[] copy = new byte[data.remaining()];
         data.duplicate().get(copy);
         return copy;

@@ -151,7 +151,10 @@ final class WebSocketCallbacks {
                         int length = (int) events[base + 3];
                         ByteBuffer source = (header & EVENT_FLAG_CONTROL_BUFFER) != 0 ? readOnlyControl : readOnlyData;
                         ByteBuffer slice = source.slice(offset, length);
-                        if (!run(onFramePayload, new OnIncomingFramePayloadData(openFrame, slice))) {
+                        OnIncomingFramePayloadData payload = new OnIncomingFramePayloadData(openFrame, slice);
+                        boolean ok = run(onFramePayload, payload);
+                        payload.expire();
+                        if (!ok) {
                             return false;
                         }
                     }
@@ -188,7 +191,7 @@ final class WebSocketCallbacks {
      * setup and frame callbacks shut the connection down when they throw; a throwing completion is
      * logged and the connection goes on.
      */
-    boolean onSendComplete(Consumer<OnSendFrameCompleteData> callback, int errorCode) {
+    static boolean onSendComplete(Consumer<OnSendFrameCompleteData> callback, int errorCode) {
         Throwable exception = errorCode == 0 ? null : new CrtRuntimeException(errorCode);
         runQuietly(callback, new OnSendFrameCompleteData(exception));
         return true;

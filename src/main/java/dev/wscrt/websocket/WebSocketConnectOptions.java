@@ -307,7 +307,8 @@ public final class WebSocketConnectOptions {
 
         /**
          * Bytes of frames sent and not yet written to the socket above which {@link WebSocket#sendFrame}
-         * fails at once with {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} (the connection stays up).
+         * fails at once with {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} (the connection stays up). A
+         * frame larger than the limit is accepted when nothing is queued, so any message can be sent.
          * Default 16 MiB; 0 means no limit, by explicit choice.
          */
         public Builder sendQueueLimit(long bytes) {

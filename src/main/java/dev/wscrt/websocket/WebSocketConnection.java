@@ -33,7 +33,8 @@ import java.util.function.Consumer;
  * <p>Sends return a {@link CompletableFuture} completed when the frame has been handed to the socket, or
  * failed with a {@link CrtRuntimeException} saying why (for example
  * {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} when the bytes queued and not yet written would pass the
- * send queue limit, 16 MiB by default; the connection stays up). Every method is thread-safe.
+ * send queue limit, 16 MiB by default; the connection stays up; a message larger than the limit is
+ * accepted when nothing is queued). Every method is thread-safe.
  *
  * <p>A connection stays open while it is open, whether or not the program keeps a reference to it, and
  * its native resources are released once it has ended.

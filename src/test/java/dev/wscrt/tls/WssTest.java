@@ -366,7 +366,7 @@ class WssTest {
         try (TlsContext ctx = new TlsContext(trustingTheTestCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).build())) {
             CallbackRecorder rec = new CallbackRecorder();
-            WebSocket.connect(testbed.options(server, rec)
+            WebSocket.connect(testbed.options(server, rec).sendQueueLimit(2L * size + 1024)
                     .tlsConnectionOptions(new TlsConnectionOptions(ctx)).build());
             WebSocket ws = rec.awaitWebSocket();
             SendRecorder sends = new SendRecorder();

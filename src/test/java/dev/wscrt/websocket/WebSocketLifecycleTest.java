@@ -24,6 +24,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -269,7 +270,7 @@ class WebSocketLifecycleTest {
     // ---- a WebSocket nobody closes ----------------------------------------------------------------
 
     @Test
-    void droppedWebSocketIsClosedByTheCleanerAndItsMemoryFreed() {
+    void droppedWebSocketIsClosedByTheCleanerAndItsShutdownCallbackRunsOnce() {
         NativeMemory.Snapshot before = NativeMemory.snapshot();
         try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
             ClientResources own = ClientResources.create(1);
@@ -277,42 +278,49 @@ class WebSocketLifecycleTest {
             connectAndForget(server, own.bootstrap(), shutdowns);
             NettyWebSocketServer.Connection conn = server.awaitConnection();
 
-            Await.until("the server to see the dropped WebSocket's connection end", () -> {
+            Await.until("the dropped WebSocket's shutdown callback", () -> {
                 System.gc();
-                return !conn.isOpen();
+                return shutdowns.get() > 0;
             });
-            // Its callbacks became unreachable with it, so no shutdown callback is owed (WebSocket's Javadoc);
-            // the connection must still end and its memory return (below). It must never run twice.
-            assertTrue(shutdowns.get() <= 1, "shutdown callback ran " + shutdowns.get() + " times");
+            Await.until("the server to see the connection end", () -> !conn.isOpen());
+            assertEquals(1, conn.frames().stream().filter(ReceivedFrame::isClose).count(),
+                    "the Cleaner closes with the close handshake");
+            Await.holdsFalseFor("a second shutdown callback", Duration.ofMillis(200), () -> shutdowns.get() > 1);
             own.close();
         }
         NativeMemory.assertBackTo(before);
     }
 
     @Test
-    void droppedWebSocketWhoseCallbacksHoldItIsStillClosedByTheCleaner() {
-        // The usual handler object keeps the WebSocket it was given (here: the recorder keeps the
-        // setup data). Once the handler and the WebSocket are both unreachable from the program,
-        // the Cleaner must still close the connection and free it.
+    void webSocketHeldByItsOwnCallbacksStaysOpenUntilClosedAndIsFreedAfterwards() {
+        // The usual handler object keeps the WebSocket it was given (here: the recorder keeps the setup
+        // data). The callbacks are the program's, so they keep the connection open, as the JDK's client
+        // does; once it is closed, nothing native holds them any more and everything is freed.
         NativeMemory.Snapshot before = NativeMemory.snapshot();
         try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
             ClientResources own = ClientResources.create(1);
-            connectWithARecorderAndForget(server, own.bootstrap());
+            CallbackRecorder rec = connectWithARecorderAndForget(server, own.bootstrap());
             NettyWebSocketServer.Connection conn = server.awaitConnection();
-            Await.until("the server to see the dropped WebSocket's connection end", () -> {
+            for (int i = 0; i < 3; i++) {
                 System.gc();
-                return !conn.isOpen();
-            });
+                Await.sleep(50);
+            }
+            assertTrue(conn.isOpen(), "a WebSocket its callbacks reference is not collected while open");
+            rec.awaitWebSocket().close();
+            assertNull(rec.awaitShutdown().exception());
+            rec = null;
             own.close();
         }
         NativeMemory.assertBackTo(before);
     }
 
-    private static void connectWithARecorderAndForget(NettyWebSocketServer server, ClientBootstrap bootstrap) {
+    private static CallbackRecorder connectWithARecorderAndForget(NettyWebSocketServer server,
+                                                                  ClientBootstrap bootstrap) {
         CallbackRecorder rec = new CallbackRecorder();
         WebSocket.connect(rec.options(server.host(), server.port(), bootstrap).build());
         rec.awaitWebSocket().sendFrame(Opcode.TEXT, "held by my handler");
         rec.awaitFrames(1);
+        return rec;
     }
 
     /** Connects, sends one frame from the setup callback, and keeps no reference to the WebSocket. */
