@@ -113,7 +113,8 @@
     X(WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1, 0x1021,                                                                     \
       "RSV1 (compressed) may only be set on the first frame of a TEXT or BINARY message.")                              \
     X(WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA, 0x1022, "A compressed message is not valid DEFLATE data.")         \
-    X(WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE, 0x1023, "zlib failed to compress or decompress a message.")
+    X(WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE, 0x1023, "zlib failed to compress or decompress a message.")   \
+    X(WSCRT_ERROR_WEBSOCKET_ABORTED, 0x1024, "The connection was aborted by the client without a close handshake.")
 
 enum wscrt_error_code {
 #define WSCRT_ERROR_ENUM_ENTRY(name, value, message) name = value,

@@ -31,6 +31,7 @@ static void s_apply_requests(struct wscrt_task *task, void *arg, enum wscrt_task
     ws->synced.window_increment = 0;
     bool close_requested = ws->synced.close_requested;
     ws->synced.close_requested = false;
+    bool abort_requested = ws->synced.abort_requested;
     int shutdown_error = ws->synced.shutdown_error;
     ws->synced.shutdown_error = 0;
     ws->synced.task_scheduled = false;
@@ -47,7 +48,9 @@ static void s_apply_requests(struct wscrt_task *task, void *arg, enum wscrt_task
         }
     }
     if (runnable && ws->state == WSCRT_WS_STATE_OPEN) {
-        if (shutdown_error != 0) {
+        if (abort_requested) {
+            wscrt_websocket_shutdown_channel(ws, WSCRT_ERROR_WEBSOCKET_ABORTED);
+        } else if (shutdown_error != 0) {
             wscrt_websocket_fail(ws, shutdown_error);
         } else if (close_requested) {
             /* The close handshake (RFC 6455 7.1.1): frames queued before close() go out first, then CLOSE
@@ -133,6 +136,15 @@ void wscrt_websocket_close(struct wscrt_websocket *websocket) {
     pthread_mutex_lock(&websocket->lock);
     if (!websocket->synced.channel_gone) {
         websocket->synced.close_requested = true;
+        wscrt_websocket_schedule_requests_locked(websocket);
+    }
+    pthread_mutex_unlock(&websocket->lock);
+}
+
+void wscrt_websocket_abort(struct wscrt_websocket *websocket) {
+    pthread_mutex_lock(&websocket->lock);
+    if (!websocket->synced.channel_gone && !websocket->synced.abort_requested) {
+        websocket->synced.abort_requested = true;
         wscrt_websocket_schedule_requests_locked(websocket);
     }
     pthread_mutex_unlock(&websocket->lock);

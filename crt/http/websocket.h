@@ -157,7 +157,9 @@ void wscrt_websocket_increment_read_window(struct wscrt_websocket *websocket, ui
  * connection shuts down cleanly when the peer's CLOSE arrives, or with
  * WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT after close_timeout_ms without it. */
 void wscrt_websocket_close(struct wscrt_websocket *websocket);
-/* Any thread: shuts down at once with error_code (no close handshake). */
+/* Any thread: closes the socket at once (no CLOSE frame); the shutdown reports WSCRT_ERROR_WEBSOCKET_ABORTED. */
+void wscrt_websocket_abort(struct wscrt_websocket *websocket);
+/* Any thread: fails the connection with error_code (a failing CLOSE 1002/1011 goes out first). */
 void wscrt_websocket_shutdown_with_error(struct wscrt_websocket *websocket, int error_code);
 /* Any thread, after setup: the TLS version negotiated with the server ("TLSv1.3"), "" for ws://. */
 const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket);

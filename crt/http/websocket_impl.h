@@ -154,6 +154,7 @@ struct wscrt_websocket {
         struct wscrt_linked_list frames; /* to send, or to fail (error_code set) */
         uint64_t window_increment;
         bool close_requested;
+        bool abort_requested;
         int shutdown_error; /* nonzero: shut down at once with it */
         bool close_frame_queued;
         bool channel_gone; /* shutdown completed: nothing more can be sent */

@@ -121,6 +121,13 @@ static void JNICALL s_close(JNIEnv *env, jclass cls, jlong handle) {
     wscrt_websocket_close(binding->websocket);
 }
 
+static void JNICALL s_abort(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    wscrt_websocket_abort(binding->websocket);
+}
+
 static void JNICALL s_release(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
@@ -159,6 +166,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeClose", "(J)V", (void *)s_close},
         {"nativeRelease", "(J)V", (void *)s_release},
         {"nativeQueuedBytes", "(J)J", (void *)s_queued_bytes},
+        {"nativeAbort", "(J)V", (void *)s_abort},
         {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
         {"nativeAlpnProtocol", "(J)Ljava/lang/String;", (void *)s_alpn_protocol},
     };

@@ -276,6 +276,21 @@ public final class WebSocket extends CrtResource {
         }
     }
 
+    /**
+     * Ends the connection at once, without the close handshake: the socket is closed, queued frames
+     * complete with an error, and {@code onConnectionShutdown} reports {@code WSCRT_ERROR_WEBSOCKET_ABORTED}.
+     * Thread-safe; does nothing once the connection has ended.
+     */
+    public void abort() {
+        if (enter()) {
+            try {
+                nativeAbort(nativeHandle());
+            } finally {
+                exit();
+            }
+        }
+    }
+
     /** True once {@link #close()} was called or the WebSocket was released. */
     @Override
     public boolean isClosed() {
@@ -320,6 +335,8 @@ public final class WebSocket extends CrtResource {
     private static native void nativeRelease(long handle);
 
     private static native long nativeQueuedBytes(long handle);
+
+    private static native void nativeAbort(long handle);
 
     private static native String nativeTlsVersion(long handle);
 

@@ -151,6 +151,23 @@ public final class WebSocketConnection {
         return ended.copy();
     }
 
+    /**
+     * Ends the connection at once without the close handshake; {@link WebSocketListener#onError} reports
+     * {@code WSCRT_ERROR_WEBSOCKET_ABORTED} and pending sends fail.
+     */
+    public void abort() {
+        socket.abort();
+    }
+
+    /**
+     * Lets {@code bytes} more bytes of message payload arrive (only with {@link Builder#readWindow}):
+     * delivery stops when the window is used up and the socket stops reading, so TCP pushes back on the
+     * server.
+     */
+    public void incrementReadWindow(long bytes) {
+        socket.incrementReadWindow(bytes);
+    }
+
     /** Whether a CLOSE may carry this code (RFC 6455 7.4.1 and 7.4.2). */
     static void checkCloseCode(int code) {
         boolean sendable = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
@@ -314,6 +331,18 @@ public final class WebSocketConnection {
                 throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
             }
             maxMessageSize = bytes;
+            return this;
+        }
+
+        /**
+         * Back-pressure by hand: at most {@code initialBytes} bytes of message payload arrive until
+         * {@link WebSocketConnection#incrementReadWindow} allows more (default: automatic, no limit).
+         */
+        public Builder readWindow(long initialBytes) {
+            if (initialBytes < 0) {
+                throw new IllegalArgumentException("readWindow must not be negative: " + initialBytes);
+            }
+            options.manageReadWindow(true).initialReadWindow(initialBytes);
             return this;
         }
 

@@ -171,4 +171,33 @@ class WebSocketConnectionTest {
         CompletionException e = assertThrows(CompletionException.class, () -> ws.sendText("late").join());
         assertEquals("WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED", ((CrtRuntimeException) e.getCause()).errorName());
     }
+
+    @Test
+    void abortEndsAtOnceWithoutACloseFrameAndReportsAborted() {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        MessageRecorder rec = new MessageRecorder();
+        WebSocketConnection ws = connect(uri(server, "/"), rec);
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        ws.abort();
+        assertEquals("WSCRT_ERROR_WEBSOCKET_ABORTED", rec.awaitError());
+        Await.until("the server to see the connection end", () -> !conn.isOpen());
+        assertTrue(conn.frames().stream().noneMatch(ReceivedFrame::isClose), "no CLOSE on an abort");
+    }
+
+    @Test
+    void aManualReadWindowStopsDeliveryUntilIncremented() {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        MessageRecorder rec = new MessageRecorder();
+        WebSocketConnection ws = Await.get("connect", WebSocketConnection.builder(uri(server, "/"))
+                .bootstrap(testbed.bootstrap()).readWindow(10).connect(rec));
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        conn.sendText("0123456789"); // exactly the window
+        conn.sendText("abcde");
+        assertEquals("0123456789", rec.await("text", 1).get(0).text());
+        Await.holdsFalseFor("the second message before the window grows", java.time.Duration.ofMillis(200),
+                () -> rec.kinds().stream().filter("text"::equals).count() > 1);
+        ws.incrementReadWindow(5);
+        assertEquals("abcde", rec.await("text", 2).get(1).text());
+        Await.get("close", ws.close(1000, null));
+    }
 }
