@@ -114,7 +114,14 @@
       "RSV1 (compressed) may only be set on the first frame of a TEXT or BINARY message.")                              \
     X(WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA, 0x1022, "A compressed message is not valid DEFLATE data.")         \
     X(WSCRT_ERROR_WEBSOCKET_COMPRESSION_FAILURE, 0x1023, "zlib failed to compress or decompress a message.")   \
-    X(WSCRT_ERROR_WEBSOCKET_ABORTED, 0x1024, "The connection was aborted by the client without a close handshake.")
+    X(WSCRT_ERROR_WEBSOCKET_ABORTED, 0x1024, "The connection was aborted by the client without a close handshake.")   \
+    X(WSCRT_ERROR_WEBSOCKET_SEND_UNEXPECTED_CONTINUATION, 0x1025,                                                      \
+      "A CONTINUATION frame cannot be sent: no fragmented message is open.")                                         \
+    X(WSCRT_ERROR_WEBSOCKET_SEND_EXPECTED_CONTINUATION, 0x1026,                                                        \
+      "A TEXT or BINARY frame cannot be sent while a fragmented message is open; send CONTINUATION frames.")        \
+    X(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_UTF8, 0x1027, "The TEXT message to send is not valid UTF-8.")                 \
+    X(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_CLOSE, 0x1028,                                                                \
+      "The CLOSE frame to send has a 1-byte payload, a code that may not be sent, or a reason that is not UTF-8.")
 
 enum wscrt_error_code {
 #define WSCRT_ERROR_ENUM_ENTRY(name, value, message) name = value,

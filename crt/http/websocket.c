@@ -81,6 +81,53 @@ static void s_apply_requests(struct wscrt_task *task, void *arg, enum wscrt_task
 }
 /* ---- the public API (any thread) ---- */
 
+/* RFC 6455 7.4: the codes an endpoint may put in a CLOSE it sends. */
+static bool s_close_code_may_be_sent(uint16_t code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+/* A CLOSE payload is empty, or a code that may be sent followed by a UTF-8 reason. */
+static int s_check_close_payload(struct wscrt_byte_cursor payload) {
+    if (payload.len == 0) {
+        return WSCRT_OP_SUCCESS;
+    }
+    if (payload.len == 1 || !s_close_code_may_be_sent((uint16_t)((payload.ptr[0] << 8) | payload.ptr[1])) ||
+        !wscrt_utf8_is_valid(wscrt_byte_cursor_from_array(payload.ptr + 2, payload.len - 2))) {
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_CLOSE);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+/*
+ * With the lock held: whether a data frame may follow what was sent so far (no CONTINUATION without an
+ * open message, no new message inside one, TEXT bytes valid UTF-8 across fragments), and if so the
+ * message state after it. Nothing changes when the frame is refused.
+ */
+static int s_check_data_frame_locked(struct wscrt_websocket *ws, const struct wscrt_websocket_send_frame_options *o) {
+    bool continuation = o->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION;
+    if (continuation && !ws->synced.send_message_open) {
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_UNEXPECTED_CONTINUATION);
+    }
+    if (!continuation && ws->synced.send_message_open) {
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_EXPECTED_CONTINUATION);
+    }
+    bool text = continuation ? ws->synced.send_message_text : o->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT;
+    if (text) {
+        struct wscrt_utf8_validator validator = ws->synced.send_text_validator;
+        if (!continuation) {
+            wscrt_utf8_validator_reset(&validator);
+        }
+        if (wscrt_utf8_validator_update(&validator, o->payload) ||
+            (o->fin && wscrt_utf8_validator_finalize(&validator))) {
+            return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_UTF8);
+        }
+        ws->synced.send_text_validator = validator;
+    }
+    ws->synced.send_message_open = !o->fin;
+    ws->synced.send_message_text = text;
+    return WSCRT_OP_SUCCESS;
+}
+
 int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
                                const struct wscrt_websocket_send_frame_options *options) {
     uint8_t opcode = options->opcode;
@@ -88,6 +135,9 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         (!wscrt_websocket_opcode_is_data(opcode) &&
          (!options->fin || options->payload.len > WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD))) {
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_INVALID_FRAME);
+    }
+    if (opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && s_check_close_payload(options->payload)) {
+        return WSCRT_OP_ERR;
     }
     /* Reserve the frame's place in the send queue's count first: a refused send costs no copy. A frame
      * larger than the limit is accepted into an empty queue, so that any message can be sent. */
@@ -98,14 +148,27 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         atomic_fetch_sub(&websocket->queued_bytes, size);
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL);
     }
-    struct wscrt_outgoing_frame *frame = wscrt_websocket_outgoing_frame_new(
-        websocket, opcode, options->fin, options->payload, options->on_complete, options->user_data);
+    /* Checked, built and queued under the lock, so frames go out in the order their checks passed. */
+    pthread_mutex_lock(&websocket->lock);
+    bool data = wscrt_websocket_opcode_is_data(opcode);
+    bool saved_open = websocket->synced.send_message_open;
+    bool saved_text = websocket->synced.send_message_text;
+    struct wscrt_utf8_validator saved_validator = websocket->synced.send_text_validator;
+    struct wscrt_outgoing_frame *frame = NULL;
+    if (!data || s_check_data_frame_locked(websocket, options) == WSCRT_OP_SUCCESS) {
+        frame = wscrt_websocket_outgoing_frame_new(websocket, opcode, options->fin, options->payload,
+                                                   options->on_complete, options->user_data);
+    }
     if (!frame) {
+        int error_code = wscrt_last_error();
+        websocket->synced.send_message_open = saved_open;
+        websocket->synced.send_message_text = saved_text;
+        websocket->synced.send_text_validator = saved_validator;
+        pthread_mutex_unlock(&websocket->lock);
         atomic_fetch_sub(&websocket->queued_bytes, size);
-        return WSCRT_OP_ERR;
+        return wscrt_raise_error(error_code);
     }
     frame->queued_size = size;
-    pthread_mutex_lock(&websocket->lock);
     if (websocket->synced.channel_gone) {
         frame->error_code = WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED;
     } else if (websocket->synced.close_frame_queued) {

@@ -143,7 +143,13 @@ struct wscrt_websocket_send_frame_options {
  * completion) with WSCRT_ERROR_WEBSOCKET_INVALID_FRAME for an invalid frame
  * (unknown opcode, control frame with fin=false or payload > 125), or with
  * WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL when the frame would take the queued
- * bytes past send_queue_limit.
+ * bytes past send_queue_limit. Nothing invalid goes on the wire: in call
+ * order, a CONTINUATION with no fragmented message open
+ * (WSCRT_ERROR_WEBSOCKET_SEND_UNEXPECTED_CONTINUATION), a TEXT or BINARY
+ * frame inside one (..._SEND_EXPECTED_CONTINUATION), TEXT bytes that are not
+ * UTF-8, checked incrementally across fragments (..._SEND_INVALID_UTF8), and
+ * a CLOSE payload of 1 byte, with a code that may not be sent (RFC 6455 7.4)
+ * or a reason that is not UTF-8 (..._SEND_INVALID_CLOSE) are refused.
  * After CLOSE was sent or the connection shut down, the frame is not sent and
  * its completion runs (on the loop) with WSCRT_ERROR_WEBSOCKET_CLOSE_FRAME_SENT
  * or WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED.

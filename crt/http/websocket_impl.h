@@ -26,6 +26,7 @@
 #include <stdatomic.h>
 
 #include "common/linked_list.h"
+#include "common/utf8.h"
 #include "common/ref_count.h"
 #include "http/http_response_parser.h"
 #include "http/websocket.h"
@@ -155,6 +156,10 @@ struct wscrt_websocket {
         uint64_t window_increment;
         bool close_requested;
         bool abort_requested;
+        /* What has been sent of a fragmented data message, in call order (websocket.c checks it). */
+        bool send_message_open;
+        bool send_message_text;
+        struct wscrt_utf8_validator send_text_validator;
         int shutdown_error; /* nonzero: shut down at once with it */
         bool close_frame_queued;
         bool channel_gone; /* shutdown completed: nothing more can be sent */
