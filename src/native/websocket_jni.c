@@ -143,6 +143,13 @@ static jlong JNICALL s_queued_bytes(JNIEnv *env, jclass cls, jlong handle) {
     return (jlong)wscrt_websocket_get_queued_bytes(binding->websocket);
 }
 
+static jstring JNICALL s_subprotocol(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    const char *subprotocol = wscrt_websocket_get_subprotocol(binding->websocket);
+    return subprotocol[0] ? wscrt_jni_string_from_latin1(env, wscrt_byte_cursor_from_c_str(subprotocol)) : NULL;
+}
+
 static jstring JNICALL s_tls_version(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
@@ -167,6 +174,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeRelease", "(J)V", (void *)s_release},
         {"nativeQueuedBytes", "(J)J", (void *)s_queued_bytes},
         {"nativeAbort", "(J)V", (void *)s_abort},
+        {"nativeSubprotocol", "(J)Ljava/lang/String;", (void *)s_subprotocol},
         {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
         {"nativeAlpnProtocol", "(J)Ljava/lang/String;", (void *)s_alpn_protocol},
     };

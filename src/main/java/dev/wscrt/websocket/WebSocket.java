@@ -41,11 +41,13 @@ public final class WebSocket extends CrtResource {
     private static final long CLOSED = 1;
     private static final long USER = 2;
 
+    private final String subprotocol;
     private final String tlsVersion;
     private final String alpnProtocol;
 
     /** Created by the native setup upcall with the binding's handle. */
     WebSocket(long handle) {
+        this.subprotocol = nativeSubprotocol(handle);
         this.tlsVersion = nativeTlsVersion(handle);
         this.alpnProtocol = nativeAlpnProtocol(handle);
         acquireNativeHandle(handle, WebSocket::nativeRelease);
@@ -227,6 +229,18 @@ public final class WebSocket extends CrtResource {
         }
     }
 
+    /**
+     * The subprotocol the server selected from those offered (see
+     * {@link WebSocketConnectOptions.Builder#subprotocols}), or null when it selected none. A server that
+     * selects one that was not offered, or several, fails the setup with
+     * {@code WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL} or {@code WSCRT_ERROR_WEBSOCKET_MULTIPLE_SUBPROTOCOLS}.
+     *
+     * @return the subprotocol, or null
+     */
+    public String subprotocol() {
+        return subprotocol;
+    }
+
     /** The TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://. */
     public String tlsVersion() {
         return tlsVersion;
@@ -337,6 +351,8 @@ public final class WebSocket extends CrtResource {
     private static native long nativeQueuedBytes(long handle);
 
     private static native void nativeAbort(long handle);
+
+    private static native String nativeSubprotocol(long handle);
 
     private static native String nativeTlsVersion(long handle);
 

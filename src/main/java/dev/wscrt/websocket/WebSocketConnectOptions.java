@@ -244,6 +244,28 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
+        /**
+         * Offers these subprotocols, in order of preference (the {@code Sec-WebSocket-Protocol} header of
+         * the handshake request; after {@link #uri} or {@link #handshakeRequest}). The server's choice is
+         * {@link WebSocket#subprotocol()}; an answer naming one not offered, or several, fails the setup.
+         */
+        public Builder subprotocols(String... names) {
+            if (handshakeRequest == null) {
+                throw new IllegalStateException("set uri(...) or handshakeRequest(...) before subprotocols");
+            }
+            if (names == null || names.length == 0) {
+                throw new IllegalArgumentException("at least one subprotocol is needed");
+            }
+            for (String name : names) {
+                if (name == null || name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F
+                        && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+                    throw new IllegalArgumentException("not a subprotocol token: '" + name + "'");
+                }
+            }
+            handshakeRequest.setHeader("Sec-WebSocket-Protocol", String.join(", ", names));
+            return this;
+        }
+
         /** Adds a header to the handshake request (after {@link #uri} or {@link #handshakeRequest}). */
         public Builder header(String name, String value) {
             if (handshakeRequest == null) {

@@ -87,6 +87,11 @@ public final class WebSocketConnection {
         return open;
     }
 
+    /** The subprotocol the server selected from those offered, or null when it selected none. */
+    public String subprotocol() {
+        return socket.subprotocol();
+    }
+
     /** The TLS version negotiated for wss ("TLSv1.3"), or null for ws. */
     public String tlsVersion() {
         return socket.tlsVersion();
@@ -287,6 +292,12 @@ public final class WebSocketConnection {
         private Builder(URI uri) {
             this.uri = uri;
             this.options = WebSocketConnectOptions.builder().uri(uri);
+        }
+
+        /** Offers these subprotocols, in order of preference; the server's choice is {@link #subprotocol()}. */
+        public Builder subprotocols(String... names) {
+            options.subprotocols(names);
+            return this;
         }
 
         /** Adds a header to the upgrade request. */
