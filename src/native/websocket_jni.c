@@ -44,7 +44,7 @@ done:
     wscrt_jni_options_reader_clean_up(&reader);
 }
 
-static int s_send(struct wscrt_jni_binding *binding, jint opcode, struct wscrt_byte_cursor payload, jboolean fin,
+static int s_send(struct wscrt_websocket *websocket, jint opcode, struct wscrt_byte_cursor payload, jboolean fin,
                   struct wscrt_jni_send_completion *completion) {
     struct wscrt_websocket_send_frame_options options = {
         .opcode = (uint8_t)opcode,
@@ -53,7 +53,7 @@ static int s_send(struct wscrt_jni_binding *binding, jint opcode, struct wscrt_b
         .on_complete = completion ? wscrt_jni_on_send_complete : NULL,
         .user_data = completion,
     };
-    return wscrt_websocket_send_frame(binding->websocket, &options);
+    return wscrt_websocket_send_frame(websocket, &options);
 }
 
 /* An invalid frame is the caller's mistake (IllegalArgumentException); a full send queue is a named error. */
@@ -70,10 +70,11 @@ static void JNICALL s_send_array(JNIEnv *env, jclass cls, jlong handle, jint opc
                                  jint offset, jint length, jboolean fin, jobject on_complete) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    struct wscrt_websocket *websocket = wscrt_jni_binding_websocket(binding);
     struct wscrt_jni_send_completion *completion = wscrt_jni_send_completion_new(env, binding, on_complete);
     int result;
     if (!payload || length == 0) {
-        result = s_send(binding, opcode, (struct wscrt_byte_cursor){0}, fin, completion);
+        result = s_send(websocket, opcode, (struct wscrt_byte_cursor){0}, fin, completion);
     } else {
         /* The copy into the frame (masked on the way) happens inside the critical section: no other copy. */
         uint8_t *bytes = (*env)->GetPrimitiveArrayCritical(env, payload, NULL);
@@ -81,7 +82,7 @@ static void JNICALL s_send_array(JNIEnv *env, jclass cls, jlong handle, jint opc
             wscrt_jni_send_completion_discard(env, completion);
             return; /* OutOfMemoryError pending */
         }
-        result = s_send(binding, opcode, wscrt_byte_cursor_from_array(bytes + offset, (size_t)length), fin,
+        result = s_send(websocket, opcode, wscrt_byte_cursor_from_array(bytes + offset, (size_t)length), fin,
                         completion);
         (*env)->ReleasePrimitiveArrayCritical(env, payload, bytes, JNI_ABORT);
     }
@@ -99,10 +100,11 @@ static void JNICALL s_send_direct(JNIEnv *env, jclass cls, jlong handle, jint op
         return;
     }
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    struct wscrt_websocket *websocket = wscrt_jni_binding_websocket(binding);
     struct wscrt_jni_send_completion *completion = wscrt_jni_send_completion_new(env, binding, on_complete);
     struct wscrt_byte_cursor cursor =
         length > 0 ? wscrt_byte_cursor_from_array(bytes + offset, (size_t)length) : (struct wscrt_byte_cursor){0};
-    if (s_send(binding, opcode, cursor, fin, completion)) {
+    if (s_send(websocket, opcode, cursor, fin, completion)) {
         s_send_failed(env, completion, wscrt_last_error());
     }
 }
@@ -111,28 +113,28 @@ static void JNICALL s_increment_read_window(JNIEnv *env, jclass cls, jlong handl
     (void)env;
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    wscrt_websocket_increment_read_window(binding->websocket, (uint64_t)size);
+    wscrt_websocket_increment_read_window(wscrt_jni_binding_websocket(binding), (uint64_t)size);
 }
 
 static void JNICALL s_close(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    wscrt_websocket_close(binding->websocket);
+    wscrt_websocket_close(wscrt_jni_binding_websocket(binding));
 }
 
 static void JNICALL s_abort(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    wscrt_websocket_abort(binding->websocket);
+    wscrt_websocket_abort(wscrt_jni_binding_websocket(binding));
 }
 
 static void JNICALL s_release(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    wscrt_websocket_release(binding->websocket);
+    wscrt_websocket_release(wscrt_jni_binding_websocket(binding));
     wscrt_jni_binding_release(binding);
 }
 
@@ -140,27 +142,27 @@ static jlong JNICALL s_queued_bytes(JNIEnv *env, jclass cls, jlong handle) {
     (void)env;
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    return (jlong)wscrt_websocket_get_queued_bytes(binding->websocket);
+    return (jlong)wscrt_websocket_get_queued_bytes(wscrt_jni_binding_websocket(binding));
 }
 
 static jstring JNICALL s_subprotocol(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    const char *subprotocol = wscrt_websocket_get_subprotocol(binding->websocket);
+    const char *subprotocol = wscrt_websocket_get_subprotocol(wscrt_jni_binding_websocket(binding));
     return subprotocol[0] ? wscrt_jni_string_from_latin1(env, wscrt_byte_cursor_from_c_str(subprotocol)) : NULL;
 }
 
 static jstring JNICALL s_tls_version(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    const char *version = wscrt_websocket_get_tls_version(binding->websocket);
+    const char *version = wscrt_websocket_get_tls_version(wscrt_jni_binding_websocket(binding));
     return version[0] ? (*env)->NewStringUTF(env, version) : NULL;
 }
 
 static jstring JNICALL s_alpn_protocol(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    const char *protocol = wscrt_websocket_get_alpn_protocol(binding->websocket);
+    const char *protocol = wscrt_websocket_get_alpn_protocol(wscrt_jni_binding_websocket(binding));
     return protocol[0] ? wscrt_jni_string_from_latin1(env, wscrt_byte_cursor_from_c_str(protocol)) : NULL;
 }
 

@@ -33,11 +33,24 @@ struct wscrt_jni_binding {
      * referenced from here). */
     jobject callbacks;
     bool message_mode; /* whole messages (EVENT_MESSAGE) instead of frame events */
-    struct wscrt_websocket *websocket;
+    /* Stored once, on the event-loop thread, by the setup upcall before the handle reaches Java; read by
+     * the natives on Java threads through wscrt_jni_binding_websocket. Java orders the two (the handle
+     * crosses into a WebSocket that the application hands to its threads with its own synchronisation),
+     * but the JVM's ordering is invisible to ThreadSanitizer, which reported each first use of a binding
+     * and of its C websocket on a Java thread as a race (docs/tsan-report.md). The release store and the
+     * acquire load make the edge one that TSan sees too; on x86-64 both are plain moves. */
+    _Atomic(struct wscrt_websocket *) websocket;
     /* The event batch of the connection's event-loop thread (all its callbacks run there), cached so
      * that adding an event costs no thread-local lookup. Loop thread only. */
     struct event_batch *batch;
 };
+
+/* The C websocket of a binding whose handle a native received. Call it before reading anything else of
+ * the binding: the acquire pairs with the setup upcall's release store, after which all that the
+ * connecting thread and the event-loop thread did to the binding and the websocket happens before. */
+static inline struct wscrt_websocket *wscrt_jni_binding_websocket(struct wscrt_jni_binding *binding) {
+    return atomic_load_explicit(&binding->websocket, memory_order_acquire);
+}
 
 /* Method IDs of WebSocketCallbacks, cached by wscrt_jni_register_websocket. */
 struct wscrt_jni_callbacks_methods {

@@ -292,7 +292,7 @@ static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup
     }
     jlong handle = 0;
     if (setup->error_code == 0) {
-        binding->websocket = setup->websocket;
+        atomic_store_explicit(&binding->websocket, setup->websocket, memory_order_release);
         wscrt_jni_binding_acquire(binding); /* the Java WebSocket's reference */
         handle = (jlong)(intptr_t)binding;
     }
@@ -387,6 +387,7 @@ void wscrt_jni_send_completion_discard(JNIEnv *env, struct wscrt_jni_send_comple
 struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) {
     struct wscrt_jni_binding *binding = wscrt_mem_calloc(wscrt_jni_allocator(), 1, sizeof(struct wscrt_jni_binding));
     atomic_init(&binding->ref_count, 1);
+    atomic_init(&binding->websocket, NULL);
     binding->callbacks = (*env)->NewGlobalRef(env, callbacks);
     return binding;
 }

@@ -266,12 +266,14 @@ public final class WebSocketConnection {
                 listener.onError(this, shutdown.exception());
             }
         } finally {
+            // Closed before the future completes, so that a send after close() has completed fails with
+            // WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED; it also frees the native side now.
+            socket.close();
             if (shutdown.exception() == null) {
                 ended.complete(null);
             } else {
                 ended.completeExceptionally(shutdown.exception());
             }
-            socket.close(); // frees the native side now rather than at the next collection
         }
     }
 
