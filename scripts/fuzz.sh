@@ -58,7 +58,7 @@ sources_for() {
         websocket_decoder)
             echo "$COMMON_SRC crt/common/utf8.c crt/common/logging.c crt/http/websocket_decoder.c crt/http/websocket_frame.c"
             ;;
-        http_response_parser) echo "$COMMON_SRC crt/common/logging.c crt/http/http_response_parser.c" ;;
+        http_response_parser) echo "$COMMON_SRC crt/common/logging.c crt/http/http_response_parser.c crt/http/http_syntax.c" ;;
         websocket_extensions) echo "$COMMON_SRC crt/http/websocket_extensions.c" ;;
         websocket_inflate)
             echo "$COMMON_SRC crt/common/utf8.c crt/common/logging.c crt/http/websocket_decoder.c" \

@@ -1,4 +1,5 @@
 #include "http/http_response_parser.h"
+#include "http/http_syntax.h"
 
 #include <string.h>
 
@@ -82,44 +83,6 @@ static int s_fail(struct wscrt_http_response_parser *parser, int error_code) {
     return wscrt_raise_error(error_code);
 }
 
-/* ---- character classes (RFC 9110 5.6.2, 5.5) ---- */
-
-static bool s_is_token_char(uint8_t c) {
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        return true;
-    }
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* Field values and reason phrases: visible ASCII, space, tab and obs-text.
- * Other control characters (NUL, a stray CR...) are refused. */
-static bool s_is_text(struct wscrt_byte_cursor text) {
-    for (size_t i = 0; i < text.len; ++i) {
-        uint8_t c = text.ptr[i];
-        if ((c < 0x20 && c != '\t') || c == 0x7F) {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool s_is_digit(uint8_t c) {
-    return c >= '0' && c <= '9';
-}
-
-static int s_hex_value(uint8_t c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* ---- lines ---- */
 
 enum s_line_result {
@@ -188,7 +151,7 @@ static bool s_status_line_prefix_is_valid(struct wscrt_byte_cursor line) {
                 }
                 break;
             case 'd':
-                if (!s_is_digit(c)) {
+                if (!wscrt_http_is_digit(c)) {
                     return false;
                 }
                 break;
@@ -211,7 +174,7 @@ static int s_parse_status_line(struct wscrt_http_response_parser *parser) {
     struct wscrt_byte_cursor line = s_line(parser);
     const size_t reason_start = sizeof("HTTP/1.1 101") - 1;
     /* The SP before an empty reason phrase is often left out: accept both. */
-    if (line.len < reason_start || !s_status_line_prefix_is_valid(line) || !s_is_text(line)) {
+    if (line.len < reason_start || !s_status_line_prefix_is_valid(line) || !wscrt_http_is_field_text(line)) {
         return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
     }
     int status = (line.ptr[9] - '0') * 100 + (line.ptr[10] - '0') * 10 + (line.ptr[11] - '0');
@@ -271,12 +234,12 @@ static int s_split_header_line(struct wscrt_http_response_parser *parser, struct
     *name = wscrt_byte_cursor_from_array(line.ptr, (size_t)(colon - line.ptr));
     for (size_t i = 0; i < name->len; ++i) {
         /* Also refuses whitespace before the colon (RFC 9112 5.1). */
-        if (!s_is_token_char(name->ptr[i])) {
+        if (!wscrt_http_is_token_char(name->ptr[i])) {
             return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
         }
     }
     struct wscrt_byte_cursor raw_value = wscrt_byte_cursor_from_array(colon + 1, line.len - name->len - 1);
-    if (!s_is_text(raw_value)) {
+    if (!wscrt_http_is_field_text(raw_value)) {
         return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
     }
     *value = wscrt_byte_cursor_trim_ows(raw_value);
@@ -306,55 +269,6 @@ static int s_for_each_list_element(const struct wscrt_http_response_parser *pars
             }
         }
     }
-    return WSCRT_OP_SUCCESS;
-}
-
-struct s_content_length {
-    bool present;
-    unsigned long long value;
-};
-
-/* Every element of every Content-Length must be the same number (RFC 9110 8.6). */
-static int s_collect_content_length(struct wscrt_byte_cursor element, void *context) {
-    struct s_content_length *length = context;
-    unsigned long long value = 0;
-    for (size_t i = 0; i < element.len; ++i) {
-        if (!s_is_digit(element.ptr[i])) {
-            return WSCRT_OP_ERR;
-        }
-        unsigned digit = element.ptr[i] - '0';
-        if (value > (~0ULL - digit) / 10) {
-            return WSCRT_OP_ERR;
-        }
-        value = value * 10 + digit;
-    }
-    if (length->present && length->value != value) {
-        return WSCRT_OP_ERR;
-    }
-    length->present = true;
-    length->value = value;
-    return WSCRT_OP_SUCCESS;
-}
-
-struct s_transfer_coding {
-    size_t count;
-    bool last_is_chunked;
-    bool chunked_before_last;
-};
-
-static int s_collect_transfer_coding(struct wscrt_byte_cursor element, void *context) {
-    struct s_transfer_coding *coding = context;
-    if (coding->last_is_chunked) {
-        coding->chunked_before_last = true;
-    }
-    /* A coding may carry parameters ("gzip;q=1" style): compare the name only. */
-    struct wscrt_byte_cursor name = element;
-    const uint8_t *semicolon = memchr(element.ptr, ';', element.len);
-    if (semicolon) {
-        name = wscrt_byte_cursor_trim_ows(wscrt_byte_cursor_from_array(element.ptr, (size_t)(semicolon - element.ptr)));
-    }
-    coding->last_is_chunked = wscrt_byte_cursor_eq_c_str_ignore_case(name, "chunked");
-    coding->count++;
     return WSCRT_OP_SUCCESS;
 }
 
@@ -399,8 +313,8 @@ static int s_on_headers_complete(struct wscrt_http_response_parser *parser) {
 
     if (s_has_header(parser, "Transfer-Encoding")) {
         /* Transfer-Encoding overrides Content-Length (RFC 9112 6.3 item 3). */
-        struct s_transfer_coding coding = {0};
-        s_for_each_list_element(parser, "Transfer-Encoding", s_collect_transfer_coding, &coding);
+        struct wscrt_http_transfer_coding coding = {0};
+        s_for_each_list_element(parser, "Transfer-Encoding", wscrt_http_collect_transfer_coding, &coding);
         if (coding.count == 0 || coding.chunked_before_last) {
             return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
         }
@@ -415,8 +329,8 @@ static int s_on_headers_complete(struct wscrt_http_response_parser *parser) {
         return s_start_body_buffer(parser, 0);
     }
 
-    struct s_content_length length = {0};
-    if (s_for_each_list_element(parser, "Content-Length", s_collect_content_length, &length)) {
+    struct wscrt_http_content_length length = {0};
+    if (s_for_each_list_element(parser, "Content-Length", wscrt_http_collect_content_length, &length)) {
         return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
     }
     if (s_has_header(parser, "Content-Length") && !length.present) {
@@ -456,16 +370,16 @@ static int s_append_body(struct wscrt_http_response_parser *parser, struct wscrt
 /* "hex-size [BWS ; extensions]". Extensions are allowed and ignored. */
 static int s_parse_chunk_size_line(struct wscrt_http_response_parser *parser) {
     struct wscrt_byte_cursor line = s_line(parser);
-    if (!s_is_text(line)) {
+    if (!wscrt_http_is_field_text(line)) {
         return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
     }
     unsigned long long size = 0;
     size_t i = 0;
-    for (; i < line.len && s_hex_value(line.ptr[i]) >= 0; ++i) {
+    for (; i < line.len && wscrt_http_hex_value(line.ptr[i]) >= 0; ++i) {
         if (i == S_MAX_CHUNK_SIZE_DIGITS) {
             return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
         }
-        size = (size << 4) | (unsigned)s_hex_value(line.ptr[i]);
+        size = (size << 4) | (unsigned)wscrt_http_hex_value(line.ptr[i]);
     }
     if (i == 0) {
         return s_fail(parser, WSCRT_ERROR_HTTP_INVALID_RESPONSE);
