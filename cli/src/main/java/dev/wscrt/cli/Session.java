@@ -95,11 +95,14 @@ final class Session implements WebSocketListener {
 
     private int connectFailure(Throwable cause) {
         if (cause instanceof WebSocketHandshakeException refused) {
-            err.println("wscrt: handshake refused: " + refused.getMessage());
+            // The proxy refusing CONNECT is a connection failure: the server was never reached.
+            boolean byProxy = refused.errorName().startsWith("WSCRT_ERROR_HTTP_PROXY_");
+            err.println("wscrt: " + (byProxy ? "the proxy refused the connection: " : "handshake refused: ")
+                    + refused.getMessage());
             if (verbose && refused.headers() != null) {
                 refused.headers().forEach(h -> err.println("< " + h.name() + ": " + h.value()));
             }
-            return Wscrt.EXIT_HANDSHAKE;
+            return byProxy ? Wscrt.EXIT_CONNECT : Wscrt.EXIT_HANDSHAKE;
         }
         if (cause instanceof CrtRuntimeException failure) {
             boolean tls = failure.errorName().startsWith("WSCRT_ERROR_TLS_");

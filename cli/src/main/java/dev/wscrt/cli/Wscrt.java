@@ -42,8 +42,8 @@ import picocli.CommandLine.Parameters;
             "0:the close handshake completed with code 1000, 1001 or none",
             "1:an internal error (a bug)",
             "2:usage error (bad option or URI)",
-            "3:connection failure (name lookup, TCP connect, proxy, timeout)",
-            "4:handshake refused (the server or proxy answered the upgrade with a non-101 status)",
+            "3:connection failure (name lookup, TCP connect, proxy refusal, timeout)",
+            "4:handshake refused (the server answered the upgrade with a non-101 status)",
             "5:TLS failure (an error named WSCRT_ERROR_TLS_*: certificate, handshake, files)",
             "6:abnormal close (the connection failed after it opened, or the server closed with another code)"})
 public final class Wscrt implements Callable<Integer> {
