@@ -79,6 +79,16 @@ final class Session implements WebSocketListener {
             err.println("< 101 Switching Protocols" + (connection.tlsVersion() == null ? ""
                     : " (" + connection.tlsVersion() + ")"));
         }
+        // Ctrl-C or SIGTERM while open: CLOSE 1001 (going away), waiting a moment for the answer.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!ended.isDone()) {
+                try {
+                    connection.close(1001, null).get(2, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // The process is ending either way.
+                }
+            }
+        }, "wscrt-going-away"));
         ScheduledExecutorService pinger = pingInterval == null ? null : startPinger(connection);
         Thread reader = new Thread(() -> copyInput(connection), "wscrt-stdin");
         reader.setDaemon(true);

@@ -157,6 +157,20 @@ class WscrtCommandLineTest {
     }
 
     @Test
+    void sigtermWhileOpenSendsClose1001() {
+        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
+            WscrtProcess client = WscrtProcess.start(dir, "-v", ws(server, "/"));
+            NettyWebSocketServer.Connection connection = server.awaitConnection();
+            Await.until("the client to report the open", Await.DEFAULT_TIMEOUT,
+                    () -> client.stderrSoFar().contains("< 101"), client::stderrSoFar);
+            client.terminate();
+
+            assertEquals(1001, closeCode(connection.awaitClose()));
+            client.await();
+        }
+    }
+
+    @Test
     void usageErrorsExitWith2() {
         Result noUri = WscrtProcess.run(dir, "");
         Result httpUri = WscrtProcess.run(dir, "", "http://127.0.0.1:1/");

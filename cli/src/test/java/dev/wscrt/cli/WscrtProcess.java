@@ -94,6 +94,14 @@ final class WscrtProcess {
         }
     }
 
+    /**
+     * Asks the process to end (SIGTERM), as Ctrl-C does. Through its handle: {@code Process.destroy()} also
+     * closes the pipe to its standard input, which the client would see as the end of input.
+     */
+    void terminate() {
+        process.toHandle().destroy();
+    }
+
     /** What the process has written to standard error so far. */
     String stderrSoFar() {
         try {
