@@ -78,6 +78,9 @@ final class Session implements WebSocketListener {
         if (verbose) {
             err.println("< 101 Switching Protocols" + (connection.tlsVersion() == null ? ""
                     : " (" + connection.tlsVersion() + ")"));
+            if (connection.subprotocol() != null) {
+                err.println("< Sec-WebSocket-Protocol: " + connection.subprotocol());
+            }
         }
         // Ctrl-C or SIGTERM while open: CLOSE 1001 (going away), waiting a moment for the answer.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -69,7 +69,7 @@ public final class Wscrt implements Callable<Integer> {
     List<String> headers = new ArrayList<>();
 
     @Option(names = "--protocol", paramLabel = "<name>",
-            description = "Ask for this subprotocol (sent as a Sec-WebSocket-Protocol header; repeatable).")
+            description = "Offer this subprotocol (repeatable, in order of preference); -v shows the server's choice.")
     List<String> protocols = new ArrayList<>();
 
     @Option(names = "--proxy", paramLabel = "http://[user:pass@]host:port",
@@ -149,7 +149,7 @@ public final class Wscrt implements Callable<Integer> {
             builder.header(header.substring(0, colon).trim(), header.substring(colon + 1).trim());
         }
         if (!protocols.isEmpty()) {
-            builder.header("Sec-WebSocket-Protocol", String.join(", ", protocols));
+            builder.subprotocols(protocols.toArray(String[]::new));
         }
         if (proxy != null) {
             builder.proxy(parseProxy(proxy));
