@@ -344,7 +344,11 @@ void wscrt_websocket_on_channel_shutdown(struct wscrt_client_bootstrap *bootstra
     }
     if (ws->setup_succeeded) {
         int reported = error_code;
-        if (ws->close_received && ws->close_sent) {
+        if (ws->fail_after_close) {
+            /* The connection failed it (1002/1007/1009): that is the reason, even if the peer closed the
+             * socket before our failing CLOSE was written. */
+            reported = ws->fail_after_close;
+        } else if (ws->close_received && ws->close_sent) {
             reported = 0; /* the close handshake completed, whatever the socket said after it */
         }
         WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Shutdown complete (%s)", (void *)ws, wscrt_error_name(reported));
