@@ -30,6 +30,8 @@ import javax.net.ssl.TrustManagerFactory;
  * <p>Usage: {@code MqttBenchmark [messages] [rounds]} (defaults 10000 and 3). Prints a Markdown table.
  */
 public final class MqttBenchmark {
+    private static final int WINDOW = Integer.getInteger("mqtt.window", 64);
+
     private MqttBenchmark() {
     }
 
@@ -82,7 +84,7 @@ public final class MqttBenchmark {
         long cpu0 = os.getProcessCpuTime();
         long broker0 = broker.cpuNanos();
         long t0 = System.nanoTime();
-        Throwable failure = MqttLoad.publishAll(publisher, topic, payloads, 64, Duration.ofSeconds(300));
+        Throwable failure = MqttLoad.publishAll(publisher, topic, payloads, WINDOW, Duration.ofSeconds(300));
         boolean all = failure == null && checker.awaitReceived(payloads.size(), Duration.ofSeconds(60));
         long t1 = System.nanoTime();
         long cpu1 = os.getProcessCpuTime();
@@ -111,9 +113,9 @@ public final class MqttBenchmark {
 
     private static String table(List<Run> runs, List<byte[]> payloads) {
         StringBuilder out = new StringBuilder();
-        out.append(String.format(Locale.ROOT, "%d messages of 16 B-64 KiB (%.1f MB of payload), QoS 1, 64 in flight;"
+        out.append(String.format(Locale.ROOT, "%d messages of 16 B-64 KiB (%.1f MB of payload), QoS 1, %d in flight;"
                 + " client CPU = this JVM (publisher + subscriber), broker CPU = Moquette's JVM%n%n",
-                payloads.size(), MqttLoad.totalBytes(payloads) / 1e6));
+                payloads.size(), MqttLoad.totalBytes(payloads) / 1e6, WINDOW));
         out.append("| client | round | messages/s | client CPU per message | broker CPU per message | check |\n");
         out.append("|---|---|---|---|---|---|\n");
         for (Run r : runs) {

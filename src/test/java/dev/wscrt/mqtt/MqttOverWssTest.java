@@ -92,10 +92,10 @@ class MqttOverWssTest {
     }
 
     /**
-     * The broker runs in a process of its own with one Netty worker thread: with several, Moquette 0.17
-     * now and then loses a QoS 1 message on its way to a subscriber whose in-flight window is full
-     * (seen about once in 20,000 messages with wscrt and with the JDK client alike; its queue check and
-     * its drain on PUBACK race between the publisher's and the subscriber's threads).
+     * One message awaiting PUBACK at a time, against the broker in a process of its own with one Netty
+     * worker thread: with 64 in flight, Moquette 0.17 now and then loses a QoS 1 message on its way to the
+     * subscriber (in 4 of about 20 runs of 10,000, twice with wscrt and twice with the JDK client, the
+     * same MQTT bytes; never with one in flight in 60,000). docs/mqtt-report.md has the details.
      */
     @Test
     void tenThousandMessagesOf16BytesTo64KiBArriveInOrderByteForByte() throws Exception {
@@ -115,7 +115,7 @@ class MqttOverWssTest {
                                           List<byte[]> payloads) throws InterruptedException {
         Await.get("SUBACK", subscriber.subscribe("load/1", MqttQoS.AT_LEAST_ONCE));
 
-        Throwable failure = MqttLoad.publishAll(publisher, "load/1", payloads, 64, LOAD_LIMIT);
+        Throwable failure = MqttLoad.publishAll(publisher, "load/1", payloads, 1, LOAD_LIMIT);
         assertNull(failure, () -> "publishing failed: " + failure);
         boolean all = checker.awaitReceived(payloads.size(), Duration.ofSeconds(60));
         assertNull(checker.firstProblem());
