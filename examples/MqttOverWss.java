@@ -17,7 +17,7 @@ public class MqttOverWss {
                 .withCertificateAuthority(Files.readString(Path.of(args[1]))));
         var connAck = new CompletableFuture<ByteBuffer>();
         var ws = WebSocketConnection.builder(URI.create(args[0]))
-                .header("Sec-WebSocket-Protocol", "mqtt") // MQTT over WebSocket: the mqtt subprotocol
+                .subprotocols("mqtt") // MQTT over WebSocket: the mqtt subprotocol (MQTT 3.1.1 section 6)
                 .tlsContext(tls)
                 .connect(new WebSocketListener() {
                     public void onBinary(WebSocketConnection c, ByteBuffer data) { connAck.complete(data); }

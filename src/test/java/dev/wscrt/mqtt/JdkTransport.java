@@ -56,6 +56,11 @@ final class JdkTransport implements MqttTransport {
     }
 
     @Override
+    public String subprotocol() {
+        return socket.getSubprotocol().isEmpty() ? null : socket.getSubprotocol();
+    }
+
+    @Override
     public CompletableFuture<Void> close() {
         return socket.sendClose(WebSocket.NORMAL_CLOSURE, "").thenApply(ws -> null);
     }

@@ -115,13 +115,10 @@ public final class MosquittoInterop {
             Path ca = Files.createTempFile("wscrt-interop-ca", ".pem");
             Files.writeString(ca, TestCertificates.get().caPem());
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process example = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                    "examples/MqttOverWss.java", broker.wssUri().toString(), ca.toString())
-                    .redirectErrorStream(true).start();
-            String exampleOut = new String(example.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            boolean done = example.waitFor(60, TimeUnit.SECONDS);
-            check(failures, "examples/MqttOverWss.java connects", done && example.exitValue() == 0
-                    && exampleOut.contains("CONNACK: accepted"), exampleOut);
+            Finished example = runBounded(List.of(java, "-cp", System.getProperty("java.class.path"),
+                    "examples/MqttOverWss.java", broker.wssUri().toString(), ca.toString()), 60);
+            check(failures, "examples/MqttOverWss.java connects", example.exitCode() == 0
+                    && example.output().contains("CONNACK: accepted"), example.output());
             Files.delete(ca);
         }
         System.out.println(failures.isEmpty() ? "mosquitto interop: all checks passed"
@@ -130,10 +127,29 @@ public final class MosquittoInterop {
     }
 
     private static void run(List<String> command, List<String> failures) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(WAIT_SECONDS, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            failures.add(command.get(0) + " failed: " + output);
+        Finished p = runBounded(command, WAIT_SECONDS);
+        if (p.exitCode() != 0) {
+            failures.add(command.get(0) + " failed (exit " + p.exitCode() + "): " + p.output());
+        }
+    }
+
+    /** A process's exit code (-1 if it was killed at the time limit) and its output. */
+    private record Finished(int exitCode, String output) {
+    }
+
+    /** Runs {@code command} for at most {@code seconds}, its output to a file (so no read can block). */
+    private static Finished runBounded(List<String> command, long seconds) throws IOException, InterruptedException {
+        Path log = Files.createTempFile("wscrt-interop", ".log");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = p.waitFor(seconds, TimeUnit.SECONDS);
+            if (!done) {
+                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+            String output = Files.readString(log).trim();
+            return new Finished(done ? p.exitValue() : -1, done ? output : "killed after " + seconds + " s: " + output);
+        } finally {
+            Files.deleteIfExists(log);
         }
     }
 

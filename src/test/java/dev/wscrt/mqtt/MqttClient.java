@@ -126,6 +126,11 @@ final class MqttClient {
         return send(MqttMessage.DISCONNECT).thenCompose(v -> transport.close()).thenCompose(v -> ended);
     }
 
+    /** The WebSocket subprotocol the broker selected, or null. */
+    String subprotocol() {
+        return transport.subprotocol();
+    }
+
     /** Completes when the connection has ended: normally after a close handshake, else with its error. */
     CompletableFuture<Void> ended() {
         return ended;

@@ -68,6 +68,7 @@ class MqttOverWssTest {
         BlockingQueue<MqttClient.Message> received = new LinkedBlockingQueue<>();
         MqttClient subscriber = connect("wscrt-sub", received::add);
         MqttClient publisher = connect("wscrt-pub", m -> fail("the publisher subscribed to nothing: " + m));
+        assertEquals("mqtt", subscriber.subprotocol(), "the broker selected the mqtt subprotocol");
 
         assertEquals(List.of(1), Await.get("SUBACK", subscriber.subscribe("sensors/#", MqttQoS.AT_LEAST_ONCE)),
                 "the broker grants QoS 1");

@@ -22,6 +22,9 @@ interface MqttTransport {
     /** Sends one binary message holding {@code bytes}; completes when it has been written. */
     CompletableFuture<Void> send(byte[] bytes);
 
+    /** The subprotocol the server selected in its upgrade answer, or null when it selected none. */
+    String subprotocol();
+
     /** Starts the close handshake (1000). */
     CompletableFuture<Void> close();
 

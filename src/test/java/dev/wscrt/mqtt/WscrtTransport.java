@@ -20,9 +20,8 @@ final class WscrtTransport implements MqttTransport {
     /** Connects to {@code uri} asking for the {@code mqtt} subprotocol. */
     static CompletableFuture<MqttTransport> connect(URI uri, TlsContext tls, ClientBootstrap bootstrap,
                                                     Receiver receiver) {
-        // Until the builder has a subprotocol option, the request header says it.
         WebSocketConnection.Builder builder = WebSocketConnection.builder(uri)
-                .header("Sec-WebSocket-Protocol", "mqtt")
+                .subprotocols("mqtt")
                 .tlsContext(tls)
                 .maxMessageSize(MoquetteBroker.MAX_PACKET);
         if (bootstrap != null) {
@@ -49,6 +48,11 @@ final class WscrtTransport implements MqttTransport {
     @Override
     public CompletableFuture<Void> send(byte[] bytes) {
         return connection.sendBinary(bytes);
+    }
+
+    @Override
+    public String subprotocol() {
+        return connection.subprotocol();
     }
 
     @Override
