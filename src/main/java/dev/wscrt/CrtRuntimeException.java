@@ -15,6 +15,8 @@ public class CrtRuntimeException extends RuntimeException {
     private final int errorCode;
     /** The stable name of {@link #errorCode}. */
     private final String errorName;
+    /** Where and why, appended to the native message; null when there is none. */
+    private final String detail;
 
     /**
      * A failure with the native message of {@code errorCode}.
@@ -32,9 +34,7 @@ public class CrtRuntimeException extends RuntimeException {
      * @param cause     what led to it, or null
      */
     public CrtRuntimeException(int errorCode, Throwable cause) {
-        super(describe(errorCode), cause);
-        this.errorCode = errorCode;
-        this.errorName = Crt.errorName(errorCode);
+        this(errorCode, null, cause);
     }
 
     /**
@@ -44,9 +44,21 @@ public class CrtRuntimeException extends RuntimeException {
      * @param detail    where and why, appended after a colon
      */
     public CrtRuntimeException(int errorCode, String detail) {
-        super(describe(errorCode) + ": " + detail);
+        this(errorCode, detail, null);
+    }
+
+    /**
+     * A failure with the native message of {@code errorCode}, a detail and a cause.
+     *
+     * @param errorCode a native error code
+     * @param detail    where and why, appended after a colon; null for none
+     * @param cause     what led to it, or null
+     */
+    public CrtRuntimeException(int errorCode, String detail, Throwable cause) {
+        super(detail == null ? describe(errorCode) : describe(errorCode) + ": " + detail, cause);
         this.errorCode = errorCode;
         this.errorName = Crt.errorName(errorCode);
+        this.detail = detail;
     }
 
     private static String describe(int errorCode) {
@@ -69,6 +81,16 @@ public class CrtRuntimeException extends RuntimeException {
      */
     public CrtError error() {
         return CrtError.of(errorCode);
+    }
+
+    /**
+     * Where and why the failure happened, as appended to the message: for a connection, the server and
+     * proxy with the stage that failed and what was learnt there.
+     *
+     * @return the detail, or null when there is none
+     */
+    public String detail() {
+        return detail;
     }
 
     /**

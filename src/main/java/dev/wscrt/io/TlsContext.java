@@ -13,6 +13,8 @@ import dev.wscrt.CrtRuntimeException;
  *         bundle exists, or {@code WSCRT_ERROR_TLS_CONTEXT_FAILURE} for an unreadable certificate or key
  */
 public final class TlsContext extends CrtResource {
+    private final String trustStore;
+
     public TlsContext(TlsContextOptions options) {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");
@@ -28,6 +30,18 @@ public final class TlsContext extends CrtResource {
                     + "; set SSL_CERT_FILE / SSL_CERT_DIR or use withCertificateAuthority");
         }
         acquireNativeHandle(handle, TlsContext::nativeRelease);
+        trustStore = options.describeTrust(nativeTrustStoreLocations());
+    }
+
+    /**
+     * What this context verifies peers against, in words, as failures name it: the CA certificates
+     * given in PEM, the CA file or directory given, the system trust store found, or nothing when
+     * verification is off.
+     *
+     * @return the description, for example {@code "CA file /etc/myapp/ca.pem"}
+     */
+    public String trustStore() {
+        return trustStore;
     }
 
     private static native long nativeNew(byte[] options);

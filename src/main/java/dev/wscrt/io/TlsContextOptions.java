@@ -114,4 +114,42 @@ public final class TlsContextOptions {
         }
         return version == TlsVersion.TLSv1_2 ? 1 : 2;
     }
+
+    /**
+     * The trust anchors a context made from these options verifies peers with, in words, for error
+     * messages: the CA PEM, file or directory given, else the system trust store the native side will
+     * pick (the first readable of {@code locations}, the native probe order), else "no trust store".
+     */
+    String describeTrust(String locations) {
+        if (!verifyPeer) {
+            return "nothing (peer verification is off)";
+        }
+        java.util.List<String> given = new java.util.ArrayList<>();
+        if (caPem != null) {
+            given.add("the CA certificates given in PEM");
+        }
+        if (caFile != null) {
+            given.add("CA file " + caFile);
+        }
+        if (caDir != null) {
+            given.add("CA directory " + caDir);
+        }
+        if (!given.isEmpty()) {
+            return String.join(" and ", given);
+        }
+        String envFile = System.getenv("SSL_CERT_FILE");
+        String envDir = System.getenv("SSL_CERT_DIR");
+        if ((envFile != null && !envFile.isEmpty()) || (envDir != null && !envDir.isEmpty())) {
+            return "the system trust store from SSL_CERT_FILE=" + envFile + ", SSL_CERT_DIR=" + envDir;
+        }
+        for (String location : locations.split(", ")) {
+            boolean directory = location.endsWith(" (directory)");
+            java.nio.file.Path path = java.nio.file.Path.of(location.replace(" (directory)", ""));
+            if (directory ? java.nio.file.Files.isDirectory(path)
+                    : java.nio.file.Files.isRegularFile(path) && java.nio.file.Files.isReadable(path)) {
+                return "the system trust store " + path + (directory ? " (directory)" : "");
+            }
+        }
+        return "no trust store (tried " + locations + ")";
+    }
 }

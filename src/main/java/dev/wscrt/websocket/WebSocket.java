@@ -69,7 +69,9 @@ public final class WebSocket extends CrtResource {
         WebSocketConnectOptions.Builder.validateHandshakeRequest(options.handshakeRequest());
         ClientBootstrap bootstrap =
                 options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
-        nativeConnect(callbacks, options.encodeForNative(bootstrap));
+        byte[] encoded = options.encodeForNative(bootstrap);
+        callbacks.attempt(ConnectAttempt.of(options));
+        nativeConnect(callbacks, encoded);
         // The encoding carries native handles: keep their owners reachable until the native side holds them.
         Reference.reachabilityFence(bootstrap);
         Reference.reachabilityFence(options);

@@ -35,15 +35,14 @@ final class WebSocketCallbacks {
     private final Consumer<OnIncomingFramePayloadData> onFramePayload;
     private final Consumer<OnIncomingFrameCompleteData> onFrameComplete;
 
-    /** The name the client looks up: the proxy's when there is one, else the server's. */
-    private final String lookedUpHost;
-
     /** Where whole messages go in message mode: an opcode and the payload, valid only during the call. */
     interface MessageSink {
         void onMessage(Opcode opcode, ByteBuffer payload);
     }
 
     private final MessageSink messageSink;
+    /** What the connect call set out to do; set by {@link WebSocket} before the native connect starts. */
+    private ConnectAttempt attempt;
     private Throwable callbackFailure;
     private IncomingFrame openFrame;
 
@@ -53,14 +52,12 @@ final class WebSocketCallbacks {
         this.onFrameBegin = options.onIncomingFrameBegin();
         this.onFramePayload = options.onIncomingFramePayload();
         this.onFrameComplete = options.onIncomingFrameComplete();
-        this.lookedUpHost = lookedUpHost(options);
         this.messageSink = null;
     }
 
     /** Message mode: setup and shutdown as given, whole messages to {@code sink}, no frame callbacks. */
     WebSocketCallbacks(WebSocketConnectOptions options, Consumer<OnConnectionSetupData> onSetup,
                        Consumer<OnConnectionShutdownData> onShutdown, MessageSink sink) {
-        this.lookedUpHost = lookedUpHost(options);
         this.onSetup = onSetup;
         this.onShutdown = onShutdown;
         this.onFrameBegin = null;
@@ -69,8 +66,9 @@ final class WebSocketCallbacks {
         this.messageSink = sink;
     }
 
-    private static String lookedUpHost(WebSocketConnectOptions options) {
-        return options.proxyOptions() != null ? options.proxyOptions().host() : options.host();
+    /** Called on the connecting thread before the native connect starts (which publishes it to the loop). */
+    void attempt(ConnectAttempt value) {
+        attempt = value;
     }
 
     /** Setup succeeded ({@code handle != 0}) or failed ({@code errorCode != 0}); status -1 = no response. */
@@ -88,32 +86,24 @@ final class WebSocketCallbacks {
         if (handle != 0) {
             data = new OnConnectionSetupData(null, new WebSocket(handle), statusCode, headers, null);
         } else {
-            data = new OnConnectionSetupData(setupException(errorCode), null, statusCode, headers, body);
+            data = new OnConnectionSetupData(attempt.setupFailure(errorCode, statusCode, headers, body), null,
+                    statusCode, headers, body);
         }
         return run(onSetup, data);
-    }
-
-    /** A failed name lookup says which name it was. */
-    private CrtRuntimeException setupException(int errorCode) {
-        CrtRuntimeException e = new CrtRuntimeException(errorCode);
-        if (e.errorName().startsWith("WSCRT_ERROR_IO_DNS_")) {
-            return new CrtRuntimeException(errorCode, "looking up '" + lookedUpHost + "'");
-        }
-        return e;
     }
 
     /** The connection shut down; called once, only after a successful setup. */
     void onShutdown(int errorCode) {
         Throwable exception = null;
         if (callbackFailure != null) {
-            exception = new CrtRuntimeException(ERROR_CALLBACK_EXCEPTION, callbackFailure);
+            exception = attempt.shutdownFailure(ERROR_CALLBACK_EXCEPTION, callbackFailure);
         } else if (errorCode != 0) {
-            exception = new CrtRuntimeException(errorCode);
+            exception = attempt.shutdownFailure(errorCode, null);
         }
         if (openFrame != null && onFrameComplete != null) {
             IncomingFrame frame = openFrame;
             openFrame = null;
-            Throwable frameException = exception != null ? exception : new CrtRuntimeException(errorCode);
+            Throwable frameException = exception != null ? exception : attempt.shutdownFailure(errorCode, null);
             runQuietly(onFrameComplete, new OnIncomingFrameCompleteData(frame, frameException));
         }
         if (onShutdown != null) {
@@ -164,7 +154,7 @@ final class WebSocketCallbacks {
                     openFrame = null;
                     if (frame != null && onFrameComplete != null) {
                         int error = (int) events[base + 3];
-                        Throwable exception = error == 0 ? null : new CrtRuntimeException(error);
+                        Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null);
                         if (!run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception))) {
                             return false;
                         }

@@ -17,7 +17,10 @@ public final class WebSocketHandshakeException extends CrtRuntimeException {
     private final byte[] body;
 
     WebSocketHandshakeException(CrtRuntimeException setupError, OnConnectionSetupData setup) {
-        super(setupError.errorCode(), describe(setup));
+        super(setupError.errorCode(), setupError.detail() != null ? setupError.detail() : describe(setup));
+        for (Throwable suppressed : setupError.getSuppressed()) {
+            addSuppressed(suppressed);
+        }
         this.status = setup.handshakeResponseStatus();
         this.headers = setup.handshakeResponseHeaders();
         this.body = setup.handshakeResponseBody();

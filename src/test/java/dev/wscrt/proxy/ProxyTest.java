@@ -97,13 +97,18 @@ class ProxyTest {
                 () -> proxy.log().contains(request), proxy::log);
     }
 
-    /** Waits for a failed setup; checks name, carried status, and that the target saw no connection. */
+    /**
+     * Waits for a failed setup; checks name, carried status, a message naming the proxy apart from the
+     * server with the proxy's status, and that the target saw no connection.
+     */
     private static OnConnectionSetupData assertProxyRefused(CallbackRecorder rec, String errorName, int status,
-                                                            NettyWebSocketServer target) {
+                                                            TinyProxy proxy, NettyWebSocketServer target) {
         CrtRuntimeException e = rec.awaitSetupFailure();
         OnConnectionSetupData d = rec.awaitSetup();
         assertEquals(errorName, e.errorName(), () -> "setup failure: " + CallbackRecorder.describe(e)
                 + ", status " + d.handshakeResponseStatus());
+        assertTrue(e.getMessage().contains("proxy " + proxy.host() + ":" + proxy.port() + " refused CONNECT to server "
+                + target.authority() + ": HTTP " + status), e.getMessage());
         assertEquals(status, d.handshakeResponseStatus(), "the proxy's status, carried in the setup data");
         assertNotNull(d.handshakeResponseHeaders(), "the proxy's headers, carried in the setup data");
         assertNull(d.websocket());
@@ -177,7 +182,7 @@ class ProxyTest {
         try (NettyWebSocketServer server = NettyWebSocketServer.startEcho();
              TinyProxy proxy = TinyProxy.builder().connectPorts(server.port()).basicAuth(USER, PASSWORD).start()) {
             OnConnectionSetupData d = assertProxyRefused(connect(server, proxyOptions(proxy), null),
-                    "WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED", 407, server);
+                    "WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED", 407, proxy, server);
             assertNotNull(header(d, "Proxy-Authenticate"), "a 407 carries the proxy's challenge");
         }
     }
@@ -197,7 +202,7 @@ class ProxyTest {
             assertTrue(status != null && (status == 407 || status == 401),
                     () -> "tinyproxy refuses a wrong password with 407 (or 401 before its fix), got " + status);
             assertProxyRefused(rec, status == 407 ? "WSCRT_ERROR_HTTP_PROXY_AUTH_REQUIRED"
-                    : "WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED", status, server);
+                    : "WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED", status, proxy, server);
             Await.until("tinyproxy to log the failed authentication", Await.DEFAULT_TIMEOUT,
                     () -> proxy.log().toLowerCase(Locale.ROOT).contains("auth"), proxy::log);
         }
@@ -209,7 +214,7 @@ class ProxyTest {
              NettyWebSocketServer refused = NettyWebSocketServer.startEcho();
              TinyProxy proxy = TinyProxy.builder().connectPorts(allowed.port()).start()) {
             OnConnectionSetupData d = assertProxyRefused(connect(refused, proxyOptions(proxy), null),
-                    "WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED", 403, refused);
+                    "WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED", 403, proxy, refused);
             assertNotNull(d.handshakeResponseBody(), "the proxy's error page is carried");
             assertTrue(new String(d.handshakeResponseBody(), StandardCharsets.UTF_8).contains("Access violation")
                     || proxy.log().contains("Refused CONNECT method on port " + refused.port()), proxy::log);
@@ -232,6 +237,8 @@ class ProxyTest {
             assertEquals("WSCRT_ERROR_HTTP_PROXY_CONNECT_FAILED", e.errorName(), CallbackRecorder.describe(e));
             // tinyproxy answers 500 "Unable to connect" when the target refuses the TCP connection.
             assertEquals(500, d.handshakeResponseStatus());
+            assertTrue(e.getMessage().contains("proxy " + proxy.host() + ":" + proxy.port()
+                    + " refused CONNECT to server 127.0.0.1:" + deadPort + ": HTTP 500"), e.getMessage());
             rec.assertGrammar();
             assertEquals(0, placeholder.tcpConnectionCount());
         }
@@ -248,6 +255,8 @@ class ProxyTest {
                     null);
             CrtRuntimeException e = rec.awaitSetupFailure();
             assertEquals("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED", e.errorName(), CallbackRecorder.describe(e));
+            assertTrue(e.getMessage().contains("connecting to proxy 127.0.0.1:" + deadPort + " (for server "
+                    + server.authority() + ")"), e.getMessage());
             assertNull(rec.awaitSetup().handshakeResponseStatus());
             rec.assertGrammar();
             assertEquals(0, server.tcpConnectionCount());

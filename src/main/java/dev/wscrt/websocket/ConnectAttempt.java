@@ -1,0 +1,142 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.CrtError;
+import dev.wscrt.CrtRuntimeException;
+import dev.wscrt.http.HttpHeader;
+import dev.wscrt.http.HttpProxyOptions;
+import dev.wscrt.io.TlsConnectionOptions;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * What one {@link WebSocket#connect} call set out to do, kept so that a failure reported later on an
+ * event-loop thread can say where and why: the server and the proxy, what TLS trusted, the request,
+ * and the stack of the connect call itself (added to every exception of the connection as a suppressed
+ * exception). Immutable; created on the connecting thread, read on the event-loop thread.
+ */
+final class ConnectAttempt {
+    /** How much of a refusing answer's body a message quotes. */
+    private static final int BODY_BYTES_SHOWN = 200;
+
+    private final String server;
+    private final String proxy;
+    private final String request;
+    private final String serverTrust;
+    private final String serverName;
+    private final String proxyTrust;
+    private final Throwable connectSite;
+
+    private ConnectAttempt(WebSocketConnectOptions options, Throwable connectSite) {
+        this.server = authority(options.host(), options.port());
+        HttpProxyOptions proxyOptions = options.proxyOptions();
+        this.proxy = proxyOptions == null ? null : authority(proxyOptions.host(), proxyOptions.port());
+        this.request = options.handshakeRequest() == null ? "?"
+                : options.handshakeRequest().getMethod() + " " + options.handshakeRequest().getPath();
+        TlsConnectionOptions tls = options.tlsConnectionOptions();
+        this.serverTrust = tls == null ? null : tls.context().trustStore();
+        this.serverName = tls == null ? null : tls.serverName() != null ? tls.serverName() : options.host();
+        TlsConnectionOptions proxyTls = proxyOptions == null ? null : proxyOptions.tlsConnectionOptions();
+        this.proxyTrust = proxyTls == null ? null : proxyTls.context().trustStore();
+        this.connectSite = connectSite;
+    }
+
+    /** host:port, with an IPv6 literal in brackets. */
+    private static String authority(String host, int port) {
+        return (host != null && host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host)
+                + ":" + port;
+    }
+
+    /** Records a connect call; call on the connecting thread, so the stack is the caller's. */
+    static ConnectAttempt of(WebSocketConnectOptions options) {
+        return new ConnectAttempt(options, new ConnectSite());
+    }
+
+    /**
+     * The exception for a failed setup: the native error with where (server, proxy, stage) and why (TLS
+     * verify result, trust store, HTTP status and body) appended, and the connect call's stack suppressed.
+     */
+    CrtRuntimeException setupFailure(int errorCode, Integer status, List<HttpHeader> headers, byte[] body) {
+        String detail = describe(CrtError.of(errorCode).errorName(), status, body);
+        return withConnectSite(new CrtRuntimeException(errorCode, detail));
+    }
+
+    /** The exception for a connection that failed after setup: where it was connected. */
+    CrtRuntimeException shutdownFailure(int errorCode, Throwable cause) {
+        String where = "connection to " + server + (proxy != null ? " through proxy " + proxy : "");
+        return withConnectSite(new CrtRuntimeException(errorCode, where, cause));
+    }
+
+    /** Adds the connect call's stack to {@code exception} as a suppressed exception. */
+    <T extends Throwable> T withConnectSite(T exception) {
+        exception.addSuppressed(connectSite);
+        return exception;
+    }
+
+    private String describe(String errorName, Integer status, byte[] body) {
+        String via = proxy != null ? " through proxy " + proxy : "";
+        String stage = errorName.substring("WSCRT_ERROR_".length());
+        if (stage.startsWith("IO_DNS_")) {
+            return proxy != null ? "resolving the proxy host of " + proxy + " (server " + server + ")"
+                    : "resolving the host of " + server;
+        }
+        if (stage.startsWith("HTTP_PROXY_")) {
+            return "proxy " + proxy + " refused CONNECT to server " + server + answer(status, body);
+        }
+        if (stage.startsWith("IO_")) {
+            return proxy != null ? "connecting to proxy " + proxy + " (for server " + server + ")"
+                    : "connecting to server " + server;
+        }
+        if (stage.startsWith("TLS_")) {
+            boolean toProxy = serverTrust == null && proxyTrust != null;
+            String peer = toProxy ? "proxy " + proxy : "server " + server + via;
+            String trust = toProxy ? proxyTrust : serverTrust;
+            return "TLS handshake with " + peer + ": " + verifyResult(stage)
+                    + (trust != null ? "; trusting " + trust : "");
+        }
+        if (stage.startsWith("WEBSOCKET_") || stage.startsWith("HTTP_")) {
+            return status != null ? "server " + server + via + " answered " + request + answer(status, body)
+                    : "server " + server + via + " gave no complete HTTP answer to " + request;
+        }
+        return "connecting to server " + server + via;
+    }
+
+    /** The certificate check's outcome in words, from the stable error. */
+    private String verifyResult(String stage) {
+        return switch (stage) {
+            case "TLS_CERT_EXPIRED" -> "the server's certificate has expired";
+            case "TLS_CERT_SELF_SIGNED" -> "the certificate is self-signed and not trusted";
+            case "TLS_CERT_UNKNOWN_CA" -> "untrusted issuer: no trusted CA issued the certificate";
+            case "TLS_CERT_HOSTNAME_MISMATCH" -> "host-name mismatch: the certificate is not for " + serverName;
+            case "TLS_CERT_VERIFY_FAILED" -> "the certificate could not be verified";
+            case "TLS_CLIENT_CERT_REQUIRED" -> "the server requires a client certificate and none was given";
+            case "TLS_PROTOCOL_VERSION" -> "no TLS version acceptable to both sides";
+            case "TLS_HANDSHAKE_TIMEOUT" -> "the handshake did not finish in time";
+            case "TLS_PEER_CLOSED_DURING_HANDSHAKE" -> "the peer closed the connection during the handshake";
+            case "TLS_ALERT_RECEIVED" -> "the peer ended the handshake with a fatal alert";
+            default -> "the handshake failed";
+        };
+    }
+
+    private static String answer(Integer status, byte[] body) {
+        if (status == null) {
+            return ": no HTTP response";
+        }
+        StringBuilder text = new StringBuilder(": HTTP ").append(status);
+        if (body != null && body.length > 0) {
+            int shown = Math.min(body.length, BODY_BYTES_SHOWN);
+            text.append(", body \"")
+                    .append(new String(body, 0, shown, StandardCharsets.UTF_8).replaceAll("[\\p{Cntrl}]", " "))
+                    .append(body.length > shown ? "...\" (" + body.length + " bytes)" : "\"");
+        }
+        return text.toString();
+    }
+
+    /** The stack of a connect call, shown as a suppressed exception of the failures it led to. */
+    private static final class ConnectSite extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        ConnectSite() {
+            super("the connect call that started this connection");
+        }
+    }
+}
