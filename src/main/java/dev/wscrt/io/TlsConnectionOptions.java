@@ -14,23 +14,44 @@ public final class TlsConnectionOptions {
     private List<String> alpn;
     private int timeoutMs = 10_000;
 
+    /**
+     * Options for connections that use {@code context}, which they keep alive while they run.
+     *
+     * @param context the TLS configuration
+     * @throws NullPointerException if {@code context} is null
+     */
     public TlsConnectionOptions(TlsContext context) {
         this.context = Objects.requireNonNull(context, "context");
     }
 
-    /** The name to send as SNI and to verify the certificate against (default: the connect host). */
+    /**
+     * The name to send as SNI and to verify the certificate against (default: the connect host).
+     *
+     * @param value the new value
+     * @return this
+     */
     public TlsConnectionOptions withServerName(String value) {
         serverName = Objects.requireNonNull(value, "serverName");
         return this;
     }
 
-    /** ALPN protocol names to offer on this connection, in preference order. */
+    /**
+     * ALPN protocol names to offer on this connection, in preference order.
+     *
+     * @param protocols the protocols
+     * @return this
+     */
     public TlsConnectionOptions withAlpnList(String... protocols) {
         alpn = checkAlpn(protocols);
         return this;
     }
 
-    /** The handshake timeout in milliseconds. */
+    /**
+     * The handshake timeout in milliseconds.
+     *
+     * @param value the new value
+     * @return this
+     */
     public TlsConnectionOptions withTimeoutMs(int value) {
         if (value <= 0) {
             throw new IllegalArgumentException("timeoutMs must be positive: " + value);
@@ -39,20 +60,38 @@ public final class TlsConnectionOptions {
         return this;
     }
 
+    /**
+     * The {@code context} option, as the builder set it.
+     *
+     * @return the context, as given to the builder
+     */
     public TlsContext context() {
         return context;
     }
 
-    /** The configured server name, or null for the connect host. */
+    /**
+     * The configured server name, or null for the connect host.
+     *
+     * @return the configured server name, or null for the connect host
+     */
     public String serverName() {
         return serverName;
     }
 
-    /** The ALPN override, or null for the context's list. */
+    /**
+     * The ALPN override, or null for the context's list.
+     *
+     * @return the ALPN override, or null for the context's list
+     */
     public List<String> alpnList() {
         return alpn;
     }
 
+    /**
+     * The {@code timeoutMs} option, as the builder set it.
+     *
+     * @return the timeout ms, as given to the builder
+     */
     public int timeoutMs() {
         return timeoutMs;
     }

@@ -7,14 +7,20 @@ import dev.wscrt.CrtRuntimeException;
  * A TLS client configuration built from {@link TlsContextOptions}: trust anchors loaded, client
  * certificate parsed. Immutable and shareable by any number of connections on any threads; connections
  * keep what they need, so closing the context while they run is safe.
- *
- * @throws dev.wscrt.CrtRuntimeException from the constructor, named
- *         {@code WSCRT_ERROR_TLS_NO_TRUST_STORE} when verification is on, no CA was given and no system CA
- *         bundle exists, or {@code WSCRT_ERROR_TLS_CONTEXT_FAILURE} for an unreadable certificate or key
  */
 public final class TlsContext extends CrtResource {
     private final String trustStore;
 
+    /**
+     * Loads the trust anchors and the client certificate the options name. Runs on the calling thread
+     * (it may read files); the options are not kept.
+     *
+     * @param options the configuration
+     * @throws IllegalArgumentException if {@code options} is null
+     * @throws CrtRuntimeException {@link dev.wscrt.CrtError#TLS_NO_TRUST_STORE} when verification is on, no CA
+     *         was given and no system CA bundle exists (the message lists the locations tried), or
+     *         {@link dev.wscrt.CrtError#TLS_CONTEXT_FAILURE} for an unreadable certificate, key or CA file
+     */
     public TlsContext(TlsContextOptions options) {
         if (options == null) {
             throw new IllegalArgumentException("options must not be null");

@@ -25,24 +25,44 @@ public final class TlsContextOptions {
     private TlsContextOptions() {
     }
 
-    /** Verification on, the system trust store, TLS 1.2 minimum, no client certificate, no ALPN. */
+    /**
+     * Verification on, the system trust store, TLS 1.2 minimum, no client certificate, no ALPN.
+     *
+     * @return verification on, the system trust store, TLS 1.2 minimum, no client certificate, no ALPN
+     */
     public static TlsContextOptions createDefaultClient() {
         return new TlsContextOptions();
     }
 
-    /** Whether to verify the server's certificate chain and host name (default true). */
+    /**
+     * Whether to verify the server's certificate chain and host name (default true).
+     *
+     * @param value the new value
+     * @return this
+     */
     public TlsContextOptions withVerifyPeer(boolean value) {
         verifyPeer = value;
         return this;
     }
 
-    /** Trust these PEM certificates instead of the system store. */
+    /**
+     * Trust these PEM certificates instead of the system store.
+     *
+     * @param pem one or more PEM certificates
+     * @return this
+     */
     public TlsContextOptions withCertificateAuthority(String pem) {
         caPem = Objects.requireNonNull(pem, "pem");
         return this;
     }
 
-    /** Trust a PEM bundle file and/or a hashed certificate directory instead of the system store. */
+    /**
+     * Trust a PEM bundle file and/or a hashed certificate directory instead of the system store.
+     *
+     * @param file a PEM bundle file, or null
+     * @param dir a directory of hashed certificates (c_rehash), or null
+     * @return this
+     */
     public TlsContextOptions withCertificateAuthorityFromPath(String file, String dir) {
         if (file == null && dir == null) {
             throw new IllegalArgumentException("a file or a directory is required");
@@ -52,7 +72,13 @@ public final class TlsContextOptions {
         return this;
     }
 
-    /** Present this client certificate (PEM, optionally followed by its chain) and private key (mTLS). */
+    /**
+     * Present this client certificate (PEM, optionally followed by its chain) and private key (mTLS).
+     *
+     * @param certificatePem the certificate pem
+     * @param privateKeyPem the private key pem
+     * @return this
+     */
     public TlsContextOptions withMtls(String certificatePem, String privateKeyPem) {
         certPem = Objects.requireNonNull(certificatePem, "certificatePem");
         keyPem = Objects.requireNonNull(privateKeyPem, "privateKeyPem");
@@ -61,7 +87,13 @@ public final class TlsContextOptions {
         return this;
     }
 
-    /** As {@link #withMtls} with PEM files. */
+    /**
+     * As {@link #withMtls} with PEM files.
+     *
+     * @param certificateFile the certificate file
+     * @param privateKeyFile the private key file
+     * @return this
+     */
     public TlsContextOptions withMtlsFromPath(String certificateFile, String privateKeyFile) {
         certFile = Objects.requireNonNull(certificateFile, "certificateFile");
         keyFile = Objects.requireNonNull(privateKeyFile, "privateKeyFile");
@@ -70,19 +102,34 @@ public final class TlsContextOptions {
         return this;
     }
 
-    /** The oldest TLS version to accept (default TLS 1.2). */
+    /**
+     * The oldest TLS version to accept (default TLS 1.2).
+     *
+     * @param version the version
+     * @return this
+     */
     public TlsContextOptions withMinimumTlsVersion(TlsVersion version) {
         minimumVersion = Objects.requireNonNull(version, "version");
         return this;
     }
 
-    /** The newest TLS version to offer (default: the newest known); mainly to force TLS 1.2. */
+    /**
+     * The newest TLS version to offer (default: the newest known); mainly to force TLS 1.2.
+     *
+     * @param version the version
+     * @return this
+     */
     public TlsContextOptions withMaximumTlsVersion(TlsVersion version) {
         maximumVersion = version;
         return this;
     }
 
-    /** ALPN protocol names to offer, in preference order. */
+    /**
+     * ALPN protocol names to offer, in preference order.
+     *
+     * @param protocols the protocols
+     * @return this
+     */
     public TlsContextOptions withAlpnList(String... protocols) {
         alpn = TlsConnectionOptions.checkAlpn(protocols);
         return this;

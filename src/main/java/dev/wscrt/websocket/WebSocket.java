@@ -56,6 +56,8 @@ public final class WebSocket extends CrtResource {
     /**
      * Starts connecting; {@code onConnectionSetup} reports the outcome exactly once, on an event-loop
      * thread. Invalid options throw {@link IllegalArgumentException} and no callback runs.
+     *
+     * @param options the options
      */
     public static void connect(WebSocketConnectOptions options) {
         if (options == null) {
@@ -82,6 +84,9 @@ public final class WebSocket extends CrtResource {
      * {@code Connection: Upgrade}, a fresh {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13}).
      * Add headers or change the path before passing it to {@link WebSocketConnectOptions}.
      *
+     * @param host the host
+     * @param path the path
+     * @return a GET request with the five headers the upgrade needs ({@code Host}, {@code Upgrade: websocket}, {@code Connection: Upgrade}, a fresh {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13})
      * @throws IllegalArgumentException for a missing host, or a path that does not start with {@code /}
      */
     public static HttpRequest createHandshakeRequest(String host, String path) {
@@ -102,7 +107,13 @@ public final class WebSocket extends CrtResource {
         return new HttpRequest("GET", path == null || path.isEmpty() ? "/" : path, headers);
     }
 
-    /** The payload of a CLOSE frame: a 2-byte status code and a UTF-8 reason (at most 123 bytes). */
+    /**
+     * The payload of a CLOSE frame: a 2-byte status code and a UTF-8 reason (at most 123 bytes).
+     *
+     * @param statusCode the status code
+     * @param reason the reason
+     * @return the payload of a CLOSE frame: a 2-byte status code and a UTF-8 reason (at most 123 bytes)
+     */
     public static byte[] closePayload(int statusCode, String reason) {
         if (statusCode < 0 || statusCode > 0xFFFF) {
             throw new IllegalArgumentException("status code out of range: " + statusCode);
@@ -124,6 +135,10 @@ public final class WebSocket extends CrtResource {
      * once the frame is in the socket, or with the reason it was not sent (connection closed, CLOSE
      * already sent).
      *
+     * @param opcode the opcode
+     * @param payload the payload
+     * @param fin the fin
+     * @param onComplete the on complete
      * @throws IllegalArgumentException for a control frame with {@code fin == false} or a payload over 125
      *                                  bytes
      * @throws CrtRuntimeException       named {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} when the frame would
@@ -145,7 +160,12 @@ public final class WebSocket extends CrtResource {
     }
 
     /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)}; sends the buffer's remaining bytes without
-     * changing its position. */
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     * @param fin the fin
+     * @param onComplete the on complete
+     */
     public void sendFrame(Opcode opcode, ByteBuffer payload, boolean fin,
                           Consumer<OnSendFrameCompleteData> onComplete) {
         if (payload == null) {
@@ -177,27 +197,53 @@ public final class WebSocket extends CrtResource {
         }
     }
 
-    /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)} with the string's UTF-8 bytes. */
+    /**
+     * As {@link #sendFrame(Opcode, byte[], boolean, Consumer)} with the string's UTF-8 bytes.
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     * @param fin the fin
+     * @param onComplete the on complete
+     */
     public void sendFrame(Opcode opcode, String payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
         sendFrame(opcode, payload == null ? null : payload.getBytes(StandardCharsets.UTF_8), fin, onComplete);
     }
 
-    /** A final frame without completion callback. */
+    /**
+     * A final frame without completion callback.
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     */
     public void sendFrame(Opcode opcode, byte[] payload) {
         sendFrame(opcode, payload, true, null);
     }
 
-    /** A final frame without completion callback. */
+    /**
+     * A final frame without completion callback.
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     */
     public void sendFrame(Opcode opcode, ByteBuffer payload) {
         sendFrame(opcode, payload, true, null);
     }
 
-    /** A final frame without completion callback. */
+    /**
+     * A final frame without completion callback.
+     *
+     * @param opcode the opcode
+     * @param payload the payload
+     */
     public void sendFrame(Opcode opcode, String payload) {
         sendFrame(opcode, payload, true, null);
     }
 
-    /** A final frame with an empty payload and no completion callback. */
+    /**
+     * A final frame with an empty payload and no completion callback.
+     *
+     * @param opcode the opcode
+     */
     public void sendFrame(Opcode opcode) {
         sendFrame(opcode, (byte[]) null, true, null);
     }
@@ -219,6 +265,8 @@ public final class WebSocket extends CrtResource {
     /**
      * Bytes of frames sent and not yet written to the socket (see
      * {@link WebSocketConnectOptions.Builder#sendQueueLimit}); 0 once the connection is closed.
+     *
+     * @return bytes of frames sent and not yet written to the socket (see {@link WebSocketConnectOptions.Builder#sendQueueLimit}); 0 once the connection is closed
      */
     public long queuedBytes() {
         if (!enter()) {
@@ -243,12 +291,20 @@ public final class WebSocket extends CrtResource {
         return subprotocol;
     }
 
-    /** The TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://. */
+    /**
+     * The TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://.
+     *
+     * @return the TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://
+     */
     public String tlsVersion() {
         return tlsVersion;
     }
 
-    /** The ALPN protocol the server selected, or null when none was negotiated. */
+    /**
+     * The ALPN protocol the server selected, or null when none was negotiated.
+     *
+     * @return the ALPN protocol the server selected, or null when none was negotiated
+     */
     public String alpnProtocol() {
         return alpnProtocol;
     }
@@ -256,6 +312,8 @@ public final class WebSocket extends CrtResource {
     /**
      * Lets {@code size} more bytes of data-frame payload arrive. Thread-safe; does nothing unless the
      * connection was made with {@code manageReadWindow}.
+     *
+     * @param size the size
      */
     public void incrementReadWindow(long size) {
         if (size < 0) {

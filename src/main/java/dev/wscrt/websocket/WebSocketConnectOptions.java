@@ -65,76 +65,155 @@ public final class WebSocketConnectOptions {
         this.onIncomingFrameComplete = builder.onIncomingFrameComplete;
     }
 
+    /**
+     * A builder with no host, port or request yet, and the defaults for everything else.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
+    /**
+     * The {@code host} option, as the builder set it.
+     *
+     * @return the host, as given to the builder
+     */
     public String host() {
         return host;
     }
 
-    /** The port; 80 unless set (443 with TLS). */
+    /**
+     * The port; 80 unless set (443 with TLS).
+     *
+     * @return the port; 80 unless set (443 with TLS)
+     */
     public int port() {
         return port;
     }
 
+    /**
+     * The {@code handshakeRequest} option, as the builder set it.
+     *
+     * @return the handshake request, as given to the builder
+     */
     public HttpRequest handshakeRequest() {
         return handshakeRequest;
     }
 
-    /** The bootstrap, or null for {@link ClientBootstrap#getOrCreateStaticDefault()}. */
+    /**
+     * The bootstrap, or null for {@link ClientBootstrap#getOrCreateStaticDefault()}.
+     *
+     * @return the bootstrap, or null for {@link ClientBootstrap#getOrCreateStaticDefault()}
+     */
     public ClientBootstrap bootstrap() {
         return bootstrap;
     }
 
-    /** The socket options, or null for the defaults. */
+    /**
+     * The socket options, or null for the defaults.
+     *
+     * @return the socket options, or null for the defaults
+     */
     public SocketOptions socketOptions() {
         return socketOptions;
     }
 
-    /** TLS to the server (wss://), or null for ws://. */
+    /**
+     * TLS to the server (wss://), or null for ws://.
+     *
+     * @return tLS to the server (wss://), or null for ws://
+     */
     public TlsConnectionOptions tlsConnectionOptions() {
         return tlsConnectionOptions;
     }
 
-    /** The HTTP proxy to tunnel through, or null to connect directly. */
+    /**
+     * The HTTP proxy to tunnel through, or null to connect directly.
+     *
+     * @return the HTTP proxy to tunnel through, or null to connect directly
+     */
     public HttpProxyOptions proxyOptions() {
         return proxyOptions;
     }
 
+    /**
+     * The {@code manageReadWindow} option, as the builder set it.
+     *
+     * @return the manage read window, as given to the builder
+     */
     public boolean manageReadWindow() {
         return manageReadWindow;
     }
 
+    /**
+     * The {@code initialReadWindow} option, as the builder set it.
+     *
+     * @return the initial read window, as given to the builder
+     */
     public long initialReadWindow() {
         return initialReadWindow;
     }
 
+    /**
+     * The {@code handshakeTimeoutMs} option, as the builder set it.
+     *
+     * @return the handshake timeout ms, as given to the builder
+     */
     public int handshakeTimeoutMs() {
         return handshakeTimeoutMs;
     }
 
-    /** Bytes queued and not yet written above which a send fails at once; 0 = no limit. */
+    /**
+     * Bytes queued and not yet written above which a send fails at once; 0 = no limit.
+     *
+     * @return bytes queued and not yet written above which a send fails at once; 0 = no limit
+     */
     public long sendQueueLimit() {
         return sendQueueLimit;
     }
 
+    /**
+     * The {@code onConnectionSetup} option, as the builder set it.
+     *
+     * @return the on connection setup, as given to the builder
+     */
     public Consumer<OnConnectionSetupData> onConnectionSetup() {
         return onConnectionSetup;
     }
 
+    /**
+     * The {@code onConnectionShutdown} option, as the builder set it.
+     *
+     * @return the on connection shutdown, as given to the builder
+     */
     public Consumer<OnConnectionShutdownData> onConnectionShutdown() {
         return onConnectionShutdown;
     }
 
+    /**
+     * The {@code onIncomingFrameBegin} option, as the builder set it.
+     *
+     * @return the on incoming frame begin, as given to the builder
+     */
     public Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin() {
         return onIncomingFrameBegin;
     }
 
+    /**
+     * The {@code onIncomingFramePayload} option, as the builder set it.
+     *
+     * @return the on incoming frame payload, as given to the builder
+     */
     public Consumer<OnIncomingFramePayloadData> onIncomingFramePayload() {
         return onIncomingFramePayload;
     }
 
+    /**
+     * The {@code onIncomingFrameComplete} option, as the builder set it.
+     *
+     * @return the on incoming frame complete, as given to the builder
+     */
     public Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete() {
         return onIncomingFrameComplete;
     }
@@ -216,7 +295,12 @@ public final class WebSocketConnectOptions {
         private Builder() {
         }
 
-        /** The host to connect to (name or numeric address). Required. */
+        /**
+         * The host to connect to (name or numeric address). Required.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder host(String value) {
             host = value;
             return this;
@@ -232,6 +316,8 @@ public final class WebSocketConnectOptions {
          * handshake request, so add headers to {@link #handshakeRequest()} after this call, or use
          * {@link #header}.
          *
+         * @param value the new value
+         * @return this
          * @throws IllegalArgumentException naming the part that cannot be used: a scheme other than ws or
          *                                  wss, a fragment, user-info, no host, a port out of range
          */
@@ -248,6 +334,11 @@ public final class WebSocketConnectOptions {
          * Offers these subprotocols, in order of preference (the {@code Sec-WebSocket-Protocol} header of
          * the handshake request; after {@link #uri} or {@link #handshakeRequest}). The server's choice is
          * {@link WebSocket#subprotocol()}; an answer naming one not offered, or several, fails the setup.
+         *
+         * @param names the subprotocol tokens, most preferred first
+         * @return this
+         * @throws IllegalStateException    before {@link #uri} or {@link #handshakeRequest}
+         * @throws IllegalArgumentException for no names, or a name that is not an HTTP token
          */
         public Builder subprotocols(String... names) {
             if (handshakeRequest == null) {
@@ -266,7 +357,13 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
-        /** Adds a header to the handshake request (after {@link #uri} or {@link #handshakeRequest}). */
+        /**
+         * Adds a header to the handshake request (after {@link #uri} or {@link #handshakeRequest}).
+         *
+         * @param name the name
+         * @param value the new value
+         * @return this
+         */
         public Builder header(String name, String value) {
             if (handshakeRequest == null) {
                 throw new IllegalStateException("set uri(...) or handshakeRequest(...) before adding headers");
@@ -275,53 +372,100 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
-        /** The port; 80 if not set, 443 with TLS. */
+        /**
+         * The port; 80 if not set, 443 with TLS.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder port(int value) {
             port = value;
             return this;
         }
 
-        /** The upgrade request; if not set, {@link WebSocket#createHandshakeRequest}(host, "/") is used. */
+        /**
+         * The upgrade request; if not set, {@link WebSocket#createHandshakeRequest}(host, "/") is used.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder handshakeRequest(HttpRequest value) {
             handshakeRequest = value;
             return this;
         }
 
+        /**
+         * Sets the {@code bootstrap} option; {@link #build()} checks it.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder bootstrap(ClientBootstrap value) {
             bootstrap = value;
             return this;
         }
 
+        /**
+         * Sets the {@code socketOptions} option; {@link #build()} checks it.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder socketOptions(SocketOptions value) {
             socketOptions = value;
             return this;
         }
 
-        /** TLS to the server (wss://); the server name defaults to the host. */
+        /**
+         * TLS to the server (wss://); the server name defaults to the host.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder tlsConnectionOptions(TlsConnectionOptions value) {
             tlsConnectionOptions = value;
             return this;
         }
 
-        /** Tunnel through this HTTP proxy with CONNECT. */
+        /**
+         * Tunnel through this HTTP proxy with CONNECT.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder proxyOptions(HttpProxyOptions value) {
             proxyOptions = value;
             return this;
         }
 
-        /** Manage the read window by hand with {@link WebSocket#incrementReadWindow}; needs an initial window. */
+        /**
+         * Manage the read window by hand with {@link WebSocket#incrementReadWindow}; needs an initial window.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder manageReadWindow(boolean value) {
             manageReadWindow = value;
             return this;
         }
 
-        /** Data-frame payload bytes the connection may receive before {@code incrementReadWindow} is called. */
+        /**
+         * Data-frame payload bytes the connection may receive before {@code incrementReadWindow} is called.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder initialReadWindow(long value) {
             initialReadWindow = value;
             return this;
         }
 
-        /** How long to wait for the upgrade response, in milliseconds (default 10 000). */
+        /**
+         * How long to wait for the upgrade response, in milliseconds (default 10 000).
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder handshakeTimeoutMs(int value) {
             handshakeTimeoutMs = value;
             return this;
@@ -332,6 +476,9 @@ public final class WebSocketConnectOptions {
          * fails at once with {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} (the connection stays up). A
          * frame larger than the limit is accepted when nothing is queued, so any message can be sent.
          * Default 16 MiB; 0 means no limit, by explicit choice.
+         *
+         * @param bytes the bytes
+         * @return this
          */
         public Builder sendQueueLimit(long bytes) {
             if (bytes < 0) {
@@ -347,34 +494,66 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
-        /** Required: runs once when the connection succeeded or failed. */
+        /**
+         * Required: runs once when the connection succeeded or failed.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder onConnectionSetup(Consumer<OnConnectionSetupData> value) {
             onConnectionSetup = value;
             return this;
         }
 
-        /** Runs once when a connection that was set up shuts down. */
+        /**
+         * Runs once when a connection that was set up shuts down.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder onConnectionShutdown(Consumer<OnConnectionShutdownData> value) {
             onConnectionShutdown = value;
             return this;
         }
 
+        /**
+         * Sets the {@code onIncomingFrameBegin} option; {@link #build()} checks it.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder onIncomingFrameBegin(Consumer<OnIncomingFrameBeginData> value) {
             onIncomingFrameBegin = value;
             return this;
         }
 
+        /**
+         * Sets the {@code onIncomingFramePayload} option; {@link #build()} checks it.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder onIncomingFramePayload(Consumer<OnIncomingFramePayloadData> value) {
             onIncomingFramePayload = value;
             return this;
         }
 
+        /**
+         * Sets the {@code onIncomingFrameComplete} option; {@link #build()} checks it.
+         *
+         * @param value the new value
+         * @return this
+         */
         public Builder onIncomingFrameComplete(Consumer<OnIncomingFrameCompleteData> value) {
             onIncomingFrameComplete = value;
             return this;
         }
 
-        /** Validates and builds; {@link IllegalArgumentException} names the first problem. */
+        /**
+         * Validates and builds; {@link IllegalArgumentException} names the first problem.
+         *
+         * @return validates and builds; {@link IllegalArgumentException} names the first problem
+         */
         public WebSocketConnectOptions build() {
             if (host == null || host.isEmpty()) {
                 throw new IllegalArgumentException("host is required");

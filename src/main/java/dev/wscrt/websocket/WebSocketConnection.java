@@ -62,6 +62,9 @@ public final class WebSocketConnection {
     /**
      * Connects with the defaults; see {@link Builder#connect}.
      *
+     * @param uri the uri
+     * @param listener the listener
+     * @return connects with the defaults; see {@link Builder#connect}
      * @throws IllegalArgumentException for a URI that cannot be used (naming the part) or a null listener
      */
     public static CompletableFuture<WebSocketConnection> connect(URI uri, WebSocketListener listener) {
@@ -71,38 +74,65 @@ public final class WebSocketConnection {
     /**
      * Options for a connection to a {@code ws://} or {@code wss://} URI.
      *
+     * @param uri the uri
+     * @return this
      * @throws IllegalArgumentException naming the part of the URI that cannot be used
      */
     public static Builder builder(URI uri) {
         return new Builder(uri);
     }
 
-    /** The URI this connection was made to. */
+    /**
+     * The URI this connection was made to.
+     *
+     * @return the URI this connection was made to
+     */
     public URI uri() {
         return uri;
     }
 
-    /** True from the open until the connection has ended (or close was called and completed). */
+    /**
+     * True from the open until the connection has ended (or close was called and completed).
+     *
+     * @return true if true from the open until the connection has ended (or close was called and completed)
+     */
     public boolean isOpen() {
         return open;
     }
 
-    /** The subprotocol the server selected from those offered, or null when it selected none. */
+    /**
+     * The subprotocol the server selected from those offered, or null when it selected none.
+     *
+     * @return the subprotocol, or null
+     */
     public String subprotocol() {
         return socket.subprotocol();
     }
 
-    /** The TLS version negotiated for wss ("TLSv1.3"), or null for ws. */
+    /**
+     * The TLS version negotiated for wss ("TLSv1.3"), or null for ws.
+     *
+     * @return the TLS version negotiated for wss ("TLSv1.3"), or null for ws
+     */
     public String tlsVersion() {
         return socket.tlsVersion();
     }
 
-    /** Bytes of messages sent and not yet written to the socket. */
+    /**
+     * Bytes of messages sent and not yet written to the socket.
+     *
+     * @return bytes of messages sent and not yet written to the socket
+     */
     public long queuedBytes() {
         return socket.queuedBytes();
     }
 
-    /** Sends a TEXT message (the characters as UTF-8). */
+    /**
+     * Sends a TEXT message (the characters as UTF-8).
+     *
+     * @param text the whole message
+     * @return sends a TEXT message (the characters as UTF-8)
+     */
     public CompletableFuture<Void> sendText(CharSequence text) {
         if (text == null) {
             throw new IllegalArgumentException("text must not be null");
@@ -110,12 +140,22 @@ public final class WebSocketConnection {
         return send(Opcode.TEXT, text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Sends a BINARY message: the buffer's remaining bytes, copied before this returns. */
+    /**
+     * Sends a BINARY message: the buffer's remaining bytes, copied before this returns.
+     *
+     * @param data the payload
+     * @return sends a BINARY message: the buffer's remaining bytes, copied before this returns
+     */
     public CompletableFuture<Void> sendBinary(ByteBuffer data) {
         return send(Opcode.BINARY, requireNonNull(data, "data"));
     }
 
-    /** Sends a BINARY message, copied before this returns. */
+    /**
+     * Sends a BINARY message, copied before this returns.
+     *
+     * @param data the payload
+     * @return sends a BINARY message, copied before this returns
+     */
     public CompletableFuture<Void> sendBinary(byte[] data) {
         return send(Opcode.BINARY, requireNonNull(data, "data"));
     }
@@ -123,6 +163,8 @@ public final class WebSocketConnection {
     /**
      * Sends a PING (at most 125 bytes).
      *
+     * @param data the payload
+     * @return sends a PING (at most 125 bytes)
      * @throws IllegalArgumentException for a payload over 125 bytes
      */
     public CompletableFuture<Void> ping(ByteBuffer data) {
@@ -132,6 +174,8 @@ public final class WebSocketConnection {
     /**
      * Sends an unsolicited PONG (at most 125 bytes); PINGs are answered automatically.
      *
+     * @param data the payload
+     * @return sends an unsolicited PONG (at most 125 bytes); PINGs are answered automatically
      * @throws IllegalArgumentException for a payload over 125 bytes
      */
     public CompletableFuture<Void> pong(ByteBuffer data) {
@@ -147,6 +191,7 @@ public final class WebSocketConnection {
      *
      * @param code   1000-1003, 1007-1014 or 3000-4999 (RFC 6455 7.4)
      * @param reason at most 123 bytes of UTF-8; null for none
+     * @return starts the close handshake: a CLOSE with {@code code} and {@code reason} goes out behind the messages already sent; messages that arrive meanwhile are still delivered
      * @throws IllegalArgumentException for a code that may not be sent or a reason that is too long
      */
     public CompletableFuture<Void> close(int code, String reason) {
@@ -168,6 +213,8 @@ public final class WebSocketConnection {
      * Lets {@code bytes} more bytes of message payload arrive (only with {@link Builder#readWindow}):
      * delivery stops when the window is used up and the socket stops reading, so TCP pushes back on the
      * server.
+     *
+     * @param bytes the bytes
      */
     public void incrementReadWindow(long bytes) {
         socket.incrementReadWindow(bytes);
@@ -296,49 +343,91 @@ public final class WebSocketConnection {
             this.options = WebSocketConnectOptions.builder().uri(uri);
         }
 
-        /** Offers these subprotocols, in order of preference; the server's choice is {@link #subprotocol()}. */
+        /**
+         * Offers these subprotocols, in order of preference; the server's choice is {@link #subprotocol()}.
+         *
+         * @param names the subprotocol tokens, most preferred first
+         * @return this
+         * @throws IllegalArgumentException for no names, or a name that is not an HTTP token
+         */
         public Builder subprotocols(String... names) {
             options.subprotocols(names);
             return this;
         }
 
-        /** Adds a header to the upgrade request. */
+        /**
+         * Adds a header to the upgrade request.
+         *
+         * @param name the name
+         * @param value the new value
+         * @return this
+         */
         public Builder header(String name, String value) {
             options.header(name, value);
             return this;
         }
 
-        /** The TLS context for wss (default: the system trust store, verification on). */
+        /**
+         * The TLS context for wss (default: the system trust store, verification on).
+         *
+         * @param context the context
+         * @return this
+         */
         public Builder tlsContext(TlsContext context) {
             tlsContext = requireNonNull(context, "context");
             return this;
         }
 
-        /** Connect through this HTTP proxy (CONNECT tunnel). */
+        /**
+         * Connect through this HTTP proxy (CONNECT tunnel).
+         *
+         * @param proxy the proxy
+         * @return this
+         */
         public Builder proxy(HttpProxyOptions proxy) {
             options.proxyOptions(requireNonNull(proxy, "proxy"));
             return this;
         }
 
-        /** The event loops and resolver to use (default: the process-wide default bootstrap). */
+        /**
+         * The event loops and resolver to use (default: the process-wide default bootstrap).
+         *
+         * @param bootstrap the bootstrap
+         * @return this
+         */
         public Builder bootstrap(ClientBootstrap bootstrap) {
             options.bootstrap(requireNonNull(bootstrap, "bootstrap"));
             return this;
         }
 
-        /** How long the TCP connect may take (default 10 s). */
+        /**
+         * How long the TCP connect may take (default 10 s).
+         *
+         * @param timeout the timeout
+         * @return this
+         */
         public Builder connectTimeout(Duration timeout) {
             connectTimeout = requirePositive(timeout, "connectTimeout");
             return this;
         }
 
-        /** How long everything between the TCP connection and the 101 answer may take (default 10 s). */
+        /**
+         * How long everything between the TCP connection and the 101 answer may take (default 10 s).
+         *
+         * @param timeout the timeout
+         * @return this
+         */
         public Builder handshakeTimeout(Duration timeout) {
             options.handshakeTimeoutMs(toMillis(requirePositive(timeout, "handshakeTimeout")));
             return this;
         }
 
-        /** The largest message accepted (default 16 MiB); a longer one fails the connection with 1009. */
+        /**
+         * The largest message accepted (default 16 MiB); a longer one fails the connection with 1009.
+         *
+         * @param bytes the bytes
+         * @return this
+         */
         public Builder maxMessageSize(long bytes) {
             if (bytes <= 0) {
                 throw new IllegalArgumentException("maxMessageSize must be positive: " + bytes);
@@ -350,6 +439,9 @@ public final class WebSocketConnection {
         /**
          * Back-pressure by hand: at most {@code initialBytes} bytes of message payload arrive until
          * {@link WebSocketConnection#incrementReadWindow} allows more (default: automatic, no limit).
+         *
+         * @param initialBytes the initial bytes
+         * @return this
          */
         public Builder readWindow(long initialBytes) {
             if (initialBytes < 0) {
@@ -359,7 +451,12 @@ public final class WebSocketConnection {
             return this;
         }
 
-        /** Bytes queued and not yet written above which a send fails (default 16 MiB; 0 = no limit). */
+        /**
+         * Bytes queued and not yet written above which a send fails (default 16 MiB; 0 = no limit).
+         *
+         * @param bytes the bytes
+         * @return this
+         */
         public Builder sendQueueLimit(long bytes) {
             options.sendQueueLimit(bytes);
             return this;
@@ -369,6 +466,9 @@ public final class WebSocketConnection {
          * Connects. The future completes with the open connection after {@link WebSocketListener#onOpen},
          * or fails with a {@link CrtRuntimeException} naming why (a {@link WebSocketHandshakeException}
          * with the status, headers and body when the server or proxy answered with a refusal).
+         *
+         * @param listener the listener
+         * @return connects
          */
         public CompletableFuture<WebSocketConnection> connect(WebSocketListener listener) {
             WebSocketConnection connection = new WebSocketConnection(uri, requireNonNull(listener, "listener"));

@@ -12,8 +12,10 @@ import java.util.List;
 public final class WebSocketHandshakeException extends CrtRuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** The HTTP status of the answer, or null. */
     private final Integer status;
     private final transient List<HttpHeader> headers;
+    /** The body of the refusing answer, or null. */
     private final byte[] body;
 
     WebSocketHandshakeException(CrtRuntimeException setupError, OnConnectionSetupData setup) {
@@ -41,17 +43,29 @@ public final class WebSocketHandshakeException extends CrtRuntimeException {
         return text.toString();
     }
 
-    /** The HTTP status of the answer, or null when none was received. */
+    /**
+     * The HTTP status of the answer, or null when none was received.
+     *
+     * @return the HTTP status of the answer, or null when none was received
+     */
     public Integer status() {
         return status;
     }
 
-    /** The answer's headers (null when none was received). */
+    /**
+     * The answer's headers (null when none was received).
+     *
+     * @return the answer's headers (null when none was received)
+     */
     public List<HttpHeader> headers() {
         return headers;
     }
 
-    /** The body of a refusing answer, or null. */
+    /**
+     * The body of a refusing answer, or null.
+     *
+     * @return the body of a refusing answer, or null
+     */
     public byte[] body() {
         return body == null ? null : body.clone();
     }

@@ -17,29 +17,57 @@ import java.nio.ByteBuffer;
  */
 public interface WebSocketListener {
 
-    /** The connection is open; called before the connect future completes. */
+    /**
+     * The connection is open; called before the connect future completes.
+     *
+     * @param connection the connection the event is for
+     */
     default void onOpen(WebSocketConnection connection) {
     }
 
-    /** A whole TEXT message (valid UTF-8, checked before delivery). */
+    /**
+     * A whole TEXT message (valid UTF-8, checked before delivery).
+     *
+     * @param connection the connection the event is for
+     * @param text the whole message
+     */
     default void onText(WebSocketConnection connection, String text) {
     }
 
-    /** A whole BINARY message. The buffer is the listener's own: it may be kept and changed. */
+    /**
+     * A whole BINARY message. The buffer is the listener's own: it may be kept and changed.
+     *
+     * @param connection the connection the event is for
+     * @param data the payload
+     */
     default void onBinary(WebSocketConnection connection, ByteBuffer data) {
     }
 
-    /** A PING; the PONG answer is sent automatically. The buffer is the listener's own. */
+    /**
+     * A PING; the PONG answer is sent automatically. The buffer is the listener's own.
+     *
+     * @param connection the connection the event is for
+     * @param data the payload
+     */
     default void onPing(WebSocketConnection connection, ByteBuffer data) {
     }
 
-    /** A PONG. The buffer is the listener's own. */
+    /**
+     * A PONG. The buffer is the listener's own.
+     *
+     * @param connection the connection the event is for
+     * @param data the payload
+     */
     default void onPong(WebSocketConnection connection, ByteBuffer data) {
     }
 
     /**
      * The server sent CLOSE ({@code code} 1005 when it carried none). The connection answers it (unless
      * it already sent its own CLOSE) and then ends; {@link #onClosed} follows.
+     *
+     * @param connection the connection the event is for
+     * @param code the code
+     * @param reason the reason
      */
     default void onClosing(WebSocketConnection connection, int code, String reason) {
     }
@@ -47,6 +75,10 @@ public interface WebSocketListener {
     /**
      * The close handshake completed: the connection has ended cleanly. {@code code} and {@code reason}
      * are the server's (1005 and "" when its CLOSE carried none).
+     *
+     * @param connection the connection the event is for
+     * @param code the code
+     * @param reason the reason
      */
     default void onClosed(WebSocketConnection connection, int code, String reason) {
     }
@@ -55,6 +87,9 @@ public interface WebSocketListener {
      * The connection ended with an error, a {@link dev.wscrt.CrtRuntimeException} whose
      * {@code errorName()} says why (for example {@code WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT},
      * {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}, {@code WSCRT_ERROR_IO_SOCKET_CONNECTION_RESET}).
+     *
+     * @param connection the connection the event is for
+     * @param error the error
      */
     default void onError(WebSocketConnection connection, Throwable error) {
     }
