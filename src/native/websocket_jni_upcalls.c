@@ -3,8 +3,19 @@
  * connection's event-loop thread: setup, shutdown, send completions, and the
  * incoming frame events, batched per event-loop thread: the C callbacks append
  * compact records, and one upcall per network read (on_incoming_batch_end)
- * hands them all to Java together with a direct ByteBuffer over the payload
- * bytes, which stay valid until that upcall returns.
+ * hands them all to Java.
+ *
+ * Where payload bytes travel:
+ *   - whole data messages (message mode) cross as a direct ByteBuffer over the
+ *     native bytes, valid only during the upcall; the message API copies them
+ *     into what it hands its listener, so nobody can keep that view;
+ *   - every other payload (frame-API pieces, control frames) is copied into the
+ *     thread's staging buffer: a direct ByteBuffer that Java allocated. The
+ *     frame API hands out slices of it, and a slice keeps it reachable, so a
+ *     payload buffer kept past its callback reads later bytes but never memory
+ *     that was freed or unmapped (the native read buffers it was copied from
+ *     are reused, reallocated and freed). The cost is one memcpy of each
+ *     frame-API payload byte.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -20,13 +31,13 @@
 /* EVENT_MESSAGE (message mode) carries a whole message, or a control frame, like a payload event. */
 enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3, EVENT_MESSAGE = 4 };
 enum { EVENT_LONGS = 4 };
-/* In a payload event's first long: the bytes are in the batch's control buffer, not the data span. */
-#define EVENT_FLAG_CONTROL_BUFFER (1LL << 24)
+/* In a payload event's first long: the bytes are in the staging buffer, not the data span. */
+#define EVENT_FLAG_STAGED (1LL << 24)
 /* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
 #define MAX_BATCH_EVENTS 16384
-/* Control-frame payloads (<= 125 bytes each) are copied here: the decoder reuses its buffer for the
- * next control frame, before the batch reaches Java. */
-#define CONTROL_BUFFER_SIZE (16 * 1024)
+/* The staging buffer's usual size: one event-loop read (256 KiB) fits. A payload piece larger than it
+ * grows it for a while; it goes back to this size after a batch that needed more than 4 times it. */
+#define STAGING_SIZE (256 * 1024)
 /* Data payloads of one batch come from one buffer; a pointer farther than this from the first one
  * starts a new batch (the Java side addresses the span with int offsets). */
 #define MAX_DATA_SPAN ((uintptr_t)1 << 30)
@@ -36,9 +47,11 @@ struct event_batch {
     size_t count;
     uintptr_t data_low;  /* lowest data payload address in the batch, 0 = none yet */
     uintptr_t data_high; /* end of the highest data payload */
-    size_t control_len;
+    jobject staging; /* global ref to a direct ByteBuffer allocated by Java; NULL until needed */
+    uint8_t *staging_bytes;
+    size_t staging_capacity;
+    size_t staging_len; /* bytes of this batch in the staging buffer */
     jlongArray java_events; /* global ref, MAX_BATCH_EVENTS * EVENT_LONGS long, reused by every flush */
-    uint8_t control[CONTROL_BUFFER_SIZE];
     int64_t events[MAX_BATCH_EVENTS * EVENT_LONGS];
 };
 
@@ -61,6 +74,9 @@ void wscrt_jni_websocket_thread_exit(JNIEnv *env) {
     }
     if (tl_batch->java_events) {
         (*env)->DeleteGlobalRef(env, tl_batch->java_events);
+    }
+    if (tl_batch->staging) {
+        (*env)->DeleteGlobalRef(env, tl_batch->staging); /* Java frees it once no slice of it is reachable */
     }
     wscrt_mem_release(wscrt_default_allocator(), tl_batch);
     tl_batch = NULL;
@@ -93,31 +109,28 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     size_t count = batch->count;
     uintptr_t low = batch->data_low;
     uintptr_t high = batch->data_high;
-    size_t control_len = batch->control_len;
+    size_t staged_len = batch->staging_len;
     batch->count = 0;
     batch->owner = NULL;
     batch->data_low = 0;
     batch->data_high = 0;
-    batch->control_len = 0;
+    batch->staging_len = 0;
     if (count == 0 || !binding) {
         return true;
     }
     jobject data = NULL;
-    jobject control = NULL;
+    jobject staged = staged_len > 0 ? batch->staging : NULL;
     if (high > low) {
         for (size_t i = 0; i < count; ++i) {
             int64_t *event = &batch->events[i * EVENT_LONGS];
             int kind = (int)(event[0] & 0xFF);
             bool in_data_span = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && event[3] > 0 &&
-                                !(event[0] & EVENT_FLAG_CONTROL_BUFFER);
+                                !(event[0] & EVENT_FLAG_STAGED);
             if (in_data_span) {
                 event[2] = (int64_t)((uintptr_t)event[2] - low);
             }
         }
         data = (*env)->NewDirectByteBuffer(env, (void *)low, (jlong)(high - low));
-    }
-    if (control_len > 0) {
-        control = (*env)->NewDirectByteBuffer(env, batch->control, (jlong)control_len);
     }
     if (!batch->java_events) {
         jlongArray local = (*env)->NewLongArray(env, MAX_BATCH_EVENTS * EVENT_LONGS);
@@ -127,7 +140,7 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
         }
     }
     jlongArray events = batch->java_events;
-    if (!events || (high > low && !data) || (control_len > 0 && !control)) {
+    if (!events || (high > low && !data)) {
         wscrt_jni_check_and_clear_exception(env);
         return false;
     }
@@ -137,24 +150,26 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     bool threw = false;
     if (callbacks) {
         ok = (*env)->CallBooleanMethod(env, callbacks, wscrt_jni_callbacks.on_frame_events, events, (jint)count, data,
-                                       control);
+                                       staged);
         threw = wscrt_jni_check_and_clear_exception(env);
         (*env)->DeleteLocalRef(env, callbacks);
     }
     if (data) {
         (*env)->DeleteLocalRef(env, data);
     }
-    if (control) {
-        (*env)->DeleteLocalRef(env, control);
+    if (batch->staging && batch->staging_capacity > 4 * STAGING_SIZE) {
+        (*env)->DeleteGlobalRef(env, batch->staging); /* the next payload allocates the usual size */
+        batch->staging = NULL;
+        batch->staging_bytes = NULL;
+        batch->staging_capacity = 0;
     }
     return ok && !threw;
 }
 
 /* Whether a payload cannot join the current batch. */
-static bool s_payload_needs_new_batch(const struct event_batch *batch, bool is_control, uintptr_t start,
-                                      size_t len) {
-    if (is_control) {
-        return batch->control_len + len > CONTROL_BUFFER_SIZE;
+static bool s_payload_needs_new_batch(const struct event_batch *batch, bool staged, uintptr_t start, size_t len) {
+    if (staged) {
+        return batch->staging_len + len > batch->staging_capacity;
     }
     if (batch->data_high == 0) {
         return false;
@@ -162,6 +177,38 @@ static bool s_payload_needs_new_batch(const struct event_batch *batch, bool is_c
     uintptr_t low = start < batch->data_low ? start : batch->data_low;
     uintptr_t high = start + len > batch->data_high ? start + len : batch->data_high;
     return high - low > MAX_DATA_SPAN;
+}
+
+/*
+ * Makes room for `len` more bytes in the staging buffer. Only an empty batch can lack room (a fuller one was
+ * flushed first): the buffer is then replaced by one that fits; slices of the old one keep it alive.
+ */
+static bool s_reserve_staging(JNIEnv *env, struct event_batch *batch, size_t len) {
+    if (batch->staging_len + len <= batch->staging_capacity) {
+        return true;
+    }
+    size_t capacity = len > STAGING_SIZE ? len : STAGING_SIZE;
+    if (capacity > INT32_MAX) {
+        return false; /* a frame-API payload piece is never this large: pieces are at most one read */
+    }
+    jobject local = (*env)->CallStaticObjectMethod(env, wscrt_jni_callbacks.byte_buffer_class,
+                                                   wscrt_jni_callbacks.allocate_direct, (jint)capacity);
+    if (wscrt_jni_check_and_clear_exception(env) || !local) {
+        return false; /* OutOfMemoryError: the connection fails with the callback error */
+    }
+    uint8_t *bytes = (*env)->GetDirectBufferAddress(env, local);
+    jobject global = bytes ? (*env)->NewGlobalRef(env, local) : NULL;
+    (*env)->DeleteLocalRef(env, local);
+    if (!global) {
+        return false;
+    }
+    if (batch->staging) {
+        (*env)->DeleteGlobalRef(env, batch->staging);
+    }
+    batch->staging = global;
+    batch->staging_bytes = bytes;
+    batch->staging_capacity = capacity;
+    return true;
 }
 
 static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
@@ -172,16 +219,18 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     }
     /* Payload bytes to place: a payload piece, or a message's (none when it is empty). */
     bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && b > 0;
+    /* Copied: what the frame API hands out, and control payloads (the decoder reuses their buffer). */
+    bool staged = carries && (kind == EVENT_PAYLOAD || frame->opcode >= 0x8);
     if (!binding->batch) {
         binding->batch = s_thread_batch();
     }
     struct event_batch *batch = binding->batch;
     bool ok = true;
-    bool is_control = frame->opcode >= 0x8;
     bool full = batch->count == MAX_BATCH_EVENTS ||
-                (carries && s_payload_needs_new_batch(batch, is_control, (uintptr_t)a, (size_t)b));
+                (carries && s_payload_needs_new_batch(batch, staged, (uintptr_t)a, (size_t)b));
+    JNIEnv *env = NULL;
     if (batch->owner != binding || full) {
-        JNIEnv *env = wscrt_jni_get_env();
+        env = wscrt_jni_get_env();
         if (env && batch->count > 0) {
             struct wscrt_jni_binding *previous = batch->owner;
             bool flushed = s_flush_batch(env, batch);
@@ -193,21 +242,23 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     if (!carries && kind == EVENT_MESSAGE) {
         a = 0; /* an empty message: no bytes to point at */
     }
-    if (carries) {
-        if (is_control) {
-            memcpy(batch->control + batch->control_len, (const void *)(uintptr_t)a, (size_t)b);
-            a = (int64_t)batch->control_len;
-            batch->control_len += (size_t)b;
-            header |= EVENT_FLAG_CONTROL_BUFFER;
-        } else {
-            uintptr_t start = (uintptr_t)a;
-            uintptr_t end = start + (uintptr_t)b;
-            if (batch->data_high == 0 || start < batch->data_low) {
-                batch->data_low = start;
-            }
-            if (end > batch->data_high) {
-                batch->data_high = end;
-            }
+    if (staged) {
+        env = env ? env : wscrt_jni_get_env();
+        if (!env || !s_reserve_staging(env, batch, (size_t)b)) {
+            return false;
+        }
+        memcpy(batch->staging_bytes + batch->staging_len, (const void *)(uintptr_t)a, (size_t)b);
+        a = (int64_t)batch->staging_len;
+        batch->staging_len += (size_t)b;
+        header |= EVENT_FLAG_STAGED;
+    } else if (carries) {
+        uintptr_t start = (uintptr_t)a;
+        uintptr_t end = start + (uintptr_t)b;
+        if (batch->data_high == 0 || start < batch->data_low) {
+            batch->data_low = start;
+        }
+        if (end > batch->data_high) {
+            batch->data_high = end;
         }
     }
     int64_t *event = &batch->events[batch->count * EVENT_LONGS];

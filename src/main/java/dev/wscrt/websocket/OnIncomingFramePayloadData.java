@@ -5,11 +5,11 @@ import java.nio.ByteBuffer;
 /**
  * Passed to {@code onIncomingFramePayload} with the next piece of a frame's payload.
  *
- * <p>{@link #data()} is a read-only view of the event loop's native read buffer, handed over without a copy:
- * it may be called only during the callback ({@link IllegalStateException} afterwards). A buffer obtained
- * during the callback and kept longer reads whatever the event loop puts there next (later bytes, never
- * memory that was freed while its {@code EventLoopGroup} is open). Use {@link #bytes()} for a copy that
- * may be kept.
+ * <p>{@link #data()} is a read-only view of the event-loop thread's receive buffer, a direct buffer that Java
+ * allocated and the native side copies each payload piece into (one copy, no allocation per piece). It may
+ * be called only during the callback ({@link IllegalStateException} afterwards). A buffer obtained during
+ * the callback and kept longer stays safe to read, since it keeps the receive buffer reachable, but it shows
+ * whatever the event loop puts there next. Use {@link #bytes()} for a copy that may be kept.
  */
 public final class OnIncomingFramePayloadData {
     private final IncomingFrame frame;

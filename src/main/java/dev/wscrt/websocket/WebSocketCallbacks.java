@@ -23,7 +23,7 @@ final class WebSocketCallbacks {
     private static final int EVENT_COMPLETE = 3;
     private static final int EVENT_MESSAGE = 4;
     private static final int EVENT_LONGS = 4;
-    private static final long EVENT_FLAG_CONTROL_BUFFER = 1L << 24;
+    private static final long EVENT_FLAG_STAGED = 1L << 24;
     static final int ERROR_CALLBACK_EXCEPTION = CrtError.CALLBACK_EXCEPTION.code();
     static final int ERROR_CONNECTION_CLOSED = CrtError.WEBSOCKET_CONNECTION_CLOSED.code();
 
@@ -113,16 +113,18 @@ final class WebSocketCallbacks {
 
     /**
      * A batch of frame events from one network read: {@code count} events of four longs each
-     * (kind | opcode << 8 | fin << 16 | in-control-buffer << 24, payload length, offset of the payload,
-     * payload length or error code). Data-frame payloads are in {@code data}, control-frame payloads in
-     * {@code control}; both wrap native memory valid only during this call.
+     * (kind | opcode << 8 | fin << 16 | staged << 24, payload length, offset of the payload,
+     * payload length or error code). Whole data messages (message mode) are in {@code data}, which wraps
+     * native memory valid only during this call and is never handed out. Every other payload was copied into
+     * {@code staged}, the event-loop thread's Java-allocated direct buffer: the slices handed to frame
+     * callbacks keep it reachable, so a slice kept too long reads later bytes, never freed memory.
      */
-    boolean onFrameEvents(long[] events, int count, ByteBuffer data, ByteBuffer control) {
+    boolean onFrameEvents(long[] events, int count, ByteBuffer data, ByteBuffer staged) {
         if (callbackFailure != null) {
             return false;
         }
         ByteBuffer readOnlyData = data == null ? null : data.asReadOnlyBuffer();
-        ByteBuffer readOnlyControl = control == null ? null : control.asReadOnlyBuffer();
+        ByteBuffer readOnlyStaged = staged == null ? null : staged.asReadOnlyBuffer();
         for (int i = 0; i < count; i++) {
             int base = i * EVENT_LONGS;
             long header = events[base];
@@ -139,7 +141,7 @@ final class WebSocketCallbacks {
                     if (onFramePayload != null && openFrame != null) {
                         int offset = (int) events[base + 2];
                         int length = (int) events[base + 3];
-                        ByteBuffer source = (header & EVENT_FLAG_CONTROL_BUFFER) != 0 ? readOnlyControl : readOnlyData;
+                        ByteBuffer source = (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData;
                         ByteBuffer slice = source.slice(offset, length);
                         OnIncomingFramePayloadData payload = new OnIncomingFramePayloadData(openFrame, slice);
                         boolean ok = run(onFramePayload, payload);
@@ -163,7 +165,7 @@ final class WebSocketCallbacks {
                 case EVENT_MESSAGE -> {
                     int offset = (int) events[base + 2];
                     int length = (int) events[base + 3];
-                    ByteBuffer source = (header & EVENT_FLAG_CONTROL_BUFFER) != 0 ? readOnlyControl : readOnlyData;
+                    ByteBuffer source = (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData;
                     ByteBuffer payload = length == 0 ? EMPTY : source.slice(offset, length);
                     Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
                     if (!run(p -> messageSink.onMessage(opcode, p), payload)) {

@@ -4,13 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.wscrt.testing.CallbackRecorder;
+import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.Testbed;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** A payload handed to onIncomingFramePayload is a view of native memory, usable only during the callback. */
+/**
+ * A payload handed to onIncomingFramePayload is a view of the loop thread's receive buffer: {@code data()}
+ * works only during the callback, and a view kept longer never reads freed memory.
+ */
 class OnIncomingFramePayloadDataTest {
     @RegisterExtension
     static final Testbed testbed = Testbed.withLoopThreads(1);
@@ -32,5 +39,40 @@ class OnIncomingFramePayloadDataTest {
         assertEquals(true, e.getMessage().contains("only during its callback"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> kept.get().bytes());
         Testbed.closeCleanly(ws, rec);
+    }
+
+    /*
+     * Before the receive buffer was Java's, such a view pointed into the event loop's 256 KiB native read
+     * buffer, which is unmapped when the group closes: reading it crashed the JVM.
+     */
+    @Test
+    void aPayloadViewKeptPastItsCallbackStaysReadableAfterItsEventLoopGroupClosed() {
+        NettyWebSocketServer server = testbed.echoServer();
+        byte[] sent = new byte[300_000];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = (byte) (i * 31 + 7);
+        }
+        List<ByteBuffer> keptViews = new CopyOnWriteArrayList<>();
+        CallbackRecorder rec = new CallbackRecorder().onPayload(d -> {
+            if (d.frame().isDataFrame()) {
+                keptViews.add(d.data());
+            }
+        });
+        try (ClientResources own = ClientResources.create(1)) {
+            WebSocket.connect(rec.options(server.host(), server.port(), own.bootstrap()).build());
+            WebSocket ws = rec.awaitWebSocket();
+            ws.sendFrame(Opcode.BINARY, sent);
+            rec.awaitFrames(1);
+            Testbed.closeCleanly(ws, rec);
+        }
+        System.gc();
+        long viewed = 0;
+        for (ByteBuffer view : keptViews) {
+            viewed += view.remaining();
+            while (view.hasRemaining()) {
+                view.get(); // what crashed the JVM before
+            }
+        }
+        assertEquals(sent.length, viewed, "the kept views still cover every payload byte");
     }
 }
