@@ -78,6 +78,9 @@ typedef bool(wscrt_websocket_on_incoming_batch_end_fn)(struct wscrt_websocket *w
 struct wscrt_websocket_incoming_message {
     uint8_t opcode;
     struct wscrt_byte_cursor payload;
+    /* Partial messages only: more of this TEXT/BINARY message follows (false on its last piece). TEXT
+     * pieces may split a UTF-8 sequence; the message as a whole is valid UTF-8. */
+    bool more;
 };
 typedef bool(wscrt_websocket_on_incoming_message_fn)(struct wscrt_websocket *websocket,
                                                      const struct wscrt_websocket_incoming_message *message,
@@ -114,9 +117,13 @@ struct wscrt_websocket_client_connection_options {
      * control frames delivered as messages too; the frame callbacks are not called. A message longer
      * than max_message_size fails the connection with WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG (CLOSE
      * 1009) as soon as a frame header announces it; 0 = 16 MiB.
+     * With partial_messages, data frames are not joined: each piece of payload is delivered as it is
+     * decoded (its opcode the message's, `more` set until the last piece, an empty last piece when the
+     * final frame is empty), nothing is buffered and max_message_size does not apply.
      */
     wscrt_websocket_on_incoming_message_fn *on_incoming_message;
     uint64_t max_message_size;
+    bool partial_messages;
     wscrt_websocket_on_connection_setup_fn *on_connection_setup;
     wscrt_websocket_on_connection_shutdown_fn *on_connection_shutdown;
     wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;

@@ -143,6 +143,7 @@ struct wscrt_websocket {
     struct wscrt_byte_buf message;
     uint8_t message_opcode;
     bool message_delivered; /* the current single-frame message went out without a copy */
+    uint64_t partial_frame_received; /* partial messages: payload bytes of the current frame so far */
     struct wscrt_task handshake_timeout_task;
     struct wscrt_task close_timeout_task;
     struct wscrt_task process_pending_task;

@@ -9,6 +9,9 @@
  * binding batching events never holds a pointer into `message` while the
  * next message reuses it.
  *
+ * Partial messages (options.partial_messages): each piece of data payload is
+ * delivered as decoded, with `more` set until the message's last piece.
+ *
  * The maximum message size is enforced at each frame header, before any byte
  * of the frame is buffered: a message announcing more fails the connection
  * with WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG (CLOSE 1009).
@@ -22,13 +25,25 @@
  * a connection idle after a large message holds no large buffer. */
 #define WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP (64 * 1024)
 
-static int s_deliver(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
-    struct wscrt_websocket_incoming_message message = {.opcode = opcode, .payload = payload};
+static int s_deliver_piece(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload, bool more) {
+    struct wscrt_websocket_incoming_message message = {.opcode = opcode, .payload = payload, .more = more};
     if (!ws->options.on_incoming_message(ws, &message, ws->options.user_data)) {
         ws->callback_failed = true;
         return wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
     }
     return WSCRT_OP_SUCCESS;
+}
+
+static int s_deliver(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
+    return s_deliver_piece(ws, opcode, payload, false);
+}
+
+/* Partial messages: each data piece goes out as decoded, straight from the read buffer; nothing is joined. */
+static int s_partial_on_payload(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                struct wscrt_byte_cursor data) {
+    ws->partial_frame_received += data.len;
+    bool more = !frame->fin || ws->partial_frame_received < frame->payload_length;
+    return s_deliver_piece(ws, ws->message_opcode, data, more);
 }
 
 /* Ends a batch in the binding (delivering what it holds); false if a callback failed. */
@@ -49,6 +64,10 @@ int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct ws
         ws->message_delivered = false;
         ws->message.len = 0;
     }
+    if (ws->options.partial_messages) {
+        ws->partial_frame_received = 0;
+        return WSCRT_OP_SUCCESS;
+    }
     uint64_t total = (uint64_t)ws->message.len + frame->payload_length;
     if (total > ws->options.max_message_size || total < frame->payload_length) {
         WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: message of at least %llu bytes exceeds the maximum of %llu",
@@ -62,6 +81,9 @@ int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct 
                                        struct wscrt_byte_cursor data) {
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         return WSCRT_OP_SUCCESS; /* delivered from the decoder's control payload at completion */
+    }
+    if (ws->options.partial_messages) {
+        return s_partial_on_payload(ws, frame, data);
     }
     bool whole_in_one_piece = frame->fin && frame->opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION &&
                               ws->message.len == 0 && data.len == frame->payload_length;
@@ -82,6 +104,10 @@ int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct
                                         struct wscrt_byte_cursor control_payload) {
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         return s_deliver(ws, frame->opcode, control_payload);
+    }
+    if (ws->options.partial_messages) { /* an empty final frame still ends the message */
+        bool ended = frame->fin && frame->payload_length == 0;
+        return ended ? s_deliver(ws, ws->message_opcode, (struct wscrt_byte_cursor){0}) : WSCRT_OP_SUCCESS;
     }
     if (!frame->fin || ws->message_delivered) {
         ws->message_delivered = false;

@@ -178,6 +178,7 @@ struct recorder {
     int message_count;
     uint8_t message_opcodes[16];
     size_t message_lengths[16];
+    bool message_more[16];
 };
 
 static inline void s_recorder_init(struct recorder *r) {
@@ -293,6 +294,7 @@ static inline bool s_on_message(struct wscrt_websocket *websocket, const struct 
     if (r->message_count < 16) {
         r->message_opcodes[r->message_count] = m->opcode;
         r->message_lengths[r->message_count] = m->payload.len;
+        r->message_more[r->message_count] = m->more;
     }
     if (r->payload_len + m->payload.len <= sizeof(r->payload)) {
         memcpy(r->payload + r->payload_len, m->payload.ptr, m->payload.len);
@@ -320,6 +322,7 @@ struct fixture {
     /* Set before connecting (after s_fixture_init): message mode and limits. */
     bool message_mode;
     uint64_t max_message_size;
+    bool partial_messages;
     uint64_t send_queue_limit;
     const char *subprotocols; /* Sec-WebSocket-Protocol to offer, NULL = none */
     struct wscrt_allocator *allocator;
@@ -390,6 +393,7 @@ static inline int s_fixture_connect_via(struct fixture *f, bool manual_window, u
         .on_incoming_frame_complete = s_on_complete,
         .on_incoming_message = f->message_mode ? s_on_message : NULL,
         .max_message_size = f->max_message_size,
+        .partial_messages = f->partial_messages,
         .send_queue_limit = f->send_queue_limit,
         .user_data = &f->recorder,
     };

@@ -6,14 +6,19 @@
 #include "io/event_loop.h"
 #include "websocket_fixture.h"
 
-static int s_upgrade_in_message_mode(struct fixture *f, struct wscrt_allocator *allocator, uint64_t max_size) {
+static int s_upgrade_in_mode(struct fixture *f, struct wscrt_allocator *allocator, uint64_t max_size, bool partial) {
     ASSERT_SUCCESS(s_fixture_init(f, allocator));
     f->message_mode = true;
     f->max_message_size = max_size;
+    f->partial_messages = partial;
     ASSERT_SUCCESS(s_fixture_upgrade_configured(f, allocator, false, 0));
     ASSERT_TRUE(s_wait_for(&f->recorder, &f->recorder.setup_count, 1));
     ASSERT_INT_EQ(0, f->recorder.setup_error);
     return 0;
+}
+
+static int s_upgrade_in_message_mode(struct fixture *f, struct wscrt_allocator *allocator, uint64_t max_size) {
+    return s_upgrade_in_mode(f, allocator, max_size, false);
 }
 
 static int s_test_fragments_are_joined_and_control_frames_keep_their_place(struct wscrt_allocator *allocator) {
@@ -51,6 +56,44 @@ static int s_test_a_frame_split_across_reads_is_one_message(struct wscrt_allocat
     usleep(20 * 1000);
     ASSERT_INT_EQ(1, f.recorder.message_count);
     ASSERT_BYTES_EQ("123456", 6, f.recorder.payload, f.recorder.payload_len);
+    return s_fixture_clean_up(&f);
+}
+
+/* Partial messages: each piece as decoded, `more` until the last, pings between pieces, no size cap. */
+static int s_test_partial_messages_deliver_pieces_as_they_arrive(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_upgrade_in_mode(&f, allocator, 4, true));
+    /* TEXT "he" (not final), PING "p", CONTINUATION "ll" (not final), empty final CONTINUATION. */
+    static const uint8_t frames[] = {0x01, 0x02, 'h', 'e', 0x89, 0x01, 'p', 0x00, 0x02, 'l', 'l', 0x80, 0x00};
+    ASSERT_SUCCESS(s_server_send(&f.server, frames, sizeof(frames)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 4));
+    /* A BINARY frame of 6 bytes (above max_message_size) split across two reads. */
+    static const uint8_t first[] = {0x82, 0x06, '1', '2', '3'};
+    static const uint8_t second[] = {'4', '5', '6'};
+    ASSERT_SUCCESS(s_server_send(&f.server, first, sizeof(first)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 5));
+    ASSERT_SUCCESS(s_server_send(&f.server, second, sizeof(second)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 6));
+    static const uint8_t opcodes[] = {WSCRT_WEBSOCKET_OPCODE_TEXT, WSCRT_WEBSOCKET_OPCODE_PING,
+                                      WSCRT_WEBSOCKET_OPCODE_TEXT, WSCRT_WEBSOCKET_OPCODE_TEXT,
+                                      WSCRT_WEBSOCKET_OPCODE_BINARY, WSCRT_WEBSOCKET_OPCODE_BINARY};
+    static const size_t lengths[] = {2, 1, 2, 0, 3, 3};
+    static const bool more[] = {true, false, true, false, true, false};
+    ASSERT_INT_EQ(6, f.recorder.message_count);
+    for (int i = 0; i < 6; i++) {
+        ASSERT_INT_EQ(opcodes[i], f.recorder.message_opcodes[i]);
+        ASSERT_UINT_EQ(lengths[i], f.recorder.message_lengths[i]);
+        ASSERT_INT_EQ(more[i], f.recorder.message_more[i]);
+    }
+    ASSERT_BYTES_EQ("hepll123456", 11, f.recorder.payload, f.recorder.payload_len);
+    /* A character cut between frames: the pieces are the bytes as they come (the binding decodes). */
+    static const uint8_t cut[] = {0x01, 0x02, 'a', 0xC3, 0x00, 0x03, 0xA9, 0xE2, 0x82, 0x80, 0x01, 0xAC};
+    ASSERT_SUCCESS(s_server_send(&f.server, cut, 4));
+    usleep(30 * 1000);
+    ASSERT_SUCCESS(s_server_send(&f.server, cut + 4, sizeof(cut) - 4));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 8));
+    ASSERT_INT_EQ(0, f.recorder.shutdown_error);
+    ASSERT_INT_EQ(0, f.recorder.shutdown_count);
     return s_fixture_clean_up(&f);
 }
 
@@ -177,6 +220,7 @@ static int s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_s
 
 WSCRT_TEST_MAIN(s_test_fragments_are_joined_and_control_frames_keep_their_place,
                 s_test_a_frame_split_across_reads_is_one_message,
+                s_test_partial_messages_deliver_pieces_as_they_arrive,
                 s_test_a_frame_announcing_more_than_the_maximum_fails_with_1009,
                 s_test_fragments_adding_up_past_the_maximum_fail_with_1009,
                 s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_stays_up)

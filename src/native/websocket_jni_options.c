@@ -133,6 +133,8 @@ static bool s_apply(JNIEnv *env, const struct wscrt_jni_option *o, void *target)
         r->message_mode = o->boolean;
     } else if (wscrt_jni_option_is(env, o, "max_message_size", 'J')) {
         options->max_message_size = (uint64_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "partial_messages", 'Z')) {
+        options->partial_messages = o->boolean;
     } else if (wscrt_jni_option_is(env, o, "send_queue_limit", 'J')) {
         options->send_queue_limit = (uint64_t)o->integer;
     } else {

@@ -295,7 +295,7 @@ static bool s_on_message(struct wscrt_websocket *websocket, const struct wscrt_w
     struct wscrt_websocket_incoming_frame frame = {
         .payload_length = message->payload.len,
         .opcode = message->opcode,
-        .fin = true,
+        .fin = !message->more,
     };
     return s_add_event(user_data, EVENT_MESSAGE, &frame, (int64_t)(uintptr_t)message->payload.ptr,
                        (int64_t)message->payload.len);

@@ -6,6 +6,8 @@
  * {@code --enable-native-access=ALL-UNNAMED} (class path) to allow the native library without a warning.
  */
 module dev.wscrt {
+    requires transitive java.net.http;
+
     exports dev.wscrt;
     exports dev.wscrt.io;
     exports dev.wscrt.http;

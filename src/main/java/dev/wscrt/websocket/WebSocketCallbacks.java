@@ -37,7 +37,8 @@ final class WebSocketCallbacks {
 
     /** Where whole messages go in message mode: an opcode and the payload, valid only during the call. */
     interface MessageSink {
-        void onMessage(Opcode opcode, ByteBuffer payload);
+        /** {@code last} is false only for a piece of a data message in partial mode that is not its last. */
+        void onMessage(Opcode opcode, ByteBuffer payload, boolean last);
     }
 
     private final MessageSink messageSink;
@@ -168,7 +169,8 @@ final class WebSocketCallbacks {
                     ByteBuffer source = (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData;
                     ByteBuffer payload = length == 0 ? EMPTY : source.slice(offset, length);
                     Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
-                    if (!run(p -> messageSink.onMessage(opcode, p), payload)) {
+                    boolean last = ((header >>> 16) & 1) != 0;
+                    if (!run(p -> messageSink.onMessage(opcode, p, last), payload)) {
                         return false;
                     }
                 }

@@ -39,6 +39,7 @@ public final class WebSocketConnectOptions {
     private final int handshakeTimeoutMs;
     private final long sendQueueLimit;
     private final long maxMessageSize; // message mode when > 0 (package-private: the message API sets it)
+    private final boolean partialMessages; // message mode: pieces as they arrive instead of whole messages
     private final Consumer<OnConnectionSetupData> onConnectionSetup;
     private final Consumer<OnConnectionShutdownData> onConnectionShutdown;
     private final Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
@@ -58,6 +59,7 @@ public final class WebSocketConnectOptions {
         this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
         this.sendQueueLimit = builder.sendQueueLimit;
         this.maxMessageSize = builder.maxMessageSize;
+        this.partialMessages = builder.partialMessages;
         this.onConnectionSetup = builder.onConnectionSetup;
         this.onConnectionShutdown = builder.onConnectionShutdown;
         this.onIncomingFrameBegin = builder.onIncomingFrameBegin;
@@ -239,6 +241,9 @@ public final class WebSocketConnectOptions {
                 .putLong("send_queue_limit", sendQueueLimit);
         if (maxMessageSize > 0) {
             out.putBoolean("messages", true).putLong("max_message_size", maxMessageSize);
+            if (partialMessages) {
+                out.putBoolean("partial_messages", true);
+            }
         }
         SocketOptions socket = socketOptions != null ? socketOptions : new SocketOptions();
         out.putInt("socket.connect_timeout_ms", socket.connectTimeoutMs())
@@ -285,6 +290,7 @@ public final class WebSocketConnectOptions {
         private int handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
         private long sendQueueLimit = DEFAULT_SEND_QUEUE_LIMIT;
         private long maxMessageSize;
+        private boolean partialMessages;
         private boolean secure; // from a wss:// URI
         private Consumer<OnConnectionSetupData> onConnectionSetup;
         private Consumer<OnConnectionShutdownData> onConnectionShutdown;
@@ -491,6 +497,17 @@ public final class WebSocketConnectOptions {
         /** Message mode, for {@link WebSocketConnection}: whole messages up to this size. */
         Builder messages(long maxMessageSize) {
             this.maxMessageSize = maxMessageSize;
+            return this;
+        }
+
+        /**
+         * Message mode, for {@link WebSocketConnection}: data pieces as they arrive (no size limit).
+         *
+         * @param partial true for pieces, false for whole messages
+         * @return this
+         */
+        Builder partialMessages(boolean partial) {
+            this.partialMessages = partial;
             return this;
         }
 

@@ -8,6 +8,10 @@ import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -30,6 +34,13 @@ import java.util.function.Consumer;
  * each, on the connection's event-loop thread. A message longer than the maximum message size (16 MiB by
  * default) fails the connection with CLOSE 1009 and {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}.
  *
+ * <p>With {@link Builder#partialMessages(boolean) partialMessages(true)} data messages are not joined:
+ * each piece reaches {@link WebSocketListener#onText(WebSocketConnection, String, boolean)} or
+ * {@link WebSocketListener#onBinary(WebSocketConnection, ByteBuffer, boolean)} as it arrives, with
+ * {@code last} true on the message's last piece, and no maximum message size applies. Text pieces are cut
+ * at code point boundaries (bytes of a character split between frames or reads wait for the rest), so
+ * each piece is a valid String.
+ *
  * <p>Sends return a {@link CompletableFuture} completed when the frame has been handed to the socket, or
  * failed with a {@link CrtRuntimeException} saying why (for example
  * {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} when the bytes queued and not yet written would pass the
@@ -46,6 +57,7 @@ public final class WebSocketConnection {
 
     private final URI uri;
     private final WebSocketListener listener;
+    private final boolean partial;
     private final CompletableFuture<WebSocketConnection> opened = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private volatile WebSocket socket;
@@ -53,10 +65,15 @@ public final class WebSocketConnection {
     // Event-loop thread only: the server's CLOSE, once received.
     private int closeCode = NO_STATUS_CODE;
     private String closeReason = "";
+    // Event-loop thread only, partial mode: the TEXT decoder and the bytes of a character not yet whole.
+    private CharsetDecoder textDecoder;
+    private final byte[] textCarry = new byte[4];
+    private int textCarryLength;
 
-    private WebSocketConnection(URI uri, WebSocketListener listener) {
+    private WebSocketConnection(URI uri, WebSocketListener listener, boolean partial) {
         this.uri = uri;
         this.listener = listener;
+        this.partial = partial;
     }
 
     /**
@@ -229,6 +246,22 @@ public final class WebSocketConnection {
         }
     }
 
+    /** One frame of a message, for adapters sending fragments: TEXT/BINARY first, then CONTINUATION. */
+    CompletableFuture<Void> sendFrame(Opcode opcode, ByteBuffer payload, boolean fin) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        try {
+            socket.sendFrame(opcode, payload, fin, completion(done));
+        } catch (CrtRuntimeException e) {
+            done.completeExceptionally(e);
+        }
+        return done;
+    }
+
+    /** Sends CLOSE; the future completes when it has been written (not when the handshake ends). */
+    CompletableFuture<Void> sendCloseFrame(int code, String reason) {
+        return send(Opcode.CLOSE, WebSocket.closePayload(code, reason));
+    }
+
     private CompletableFuture<Void> send(Opcode opcode, byte[] payload) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
@@ -285,10 +318,25 @@ public final class WebSocketConnection {
         opened.complete(this);
     }
 
-    private void onMessage(Opcode opcode, ByteBuffer payload) {
+    private void onMessage(Opcode opcode, ByteBuffer payload, boolean last) {
         switch (opcode) {
-            case TEXT -> listener.onText(this, StandardCharsets.UTF_8.decode(payload).toString());
-            case BINARY -> listener.onBinary(this, copy(payload));
+            case TEXT -> {
+                if (!partial) {
+                    listener.onText(this, StandardCharsets.UTF_8.decode(payload).toString());
+                } else {
+                    String text = decodePiece(payload, last);
+                    if (last || !text.isEmpty()) {
+                        listener.onText(this, text, last);
+                    }
+                }
+            }
+            case BINARY -> {
+                if (!partial) {
+                    listener.onBinary(this, copy(payload));
+                } else {
+                    listener.onBinary(this, copy(payload), last);
+                }
+            }
             case PING -> listener.onPing(this, copy(payload));
             case PONG -> listener.onPong(this, copy(payload));
             case CLOSE -> {
@@ -324,6 +372,37 @@ public final class WebSocketConnection {
         }
     }
 
+    /**
+     * The characters of a TEXT piece, the bytes of a character cut at its end kept for the next piece
+     * (native code checked the message is UTF-8, so only the end of a piece can hold a partial character).
+     */
+    private String decodePiece(ByteBuffer piece, boolean last) {
+        if (textDecoder == null) {
+            textDecoder = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+        }
+        ByteBuffer in = piece.duplicate();
+        if (textCarryLength > 0) {
+            in = ByteBuffer.allocate(textCarryLength + piece.remaining());
+            in.put(textCarry, 0, textCarryLength).put(piece.duplicate()).flip();
+        }
+        CharBuffer out = CharBuffer.allocate(in.remaining());
+        CoderResult result = textDecoder.decode(in, out, last);
+        if (last && !result.isError()) {
+            result = textDecoder.flush(out);
+        }
+        if (result.isError()) {
+            throw new IllegalStateException("TEXT piece not UTF-8 after the native check: " + result);
+        }
+        textCarryLength = in.remaining();
+        in.get(textCarry, 0, textCarryLength);
+        if (last) {
+            textDecoder.reset();
+        }
+        return out.flip().toString();
+    }
+
     private static ByteBuffer copy(ByteBuffer payload) {
         ByteBuffer owned = ByteBuffer.allocate(payload.remaining());
         owned.put(payload.duplicate()).flip();
@@ -335,6 +414,7 @@ public final class WebSocketConnection {
         private final URI uri;
         private final WebSocketConnectOptions.Builder options;
         private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
+        private boolean partialMessages;
         private TlsContext tlsContext;
         private Duration connectTimeout;
 
@@ -437,6 +517,21 @@ public final class WebSocketConnection {
         }
 
         /**
+         * Partial messages for streaming: when true, data messages are not joined but delivered piece by
+         * piece as they arrive, to {@link WebSocketListener#onText(WebSocketConnection, String, boolean)}
+         * and {@link WebSocketListener#onBinary(WebSocketConnection, ByteBuffer, boolean)} (the two-argument
+         * methods are not called), and {@link #maxMessageSize} does not apply: nothing is held in native
+         * code. Default false (whole messages).
+         *
+         * @param partial true for pieces as they arrive, false for whole messages
+         * @return this
+         */
+        public Builder partialMessages(boolean partial) {
+            partialMessages = partial;
+            return this;
+        }
+
+        /**
          * Back-pressure by hand: at most {@code initialBytes} bytes of message payload arrive until
          * {@link WebSocketConnection#incrementReadWindow} allows more (default: automatic, no limit).
          *
@@ -471,14 +566,15 @@ public final class WebSocketConnection {
          * @return connects
          */
         public CompletableFuture<WebSocketConnection> connect(WebSocketListener listener) {
-            WebSocketConnection connection = new WebSocketConnection(uri, requireNonNull(listener, "listener"));
+            WebSocketConnection connection = new WebSocketConnection(uri, requireNonNull(listener, "listener"),
+                    partialMessages);
             if (tlsContext != null) {
                 options.tlsConnectionOptions(new TlsConnectionOptions(tlsContext));
             }
             if (connectTimeout != null) {
                 options.socketOptions(new SocketOptions().withConnectTimeoutMs(toMillis(connectTimeout)));
             }
-            WebSocketConnectOptions built = options.messages(maxMessageSize)
+            WebSocketConnectOptions built = options.messages(maxMessageSize).partialMessages(partialMessages)
                     .onConnectionSetup(connection::onSetup)
                     .build();
             WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection::onSetup,

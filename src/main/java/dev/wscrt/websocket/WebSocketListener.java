@@ -44,6 +44,29 @@ public interface WebSocketListener {
     }
 
     /**
+     * A piece of a TEXT message, in partial mode only ({@link WebSocketConnection.Builder#partialMessages});
+     * {@code last} is true on the message's last piece (which may be empty). Each piece holds whole
+     * characters.
+     *
+     * @param connection the connection the event is for
+     * @param text the piece
+     * @param last whether this is the message's last piece
+     */
+    default void onText(WebSocketConnection connection, String text, boolean last) {
+    }
+
+    /**
+     * A piece of a BINARY message, in partial mode only ({@link WebSocketConnection.Builder#partialMessages});
+     * {@code last} is true on the message's last piece (which may be empty). The buffer is the listener's own.
+     *
+     * @param connection the connection the event is for
+     * @param data the piece
+     * @param last whether this is the message's last piece
+     */
+    default void onBinary(WebSocketConnection connection, ByteBuffer data, boolean last) {
+    }
+
+    /**
      * A PING; the PONG answer is sent automatically. The buffer is the listener's own.
      *
      * @param connection the connection the event is for

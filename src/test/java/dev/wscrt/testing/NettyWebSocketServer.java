@@ -177,6 +177,7 @@ public final class NettyWebSocketServer implements LocalServer {
                 .build();
         WebSocketServerProtocolConfig wsConfig = WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath("/")
+                .subprotocols(config.subprotocols)
                 .checkStartsWith(true)
                 .handleCloseFrames(false)
                 .sendCloseFrame(null)
@@ -434,6 +435,11 @@ public final class NettyWebSocketServer implements LocalServer {
             return result;
         }
 
+        /** Stops (true) or resumes (false) reading from the client: its sends then wait in TCP buffers. */
+        public void pauseReading(boolean paused) {
+            channel.config().setAutoRead(!paused);
+        }
+
         /** Ends the TCP connection at once, without a CLOSE frame. */
         public void drop() {
             channel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
@@ -524,6 +530,7 @@ public final class NettyWebSocketServer implements LocalServer {
         private Consumer<Connection> onOpen;
         private BiConsumer<Connection, ReceivedFrame> onFrame;
         private SslContext sslContext;
+        private String subprotocols;
 
         private Builder() {
         }
@@ -577,6 +584,12 @@ public final class NettyWebSocketServer implements LocalServer {
         /** Serve wss://: an SslHandler from this server context first in every connection's pipeline. */
         public Builder sslContext(SslContext sslContext) {
             this.sslContext = sslContext;
+            return this;
+        }
+
+        /** Subprotocols the server supports, in its order of preference; it selects the first one offered. */
+        public Builder subprotocols(String... names) {
+            this.subprotocols = String.join(",", names);
             return this;
         }
 

@@ -74,6 +74,18 @@ final class MessageRecorder implements WebSocketListener {
         add(new Call("binary", null, bytes(data), 0, null, thread()));
     }
 
+    /** Partial mode: kind "textPiece", {@code code} 1 on the last piece. */
+    @Override
+    public void onText(WebSocketConnection connection, String text, boolean last) {
+        add(new Call("textPiece", text, text.getBytes(StandardCharsets.UTF_8), last ? 1 : 0, null, thread()));
+    }
+
+    /** Partial mode: kind "binaryPiece", {@code code} 1 on the last piece. */
+    @Override
+    public void onBinary(WebSocketConnection connection, ByteBuffer data, boolean last) {
+        add(new Call("binaryPiece", null, bytes(data), last ? 1 : 0, null, thread()));
+    }
+
     @Override
     public void onPing(WebSocketConnection connection, ByteBuffer data) {
         add(new Call("ping", null, bytes(data), 0, null, thread()));

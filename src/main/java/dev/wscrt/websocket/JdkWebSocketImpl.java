@@ -1,0 +1,519 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.CrtRuntimeException;
+import java.io.IOException;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetEncoder;
+import java.nio.charset.CoderResult;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The {@link WebSocket} of {@link JdkWebSocket}: a message-API connection in partial mode with a read
+ * window, turned into the JDK's demand-driven listener calls.
+ *
+ * <p>Receiving: pieces arrive on the event-loop thread and wait in {@link #queue} until there is demand;
+ * data pieces count against a read window of {@link #READ_WINDOW} bytes, given back as the listener is
+ * called, so at most that much data waits in Java and the socket stops reading when the listener does
+ * not ask for more. {@link #drain} delivers, one call at a time, on whichever thread finds work (the
+ * event-loop thread or a thread calling {@link #request}).
+ *
+ * <p>Sending: one text/binary and one ping/pong send at a time, as the JDK; fragments are sent as frames
+ * (TEXT/BINARY then CONTINUATION), text encoded with a surrogate pair split between calls kept whole.
+ */
+final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
+    /** Bytes of data that may arrive and wait for demand. */
+    static final long READ_WINDOW = 256 * 1024;
+    /** PINGs and PONGs that may wait for demand; more are dropped (the PING was answered anyway). */
+    static final int MAX_QUEUED_CONTROL = 64;
+
+    private final Listener listener;
+    private volatile WebSocketConnection connection;
+
+    // ---- receiving: guarded by `lock` ---------------------------------------------------------------
+    private final Object lock = new Object();
+    private final ArrayDeque<Event> queue = new ArrayDeque<>();
+    private long demand;
+    private boolean draining;
+    private boolean finished; // onClose or onError delivered, or aborted: no more listener calls
+    private Throwable failure; // delivered through onError before anything queued
+    private boolean closeQueued;
+    private int queuedControl;
+    // Only the thread draining (handed over under `lock`): window bytes to give back.
+    private long windowToReturn;
+
+    private volatile boolean inputClosed;
+    private final AtomicBoolean outputClosed = new AtomicBoolean();
+
+    // ---- sending ------------------------------------------------------------------------------------
+    private final AtomicBoolean pendingTextOrBinary = new AtomicBoolean();
+    private final AtomicBoolean pendingPingOrPong = new AtomicBoolean();
+    // Guarded by pendingTextOrBinary: the data message being sent (null = none), the text encoder and a
+    // high surrogate that ended the previous text piece.
+    private Opcode openMessage;
+    private final CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    private char carriedHighSurrogate;
+
+    private sealed interface Event {
+    }
+
+    private record Text(String text, boolean last, long bytes) implements Event {
+    }
+
+    private record Binary(ByteBuffer data, boolean last) implements Event {
+    }
+
+    private record Ping(ByteBuffer data) implements Event {
+    }
+
+    private record Pong(ByteBuffer data) implements Event {
+    }
+
+    private record Close(int code, String reason) implements Event {
+    }
+
+    JdkWebSocketImpl(Listener listener) {
+        this.listener = listener;
+    }
+
+    // ---- WebSocketListener: the connection's events (event-loop thread) -----------------------------
+
+    @Override
+    public void onOpen(WebSocketConnection c) {
+        connection = c;
+        synchronized (lock) {
+            draining = true; // nothing is delivered before onOpen has returned
+        }
+        try {
+            listener.onOpen(this);
+        } catch (Throwable t) {
+            fail(t);
+        }
+        synchronized (lock) {
+            draining = false;
+        }
+        drain();
+    }
+
+    @Override
+    public void onText(WebSocketConnection c, String text, boolean last) {
+        enqueue(new Text(text, last, utf8Length(text)));
+    }
+
+    @Override
+    public void onBinary(WebSocketConnection c, ByteBuffer data, boolean last) {
+        enqueue(new Binary(data, last));
+    }
+
+    @Override
+    public void onPing(WebSocketConnection c, ByteBuffer data) {
+        enqueue(new Ping(data));
+    }
+
+    @Override
+    public void onPong(WebSocketConnection c, ByteBuffer data) {
+        enqueue(new Pong(data));
+    }
+
+    @Override
+    public void onClosing(WebSocketConnection c, int code, String reason) {
+        enqueue(new Close(code, reason));
+    }
+
+    @Override
+    public void onClosed(WebSocketConnection c, int code, String reason) {
+        synchronized (lock) {
+            if (closeQueued || finished) {
+                return;
+            }
+        }
+        enqueue(new Close(1006, "")); // ended without the server's CLOSE: as the JDK, "closed abnormally"
+    }
+
+    @Override
+    public void onError(WebSocketConnection c, Throwable error) {
+        boolean endOfStream = error instanceof CrtRuntimeException crt
+                && (crt.errorName().equals("WSCRT_ERROR_IO_SOCKET_CLOSED")
+                || crt.errorName().equals("WSCRT_ERROR_WEBSOCKET_CONNECTION_LOST"));
+        synchronized (lock) {
+            if (closeQueued || finished) {
+                return; // the server's CLOSE came first; what follows it is not reported (JDK: input closed)
+            }
+        }
+        if (endOfStream) {
+            enqueue(new Close(1006, "")); // the JDK reports a stream that ends without CLOSE as onClose(1006)
+        } else {
+            fail(JdkWebSocket.toIOException(error));
+        }
+    }
+
+    private void enqueue(Event event) {
+        synchronized (lock) {
+            if (finished || closeQueued) {
+                return;
+            }
+            if (event instanceof Ping || event instanceof Pong) {
+                if (queuedControl == MAX_QUEUED_CONTROL) {
+                    return;
+                }
+                queuedControl++;
+            }
+            closeQueued = event instanceof Close;
+            queue.add(event);
+        }
+        drain();
+    }
+
+    /** Ends the listener's calls with onError(error) (delivered next, whatever the demand). */
+    private void fail(Throwable error) {
+        inputClosed = true;
+        outputClosed.set(true);
+        synchronized (lock) {
+            if (finished || failure != null) {
+                return;
+            }
+            failure = error;
+            queue.clear();
+        }
+        WebSocketConnection c = connection;
+        if (c != null) {
+            c.abort();
+        }
+        drain();
+    }
+
+    // ---- delivery -----------------------------------------------------------------------------------
+
+    private void drain() {
+        synchronized (lock) {
+            if (draining) {
+                return;
+            }
+            draining = true;
+        }
+        while (true) {
+            Event next = null;
+            Throwable error = null;
+            synchronized (lock) {
+                if (finished) {
+                    queue.clear();
+                    draining = false;
+                    return;
+                }
+                if (failure != null) {
+                    error = failure;
+                    finished = true;
+                } else if (demand > 0 && !queue.isEmpty()) {
+                    next = queue.poll();
+                    demand--;
+                    if (next instanceof Ping || next instanceof Pong) {
+                        queuedControl--;
+                    }
+                    finished = next instanceof Close;
+                } else {
+                    draining = false;
+                    return;
+                }
+            }
+            if (error != null) {
+                callOnError(error);
+            } else {
+                deliver(next);
+            }
+        }
+    }
+
+    private void callOnError(Throwable error) {
+        try {
+            listener.onError(this, error);
+        } catch (Throwable t) {
+            System.getLogger("dev.wscrt.websocket").log(System.Logger.Level.WARNING, "onError threw", t);
+        }
+    }
+
+    private void deliver(Event event) {
+        try {
+            if (event instanceof Text text) {
+                listener.onText(this, text.text(), text.last());
+                returnWindow(text.bytes());
+            } else if (event instanceof Binary binary) {
+                long bytes = binary.data().remaining();
+                listener.onBinary(this, binary.data(), binary.last());
+                returnWindow(bytes);
+            } else if (event instanceof Ping ping) {
+                listener.onPing(this, ping.data());
+            } else if (event instanceof Pong pong) {
+                listener.onPong(this, pong.data());
+            } else if (event instanceof Close close) {
+                inputClosed = true;
+                CompletionStage<?> stage = listener.onClose(this, close.code(), close.reason());
+                if (stage == null) {
+                    outputClosed.set(true);
+                } else {
+                    stage.whenComplete((r, e) -> outputClosed.set(true));
+                }
+            }
+        } catch (Throwable t) {
+            if (event instanceof Close) {
+                // As the JDK: after onClose nothing more is called, not even onError.
+                System.getLogger("dev.wscrt.websocket").log(System.Logger.Level.WARNING, "onClose threw", t);
+            } else {
+                fail(t);
+            }
+        }
+    }
+
+    /** Gives consumed window back in steps of a quarter window (never stalls: see READ_WINDOW). */
+    private void returnWindow(long bytes) {
+        windowToReturn += bytes;
+        if (windowToReturn >= READ_WINDOW / 4) {
+            long amount = windowToReturn;
+            windowToReturn = 0;
+            connection.incrementReadWindow(amount);
+        }
+    }
+
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n += 1;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c)) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    // ---- java.net.http.WebSocket ------------------------------------------------------------------
+
+    @Override
+    public void request(long n) {
+        if (n <= 0) {
+            throw new IllegalArgumentException("non-positive request: " + n);
+        }
+        synchronized (lock) {
+            demand = demand + n < 0 ? Long.MAX_VALUE : demand + n;
+        }
+        drain();
+    }
+
+    @Override
+    public CompletableFuture<WebSocket> sendText(CharSequence data, boolean last) {
+        Objects.requireNonNull(data);
+        if (!pendingTextOrBinary.compareAndSet(false, true)) {
+            return CompletableFuture.failedFuture(new IllegalStateException("Send pending"));
+        }
+        try {
+            checkOutputOpen();
+            if (openMessage == Opcode.BINARY) {
+                throw new IllegalStateException("Unexpected text message");
+            }
+            ByteBuffer bytes = encode(data, last);
+            Opcode opcode = openMessage == null ? Opcode.TEXT : Opcode.CONTINUATION;
+            CompletableFuture<Void> frame = connection.sendFrame(opcode, bytes, last);
+            openMessage = last ? null : Opcode.TEXT;
+            return sent(frame, pendingTextOrBinary, null);
+        } catch (Throwable t) {
+            pendingTextOrBinary.set(false);
+            return CompletableFuture.failedFuture(t);
+        }
+    }
+
+    @Override
+    public CompletableFuture<WebSocket> sendBinary(ByteBuffer data, boolean last) {
+        Objects.requireNonNull(data);
+        if (!pendingTextOrBinary.compareAndSet(false, true)) {
+            return CompletableFuture.failedFuture(new IllegalStateException("Send pending"));
+        }
+        try {
+            checkOutputOpen();
+            if (openMessage == Opcode.TEXT) {
+                throw new IllegalStateException("Unexpected binary message");
+            }
+            Opcode opcode = openMessage == null ? Opcode.BINARY : Opcode.CONTINUATION;
+            CompletableFuture<Void> frame = connection.sendFrame(opcode, data, last);
+            openMessage = last ? null : Opcode.BINARY;
+            return sent(frame, pendingTextOrBinary, data);
+        } catch (Throwable t) {
+            pendingTextOrBinary.set(false);
+            return CompletableFuture.failedFuture(t);
+        }
+    }
+
+    @Override
+    public CompletableFuture<WebSocket> sendPing(ByteBuffer message) {
+        return sendControl(Opcode.PING, message);
+    }
+
+    @Override
+    public CompletableFuture<WebSocket> sendPong(ByteBuffer message) {
+        return sendControl(Opcode.PONG, message);
+    }
+
+    private CompletableFuture<WebSocket> sendControl(Opcode opcode, ByteBuffer message) {
+        Objects.requireNonNull(message);
+        if (!pendingPingOrPong.compareAndSet(false, true)) {
+            return CompletableFuture.failedFuture(new IllegalStateException("Send pending"));
+        }
+        try {
+            checkOutputOpen();
+            if (message.remaining() > 125) {
+                throw new IllegalArgumentException("Long message: " + message.remaining());
+            }
+            return sent(connection.sendFrame(opcode, message, true), pendingPingOrPong, message);
+        } catch (Throwable t) {
+            pendingPingOrPong.set(false);
+            return CompletableFuture.failedFuture(t);
+        }
+    }
+
+    @Override
+    public CompletableFuture<WebSocket> sendClose(int statusCode, String reason) {
+        Objects.requireNonNull(reason);
+        if (!isLegalToSend(statusCode)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("statusCode"));
+        }
+        if (reason.getBytes(StandardCharsets.UTF_8).length > 123 || !isWellFormed(reason)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("reason"));
+        }
+        if (!outputClosed.compareAndSet(false, true)) {
+            return CompletableFuture.failedFuture(new IOException("Output closed"));
+        }
+        synchronized (lock) {
+            if (closeQueued) {
+                // The transport answered the server's CLOSE when it arrived: this one is that answer.
+                return CompletableFuture.completedFuture(this);
+            }
+        }
+        return sent(connection.sendCloseFrame(statusCode, reason), null, null);
+    }
+
+    @Override
+    public String getSubprotocol() {
+        String selected = connection.subprotocol();
+        return selected == null ? "" : selected;
+    }
+
+    @Override
+    public boolean isOutputClosed() {
+        return outputClosed.get();
+    }
+
+    @Override
+    public boolean isInputClosed() {
+        return inputClosed;
+    }
+
+    @Override
+    public void abort() {
+        inputClosed = true;
+        outputClosed.set(true);
+        synchronized (lock) {
+            finished = true;
+            queue.clear();
+        }
+        connection.abort();
+    }
+
+    @Override
+    public String toString() {
+        return "JdkWebSocket[uri=" + connection.uri() + "]";
+    }
+
+    // ---- sending helpers ----------------------------------------------------------------------------
+
+    private void checkOutputOpen() throws IOException {
+        if (outputClosed.get()) {
+            throw new IOException("Output closed");
+        }
+    }
+
+    /**
+     * The JDK's view of a native send: the pending flag cleared before the future completes (so a send
+     * from a dependent stage is allowed), the buffer consumed on success, failures as IOException.
+     */
+    private CompletableFuture<WebSocket> sent(CompletableFuture<Void> native_, AtomicBoolean pending,
+                                             ByteBuffer consumed) {
+        CompletableFuture<WebSocket> result = new CompletableFuture<>();
+        native_.whenComplete((v, error) -> {
+            if (pending != null) {
+                pending.set(false);
+            }
+            if (error == null) {
+                if (consumed != null) {
+                    consumed.position(consumed.limit());
+                }
+                result.complete(this);
+            } else {
+                Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                result.completeExceptionally(JdkWebSocket.toIOException(cause));
+            }
+        });
+        return result;
+    }
+
+    /** The UTF-8 bytes of a text piece; a high surrogate ending a non-last piece waits for its pair. */
+    private ByteBuffer encode(CharSequence data, boolean last) throws IOException {
+        CharBuffer in;
+        if (carriedHighSurrogate != 0) {
+            in = CharBuffer.allocate(data.length() + 1).put(carriedHighSurrogate).put(data.toString());
+            in.flip();
+            carriedHighSurrogate = 0;
+        } else {
+            in = CharBuffer.wrap(data);
+        }
+        ByteBuffer out = ByteBuffer.allocate(in.remaining() * 3 + 4);
+        CoderResult result = encoder.encode(in, out, last);
+        if (!result.isError() && last) {
+            result = encoder.flush(out);
+        }
+        if (result.isError()) {
+            encoder.reset();
+            throw new IOException("Malformed text message");
+        }
+        if (in.hasRemaining()) {
+            carriedHighSurrogate = in.get();
+        }
+        if (last) {
+            encoder.reset();
+        }
+        return out.flip();
+    }
+
+    /** The close codes the JDK's client lets an application send. */
+    private static boolean isLegalToSend(int code) {
+        return code == 1000 || code == 1001 || code == 1008 || code == 1011 || (code >= 3000 && code <= 4999);
+    }
+
+    private static boolean isWellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
