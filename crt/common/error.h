@@ -121,7 +121,11 @@
       "A TEXT or BINARY frame cannot be sent while a fragmented message is open; send CONTINUATION frames.")        \
     X(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_UTF8, 0x1027, "The TEXT message to send is not valid UTF-8.")                 \
     X(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_CLOSE, 0x1028,                                                                \
-      "The CLOSE frame to send has a 1-byte payload, a code that may not be sent, or a reason that is not UTF-8.")
+      "The CLOSE frame to send has a 1-byte payload, a code that may not be sent, or a reason that is not UTF-8.")   \
+    X(WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TRANSFORM_FAILED, 0x102A,                                                        \
+      "The handshake transform failed, or made an invalid upgrade request; nothing was sent.")                       \
+    X(WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TRANSFORM_TIMEOUT, 0x102B,                                                       \
+      "The handshake transform did not complete within the handshake timeout; nothing was sent.")
 
 enum wscrt_error_code {
 #define WSCRT_ERROR_ENUM_ENTRY(name, value, message) name = value,

@@ -100,6 +100,11 @@ void wscrt_client_bootstrap_release(struct wscrt_client_bootstrap *bootstrap) {
     }
 }
 
+struct wscrt_event_loop_group *wscrt_client_bootstrap_get_event_loop_group(
+    const struct wscrt_client_bootstrap *bootstrap) {
+    return bootstrap->event_loop_group;
+}
+
 /* ---- one connection ---------------------------------------------------- */
 
 static char *s_copy_string(struct wscrt_allocator *allocator, const char *text) {

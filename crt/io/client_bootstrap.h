@@ -27,6 +27,8 @@ struct wscrt_client_bootstrap *wscrt_client_bootstrap_new(struct wscrt_allocator
                                                           const struct wscrt_client_bootstrap_options *options);
 struct wscrt_client_bootstrap *wscrt_client_bootstrap_acquire(struct wscrt_client_bootstrap *bootstrap);
 void wscrt_client_bootstrap_release(struct wscrt_client_bootstrap *bootstrap);
+/* Any thread: the group the bootstrap's connections run on (valid while the bootstrap is held). */
+struct wscrt_event_loop_group *wscrt_client_bootstrap_get_event_loop_group(const struct wscrt_client_bootstrap *bootstrap);
 
 /* Runs on the channel's loop. On success, channel holds the socket handler in
  * its first slot (and the TLS handler in the second, its handshake done) and

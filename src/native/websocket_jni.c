@@ -7,6 +7,9 @@
 
 #include "common/allocator.h"
 #include "common/error.h"
+#include "io/client_bootstrap.h"
+#include "io/event_loop.h"
+#include "io/event_loop_group.h"
 #include "jni_common.h"
 #include "jni_registration.h"
 #include "websocket_jni.h"
@@ -42,6 +45,38 @@ static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jbyteA
 done:
     wscrt_jni_connect_request_clean_up(&request);
     wscrt_jni_options_reader_clean_up(&reader);
+}
+
+/* A setup failure found before connecting (the handshake transform's), reported like any other: on an
+ * event-loop thread of the bootstrap, through the binding's setup upcall. */
+struct s_setup_failure {
+    struct wscrt_task task;
+    struct wscrt_jni_binding *binding;
+    struct wscrt_client_bootstrap *bootstrap; /* a reference: keeps the loops alive until the task ran */
+    int error_code;
+};
+
+static void s_setup_failure_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    (void)status; /* cancelled when the loop stops first: reported all the same, exactly once */
+    struct s_setup_failure *failure = arg;
+    wscrt_jni_binding_fail_setup(failure->binding, failure->error_code);
+    struct wscrt_client_bootstrap *bootstrap = failure->bootstrap;
+    wscrt_mem_release(wscrt_jni_allocator(), failure);
+    wscrt_client_bootstrap_release(bootstrap);
+}
+
+static void JNICALL s_fail_setup(JNIEnv *env, jclass cls, jobject callbacks, jlong bootstrap_handle, jint error_code) {
+    (void)cls;
+    struct wscrt_client_bootstrap *bootstrap = (struct wscrt_client_bootstrap *)(intptr_t)bootstrap_handle;
+    struct s_setup_failure *failure = wscrt_mem_calloc(wscrt_jni_allocator(), 1, sizeof(struct s_setup_failure));
+    failure->binding = wscrt_jni_binding_new(env, callbacks);
+    failure->bootstrap = wscrt_client_bootstrap_acquire(bootstrap);
+    failure->error_code = error_code;
+    wscrt_task_init(&failure->task, s_setup_failure_task, failure, "websocket_setup_failure");
+    struct wscrt_event_loop *loop =
+        wscrt_event_loop_group_get_next_loop(wscrt_client_bootstrap_get_event_loop_group(bootstrap));
+    wscrt_event_loop_schedule_task_now(loop, &failure->task);
 }
 
 static int s_send(struct wscrt_websocket *websocket, jint opcode, struct wscrt_byte_cursor payload, jboolean fin,
@@ -169,6 +204,7 @@ static jstring JNICALL s_alpn_protocol(JNIEnv *env, jclass cls, jlong handle) {
 int wscrt_jni_register_websocket(JNIEnv *env) {
     static const JNINativeMethod methods[] = {
         {"nativeConnect", "(Ldev/wscrt/websocket/WebSocketCallbacks;[B)V", (void *)s_connect},
+        {"nativeFailSetup", "(Ldev/wscrt/websocket/WebSocketCallbacks;JI)V", (void *)s_fail_setup},
         {"nativeSendArray", "(JI[BIIZLjava/util/function/Consumer;)V", (void *)s_send_array},
         {"nativeSendDirect", "(JILjava/nio/ByteBuffer;IIZLjava/util/function/Consumer;)V", (void *)s_send_direct},
         {"nativeIncrementReadWindow", "(JJ)V", (void *)s_increment_read_window},

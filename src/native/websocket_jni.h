@@ -68,6 +68,9 @@ struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks);
 void wscrt_jni_binding_acquire(struct wscrt_jni_binding *binding);
 void wscrt_jni_binding_release(struct wscrt_jni_binding *binding);
 
+/* Reports a setup failure to Java (event-loop thread) and drops the connection's reference, as a failed
+ * connect does: the setup callback runs once with error_code, no shutdown callback follows. */
+void wscrt_jni_binding_fail_setup(struct wscrt_jni_binding *binding, int error_code);
 /* Points the C connect options at the binding's upcalls (websocket_jni_upcalls.c). */
 void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
                                      struct wscrt_websocket_client_connection_options *options);

@@ -365,6 +365,11 @@ static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup
     }
 }
 
+void wscrt_jni_binding_fail_setup(struct wscrt_jni_binding *binding, int error_code) {
+    struct wscrt_websocket_setup_data setup = {.error_code = error_code};
+    s_on_connection_setup(&setup, binding);
+}
+
 static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int error_code, void *user_data) {
     (void)websocket;
     struct wscrt_jni_binding *binding = user_data;

@@ -4,6 +4,7 @@ import dev.wscrt.CrtResource;
 import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpRequest;
+import dev.wscrt.internal.NativeHandles;
 import dev.wscrt.io.ClientBootstrap;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
@@ -55,7 +56,9 @@ public final class WebSocket extends CrtResource {
 
     /**
      * Starts connecting; {@code onConnectionSetup} reports the outcome exactly once, on an event-loop
-     * thread. Invalid options throw {@link IllegalArgumentException} and no callback runs.
+     * thread. Invalid options throw {@link IllegalArgumentException} and no callback runs. With a
+     * {@link HandshakeTransform}, the transform is called first, on this thread, and the connection
+     * attempt starts when its stage completes (see there).
      *
      * @param options the options
      */
@@ -71,12 +74,39 @@ public final class WebSocket extends CrtResource {
         WebSocketConnectOptions.Builder.validateHandshakeRequest(options.handshakeRequest());
         ClientBootstrap bootstrap =
                 options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
-        byte[] encoded = options.encodeForNative(bootstrap);
         callbacks.attempt(ConnectAttempt.of(options));
-        nativeConnect(callbacks, encoded);
+        if (options.handshakeTransform() != null) {
+            HandshakeTransformRun.start(options, bootstrap, callbacks);
+            return;
+        }
+        connectNow(options, options.handshakeRequest(), bootstrap, callbacks);
+    }
+
+    /** Starts the connection attempt with {@code request}; returns at once (nothing here blocks). */
+    static void connectNow(WebSocketConnectOptions options, HttpRequest request, ClientBootstrap bootstrap,
+                           WebSocketCallbacks callbacks) {
+        nativeConnect(callbacks, options.encodeForNative(bootstrap, request));
         // The encoding carries native handles: keep their owners reachable until the native side holds them.
         Reference.reachabilityFence(bootstrap);
         Reference.reachabilityFence(options);
+    }
+
+    /**
+     * Reports a setup failure found before any connection attempt (the handshake transform's) like any
+     * other: {@code onSetup} runs once, on an event-loop thread of {@code bootstrap} (of the default
+     * bootstrap if that one was closed meanwhile), and no shutdown follows.
+     */
+    static void failSetup(ClientBootstrap bootstrap, WebSocketCallbacks callbacks, int errorCode) {
+        ClientBootstrap loops = bootstrap;
+        long handle;
+        try {
+            handle = NativeHandles.of(loops);
+        } catch (IllegalStateException closed) {
+            loops = ClientBootstrap.getOrCreateStaticDefault();
+            handle = NativeHandles.of(loops);
+        }
+        nativeFailSetup(callbacks, handle, errorCode);
+        Reference.reachabilityFence(loops);
     }
 
     /**
@@ -395,6 +425,8 @@ public final class WebSocket extends CrtResource {
     }
 
     private static native void nativeConnect(WebSocketCallbacks callbacks, byte[] options);
+
+    private static native void nativeFailSetup(WebSocketCallbacks callbacks, long bootstrap, int errorCode);
 
     private static native void nativeSendArray(long handle, int opcode, byte[] payload, int offset, int length,
                                                boolean fin, Consumer<OnSendFrameCompleteData> onComplete);

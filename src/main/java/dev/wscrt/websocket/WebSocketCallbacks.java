@@ -44,6 +44,8 @@ final class WebSocketCallbacks {
     private final MessageSink messageSink;
     /** What the connect call set out to do; set by {@link WebSocket} before the native connect starts. */
     private ConnectAttempt attempt;
+    /** Why a setup failed before any connection attempt (the handshake transform's failure), or null. */
+    private volatile CrtRuntimeException setupFailure;
     private Throwable callbackFailure;
     private IncomingFrame openFrame;
 
@@ -87,10 +89,20 @@ final class WebSocketCallbacks {
         if (handle != 0) {
             data = new OnConnectionSetupData(null, new WebSocket(handle), statusCode, headers, null);
         } else {
-            data = new OnConnectionSetupData(attempt.setupFailure(errorCode, statusCode, headers, body), null,
+            CrtRuntimeException found = setupFailure;
+            data = new OnConnectionSetupData(found != null && found.errorCode() == errorCode ? found
+                    : attempt.setupFailure(errorCode, statusCode, headers, body), null,
                     statusCode, headers, body);
         }
         return run(onSetup, data);
+    }
+
+    /**
+     * Set before a failure found in Java (the handshake transform's) is reported through {@link #onSetup}:
+     * the setup then reports {@code errorCode}, with {@code detail} and {@code cause}.
+     */
+    void setSetupFailure(int errorCode, String detail, Throwable cause) {
+        setupFailure = attempt.withConnectSite(new CrtRuntimeException(errorCode, detail, cause));
     }
 
     /** The connection shut down; called once, only after a successful setup. */

@@ -30,6 +30,7 @@ public final class WebSocketConnectOptions {
     private final String host;
     private final int port;
     private final HttpRequest handshakeRequest;
+    private final HandshakeTransform handshakeTransform;
     private final ClientBootstrap bootstrap;
     private final SocketOptions socketOptions;
     private final TlsConnectionOptions tlsConnectionOptions;
@@ -50,6 +51,7 @@ public final class WebSocketConnectOptions {
         this.host = builder.host;
         this.port = builder.port;
         this.handshakeRequest = builder.handshakeRequest;
+        this.handshakeTransform = builder.handshakeTransform;
         this.bootstrap = builder.bootstrap;
         this.socketOptions = builder.socketOptions;
         this.tlsConnectionOptions = builder.tlsConnectionOptions;
@@ -101,6 +103,15 @@ public final class WebSocketConnectOptions {
      */
     public HttpRequest handshakeRequest() {
         return handshakeRequest;
+    }
+
+    /**
+     * The transform applied to the handshake request before connecting.
+     *
+     * @return the transform, or null for none
+     */
+    public HandshakeTransform handshakeTransform() {
+        return handshakeTransform;
     }
 
     /**
@@ -223,16 +234,17 @@ public final class WebSocketConnectOptions {
     /**
      * These options as {@code src/native/websocket_jni_options.c} reads them (see {@link NativeOptions}):
      * the one place where connect options are described to native code. The caller keeps {@code bootstrap}
-     * and these options reachable until the native call returns.
+     * and these options reachable until the native call returns. {@code request} is the handshake request
+     * to send: {@link #handshakeRequest()}, or what the {@link HandshakeTransform} made of it.
      */
-    byte[] encodeForNative(ClientBootstrap bootstrap) {
+    byte[] encodeForNative(ClientBootstrap bootstrap, HttpRequest request) {
         NativeOptions out = new NativeOptions()
                 .putString("host", host)
                 .putInt("port", port)
                 .putLong("bootstrap", NativeHandles.of(bootstrap))
-                .putString("method", handshakeRequest.getMethod())
-                .putString("path", handshakeRequest.getPath());
-        for (HttpHeader header : handshakeRequest.getHeaders()) {
+                .putString("method", request.getMethod())
+                .putString("path", request.getPath());
+        for (HttpHeader header : request.getHeaders()) {
             out.putString("header", header.name() + ":" + header.value());
         }
         out.putBoolean("manual_window", manageReadWindow)
@@ -281,6 +293,7 @@ public final class WebSocketConnectOptions {
         private String host;
         private Integer port;
         private HttpRequest handshakeRequest;
+        private HandshakeTransform handshakeTransform;
         private ClientBootstrap bootstrap;
         private SocketOptions socketOptions;
         private TlsConnectionOptions tlsConnectionOptions;
@@ -401,6 +414,18 @@ public final class WebSocketConnectOptions {
         }
 
         /**
+         * Transforms the handshake request before each connection attempt, for example to sign it; see
+         * {@link HandshakeTransform} for when it runs, on which thread, and how it fails.
+         *
+         * @param value the transform, or null for none
+         * @return this
+         */
+        public Builder handshakeTransform(HandshakeTransform value) {
+            handshakeTransform = value;
+            return this;
+        }
+
+        /**
          * Sets the {@code bootstrap} option; {@link #build()} checks it.
          *
          * @param value the new value
@@ -467,7 +492,8 @@ public final class WebSocketConnectOptions {
         }
 
         /**
-         * How long to wait for the upgrade response, in milliseconds (default 10 000).
+         * How long to wait for the upgrade response, in milliseconds (default 10 000); also how long a
+         * {@link #handshakeTransform} may take, counted on its own before the connection attempt.
          *
          * @param value the new value
          * @return this

@@ -436,6 +436,18 @@ public final class WebSocketConnection {
         }
 
         /**
+         * Transforms the upgrade request before connecting, for example to sign it; see
+         * {@link HandshakeTransform} for when it runs, on which thread, and how it fails.
+         *
+         * @param transform the transform
+         * @return this
+         */
+        public Builder handshakeTransform(HandshakeTransform transform) {
+            options.handshakeTransform(requireNonNull(transform, "transform"));
+            return this;
+        }
+
+        /**
          * Adds a header to the upgrade request.
          *
          * @param name the name
@@ -492,7 +504,8 @@ public final class WebSocketConnection {
         }
 
         /**
-         * How long everything between the TCP connection and the 101 answer may take (default 10 s).
+         * How long everything between the TCP connection and the 101 answer may take (default 10 s); also
+         * how long a {@link #handshakeTransform} may take, counted on its own before connecting.
          *
          * @param timeout the timeout
          * @return this

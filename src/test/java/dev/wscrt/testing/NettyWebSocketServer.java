@@ -205,11 +205,14 @@ public final class NettyWebSocketServer implements LocalServer {
                 req.headers().forEach(e -> headers.add(Map.entry(e.getKey(), e.getValue())));
                 upgradeRequests.add(Map.entry(req.method() + " " + req.uri() + " " + req.protocolVersion(),
                         List.copyOf(headers)));
-                if (config.rejectStatus > 0) {
+                int refusal = config.rejectStatus > 0 ? config.rejectStatus
+                        : config.admit != null && !config.admit.test(req) ? 403 : 0;
+                if (refusal > 0) {
                     req.release();
-                    byte[] body = config.rejectBody.getBytes(StandardCharsets.UTF_8);
+                    byte[] body = (config.rejectStatus > 0 ? config.rejectBody : "forbidden")
+                            .getBytes(StandardCharsets.UTF_8);
                     DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                            HttpResponseStatus.valueOf(config.rejectStatus), Unpooled.wrappedBuffer(body));
+                            HttpResponseStatus.valueOf(refusal), Unpooled.wrappedBuffer(body));
                     res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
                     res.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
                     res.headers().set("X-Test-Server", "netty");
@@ -529,6 +532,7 @@ public final class NettyWebSocketServer implements LocalServer {
         private String rejectBody = "";
         private Consumer<Connection> onOpen;
         private BiConsumer<Connection, ReceivedFrame> onFrame;
+        private Predicate<FullHttpRequest> admit;
         private SslContext sslContext;
         private String subprotocols;
 
@@ -566,6 +570,16 @@ public final class NettyWebSocketServer implements LocalServer {
         public Builder rejectUpgrades(int status, String body) {
             this.rejectStatus = status;
             this.rejectBody = body;
+            return this;
+        }
+
+        /**
+         * Checks each upgrade request before Netty's handshake handler sees it (on a Netty thread, in the
+         * pipeline in front of {@code WebSocketServerProtocolHandler}): a request {@code admit} refuses is
+         * answered 403 with the body "forbidden" and never upgraded.
+         */
+        public Builder admitUpgradesOnly(Predicate<FullHttpRequest> admit) {
+            this.admit = admit;
             return this;
         }
 
