@@ -296,8 +296,8 @@ static inline bool s_on_message(struct wscrt_websocket *websocket, const struct 
         r->message_lengths[r->message_count] = m->payload.len;
         r->message_more[r->message_count] = m->more;
     }
-    if (r->payload_len + m->payload.len <= sizeof(r->payload)) {
-        memcpy(r->payload + r->payload_len, m->payload.ptr, m->payload.len);
+    if (m->payload.len > 0 && r->payload_len + m->payload.len <= sizeof(r->payload)) {
+        memcpy(r->payload + r->payload_len, m->payload.ptr, m->payload.len); /* an empty piece may have no ptr */
     }
     r->payload_len += m->payload.len;
     r->message_count++;
