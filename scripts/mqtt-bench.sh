@@ -5,11 +5,12 @@
 # reordered or changed a message.
 #
 #   scripts/mqtt-bench.sh [messages] [rounds]     # defaults 10000 and 3; MQTT_BENCH_SKIP_BUILD=1 uses target/
+#   MQTT_BENCH_WINDOW=1 scripts/mqtt-bench.sh       # QoS 1 messages awaiting PUBACK (default 64)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ "${MQTT_BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     mvn -q -B -DskipTests -Dwscrt.sanitize=false test-compile
 fi
 mvn -q -B dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/test.classpath
-exec java -Xms1g -Xmx2g -cp "target/classes:target/test-classes:$(cat target/test.classpath)" \
+exec java -Xms1g -Xmx2g -Dmqtt.window="${MQTT_BENCH_WINDOW:-64}" -cp "target/classes:target/test-classes:$(cat target/test.classpath)" \
     dev.wscrt.mqtt.MqttBenchmark "${1:-10000}" "${2:-3}"
