@@ -50,6 +50,10 @@ struct wscrt_websocket_setup_data {
     const struct wscrt_http_header *handshake_response_headers;
     size_t num_handshake_response_headers;
     const struct wscrt_byte_cursor *handshake_response_body; /* NULL unless a rejecting response had a body */
+    /* The address the TCP connection went to (the proxy's when there is one), "127.0.0.1:8080" or
+     * "[::1]:8080"; after a failed connect every address tried, separated by ", "; "" when the name did
+     * not resolve. Never NULL; valid only during the call. */
+    const char *remote_address;
 };
 
 /* Runs once. After a failure no other callback runs. */

@@ -82,7 +82,7 @@ static void s_report_setup_with_response(struct wscrt_websocket *ws, int error_c
 
     struct wscrt_http_header headers_storage[64];
     struct wscrt_http_header *headers = headers_storage;
-    struct wscrt_websocket_setup_data data = {.error_code = error_code};
+    struct wscrt_websocket_setup_data data = {.error_code = error_code, .remote_address = ws->remote_address};
     int status = 0;
     struct wscrt_byte_cursor body;
     if (response && response->headers_complete) {
@@ -382,6 +382,8 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
         .on_setup = s_on_channel_setup,
         .on_shutdown = wscrt_websocket_on_channel_shutdown,
         .user_data = ws,
+        .remote = ws->remote_address,
+        .remote_size = sizeof(ws->remote_address),
     };
     if (wscrt_client_bootstrap_new_socket_channel(&channel_options)) {
         int error_code = wscrt_last_error();

@@ -108,6 +108,8 @@ struct wscrt_websocket {
     /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
     char tls_version[16];
     char alpn_protocol[256];
+    /* The address connected to, or those tried (see wscrt_websocket_setup_data); filled by the bootstrap. */
+    char remote_address[128];
     /* The subprotocol the server selected (one the request offered), NUL-terminated; NULL = none. Set before
      * setup is reported, constant afterwards, freed with the connection. */
     char *subprotocol;

@@ -9,6 +9,7 @@
  */
 #include "io/client_bootstrap.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "common/allocator.h"
@@ -42,6 +43,9 @@ struct s_connection {
     wscrt_client_bootstrap_on_channel_setup_fn *on_setup;
     wscrt_client_bootstrap_on_channel_shutdown_fn *on_shutdown;
     void *user_data;
+
+    char *remote; /* the caller's buffer, or NULL */
+    size_t remote_size;
 
     struct wscrt_host_address *addresses;
     size_t address_count;
@@ -220,6 +224,32 @@ static void s_setup_channel(struct s_connection *connection, struct wscrt_socket
     connection->on_setup(connection->bootstrap, 0, channel, connection->user_data);
 }
 
+/* Writes addresses[first, end) as "a:port, [b]:port" into the caller's buffer (see the header). */
+static void s_note_remote(struct s_connection *connection, size_t first, size_t end) {
+    if (connection->remote == NULL || connection->remote_size == 0) {
+        return;
+    }
+    size_t used = 0;
+    connection->remote[0] = '\0';
+    for (size_t i = first; i < end; ++i) {
+        const struct wscrt_host_address *address = &connection->addresses[i];
+        bool v6 = address->family == WSCRT_ADDRESS_IPV6;
+        char entry[64];
+        int len = snprintf(entry, sizeof(entry), "%s%s%s%s:%u", i > first ? ", " : "", v6 ? "[" : "",
+                           address->address, v6 ? "]" : "", (unsigned)connection->port);
+        /* Room for this entry and, unless it is the last, a later ", ..." */
+        size_t reserve = i + 1 < end ? sizeof(", ...") - 1 : 0;
+        if (len < 0 || used + (size_t)len + reserve >= connection->remote_size) {
+            if (i > first && used + sizeof(", ...") <= connection->remote_size) {
+                memcpy(connection->remote + used, ", ...", sizeof(", ..."));
+            }
+            return;
+        }
+        memcpy(connection->remote + used, entry, (size_t)len + 1);
+        used += (size_t)len;
+    }
+}
+
 static void s_try_next_address(struct s_connection *connection);
 
 static void s_on_socket_connected(struct wscrt_socket *socket, int error_code, void *user_data) {
@@ -234,6 +264,7 @@ static void s_on_socket_connected(struct wscrt_socket *socket, int error_code, v
         s_try_next_address(connection);
         return;
     }
+    s_note_remote(connection, connection->next_address - 1, connection->next_address);
     s_setup_channel(connection, socket);
 }
 
@@ -254,6 +285,7 @@ static void s_try_next_address(struct s_connection *connection) {
         connection->socket = NULL;
         wscrt_socket_destroy(socket);
     }
+    s_note_remote(connection, 0, connection->next_address);
     s_setup_failed(connection, connection->last_error);
 }
 
@@ -332,6 +364,8 @@ int wscrt_client_bootstrap_new_socket_channel(const struct wscrt_socket_channel_
     connection->on_setup = options->on_setup;
     connection->on_shutdown = options->on_shutdown;
     connection->user_data = options->user_data;
+    connection->remote = options->remote;
+    connection->remote_size = options->remote_size;
     if (options->tls_options != NULL) {
         connection->use_tls = true;
         connection->tls_options = *options->tls_options;

@@ -57,6 +57,12 @@ struct wscrt_socket_channel_options {
      * reference on the context); server_name NULL = host_name. Its
      * on_negotiation_result and user_data are not used. */
     const struct wscrt_tls_connection_options *tls_options;
+    /* Optional (NULL = not wanted): a buffer of remote_size bytes the bootstrap fills, NUL-terminated,
+     * before on_setup runs: the address connected to ("127.0.0.1:8080", "[::1]:8080"), or after a
+     * failed connect every address tried, in order, separated by ", " (cut at an entry boundary with
+     * ", ..." when it does not fit); left as it was when the name did not resolve. */
+    char *remote;
+    size_t remote_size;
 };
 
 /* Any thread. Fails synchronously only for invalid arguments. */

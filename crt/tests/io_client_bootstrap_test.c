@@ -38,6 +38,7 @@ struct s_fixture {
     struct wscrt_event_loop *channel_loop;
     struct wscrt_client_bootstrap *setup_bootstrap;
     size_t load_after_setup;
+    char remote[128]; /* the bootstrap's remote buffer: connected to, or tried */
 
     struct s_waiter received_waiter;
     uint8_t received[64];
@@ -166,6 +167,8 @@ static struct wscrt_socket_channel_options s_channel_options(struct s_fixture *f
         .on_setup = s_on_setup,
         .on_shutdown = s_on_shutdown,
         .user_data = fixture,
+        .remote = fixture->remote,
+        .remote_size = sizeof(fixture->remote),
     };
     return options;
 }
@@ -175,10 +178,12 @@ static struct wscrt_socket_channel_options s_channel_options(struct s_fixture *f
  * the server send "hi", then closes the server side and checks the shutdown.
  */
 static int s_connect_exchange_and_close(struct s_fixture *fixture, const struct wscrt_socket_channel_options *options,
-                                        int listener) {
+                                        int listener, const char *expected_remote) {
     ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(options));
     ASSERT_TRUE(s_waiter_wait(&fixture->setup_waiter, 1, S_WAIT_MS));
     ASSERT_INT_EQ(0, fixture->setup_error);
+    /* The address connected to, and only that one (not those refused before it). */
+    ASSERT_BYTES_EQ(expected_remote, strlen(expected_remote), fixture->remote, strlen(fixture->remote));
     ASSERT_TRUE(fixture->channel != NULL);
     ASSERT_TRUE(fixture->setup_on_channel_thread);
     ASSERT_TRUE(fixture->setup_bootstrap == fixture->bootstrap);
@@ -208,7 +213,9 @@ static int s_test_bootstrap_connects_to_ipv4_literal(struct wscrt_allocator *all
     int listener = s_listener_open(AF_INET, 8, &port);
     ASSERT_TRUE(listener >= 0);
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", port);
-    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener));
+    char expected[32];
+    snprintf(expected, sizeof(expected), "127.0.0.1:%u", (unsigned)port);
+    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener, expected));
     close(listener);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
@@ -223,7 +230,9 @@ static int s_test_bootstrap_connects_to_localhost_through_resolver(struct wscrt_
     int listener = s_listener_open(AF_INET, 8, &port);
     ASSERT_TRUE(listener >= 0);
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "localhost", port);
-    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener));
+    char expected[32];
+    snprintf(expected, sizeof(expected), "127.0.0.1:%u", (unsigned)port);
+    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener, expected));
     close(listener);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
@@ -243,7 +252,9 @@ static int s_test_bootstrap_connects_to_ipv6_loopback(struct wscrt_allocator *al
     socket_options.domain = WSCRT_SOCKET_DOMAIN_IPV6;
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "::1", port);
     options.socket_options = &socket_options;
-    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener));
+    char expected[32];
+    snprintf(expected, sizeof(expected), "[::1]:%u", (unsigned)port);
+    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener, expected));
     close(listener);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
@@ -260,6 +271,9 @@ static int s_test_bootstrap_refused_connection_fails_setup_once(struct wscrt_all
     ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
     ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
     ASSERT_TRUE(fixture.channel == NULL);
+    char expected[32];
+    snprintf(expected, sizeof(expected), "127.0.0.1:%u", (unsigned)port);
+    ASSERT_BYTES_EQ(expected, strlen(expected), fixture.remote, strlen(fixture.remote));
     s_sleep_ms(50);
     ASSERT_INT_EQ(1, fixture.setup_calls);
     ASSERT_INT_EQ(0, fixture.shutdown_calls);
@@ -279,6 +293,16 @@ static int s_test_bootstrap_all_addresses_refused(struct wscrt_allocator *alloca
     ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
     ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
     ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    /* Every address tried is named: 127.0.0.1 always, and ::1 before or after it when localhost has it. */
+    char v4[32];
+    snprintf(v4, sizeof(v4), "127.0.0.1:%u", (unsigned)port);
+    ASSERT_TRUE(strstr(fixture.remote, v4) != NULL);
+    char both[80];
+    snprintf(both, sizeof(both), "[::1]:%u, 127.0.0.1:%u", (unsigned)port, (unsigned)port);
+    char both_reversed[80];
+    snprintf(both_reversed, sizeof(both_reversed), "127.0.0.1:%u, [::1]:%u", (unsigned)port, (unsigned)port);
+    ASSERT_TRUE(strcmp(fixture.remote, v4) == 0 || strcmp(fixture.remote, both) == 0 ||
+                strcmp(fixture.remote, both_reversed) == 0);
     s_sleep_ms(50);
     ASSERT_INT_EQ(1, fixture.setup_calls);
     close(placeholder);
@@ -298,6 +322,7 @@ static int s_test_bootstrap_domain_filters_addresses(struct wscrt_allocator *all
     ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
     ASSERT_INT_EQ(WSCRT_ERROR_IO_DNS_NO_ADDRESS, fixture.setup_error);
     ASSERT_TRUE(fixture.channel == NULL);
+    ASSERT_INT_EQ('\0', fixture.remote[0]); /* nothing tried */
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
 }
@@ -358,7 +383,35 @@ static int s_test_bootstrap_requested_loop_and_early_release(struct wscrt_alloca
     return 0;
 }
 
+/* A remote buffer too small for the address stays empty and is not written past; none at all is fine. */
+static int s_test_bootstrap_remote_buffer_too_small_or_absent(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator, 1));
+    uint16_t port = 0;
+    int placeholder = s_closed_port_open(&port);
+    ASSERT_TRUE(placeholder >= 0);
+    memset(fixture.remote, 'x', sizeof(fixture.remote));
+    struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", port);
+    options.remote_size = 10; /* "127.0.0.1:" alone takes 10 */
+    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
+    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    ASSERT_INT_EQ('\0', fixture.remote[0]);
+    ASSERT_INT_EQ('x', fixture.remote[10]);
+
+    options = s_channel_options(&fixture, "127.0.0.1", port);
+    options.remote = NULL;
+    options.remote_size = 0;
+    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
+    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 2, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    close(placeholder);
+    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_bootstrap_connects_to_ipv4_literal, s_test_bootstrap_connects_to_localhost_through_resolver,
                 s_test_bootstrap_connects_to_ipv6_loopback, s_test_bootstrap_refused_connection_fails_setup_once,
                 s_test_bootstrap_all_addresses_refused, s_test_bootstrap_domain_filters_addresses,
-                s_test_bootstrap_rejects_invalid_arguments, s_test_bootstrap_requested_loop_and_early_release)
+                s_test_bootstrap_rejects_invalid_arguments, s_test_bootstrap_requested_loop_and_early_release,
+                s_test_bootstrap_remote_buffer_too_small_or_absent)

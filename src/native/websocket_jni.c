@@ -221,7 +221,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         return -1;
     }
     struct wscrt_jni_callbacks_methods *m = &wscrt_jni_callbacks;
-    m->on_setup = (*env)->GetMethodID(env, callbacks, "onSetup", "(JII[Ljava/lang/String;[B)Z");
+    m->on_setup = (*env)->GetMethodID(env, callbacks, "onSetup", "(JII[Ljava/lang/String;[BLjava/lang/String;)Z");
     m->on_shutdown = (*env)->GetMethodID(env, callbacks, "onShutdown", "(I)V");
     m->on_frame_events =
         (*env)->GetMethodID(env, callbacks, "onFrameEvents", "([JILjava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)Z");

@@ -341,6 +341,9 @@ static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup
             (*env)->SetByteArrayRegion(env, body, 0, len, (const jbyte *)setup->handshake_response_body->ptr);
         }
     }
+    /* Numeric addresses only: ASCII, so NewStringUTF takes it as is. NULL (out of memory) reads as unknown. */
+    jstring remote = (*env)->NewStringUTF(env, setup->remote_address ? setup->remote_address : "");
+    wscrt_jni_check_and_clear_exception(env);
     jlong handle = 0;
     if (setup->error_code == 0) {
         atomic_store_explicit(&binding->websocket, setup->websocket, memory_order_release);
@@ -348,13 +351,16 @@ static void s_on_connection_setup(const struct wscrt_websocket_setup_data *setup
         handle = (jlong)(intptr_t)binding;
     }
     jboolean ok = (*env)->CallBooleanMethod(env, binding->callbacks, wscrt_jni_callbacks.on_setup, handle,
-                                            (jint)setup->error_code, status, headers, body);
+                                            (jint)setup->error_code, status, headers, body, remote);
     bool threw = wscrt_jni_check_and_clear_exception(env);
     if (headers) {
         (*env)->DeleteLocalRef(env, headers);
     }
     if (body) {
         (*env)->DeleteLocalRef(env, body);
+    }
+    if (remote) {
+        (*env)->DeleteLocalRef(env, remote);
     }
     if (setup->error_code != 0) {
         wscrt_jni_binding_release(binding); /* no shutdown follows a failed setup */

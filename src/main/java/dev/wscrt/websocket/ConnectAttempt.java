@@ -2,24 +2,26 @@ package dev.wscrt.websocket;
 
 import dev.wscrt.CrtError;
 import dev.wscrt.CrtRuntimeException;
-import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.io.TlsConnectionOptions;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * What one {@link WebSocket#connect} call set out to do, kept so that a failure reported later on an
- * event-loop thread can say where and why: the server and the proxy, what TLS trusted, the request,
- * and the stack of the connect call itself (added to every exception of the connection as a suppressed
- * exception). Immutable; created on the connecting thread, read on the event-loop thread.
+ * event-loop thread can say where and why: the server and the proxy (with the address the connection
+ * went to, as native code reports it), what TLS trusted, the request, and the stack of the connect call
+ * itself (added to every exception of the connection as a suppressed exception). Immutable; created on
+ * the connecting thread, read on the event-loop thread.
  */
 final class ConnectAttempt {
     /** How much of a refusing answer's body a message quotes. */
     private static final int BODY_BYTES_SHOWN = 200;
 
-    private final String server;
-    private final String proxy;
+    private final String serverHost;
+    private final int serverPort;
+    /** Null without a proxy. */
+    private final String proxyHost;
+    private final int proxyPort;
     private final String request;
     private final String serverTrust;
     private final String serverName;
@@ -27,9 +29,11 @@ final class ConnectAttempt {
     private final Throwable connectSite;
 
     private ConnectAttempt(WebSocketConnectOptions options, Throwable connectSite) {
-        this.server = authority(options.host(), options.port());
+        this.serverHost = options.host();
+        this.serverPort = options.port();
         HttpProxyOptions proxyOptions = options.proxyOptions();
-        this.proxy = proxyOptions == null ? null : authority(proxyOptions.host(), proxyOptions.port());
+        this.proxyHost = proxyOptions == null ? null : proxyOptions.host();
+        this.proxyPort = proxyOptions == null ? 0 : proxyOptions.port();
         this.request = options.handshakeRequest() == null ? "?"
                 : options.handshakeRequest().getMethod() + " " + options.handshakeRequest().getPath();
         TlsConnectionOptions tls = options.tlsConnectionOptions();
@@ -46,24 +50,51 @@ final class ConnectAttempt {
                 + ":" + port;
     }
 
+    /**
+     * A host as failures name it, with the address the connection went to or those it tried when native
+     * code reported them: {@code localhost (127.0.0.1:8080)}, {@code 127.0.0.1:8080} (a literal is its own
+     * address), {@code localhost:8080 (tried [::1]:8080, 127.0.0.1:8080)}, or {@code host:port} alone
+     * when the name did not resolve ({@code remote} empty).
+     */
+    private static String named(String host, int port, String remote) {
+        String authority = authority(host, port);
+        if (remote == null || remote.isEmpty() || remote.equals(authority)) {
+            return authority;
+        }
+        return remote.contains(", ") ? authority + " (tried " + remote + ")" : host + " (" + remote + ")";
+    }
+
     /** Records a connect call; call on the connecting thread, so the stack is the caller's. */
     static ConnectAttempt of(WebSocketConnectOptions options) {
         return new ConnectAttempt(options, new ConnectSite());
     }
 
     /**
-     * The exception for a failed setup: the native error with where (server, proxy, stage) and why (TLS
-     * verify result, trust store, HTTP status and body) appended, and the connect call's stack suppressed.
+     * The exception for a failed setup: the native error with where (server, proxy, the address tried,
+     * stage) and why (TLS verify result, trust store, HTTP status and body) appended, and the connect
+     * call's stack suppressed. {@code remote}: the address(es) native code connected to or tried (the
+     * proxy's when there is one), empty when the name did not resolve.
      */
-    CrtRuntimeException setupFailure(int errorCode, Integer status, List<HttpHeader> headers, byte[] body) {
-        String detail = describe(CrtError.of(errorCode).errorName(), status, body);
+    CrtRuntimeException setupFailure(int errorCode, Integer status, byte[] body, String remote) {
+        String detail = describe(CrtError.of(errorCode).errorName(), status, body, remote);
         return withConnectSite(new CrtRuntimeException(errorCode, detail));
     }
 
     /** The exception for a connection that failed after setup: where it was connected. */
-    CrtRuntimeException shutdownFailure(int errorCode, Throwable cause) {
-        String where = "connection to " + server + (proxy != null ? " through proxy " + proxy : "");
+    CrtRuntimeException shutdownFailure(int errorCode, Throwable cause, String remote) {
+        String where = "connection to " + server(remote)
+                + (proxyHost != null ? " through proxy " + proxy(remote) : "");
         return withConnectSite(new CrtRuntimeException(errorCode, where, cause));
+    }
+
+    /** The server, with the address connected to when the connection went to it directly. */
+    private String server(String remote) {
+        return proxyHost == null ? named(serverHost, serverPort, remote) : authority(serverHost, serverPort);
+    }
+
+    /** The proxy (the first hop: the address is its), or null without one. */
+    private String proxy(String remote) {
+        return proxyHost == null ? null : named(proxyHost, proxyPort, remote);
     }
 
     /** Adds the connect call's stack to {@code exception} as a suppressed exception. */
@@ -72,7 +103,9 @@ final class ConnectAttempt {
         return exception;
     }
 
-    private String describe(String errorName, Integer status, byte[] body) {
+    private String describe(String errorName, Integer status, byte[] body, String remote) {
+        String server = server(remote);
+        String proxy = proxy(remote);
         String via = proxy != null ? " through proxy " + proxy : "";
         String stage = errorName.substring("WSCRT_ERROR_".length());
         if (stage.startsWith("IO_DNS_")) {

@@ -46,6 +46,8 @@ final class WebSocketCallbacks {
     private ConnectAttempt attempt;
     /** Why a setup failed before any connection attempt (the handshake transform's failure), or null. */
     private volatile CrtRuntimeException setupFailure;
+    /** The address the connection went to (see {@link #onSetup}), for failures after setup. */
+    private String remote;
     private Throwable callbackFailure;
     private IncomingFrame openFrame;
 
@@ -74,8 +76,13 @@ final class WebSocketCallbacks {
         attempt = value;
     }
 
-    /** Setup succeeded ({@code handle != 0}) or failed ({@code errorCode != 0}); status -1 = no response. */
-    boolean onSetup(long handle, int errorCode, int status, String[] headerFields, byte[] body) {
+    /**
+     * Setup succeeded ({@code handle != 0}) or failed ({@code errorCode != 0}); status -1 = no response.
+     * {@code remoteAddress}: the address connected to ("127.0.0.1:8080", the proxy's when there is one),
+     * or after a failed connect those tried, separated by ", "; empty when the name did not resolve.
+     */
+    boolean onSetup(long handle, int errorCode, int status, String[] headerFields, byte[] body, String remoteAddress) {
+        remote = remoteAddress;
         List<HttpHeader> headers = null;
         if (headerFields != null) {
             headers = new ArrayList<>(headerFields.length / 2);
@@ -91,7 +98,7 @@ final class WebSocketCallbacks {
         } else {
             CrtRuntimeException found = setupFailure;
             data = new OnConnectionSetupData(found != null && found.errorCode() == errorCode ? found
-                    : attempt.setupFailure(errorCode, statusCode, headers, body), null,
+                    : attempt.setupFailure(errorCode, statusCode, body, remote), null,
                     statusCode, headers, body);
         }
         return run(onSetup, data);
@@ -109,14 +116,15 @@ final class WebSocketCallbacks {
     void onShutdown(int errorCode) {
         Throwable exception = null;
         if (callbackFailure != null) {
-            exception = attempt.shutdownFailure(ERROR_CALLBACK_EXCEPTION, callbackFailure);
+            exception = attempt.shutdownFailure(ERROR_CALLBACK_EXCEPTION, callbackFailure, remote);
         } else if (errorCode != 0) {
-            exception = attempt.shutdownFailure(errorCode, null);
+            exception = attempt.shutdownFailure(errorCode, null, remote);
         }
         if (openFrame != null && onFrameComplete != null) {
             IncomingFrame frame = openFrame;
             openFrame = null;
-            Throwable frameException = exception != null ? exception : attempt.shutdownFailure(errorCode, null);
+            Throwable frameException =
+                    exception != null ? exception : attempt.shutdownFailure(errorCode, null, remote);
             runQuietly(onFrameComplete, new OnIncomingFrameCompleteData(frame, frameException));
         }
         if (onShutdown != null) {
@@ -169,7 +177,7 @@ final class WebSocketCallbacks {
                     openFrame = null;
                     if (frame != null && onFrameComplete != null) {
                         int error = (int) events[base + 3];
-                        Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null);
+                        Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null, remote);
                         if (!run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception))) {
                             return false;
                         }

@@ -79,6 +79,17 @@ class ConnectAttemptTest {
     }
 
     @Test
+    void aRefusedConnectToANameNamesTheAddressesTried() throws Exception {
+        int port = closedPort();
+        CallbackRecorder rec = new CallbackRecorder();
+        CrtRuntimeException e = setupFailure(rec.options("localhost", port, testbed.bootstrap()), rec);
+        assertEquals("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED", e.errorName());
+        // localhost may also resolve to ::1; then both addresses were tried and both are named.
+        String tried = e.getMessage().contains("[::1]:" + port) ? "localhost:" + port + " (tried " : "localhost (";
+        assertMentions(e, "connecting to server " + tried, "127.0.0.1:" + port);
+    }
+
+    @Test
     void aNameThatDoesNotResolveIsNamed() {
         // A 64-character label is invalid: the resolver refuses it locally, no query leaves the machine.
         String host = "x".repeat(64) + ".invalid";
@@ -142,6 +153,24 @@ class ConnectAttemptTest {
             assertEquals("WSCRT_ERROR_TLS_CERT_UNKNOWN_CA", e.errorName());
             assertMentions(e, "TLS handshake with server 127.0.0.1:" + server.port(),
                     "untrusted issuer", "trusting CA file " + caFile);
+        }
+    }
+
+    @Test
+    void aTlsFailureWithANamedServerNamesTheAddressConnectedTo(@TempDir Path dir) throws Exception {
+        TestCertificates certs = TestCertificates.get();
+        Path caFile = dir.resolve("other-ca.pem");
+        Files.writeString(caFile, certs.selfSigned().certificatePem());
+        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient()
+                     .withCertificateAuthorityFromPath(caFile.toString(), null));
+             NettyWebSocketServer server = startTls(certs.server())) {
+            CallbackRecorder rec = new CallbackRecorder();
+            CrtRuntimeException e = setupFailure(rec.options("localhost", server.port(), testbed.bootstrap())
+                    .tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec);
+            assertEquals("WSCRT_ERROR_TLS_CERT_UNKNOWN_CA", e.errorName());
+            // The server listens on 127.0.0.1 only: that is the address connected to, whatever was refused first.
+            assertMentions(e,
+                    "TLS handshake with server localhost (127.0.0.1:" + server.port() + "): untrusted issuer");
         }
     }
 
@@ -233,14 +262,14 @@ class ConnectAttemptTest {
         ScriptedServer server = testbed.scriptedServer();
         MessageRecorder rec = new MessageRecorder();
         CompletableFuture<WebSocketConnection> connecting = WebSocketConnection.builder(
-                URI.create("ws://" + server.authority() + "/")).bootstrap(testbed.bootstrap()).connect(rec);
+                URI.create("ws://localhost:" + server.port() + "/")).bootstrap(testbed.bootstrap()).connect(rec);
         ScriptedServer.Conn conn = server.awaitConnection();
         conn.handshake();
         assertNotNull(connecting.join());
         conn.reset();
         Throwable e = rec.awaitEnd().error();
         assertNotNull(e, "a reset is not a clean close");
-        assertMentions(e, "connection to " + server.authority());
+        assertMentions(e, "connection to localhost (127.0.0.1:" + server.port() + ")");
         assertCarriesConnectSite(e, "aMessageConnectionLostAfterTheOpenReportsTheServerToTheListener");
     }
 

@@ -195,6 +195,7 @@ class WscrtCommandLineTest {
 
         assertEquals(Wscrt.EXIT_CONNECT, result.exitStatus(), result::toString);
         assertTrue(result.stderr().contains("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED"), result::toString);
+        assertTrue(result.stderr().contains("connecting to server 127.0.0.1:" + port), result::toString);
     }
 
     @Test
@@ -219,6 +220,8 @@ class WscrtCommandLineTest {
 
             assertEquals(Wscrt.EXIT_TLS, result.exitStatus(), result::toString);
             assertTrue(Pattern.compile("WSCRT_ERROR_TLS_CERT_\\w+").matcher(result.stderr()).find(), result::toString);
+            assertTrue(result.stderr().contains("TLS handshake with server "), result::toString);
+            assertTrue(result.stderr().contains("trusting CA file " + otherCa), result::toString);
         }
     }
 
