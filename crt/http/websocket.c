@@ -238,6 +238,10 @@ const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websoc
     return websocket->tls_version;
 }
 
+bool wscrt_websocket_get_tls_session_resumed(const struct wscrt_websocket *websocket) {
+    return websocket->tls_session_resumed;
+}
+
 const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *websocket) {
     return websocket->alpn_protocol;
 }

@@ -180,6 +180,8 @@ void wscrt_websocket_abort(struct wscrt_websocket *websocket);
 void wscrt_websocket_shutdown_with_error(struct wscrt_websocket *websocket, int error_code);
 /* Any thread, after setup: the TLS version negotiated with the server ("TLSv1.3"), "" for ws://. */
 const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket);
+/* Any thread, after setup: whether TLS to the target resumed an earlier session; false for ws://. */
+bool wscrt_websocket_get_tls_session_resumed(const struct wscrt_websocket *websocket);
 /* Any thread, after setup: the ALPN protocol the server selected, "" when none. */
 const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *websocket);
 /* Any thread, after setup: the subprotocol the server selected from the request's Sec-WebSocket-Protocol

@@ -30,7 +30,8 @@ static char *s_strdup(struct wscrt_allocator *allocator, const char *text) {
 }
 
 static void s_tls_options_copy_init(struct wscrt_allocator *allocator, struct wscrt_tls_options_copy *copy,
-                                    const struct wscrt_tls_connection_options *options, const char *default_name) {
+                                    const struct wscrt_tls_connection_options *options, const char *default_name,
+                                    uint32_t port) {
     if (!options) {
         return;
     }
@@ -41,6 +42,9 @@ static void s_tls_options_copy_init(struct wscrt_allocator *allocator, struct ws
     copy->alpn_list = s_strdup(allocator, options->alpn_list);
     copy->options.server_name = copy->server_name;
     copy->options.alpn_list = copy->alpn_list;
+    copy->host = s_strdup(allocator, default_name);
+    copy->options.host = copy->host;
+    copy->options.port = (uint16_t)port;
 }
 
 static void s_tls_options_copy_clean_up(struct wscrt_allocator *allocator, struct wscrt_tls_options_copy *copy) {
@@ -48,6 +52,7 @@ static void s_tls_options_copy_clean_up(struct wscrt_allocator *allocator, struc
         wscrt_tls_ctx_release(copy->options.ctx);
         wscrt_mem_release(allocator, copy->server_name);
         wscrt_mem_release(allocator, copy->alpn_list);
+        wscrt_mem_release(allocator, copy->host);
         copy->set = false;
     }
 }
@@ -215,6 +220,7 @@ static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error
     if (to_target) {
         snprintf(ws->tls_version, sizeof(ws->tls_version), "%s", wscrt_tls_handler_version_name(handler));
         snprintf(ws->alpn_protocol, sizeof(ws->alpn_protocol), "%s", wscrt_tls_handler_protocol(handler));
+        ws->tls_session_resumed = wscrt_tls_handler_session_resumed(handler);
     }
     s_advance_setup(ws);
 }
@@ -333,13 +339,13 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     ws->options.proxy_options = NULL;
     ws->target_host = s_strdup(allocator, options->host);
     ws->target_port = options->port;
-    s_tls_options_copy_init(allocator, &ws->target_tls, options->tls_options, options->host);
+    s_tls_options_copy_init(allocator, &ws->target_tls, options->tls_options, options->host, options->port);
     if (proxy) {
         ws->use_proxy = true;
         ws->proxy_basic_auth = proxy->basic_auth;
         ws->proxy_username = s_strdup(allocator, proxy->username);
         ws->proxy_password = s_strdup(allocator, proxy->password);
-        s_tls_options_copy_init(allocator, &ws->proxy_tls, proxy->tls_options, proxy->host);
+        s_tls_options_copy_init(allocator, &ws->proxy_tls, proxy->tls_options, proxy->host, proxy->port);
     }
     if (!ws->options.handshake_timeout_ms) {
         ws->options.handshake_timeout_ms = WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS;

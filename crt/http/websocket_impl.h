@@ -71,6 +71,7 @@ struct wscrt_tls_options_copy {
     struct wscrt_tls_connection_options options;
     char *server_name;
     char *alpn_list;
+    char *host; /* the host connected to: with the port, the peer of the session cache */
 };
 
 struct wscrt_outgoing_frame {
@@ -107,6 +108,7 @@ struct wscrt_websocket {
     enum wscrt_websocket_stage next_stage;
     /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
     char tls_version[16];
+    bool tls_session_resumed;
     char alpn_protocol[256];
     /* The address connected to, or those tried (see wscrt_websocket_setup_data); filled by the bootstrap. */
     char remote_address[128];

@@ -375,6 +375,10 @@ int wscrt_client_bootstrap_new_socket_channel(const struct wscrt_socket_channel_
         connection->tls_alpn_list = s_copy_string(allocator, options->tls_options->alpn_list);
         connection->tls_options.server_name = connection->tls_server_name;
         connection->tls_options.alpn_list = connection->tls_alpn_list;
+        if (connection->tls_options.host == NULL) {
+            connection->tls_options.host = connection->host_name;
+            connection->tls_options.port = connection->port;
+        }
         connection->tls_options.on_negotiation_result = s_on_tls_negotiated;
         connection->tls_options.user_data = connection;
     }

@@ -22,6 +22,7 @@
 #include "common/error.h"
 #include "common/logging.h"
 #include "common/ref_count.h"
+#include "io/tls_session_cache.h"
 
 struct wscrt_tls_ctx {
     struct wscrt_allocator *allocator;
@@ -29,6 +30,7 @@ struct wscrt_tls_ctx {
     SSL_CTX *ssl_ctx;
     bool verify_peer;
     bool has_client_cert;
+    struct wscrt_tls_session_cache *sessions; /* NULL = resumption off */
 };
 
 /* The system CA bundles, most common first; see tls_context.h. */
@@ -52,6 +54,7 @@ const char *wscrt_tls_system_trust_store_locations(void) {
 void wscrt_tls_ctx_options_init_default_client(struct wscrt_tls_ctx_options *options) {
     memset(options, 0, sizeof(*options));
     options->verify_peer = true;
+    options->session_resumption = true;
 }
 
 /* Logs and clears OpenSSL's error queue for this thread. */
@@ -340,8 +343,17 @@ static bool s_options_valid(const struct wscrt_tls_ctx_options *options) {
 static void s_ctx_on_zero(void *object) {
     struct wscrt_tls_ctx *ctx = object;
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "ctx=%p: destroying", (void *)ctx);
+    wscrt_tls_session_cache_destroy(ctx->sessions);
     SSL_CTX_free(ctx->ssl_ctx);
     wscrt_mem_release(ctx->allocator, ctx);
+}
+
+struct wscrt_tls_session_cache *wscrt_tls_ctx_get_session_cache(const struct wscrt_tls_ctx *ctx) {
+    return ctx->sessions;
+}
+
+size_t wscrt_tls_ctx_session_count(const struct wscrt_tls_ctx *ctx) {
+    return ctx->sessions != NULL ? wscrt_tls_session_cache_count(ctx->sessions) : 0;
 }
 
 static int s_configure(SSL_CTX *ssl_ctx, const struct wscrt_tls_ctx_options *options) {
@@ -359,6 +371,10 @@ static int s_configure(SSL_CTX *ssl_ctx, const struct wscrt_tls_ctx_options *opt
     }
     if ((options->cert_pem != NULL || options->cert_file != NULL) && s_load_client_cert(ssl_ctx, options)) {
         return WSCRT_OP_ERR;
+    }
+    if (!options->session_resumption) { /* else the session cache sets itself up in SSL_CTX */
+        SSL_CTX_set_session_cache_mode(ssl_ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_TICKET); /* asks no TLS 1.2 server for a ticket */
     }
     return WSCRT_OP_SUCCESS;
 }
@@ -401,6 +417,10 @@ struct wscrt_tls_ctx *wscrt_tls_ctx_new_client(struct wscrt_allocator *allocator
     ctx->ssl_ctx = ssl_ctx;
     ctx->verify_peer = options->verify_peer;
     ctx->has_client_cert = options->cert_pem != NULL || options->cert_file != NULL;
+    if (options->session_resumption) {
+        ctx->sessions =
+            wscrt_tls_session_cache_new(allocator, ssl_ctx, options->verify_peer, options->session_cache_size);
+    }
     wscrt_ref_count_init(&ctx->ref_count, ctx, s_ctx_on_zero);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "ctx=%p: created (verify_peer=%d, client cert=%d, ALPN=%s)", (void *)ctx,
                      (int)ctx->verify_peer, (int)ctx->has_client_cert,

@@ -33,6 +33,7 @@
 struct wscrt_allocator;
 struct wscrt_byte_buf;
 struct wscrt_tls_ctx;
+struct wscrt_tls_session_cache;
 
 enum wscrt_tls_version {
     WSCRT_TLS_VERSION_DEFAULT = 0, /* minimum: TLS 1.2; maximum: the highest OpenSSL knows */
@@ -62,9 +63,19 @@ struct wscrt_tls_ctx_options {
     /* ALPN protocols offered, ';'-separated in preference order ("h2;http/1.1");
      * NULL or "" = no ALPN. Each name is 1..255 bytes. */
     const char *alpn_list;
+
+    /* Session resumption (default true): the context keeps the last session
+     * each peer gave it (TLS 1.3 tickets, TLS 1.2 session ids and tickets) and
+     * offers it on the next handshake with that peer, saving the key exchange
+     * and the certificate check. A peer is one server name at one host and
+     * port; a session never crosses to another one, nor to another context
+     * (whose trust or client certificate may differ). false: full handshakes. */
+    bool session_resumption;
+    /* Peers whose sessions are kept, least recently used out first; 0 = 64. */
+    uint32_t session_cache_size;
 };
 
-/* verify_peer = true, everything else unset. */
+/* verify_peer = true, session_resumption = true, everything else unset. */
 void wscrt_tls_ctx_options_init_default_client(struct wscrt_tls_ctx_options *options);
 
 /*
@@ -98,6 +109,11 @@ int wscrt_tls_alpn_list_to_wire(const char *alpn_list, struct wscrt_byte_buf *ou
  */
 int wscrt_tls_ctx_configure_connection(const struct wscrt_tls_ctx *ctx, void *ssl, const char *server_name,
                                        const char *alpn_list, struct wscrt_allocator *allocator);
+
+/* The context's session cache (io/tls_session_cache.h), NULL when resumption is off. */
+struct wscrt_tls_session_cache *wscrt_tls_ctx_get_session_cache(const struct wscrt_tls_ctx *ctx);
+/* Sessions the context keeps now (for tests). */
+size_t wscrt_tls_ctx_session_count(const struct wscrt_tls_ctx *ctx);
 
 /* The shared SSL_CTX (an `SSL_CTX *`), valid while the context is held. */
 void *wscrt_tls_ctx_get_ssl_ctx(const struct wscrt_tls_ctx *ctx);

@@ -19,6 +19,7 @@
 #include "common/logging.h"
 #include "io/tls_context.h"
 #include "io/tls_handler_impl.h"
+#include "io/tls_session_cache.h"
 
 static void s_on_shutdown_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
@@ -51,6 +52,7 @@ void wscrt_tls_cancel_timeout(struct wscrt_tls_handler *handler) {
 
 void wscrt_tls_negotiation_failed(struct wscrt_tls_handler *handler, int error_code, bool shut_down_channel) {
     handler->state = WSCRT_TLS_STATE_FAILED;
+    wscrt_tls_session_cache_forget(wscrt_tls_ctx_get_session_cache(handler->ctx), handler->ssl);
     wscrt_tls_cancel_timeout(handler);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: handshake with '%s' failed, error=%s", (void *)handler,
                      handler->server_name != NULL ? handler->server_name : "", wscrt_error_name(error_code));
@@ -69,6 +71,7 @@ void wscrt_tls_negotiation_failed(struct wscrt_tls_handler *handler, int error_c
  */
 void wscrt_tls_connection_failed(struct wscrt_tls_handler *handler, int error_code) {
     handler->state = WSCRT_TLS_STATE_FAILED;
+    wscrt_tls_session_cache_forget(wscrt_tls_ctx_get_session_cache(handler->ctx), handler->ssl);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: TLS connection failed, error=%s", (void *)handler,
                      wscrt_error_name(error_code));
     wscrt_channel_shutdown(wscrt_tls_channel(handler), error_code);
@@ -87,9 +90,12 @@ static void s_on_negotiated(struct wscrt_tls_handler *handler) {
         handler->protocol[alpn_len] = '\0';
     }
     handler->version_name = SSL_get_version(handler->ssl);
-    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: negotiated %s with '%s', cipher %s, ALPN '%s'", (void *)handler,
+    handler->session_resumed = SSL_session_reused(handler->ssl) == 1;
+    wscrt_tls_session_cache_on_handshake_done(wscrt_tls_ctx_get_session_cache(handler->ctx), handler->ssl);
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: negotiated %s with '%s', cipher %s, ALPN '%s', %s", (void *)handler,
                      handler->version_name, handler->server_name != NULL ? handler->server_name : "",
-                     SSL_get_cipher_name(handler->ssl), handler->protocol != NULL ? handler->protocol : "");
+                     SSL_get_cipher_name(handler->ssl), handler->protocol != NULL ? handler->protocol : "",
+                     handler->session_resumed ? "resumed" : "full handshake");
     if (handler->on_negotiation_result != NULL) {
         handler->on_negotiation_result(&handler->base, 0, handler->user_data);
     }
@@ -194,6 +200,7 @@ static void s_destroy(struct wscrt_channel_handler *base) {
     SSL_free(handler->ssl); /* frees the BIO */
     wscrt_tls_ctx_release(handler->ctx);
     wscrt_tls_drop_stash(handler);
+    wscrt_mem_release(handler->allocator, handler->session_key);
     wscrt_mem_release(handler->allocator, handler->server_name);
     wscrt_mem_release(handler->allocator, handler->protocol);
     wscrt_mem_release(handler->allocator, handler);
@@ -213,6 +220,7 @@ static const struct wscrt_channel_handler_vtable s_vtable = {
 static void s_free_unattached(struct wscrt_tls_handler *handler) {
     SSL_free(handler->ssl);
     wscrt_tls_ctx_release(handler->ctx);
+    wscrt_mem_release(handler->allocator, handler->session_key);
     wscrt_mem_release(handler->allocator, handler->server_name);
     wscrt_mem_release(handler->allocator, handler);
 }
@@ -266,7 +274,10 @@ struct wscrt_channel_handler *wscrt_tls_client_handler_new(struct wscrt_allocato
     SSL_set_connect_state(handler->ssl);
     SSL_set_cert_cb(handler->ssl, s_on_certificate_requested, handler);
     if (wscrt_tls_ctx_configure_connection(handler->ctx, handler->ssl, handler->server_name, options->alpn_list,
-                                           allocator)) {
+                                           allocator) ||
+        wscrt_tls_session_cache_prepare(wscrt_tls_ctx_get_session_cache(handler->ctx), handler->ssl,
+                                        handler->server_name, options->host, options->port, allocator,
+                                        &handler->session_key)) {
         int error_code = wscrt_last_error();
         ERR_clear_error();
         s_free_unattached(handler);
@@ -325,4 +336,12 @@ const char *wscrt_tls_handler_server_name(const struct wscrt_channel_handler *ba
     }
     const struct wscrt_tls_handler *handler = base->impl;
     return handler->server_name != NULL ? handler->server_name : "";
+}
+
+bool wscrt_tls_handler_session_resumed(const struct wscrt_channel_handler *base) {
+    if (base == NULL || base->vtable != &s_vtable) {
+        return false;
+    }
+    const struct wscrt_tls_handler *handler = base->impl;
+    return handler->session_resumed;
 }

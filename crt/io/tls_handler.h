@@ -37,6 +37,7 @@
  *
  * Threading: everything runs on the channel's event loop thread.
  */
+#include <stdbool.h>
 #include <stdint.h>
 
 struct wscrt_allocator;
@@ -62,6 +63,12 @@ struct wscrt_tls_connection_options {
      * SNI and no name check (the client bootstrap fills in the host). */
     const char *server_name;
     const char *alpn_list;   /* ';'-separated; NULL = the context's list, "" = no ALPN */
+    /* The host and port connected to (a proxy's CONNECT target through a
+     * proxy): with server_name, the peer whose session is offered and kept
+     * when the context resumes sessions. host NULL = server_name; port 0 =
+     * unknown, no resumption. The client bootstrap fills in its own. */
+    const char *host;
+    uint16_t port;
     uint32_t timeout_ms;     /* handshake timeout; 0 = 10 s */
     wscrt_tls_on_negotiation_result_fn *on_negotiation_result; /* may be NULL */
     void *user_data;
@@ -89,5 +96,8 @@ const char *wscrt_tls_handler_protocol(const struct wscrt_channel_handler *handl
 const char *wscrt_tls_handler_version_name(const struct wscrt_channel_handler *handler);
 /* The server name given in the options, "" when none. */
 const char *wscrt_tls_handler_server_name(const struct wscrt_channel_handler *handler);
+/* Whether the handshake resumed an earlier session (no certificate was
+ * exchanged); false before the handshake finished and for other handlers. */
+bool wscrt_tls_handler_session_resumed(const struct wscrt_channel_handler *handler);
 
 #endif

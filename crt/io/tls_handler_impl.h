@@ -88,6 +88,8 @@ struct wscrt_tls_handler {
     SSL *ssl;
     char *server_name;         /* owned, NULL when none */
     char *protocol;            /* owned ALPN result, NULL when none */
+    char *session_key;         /* owned peer key of the session cache, NULL when not resuming */
+    bool session_resumed;      /* the handshake resumed a session */
     const char *version_name;  /* OpenSSL's static string, NULL before the handshake */
     uint32_t timeout_ms;
     wscrt_tls_on_negotiation_result_fn *on_negotiation_result;

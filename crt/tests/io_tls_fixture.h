@@ -53,6 +53,7 @@ struct s_fixture {
     struct wscrt_event_loop *loop;
     char version[32];
     char protocol[64];
+    bool resumed; /* the handshake resumed a session */
     struct s_reader *reader;
 
     struct s_waiter received_waiter;
@@ -153,6 +154,7 @@ static inline void s_on_tls_ready(struct s_fixture *fixture, struct wscrt_channe
     fixture->negotiation_calls++;
     snprintf(fixture->version, sizeof(fixture->version), "%s", wscrt_tls_handler_version_name(handler));
     snprintf(fixture->protocol, sizeof(fixture->protocol), "%s", wscrt_tls_handler_protocol(handler));
+    fixture->resumed = wscrt_tls_handler_session_resumed(handler);
     s_add_reader(fixture, fixture->channel);
 }
 
@@ -267,8 +269,12 @@ static inline struct wscrt_tls_ctx *s_ctx_trusting_test_ca(struct s_fixture *fix
 
 static inline int s_connect(struct s_fixture *fixture, const char *host, uint16_t port) {
     fixture->tls_options.ctx = fixture->ctx;
-    if (fixture->manual_tls && fixture->tls_options.server_name == NULL) {
-        fixture->tls_options.server_name = host;
+    if (fixture->manual_tls) {
+        if (fixture->tls_options.server_name == NULL) {
+            fixture->tls_options.server_name = host;
+        }
+        fixture->tls_options.host = host;
+        fixture->tls_options.port = port;
     }
     struct wscrt_socket_channel_options options = {
         .bootstrap = fixture->bootstrap,
@@ -317,6 +323,33 @@ static inline int s_connect_fails(struct s_fixture *fixture, const char *host, u
     ASSERT_INT_EQ(0, fixture->negotiation_calls);
     ASSERT_TRUE(fixture->reader == NULL);
     return 0;
+}
+
+static inline void s_waiter_reset(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    waiter->count = 0;
+    pthread_mutex_unlock(&waiter->lock);
+}
+
+/* After a connection has shut down: the fixture is ready for the next one (same context, same loop). */
+static inline void s_fixture_next_connection(struct s_fixture *fixture) {
+    s_waiter_reset(&fixture->result_waiter);
+    s_waiter_reset(&fixture->received_waiter);
+    s_waiter_reset(&fixture->written_waiter);
+    s_waiter_reset(&fixture->shutdown_waiter);
+    fixture->negotiation_calls = 0;
+    fixture->result_error = 0;
+    fixture->channel = NULL;
+    fixture->loop = NULL;
+    fixture->version[0] = '\0';
+    fixture->protocol[0] = '\0';
+    fixture->resumed = false;
+    fixture->received = 0;
+    fixture->corrupt_at = UINT64_MAX;
+    fixture->written_ok = 0;
+    fixture->write_failures = 0;
+    fixture->shutdown_calls = 0;
+    fixture->shutdown_error = 0;
 }
 
 /* ---- sending ------------------------------------------------------------ */

@@ -196,6 +196,8 @@ struct s_server_options {
     enum s_server_mode mode;
     uint64_t close_after;                     /* ECHO: close_notify and close after echoing this many (0 = never) */
     int connections;                          /* how many connections to serve in turn (0 = 1) */
+    bool no_tickets;                          /* TLS 1.2: resume by session id only (SSL_OP_NO_TICKET) */
+    const struct s_server *share_ctx_with;    /* non-NULL: use that server's SSL_CTX (its sessions and ticket keys) */
 };
 
 struct s_server {
@@ -208,6 +210,7 @@ struct s_server {
     /* Written by the server thread, read after s_server_stop joined it. */
     int handshakes_ok;
     int handshakes_failed;
+    int handshakes_resumed;                   /* of handshakes_ok */
     char version[16];
     char alpn[64];
     char client_cn[64];
@@ -256,6 +259,7 @@ static inline void s_server_serve_one(struct s_server *server, int fd) {
         return;
     }
     server->handshakes_ok++;
+    server->handshakes_resumed += SSL_session_reused(ssl) == 1;
     snprintf(server->version, sizeof(server->version), "%s", SSL_get_version(ssl));
     const unsigned char *alpn = NULL;
     unsigned int alpn_len = 0;
@@ -321,7 +325,15 @@ static inline bool s_server_start(struct s_server *server, const struct s_server
     if (server->listener < 0) {
         return false;
     }
-    server->ctx = SSL_CTX_new(TLS_server_method());
+    if (options->share_ctx_with != NULL) {
+        server->ctx = options->share_ctx_with->ctx;
+        SSL_CTX_up_ref(server->ctx);
+    } else {
+        server->ctx = SSL_CTX_new(TLS_server_method());
+    }
+    if (options->no_tickets) {
+        SSL_CTX_set_options(server->ctx, SSL_OP_NO_TICKET);
+    }
     SSL_CTX_use_certificate(server->ctx, options->identity->cert);
     SSL_CTX_use_PrivateKey(server->ctx, options->identity->key);
     if (options->max_version != 0) {

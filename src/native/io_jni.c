@@ -114,6 +114,10 @@ static bool s_apply_tls_ctx_option(JNIEnv *env, const struct wscrt_jni_option *o
         options->maximum_version = (enum wscrt_tls_version)o->integer;
     } else if (wscrt_jni_option_is(env, o, "alpn", 'S')) {
         options->alpn_list = o->string;
+    } else if (wscrt_jni_option_is(env, o, "session_resumption", 'Z')) {
+        options->session_resumption = o->boolean;
+    } else if (wscrt_jni_option_is(env, o, "session_cache_size", 'I')) {
+        options->session_cache_size = (uint32_t)o->integer;
     } else {
         return false;
     }

@@ -194,6 +194,13 @@ static jstring JNICALL s_tls_version(JNIEnv *env, jclass cls, jlong handle) {
     return version[0] ? (*env)->NewStringUTF(env, version) : NULL;
 }
 
+static jboolean JNICALL s_tls_session_resumed(JNIEnv *env, jclass cls, jlong handle) {
+    (void)env;
+    (void)cls;
+    struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    return wscrt_websocket_get_tls_session_resumed(wscrt_jni_binding_websocket(binding)) ? JNI_TRUE : JNI_FALSE;
+}
+
 static jstring JNICALL s_alpn_protocol(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
@@ -215,6 +222,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeSubprotocol", "(J)Ljava/lang/String;", (void *)s_subprotocol},
         {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
         {"nativeAlpnProtocol", "(J)Ljava/lang/String;", (void *)s_alpn_protocol},
+        {"nativeTlsSessionResumed", "(J)Z", (void *)s_tls_session_resumed},
     };
     jclass callbacks = (*env)->FindClass(env, "dev/wscrt/websocket/WebSocketCallbacks");
     if (!callbacks) {

@@ -7,7 +7,7 @@ import java.util.Objects;
 /**
  * How TLS client connections verify servers and identify themselves. Start from
  * {@link #createDefaultClient()}: peer and host-name verification on, the system's CA bundle, TLS 1.2 or
- * newer. Each {@code with} method returns this object. Build a {@link TlsContext} from it.
+ * newer, TLS session resumption on. Each {@code with} method returns this object. Build a {@link TlsContext} from it.
  */
 public final class TlsContextOptions {
     private boolean verifyPeer = true;
@@ -21,6 +21,8 @@ public final class TlsContextOptions {
     private TlsVersion minimumVersion = TlsVersion.TLSv1_2;
     private TlsVersion maximumVersion;
     private List<String> alpn = List.of();
+    private boolean sessionResumption = true;
+    private int sessionCacheSize;
 
     private TlsContextOptions() {
     }
@@ -135,6 +137,36 @@ public final class TlsContextOptions {
         return this;
     }
 
+    /**
+     * Whether connections made with the context resume TLS sessions (default true). The context keeps
+     * the last session each server gave it (a TLS 1.3 ticket, a TLS 1.2 session id or ticket) and offers
+     * it on the next handshake with that server, which then skips the key exchange and the certificate
+     * check. A server is one server name at one host and port: a session never crosses to another, nor
+     * to another context. False: every connection makes a full handshake.
+     *
+     * @param value the new value
+     * @return this
+     */
+    public TlsContextOptions withSessionResumption(boolean value) {
+        sessionResumption = value;
+        return this;
+    }
+
+    /**
+     * How many servers' sessions the context keeps (default 64); when full, the least recently used
+     * one goes.
+     *
+     * @param size the number of servers, 1 or more
+     * @return this
+     */
+    public TlsContextOptions withSessionCacheSize(int size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("the session cache size must be 1 or more: " + size);
+        }
+        sessionCacheSize = size;
+        return this;
+    }
+
     /** These options as {@code src/native/io_jni.c} reads them (see {@link NativeOptions}). */
     byte[] encodeForNative() {
         NativeOptions out = new NativeOptions()
@@ -147,7 +179,9 @@ public final class TlsContextOptions {
                 .putString("cert_file", certFile)
                 .putString("key_file", keyFile)
                 .putInt("minimum_version", versionCode(minimumVersion))
-                .putInt("maximum_version", versionCode(maximumVersion));
+                .putInt("maximum_version", versionCode(maximumVersion))
+                .putBoolean("session_resumption", sessionResumption)
+                .putInt("session_cache_size", sessionCacheSize);
         if (!alpn.isEmpty()) {
             out.putString("alpn", String.join(";", alpn));
         }

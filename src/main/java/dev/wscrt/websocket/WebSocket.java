@@ -45,12 +45,14 @@ public final class WebSocket extends CrtResource {
     private final String subprotocol;
     private final String tlsVersion;
     private final String alpnProtocol;
+    private final boolean tlsSessionResumed;
 
     /** Created by the native setup upcall with the binding's handle. */
     WebSocket(long handle) {
         this.subprotocol = nativeSubprotocol(handle);
         this.tlsVersion = nativeTlsVersion(handle);
         this.alpnProtocol = nativeAlpnProtocol(handle);
+        this.tlsSessionResumed = nativeTlsSessionResumed(handle);
         acquireNativeHandle(handle, WebSocket::nativeRelease);
     }
 
@@ -331,6 +333,17 @@ public final class WebSocket extends CrtResource {
     }
 
     /**
+     * Whether the TLS handshake resumed a session from an earlier connection to the same server (see
+     * {@link dev.wscrt.io.TlsContextOptions#withSessionResumption}); false for a full handshake and for
+     * ws://.
+     *
+     * @return whether the TLS handshake resumed an earlier session
+     */
+    public boolean tlsSessionResumed() {
+        return tlsSessionResumed;
+    }
+
+    /**
      * The ALPN protocol the server selected, or null when none was negotiated.
      *
      * @return the ALPN protocol the server selected, or null when none was negotiated
@@ -447,6 +460,8 @@ public final class WebSocket extends CrtResource {
     private static native String nativeSubprotocol(long handle);
 
     private static native String nativeTlsVersion(long handle);
+
+    private static native boolean nativeTlsSessionResumed(long handle);
 
     private static native String nativeAlpnProtocol(long handle);
 }

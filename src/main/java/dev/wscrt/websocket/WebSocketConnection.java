@@ -136,6 +136,16 @@ public final class WebSocketConnection {
     }
 
     /**
+     * Whether the TLS handshake resumed a session from an earlier connection to the same server; false
+     * for a full handshake and for ws.
+     *
+     * @return whether the TLS handshake resumed an earlier session
+     */
+    public boolean tlsSessionResumed() {
+        return socket.tlsSessionResumed();
+    }
+
+    /**
      * Bytes of messages sent and not yet written to the socket.
      *
      * @return bytes of messages sent and not yet written to the socket
