@@ -329,6 +329,9 @@ static bool s_options_valid(const struct wscrt_tls_ctx_options *options) {
     if (file_cert && (options->cert_file == NULL || options->key_file == NULL)) {
         return false;
     }
+    if (options->session_cache_size > WSCRT_TLS_SESSION_CACHE_MAX_CAPACITY) {
+        return false;
+    }
     if ((unsigned)options->minimum_version > WSCRT_TLS_VERSION_1_3 ||
         (unsigned)options->maximum_version > WSCRT_TLS_VERSION_1_3) {
         return false;

@@ -71,7 +71,7 @@ struct wscrt_tls_ctx_options {
      * port; a session never crosses to another one, nor to another context
      * (whose trust or client certificate may differ). false: full handshakes. */
     bool session_resumption;
-    /* Peers whose sessions are kept, least recently used out first; 0 = 64. */
+    /* Peers whose sessions are kept, least recently used out first; 0 = 64, at most 65536. */
     uint32_t session_cache_size;
 };
 
@@ -80,7 +80,7 @@ void wscrt_tls_ctx_options_init_default_client(struct wscrt_tls_ctx_options *opt
 
 /*
  * NULL on failure with: INVALID_ARGUMENT (bad combination, bad ALPN list,
- * minimum above maximum), TLS_NO_TRUST_STORE (verification on, no CA given,
+ * minimum above maximum, session cache over its maximum), TLS_NO_TRUST_STORE (verification on, no CA given,
  * no system store found), TLS_CONTEXT_FAILURE (unreadable or invalid
  * certificate, key or CA; the OpenSSL reason is logged).
  */

@@ -19,7 +19,6 @@
 #include "common/logging.h"
 #include "io/tls_context.h"
 #include "io/tls_handler_impl.h"
-#include "io/tls_session_cache.h"
 
 static void s_on_shutdown_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
@@ -200,7 +199,6 @@ static void s_destroy(struct wscrt_channel_handler *base) {
     SSL_free(handler->ssl); /* frees the BIO */
     wscrt_tls_ctx_release(handler->ctx);
     wscrt_tls_drop_stash(handler);
-    wscrt_mem_release(handler->allocator, handler->session_key);
     wscrt_mem_release(handler->allocator, handler->server_name);
     wscrt_mem_release(handler->allocator, handler->protocol);
     wscrt_mem_release(handler->allocator, handler);
@@ -220,7 +218,6 @@ static const struct wscrt_channel_handler_vtable s_vtable = {
 static void s_free_unattached(struct wscrt_tls_handler *handler) {
     SSL_free(handler->ssl);
     wscrt_tls_ctx_release(handler->ctx);
-    wscrt_mem_release(handler->allocator, handler->session_key);
     wscrt_mem_release(handler->allocator, handler->server_name);
     wscrt_mem_release(handler->allocator, handler);
 }
@@ -276,7 +273,7 @@ struct wscrt_channel_handler *wscrt_tls_client_handler_new(struct wscrt_allocato
     if (wscrt_tls_ctx_configure_connection(handler->ctx, handler->ssl, handler->server_name, options->alpn_list,
                                            allocator) ||
         wscrt_tls_session_cache_prepare(wscrt_tls_ctx_get_session_cache(handler->ctx), handler->ssl,
-                                        handler->server_name, options->host, options->port, allocator,
+                                        handler->server_name, options->host, options->port,
                                         &handler->session_key)) {
         int error_code = wscrt_last_error();
         ERR_clear_error();

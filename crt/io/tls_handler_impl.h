@@ -49,6 +49,7 @@
 #include "io/channel.h"
 #include "io/event_loop.h"
 #include "io/tls_handler.h"
+#include "io/tls_session_cache.h"
 
 /* The largest plaintext a TLS record carries (RFC 8446 5.1). */
 #define WSCRT_TLS_MAX_RECORD_PLAINTEXT 16384
@@ -88,7 +89,7 @@ struct wscrt_tls_handler {
     SSL *ssl;
     char *server_name;         /* owned, NULL when none */
     char *protocol;            /* owned ALPN result, NULL when none */
-    char *session_key;         /* owned peer key of the session cache, NULL when not resuming */
+    struct wscrt_tls_session_key session_key; /* the peer, for the context's session cache */
     bool session_resumed;      /* the handshake resumed a session */
     const char *version_name;  /* OpenSSL's static string, NULL before the handshake */
     uint32_t timeout_ms;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "common/allocator.h"
@@ -17,8 +19,8 @@
 #include "common/logging.h"
 
 struct s_entry {
-    char *key;            /* owned; NULL = free entry */
-    SSL_SESSION *session; /* one reference */
+    struct wscrt_tls_session_key key;
+    SSL_SESSION *session; /* one reference; NULL = free entry */
     uint64_t last_used;   /* the table's clock at the last put or get */
 };
 
@@ -34,10 +36,9 @@ struct wscrt_tls_session_cache {
     uint64_t clock;
 };
 
-/* Frees the entry's key and session; `lock` held (or the cache unshared). */
+/* Frees the entry's session; `lock` held (or the cache unshared). */
 static void s_entry_clear(struct wscrt_tls_session_cache *cache, struct s_entry *entry) {
     SSL_SESSION_free(entry->session);
-    wscrt_mem_release(cache->allocator, entry->key);
     memset(entry, 0, sizeof(*entry));
     cache->count--;
 }
@@ -48,7 +49,7 @@ void wscrt_tls_session_cache_destroy(struct wscrt_tls_session_cache *cache) {
     }
     SSL_CTX_set_app_data(cache->ssl_ctx, NULL); /* no callback reaches the cache any more */
     for (size_t i = 0; i < cache->capacity; ++i) {
-        if (cache->entries[i].key != NULL) {
+        if (cache->entries[i].session != NULL) {
             s_entry_clear(cache, &cache->entries[i]);
         }
     }
@@ -57,9 +58,10 @@ void wscrt_tls_session_cache_destroy(struct wscrt_tls_session_cache *cache) {
     wscrt_mem_release(cache->allocator, cache);
 }
 
-static struct s_entry *s_find(struct wscrt_tls_session_cache *cache, const char *key) {
+static struct s_entry *s_find(struct wscrt_tls_session_cache *cache, const struct wscrt_tls_session_key *key) {
     for (size_t i = 0; i < cache->capacity; ++i) {
-        if (cache->entries[i].key != NULL && strcmp(cache->entries[i].key, key) == 0) {
+        const struct s_entry *entry = &cache->entries[i];
+        if (entry->session != NULL && memcmp(entry->key.digest, key->digest, sizeof(key->digest)) == 0) {
             return &cache->entries[i];
         }
     }
@@ -71,7 +73,7 @@ static struct s_entry *s_make_room(struct wscrt_tls_session_cache *cache) {
     struct s_entry *oldest = NULL;
     for (size_t i = 0; i < cache->capacity; ++i) {
         struct s_entry *entry = &cache->entries[i];
-        if (entry->key == NULL) {
+        if (entry->session == NULL) {
             return entry;
         }
         if (oldest == NULL || entry->last_used < oldest->last_used) {
@@ -94,11 +96,8 @@ static bool s_still_usable(const SSL_SESSION *session) {
     return (long)time(NULL) < issued + lifetime;
 }
 
-static void s_put(struct wscrt_tls_session_cache *cache, const char *key, SSL_SESSION *session) {
-    size_t key_len = strlen(key);
-    char *key_copy = wscrt_mem_acquire(cache->allocator, key_len + 1);
-    memcpy(key_copy, key, key_len + 1);
-
+static void s_put(struct wscrt_tls_session_cache *cache, const struct wscrt_tls_session_key *key,
+                  SSL_SESSION *session) {
     pthread_mutex_lock(&cache->lock);
     struct s_entry *entry = s_find(cache, key);
     if (entry != NULL) {
@@ -106,14 +105,14 @@ static void s_put(struct wscrt_tls_session_cache *cache, const char *key, SSL_SE
     } else {
         entry = s_make_room(cache);
     }
-    entry->key = key_copy;
+    entry->key = *key;
     entry->session = session;
     entry->last_used = ++cache->clock;
     cache->count++;
     pthread_mutex_unlock(&cache->lock);
 }
 
-static SSL_SESSION *s_get(struct wscrt_tls_session_cache *cache, const char *key) {
+static SSL_SESSION *s_get(struct wscrt_tls_session_cache *cache, const struct wscrt_tls_session_key *key) {
     SSL_SESSION *session = NULL;
     pthread_mutex_lock(&cache->lock);
     struct s_entry *entry = s_find(cache, key);
@@ -133,7 +132,7 @@ static SSL_SESSION *s_get(struct wscrt_tls_session_cache *cache, const char *key
 static void s_remove(struct wscrt_tls_session_cache *cache, const SSL_SESSION *session) {
     pthread_mutex_lock(&cache->lock);
     for (size_t i = 0; i < cache->capacity; ++i) {
-        if (cache->entries[i].key != NULL && cache->entries[i].session == session) {
+        if (cache->entries[i].session != NULL && cache->entries[i].session == session) {
             s_entry_clear(cache, &cache->entries[i]);
         }
     }
@@ -163,7 +162,7 @@ static int s_get_key_index(void) {
     return s_key_index;
 }
 
-static const char *s_connection_key(SSL *ssl) {
+static const struct wscrt_tls_session_key *s_connection_key(SSL *ssl) {
     int index = s_get_key_index();
     return index >= 0 ? SSL_get_ex_data(ssl, index) : NULL;
 }
@@ -176,7 +175,7 @@ static const char *s_connection_key(SSL *ssl) {
  */
 static int s_on_new_session(SSL *ssl, SSL_SESSION *session) {
     struct wscrt_tls_session_cache *cache = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
-    const char *key = s_connection_key(ssl);
+    const struct wscrt_tls_session_key *key = s_connection_key(ssl);
     if (cache == NULL || key == NULL || !SSL_SESSION_is_resumable(session)) {
         return 0;
     }
@@ -219,24 +218,32 @@ struct wscrt_tls_session_cache *wscrt_tls_session_cache_new(struct wscrt_allocat
     return cache;
 }
 
+/* SHA-256 of "<server name>\n<host>:<port>": one peer, in a fixed size. */
+static bool s_make_key(struct wscrt_tls_session_key *key, const char *server_name, const char *host,
+                       uint16_t port) {
+    const char *name = server_name != NULL ? server_name : "";
+    const char *address = host != NULL ? host : name;
+    char port_text[8];
+    snprintf(port_text, sizeof(port_text), ":%u", (unsigned)port);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    bool ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(md, name, strlen(name)) == 1 && EVP_DigestUpdate(md, "\n", 1) == 1 &&
+              EVP_DigestUpdate(md, address, strlen(address)) == 1 &&
+              EVP_DigestUpdate(md, port_text, strlen(port_text)) == 1 &&
+              EVP_DigestFinal_ex(md, key->digest, &len) == 1 && len == sizeof(key->digest);
+    EVP_MD_CTX_free(md);
+    return ok;
+}
+
 int wscrt_tls_session_cache_prepare(struct wscrt_tls_session_cache *cache, SSL *ssl, const char *server_name,
-                                    const char *host, uint16_t port, struct wscrt_allocator *allocator,
-                                    char **key_storage) {
-    *key_storage = NULL;
+                                    const char *host, uint16_t port, struct wscrt_tls_session_key *key) {
     if (cache == NULL || port == 0) {
         return WSCRT_OP_SUCCESS;
     }
     int index = s_get_key_index();
-    if (index < 0) {
-        return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
-    }
-    const char *name = server_name != NULL ? server_name : "";
-    const char *address = host != NULL ? host : name;
-    size_t size = strlen(name) + strlen(address) + 8; /* '\n', ':', 5 digits, NUL */
-    char *key = wscrt_mem_acquire(allocator, size);
-    snprintf(key, size, "%s\n%s:%u", name, address, (unsigned)port);
-    *key_storage = key; /* the caller frees it, after the SSL */
-    if (SSL_set_ex_data(ssl, index, key) != 1) {
+    if (index < 0 || !s_make_key(key, server_name, host, port) || SSL_set_ex_data(ssl, index, key) != 1) {
+        ERR_clear_error();
         return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
     }
     SSL_SESSION *session = s_get(cache, key);
@@ -254,7 +261,7 @@ void wscrt_tls_session_cache_on_handshake_done(struct wscrt_tls_session_cache *c
     if (cache == NULL || SSL_session_reused(ssl) != 1 || SSL_version(ssl) >= TLS1_3_VERSION) {
         return; /* a full handshake or TLS 1.3: OpenSSL announces new sessions itself */
     }
-    const char *key = s_connection_key(ssl);
+    const struct wscrt_tls_session_key *key = s_connection_key(ssl);
     SSL_SESSION *session = SSL_get1_session(ssl);
     if (key != NULL && session != NULL && SSL_SESSION_is_resumable(session)) {
         s_put(cache, key, session);

@@ -222,6 +222,24 @@ static int s_test_tls_failed_handshake_stores_no_session(struct wscrt_allocator 
     return 0;
 }
 
+static int s_test_tls_session_cache_size_is_bounded(struct wscrt_allocator *allocator) {
+    struct s_test_pki pki;
+    ASSERT_TRUE(s_pki_init(&pki));
+    struct wscrt_tls_ctx_options options;
+    wscrt_tls_ctx_options_init_default_client(&options);
+    options.ca_pem = pki.ca.cert_pem;
+    options.session_cache_size = 65537;
+    ASSERT_TRUE(wscrt_tls_ctx_new_client(allocator, &options) == NULL);
+    ASSERT_INT_EQ(WSCRT_ERROR_INVALID_ARGUMENT, wscrt_last_error());
+    options.session_cache_size = 65536;
+    struct wscrt_tls_ctx *ctx = wscrt_tls_ctx_new_client(allocator, &options);
+    ASSERT_TRUE(ctx != NULL);
+    ASSERT_UINT_EQ(0, wscrt_tls_ctx_session_count(ctx));
+    wscrt_tls_ctx_release(ctx);
+    s_pki_clean_up(&pki);
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_tls13_second_connection_resumes_with_a_ticket,
                 s_test_tls12_second_connection_resumes_with_a_ticket,
                 s_test_tls12_second_connection_resumes_with_a_session_id,
@@ -230,4 +248,5 @@ WSCRT_TEST_MAIN(s_test_tls13_second_connection_resumes_with_a_ticket,
                 s_test_tls_session_never_crosses_to_another_port,
                 s_test_tls_session_never_crosses_to_another_server_name,
                 s_test_tls_session_cache_keeps_the_most_recent_peers,
-                s_test_tls_failed_handshake_stores_no_session)
+                s_test_tls_failed_handshake_stores_no_session,
+                s_test_tls_session_cache_size_is_bounded)

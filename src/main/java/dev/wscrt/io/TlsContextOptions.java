@@ -156,12 +156,12 @@ public final class TlsContextOptions {
      * How many servers' sessions the context keeps (default 64); when full, the least recently used
      * one goes.
      *
-     * @param size the number of servers, 1 or more
+     * @param size the number of servers, 1 to 65536
      * @return this
      */
     public TlsContextOptions withSessionCacheSize(int size) {
-        if (size < 1) {
-            throw new IllegalArgumentException("the session cache size must be 1 or more: " + size);
+        if (size < 1 || size > 65536) {
+            throw new IllegalArgumentException("the session cache size must be 1 to 65536: " + size);
         }
         sessionCacheSize = size;
         return this;
