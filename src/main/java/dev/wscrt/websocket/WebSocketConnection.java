@@ -591,7 +591,7 @@ public final class WebSocketConnection {
         public CompletableFuture<WebSocketConnection> connect(WebSocketListener listener) {
             WebSocketConnection connection = new WebSocketConnection(uri, requireNonNull(listener, "listener"),
                     partialMessages);
-            if (tlsContext != null) {
+            if (tlsContext != null && "wss".equalsIgnoreCase(uri.getScheme())) { // ws:// stays plain
                 options.tlsConnectionOptions(new TlsConnectionOptions(tlsContext));
             }
             if (connectTimeout != null) {

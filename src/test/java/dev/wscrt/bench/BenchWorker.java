@@ -47,6 +47,8 @@ public final class BenchWorker {
         timeoutNanos = TimeUnit.SECONDS.toNanos((long) Math.max(30, 10 * seconds));
         peer = switch (peerName) {
             case "wscrt", "wscrt-b" -> new WscrtPeer(ca);
+            case "wscrt-msg" -> new WscrtMessagePeer(ca);
+            case "wscrt-jdk" -> new JdkPeer(ca, true);
             case "jdk" -> new JdkPeer(ca);
             case "netty" -> new NettyPeer(ca);
             case "java-websocket" -> new JavaWebSocketPeer(ca);

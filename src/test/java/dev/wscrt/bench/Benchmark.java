@@ -28,6 +28,8 @@ public final class Benchmark {
 
     static {
         PEERS.put("wscrt", "wscrt frames");
+        PEERS.put("wscrt-msg", "wscrt messages");
+        PEERS.put("wscrt-jdk", "wscrt java.net.http API");
         PEERS.put("jdk", "JDK");
         PEERS.put("netty", "Netty");
         PEERS.put("java-websocket", "Java-WebSocket");

@@ -1,34 +1,64 @@
 package dev.wscrt.bench;
 
+import dev.wscrt.io.TlsContext;
+import dev.wscrt.io.TlsContextOptions;
+import dev.wscrt.websocket.JdkWebSocket;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
- * The JDK's {@link java.net.http.WebSocket} from one shared {@link HttpClient} (its default executor),
+ * The JDK's {@link java.net.http.WebSocket} from one shared {@link HttpClient} (its default executor), or
+ * the same API on wscrt ({@link JdkWebSocket#newWebSocketBuilder}, the same adapter code),
  * demand requested once as {@code Long.MAX_VALUE}. The JDK allows one outstanding send at a time, so a
  * sender waits for the previous send's future (no wait when it is already complete).
  */
 final class JdkPeer implements Peer {
     private final HttpClient http;
+    private final TlsContext wscrtTls;
+    private final Supplier<WebSocket.Builder> builders;
 
+    /** The JDK's client. */
     JdkPeer(Path caPem) {
         HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
         if (caPem != null) {
             b.sslContext(Trust.of(caPem).context());
         }
         http = b.build();
+        wscrtTls = null;
+        builders = http::newWebSocketBuilder;
+    }
+
+    /** The JDK's API on wscrt. */
+    JdkPeer(Path caPem, boolean onWscrt) throws IOException {
+        if (!onWscrt) {
+            throw new IllegalArgumentException("use JdkPeer(Path) for the JDK's client");
+        }
+        http = null;
+        wscrtTls = caPem == null ? null : new TlsContext(TlsContextOptions.createDefaultClient()
+                .withCertificateAuthority(Files.readString(caPem)));
+        builders = wscrtTls == null ? JdkWebSocket::newWebSocketBuilder : () -> JdkWebSocket.newWebSocketBuilder(wscrtTls);
     }
 
     @Override
     public String name() {
-        return "JDK";
+        return http != null ? "JDK" : "JDK API on wscrt";
+    }
+
+    @Override
+    public void close() {
+        if (wscrtTls != null) {
+            wscrtTls.close();
+        }
     }
 
     @Override
@@ -77,7 +107,7 @@ final class JdkPeer implements Peer {
                 listener.onClosed(error);
             }
         };
-        return http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(10))
+        return builders.get().connectTimeout(Duration.ofSeconds(10))
                 .buildAsync(uri, adapter).thenApply(ws -> conn);
     }
 
