@@ -51,7 +51,9 @@ import javax.net.ssl.SSLHandshakeException;
  * (before {@code onPing} is called, whatever the demand), and so is the server's CLOSE (with its status
  * code; the stage returned by {@code onClose} does not delay it), so a send started from {@code onClose}
  * fails with {@link IOException}; at most {@value JdkWebSocketImpl#MAX_QUEUED_CONTROL} PINGs and PONGs
- * wait for demand, later ones are dropped; the {@code jdk.httpclient.allowRestrictedHeaders} property is
+ * wait for demand, later ones are dropped; after {@code sendClose} the transport waits at most 5 s for
+ * the server's CLOSE, then calls {@code onError} with an {@link IOException} (cause
+ * {@code WSCRT_ERROR_WEBSOCKET_CLOSE_TIMEOUT}); the {@code jdk.httpclient.allowRestrictedHeaders} property is
  * not read.
  */
 public final class JdkWebSocket {

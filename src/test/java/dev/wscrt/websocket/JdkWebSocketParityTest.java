@@ -62,6 +62,8 @@ class JdkWebSocketParityTest {
     /** Records listener calls as text; requests one more after each call unless built with demand off. */
     static final class Recorder implements WebSocket.Listener {
         private final boolean requestEach;
+        /** onText throws this after recording, when set. */
+        volatile RuntimeException throwOnText;
         private final List<String> calls = new ArrayList<>();
         private final StringBuilder text = new StringBuilder();
         private final java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
@@ -110,6 +112,9 @@ class JdkWebSocketParityTest {
                 add("text " + (text.length() > 64 ? text.length() + " chars" : text));
                 text.setLength(0);
             }
+            if (throwOnText != null) {
+                throw throwOnText;
+            }
             next(ws);
             return null;
         }
@@ -157,7 +162,7 @@ class JdkWebSocketParityTest {
 
         @Override
         public void onError(WebSocket ws, Throwable error) {
-            add("error " + error.getClass().getSimpleName());
+            add("error " + error.getClass().getSimpleName() + " " + error.getMessage());
         }
     }
 
@@ -298,6 +303,21 @@ class JdkWebSocketParityTest {
         assertEquals(List.of("open", "close 1006 "), rec.await(2));
         assertTrue(ws.isInputClosed());
         rec.assertQuiet(2);
+    }
+
+    @ParameterizedTest
+    @MethodSource("clients")
+    void aListenerThatThrowsGetsOnErrorWithItsExceptionAndNothingMore(Supplier<WebSocket.Builder> client) {
+        NettyWebSocketServer server = testbed.echoServer();
+        Recorder rec = new Recorder(true);
+        rec.throwOnText = new IllegalStateException("boom");
+        WebSocket ws = open(client, server, rec);
+        ws.sendText("x", true);
+        assertEquals(List.of("open", "text x", "error IllegalStateException boom"), rec.await(3));
+        assertTrue(ws.isInputClosed());
+        assertTrue(ws.isOutputClosed());
+        ws.sendText("y", true);
+        rec.assertQuiet(3);
     }
 
     @ParameterizedTest
