@@ -148,16 +148,29 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         atomic_fetch_sub(&websocket->queued_bytes, size);
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL);
     }
-    /* Checked, built and queued under the lock, so frames go out in the order their checks passed. */
-    pthread_mutex_lock(&websocket->lock);
+    /* Checked, built and queued under the lock, so frames go out in the order their checks passed. With
+     * deflate in use, data frames are also serialized by deflate_lock, which alone is held while a whole
+     * message is compressed (websocket_deflate_path.c). */
     bool data = wscrt_websocket_opcode_is_data(opcode);
+    bool deflating = data && websocket->deflater != NULL;
+    if (deflating) {
+        pthread_mutex_lock(&websocket->deflate_lock);
+    }
+    pthread_mutex_lock(&websocket->lock);
     bool saved_open = websocket->synced.send_message_open;
     bool saved_text = websocket->synced.send_message_text;
     struct wscrt_utf8_validator saved_validator = websocket->synced.send_text_validator;
     struct wscrt_outgoing_frame *frame = NULL;
     if (!data || s_check_data_frame_locked(websocket, options) == WSCRT_OP_SUCCESS) {
-        frame = wscrt_websocket_outgoing_frame_new(websocket, opcode, options->fin, options->payload,
-                                                   options->on_complete, options->user_data);
+        if (deflating && options->fin && opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
+            pthread_mutex_unlock(&websocket->lock);
+            frame = wscrt_websocket_deflate_frame_new(websocket, opcode, options->payload, options->on_complete,
+                                                      options->user_data);
+            pthread_mutex_lock(&websocket->lock);
+        } else {
+            frame = wscrt_websocket_outgoing_frame_new(websocket, opcode, options->fin, options->payload,
+                                                       options->on_complete, options->user_data);
+        }
     }
     if (!frame) {
         int error_code = wscrt_last_error();
@@ -165,8 +178,21 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         websocket->synced.send_message_text = saved_text;
         websocket->synced.send_text_validator = saved_validator;
         pthread_mutex_unlock(&websocket->lock);
+        if (deflating) {
+            pthread_mutex_unlock(&websocket->deflate_lock);
+        }
         atomic_fetch_sub(&websocket->queued_bytes, size);
         return wscrt_raise_error(error_code);
+    }
+    size_t built = frame->message->data.len;
+    if (built != size) {
+        /* A compressed message is counted at its compressed size. */
+        if (built < size) {
+            atomic_fetch_sub(&websocket->queued_bytes, size - built);
+        } else {
+            atomic_fetch_add(&websocket->queued_bytes, built - size);
+        }
+        size = built;
     }
     frame->queued_size = size;
     if (websocket->synced.channel_gone) {
@@ -179,6 +205,9 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
     wscrt_linked_list_push_back(&websocket->synced.frames, &frame->node);
     wscrt_websocket_schedule_requests_locked(websocket);
     pthread_mutex_unlock(&websocket->lock);
+    if (deflating) {
+        pthread_mutex_unlock(&websocket->deflate_lock);
+    }
     return WSCRT_OP_SUCCESS;
 }
 

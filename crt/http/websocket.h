@@ -19,6 +19,7 @@
 
 #include "common/byte_buf.h"
 #include "http/http_request.h"
+#include "http/websocket_extensions.h"
 #include "http/websocket_frame.h"
 #include "io/socket.h"
 
@@ -89,6 +90,21 @@ struct wscrt_websocket_incoming_message {
 typedef bool(wscrt_websocket_on_incoming_message_fn)(struct wscrt_websocket *websocket,
                                                      const struct wscrt_websocket_incoming_message *message,
                                                      void *user_data);
+/*
+ * permessage-deflate (RFC 7692) for a message-mode connection: what to offer, and how to compress. The
+ * offer goes into the upgrade request's Sec-WebSocket-Extensions header; the server's answer is checked
+ * strictly (websocket_extensions.h lists the errors, each failing the setup with the response in the setup
+ * data). Once negotiated, TEXT and BINARY messages sent whole (fin set) are compressed (RSV1 on their one
+ * frame) unless shorter than compression_threshold; fragments and control frames never are. Incoming
+ * compressed messages are inflated, capped by max_message_size on the inflated bytes.
+ */
+struct wscrt_websocket_deflate_config {
+    struct wscrt_websocket_deflate_options offer;
+    int compression_level; /* 1-9; 0 = zlib's default (6) */
+    int mem_level;         /* 1-9; 0 = 8 */
+    size_t compression_threshold; /* messages shorter than this go uncompressed; 0 = compress all */
+};
+
 /* Each sent frame gets exactly one completion. */
 typedef void(wscrt_websocket_on_send_complete_fn)(struct wscrt_websocket *websocket, int error_code, void *user_data);
 
@@ -128,6 +144,10 @@ struct wscrt_websocket_client_connection_options {
     wscrt_websocket_on_incoming_message_fn *on_incoming_message;
     uint64_t max_message_size;
     bool partial_messages;
+    /* Offer permessage-deflate (message mode only; NULL = no offer). Copied. A request that already carries
+     * a Sec-WebSocket-Extensions header, or deflate without message mode, is WSCRT_ERROR_INVALID_ARGUMENT:
+     * frame-mode callbacks report frames as they are on the wire, so they never see compressed data. */
+    const struct wscrt_websocket_deflate_config *deflate;
     wscrt_websocket_on_connection_setup_fn *on_connection_setup;
     wscrt_websocket_on_connection_shutdown_fn *on_connection_shutdown;
     wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;
@@ -187,6 +207,9 @@ const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *webs
 /* Any thread, after setup: the subprotocol the server selected from the request's Sec-WebSocket-Protocol
  * offer, "" when none. A 101 selecting one not offered, or several, fails the setup (websocket_handshake.h). */
 const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websocket);
+/* Any thread, after setup: the extension in use as negotiated, e.g. "permessage-deflate;
+ * server_max_window_bits=10" (the parameters that apply, in a fixed order), "" when none. */
+const char *wscrt_websocket_get_extensions(const struct wscrt_websocket *websocket);
 /* Any thread: bytes of frames sent and not yet written (see send_queue_limit). */
 uint64_t wscrt_websocket_get_queued_bytes(const struct wscrt_websocket *websocket);
 /* Any thread, exactly once per websocket received in setup. */

@@ -157,10 +157,15 @@ void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_
     /* The 101 may select only what the request offered (websocket_handshake.h lists the rules). */
     struct wscrt_websocket_handshake_offer offer = {
         .subprotocols = wscrt_byte_cursor_from_buf(&ws->offered_subprotocols),
+        .deflate = ws->deflate_offered ? &ws->deflate_config.offer : NULL,
     };
     struct wscrt_websocket_handshake_answer answer;
     if (wscrt_websocket_validate_handshake_answer(&ws->response, wscrt_byte_cursor_from_buf(&ws->key), &offer,
                                                   &answer)) {
+        wscrt_websocket_fail_setup(ws, wscrt_last_error());
+        return;
+    }
+    if (wscrt_websocket_deflate_start(ws, &answer)) {
         wscrt_websocket_fail_setup(ws, wscrt_last_error());
         return;
     }
@@ -326,7 +331,8 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
                   (proxy->tls_options && !proxy->tls_options->ctx))) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
     }
-    if (wscrt_websocket_validate_handshake_request(options->handshake_request)) {
+    if (wscrt_websocket_validate_handshake_request(options->handshake_request) ||
+        wscrt_websocket_deflate_check_options(options)) {
         return WSCRT_OP_ERR;
     }
     struct wscrt_allocator *allocator = options->allocator;
@@ -362,6 +368,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     wscrt_websocket_requests_init(ws);
     wscrt_websocket_send_init(ws);
     wscrt_websocket_connection_init(ws);
+    wscrt_websocket_deflate_init(ws, options);
     ws->bootstrap = wscrt_client_bootstrap_acquire(options->bootstrap);
 
     /* Encode the request now (a bad one fails here, synchronously) and keep the key to check the answer. */
@@ -374,7 +381,8 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     wscrt_websocket_handshake_offer_from_request(options->handshake_request, &offer);
     wscrt_byte_buf_init(&ws->offered_subprotocols, allocator, offer.subprotocols.len);
     wscrt_byte_buf_append(&ws->offered_subprotocols, offer.subprotocols);
-    if (wscrt_http_request_encode(options->handshake_request, &ws->encoded_request)) {
+    if (wscrt_http_request_encode(options->handshake_request, &ws->encoded_request) ||
+        wscrt_websocket_deflate_add_offer(ws, &ws->encoded_request)) {
         int error_code = wscrt_last_error();
         wscrt_websocket_release_ref(ws);
         return wscrt_raise_error(error_code);

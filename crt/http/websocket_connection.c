@@ -31,6 +31,7 @@ void wscrt_websocket_destroy(void *object) {
     wscrt_mem_release(ws->allocator, ws->subprotocol);
     wscrt_byte_buf_clean_up(&ws->pending);
     wscrt_websocket_message_clean_up(ws);
+    wscrt_websocket_deflate_clean_up(ws);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
     wscrt_mem_release(ws->allocator, ws);
@@ -163,6 +164,9 @@ void wscrt_websocket_fail(struct wscrt_websocket *ws, int error_code) {
                                                             : WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR;
         if (error_code == WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG) {
             status = WSCRT_WEBSOCKET_CLOSE_MESSAGE_TOO_BIG;
+        } else if (error_code == WSCRT_ERROR_WEBSOCKET_INVALID_UTF8 ||
+                   error_code == WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA) {
+            status = WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD; /* also when found in inflated bytes */
         }
         uint8_t payload[2] = {(uint8_t)(status >> 8), (uint8_t)(status & 0xFF)};
         struct wscrt_byte_cursor close_payload = wscrt_byte_cursor_from_array(payload, 2);

@@ -31,6 +31,7 @@
 #include "http/http_response_parser.h"
 #include "http/websocket.h"
 #include "http/websocket_decoder.h"
+#include "http/websocket_deflate.h"
 #include "io/channel.h"
 #include "io/event_loop.h"
 #include "io/tls_handler.h"
@@ -148,6 +149,21 @@ struct wscrt_websocket {
     uint8_t message_opcode;
     bool message_delivered; /* the current single-frame message went out without a copy */
     uint64_t partial_frame_received; /* partial messages: payload bytes of the current frame so far */
+    /* A compressed message's TEXT is checked on the inflated bytes as they come (websocket_deflate_path.c). */
+    struct wscrt_utf8_validator inflated_text;
+
+    /* permessage-deflate (websocket_deflate_path.c). The offer is copied at connect; the rest is set
+     * before setup is reported, and only when the server accepted. */
+    bool deflate_offered;
+    struct wscrt_websocket_deflate_config deflate_config;
+    char *extensions;                            /* as negotiated, NUL-terminated; NULL = none */
+    struct wscrt_websocket_inflater *inflater;   /* loop thread */
+    struct wscrt_websocket_deflater *deflater;   /* any thread, with deflate_lock held */
+    struct wscrt_byte_buf deflate_scratch;       /* compressed bytes of the message being sent, ditto */
+    /* Held by every data-frame send while deflate is in use, from its checks until it is queued: the
+     * compressor's window follows the order messages go out in, and `lock` is not held while compressing
+     * (the event loop takes it too). */
+    pthread_mutex_t deflate_lock;
     struct wscrt_task handshake_timeout_task;
     struct wscrt_task close_timeout_task;
     struct wscrt_task process_pending_task;
@@ -222,6 +238,34 @@ int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct 
 int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
                                         struct wscrt_byte_cursor control_payload);
 void wscrt_websocket_message_clean_up(struct wscrt_websocket *ws);
+/* Partial messages: delivers a piece of the current message with `more` set (inflated bytes). */
+int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
+
+/* ---- websocket_deflate_path.c (permessage-deflate) ---- */
+
+struct wscrt_websocket_handshake_answer;
+
+/* Connect time: checks and copies options->deflate (WSCRT_ERROR_INVALID_ARGUMENT, before anything is
+ * allocated) ... */
+int wscrt_websocket_deflate_check_options(const struct wscrt_websocket_client_connection_options *options);
+/* ... then copies it, and adds the offer to the encoded upgrade request. */
+void wscrt_websocket_deflate_init(struct wscrt_websocket *ws,
+                                  const struct wscrt_websocket_client_connection_options *options);
+int wscrt_websocket_deflate_add_offer(struct wscrt_websocket *ws, struct wscrt_byte_buf *encoded_request);
+/* Loop thread, on a valid 101: sets up what was negotiated (nothing when the server declined). */
+int wscrt_websocket_deflate_start(struct wscrt_websocket *ws, const struct wscrt_websocket_handshake_answer *answer);
+void wscrt_websocket_deflate_clean_up(struct wscrt_websocket *ws);
+/* Loop thread, message mode: a compressed message's payload, then its end (fin). Inflated bytes are joined
+ * in ws->message; TEXT is checked as UTF-8 on them. Errors: WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG at the
+ * first inflated byte past max_message_size, ..._INVALID_COMPRESSED_DATA, ..._INVALID_UTF8. */
+int wscrt_websocket_inflate_payload(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
+int wscrt_websocket_inflate_finish(struct wscrt_websocket *ws);
+/* Any thread, deflate_lock held: the frame of a whole TEXT or BINARY message, compressed (RSV1) unless
+ * compressing does not apply to it (websocket_deflate.h). NULL on failure. */
+struct wscrt_outgoing_frame *wscrt_websocket_deflate_frame_new(struct wscrt_websocket *ws, uint8_t opcode,
+                                                               struct wscrt_byte_cursor payload,
+                                                               wscrt_websocket_on_send_complete_fn *on_complete,
+                                                               void *user_data);
 
 /* ---- websocket_send.c ---- */
 
@@ -232,6 +276,12 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_web
                                                                 struct wscrt_byte_cursor payload,
                                                                 wscrt_websocket_on_send_complete_fn *on_complete,
                                                                 void *user_data);
+/* The same with RSV bits (WSCRT_WEBSOCKET_RSV1_COMPRESSED for a compressed message). */
+struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt_websocket *ws, uint8_t opcode,
+                                                                    bool fin, uint8_t rsv,
+                                                                    struct wscrt_byte_cursor payload,
+                                                                    wscrt_websocket_on_send_complete_fn *on_complete,
+                                                                    void *user_data);
 /* Loop thread: hands a frame to the channel, or fails it. */
 void wscrt_websocket_send_frame_now(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *frame);
 /* Loop thread: completes a frame that will not be sent. */

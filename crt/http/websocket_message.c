@@ -10,11 +10,14 @@
  * next message reuses it.
  *
  * Partial messages (options.partial_messages): each piece of data payload is
- * delivered as decoded, with `more` set until the message's last piece.
+ * delivered as decoded, with `more` set until the message's last piece; a
+ * compressed message's inflated pieces likewise, then an empty last piece.
  *
  * The maximum message size is enforced at each frame header, before any byte
  * of the frame is buffered: a message announcing more fails the connection
- * with WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG (CLOSE 1009).
+ * with WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG (CLOSE 1009). A compressed
+ * message (permessage-deflate) is inflated into `message` as its payload
+ * arrives and capped on its inflated bytes instead (websocket_deflate_path.c).
  */
 #include "common/allocator.h"
 #include "common/error.h"
@@ -46,6 +49,10 @@ static int s_partial_on_payload(struct wscrt_websocket *ws, const struct wscrt_w
     return s_deliver_piece(ws, ws->message_opcode, data, more);
 }
 
+int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wscrt_byte_cursor data) {
+    return s_deliver_piece(ws, ws->message_opcode, data, true);
+}
+
 /* Ends a batch in the binding (delivering what it holds); false if a callback failed. */
 static bool s_end_batch(struct wscrt_websocket *ws) {
     if (ws->options.on_incoming_batch_end && !ws->options.on_incoming_batch_end(ws, ws->options.user_data)) {
@@ -64,6 +71,9 @@ int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct ws
         ws->message_delivered = false;
         ws->message.len = 0;
     }
+    if (frame->compressed) {
+        return WSCRT_OP_SUCCESS; /* capped on its inflated bytes, by the inflater */
+    }
     if (ws->options.partial_messages) {
         ws->partial_frame_received = 0;
         return WSCRT_OP_SUCCESS;
@@ -81,6 +91,9 @@ int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct 
                                        struct wscrt_byte_cursor data) {
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         return WSCRT_OP_SUCCESS; /* delivered from the decoder's control payload at completion */
+    }
+    if (frame->compressed) {
+        return wscrt_websocket_inflate_payload(ws, data);
     }
     if (ws->options.partial_messages) {
         return s_partial_on_payload(ws, frame, data);
@@ -105,7 +118,17 @@ int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         return s_deliver(ws, frame->opcode, control_payload);
     }
-    if (ws->options.partial_messages) { /* an empty final frame still ends the message */
+    if (frame->compressed) {
+        if (!frame->fin) {
+            return WSCRT_OP_SUCCESS;
+        }
+        if (wscrt_websocket_inflate_finish(ws)) {
+            return WSCRT_OP_ERR;
+        }
+        if (ws->options.partial_messages) { /* the inflated pieces went out as they came: end the message */
+            return s_deliver(ws, ws->message_opcode, (struct wscrt_byte_cursor){0});
+        }
+    } else if (ws->options.partial_messages) { /* an empty final frame still ends the message */
         bool ended = frame->fin && frame->payload_length == 0;
         return ended ? s_deliver(ws, ws->message_opcode, (struct wscrt_byte_cursor){0}) : WSCRT_OP_SUCCESS;
     }

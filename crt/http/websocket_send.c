@@ -125,6 +125,14 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_web
                                                                 struct wscrt_byte_cursor payload,
                                                                 wscrt_websocket_on_send_complete_fn *on_complete,
                                                                 void *user_data) {
+    return wscrt_websocket_outgoing_frame_new_rsv(ws, opcode, fin, 0, payload, on_complete, user_data);
+}
+
+struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt_websocket *ws, uint8_t opcode,
+                                                                    bool fin, uint8_t rsv,
+                                                                    struct wscrt_byte_cursor payload,
+                                                                    wscrt_websocket_on_send_complete_fn *on_complete,
+                                                                    void *user_data) {
     uint8_t masking_key[4];
     if (s_next_masking_key(masking_key)) {
         return NULL;
@@ -137,7 +145,7 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_web
     frame->user_data = user_data;
     frame->message = wscrt_io_message_new(ws->allocator, header_size + payload.len);
     uint8_t *out = frame->message->data.buffer;
-    size_t written = wscrt_websocket_encode_header(out, opcode, fin, 0, payload.len, masking_key);
+    size_t written = wscrt_websocket_encode_header(out, opcode, fin, rsv, payload.len, masking_key);
     if (payload.len > 0) {
         wscrt_websocket_mask_copy(out + written, payload.ptr, payload.len, masking_key, 0);
     }

@@ -31,6 +31,7 @@ struct server {
     int listen_fd;
     int conn_fd;
     uint16_t port;
+    uint8_t last_frame_byte0; /* FIN, RSV and opcode of the last frame s_server_read_frame read */
 };
 
 static inline int s_server_start(struct server *server) {
@@ -113,17 +114,23 @@ static inline int s_server_send(struct server *server, const void *bytes, size_t
     return send(server->conn_fd, bytes, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
-static inline int s_server_send_101(struct wscrt_allocator *allocator, struct server *server, const char *key) {
+/* A 101 for `key`, with `extra_headers` ("Name: value\r\n" lines, or "") before the blank line. */
+static inline int s_server_send_101_with(struct wscrt_allocator *allocator, struct server *server, const char *key,
+                                         const char *extra_headers) {
     struct wscrt_byte_buf accept;
     wscrt_byte_buf_init(&accept, allocator, 64);
     wscrt_websocket_compute_accept(wscrt_byte_cursor_from_c_str(key), &accept);
-    char response[256];
+    char response[512];
     int n = snprintf(response, sizeof(response),
                      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                     "Sec-WebSocket-Accept: %.*s\r\n\r\n",
-                     (int)accept.len, (const char *)accept.buffer);
+                     "Sec-WebSocket-Accept: %.*s\r\n%s\r\n",
+                     (int)accept.len, (const char *)accept.buffer, extra_headers);
     wscrt_byte_buf_clean_up(&accept);
     return s_server_send(server, response, (size_t)n);
+}
+
+static inline int s_server_send_101(struct wscrt_allocator *allocator, struct server *server, const char *key) {
+    return s_server_send_101_with(allocator, server, key, "");
 }
 
 /* Reads one client frame (masked), unmasks it. Returns the opcode, or -1. */
@@ -132,6 +139,7 @@ static inline int s_server_read_frame(struct server *server, uint8_t *payload, s
     if (recv(server->conn_fd, header, 2, MSG_WAITALL) != 2 || !(header[1] & 0x80)) {
         return -1;
     }
+    server->last_frame_byte0 = header[0];
     uint64_t len = header[1] & 0x7F;
     if (len == 126) {
         if (recv(server->conn_fd, header + 2, 2, MSG_WAITALL) != 2) {
@@ -325,6 +333,7 @@ struct fixture {
     bool partial_messages;
     uint64_t send_queue_limit;
     const char *subprotocols; /* Sec-WebSocket-Protocol to offer, NULL = none */
+    const struct wscrt_websocket_deflate_config *deflate; /* permessage-deflate to offer, NULL = none */
     struct wscrt_allocator *allocator;
     struct wscrt_event_loop_group *group;
     struct wscrt_host_resolver *resolver;
@@ -395,6 +404,7 @@ static inline int s_fixture_connect_via(struct fixture *f, bool manual_window, u
         .max_message_size = f->max_message_size,
         .partial_messages = f->partial_messages,
         .send_queue_limit = f->send_queue_limit,
+        .deflate = f->deflate,
         .user_data = &f->recorder,
     };
     int result = wscrt_websocket_client_connect(&options);

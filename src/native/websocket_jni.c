@@ -208,6 +208,13 @@ static jstring JNICALL s_alpn_protocol(JNIEnv *env, jclass cls, jlong handle) {
     return protocol[0] ? wscrt_jni_string_from_latin1(env, wscrt_byte_cursor_from_c_str(protocol)) : NULL;
 }
 
+static jstring JNICALL s_extensions(JNIEnv *env, jclass cls, jlong handle) {
+    (void)cls;
+    struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    const char *extensions = wscrt_websocket_get_extensions(wscrt_jni_binding_websocket(binding));
+    return extensions[0] ? wscrt_jni_string_from_latin1(env, wscrt_byte_cursor_from_c_str(extensions)) : NULL;
+}
+
 int wscrt_jni_register_websocket(JNIEnv *env) {
     static const JNINativeMethod methods[] = {
         {"nativeConnect", "(Ldev/wscrt/websocket/WebSocketCallbacks;[B)V", (void *)s_connect},
@@ -223,6 +230,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
         {"nativeAlpnProtocol", "(J)Ljava/lang/String;", (void *)s_alpn_protocol},
         {"nativeTlsSessionResumed", "(J)Z", (void *)s_tls_session_resumed},
+        {"nativeExtensions", "(J)Ljava/lang/String;", (void *)s_extensions},
     };
     jclass callbacks = (*env)->FindClass(env, "dev/wscrt/websocket/WebSocketCallbacks");
     if (!callbacks) {

@@ -88,6 +88,8 @@ struct wscrt_jni_connect_request {
     struct wscrt_tls_connection_options proxy_tls;
     struct wscrt_websocket_proxy_options proxy;
     struct wscrt_http_request *request;
+    struct wscrt_websocket_deflate_config deflate;
+    bool has_deflate;
     bool has_tls;
     bool has_proxy;
     bool has_proxy_tls;

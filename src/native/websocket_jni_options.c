@@ -1,8 +1,8 @@
 /*
  * The reader of WebSocketConnectOptions.encodeForNative(): turns the entries
  * into struct wscrt_websocket_client_connection_options (see jni_options.h).
- * Names with a "socket.", "tls.", "proxy." or "proxy.tls." prefix fill the
- * nested options; "header" (repeated, in request order) is "Name:value".
+ * Names with a "socket.", "tls.", "proxy.", "proxy.tls." or "deflate." prefix
+ * fill the nested options; "header" (repeated, in request order) is "Name:value".
  */
 #include <string.h>
 
@@ -80,6 +80,28 @@ static bool s_apply_proxy(JNIEnv *env, const struct wscrt_jni_option *o, struct 
     return true;
 }
 
+/* "deflate.*": permessage-deflate to offer (message mode only). */
+static bool s_apply_deflate(JNIEnv *env, const struct wscrt_jni_option *o, struct wscrt_websocket_deflate_config *d) {
+    if (wscrt_jni_option_is(env, o, "client_max_window_bits", 'I')) {
+        d->offer.client_max_window_bits = (uint8_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "server_max_window_bits", 'I')) {
+        d->offer.server_max_window_bits = (uint8_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "client_no_context_takeover", 'Z')) {
+        d->offer.client_no_context_takeover = o->boolean;
+    } else if (wscrt_jni_option_is(env, o, "server_no_context_takeover", 'Z')) {
+        d->offer.server_no_context_takeover = o->boolean;
+    } else if (wscrt_jni_option_is(env, o, "level", 'I')) {
+        d->compression_level = (int)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "mem_level", 'I')) {
+        d->mem_level = (int)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "threshold", 'J')) {
+        d->compression_threshold = (size_t)o->integer;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 static bool s_add_header(JNIEnv *env, const struct wscrt_jni_option *o, struct wscrt_http_request *request) {
     const char *colon = memchr(o->string, ':', o->string_len);
     if (!colon) {
@@ -108,6 +130,10 @@ static bool s_apply(JNIEnv *env, const struct wscrt_jni_option *o, void *target)
     if (s_nested(o, "proxy.", &nested)) {
         r->has_proxy = true;
         return s_apply_proxy(env, &nested, r);
+    }
+    if (s_nested(o, "deflate.", &nested)) {
+        r->has_deflate = true;
+        return s_apply_deflate(env, &nested, &r->deflate);
     }
     if (wscrt_jni_option_is(env, o, "host", 'S')) {
         options->host = o->string;
@@ -156,6 +182,7 @@ bool wscrt_jni_connect_request_read(JNIEnv *env, struct wscrt_jni_options_reader
     r->options.handshake_request = r->request;
     r->options.tls_options = r->has_tls ? &r->tls : NULL;
     r->options.proxy_options = r->has_proxy ? &r->proxy : NULL;
+    r->options.deflate = r->has_deflate ? &r->deflate : NULL;
     r->proxy.tls_options = r->has_proxy_tls ? &r->proxy_tls : NULL;
     return true;
 }

@@ -46,6 +46,7 @@ public final class WebSocket extends CrtResource {
     private final String tlsVersion;
     private final String alpnProtocol;
     private final boolean tlsSessionResumed;
+    private final String extensions;
 
     /** Created by the native setup upcall with the binding's handle. */
     WebSocket(long handle) {
@@ -53,6 +54,7 @@ public final class WebSocket extends CrtResource {
         this.tlsVersion = nativeTlsVersion(handle);
         this.alpnProtocol = nativeAlpnProtocol(handle);
         this.tlsSessionResumed = nativeTlsSessionResumed(handle);
+        this.extensions = nativeExtensions(handle);
         acquireNativeHandle(handle, WebSocket::nativeRelease);
     }
 
@@ -332,6 +334,11 @@ public final class WebSocket extends CrtResource {
         return tlsVersion;
     }
 
+    /** The extension negotiated (permessage-deflate, message API only), or null. */
+    String extensions() {
+        return extensions;
+    }
+
     /**
      * Whether the TLS handshake resumed a session from an earlier connection to the same server (see
      * {@link dev.wscrt.io.TlsContextOptions#withSessionResumption}); false for a full handshake and for
@@ -464,4 +471,6 @@ public final class WebSocket extends CrtResource {
     private static native boolean nativeTlsSessionResumed(long handle);
 
     private static native String nativeAlpnProtocol(long handle);
+
+    private static native String nativeExtensions(long handle);
 }

@@ -18,6 +18,15 @@ import java.util.function.Consumer;
  * Everything {@link WebSocket#connect} needs. Built with {@link #builder()}; {@link Builder#build()}
  * rejects an incomplete or inconsistent set with {@link IllegalArgumentException}.
  *
+ * <p>The frame API does not offer permessage-deflate (RFC 7692), and a {@code Sec-WebSocket-Extensions}
+ * header added to the handshake request makes any extension in the server's answer fail the setup. Its
+ * callbacks report frames as they are on the wire, as {@code awscrt.websocket} does: the payload length in
+ * {@code onIncomingFrameBegin} is the wire length, read windows count wire bytes, and a frame is delivered
+ * as it arrives. A compressed message breaks all three (its frames carry DEFLATE data whose inflated length
+ * is known only at the end, and a fragment cannot be inflated alone with context takeover). Compression is
+ * a feature of the message API, {@link WebSocketConnection.Builder#compression(CompressionOptions)}, where
+ * whole messages are inflated in native code and capped on their inflated size.
+ *
  * <p>All callbacks run on the connection's event-loop thread. They must not block on network work of
  * the same connection (for example, send a frame and wait for its completion): the connection cannot make
  * progress until the callback returns. A callback that throws shuts the connection down.
@@ -41,6 +50,7 @@ public final class WebSocketConnectOptions {
     private final long sendQueueLimit;
     private final long maxMessageSize; // message mode when > 0 (package-private: the message API sets it)
     private final boolean partialMessages; // message mode: pieces as they arrive instead of whole messages
+    private final CompressionOptions compression; // message mode only; null = not offered
     private final Consumer<OnConnectionSetupData> onConnectionSetup;
     private final Consumer<OnConnectionShutdownData> onConnectionShutdown;
     private final Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
@@ -62,6 +72,7 @@ public final class WebSocketConnectOptions {
         this.sendQueueLimit = builder.sendQueueLimit;
         this.maxMessageSize = builder.maxMessageSize;
         this.partialMessages = builder.partialMessages;
+        this.compression = builder.compression;
         this.onConnectionSetup = builder.onConnectionSetup;
         this.onConnectionShutdown = builder.onConnectionShutdown;
         this.onIncomingFrameBegin = builder.onIncomingFrameBegin;
@@ -257,6 +268,15 @@ public final class WebSocketConnectOptions {
                 out.putBoolean("partial_messages", true);
             }
         }
+        if (compression != null) {
+            out.putInt("deflate.client_max_window_bits", compression.clientMaxWindowBits())
+                    .putInt("deflate.server_max_window_bits", compression.serverMaxWindowBits())
+                    .putBoolean("deflate.client_no_context_takeover", compression.clientNoContextTakeover())
+                    .putBoolean("deflate.server_no_context_takeover", compression.serverNoContextTakeover())
+                    .putInt("deflate.level", compression.level())
+                    .putInt("deflate.mem_level", compression.memoryLevel())
+                    .putLong("deflate.threshold", compression.threshold());
+        }
         SocketOptions socket = socketOptions != null ? socketOptions : new SocketOptions();
         out.putInt("socket.connect_timeout_ms", socket.connectTimeoutMs())
                 .putBoolean("socket.keep_alive", socket.keepAlive())
@@ -304,6 +324,7 @@ public final class WebSocketConnectOptions {
         private long sendQueueLimit = DEFAULT_SEND_QUEUE_LIMIT;
         private long maxMessageSize;
         private boolean partialMessages;
+        private CompressionOptions compression;
         private boolean secure; // from a wss:// URI
         private Consumer<OnConnectionSetupData> onConnectionSetup;
         private Consumer<OnConnectionShutdownData> onConnectionShutdown;
@@ -526,6 +547,12 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
+        /** permessage-deflate, for {@link WebSocketConnection} (message mode) only; null = not offered. */
+        Builder compression(CompressionOptions value) {
+            compression = value;
+            return this;
+        }
+
         /**
          * Message mode, for {@link WebSocketConnection}: data pieces as they arrive (no size limit).
          *
@@ -629,6 +656,10 @@ public final class WebSocketConnectOptions {
                 handshakeRequest = WebSocket.createHandshakeRequest(host, "/");
             }
             validateHandshakeRequest(handshakeRequest);
+            if (compression != null && handshakeRequest.getHeader("Sec-WebSocket-Extensions") != null) {
+                throw new IllegalArgumentException(
+                        "compression offers Sec-WebSocket-Extensions itself: remove that header or turn compression off");
+            }
             return new WebSocketConnectOptions(this);
         }
 

@@ -47,6 +47,14 @@ import java.util.function.Consumer;
  * send queue limit, 16 MiB by default; the connection stays up; a message larger than the limit is
  * accepted when nothing is queued). Every method is thread-safe.
  *
+ * <p>permessage-deflate (RFC 7692) is off by default and offered with {@link Builder#compression(boolean)
+ * compression(true)} or {@link Builder#compression(CompressionOptions)}: when the server accepts, messages
+ * are compressed and inflated in native code, transparently, and the maximum message size applies to the
+ * inflated bytes. {@link #extensions()} tells what was agreed. Off by default because on fast links it
+ * costs more than it saves: measured on loopback against Netty's deflate, echo throughput fell by 40-60 %
+ * for 64 B messages and by 70-93 % for 64 KiB ones, and a connection that has used it holds about 310 KiB
+ * of zlib state (with context takeover); turn it on for slow or metered links and compressible traffic.
+ *
  * <p>A connection stays open while it is open, whether or not the program keeps a reference to it, and
  * its native resources are released once it has ended.
  */
@@ -124,6 +132,25 @@ public final class WebSocketConnection {
      */
     public String subprotocol() {
         return socket.subprotocol();
+    }
+
+    /**
+     * The extension the server accepted, with the parameters that apply, for example
+     * {@code "permessage-deflate; server_max_window_bits=10"}; null when none (compression off, or declined).
+     *
+     * @return the negotiated extension, or null
+     */
+    public String extensions() {
+        return socket.extensions();
+    }
+
+    /**
+     * Whether permessage-deflate is in use on this connection (see {@link #extensions()}).
+     *
+     * @return true when the server accepted permessage-deflate
+     */
+    public boolean compressionNegotiated() {
+        return socket.extensions() != null;
     }
 
     /**
@@ -425,6 +452,7 @@ public final class WebSocketConnection {
         private final WebSocketConnectOptions.Builder options;
         private long maxMessageSize = DEFAULT_MAX_MESSAGE_SIZE;
         private boolean partialMessages;
+        private CompressionOptions compression; // null: not offered (the default)
         private TlsContext tlsContext;
         private Duration connectTimeout;
 
@@ -526,7 +554,31 @@ public final class WebSocketConnection {
         }
 
         /**
-         * The largest message accepted (default 16 MiB); a longer one fails the connection with 1009.
+         * Offers permessage-deflate with {@link CompressionOptions#DEFAULT} ({@code true}) or not at all
+         * ({@code false}, the default).
+         *
+         * @param enabled whether to offer permessage-deflate
+         * @return this
+         */
+        public Builder compression(boolean enabled) {
+            compression = enabled ? CompressionOptions.DEFAULT : null;
+            return this;
+        }
+
+        /**
+         * Offers permessage-deflate with these options (see {@link CompressionOptions}).
+         *
+         * @param options what to offer and how to compress
+         * @return this
+         */
+        public Builder compression(CompressionOptions options) {
+            compression = requireNonNull(options, "options");
+            return this;
+        }
+
+        /**
+         * The largest message accepted (default 16 MiB); a longer one fails the connection with 1009. For a
+         * compressed message the limit applies to its inflated bytes.
          *
          * @param bytes the bytes
          * @return this
@@ -598,6 +650,7 @@ public final class WebSocketConnection {
                 options.socketOptions(new SocketOptions().withConnectTimeoutMs(toMillis(connectTimeout)));
             }
             WebSocketConnectOptions built = options.messages(maxMessageSize).partialMessages(partialMessages)
+                    .compression(compression)
                     .onConnectionSetup(connection::onSetup)
                     .build();
             WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection::onSetup,

@@ -34,6 +34,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
+import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +65,11 @@ import java.util.function.Predicate;
  *       {@link Connection};
  *   <li>{@link Builder#rejectUpgrades} answers every upgrade with a given status and body;
  *   <li>every frame received (including CLOSE and PONG) is recorded per connection, with bounded
- *       awaits.
+ *       awaits;
+ *   <li>{@link Builder#deflate} accepts permessage-deflate with Netty's own handshaker
+ *       ({@code PerMessageDeflateServerExtensionHandshaker}): frames are then recorded and echoed as
+ *       Netty inflated them, and Netty compresses what it sends; {@link #wireBytesReceived()} counts the
+ *       bytes as they came off the socket.
  * </ul>
  *
  * CLOSE handling: when the client sends CLOSE and the server has not sent one, the server echoes the
@@ -83,6 +89,7 @@ public final class NettyWebSocketServer implements LocalServer {
     private final List<Map.Entry<String, List<Map.Entry<String, String>>>> upgradeRequests =
             new CopyOnWriteArrayList<>();
     private final AtomicLong tcpConnections = new AtomicLong();
+    private final AtomicLong wireBytesReceived = new AtomicLong();
 
     private NettyWebSocketServer(Builder config) {
         this.config = config;
@@ -140,6 +147,11 @@ public final class NettyWebSocketServer implements LocalServer {
         return tcpConnections.get();
     }
 
+    /** Bytes read from every connection's socket (before TLS, HTTP or WebSocket decoding). */
+    public long wireBytesReceived() {
+        return wireBytesReceived.get();
+    }
+
     /** Request lines and headers of every upgrade request received, in order. */
     public List<Map.Entry<String, List<Map.Entry<String, String>>>> upgradeRequests() {
         return List.copyOf(upgradeRequests);
@@ -171,7 +183,7 @@ public final class NettyWebSocketServer implements LocalServer {
                 .maxFramePayloadLength(MAX_FRAME_PAYLOAD)
                 .expectMaskedFrames(true)
                 .allowMaskMismatch(false)
-                .allowExtensions(false)
+                .allowExtensions(config.deflate != null)
                 .closeOnProtocolViolation(true)
                 .withUTF8Validator(true)
                 .build();
@@ -185,13 +197,26 @@ public final class NettyWebSocketServer implements LocalServer {
                 .handshakeTimeoutMillis(10_000)
                 .decoderConfig(decoderConfig)
                 .build();
+        ch.pipeline().addLast("wire-bytes", new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                if (msg instanceof ByteBuf buf) {
+                    wireBytesReceived.addAndGet(buf.readableBytes());
+                }
+                ctx.fireChannelRead(msg);
+            }
+        });
         if (config.sslContext != null) {
             ch.pipeline().addLast("ssl", config.sslContext.newHandler(ch.alloc()));
         }
         ch.pipeline()
                 .addLast(new HttpServerCodec())
                 .addLast(new HttpObjectAggregator(65536))
-                .addLast(new UpgradeRequestHandler())
+                .addLast(new UpgradeRequestHandler());
+        if (config.deflate != null) {
+            ch.pipeline().addLast(new WebSocketServerExtensionHandler(config.deflate));
+        }
+        ch.pipeline()
                 .addLast(new WebSocketServerProtocolHandler(wsConfig))
                 .addLast(new FrameHandler());
     }
@@ -535,8 +560,20 @@ public final class NettyWebSocketServer implements LocalServer {
         private Predicate<FullHttpRequest> admit;
         private SslContext sslContext;
         private String subprotocols;
+        private PerMessageDeflateServerExtensionHandshaker deflate;
 
         private Builder() {
+        }
+
+        /** Accept permessage-deflate as Netty's default handshaker does (level 6, windows 15, no limits). */
+        public Builder deflate() {
+            return deflate(new PerMessageDeflateServerExtensionHandshaker(6, false, 15, false, false, 0));
+        }
+
+        /** Accept permessage-deflate with this handshaker (its constructor sets what the server allows). */
+        public Builder deflate(PerMessageDeflateServerExtensionHandshaker handshaker) {
+            this.deflate = handshaker;
+            return this;
         }
 
         /** Bind address: 127.0.0.1 (default) or ::1. */
