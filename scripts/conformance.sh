@@ -2,7 +2,7 @@
 # Runs the RFC 6455 conformance suite (dev.wscrt.conformance.ConformanceTest: Autobahn|Testsuite's case
 # families against a raw-TCP server on 127.0.0.1) and copies its Markdown report to docs/.
 #
-#   scripts/conformance.sh                      # the whole suite (about a minute on 2 cores, build included)
+#   scripts/conformance.sh                      # the whole suite (about two minutes on 2 cores, build included)
 #   scripts/conformance.sh -Dwscrt.conformance.only=6.4,7.1   # some cases; the report is not copied
 #
 # Exit status: Maven's (non-zero if a case FAILED or native memory did not return to its baseline).

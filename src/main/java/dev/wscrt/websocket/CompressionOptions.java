@@ -49,6 +49,13 @@ public record CompressionOptions(int clientMaxWindowBits, int serverMaxWindowBit
     /**
      * Checks the values.
      *
+     * @param clientMaxWindowBits     8-15
+     * @param serverMaxWindowBits     0 or 8-15
+     * @param clientNoContextTakeover promise to compress every message on its own
+     * @param serverNoContextTakeover ask the server to compress every message on its own
+     * @param level                   1-9
+     * @param memoryLevel             1-9
+     * @param threshold               0 or more bytes
      * @throws IllegalArgumentException naming the first value out of range
      */
     public CompressionOptions {

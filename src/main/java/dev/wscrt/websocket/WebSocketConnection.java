@@ -52,7 +52,7 @@ import java.util.function.Consumer;
  * are compressed and inflated in native code, transparently, and the maximum message size applies to the
  * inflated bytes. {@link #extensions()} tells what was agreed. Off by default because on fast links it
  * costs more than it saves: measured on loopback against Netty's deflate, echo throughput fell by 40-60 %
- * for 64 B messages and by 70-93 % for 64 KiB ones, and a connection that has used it holds about 310 KiB
+ * for 64 B messages and by 64-93 % for 64 KiB ones, and a connection that has used it holds about 310 KiB
  * of zlib state (with context takeover); turn it on for slow or metered links and compressible traffic.
  *
  * <p>A connection stays open while it is open, whether or not the program keeps a reference to it, and
