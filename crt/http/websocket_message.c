@@ -49,10 +49,6 @@ static int s_partial_on_payload(struct wscrt_websocket *ws, const struct wscrt_w
     return s_deliver_piece(ws, ws->message_opcode, data, more);
 }
 
-int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wscrt_byte_cursor data) {
-    return s_deliver_piece(ws, ws->message_opcode, data, true);
-}
-
 /* Ends a batch in the binding (delivering what it holds); false if a callback failed. */
 static bool s_end_batch(struct wscrt_websocket *ws) {
     if (ws->options.on_incoming_batch_end && !ws->options.on_incoming_batch_end(ws, ws->options.user_data)) {
@@ -60,6 +56,15 @@ static bool s_end_batch(struct wscrt_websocket *ws) {
         return false;
     }
     return true;
+}
+
+int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wscrt_byte_cursor data) {
+    /* The piece lives in the inflater's chunk, which the next piece overwrites: a binding batching events
+     * must hand it over now. */
+    if (s_deliver_piece(ws, ws->message_opcode, data, true)) {
+        return WSCRT_OP_ERR;
+    }
+    return s_end_batch(ws) ? WSCRT_OP_SUCCESS : wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
 }
 
 int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame) {

@@ -162,6 +162,24 @@ class WebSocketCompressionTest {
     }
 
     @Test
+    void inPartialModeACompressedMessageArrivesInInflatedPiecesEndingWithTheLastOne() {
+        NettyWebSocketServer server = deflateServer(b -> b.echo(false));
+        MessageRecorder rec = new MessageRecorder();
+        connect(server, rec, b -> b.partialMessages(true).maxMessageSize(1 << 20));
+        String text = prose(200_000, 12);
+        server.awaitConnection().sendText(text);
+        Await.until("the last text piece", () -> rec.calls().stream()
+                .anyMatch(c -> c.kind().equals("textPiece") && c.code() == 1));
+        List<MessageRecorder.Call> pieces = rec.calls().stream().filter(c -> c.kind().equals("textPiece")).toList();
+        StringBuilder joined = new StringBuilder();
+        pieces.forEach(p -> joined.append(p.text()));
+        assertEquals(text, joined.toString());
+        assertTrue(pieces.size() > 1, "inflated in pieces: " + pieces.size());
+        assertEquals(1, pieces.get(pieces.size() - 1).code(), "only the last piece is marked last");
+        assertEquals(1, pieces.stream().filter(p -> p.code() == 1).count());
+    }
+
+    @Test
     void noContextTakeoverIsNegotiatedBothWaysWhenAsked() {
         NettyWebSocketServer server = testbed.nettyServer(b -> b.deflate(
                 new PerMessageDeflateServerExtensionHandshaker(6, false, 15, true, false, 0)));
