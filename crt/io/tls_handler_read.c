@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <openssl/err.h>
+#include <openssl/opensslv.h>
 
 #include "common/allocator.h"
 #include "common/clock.h"
@@ -18,6 +19,28 @@
 /* Plaintext delivered per send_read_data: one full record (see tls_handler_impl.h). */
 static _Thread_local uint8_t s_scratch[WSCRT_TLS_MAX_RECORD_PLAINTEXT];
 static _Thread_local bool s_scratch_busy;
+
+/* SSL_free_buffers could free a read buffer holding part of a record before
+ * these releases (CVE-2024-4741); older ones keep the buffer. */
+#define S_FREE_BUFFERS_SAFE                                                                                            \
+    ((OPENSSL_VERSION_NUMBER >= 0x300000E0L && OPENSSL_VERSION_NUMBER < 0x30100000L) ||                                \
+     (OPENSSL_VERSION_NUMBER >= 0x30100060L && OPENSSL_VERSION_NUMBER < 0x30200000L) ||                                \
+     (OPENSSL_VERSION_NUMBER >= 0x30200020L && OPENSSL_VERSION_NUMBER < 0x30300000L) ||                                \
+     OPENSSL_VERSION_NUMBER >= 0x30300010L)
+
+/*
+ * Every record read so far is consumed: the read buffer OpenSSL set up for
+ * the next one (16 KiB, which SSL_MODE_RELEASE_BUFFERS keeps once a read
+ * attempt found no bytes) goes until bytes arrive. OpenSSL keeps it if it
+ * holds part of a record.
+ */
+static void s_release_read_buffer(struct wscrt_tls_handler *handler) {
+#if S_FREE_BUFFERS_SAFE
+    SSL_free_buffers(handler->ssl);
+#else
+    (void)handler;
+#endif
+}
 
 static size_t s_downstream_room(struct wscrt_tls_handler *handler) {
     if (handler->slot->adj_right == NULL) {
@@ -117,6 +140,7 @@ void wscrt_tls_deliver(struct wscrt_tls_handler *handler) {
             continue;
         }
         if (ssl_error == SSL_ERROR_WANT_READ) {
+            s_release_read_buffer(handler);
             return;
         }
         if (failure == WSCRT_ERROR_IO_SOCKET_CLOSED) {

@@ -249,7 +249,7 @@ public final class Benchmark {
             cmd.add("-Dwscrt.lib.path=" + config.wscrtB);
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchWorker.class.getName(),
-                "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + server.tlsPort(),
+                "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + (s.resumesSessions() ? server.tlsResumablePort() : server.tlsPort()),
                 "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + config.runs,
                 "--seconds=" + config.seconds, "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
         long t0 = System.nanoTime();

@@ -13,6 +13,8 @@ enum Scenario {
     ECHO("echo", "32 B echo round trip", Kind.ECHO, 32, false, false, 2_000),
     CONNECT("connect", "connection set-up, ws", Kind.CONNECT, 0, false, false, 300),
     CONNECT_WSS("connect-wss", "connection set-up, wss (full handshake)", Kind.CONNECT, 0, true, false, 100),
+    CONNECT_WSS_RESUMED("connect-wss-resumed", "connection set-up, wss (resumed session)", Kind.CONNECT, 0, true,
+            false, 300),
     IDLE("idle", "idle connection memory, ws", Kind.IDLE, 0, false, false, 50),
     IDLE_WSS("idle-wss", "idle connection memory, wss", Kind.IDLE, 0, true, false, 50),
     WSS_RECV64("wss-recv64", "wss receive 64 B", Kind.RECEIVE, 64, true, false, 100_000),
@@ -48,6 +50,14 @@ enum Scenario {
             }
         }
         throw new IllegalArgumentException("unknown scenario '" + key + "'");
+    }
+
+    /**
+     * Whether the server's wss port for this scenario issues session tickets, so that each client may resume
+     * (as it does by default); every other wss scenario uses the port that issues none (full handshakes).
+     */
+    boolean resumesSessions() {
+        return this == CONNECT_WSS_RESUMED;
     }
 
     /** Messages per second for small messages, bytes per second for large ones. */

@@ -75,7 +75,8 @@ import java.util.concurrent.atomic.LongAdder;
  * In every mode PING gets PONG and a CLOSE is answered with a CLOSE carrying the same status code, then the
  * TCP connection is closed. With a certificate the same server also listens for wss:// on a second port
  * (JDK TLS through Netty's {@link SslHandler}; it issues no session tickets, so every handshake is a full
- * one). With {@code raw}, a third port serves plain TCP for the transport ceiling, see {@link RawHandler}.
+ * one) and on a third, whose TLS server issues tickets (TLS 1.3, the JDK's defaults), so that clients can
+ * resume sessions. With {@code raw}, a third port serves plain TCP for the transport ceiling, see {@link RawHandler}.
  *
  * <p>Counters are updated on Netty's threads and read by {@link #stats()} from any thread.
  */
@@ -124,6 +125,7 @@ public final class LoadServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Channel wsChannel;
     private final Channel wssChannel;
+    private final Channel wssResumableChannel;
     private final Channel rawChannel;
     private final String transport;
     private final AtomicLong accepted = new AtomicLong();
@@ -162,14 +164,18 @@ public final class LoadServer implements AutoCloseable {
         this.group = new MultiThreadIoEventLoopGroup(options.threads(), factory);
         try {
             SslContext ssl = null;
+            SslContext resumableSsl = null;
             if (options.certificatePem() != null) {
                 ssl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem())
                         .sessionTimeout(NO_TICKETS_SESSION_TIMEOUT_SECONDS)
                         .build();
+                resumableSsl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem()).build();
             }
             ChannelHandler counter = new ConnectionCounter();
             wsChannel = bind(channelClass, options, webSocketInitializer(counter, null));
             wssChannel = ssl == null ? null : bind(channelClass, options, webSocketInitializer(counter, ssl));
+            wssResumableChannel = resumableSsl == null ? null
+                    : bind(channelClass, options, webSocketInitializer(counter, resumableSsl));
             rawChannel = !options.raw() ? null : bind(channelClass, options, new ChannelInitializer<>() {
                 @Override
                 protected void initChannel(Channel ch) {
@@ -232,6 +238,11 @@ public final class LoadServer implements AutoCloseable {
         return portOf(wssChannel);
     }
 
+    /** The wss:// port whose TLS server issues session tickets, 0 without a certificate. */
+    public int tlsResumablePort() {
+        return portOf(wssResumableChannel);
+    }
+
     /** The plain TCP port ({@link RawHandler}), 0 without {@code raw}. */
     public int rawPort() {
         return portOf(rawChannel);
@@ -273,7 +284,7 @@ public final class LoadServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Channel ch : new Channel[] {wsChannel, wssChannel, rawChannel}) {
+        for (Channel ch : new Channel[] {wsChannel, wssChannel, wssResumableChannel, rawChannel}) {
             if (ch != null) {
                 ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
@@ -283,14 +294,15 @@ public final class LoadServer implements AutoCloseable {
 
     /**
      * Runs the server as its own process ({@link LoadServerProcess} starts it): prints
-     * {@code "READY ws=<port> wss=<port> raw=<port> transport=<epoll|nio>"} (0 for a port not served),
+     * {@code "READY ws=<port> wss=<port> wss-resume=<port> raw=<port> transport=<epoll|nio>"} (0 for a port not served),
      * then answers each line {@code "stats"}, {@code "errors"} or {@code "cipher"} on standard input with
      * {@code "STATS <counters>"}, {@code "ERRORS <errorKinds>"} or {@code "CIPHER <lastCipher>"}, until
      * standard input closes. Options: see {@link Options#parse}.
      */
     public static void main(String[] args) throws Exception {
         try (LoadServer server = start(Options.parse(List.of(args)))) {
-            System.out.println("READY ws=" + server.port() + " wss=" + server.tlsPort() + " raw=" + server.rawPort()
+            System.out.println("READY ws=" + server.port() + " wss=" + server.tlsPort() + " wss-resume="
+                    + server.tlsResumablePort() + " raw=" + server.rawPort()
                     + " transport=" + server.transport());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

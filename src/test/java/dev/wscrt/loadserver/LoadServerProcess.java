@@ -112,6 +112,11 @@ public final class LoadServerProcess implements AutoCloseable {
         return Integer.parseInt(ready.get("wss"));
     }
 
+    /** The wss:// port whose TLS server issues session tickets (0 when the server has no certificate). */
+    public int tlsResumablePort() {
+        return Integer.parseInt(ready.getOrDefault("wss-resume", "0"));
+    }
+
     /** The plain TCP port (0 unless started with {@code --raw}). */
     public int rawPort() {
         return Integer.parseInt(ready.get("raw"));
