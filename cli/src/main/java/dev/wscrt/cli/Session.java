@@ -78,6 +78,9 @@ final class Session implements WebSocketListener {
         if (verbose) {
             err.println("< 101 Switching Protocols" + (connection.tlsVersion() == null ? ""
                     : " (" + connection.tlsVersion() + ")"));
+            if (connection.extensions() != null) {
+                err.println("< Sec-WebSocket-Extensions: " + connection.extensions());
+            }
             if (connection.subprotocol() != null) {
                 err.println("< Sec-WebSocket-Protocol: " + connection.subprotocol());
             }

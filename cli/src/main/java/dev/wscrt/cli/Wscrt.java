@@ -90,6 +90,9 @@ public final class Wscrt implements Callable<Integer> {
             description = "Send a PING every so many seconds while connected.")
     Double pingInterval;
 
+    @Option(names = "--compress", description = "Offer permessage-deflate (RFC 7692); -v shows what the server agreed.")
+    boolean compress;
+
     @Option(names = "--max-message-size", paramLabel = "<bytes>",
             description = "The largest message accepted (default 16 MiB); a longer one ends the connection "
                     + "with CLOSE 1009.")
@@ -153,6 +156,9 @@ public final class Wscrt implements Callable<Integer> {
         }
         if (proxy != null) {
             builder.proxy(parseProxy(proxy));
+        }
+        if (compress) {
+            builder.compression(true);
         }
         if (maxMessageSize != null) {
             if (maxMessageSize <= 0) {

@@ -142,6 +142,20 @@ class WscrtCommandLineTest {
     }
 
     @Test
+    void compressOffersPermessageDeflateAndTheMessagesTravelCompressed() {
+        try (NettyWebSocketServer server = NettyWebSocketServer.builder().deflate().start()) {
+            String line = "compress me ".repeat(200);
+            Result result = WscrtProcess.run(dir, line + "\n", "--compress", "-v", ws(server, "/"));
+
+            assertEquals(Wscrt.EXIT_OK, result.exitStatus(), result::toString);
+            assertEquals(line + "\n", result.stdout(), "the echo, inflated");
+            assertTrue(result.stderr().contains("< Sec-WebSocket-Extensions: permessage-deflate"), result::toString);
+            assertTrue(server.awaitConnection().requestHeader("Sec-WebSocket-Extensions").startsWith("permessage-deflate"));
+            assertTrue(server.wireBytesReceived() < line.length() / 2, "compressed on the wire: " + server.wireBytesReceived());
+        }
+    }
+
+    @Test
     void sendsPingsAtTheIntervalWhileStdinIsOpen() {
         try (NettyWebSocketServer server = NettyWebSocketServer.startEcho()) {
             WscrtProcess client = WscrtProcess.start(dir, "-v", "--ping-interval", "0.2", ws(server, "/"));
