@@ -259,10 +259,12 @@ class FaultInjectionTest extends FaultTestBase {
         try (ScriptedServer server = ScriptedServer.start()) {
             FaultCase fc = begin(Fault.RESET_AFTER_CLOSE_ECHO);
             ScriptedServer.Conn c = fc.connect(server);
+            // The fault is the whole sequence from the server's CLOSE on: with both CLOSEs exchanged the
+            // client may shut down on its own before the RST is sent, which is not "before the fault".
+            fc.faultNow();
             c.handshake(ScriptedServer.frame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1001, "bye")));
             WebSocket ws = fc.awaitWebSocket();
             assertEquals(1001, c.awaitClose().closeCode(), "the client echoes the status code");
-            fc.faultNow();
             c.reset();
 
             fc.verify();
