@@ -2,7 +2,7 @@
 # highest GLIBC_x.y version it needs, prints it with the symbols that need it, and fails when it is
 # above FLOOR. Run after every link of libwscrt-jni.so (CMakeLists.txt), for x86-64 and aarch64 alike;
 # the floor and what lowering it would take are in docs/porting.md ("glibc floor").
-#   cmake -DLIBRARY=libwscrt-jni.so -DOBJDUMP=objdump -DFLOOR=2.34 -P cmake/glibc-floor.cmake
+#   cmake -DLIBRARY=libwscrt-jni.so -DOBJDUMP=objdump -DFLOOR=2.28 -P cmake/glibc-floor.cmake
 foreach(var LIBRARY OBJDUMP FLOOR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "glibc-floor.cmake: -D${var}=... is required")
@@ -18,7 +18,7 @@ set(symbols "")
 set(above "")
 string(REPLACE "\n" ";" lines "${table}")
 foreach(line IN LISTS lines)
-  # "0000000000000000      DF *UND*  0000000000000000 (GLIBC_2.34) pthread_create"
+  # "0000000000000000      DF *UND*  0000000000000000 (GLIBC_2.34) pthread_create" (a plain link on glibc 2.34+)
   if(line MATCHES "[( ]GLIBC_([0-9]+(\\.[0-9]+)+)\\)?[ \t]+([A-Za-z0-9_]+)$")
     set(version ${CMAKE_MATCH_1})
     set(name ${CMAKE_MATCH_3})
