@@ -122,6 +122,8 @@
     X(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_UTF8, 0x1027, "The TEXT message to send is not valid UTF-8.")                 \
     X(WSCRT_ERROR_WEBSOCKET_SEND_INVALID_CLOSE, 0x1028,                                                                \
       "The CLOSE frame to send has a 1-byte payload, a code that may not be sent, or a reason that is not UTF-8.")   \
+    X(WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT, 0x1029,                                                                     \
+      "Nothing arrived from the peer within the pong timeout after a keepalive PING.")                               \
     X(WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TRANSFORM_FAILED, 0x102A,                                                        \
       "The handshake transform failed, or made an invalid upgrade request; nothing was sent.")                       \
     X(WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TRANSFORM_TIMEOUT, 0x102B,                                                       \

@@ -148,6 +148,20 @@ struct wscrt_websocket_client_connection_options {
      * a Sec-WebSocket-Extensions header, or deflate without message mode, is WSCRT_ERROR_INVALID_ARGUMENT:
      * frame-mode callbacks report frames as they are on the wire, so they never see compressed data. */
     const struct wscrt_websocket_deflate_config *deflate;
+    /*
+     * Keepalive (websocket_keepalive.c), 0 = off. While the connection is open, a PING (payload: a 4-byte
+     * big-endian counter) goes out every ping_interval_ms, whatever else is sent or received; it jumps
+     * ahead of queued user frames, may go between the fragments of a user message (RFC 6455 5.4), and
+     * does not count against send_queue_limit. With pong_timeout_ms too (it needs ping_interval_ms), the
+     * connection fails with WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT when no byte at all arrives from the peer
+     * (a PONG, or any other frame or part of one) within pong_timeout_ms after a PING was written to the
+     * socket: CLOSE 1001 is attempted (bounded by close_timeout_ms) and the shutdown reports the error.
+     * With manual_window_management, the deadline is not enforced while the read window is 0 (the user,
+     * not the peer, stopped the reading). Timers run on the connection's event loop; no thread, and no
+     * allocation per PING beyond the frame itself.
+     */
+    uint32_t ping_interval_ms;
+    uint32_t pong_timeout_ms;
     wscrt_websocket_on_connection_setup_fn *on_connection_setup;
     wscrt_websocket_on_connection_shutdown_fn *on_connection_shutdown;
     wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;

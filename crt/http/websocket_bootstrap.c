@@ -178,6 +178,7 @@ void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_
     wscrt_websocket_report_setup(ws, 0);
     /* The response was handed to the user; an open connection keeps no handshake memory. */
     wscrt_websocket_release_setup_resources(ws);
+    wscrt_websocket_keepalive_start(ws);
     if (ws->state == WSCRT_WS_STATE_OPEN) {
         /* Frames the server sent right behind its 101. */
         wscrt_websocket_process_frames(ws, data);
@@ -323,7 +324,8 @@ static void s_on_channel_setup(struct wscrt_client_bootstrap *bootstrap, int err
 int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connection_options *options) {
     if (!options || !options->allocator || !options->bootstrap || !options->host || !options->host[0] ||
         !options->handshake_request || !options->on_connection_setup || options->port == 0 ||
-        options->port > 65535 || (options->tls_options && !options->tls_options->ctx)) {
+        options->port > 65535 || (options->tls_options && !options->tls_options->ctx) ||
+        (options->pong_timeout_ms && !options->ping_interval_ms)) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
     }
     const struct wscrt_websocket_proxy_options *proxy = options->proxy_options;
@@ -369,6 +371,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     wscrt_websocket_send_init(ws);
     wscrt_websocket_connection_init(ws);
     wscrt_websocket_deflate_init(ws, options);
+    wscrt_websocket_keepalive_init(ws);
     ws->bootstrap = wscrt_client_bootstrap_acquire(options->bootstrap);
 
     /* Encode the request now (a bad one fails here, synchronously) and keep the key to check the answer. */

@@ -167,6 +167,8 @@ void wscrt_websocket_fail(struct wscrt_websocket *ws, int error_code) {
         } else if (error_code == WSCRT_ERROR_WEBSOCKET_INVALID_UTF8 ||
                    error_code == WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA) {
             status = WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD; /* also when found in inflated bytes */
+        } else if (error_code == WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT) {
+            status = WSCRT_WEBSOCKET_CLOSE_GOING_AWAY; /* the peer went silent (websocket_keepalive.c) */
         }
         uint8_t payload[2] = {(uint8_t)(status >> 8), (uint8_t)(status & 0xFF)};
         struct wscrt_byte_cursor close_payload = wscrt_byte_cursor_from_array(payload, 2);
@@ -255,6 +257,7 @@ static int s_handler_process_read_data(struct wscrt_channel_handler *handler, st
             wscrt_websocket_process_handshake(ws, data);
             break;
         case WSCRT_WS_STATE_OPEN:
+            wscrt_websocket_keepalive_on_read(ws);
             if (!ws->failing) {
                 wscrt_websocket_process_frames(ws, data);
             }
@@ -310,6 +313,7 @@ static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscr
     } else {
         wscrt_event_loop_cancel_task(loop, &ws->close_timeout_task);
         wscrt_event_loop_cancel_task(loop, &ws->process_pending_task);
+        wscrt_websocket_keepalive_stop(ws);
         wscrt_event_loop_cancel_task(loop, &ws->handshake_timeout_task);
         ws->state = WSCRT_WS_STATE_SHUT_DOWN;
     }

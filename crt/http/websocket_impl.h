@@ -12,6 +12,8 @@
  *                           shutdown report
  *   websocket_send.c        outgoing frames: building (masked copy), writing,
  *                           completions, replies (PONG, CLOSE echo), close timeout
+ *   websocket_keepalive.c   PINGs on a timer and the pong deadline (ping_interval_ms,
+ *                           pong_timeout_ms)
  *   websocket.c             the public API (any thread) and the one task that
  *                           applies its requests on the event-loop thread
  *
@@ -167,6 +169,18 @@ struct wscrt_websocket {
     struct wscrt_task handshake_timeout_task;
     struct wscrt_task close_timeout_task;
     struct wscrt_task process_pending_task;
+    /* Keepalive (websocket_keepalive.c): one task, reused for every PING and deadline. */
+    struct {
+        struct wscrt_task task;
+        uint64_t task_at_ns;       /* when the task is scheduled; 0 = not scheduled */
+        uint64_t next_ping_ns;
+        uint64_t pong_deadline_ns; /* 0 = none: no awaited PING, or it is not written yet */
+        uint32_t pings_sent;       /* the next PING's payload */
+        uint32_t reads;            /* reads from the peer, counted (wrapping) */
+        uint32_t reads_at_ping;    /* `reads` when the awaited PING was queued */
+        bool awaiting;             /* a PING awaits proof of life (a read after it was queued) */
+        bool ping_unwritten;       /* a PING is in the channel, not yet in the socket: no second one */
+    } keepalive;
 
     /* Bytes of user frames built and not yet written (send_queue_limit); any thread. */
     atomic_uint_least64_t queued_bytes;
@@ -292,6 +306,18 @@ bool wscrt_websocket_queue_reply(struct wscrt_websocket *ws, uint8_t opcode, str
 void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status);
 /* Loop thread: bounds the close handshake. Armed once. */
 void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws);
+
+/* ---- websocket_keepalive.c (loop thread) ---- */
+
+void wscrt_websocket_keepalive_init(struct wscrt_websocket *ws);
+/* The connection is open: the first PING is due in ping_interval_ms (no-op when keepalive is off). */
+void wscrt_websocket_keepalive_start(struct wscrt_websocket *ws);
+/* Bytes arrived from the peer: proof of life for the PING awaiting it. */
+static inline void wscrt_websocket_keepalive_on_read(struct wscrt_websocket *ws) {
+    ws->keepalive.reads++;
+}
+/* The channel is shutting down: no PING or deadline runs after this. */
+void wscrt_websocket_keepalive_stop(struct wscrt_websocket *ws);
 
 /* ---- websocket.c ---- */
 

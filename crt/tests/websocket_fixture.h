@@ -334,6 +334,8 @@ struct fixture {
     uint64_t send_queue_limit;
     const char *subprotocols; /* Sec-WebSocket-Protocol to offer, NULL = none */
     const struct wscrt_websocket_deflate_config *deflate; /* permessage-deflate to offer, NULL = none */
+    uint32_t ping_interval_ms; /* keepalive, 0 = off */
+    uint32_t pong_timeout_ms;
     struct wscrt_allocator *allocator;
     struct wscrt_event_loop_group *group;
     struct wscrt_host_resolver *resolver;
@@ -405,6 +407,8 @@ static inline int s_fixture_connect_via(struct fixture *f, bool manual_window, u
         .partial_messages = f->partial_messages,
         .send_queue_limit = f->send_queue_limit,
         .deflate = f->deflate,
+        .ping_interval_ms = f->ping_interval_ms,
+        .pong_timeout_ms = f->pong_timeout_ms,
         .user_data = &f->recorder,
     };
     int result = wscrt_websocket_client_connect(&options);
