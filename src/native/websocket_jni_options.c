@@ -163,6 +163,10 @@ static bool s_apply(JNIEnv *env, const struct wscrt_jni_option *o, void *target)
         options->partial_messages = o->boolean;
     } else if (wscrt_jni_option_is(env, o, "send_queue_limit", 'J')) {
         options->send_queue_limit = (uint64_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "ping_interval_ms", 'I')) {
+        options->ping_interval_ms = (uint32_t)o->integer;
+    } else if (wscrt_jni_option_is(env, o, "pong_timeout_ms", 'I')) {
+        options->pong_timeout_ms = (uint32_t)o->integer;
     } else {
         return false;
     }

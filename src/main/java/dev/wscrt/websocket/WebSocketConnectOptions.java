@@ -10,6 +10,7 @@ import dev.wscrt.io.SocketOptions;
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
 import dev.wscrt.io.TlsContextOptions;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -30,6 +31,9 @@ import java.util.function.Consumer;
  * <p>All callbacks run on the connection's event-loop thread. They must not block on network work of
  * the same connection (for example, send a frame and wait for its completion): the connection cannot make
  * progress until the callback returns. A callback that throws shuts the connection down.
+ *
+ * <p>Keepalive ({@link Builder#pingInterval}, {@link Builder#pongTimeout}) is off by default here: as in
+ * {@code awscrt.websocket}, the frame API leaves PINGs to the caller.
  */
 public final class WebSocketConnectOptions {
     private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -49,6 +53,8 @@ public final class WebSocketConnectOptions {
     private final int handshakeTimeoutMs;
     private final long sendQueueLimit;
     private final long maxMessageSize; // message mode when > 0 (package-private: the message API sets it)
+    private final int pingIntervalMs;
+    private final int pongTimeoutMs;
     private final boolean partialMessages; // message mode: pieces as they arrive instead of whole messages
     private final CompressionOptions compression; // message mode only; null = not offered
     private final Consumer<OnConnectionSetupData> onConnectionSetup;
@@ -71,6 +77,8 @@ public final class WebSocketConnectOptions {
         this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
         this.sendQueueLimit = builder.sendQueueLimit;
         this.maxMessageSize = builder.maxMessageSize;
+        this.pingIntervalMs = builder.pingIntervalMs;
+        this.pongTimeoutMs = builder.pongTimeoutMs == null ? builder.pingIntervalMs : builder.pongTimeoutMs;
         this.partialMessages = builder.partialMessages;
         this.compression = builder.compression;
         this.onConnectionSetup = builder.onConnectionSetup;
@@ -198,6 +206,24 @@ public final class WebSocketConnectOptions {
     }
 
     /**
+     * How often the connection sends a keepalive PING.
+     *
+     * @return the ping interval; {@link Duration#ZERO} when keepalive is off
+     */
+    public Duration pingInterval() {
+        return Duration.ofMillis(pingIntervalMs);
+    }
+
+    /**
+     * How long after a keepalive PING was written the peer has to send something.
+     *
+     * @return the pong timeout; {@link Duration#ZERO} for no limit
+     */
+    public Duration pongTimeout() {
+        return Duration.ofMillis(pongTimeoutMs);
+    }
+
+    /**
      * The {@code onConnectionSetup} option, as the builder set it.
      *
      * @return the on connection setup, as given to the builder
@@ -261,7 +287,9 @@ public final class WebSocketConnectOptions {
         out.putBoolean("manual_window", manageReadWindow)
                 .putLong("initial_window", initialReadWindow)
                 .putInt("handshake_timeout_ms", handshakeTimeoutMs)
-                .putLong("send_queue_limit", sendQueueLimit);
+                .putLong("send_queue_limit", sendQueueLimit)
+                .putInt("ping_interval_ms", pingIntervalMs)
+                .putInt("pong_timeout_ms", pongTimeoutMs);
         if (maxMessageSize > 0) {
             out.putBoolean("messages", true).putLong("max_message_size", maxMessageSize);
             if (partialMessages) {
@@ -323,6 +351,8 @@ public final class WebSocketConnectOptions {
         private int handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
         private long sendQueueLimit = DEFAULT_SEND_QUEUE_LIMIT;
         private long maxMessageSize;
+        private int pingIntervalMs;
+        private Integer pongTimeoutMs; // null: the ping interval
         private boolean partialMessages;
         private CompressionOptions compression;
         private boolean secure; // from a wss:// URI
@@ -541,6 +571,57 @@ public final class WebSocketConnectOptions {
             return this;
         }
 
+        /**
+         * Keepalive: while the connection is open, a PING (payload: a 4-byte counter) goes out every
+         * {@code interval}, whatever else is sent or received. Keepalive PINGs may go between the frames of
+         * a fragmented message you are sending (RFC 6455 5.4 allows it), go ahead of frames queued and not
+         * yet written, and do not count against {@link #sendQueueLimit}. No thread and no timer object per
+         * PING: one timer task on the connection's event loop. Default {@link Duration#ZERO}: off.
+         *
+         * @param interval the time between two PINGs; {@link Duration#ZERO} for none
+         * @return this
+         * @throws IllegalArgumentException ({@code pingInterval ...}) for null, a negative duration, one
+         *                                  between 0 and 1 ms, or more than {@link Integer#MAX_VALUE} ms
+         */
+        public Builder pingInterval(Duration interval) {
+            pingIntervalMs = keepaliveMillis(interval, "pingInterval");
+            return this;
+        }
+
+        /**
+         * How long after a keepalive PING has been written to the socket the server has to send
+         * something: a PONG, or any other frame or part of one (any byte counts as proof of life). When
+         * nothing arrives in time, the connection fails: CLOSE 1001 is attempted (bounded by the close
+         * timeout) and the shutdown callback runs once with {@code WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT}.
+         * Default: the ping interval (a PING must be answered before the next is due). {@link Duration#ZERO}:
+         * PINGs without a deadline. Needs {@link #pingInterval}. With {@link #manageReadWindow}, the
+         * deadline is not enforced while the read window is 0 (you stopped the reading, not the server).
+         *
+         * @param timeout how long the server has to send something after a PING; {@link Duration#ZERO} for
+         *                no limit
+         * @return this
+         * @throws IllegalArgumentException ({@code pongTimeout ...}) as for {@link #pingInterval}; and from
+         *                                  {@link #build()} when set without a ping interval
+         */
+        public Builder pongTimeout(Duration timeout) {
+            pongTimeoutMs = keepaliveMillis(timeout, "pongTimeout");
+            return this;
+        }
+
+        /** A keepalive duration in whole milliseconds; {@link IllegalArgumentException} naming {@code name}. */
+        static int keepaliveMillis(Duration value, String name) {
+            if (value == null || value.isNegative()) {
+                throw new IllegalArgumentException(name + " must be zero (off) or positive: " + value);
+            }
+            if (!value.isZero() && value.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException(name + " must be zero (off) or at least 1 ms: " + value);
+            }
+            if (value.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
+                throw new IllegalArgumentException(name + " must be at most " + Integer.MAX_VALUE + " ms: " + value);
+            }
+            return (int) value.toMillis();
+        }
+
         /** Message mode, for {@link WebSocketConnection}: whole messages up to this size. */
         Builder messages(long maxMessageSize) {
             this.maxMessageSize = maxMessageSize;
@@ -648,6 +729,9 @@ public final class WebSocketConnectOptions {
             }
             if (initialReadWindow != null && initialReadWindow < 0) {
                 throw new IllegalArgumentException("initialReadWindow must not be negative: " + initialReadWindow);
+            }
+            if (pongTimeoutMs != null && pongTimeoutMs > 0 && pingIntervalMs == 0) {
+                throw new IllegalArgumentException("pongTimeout needs a pingInterval (keepalive is off)");
             }
             if (handshakeTimeoutMs <= 0) {
                 throw new IllegalArgumentException("handshakeTimeoutMs must be positive: " + handshakeTimeoutMs);

@@ -57,11 +57,21 @@ import java.util.function.Consumer;
  *
  * <p>A connection stays open while it is open, whether or not the program keeps a reference to it, and
  * its native resources are released once it has ended.
+ *
+ * <p>Keepalive is on by default: a PING every 30 s, and the connection fails with
+ * {@code WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT} when nothing at all arrives from the server within 10 s after
+ * one ({@link Builder#pingInterval}, {@link Builder#pongTimeout}). An idle connection would otherwise
+ * never learn that its server or the path to it is gone (a receive-only client would wait forever), and
+ * NATs, proxies and load balancers drop connections idle for 30-350 s; a 6-byte frame every 30 s costs
+ * next to nothing. {@code pingInterval(Duration.ZERO)} turns it off.
  */
 public final class WebSocketConnection {
     /** RFC 6455 7.4.1: the code reported when a CLOSE carried none. */
     public static final int NO_STATUS_CODE = 1005;
     static final long DEFAULT_MAX_MESSAGE_SIZE = 16L * 1024 * 1024;
+    /** Keepalive of the message API (see the class comment for why it is on). */
+    static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(30);
+    static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(10);
 
     private final URI uri;
     private final WebSocketListener listener;
@@ -455,6 +465,8 @@ public final class WebSocketConnection {
         private CompressionOptions compression; // null: not offered (the default)
         private TlsContext tlsContext;
         private Duration connectTimeout;
+        private Duration pingInterval; // null: DEFAULT_PING_INTERVAL
+        private Duration pongTimeout;  // null: DEFAULT_PONG_TIMEOUT with the default interval, else the interval
 
         private Builder(URI uri) {
             this.uri = uri;
@@ -622,6 +634,41 @@ public final class WebSocketConnection {
         }
 
         /**
+         * Keepalive: a PING every {@code interval} while the connection is open (default 30 s;
+         * {@link Duration#ZERO} turns keepalive off). Keepalive PINGs may go between the frames of a
+         * message being sent and do not count against {@link #sendQueueLimit}; PONGs reach
+         * {@link WebSocketListener#onPong}. Setting an interval without {@link #pongTimeout} makes the
+         * timeout equal to the interval.
+         *
+         * @param interval the time between two PINGs; {@link Duration#ZERO} for none
+         * @return this
+         * @throws IllegalArgumentException ({@code pingInterval ...}) for null, a negative duration, one
+         *                                  between 0 and 1 ms, or more than {@link Integer#MAX_VALUE} ms
+         */
+        public Builder pingInterval(Duration interval) {
+            WebSocketConnectOptions.Builder.keepaliveMillis(interval, "pingInterval");
+            pingInterval = interval;
+            return this;
+        }
+
+        /**
+         * How long after a keepalive PING was written the server has to send something (a PONG or any
+         * other frame; any byte counts) before the connection fails: CLOSE 1001 is attempted and
+         * {@link WebSocketListener#onError} reports {@code WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT}, once.
+         * Default 10 s with the default interval; {@link Duration#ZERO}: PINGs without a deadline.
+         *
+         * @param timeout how long the server has to send something after a PING
+         * @return this
+         * @throws IllegalArgumentException ({@code pongTimeout ...}) as for {@link #pingInterval}; and from
+         *                                  {@link #connect} when keepalive is off
+         */
+        public Builder pongTimeout(Duration timeout) {
+            WebSocketConnectOptions.Builder.keepaliveMillis(timeout, "pongTimeout");
+            pongTimeout = timeout;
+            return this;
+        }
+
+        /**
          * Bytes queued and not yet written above which a send fails (default 16 MiB; 0 = no limit).
          *
          * @param bytes the bytes
@@ -648,6 +695,12 @@ public final class WebSocketConnection {
             }
             if (connectTimeout != null) {
                 options.socketOptions(new SocketOptions().withConnectTimeoutMs(toMillis(connectTimeout)));
+            }
+            options.pingInterval(pingInterval != null ? pingInterval : DEFAULT_PING_INTERVAL);
+            if (pongTimeout != null) {
+                options.pongTimeout(pongTimeout);
+            } else if (pingInterval == null) {
+                options.pongTimeout(DEFAULT_PONG_TIMEOUT);
             }
             WebSocketConnectOptions built = options.messages(maxMessageSize).partialMessages(partialMessages)
                     .compression(compression)

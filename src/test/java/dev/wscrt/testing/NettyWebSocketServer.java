@@ -75,7 +75,8 @@ import java.util.function.Predicate;
  * CLOSE handling: when the client sends CLOSE and the server has not sent one, the server echoes the
  * client's status code and closes the TCP connection; when the server already sent CLOSE, it closes
  * the TCP connection on the client's answer. {@link Builder#answerClose(boolean) answerClose(false)}
- * records the client's CLOSE and does nothing else. PINGs from the client are answered by Netty.
+ * records the client's CLOSE and does nothing else. PINGs from the client are answered by Netty (which
+ * does not pass them on): they are counted, not recorded, see {@link Connection#pingsReceived()}.
  */
 public final class NettyWebSocketServer implements LocalServer {
 
@@ -221,10 +222,20 @@ public final class NettyWebSocketServer implements LocalServer {
                 .addLast(new FrameHandler());
     }
 
-    /** Records upgrade requests and, when configured, rejects them. */
+    /**
+     * Records upgrade requests and, when configured, rejects them. After the upgrade, decoded frames pass
+     * here before Netty's protocol handler, which answers PINGs itself: PINGs are counted here.
+     */
     private final class UpgradeRequestHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof PingWebSocketFrame) {
+                for (Connection c : connections) {
+                    if (c.channel == ctx.channel()) {
+                        c.pings.incrementAndGet();
+                    }
+                }
+            }
             if (msg instanceof FullHttpRequest req) {
                 List<Map.Entry<String, String>> headers = new ArrayList<>();
                 req.headers().forEach(e -> headers.add(Map.entry(e.getKey(), e.getValue())));
@@ -349,6 +360,7 @@ public final class NettyWebSocketServer implements LocalServer {
         private final List<ReceivedFrame> frames = Collections.synchronizedList(new ArrayList<>());
         private final List<Throwable> errors = new CopyOnWriteArrayList<>();
         private final AtomicLong dataBytes = new AtomicLong();
+        private final AtomicLong pings = new AtomicLong();
         private final AtomicBoolean closeSent = new AtomicBoolean();
         private final CompletableFuture<Void> closed = new CompletableFuture<>();
 
@@ -480,6 +492,11 @@ public final class NettyWebSocketServer implements LocalServer {
             synchronized (frames) {
                 return List.copyOf(frames);
             }
+        }
+
+        /** PINGs received (Netty answers each with a PONG; they are not in {@link #frames()}). */
+        public long pingsReceived() {
+            return pings.get();
         }
 
         /** Total data-frame payload bytes received. */
