@@ -195,7 +195,9 @@ public final class JdkWebSocket {
             }
             WebSocketConnection.Builder options = WebSocketConnection.builder(uri)
                     .partialMessages(true)
-                    .readWindow(JdkWebSocketImpl.READ_WINDOW);
+                    .readWindow(JdkWebSocketImpl.READ_WINDOW)
+                    // The JDK's client sends no PINGs of its own, so its listeners see no unsolicited PONGs.
+                    .pingInterval(Duration.ZERO);
             for (Map.Entry<String, String> header : headers) {
                 String name = header.getKey();
                 if (HANDSHAKE_HEADERS.contains(name)) {
