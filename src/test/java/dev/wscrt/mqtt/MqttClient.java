@@ -1,5 +1,6 @@
 package dev.wscrt.mqtt;
 
+import dev.wscrt.CrtRuntimeException;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.mqtt.MqttConnAckMessage;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Consumer;
@@ -121,9 +123,28 @@ final class MqttClient {
         return pong;
     }
 
-    /** Sends DISCONNECT, then closes the WebSocket; completes when the connection has ended. */
+    /**
+     * Sends DISCONNECT, then closes the WebSocket; completes when the connection has ended.
+     *
+     * <p>MQTT 3.1.1 section 3.14.4 has the broker close the network connection when it reads DISCONNECT,
+     * and Moquette does so without a WebSocket close frame. Whether our close frame goes out before that
+     * is a race, so the broker closing the socket ({@code WSCRT_ERROR_IO_SOCKET_CLOSED}) is a normal end
+     * here; any other error fails the future.
+     */
     CompletableFuture<Void> disconnect() {
-        return send(MqttMessage.DISCONNECT).thenCompose(v -> transport.close()).thenCompose(v -> ended);
+        return send(MqttMessage.DISCONNECT)
+                .thenCompose(v -> transport.close())
+                .thenCompose(v -> ended)
+                .exceptionallyCompose(MqttClient::brokerClosedAfterDisconnect);
+    }
+
+    private static CompletableFuture<Void> brokerClosedAfterDisconnect(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof CrtRuntimeException crt && "WSCRT_ERROR_IO_SOCKET_CLOSED".equals(crt.errorName())) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return CompletableFuture.failedFuture(cause);
     }
 
     /** The WebSocket subprotocol the broker selected, or null. */

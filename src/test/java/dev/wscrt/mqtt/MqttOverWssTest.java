@@ -196,9 +196,9 @@ class MqttOverWssTest {
         try {
             client.disconnect().get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            fail("DISCONNECT and the close handshake ended with " + e.getCause(), e.getCause());
+            fail("DISCONNECT and the end of the connection ended with " + e.getCause(), e.getCause());
         } catch (TimeoutException | InterruptedException e) {
-            fail("DISCONNECT and the close handshake did not finish in 10 s");
+            fail("DISCONNECT and the end of the connection did not finish in 10 s");
         }
     }
 
