@@ -33,7 +33,7 @@ fi
 if [[ ! -s target/bench.cp || pom.xml -nt target/bench.cp ]]; then
     mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
 fi
-# The benchmark needs only the main classes, the shared server, the test certificates and the peers'
+# The benchmark needs only the main classes, the shared servers, the test certificates and the peers'
 # jars, so it is compiled on its own, with private copies of the classes: work in progress elsewhere in
 # src/test, or another build of this tree, cannot stop or change a run.
 OUT=target/bench
@@ -43,7 +43,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     cp -r target/classes "$OUT/main-classes"
     javac -nowarn -d "$OUT/classes" -cp "$OUT/main-classes:$(cat target/bench.cp)" \
         src/test/java/dev/wscrt/bench/*.java src/test/java/dev/wscrt/loadserver/*.java \
-        src/test/java/dev/wscrt/tls/TestCertificates.java
+        src/test/java/dev/wscrt/testing/*.java src/test/java/dev/wscrt/tls/TestCertificates.java
 fi
 CP="$OUT/classes:$OUT/main-classes:$(cat target/bench.cp)"
 commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- src/main src/native crt CMakeLists.txt 2>/dev/null || echo ' with uncommitted library changes')"
