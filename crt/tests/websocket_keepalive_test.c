@@ -101,6 +101,39 @@ static int s_test_a_silent_peer_fails_with_ping_timeout_after_close_1001(struct 
     return s_fixture_clean_up(&f);
 }
 
+/*
+ * With manual_window_management and the read window at 0, the user, not the peer, stopped the reading: the
+ * deadline is not enforced (websocket.h). Once the user opens the window, a silent peer times out as usual.
+ */
+static int s_test_a_read_window_held_at_0_suspends_the_pong_deadline(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    f.ping_interval_ms = PING_INTERVAL_MS;
+    f.pong_timeout_ms = PING_INTERVAL_MS / 2;
+    ASSERT_SUCCESS(s_fixture_upgrade_configured(&f, allocator, true, 0));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    /* Ten unanswered PINGs, each far past its deadline by the time the next one goes out. */
+    for (int64_t i = 0; i < 10; ++i) {
+        ASSERT_INT_EQ(i, s_server_take_ping(&f.server, 0));
+    }
+    ASSERT_INT_EQ(0, f.recorder.shutdown_count);
+    uint64_t opened_at = wscrt_clock_now_ns();
+    wscrt_websocket_increment_read_window(f.recorder.websocket, 1024);
+    uint8_t payload[128];
+    size_t len = 0;
+    int opcode;
+    do {
+        opcode = s_server_read_frame(&f.server, payload, sizeof(payload), &len);
+    } while (opcode == WSCRT_WEBSOCKET_OPCODE_PING);
+    ASSERT_INT_EQ(WSCRT_WEBSOCKET_OPCODE_CLOSE, opcode);
+    ASSERT_BYTES_EQ("\x03\xE9", 2, payload, len); /* 1001 */
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.shutdown_count, 1));
+    ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT, f.recorder.shutdown_error);
+    ASSERT_TRUE((wscrt_clock_now_ns() - opened_at) / WSCRT_NS_PER_MS < 3000);
+    return s_fixture_clean_up(&f);
+}
+
 static int s_test_pings_go_between_the_fragments_of_a_user_message(struct wscrt_allocator *allocator) {
     struct fixture f;
     ASSERT_SUCCESS(s_upgrade_with_keepalive(&f, allocator, PING_INTERVAL_MS, 4 * PING_INTERVAL_MS));
@@ -278,6 +311,7 @@ WSCRT_TEST_MAIN(s_test_pings_go_out_every_interval_and_pongs_keep_the_connection
                 s_test_a_pong_timeout_shorter_than_the_interval_holds_while_answered,
                 s_test_any_incoming_frame_is_proof_of_life,
                 s_test_a_silent_peer_fails_with_ping_timeout_after_close_1001,
+                s_test_a_read_window_held_at_0_suspends_the_pong_deadline,
                 s_test_pings_go_between_the_fragments_of_a_user_message,
                 s_test_a_stalled_writer_holds_one_ping_outside_the_send_queue,
                 s_test_an_idle_connection_allocates_only_the_frame_per_ping,
