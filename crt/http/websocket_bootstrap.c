@@ -340,6 +340,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     struct wscrt_allocator *allocator = options->allocator;
     struct wscrt_websocket *ws = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket));
     ws->allocator = allocator;
+    ws->send_blocks = wscrt_block_cache_new(allocator, WSCRT_WEBSOCKET_SEND_BLOCK_MIN, WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED);
     ws->options = *options;
     ws->options.host = NULL; /* copied below */
     ws->options.handshake_request = NULL;

@@ -34,6 +34,7 @@ void wscrt_websocket_destroy(void *object) {
     wscrt_websocket_deflate_clean_up(ws);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
+    wscrt_block_cache_release(ws->send_blocks); /* frames still in a channel keep it until they are freed */
     wscrt_mem_release(ws->allocator, ws);
 }
 void wscrt_websocket_shutdown_channel(struct wscrt_websocket *ws, int error_code) {
@@ -313,6 +314,7 @@ static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscr
     } else {
         wscrt_event_loop_cancel_task(loop, &ws->close_timeout_task);
         wscrt_event_loop_cancel_task(loop, &ws->process_pending_task);
+        wscrt_event_loop_cancel_task(loop, &ws->send_blocks_trim_task);
         wscrt_websocket_keepalive_stop(ws);
         wscrt_event_loop_cancel_task(loop, &ws->handshake_timeout_task);
         ws->state = WSCRT_WS_STATE_SHUT_DOWN;

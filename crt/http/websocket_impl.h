@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "common/block_cache.h"
 #include "common/linked_list.h"
 #include "common/utf8.h"
 #include "common/ref_count.h"
@@ -87,6 +88,10 @@ struct wscrt_outgoing_frame {
     size_t queued_size; /* counted in queued_bytes until written or failed; 0 for replies */
     uint8_t opcode;
 };
+
+#define WSCRT_WEBSOCKET_SEND_BLOCK_MIN (4 * 1024)
+#define WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED (4 * 1024 * 1024)
+#define WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS 250
 
 struct wscrt_websocket {
     struct wscrt_allocator *allocator;
@@ -184,6 +189,12 @@ struct wscrt_websocket {
 
     /* Bytes of user frames built and not yet written (send_queue_limit); any thread. */
     atomic_uint_least64_t queued_bytes;
+    /* Where outgoing frames are allocated (any thread) and freed (loop thread): frames of at least
+     * WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes are reused, up to WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED, until the
+     * send queue has been empty for WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS (block_cache.h). */
+    struct wscrt_block_cache *send_blocks;
+    struct wscrt_task send_blocks_trim_task; /* loop thread: gives them back once the queue has stayed empty */
+    bool send_blocks_trim_scheduled;
     struct wscrt_task cross_thread_task;
     pthread_mutex_t lock;
     struct {

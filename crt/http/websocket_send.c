@@ -55,6 +55,27 @@ void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws) {
                                        wscrt_clock_now_ns() + (uint64_t)ws->options.close_timeout_ms * WSCRT_NS_PER_MS);
 }
 
+static void s_on_send_blocks_trim(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct wscrt_websocket *ws = arg;
+    ws->send_blocks_trim_scheduled = false;
+    if (status == WSCRT_TASK_STATUS_RUN_READY && atomic_load(&ws->queued_bytes) == 0) {
+        wscrt_block_cache_trim(ws->send_blocks); /* sending again: the next empty queue schedules it again */
+    }
+}
+
+/* Loop thread, when the send queue has just emptied: an idle connection keeps no frame blocks. */
+static void s_schedule_send_blocks_trim(struct wscrt_websocket *ws) {
+    if (ws->send_blocks_trim_scheduled || ws->state != WSCRT_WS_STATE_OPEN || !ws->channel ||
+        atomic_load(&ws->queued_bytes) != 0) {
+        return;
+    }
+    ws->send_blocks_trim_scheduled = true;
+    wscrt_channel_schedule_task_future(ws->channel, &ws->send_blocks_trim_task,
+                                       wscrt_clock_now_ns() +
+                                           (uint64_t)WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS * WSCRT_NS_PER_MS);
+}
+
 static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_message *message, int error_code,
                                  void *user_data) {
     (void)channel;
@@ -62,6 +83,7 @@ static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_
     struct wscrt_websocket *ws = frame->websocket;
     (void)message; /* destroyed by the socket handler */
     s_unqueue(ws, frame);
+    s_schedule_send_blocks_trim(ws);
     if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && ws->fail_after_close) {
         wscrt_websocket_shutdown_channel(ws, ws->fail_after_close);
     } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && error_code == 0 &&
@@ -143,7 +165,7 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt
     frame->opcode = opcode;
     frame->on_complete = on_complete;
     frame->user_data = user_data;
-    frame->message = wscrt_io_message_new(ws->allocator, header_size + payload.len);
+    frame->message = wscrt_io_message_new(wscrt_block_cache_allocator(ws->send_blocks), header_size + payload.len);
     uint8_t *out = frame->message->data.buffer;
     size_t written = wscrt_websocket_encode_header(out, opcode, fin, rsv, payload.len, masking_key);
     if (payload.len > 0) {
@@ -201,4 +223,5 @@ void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status) {
 
 void wscrt_websocket_send_init(struct wscrt_websocket *ws) {
     wscrt_task_init(&ws->close_timeout_task, s_on_close_timeout, ws, "websocket_close_timeout");
+    wscrt_task_init(&ws->send_blocks_trim_task, s_on_send_blocks_trim, ws, "websocket_send_blocks_trim");
 }
