@@ -12,14 +12,11 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -35,7 +32,6 @@ final class Session implements WebSocketListener {
     private final URI uri;
     private final boolean binary;
     private final boolean hex;
-    private final Duration pingInterval;
     private final boolean verbose;
     private final InputStream in;
     private final PrintStream out;
@@ -43,13 +39,12 @@ final class Session implements WebSocketListener {
     /** The exit status, once the connection has ended. */
     private final CompletableFuture<Integer> ended = new CompletableFuture<>();
 
-    Session(WebSocketConnection.Builder builder, URI uri, boolean binary, boolean hex, Duration pingInterval,
+    Session(WebSocketConnection.Builder builder, URI uri, boolean binary, boolean hex,
             boolean verbose, InputStream in, PrintStream out, PrintStream err) {
         this.builder = builder;
         this.uri = uri;
         this.binary = binary;
         this.hex = hex;
-        this.pingInterval = pingInterval;
         this.verbose = verbose;
         this.in = in;
         this.out = out;
@@ -95,16 +90,12 @@ final class Session implements WebSocketListener {
                 }
             }
         }, "wscrt-going-away"));
-        ScheduledExecutorService pinger = pingInterval == null ? null : startPinger(connection);
         Thread reader = new Thread(() -> copyInput(connection), "wscrt-stdin");
         reader.setDaemon(true);
         reader.start();
         try {
             return ended.join();
         } finally {
-            if (pinger != null) {
-                pinger.shutdownNow();
-            }
             out.flush();
         }
     }
@@ -127,24 +118,6 @@ final class Session implements WebSocketListener {
         }
         err.println("wscrt: connection failed: " + cause);
         return Wscrt.EXIT_CONNECT;
-    }
-
-    private ScheduledExecutorService startPinger(WebSocketConnection connection) {
-        ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "wscrt-ping");
-            thread.setDaemon(true);
-            return thread;
-        });
-        long millis = pingInterval.toMillis();
-        pinger.scheduleAtFixedRate(() -> {
-            if (connection.isOpen()) {
-                if (verbose) {
-                    err.println("> PING");
-                }
-                connection.ping(ByteBuffer.allocate(0));
-            }
-        }, millis, millis, TimeUnit.MILLISECONDS);
-        return pinger;
     }
 
     /** Standard input to messages, one per line; at its end, CLOSE 1000. Runs on the reader thread. */

@@ -87,8 +87,14 @@ public final class Wscrt implements Callable<Integer> {
     Path key;
 
     @Option(names = "--ping-interval", paramLabel = "<seconds>",
-            description = "Send a PING every so many seconds while connected.")
+            description = "Keepalive: a PING every so many seconds while connected (default 30, 0 = none); "
+                    + "the connection ends if nothing arrives within --pong-timeout of one.")
     Double pingInterval;
+
+    @Option(names = "--pong-timeout", paramLabel = "<seconds>",
+            description = "How long the server has to answer a keepalive PING (default 10, or the "
+                    + "--ping-interval when that is set; 0 = no deadline).")
+    Double pongTimeout;
 
     @Option(names = "--compress", description = "Offer permessage-deflate (RFC 7692); -v shows what the server agreed.")
     boolean compress;
@@ -170,7 +176,15 @@ public final class Wscrt implements Callable<Integer> {
             Duration timeout = seconds("--connect-timeout", connectTimeout);
             builder.connectTimeout(timeout).handshakeTimeout(timeout);
         }
-        Duration ping = pingInterval == null ? null : seconds("--ping-interval", pingInterval);
+        if (pingInterval != null) {
+            builder.pingInterval(secondsOrZero("--ping-interval", pingInterval));
+        }
+        if (pongTimeout != null) {
+            if (pingInterval != null && pingInterval == 0) {
+                throw new UsageException("--pong-timeout needs keepalive: --ping-interval is 0");
+            }
+            builder.pongTimeout(secondsOrZero("--pong-timeout", pongTimeout));
+        }
         if ((cert == null) != (key == null)) {
             throw new UsageException("--cert and --key go together");
         }
@@ -186,7 +200,7 @@ public final class Wscrt implements Callable<Integer> {
                 return EXIT_TLS;
             }
         }
-        return new Session(builder, target, binary, hex, ping, verbose, in, out, err).run(headers, protocols);
+        return new Session(builder, target, binary, hex, verbose, in, out, err).run(headers, protocols);
     }
 
     private TlsContextOptions tlsContextOptions() {
@@ -254,6 +268,10 @@ public final class Wscrt implements Callable<Integer> {
                     .withPassword(URLDecoder.decode(password, StandardCharsets.UTF_8));
         }
         return options;
+    }
+
+    private static Duration secondsOrZero(String option, double value) {
+        return value == 0 ? Duration.ZERO : seconds(option, value);
     }
 
     private static Duration seconds(String option, double value) {
