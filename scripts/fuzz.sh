@@ -194,6 +194,7 @@ mkdir -p "$OUT"
 failed=0
 crash_notes=()
 uncovered_notes=()
+slow_notes=()
 for target in "${targets[@]}"; do
     dir=$OUT/$target
     build "$target"
@@ -223,6 +224,20 @@ for target in "${targets[@]}"; do
     ft=$(echo "$last" | grep -o 'ft: [0-9]*' | grep -o '[0-9]*' || echo n/a)
     corp_end=$(find "$dir/corpus" -type f | wc -l)
 
+    # libFuzzer saves an input that took over 10 s as slow-unit-* and goes on (exit status 0). On a loaded
+    # machine that is usually the scheduler, not the input: replay it once, and count it as a failure only
+    # when it is slow again (over the 25 s timeout). Inputs that replay fast are listed, not failed.
+    for slow in "$dir"/artifacts/slow-unit-*; do
+        [ -e "$slow" ] || continue
+        replay_start=$(date +%s%N)
+        if timeout 25 "$dir/${target}_fuzz" "$slow" >/dev/null 2>&1; then
+            replay_ms=$((($(date +%s%N) - replay_start) / 1000000))
+            mkdir -p "$dir/slow-units"
+            mv "$slow" "$dir/slow-units/"
+            took="$(field "$log" slowest_unit_time_sec) s during the run and ${replay_ms} ms when replayed alone"
+            slow_notes+=("- **$target**: an input took $took: a stall of the machine, not of the code (\`$dir/slow-units/$(basename "$slow")\`).")
+        fi
+    done
     artifact=$(find "$dir/artifacts" -type f | head -1)
     if [ "$rc" -eq 0 ] && [ -z "$artifact" ]; then
         result=ok
@@ -270,6 +285,12 @@ done
         echo "Lines never executed (line numbers; - = none):"
         echo
         printf '%s\n' "${uncovered_notes[@]}"
+    fi
+    if [ ${#slow_notes[@]} -gt 0 ]; then
+        echo
+        echo "Slow inputs (not failures):"
+        echo
+        printf '%s\n' "${slow_notes[@]}"
     fi
     if [ ${#crash_notes[@]} -gt 0 ]; then
         echo
