@@ -11,10 +11,22 @@ import java.util.function.Supplier;
 /** Bounded waits. Every wait in the test suite goes through here and fails with a clear message. */
 public final class Await {
 
-    /** The longest any single wait may take. */
-    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * How many times longer than at native speed this JVM may take: 1, or {@code -Dwscrt.test.timeScale}
+     * (1 to 10), which scripts/test-aarch64.sh sets for the arm64 JVM under qemu. The upper bounds of
+     * waits scale with it ({@link #scaled}); the periods a condition must stay false do not.
+     */
+    public static final int TIME_SCALE = Math.max(1, Math.min(10, Integer.getInteger("wscrt.test.timeScale", 1)));
+
+    /** The longest any single wait may take: 10 s at native speed, times {@link #TIME_SCALE}. */
+    public static final Duration DEFAULT_TIMEOUT = scaled(Duration.ofSeconds(10));
 
     private Await() {
+    }
+
+    /** A bound on a wait that holds at native speed, times {@link #TIME_SCALE}. */
+    public static Duration scaled(Duration atNativeSpeed) {
+        return atNativeSpeed.multipliedBy(TIME_SCALE);
     }
 
     /** Polls {@code condition} until it holds, or fails after {@link #DEFAULT_TIMEOUT}. */

@@ -20,14 +20,14 @@ public final class NativeMemory {
 
     /**
      * Native memory once it has settled (unchanged over three reads 30 ms apart, with GCs, at most
-     * 2 s), so that releases still in flight from earlier work are not counted. Loads the library
-     * first so its own setup is not counted as a leak.
+     * 2 s times {@link Await#TIME_SCALE}), so that releases still in flight from earlier work are not
+     * counted. Loads the library first so its own setup is not counted as a leak.
      */
     public static Snapshot snapshot() {
         Crt.version();
         Snapshot last = snapshotNow();
         int stable = 0;
-        long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        long deadline = System.nanoTime() + Await.scaled(Duration.ofSeconds(2)).toNanos();
         while (stable < 3 && System.nanoTime() - deadline < 0) {
             System.gc();
             Await.sleep(30);
@@ -38,7 +38,7 @@ public final class NativeMemory {
         return last;
     }
 
-    /** Waits (at most 10 s, with GCs) until native memory is back to {@code baseline}. */
+    /** Waits (at most {@link Await#DEFAULT_TIMEOUT}, with GCs) until native memory is back to {@code baseline}. */
     public static void assertBackTo(Snapshot baseline) {
         assertBackTo(baseline, Await.DEFAULT_TIMEOUT);
     }
