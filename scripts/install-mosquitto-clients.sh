@@ -9,32 +9,8 @@ if command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_sub >/dev/nu
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-mosquitto-clients.sh: apt-get not found; install mosquitto-clients with this system's package manager" >&2
-    exit 1
-fi
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
-        SUDO=(sudo -n)
-    else
-        echo "install-mosquitto-clients.sh: installing mosquitto-clients needs root (or password-less sudo)" >&2
-        exit 1
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-install() {
-    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends mosquitto-clients >/dev/null 2>&1
-}
-
-if ! install; then
-    "${SUDO[@]}" apt-get update -qq >/dev/null 2>&1 || true
-    if ! install; then
-        echo "install-mosquitto-clients.sh: apt-get install mosquitto-clients failed" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+apt_install install-mosquitto-clients.sh mosquitto-clients
 
 command -v mosquitto_pub >/dev/null 2>&1 && command -v mosquitto_sub >/dev/null 2>&1

@@ -8,32 +8,8 @@ if command -v tinyproxy >/dev/null 2>&1; then
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-tinyproxy.sh: apt-get not found; install tinyproxy with this system's package manager" >&2
-    exit 1
-fi
-
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
-        SUDO=(sudo -n)
-    else
-        echo "install-tinyproxy.sh: installing tinyproxy needs root (or password-less sudo)" >&2
-        exit 1
-    fi
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-install() {
-    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends tinyproxy >/dev/null 2>&1
-}
-
-if ! install; then
-    "${SUDO[@]}" apt-get update -qq >/dev/null 2>&1 || true
-    if ! install; then
-        echo "install-tinyproxy.sh: apt-get install tinyproxy failed" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+apt_install install-tinyproxy.sh tinyproxy
 
 command -v tinyproxy >/dev/null 2>&1 || [ -x /usr/bin/tinyproxy ] || [ -x /usr/sbin/tinyproxy ]
