@@ -15,7 +15,8 @@
 # still added to dpkg so that apt can see those packages.
 #
 # Idempotent: returns at once when everything is in place; runs `apt-get update` only when the arm64
-# architecture was just added or a download/install failed. Exits non-zero naming what failed.
+# architecture was just added or a download/install failed (host packages go through scripts/lib/apt.sh).
+# Exits non-zero naming what failed.
 set -euo pipefail
 
 SYSROOT="${WSCRT_AARCH64_SYSROOT:-/opt/wscrt-aarch64/sysroot}"
@@ -36,19 +37,14 @@ if [ ${#missing[@]} -eq 0 ] && [ -f "$STAMP" ] && [ "$(head -n1 "$STAMP")" = "${
     exit 0
 fi
 
-if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg >/dev/null 2>&1; then
+if ! command -v dpkg >/dev/null 2>&1; then
     echo "install-aarch64.sh: needs a Debian-like system (dpkg, apt-get)" >&2
     exit 1
 fi
-SUDO=()
-if [ "$(id -u)" -ne 0 ]; then
-    if command -v sudo >/dev/null 2>&1 && sudo -n true >/dev/null 2>&1; then
-        SUDO=(sudo -n)
-    else
-        echo "install-aarch64.sh: installing needs root (or password-less sudo)" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=lib/apt.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/apt.sh"
+apt_root install-aarch64.sh "the aarch64 cross toolchain and sysroot"
+SUDO=("${APT_SUDO[@]}")
 export DEBIAN_FRONTEND=noninteractive
 
 updated=0
@@ -64,14 +60,8 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
     s_update
 fi
 
-s_apt_install() {
-    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null
-}
-if [ ${#missing[@]} -gt 0 ] && ! s_apt_install "${missing[@]}" 2>/dev/null; then
-    s_update
-    for p in "${missing[@]}"; do
-        s_apt_install "$p" || { echo "install-aarch64.sh: apt-get install $p failed" >&2; exit 1; }
-    done
+if [ ${#missing[@]} -gt 0 ]; then
+    apt_install install-aarch64.sh "${missing[@]}"
 fi
 
 # The sysroot: download the arm64 packages (apt's candidate versions) and unpack them.

@@ -1,44 +1,27 @@
 package dev.wscrt.bench;
 
-import dev.wscrt.io.TlsContext;
-import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.websocket.WebSocketConnection;
 import dev.wscrt.websocket.WebSocketListener;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * wscrt's message API as the README teaches it: {@code WebSocketConnection.builder(uri).connect(listener)},
  * whole messages joined in native code (one listener call each, the buffer the listener's own), sends
  * returning futures, at most {@value WscrtPeer#IN_FLIGHT} sends outstanding (as the frame-API peer).
  */
-final class WscrtMessagePeer implements Peer {
-    private final Path caPem;
-    private TlsContext tls;
+final class WscrtMessagePeer extends WscrtPeerBase {
 
     WscrtMessagePeer(Path caPem) {
-        dev.wscrt.Crt.load();
-        this.caPem = caPem;
+        super(caPem);
     }
 
     @Override
     public String name() {
         return "wscrt messages";
-    }
-
-    private synchronized TlsContext tls() throws IOException {
-        if (tls == null) {
-            tls = new TlsContext(TlsContextOptions.createDefaultClient()
-                    .withCertificateAuthority(Files.readString(caPem)));
-        }
-        return tls;
     }
 
     @Override
@@ -83,23 +66,12 @@ final class WscrtMessagePeer implements Peer {
 
     private static final class Conn implements Connection {
         volatile WebSocketConnection ws;
-        final Semaphore inFlight = new Semaphore(WscrtPeer.IN_FLIGHT);
-        volatile Throwable sendError;
+        final SendWindow window = new SendWindow();
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
-            if (!inFlight.tryAcquire() && !inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
-                throw new TimeoutException("no send completed within 30 s");
-            }
-            if (sendError != null) {
-                throw new IOException("a send failed: " + sendError, sendError);
-            }
-            ws.sendBinary(payload).whenComplete((v, e) -> {
-                if (e != null && sendError == null) {
-                    sendError = e;
-                }
-                inFlight.release();
-            });
+            window.acquire();
+            ws.sendBinary(payload).whenComplete((v, e) -> window.release(e));
         }
 
         @Override
@@ -110,13 +82,6 @@ final class WscrtMessagePeer implements Peer {
         @Override
         public void close() {
             ws.close(1000, "");
-        }
-    }
-
-    @Override
-    public void close() {
-        if (tls != null) {
-            tls.close();
         }
     }
 }

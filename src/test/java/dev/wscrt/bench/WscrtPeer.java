@@ -1,8 +1,6 @@
 package dev.wscrt.bench;
 
 import dev.wscrt.io.TlsConnectionOptions;
-import dev.wscrt.io.TlsContext;
-import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.websocket.OnSendFrameCompleteData;
 import dev.wscrt.websocket.Opcode;
 import dev.wscrt.websocket.WebSocket;
@@ -11,12 +9,8 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 /**
@@ -24,29 +18,17 @@ import java.util.function.Consumer;
  * event-loop thread (a message ends at a frame with FIN), {@code sendFrame} with the caller's heap or direct
  * {@code ByteBuffer} and a completion callback per send, at most {@value #IN_FLIGHT} sends queued.
  */
-final class WscrtPeer implements Peer {
+final class WscrtPeer extends WscrtPeerBase {
     /** Frames a sender may have queued in the library before it waits for completions. */
     static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 64);
 
-    private final Path caPem;
-    private TlsContext tls;
-
     WscrtPeer(Path caPem) {
-        dev.wscrt.Crt.load();
-        this.caPem = caPem;
+        super(caPem);
     }
 
     @Override
     public String name() {
         return "wscrt";
-    }
-
-    private synchronized TlsContext tls() throws IOException {
-        if (tls == null) {
-            tls = new TlsContext(TlsContextOptions.createDefaultClient()
-                    .withCertificateAuthority(Files.readString(caPem)));
-        }
-        return tls;
     }
 
     @Override
@@ -105,25 +87,12 @@ final class WscrtPeer implements Peer {
 
     private static final class Conn implements Connection {
         volatile WebSocket ws;
-        final Semaphore inFlight = new Semaphore(IN_FLIGHT);
-        volatile Throwable sendError;
-        final Consumer<OnSendFrameCompleteData> onSent = d -> {
-            if (d.exception() != null && sendError == null) {
-                sendError = d.exception();
-            }
-            inFlight.release();
-        };
+        final SendWindow window = new SendWindow();
+        final Consumer<OnSendFrameCompleteData> onSent = d -> window.release(d.exception());
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
-            if (!inFlight.tryAcquire()) {
-                if (!inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
-                    throw new TimeoutException("no send completed within 30 s");
-                }
-            }
-            if (sendError != null) {
-                throw new IOException("a send failed: " + sendError, sendError);
-            }
+            window.acquire();
             ws.sendFrame(Opcode.BINARY, payload, true, onSent);
         }
 
@@ -135,13 +104,6 @@ final class WscrtPeer implements Peer {
         @Override
         public void close() {
             ws.close();
-        }
-    }
-
-    @Override
-    public void close() {
-        if (tls != null) {
-            tls.close();
         }
     }
 }

@@ -482,10 +482,9 @@ public final class LoadServer implements AutoCloseable {
     }
 
     /** Writes {@code count} pre-encoded BINARY frames while the channel is writable, then TEXT "done". */
-    private static final class BlastWriter extends ChannelInboundHandlerAdapter {
+    private static final class BlastWriter extends ChunkWriter {
         private final int size;
         private long remaining;
-        private ByteBuf chunk;
         private int framesPerChunk;
         private int frameBytes;
         private boolean doneSent;
@@ -503,7 +502,7 @@ public final class LoadServer implements AutoCloseable {
             chunk = ctx.alloc().directBuffer(framesPerChunk * frameBytes);
             byte[] payload = new byte[size];
             for (int i = 0; i < size; i++) {
-                payload[i] = (byte) (i * 31 + 7);
+                payload[i] = patternByte(i);
             }
             for (int f = 0; f < framesPerChunk; f++) {
                 chunk.writeByte(0x82); // FIN + BINARY, no mask
@@ -528,32 +527,12 @@ public final class LoadServer implements AutoCloseable {
         }
 
         @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-            if (ctx.channel().isWritable()) {
-                pump(ctx);
-            }
-            super.channelWritabilityChanged(ctx);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            releaseChunk();
-            super.channelInactive(ctx);
-        }
-
-        @Override
         public void handlerRemoved(ChannelHandlerContext ctx) {
             releaseChunk();
         }
 
-        private void releaseChunk() {
-            if (chunk != null) {
-                chunk.release();
-                chunk = null;
-            }
-        }
-
-        private void pump(ChannelHandlerContext ctx) {
+        @Override
+        void pump(ChannelHandlerContext ctx) {
             Channel ch = ctx.channel();
             if (doneSent || chunk == null || !ch.isActive()) {
                 return;

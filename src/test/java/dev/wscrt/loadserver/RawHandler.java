@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 
@@ -20,12 +19,11 @@ import java.nio.charset.StandardCharsets;
  *   <li>{@code "echo\n"}: every byte back.
  * </ul>
  */
-final class RawHandler extends ChannelInboundHandlerAdapter {
+final class RawHandler extends ChunkWriter {
     private static final int MAX_LINE = 128;
     private final StringBuilder line = new StringBuilder();
     private String mode;
     private long remaining;
-    private ByteBuf chunk;
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
@@ -68,7 +66,7 @@ final class RawHandler extends ChannelInboundHandlerAdapter {
                     remaining = Long.parseLong(words[2]);
                     chunk = ctx.alloc().directBuffer(size);
                     for (int i = 0; i < size; i++) {
-                        chunk.writeByte(i * 31 + 7);
+                        chunk.writeByte(patternByte(i));
                     }
                     mode = "recv";
                     pump(ctx);
@@ -85,7 +83,8 @@ final class RawHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
-    private void pump(ChannelHandlerContext ctx) {
+    @Override
+    void pump(ChannelHandlerContext ctx) {
         Channel ch = ctx.channel();
         if (chunk == null || !ch.isActive()) {
             return;
@@ -97,28 +96,7 @@ final class RawHandler extends ChannelInboundHandlerAdapter {
         }
         ctx.flush();
         if (remaining == 0) {
-            release();
-        }
-    }
-
-    @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
-        if (ctx.channel().isWritable()) {
-            pump(ctx);
-        }
-        super.channelWritabilityChanged(ctx);
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-        release();
-        super.channelInactive(ctx);
-    }
-
-    private void release() {
-        if (chunk != null) {
-            chunk.release();
-            chunk = null;
+            releaseChunk();
         }
     }
 

@@ -11,7 +11,6 @@ import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
-import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.CallbackRecorder.Frame;
@@ -122,10 +121,6 @@ class ProxyTest {
                 .map(HttpHeader::value).findFirst().orElse(null);
     }
 
-    private static TlsContextOptions trustingTheTestCa() {
-        return TlsContextOptions.createDefaultClient().withCertificateAuthority(TestCertificates.get().caPem());
-    }
-
     // ---- tunnels that work ------------------------------------------------------------------------
 
     @Test
@@ -144,7 +139,7 @@ class ProxyTest {
     @Test
     void wssThroughTheProxyEchoesWithTlsInsideTheTunnel() {
         ServerTls serverTls = ServerTls.forCertificate(TestCertificates.get().server()).build();
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(TestCertificates.get().clientTrustingTheCa());
              NettyWebSocketServer server = NettyWebSocketServer.builder().sslContext(serverTls.sslContext()).start();
              TinyProxy proxy = TinyProxy.builder().connectPorts(server.port()).start()) {
             CallbackRecorder rec = connect(server, proxyOptions(proxy), new TlsConnectionOptions(ctx));

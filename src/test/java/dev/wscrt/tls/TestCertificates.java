@@ -1,5 +1,6 @@
 package dev.wscrt.tls;
 
+import dev.wscrt.io.TlsContextOptions;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -145,6 +146,11 @@ public final class TestCertificates {
     /** The CA certificate as PEM, for {@code TlsContextOptions.withCertificateAuthority}. */
     public String caPem() {
         return ca.certificatePem();
+    }
+
+    /** What a wss:// test client starts from: the default client options, trusting this CA only. */
+    public TlsContextOptions clientTrustingTheCa() {
+        return TlsContextOptions.createDefaultClient().withCertificateAuthority(caPem());
     }
 
     // ---- making them -------------------------------------------------------------------------

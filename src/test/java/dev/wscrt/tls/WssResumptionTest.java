@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
-import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.Testbed;
@@ -17,7 +16,6 @@ import dev.wscrt.websocket.WebSocketConnection;
 import dev.wscrt.websocket.WebSocketListener;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -36,16 +34,7 @@ class WssResumptionTest {
 
     @RegisterExtension
     static final Testbed testbed = Testbed.withLoopThreads(1);
-    private static TestCertificates certs;
-
-    @BeforeAll
-    static void start() {
-        certs = TestCertificates.get();
-    }
-
-    private static TlsContextOptions trustingTheTestCa() {
-        return TlsContextOptions.createDefaultClient().withCertificateAuthority(certs.caPem());
-    }
+    private static final TestCertificates certs = TestCertificates.get();
 
     private static NettyWebSocketServer start(ServerTls tls) {
         return testbed.nettyServer(b -> b.sslContext(tls.sslContext()));
@@ -69,7 +58,7 @@ class WssResumptionTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
     void aSecondConnectionToTheSameServerResumesTheSession(String version) {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa())) {
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa())) {
             NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).protocols(version).build());
             Seen first = connectEchoClose(server, ctx);
             assertEquals(version, first.tlsVersion());
@@ -84,7 +73,7 @@ class WssResumptionTest {
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"TLSv1.3", "TLSv1.2"})
     void withSessionResumptionOffEveryConnectionMakesAFullHandshake(String version) {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa().withSessionResumption(false))) {
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa().withSessionResumption(false))) {
             NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).protocols(version).build());
             for (int i = 0; i < 3; i++) {
                 assertFalse(connectEchoClose(server, ctx).resumed(), "connection " + i);
@@ -95,7 +84,7 @@ class WssResumptionTest {
     @Test
     void aSessionIsNotOfferedToAnotherPortOfTheSameServer() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).build();
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa())) {
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa())) {
             NettyWebSocketServer portA = start(serverTls);
             NettyWebSocketServer portB = start(serverTls); // same SslContext: it would accept port A's session
             assertFalse(connectEchoClose(portA, ctx).resumed());
@@ -108,8 +97,8 @@ class WssResumptionTest {
     @Test
     void aSessionIsNotOfferedThroughAnotherContext() {
         NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).build());
-        try (TlsContext first = new TlsContext(trustingTheTestCa());
-             TlsContext second = new TlsContext(trustingTheTestCa())) {
+        try (TlsContext first = new TlsContext(certs.clientTrustingTheCa());
+             TlsContext second = new TlsContext(certs.clientTrustingTheCa())) {
             assertFalse(connectEchoClose(server, first).resumed());
             assertFalse(connectEchoClose(server, second).resumed(), "each context keeps its own sessions");
             assertTrue(connectEchoClose(server, first).resumed());
@@ -122,7 +111,7 @@ class WssResumptionTest {
         URI uri = URI.create("wss://127.0.0.1:" + server.port() + "/");
         WebSocketListener quiet = new WebSocketListener() {
         };
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa())) {
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa())) {
             for (boolean expectResumed : new boolean[] {false, true}) {
                 WebSocketConnection connection = WebSocketConnection.builder(uri).bootstrap(testbed.bootstrap())
                         .tlsContext(ctx).connect(quiet).get(10, TimeUnit.SECONDS);

@@ -66,10 +66,6 @@ class WssTest {
 
     // ---- helpers --------------------------------------------------------------------------------
 
-    private static TlsContextOptions trustingTheTestCa() {
-        return TlsContextOptions.createDefaultClient().withCertificateAuthority(certs.caPem());
-    }
-
     private static NettyWebSocketServer start(ServerTls tls) {
         return NettyWebSocketServer.builder().sslContext(tls.sslContext()).start();
     }
@@ -124,7 +120,7 @@ class WssTest {
     @Test
     void echoOverWssWithTheCustomCa() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).build();
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(serverTls)) {
             CallbackRecorder rec = new CallbackRecorder();
             WebSocket ws = connectAndEcho(server, new TlsConnectionOptions(ctx), rec, "hello over wss");
@@ -143,14 +139,14 @@ class WssTest {
 
     @Test
     void serverNameLocalhostIsVerifiedAgainstTheCertificatesDnsName() {
-        echoAndClose(trustingTheTestCa(), ServerTls.forCertificate(certs.server()).build(),
+        echoAndClose(certs.clientTrustingTheCa(), ServerTls.forCertificate(certs.server()).build(),
                 ctx -> new TlsConnectionOptions(ctx).withServerName("localhost"));
     }
 
     @Test
     void oneContextServesManyConcurrentConnections() {
         int n = 8;
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).build())) {
             List<CallbackRecorder> recs = new ArrayList<>();
             for (int i = 0; i < n; i++) {
@@ -207,7 +203,7 @@ class WssTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("nameMismatches")
     void wrongHostnameIsRejected(String what, TestCertificates.Issued certificate, String serverName) {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certificate).build())) {
             TlsConnectionOptions tls = new TlsConnectionOptions(ctx);
             if (serverName != null) {
@@ -220,7 +216,7 @@ class WssTest {
 
     @Test
     void expiredCertificateIsRejected() {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certs.expired()).build())) {
             assertSetupFails(connect(server, new TlsConnectionOptions(ctx)), "WSCRT_ERROR_TLS_CERT_EXPIRED");
             assertTrue(server.connections().isEmpty());
@@ -229,7 +225,7 @@ class WssTest {
 
     @Test
     void selfSignedCertificateIsRejected() {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certs.selfSigned()).build())) {
             assertSetupFails(connect(server, new TlsConnectionOptions(ctx)), "WSCRT_ERROR_TLS_CERT_SELF_SIGNED");
             assertTrue(server.connections().isEmpty());
@@ -243,7 +239,7 @@ class WssTest {
     void mtlsRequiredAndProvidedWorks(String protocol) {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).protocols(protocol)
                 .requireClientCertificate().build();
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa()
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa()
                 .withMtls(certs.client().certificatePem(), certs.client().privateKeyPem()));
              NettyWebSocketServer server = start(serverTls)) {
             CallbackRecorder rec = new CallbackRecorder();
@@ -272,7 +268,7 @@ class WssTest {
     void mtlsRequiredAndMissingFailsTheSetupWithANamedTlsFailure(String protocol) {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).protocols(protocol)
                 .requireClientCertificate().build();
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(serverTls)) {
             CallbackRecorder rec = connect(server, new TlsConnectionOptions(ctx));
             CrtRuntimeException e = rec.awaitSetupFailure();
@@ -304,7 +300,7 @@ class WssTest {
     @MethodSource("forcedVersions")
     void forcedVersionIsNegotiated(String what, String expected, String[] serverProtocols, TlsVersion clientMinimum,
                                    TlsVersion clientMaximum) {
-        TlsContextOptions options = trustingTheTestCa();
+        TlsContextOptions options = certs.clientTrustingTheCa();
         if (clientMinimum != null) {
             options.withMinimumTlsVersion(clientMinimum);
         }
@@ -322,7 +318,7 @@ class WssTest {
     @Test
     void minimumTls13AgainstATls12OnlyServerFailsWithProtocolVersion() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).protocols("TLSv1.2").build();
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa().withMinimumTlsVersion(TlsVersion.TLSv1_3));
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa().withMinimumTlsVersion(TlsVersion.TLSv1_3));
              NettyWebSocketServer server = start(serverTls)) {
             assertSetupFails(connect(server, new TlsConnectionOptions(ctx)), "WSCRT_ERROR_TLS_PROTOCOL_VERSION");
             assertTrue(server.connections().isEmpty());
@@ -334,7 +330,7 @@ class WssTest {
     @Test
     void alpnFromTheContextIsNegotiated() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).alpn(ALPN).build();
-        Negotiated atClient = echoAndClose(trustingTheTestCa().withAlpnList("x-unknown", ALPN), serverTls,
+        Negotiated atClient = echoAndClose(certs.clientTrustingTheCa().withAlpnList("x-unknown", ALPN), serverTls,
                 TlsConnectionOptions::new);
         assertEquals(ALPN, serverTls.awaitHandshake(0).applicationProtocol(), "the server's view");
         assertEquals(ALPN, atClient.alpnProtocol(), "the client's view");
@@ -343,7 +339,7 @@ class WssTest {
     @Test
     void alpnFromTheConnectionOptionsOverridesTheContexts() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).alpn(ALPN, "x-context").build();
-        Negotiated atClient = echoAndClose(trustingTheTestCa().withAlpnList("x-context"), serverTls,
+        Negotiated atClient = echoAndClose(certs.clientTrustingTheCa().withAlpnList("x-context"), serverTls,
                 ctx -> new TlsConnectionOptions(ctx).withAlpnList(ALPN));
         assertEquals(ALPN, serverTls.awaitHandshake(0).applicationProtocol(), "the server's view");
         assertEquals(ALPN, atClient.alpnProtocol(), "the client's view");
@@ -352,7 +348,7 @@ class WssTest {
     @Test
     void noAlpnOfferedNoneSelected() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).alpn(ALPN).build();
-        Negotiated atClient = echoAndClose(trustingTheTestCa(), serverTls, TlsConnectionOptions::new);
+        Negotiated atClient = echoAndClose(certs.clientTrustingTheCa(), serverTls, TlsConnectionOptions::new);
         assertNull(serverTls.awaitHandshake(0).applicationProtocol());
         assertNull(atClient.alpnProtocol());
     }
@@ -363,7 +359,7 @@ class WssTest {
     void sixteenMibMessagesBothWaysAreIntact() {
         int size = 16 * 1024 * 1024;
         byte[] payload = Hex.pattern(size, 7);
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).build())) {
             CallbackRecorder rec = new CallbackRecorder();
             WebSocket.connect(testbed.options(server, rec).sendQueueLimit(2L * size + 1024)
@@ -391,7 +387,7 @@ class WssTest {
 
     @Test
     void silentServerFailsWithHandshakeTimeout() {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa());
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              ScriptedServer silent = ScriptedServer.start()) {
             CallbackRecorder rec = new CallbackRecorder();
             WebSocket.connect(testbed.options(silent, rec)
@@ -403,7 +399,7 @@ class WssTest {
 
     @Test
     void defaultPortIs443WithTls() {
-        try (TlsContext ctx = new TlsContext(trustingTheTestCa())) {
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa())) {
             WebSocketConnectOptions withTls = WebSocketConnectOptions.builder().host("example.invalid")
                     .tlsConnectionOptions(new TlsConnectionOptions(ctx)).onConnectionSetup(d -> { }).build();
             assertEquals(443, withTls.port());
