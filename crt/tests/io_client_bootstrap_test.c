@@ -4,11 +4,9 @@
  * callbacks, and bootstrap references held by pending connections. */
 #include "common/byte_buf.h"
 #include "io/channel.h"
-#include "io/client_bootstrap.h"
 #include "io/event_loop.h"
-#include "io/event_loop_group.h"
-#include "io/host_resolver.h"
 #include "io/socket.h"
+#include "io_client_stack.h"
 #include "io_loopback_helpers.h"
 #include "test_handler.h"
 #include "test_harness.h"
@@ -24,10 +22,7 @@ struct s_sink {
 
 struct s_fixture {
     struct wscrt_allocator *allocator;
-    struct wscrt_event_loop_group *group;
-    struct wscrt_host_resolver *resolver;
-    struct wscrt_client_bootstrap *bootstrap;
-    struct s_waiter group_shutdown;
+    struct s_client_stack client;
 
     /* Written on the loop, read by the test after the waiters. */
     struct s_waiter setup_waiter;
@@ -74,50 +69,23 @@ static void s_sink_destroy(struct wscrt_channel_handler *base) {
     wscrt_mem_release(base->allocator, sink);
 }
 
-static const struct wscrt_channel_handler_vtable s_sink_vtable = {
-    .process_read_data = s_sink_process_read_data,
-    .process_write_message = s_refuse_write_message,
-    .increment_read_window = s_ignore_read_window,
-    .shutdown = s_complete_shutdown,
-    .initial_window_size = s_sink_initial_window_size,
-    .destroy = s_sink_destroy,
-};
+static const struct wscrt_channel_handler_vtable s_sink_vtable = 
+    S_LAST_SLOT_VTABLE(s_sink_process_read_data, s_complete_shutdown, s_sink_initial_window_size, s_sink_destroy);
 
 /* ---- fixture ----------------------------------------------------------- */
-
-static void s_on_group_shutdown(void *user_data) {
-    s_waiter_signal(user_data);
-}
 
 static int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *allocator, uint16_t loops) {
     memset(fixture, 0, sizeof(*fixture));
     fixture->allocator = allocator;
-    s_waiter_init(&fixture->group_shutdown);
     s_waiter_init(&fixture->setup_waiter);
     s_waiter_init(&fixture->received_waiter);
     s_waiter_init(&fixture->shutdown_waiter);
-    struct wscrt_shutdown_callback_options shutdown = {s_on_group_shutdown, &fixture->group_shutdown};
-    fixture->group = wscrt_event_loop_group_new(allocator, loops, &shutdown);
-    ASSERT_TRUE(fixture->group != NULL);
-    fixture->resolver = wscrt_host_resolver_new(allocator, fixture->group, 16);
-    ASSERT_TRUE(fixture->resolver != NULL);
-    struct wscrt_client_bootstrap_options options = {
-        .event_loop_group = fixture->group,
-        .host_resolver = fixture->resolver,
-    };
-    fixture->bootstrap = wscrt_client_bootstrap_new(allocator, &options);
-    ASSERT_TRUE(fixture->bootstrap != NULL);
-    return 0;
+    return s_client_stack_init(&fixture->client, allocator, loops);
 }
 
-/* Releases everything; the bootstrap holds the group and the resolver, so the
- * group's shutdown callback proves all three are gone. */
+/* Releases everything (see io_client_stack.h for why the group's shutdown proves it). */
 static int s_fixture_clean_up(struct s_fixture *fixture) {
-    wscrt_client_bootstrap_release(fixture->bootstrap);
-    wscrt_host_resolver_release(fixture->resolver);
-    wscrt_event_loop_group_release(fixture->group);
-    ASSERT_TRUE(s_waiter_wait(&fixture->group_shutdown, 1, S_WAIT_MS));
-    s_waiter_clean_up(&fixture->group_shutdown);
+    ASSERT_INT_EQ(0, s_client_stack_clean_up(&fixture->client));
     s_waiter_clean_up(&fixture->setup_waiter);
     s_waiter_clean_up(&fixture->received_waiter);
     s_waiter_clean_up(&fixture->shutdown_waiter);
@@ -161,7 +129,7 @@ static void s_on_shutdown(struct wscrt_client_bootstrap *bootstrap, int error_co
 static struct wscrt_socket_channel_options s_channel_options(struct s_fixture *fixture, const char *host,
                                                              uint16_t port) {
     struct wscrt_socket_channel_options options = {
-        .bootstrap = fixture->bootstrap,
+        .bootstrap = fixture->client.bootstrap,
         .host_name = host,
         .port = port,
         .on_setup = s_on_setup,
@@ -186,7 +154,7 @@ static int s_connect_exchange_and_close(struct s_fixture *fixture, const struct 
     ASSERT_BYTES_EQ(expected_remote, strlen(expected_remote), fixture->remote, strlen(fixture->remote));
     ASSERT_TRUE(fixture->channel != NULL);
     ASSERT_TRUE(fixture->setup_on_channel_thread);
-    ASSERT_TRUE(fixture->setup_bootstrap == fixture->bootstrap);
+    ASSERT_TRUE(fixture->setup_bootstrap == fixture->client.bootstrap);
     ASSERT_UINT_EQ(1, fixture->load_after_setup);
 
     int server = s_accept_within(listener, S_WAIT_MS);
@@ -206,57 +174,58 @@ static int s_connect_exchange_and_close(struct s_fixture *fixture, const struct 
     return 0;
 }
 
-static int s_test_bootstrap_connects_to_ipv4_literal(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator, 2));
+/*
+ * One successful connection, end to end (s_connect_exchange_and_close): a listener on the loopback of
+ * `family`, a bootstrap with `loops` loops connecting to `host` (over IPv6 sockets for AF_INET6), and the
+ * remote it names: `remote_format` with the port. Without IPv6 on this machine the IPv6 case is skipped.
+ */
+static int s_connect_case(struct wscrt_allocator *allocator, int family, uint16_t loops, const char *host,
+                          const char *remote_format) {
     uint16_t port = 0;
-    int listener = s_listener_open(AF_INET, 8, &port);
+    int listener = s_listener_open(family, 8, &port);
+    if (listener < 0 && family == AF_INET6) {
+        fprintf(stderr, "  (IPv6 loopback unavailable: skipped)\n");
+        return 0;
+    }
     ASSERT_TRUE(listener >= 0);
-    struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", port);
+    struct s_fixture fixture;
+    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator, loops));
+    struct wscrt_socket_options socket_options;
+    wscrt_socket_options_init_default(&socket_options);
+    socket_options.domain = WSCRT_SOCKET_DOMAIN_IPV6;
+    struct wscrt_socket_channel_options options = s_channel_options(&fixture, host, port);
+    if (family == AF_INET6) {
+        options.socket_options = &socket_options;
+    }
     char expected[32];
-    snprintf(expected, sizeof(expected), "127.0.0.1:%u", (unsigned)port);
+    snprintf(expected, sizeof(expected), remote_format, (unsigned)port);
     ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener, expected));
     close(listener);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
+}
+
+static int s_test_bootstrap_connects_to_ipv4_literal(struct wscrt_allocator *allocator) {
+    return s_connect_case(allocator, AF_INET, 2, "127.0.0.1", "127.0.0.1:%u");
 }
 
 /* localhost may resolve to ::1 first; with the listener on 127.0.0.1 only,
  * that attempt is refused and the next address is tried. */
 static int s_test_bootstrap_connects_to_localhost_through_resolver(struct wscrt_allocator *allocator) {
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator, 1));
-    uint16_t port = 0;
-    int listener = s_listener_open(AF_INET, 8, &port);
-    ASSERT_TRUE(listener >= 0);
-    struct wscrt_socket_channel_options options = s_channel_options(&fixture, "localhost", port);
-    char expected[32];
-    snprintf(expected, sizeof(expected), "127.0.0.1:%u", (unsigned)port);
-    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener, expected));
-    close(listener);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
-    return 0;
+    return s_connect_case(allocator, AF_INET, 1, "localhost", "127.0.0.1:%u");
 }
 
 static int s_test_bootstrap_connects_to_ipv6_loopback(struct wscrt_allocator *allocator) {
-    uint16_t port = 0;
-    int listener = s_listener_open(AF_INET6, 8, &port);
-    if (listener < 0) {
-        fprintf(stderr, "  (IPv6 loopback unavailable: skipped)\n");
-        return 0;
-    }
-    struct s_fixture fixture;
-    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator, 1));
-    struct wscrt_socket_options socket_options;
-    wscrt_socket_options_init_default(&socket_options);
-    socket_options.domain = WSCRT_SOCKET_DOMAIN_IPV6;
-    struct wscrt_socket_channel_options options = s_channel_options(&fixture, "::1", port);
-    options.socket_options = &socket_options;
-    char expected[32];
-    snprintf(expected, sizeof(expected), "[::1]:%u", (unsigned)port);
-    ASSERT_INT_EQ(0, s_connect_exchange_and_close(&fixture, &options, listener, expected));
-    close(listener);
-    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
+    return s_connect_case(allocator, AF_INET6, 1, "::1", "[::1]:%u");
+}
+
+/* Starts a connection with `options` and waits for the fixture's `setups`-th setup callback, which must
+ * carry `expected_error`. */
+static int s_connect_fails_setup(struct s_fixture *fixture, const struct wscrt_socket_channel_options *options,
+                                 long setups, int expected_error) {
+    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(options));
+    ASSERT_TRUE(s_waiter_wait(&fixture->setup_waiter, setups, S_WAIT_MS));
+    ASSERT_INT_EQ(expected_error, fixture->setup_error);
     return 0;
 }
 
@@ -267,9 +236,7 @@ static int s_test_bootstrap_refused_connection_fails_setup_once(struct wscrt_all
     int placeholder = s_closed_port_open(&port);
     ASSERT_TRUE(placeholder >= 0);
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", port);
-    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
-    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    ASSERT_INT_EQ(0, s_connect_fails_setup(&fixture, &options, 1, WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED));
     ASSERT_TRUE(fixture.channel == NULL);
     char expected[32];
     snprintf(expected, sizeof(expected), "127.0.0.1:%u", (unsigned)port);
@@ -290,9 +257,7 @@ static int s_test_bootstrap_all_addresses_refused(struct wscrt_allocator *alloca
     int placeholder = s_closed_port_open(&port);
     ASSERT_TRUE(placeholder >= 0);
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "localhost", port);
-    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
-    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    ASSERT_INT_EQ(0, s_connect_fails_setup(&fixture, &options, 1, WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED));
     /* Every address tried is named: 127.0.0.1 always, and ::1 before or after it when localhost has it. */
     char v4[32];
     snprintf(v4, sizeof(v4), "127.0.0.1:%u", (unsigned)port);
@@ -318,9 +283,7 @@ static int s_test_bootstrap_domain_filters_addresses(struct wscrt_allocator *all
     socket_options.domain = WSCRT_SOCKET_DOMAIN_IPV6;
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", 9);
     options.socket_options = &socket_options;
-    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
-    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_DNS_NO_ADDRESS, fixture.setup_error);
+    ASSERT_INT_EQ(0, s_connect_fails_setup(&fixture, &options, 1, WSCRT_ERROR_IO_DNS_NO_ADDRESS));
     ASSERT_TRUE(fixture.channel == NULL);
     ASSERT_INT_EQ('\0', fixture.remote[0]); /* nothing tried */
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
@@ -340,7 +303,7 @@ static int s_test_bootstrap_rejects_invalid_arguments(struct wscrt_allocator *al
     options = s_channel_options(&fixture, "127.0.0.1", 80);
     options.on_setup = NULL;
     ASSERT_ERROR(WSCRT_ERROR_INVALID_ARGUMENT, wscrt_client_bootstrap_new_socket_channel(&options));
-    struct wscrt_client_bootstrap_options bad = {.event_loop_group = fixture.group, .host_resolver = NULL};
+    struct wscrt_client_bootstrap_options bad = {.event_loop_group = fixture.client.group, .host_resolver = NULL};
     wscrt_reset_error();
     ASSERT_TRUE(wscrt_client_bootstrap_new(allocator, &bad) == NULL);
     ASSERT_INT_EQ(WSCRT_ERROR_INVALID_ARGUMENT, wscrt_last_error());
@@ -357,13 +320,13 @@ static int s_test_bootstrap_requested_loop_and_early_release(struct wscrt_alloca
     uint16_t port = 0;
     int listener = s_listener_open(AF_INET, 8, &port);
     ASSERT_TRUE(listener >= 0);
-    struct wscrt_event_loop *wanted = wscrt_event_loop_group_get_loop_at(fixture.group, 2);
+    struct wscrt_event_loop *wanted = wscrt_event_loop_group_get_loop_at(fixture.client.group, 2);
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", port);
     options.requested_event_loop = wanted;
     ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
     /* Only the pending connection keeps the bootstrap alive now. */
-    wscrt_client_bootstrap_release(fixture.bootstrap);
-    fixture.bootstrap = NULL;
+    wscrt_client_bootstrap_release(fixture.client.bootstrap);
+    fixture.client.bootstrap = NULL;
 
     ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
     ASSERT_INT_EQ(0, fixture.setup_error);
@@ -393,18 +356,14 @@ static int s_test_bootstrap_remote_buffer_too_small_or_absent(struct wscrt_alloc
     memset(fixture.remote, 'x', sizeof(fixture.remote));
     struct wscrt_socket_channel_options options = s_channel_options(&fixture, "127.0.0.1", port);
     options.remote_size = 10; /* "127.0.0.1:" alone takes 10 */
-    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
-    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    ASSERT_INT_EQ(0, s_connect_fails_setup(&fixture, &options, 1, WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED));
     ASSERT_INT_EQ('\0', fixture.remote[0]);
     ASSERT_INT_EQ('x', fixture.remote[10]);
 
     options = s_channel_options(&fixture, "127.0.0.1", port);
     options.remote = NULL;
     options.remote_size = 0;
-    ASSERT_SUCCESS(wscrt_client_bootstrap_new_socket_channel(&options));
-    ASSERT_TRUE(s_waiter_wait(&fixture.setup_waiter, 2, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED, fixture.setup_error);
+    ASSERT_INT_EQ(0, s_connect_fails_setup(&fixture, &options, 2, WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED));
     close(placeholder);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;

@@ -134,14 +134,8 @@ static void s_app_destroy(struct wscrt_channel_handler *base) {
     wscrt_mem_release(base->allocator, app);
 }
 
-static const struct wscrt_channel_handler_vtable s_app_vtable = {
-    .process_read_data = s_app_process_read_data,
-    .process_write_message = s_refuse_write_message,
-    .increment_read_window = s_ignore_read_window,
-    .shutdown = s_app_shutdown,
-    .initial_window_size = s_app_initial_window_size,
-    .destroy = s_app_destroy,
-};
+static const struct wscrt_channel_handler_vtable s_app_vtable = 
+    S_LAST_SLOT_VTABLE(s_app_process_read_data, s_app_shutdown, s_app_initial_window_size, s_app_destroy);
 
 static void s_on_net_shutdown(struct wscrt_channel *channel, int error_code, void *user_data) {
     (void)channel;

@@ -12,12 +12,10 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "io/channel.h"
-#include "io/client_bootstrap.h"
 #include "io/event_loop.h"
-#include "io/event_loop_group.h"
-#include "io/host_resolver.h"
 #include "io/tls_context.h"
 #include "io/tls_handler.h"
+#include "io_client_stack.h"
 #include "io_loopback_helpers.h"
 #include "test_handler.h"
 #include "test_harness.h"
@@ -33,10 +31,7 @@ struct s_reader;
 struct s_fixture {
     struct wscrt_allocator *allocator;
     struct s_test_pki pki;
-    struct wscrt_event_loop_group *group;
-    struct wscrt_host_resolver *resolver;
-    struct wscrt_client_bootstrap *bootstrap;
-    struct s_waiter group_shutdown;
+    struct s_client_stack client; /* one loop */
 
     /* Set by the test before connecting. */
     bool manual_tls; /* add the TLS handler in on_setup instead of through the bootstrap */
@@ -127,14 +122,8 @@ static inline void s_reader_destroy(struct wscrt_channel_handler *base) {
     wscrt_mem_release(base->allocator, reader);
 }
 
-static const struct wscrt_channel_handler_vtable s_reader_vtable = {
-    .process_read_data = s_reader_process_read_data,
-    .process_write_message = s_refuse_write_message,
-    .increment_read_window = s_ignore_read_window,
-    .shutdown = s_complete_shutdown,
-    .initial_window_size = s_reader_initial_window_size,
-    .destroy = s_reader_destroy,
-};
+static const struct wscrt_channel_handler_vtable s_reader_vtable = 
+    S_LAST_SLOT_VTABLE(s_reader_process_read_data, s_complete_shutdown, s_reader_initial_window_size, s_reader_destroy);
 
 static inline void s_add_reader(struct s_fixture *fixture, struct wscrt_channel *channel) {
     struct s_reader *reader = wscrt_mem_calloc(fixture->allocator, 1, sizeof(struct s_reader));
@@ -213,10 +202,6 @@ static inline void s_on_shutdown(struct wscrt_client_bootstrap *bootstrap, int e
     s_waiter_signal(&fixture->shutdown_waiter);
 }
 
-static inline void s_on_group_shutdown(void *user_data) {
-    s_waiter_signal(user_data);
-}
-
 static inline int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *allocator) {
     memset(fixture, 0, sizeof(*fixture));
     if (getenv("WSCRT_TEST_LOG") != NULL) {
@@ -225,35 +210,20 @@ static inline int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocat
     fixture->allocator = allocator;
     fixture->corrupt_at = UINT64_MAX;
     fixture->reader_window = 256 * 1024;
-    s_waiter_init(&fixture->group_shutdown);
     s_waiter_init(&fixture->result_waiter);
     s_waiter_init(&fixture->received_waiter);
     s_waiter_init(&fixture->written_waiter);
     s_waiter_init(&fixture->shutdown_waiter);
     ASSERT_TRUE(s_pki_init(&fixture->pki));
-    struct wscrt_shutdown_callback_options shutdown = {s_on_group_shutdown, &fixture->group_shutdown};
-    fixture->group = wscrt_event_loop_group_new(allocator, 1, &shutdown);
-    ASSERT_TRUE(fixture->group != NULL);
-    fixture->resolver = wscrt_host_resolver_new(allocator, fixture->group, 16);
-    ASSERT_TRUE(fixture->resolver != NULL);
-    struct wscrt_client_bootstrap_options options = {
-        .event_loop_group = fixture->group,
-        .host_resolver = fixture->resolver,
-    };
-    fixture->bootstrap = wscrt_client_bootstrap_new(allocator, &options);
-    ASSERT_TRUE(fixture->bootstrap != NULL);
+    ASSERT_INT_EQ(0, s_client_stack_init(&fixture->client, allocator, 1));
     fixture->tls_options.timeout_ms = S_WAIT_MS; /* server_name: NULL = the host connected to */
     return 0;
 }
 
 static inline int s_fixture_clean_up(struct s_fixture *fixture) {
     wscrt_tls_ctx_release(fixture->ctx);
-    wscrt_client_bootstrap_release(fixture->bootstrap);
-    wscrt_host_resolver_release(fixture->resolver);
-    wscrt_event_loop_group_release(fixture->group);
-    ASSERT_TRUE(s_waiter_wait(&fixture->group_shutdown, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, s_client_stack_clean_up(&fixture->client));
     s_pki_clean_up(&fixture->pki);
-    s_waiter_clean_up(&fixture->group_shutdown);
     s_waiter_clean_up(&fixture->result_waiter);
     s_waiter_clean_up(&fixture->received_waiter);
     s_waiter_clean_up(&fixture->written_waiter);
@@ -277,7 +247,7 @@ static inline int s_connect(struct s_fixture *fixture, const char *host, uint16_
         fixture->tls_options.port = port;
     }
     struct wscrt_socket_channel_options options = {
-        .bootstrap = fixture->bootstrap,
+        .bootstrap = fixture->client.bootstrap,
         .host_name = host,
         .port = port,
         .on_setup = s_on_setup,

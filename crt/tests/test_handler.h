@@ -30,4 +30,15 @@ static inline int s_complete_shutdown(struct wscrt_channel_handler *base, struct
     return wscrt_channel_slot_on_handler_shutdown_complete(slot, direction, error_code, free_scarce);
 }
 
+/*
+ * The vtable of such a handler: its own read, shutdown, initial window and destroy; writes and window
+ * increments from the right refused/ignored as above.
+ */
+#define S_LAST_SLOT_VTABLE(read_data, shutdown_fn, window_size, destroy_fn)                                         \
+    {                                                                                                                  \
+        .process_read_data = (read_data), .process_write_message = s_refuse_write_message,                           \
+        .increment_read_window = s_ignore_read_window, .shutdown = (shutdown_fn),                                    \
+        .initial_window_size = (window_size), .destroy = (destroy_fn),                                               \
+    }
+
 #endif

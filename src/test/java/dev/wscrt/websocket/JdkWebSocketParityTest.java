@@ -166,6 +166,16 @@ class JdkWebSocketParityTest {
         }
     }
 
+    /** The test's server, and the recorder (asking for each message) of its echo-server client. */
+    private NettyWebSocketServer server;
+    private final Recorder rec = new Recorder(true);
+
+    /** Opens a WebSocket of {@code client} on a fresh echo server ({@link #server}), recording in {@link #rec}. */
+    private WebSocket openOnEchoServer(Supplier<WebSocket.Builder> client) {
+        server = testbed.echoServer();
+        return open(client, server, rec);
+    }
+
     private static URI uri(NettyWebSocketServer server) {
         return URI.create("ws://" + server.authority() + "/parity");
     }
@@ -194,9 +204,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void textAndBinaryEchoAndSendFuturesCompleteWithTheWebSocket(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         assertSame(ws, Await.get("sendText", ws.sendText("héllo", true)));
         rec.await(2);
         ByteBuffer data = ByteBuffer.wrap(new byte[] {1, 2, 3});
@@ -214,9 +222,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void aPingIsAnsweredWithAPong(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         assertSame(ws, Await.get("sendPing", ws.sendPing(ByteBuffer.wrap("p1".getBytes(StandardCharsets.UTF_8)))));
         assertEquals(List.of("open", "pong p1"), rec.await(2));
         Throwable tooLong = failure(ws.sendPing(ByteBuffer.allocate(126)));
@@ -226,9 +232,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void theServersCloseReachesOnCloseAndIsAnsweredWithItsCode(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         NettyWebSocketServer.Connection c = server.awaitConnection();
         c.sendClose(4000, "bye");
         assertEquals(List.of("open", "close 4000 bye"), rec.await(2));
@@ -243,9 +247,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void sendCloseClosesTheOutputThenTheServersAnswerReachesOnClose(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         CompletableFuture<WebSocket> close = ws.sendClose(WebSocket.NORMAL_CLOSURE, "done");
         assertTrue(ws.isOutputClosed(), "the output is closed at once");
         assertSame(ws, Await.get("sendClose", close));
@@ -260,45 +262,43 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void nothingIsDeliveredWithoutDemand(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
             c.sendText("1");
             c.sendText("2");
             c.sendText("3");
         }));
-        Recorder rec = new Recorder(false);
-        WebSocket ws = open(client, server, rec);
-        rec.assertQuiet(1);
+        Recorder noDemand = new Recorder(false);
+        WebSocket ws = open(client, server, noDemand);
+        noDemand.assertQuiet(1);
         ws.request(2);
-        assertEquals(List.of("open", "text 1", "text 2"), rec.await(3));
-        rec.assertQuiet(3);
+        assertEquals(List.of("open", "text 1", "text 2"), noDemand.await(3));
+        noDemand.assertQuiet(3);
         ws.request(1);
-        assertEquals(List.of("open", "text 1", "text 2", "text 3"), rec.await(4));
+        assertEquals(List.of("open", "text 1", "text 2", "text 3"), noDemand.await(4));
         assertThrows(IllegalArgumentException.class, () -> ws.request(0));
     }
 
     @ParameterizedTest
     @MethodSource("clients")
     void withoutDemandTheClientStopsReadingAndTheServersWritesWait(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
-        Recorder rec = new Recorder(false);
-        WebSocket ws = open(client, server, rec);
+        server = testbed.nettyServer(b -> b.echo(false));
+        Recorder noDemand = new Recorder(false);
+        WebSocket ws = open(client, server, noDemand);
         long total = 32L * 1024 * 1024;
         CompletableFuture<Void> written = server.awaitConnection().sendBinaryBytes(total, 64 * 1024);
         Await.holdsFalseFor("the server's 32 MiB written while the client has no demand", Duration.ofMillis(500),
                 written::isDone);
-        assertEquals(List.of("open"), rec.calls());
-        assertEquals(0, rec.bulkBytes.get());
+        assertEquals(List.of("open"), noDemand.calls());
+        assertEquals(0, noDemand.bulkBytes.get());
         ws.request(Long.MAX_VALUE);
         Await.get("the server's writes", written);
-        Await.until("32 MiB received", () -> rec.bulkBytes.get() == total);
+        Await.until("32 MiB received", () -> noDemand.bulkBytes.get() == total);
     }
 
     @ParameterizedTest
     @MethodSource("clients")
     void aConnectionThatEndsWithoutCloseReachesOnCloseWith1006(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         server.awaitConnection().drop();
         assertEquals(List.of("open", "close 1006 "), rec.await(2));
         assertTrue(ws.isInputClosed());
@@ -308,10 +308,8 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void aListenerThatThrowsGetsOnErrorWithItsExceptionAndNothingMore(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
         rec.throwOnText = new IllegalStateException("boom");
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         ws.sendText("x", true);
         assertEquals(List.of("open", "text x", "error IllegalStateException boom"), rec.await(3));
         assertTrue(ws.isInputClosed());
@@ -323,7 +321,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void theServersChoiceAmongTheOfferedSubprotocolsIsReported(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.subprotocols("chat.v1", "chat.v2"));
+        server = testbed.nettyServer(b -> b.subprotocols("chat.v1", "chat.v2"));
         WebSocket ws = open(client.get().subprotocols("chat.v2", "chat.v1"), server, new Recorder(true));
         assertEquals("chat.v2", ws.getSubprotocol());
         assertEquals("chat.v2, chat.v1", server.awaitConnection().requestHeader("Sec-WebSocket-Protocol"));
@@ -332,8 +330,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void aRefusedUpgradeFailsWithTheServersAnswer(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.rejectUpgrades(403, "go away"));
-        Recorder rec = new Recorder(true);
+        server = testbed.nettyServer(b -> b.rejectUpgrades(403, "go away"));
         Throwable error = failure(client.get().header("X-Token", "t1").buildAsync(uri(server), rec));
         WebSocketHandshakeException refused = assertInstanceOf(WebSocketHandshakeException.class, error);
         assertEquals(403, refused.getResponse().statusCode());
@@ -347,9 +344,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void abortClosesBothDirectionsAndEndsTheListenerCalls(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
-        WebSocket ws = open(client, server, rec);
+        WebSocket ws = openOnEchoServer(client);
         NettyWebSocketServer.Connection c = server.awaitConnection();
         ws.abort();
         assertTrue(ws.isInputClosed());
@@ -366,7 +361,7 @@ class JdkWebSocketParityTest {
     void aSecondSendOfTheSameKindWhileOneIsOutstandingFailsWithIllegalStateException(
             Supplier<WebSocket.Builder> client) {
         // The server stops reading, so a text larger than the TCP buffers stays outstanding until it resumes.
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false).keepPayloads(false)
+        server = testbed.nettyServer(b -> b.echo(false).keepPayloads(false)
                 .onOpen(c -> c.pauseReading(true)));
         WebSocket ws = open(client, server, new Recorder(true));
         int size = 12 * 1024 * 1024;
@@ -387,8 +382,7 @@ class JdkWebSocketParityTest {
     @ParameterizedTest
     @MethodSource("clients")
     void whatTheJdkRefusesFailsTheFutureWithIllegalArgumentException(Supplier<WebSocket.Builder> client) {
-        NettyWebSocketServer server = testbed.echoServer();
-        Recorder rec = new Recorder(true);
+        server = testbed.echoServer();
         List<Function<WebSocket.Builder, CompletableFuture<WebSocket>>> refused = List.of(
                 b -> b.header("Sec-WebSocket-Key", "x").buildAsync(uri(server), rec),
                 b -> b.header("Host", "example.com").buildAsync(uri(server), rec),

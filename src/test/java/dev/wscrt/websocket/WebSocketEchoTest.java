@@ -38,6 +38,17 @@ class WebSocketEchoTest {
     @RegisterExtension
     static final Testbed testbed = Testbed.withLoopThreads(1);
 
+    /** The test's server, its client's callbacks and the client: set by {@link #connect} (or by the test). */
+    private NettyWebSocketServer server;
+    private final CallbackRecorder rec = new CallbackRecorder();
+    private WebSocket ws;
+
+    /** Connects {@link #ws} to {@code to} (setup succeeded), recording its callbacks in {@link #rec}. */
+    private void connect(NettyWebSocketServer to) {
+        server = to;
+        ws = testbed.connect(to, rec);
+    }
+
     private static String asciiText(int size) {
         StringBuilder sb = new StringBuilder(size);
         for (int i = 0; i < size; i++) {
@@ -52,9 +63,7 @@ class WebSocketEchoTest {
     @ValueSource(ints = {0, 1, 125, 126, 127, 65535, 65536, 16 * 1024 * 1024})
     void binaryFrameOfEverySizeEchoesIntact(int size) {
         byte[] payload = Hex.pattern(size, size);
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         SendRecorder sends = new SendRecorder();
         ws.sendFrame(Opcode.BINARY, payload, true, sends.callback());
 
@@ -76,9 +85,7 @@ class WebSocketEchoTest {
     @ValueSource(ints = {0, 1, 125, 126, 127, 65535, 65536, 16 * 1024 * 1024})
     void textFrameOfEverySizeEchoesIntact(int size) {
         String text = asciiText(size);
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.sendFrame(Opcode.TEXT, text);
 
         Frame echo = rec.awaitFrames(1).get(0);
@@ -91,9 +98,7 @@ class WebSocketEchoTest {
     @Test
     void textWithMultiByteCharactersEchoesIntact() {
         String text = "héllo wörld ✓ 😀 Ελληνικά 日本語";
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.sendFrame(Opcode.TEXT, text);
         Frame echo = rec.awaitFrames(1).get(0);
         assertEquals(text.getBytes(StandardCharsets.UTF_8).length, echo.frame().payloadLength());
@@ -106,9 +111,7 @@ class WebSocketEchoTest {
         ByteBuffer direct = ByteBuffer.allocateDirect(16);
         direct.put(Hex.ascii("xxdirect-bufferx")).position(2).limit(15);
         ByteBuffer heapSlice = ByteBuffer.wrap(Hex.ascii("..heap-slice..")).position(2).limit(12);
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         SendRecorder sends = new SendRecorder();
         ws.sendFrame(Opcode.BINARY, Hex.ascii("bytes"));
         ws.sendFrame(Opcode.TEXT, "string");
@@ -131,9 +134,7 @@ class WebSocketEchoTest {
 
     @Test
     void sendCompletionsRunOnceEachOnTheNetworkingThread() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         SendRecorder sends = new SendRecorder();
         for (int i = 0; i < 100; i++) {
             ws.sendFrame(Opcode.BINARY, new byte[] {(byte) i}, true, sends.callback());
@@ -153,9 +154,7 @@ class WebSocketEchoTest {
 
     @Test
     void fragmentedTextMessageEchoesFragmentByFragment() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         SendRecorder sends = new SendRecorder();
         ws.sendFrame(Opcode.TEXT, "Hel", false, sends.callback());
         ws.sendFrame(Opcode.CONTINUATION, "lo, ", false, sends.callback());
@@ -180,9 +179,7 @@ class WebSocketEchoTest {
         byte[] a = Hex.pattern(70_000, 1);
         byte[] b = Hex.pattern(10, 2);
         byte[] c = Hex.pattern(0, 3);
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.sendFrame(Opcode.BINARY, a, false, null);
         ws.sendFrame(Opcode.CONTINUATION, b, false, null);
         ws.sendFrame(Opcode.CONTINUATION, c, true, null);
@@ -199,9 +196,7 @@ class WebSocketEchoTest {
     @Test
     void textFragmentsSplitInsideAMultiByteCharacterEchoIntact() {
         byte[] euro = "€".getBytes(StandardCharsets.UTF_8); // e2 82 ac
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.sendFrame(Opcode.TEXT, new byte[] {'x', euro[0]}, false, null);
         ws.sendFrame(Opcode.CONTINUATION, new byte[] {euro[1]}, false, null);
         ws.sendFrame(Opcode.CONTINUATION, new byte[] {euro[2], 'y'}, true, null);
@@ -215,13 +210,11 @@ class WebSocketEchoTest {
 
     @Test
     void serverFragmentedMessageArrivesFragmentByFragment() {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
+        connect(testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
             c.sendText("one ", false);
             c.sendContinuation(Hex.ascii("two "), false);
             c.sendContinuation(Hex.ascii("three"), true);
-        }));
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        })));
         List<Frame> frames = rec.awaitFrames(3);
         assertEquals(new IncomingFrame(Opcode.TEXT, 4, false), frames.get(0).frame());
         assertEquals(new IncomingFrame(Opcode.CONTINUATION, 4, false), frames.get(1).frame());
@@ -232,13 +225,11 @@ class WebSocketEchoTest {
 
     @Test
     void controlFramesBetweenFragmentsAreDeliveredAndAnswered() {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
+        connect(testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
             c.sendBinary(Hex.ascii("first"), false);
             c.sendPing(Hex.ascii("between"));
             c.sendContinuation(Hex.ascii("last"), true);
-        }));
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        })));
         List<Frame> frames = rec.awaitFrames(3);
         assertEquals(List.of(Opcode.BINARY, Opcode.PING, Opcode.CONTINUATION),
                 frames.stream().map(Frame::opcode).toList());
@@ -249,9 +240,7 @@ class WebSocketEchoTest {
 
     @Test
     void clientMayInterleaveAPingBetweenItsFragments() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.sendFrame(Opcode.TEXT, "ab", false, null);
         ws.sendFrame(Opcode.PING, "are you there");
         ws.sendFrame(Opcode.CONTINUATION, "cd", true, null);
@@ -267,9 +256,7 @@ class WebSocketEchoTest {
     @Test
     void tenThousandPipelinedFramesEchoInOrder() {
         int n = 10_000;
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         SendRecorder sends = new SendRecorder();
         for (int i = 0; i < n; i++) {
             ws.sendFrame(Opcode.BINARY, ByteBuffer.allocate(4).putInt(0, i).array(), true, sends.callback());
@@ -289,9 +276,7 @@ class WebSocketEchoTest {
     @ValueSource(ints = {0, 1, 125})
     void serverPingIsAnsweredWithPongOfTheSamePayloadAndStillDelivered(int size) {
         byte[] payload = Hex.pattern(size, 7);
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.onOpen(c -> c.sendPing(payload)));
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.nettyServer(b -> b.onOpen(c -> c.sendPing(payload))));
         ReceivedFrame pong = server.awaitConnection().awaitPong();
         assertArrayEquals(payload, pong.payload(), "PONG payload");
         assertTrue(pong.fin());
@@ -304,10 +289,8 @@ class WebSocketEchoTest {
 
     @Test
     void serverPongIsDeliveredToTheCallbacks() {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b
-                .onOpen(c -> c.sendPong(Hex.ascii("unsolicited"))));
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.nettyServer(b -> b
+                .onOpen(c -> c.sendPong(Hex.ascii("unsolicited")))));
         Frame pong = rec.awaitFrame("the PONG", f -> f.opcode() == Opcode.PONG);
         assertEquals("unsolicited", pong.text());
         closeCleanly(ws, rec);
@@ -315,9 +298,7 @@ class WebSocketEchoTest {
 
     @Test
     void clientPingIsAnsweredByTheServer() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.sendFrame(Opcode.PING, Hex.ascii("ping-1"));
         Frame pong = rec.awaitFrame("the server's PONG", f -> f.opcode() == Opcode.PONG);
         assertEquals("ping-1", pong.text());
@@ -328,10 +309,8 @@ class WebSocketEchoTest {
 
     @Test
     void serverInitiatedCloseIsEchoedWithTheSameCodeAndShutsDownCleanly() {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b
-                .onOpen(c -> c.sendClose(4001, "server is done")));
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.nettyServer(b -> b
+                .onOpen(c -> c.sendClose(4001, "server is done"))));
         Frame close = rec.awaitFrame("the server's CLOSE", f -> f.opcode() == Opcode.CLOSE);
         assertEquals(4001, close.closeCode());
         assertEquals("server is done", close.closeReason());
@@ -346,9 +325,7 @@ class WebSocketEchoTest {
 
     @Test
     void clientCloseFrameWithCodeAndReasonReachesTheServer() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         SendRecorder sends = new SendRecorder();
         ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(4002, "client is done"), true, sends.callback());
 
@@ -365,9 +342,7 @@ class WebSocketEchoTest {
 
     @Test
     void closeSendsNormalClosureAndShutsDown() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         ws.close();
         NettyWebSocketServer.Connection conn = server.awaitConnection();
         assertEquals(1000, conn.awaitClose().closeCode());
@@ -388,13 +363,12 @@ class WebSocketEchoTest {
 
     @Test
     void handshakeRequestCarriesPathAndCustomHeaders() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
+        server = testbed.echoServer();
         HttpRequest request = WebSocket.createHandshakeRequest(server.authority(), "/chat?room=7");
         request.addHeader("X-Custom", "yes");
         WebSocket.connect(testbed.options(server, rec)
                 .handshakeRequest(request).build());
-        WebSocket ws = rec.awaitWebSocket();
+        ws = rec.awaitWebSocket();
 
         NettyWebSocketServer.Connection conn = server.awaitConnection();
         assertEquals("/chat?room=7", conn.requestUri());
@@ -411,8 +385,7 @@ class WebSocketEchoTest {
 
     @Test
     void handshakeRejectedWith403CarriesStatusHeadersAndBodyAndNoShutdown() {
-        NettyWebSocketServer server = testbed.nettyServer(b -> b.rejectUpgrades(403, "go away"));
-        CallbackRecorder rec = new CallbackRecorder();
+        server = testbed.nettyServer(b -> b.rejectUpgrades(403, "go away"));
         WebSocket.connect(testbed.options(server, rec).build());
 
         OnConnectionSetupData setup = rec.awaitSetup();
@@ -436,9 +409,7 @@ class WebSocketEchoTest {
 
     @Test
     void successfulSetupCarriesNoBody() {
-        NettyWebSocketServer server = testbed.echoServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        WebSocket ws = testbed.connect(server, rec);
+        connect(testbed.echoServer());
         OnConnectionSetupData setup = rec.awaitSetup();
         assertNull(setup.exception());
         byte[] body = setup.handshakeResponseBody();
@@ -448,7 +419,7 @@ class WebSocketEchoTest {
 
     @Test
     void twoConnectionsToTheSameServerAreIndependent() {
-        NettyWebSocketServer server = testbed.echoServer();
+        server = testbed.echoServer();
         CallbackRecorder recA = new CallbackRecorder();
         CallbackRecorder recB = new CallbackRecorder();
         WebSocket a = testbed.connect(server, recA);
