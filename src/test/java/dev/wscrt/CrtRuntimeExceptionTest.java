@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.wscrt.testing.NativeMemory;
+import dev.wscrt.testing.NativeMemoryCheck;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,9 +15,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every native error has a stable code, a name and a message, and Java sees all three. */
 class CrtRuntimeExceptionTest {
@@ -26,17 +25,8 @@ class CrtRuntimeExceptionTest {
     private record NativeError(String name, int code, String message) {
     }
 
-    private static NativeMemory.Snapshot baseline;
-
-    @BeforeAll
-    static void snapshot() {
-        baseline = NativeMemory.snapshot();
-    }
-
-    @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
-        NativeMemory.assertBackTo(baseline);
-    }
+    @RegisterExtension
+    static final NativeMemoryCheck nativeMemory = new NativeMemoryCheck();
 
     /** Reads the error table from the C header, the single source of truth. */
     private static List<NativeError> nativeErrorTable() throws IOException {

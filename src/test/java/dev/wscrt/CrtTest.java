@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.wscrt.io.EventLoopGroup;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.NativeMemory;
+import dev.wscrt.testing.NativeMemoryCheck;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,24 +20,20 @@ import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The library as a whole: version, native memory accounting, logging, the resource debug list. */
 class CrtTest {
 
-    private static NativeMemory.Snapshot baseline;
+    @RegisterExtension
+    static final NativeMemoryCheck nativeMemory = new NativeMemoryCheck();
 
-    @BeforeAll
-    static void snapshot() {
-        baseline = NativeMemory.snapshot();
-    }
-
+    /** Runs before the native memory check: the logger is back to silent. */
     @AfterAll
-    static void nativeMemoryIsBackToBaseline() {
+    static void stopLogging() {
         Crt.logToStderr(Crt.LogLevel.NONE);
-        NativeMemory.assertBackTo(baseline);
     }
 
     private static void startAndStopAGroup() {

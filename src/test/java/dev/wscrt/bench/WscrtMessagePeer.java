@@ -16,12 +16,7 @@ import java.util.concurrent.CompletableFuture;
 final class WscrtMessagePeer extends WscrtPeerBase {
 
     WscrtMessagePeer(Path caPem) {
-        super(caPem);
-    }
-
-    @Override
-    public String name() {
-        return "wscrt messages";
+        super(caPem, "wscrt messages");
     }
 
     @Override

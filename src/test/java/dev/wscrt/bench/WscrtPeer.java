@@ -23,12 +23,7 @@ final class WscrtPeer extends WscrtPeerBase {
     static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 64);
 
     WscrtPeer(Path caPem) {
-        super(caPem);
-    }
-
-    @Override
-    public String name() {
-        return "wscrt";
+        super(caPem, "wscrt");
     }
 
     @Override

@@ -16,11 +16,18 @@ import java.util.concurrent.TimeoutException;
  */
 abstract class WscrtPeerBase implements Peer {
     private final Path caPem;
+    private final String name;
     private TlsContext tls;
 
-    WscrtPeerBase(Path caPem) {
+    WscrtPeerBase(Path caPem, String name) {
         dev.wscrt.Crt.load();
         this.caPem = caPem;
+        this.name = name;
+    }
+
+    @Override
+    public final String name() {
+        return name;
     }
 
     /** The client TLS context for wss:// connections, made once. */

@@ -10,6 +10,7 @@ import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.ScriptedServer;
+import dev.wscrt.websocket.IncomingFrame;
 import dev.wscrt.websocket.OnConnectionSetupData;
 import dev.wscrt.websocket.WebSocket;
 import dev.wscrt.websocket.WebSocketConnectOptions;
@@ -229,6 +230,18 @@ final class FaultCase {
         List<CallbackRecorder.Frame> frames = rec.frames();
         assertEquals(1, frames.size(), "one frame: " + rec.summary());
         return frames.get(0);
+    }
+
+    /**
+     * {@link #verify()}, for a fault in the middle of a frame: the only frame is the one announced as
+     * {@code announced}, and its complete carries the shutdown's error. Returns that frame.
+     */
+    CallbackRecorder.Frame verifyTheOpenFrameCompletesWithTheError(IncomingFrame announced) {
+        String error = verify();
+        CallbackRecorder.Frame f = onlyFrame();
+        assertEquals(announced, f.frame());
+        assertEquals(error, shortName(f.exception()), "the open frame's complete carries the error");
+        return f;
     }
 
     /** The error name of a CrtRuntimeException without its prefix (fails for anything else). */

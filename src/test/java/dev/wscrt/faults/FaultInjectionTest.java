@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -78,23 +79,19 @@ class FaultInjectionTest extends FaultTestBase {
     // ---- during the handshake -----------------------------------------------------------------
 
     @Test
-    void resetAfterTheRequestFailsSetupWithConnectionReset() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.RESET_DURING_HANDSHAKE);
-            ScriptedServer.Conn c = fc.connect(server);
+    void resetAfterTheRequestFailsSetupWithConnectionReset() throws Exception {
+        scripted(Fault.RESET_DURING_HANDSHAKE, (fc, c) -> {
             c.readRequest();
             fc.faultNow();
             c.reset();
             fc.verify();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void resetInTheMiddleOfTheResponseHeaderFailsSetupWithConnectionReset() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.RESET_MID_HEADER);
-            ScriptedServer.Conn c = fc.connect(server);
+    void resetInTheMiddleOfTheResponseHeaderFailsSetupWithConnectionReset() throws Exception {
+        scripted(Fault.RESET_MID_HEADER, (fc, c) -> {
             c.readRequest();
             c.writeAscii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnec");
             Await.sleep(50); // let the client read the partial head before the reset
@@ -102,27 +99,23 @@ class FaultInjectionTest extends FaultTestBase {
             c.reset();
             fc.verify();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void serverThatNeverAnswersFailsSetupWithHandshakeTimeoutAfterTheConfiguredTime() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.HANDSHAKE_NEVER_ANSWERED);
-            ScriptedServer.Conn c = fc.connect(server, o -> o.handshakeTimeoutMs(300));
+    void serverThatNeverAnswersFailsSetupWithHandshakeTimeoutAfterTheConfiguredTime() throws Exception {
+        scripted(Fault.HANDSHAKE_NEVER_ANSWERED, o -> o.handshakeTimeoutMs(300), (fc, c) -> {
             c.readRequest(); // and say nothing
             fc.verify();
             assertNull(fc.recorder().awaitSetup().handshakeResponseStatus(), "no response, no status");
             c.awaitEof();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void serverAnsweringOneByteAtATimeStillConnectsAndDeliversTheFrame() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.SLOW_ONE_BYTE);
-            ScriptedServer.Conn c = fc.connect(server);
+    void serverAnsweringOneByteAtATimeStillConnectsAndDeliversTheFrame() throws Exception {
+        scripted(Fault.SLOW_ONE_BYTE, (fc, c) -> {
             c.readRequest();
             byte[] response = Hex.concat(switchingProtocols(c),
                     ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("slow")));
@@ -141,14 +134,12 @@ class FaultInjectionTest extends FaultTestBase {
             c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1000, "")); // a valid server answers
             fc.verify();
             fc.report(response.length + " bytes written singly");
-        }
+        });
     }
 
     @Test
     void oneMebibyteHeaderBlockFailsSetupWithHeaderBlockTooLargeQuicklyWithoutBufferingIt() throws Exception {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.HEADER_BLOCK_1_MIB);
-            ScriptedServer.Conn c = fc.connect(server);
+        scripted(Fault.HEADER_BLOCK_1_MIB, (fc, c) -> {
             c.readRequest();
             byte[] block = headerBlock(MIB);
             int firstPart = 128 * 1024; // twice the client's 64 KiB limit
@@ -174,55 +165,42 @@ class FaultInjectionTest extends FaultTestBase {
             fc.report("after at most " + firstPart / 1024 + " KiB (sampled native peak +" + growth / 1024
                     + " KiB; of the whole 1 MiB the server's socket took " + taken / 1024
                     + " KiB before the client's reset)");
-        }
+        });
     }
 
     @Test
-    void garbageInsteadOfHttpFailsSetupWithInvalidResponse() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.GARBAGE);
-            ScriptedServer.Conn c = fc.connect(server);
+    void garbageInsteadOfHttpFailsSetupWithInvalidResponse() throws Exception {
+        scripted(Fault.GARBAGE, (fc, c) -> {
             c.readRequest();
             fc.faultNow();
             c.tryWrite(Hex.concat(Hex.bytes("00 ff 13 37 fe"), Hex.pattern(4096, 17), Hex.ascii("\r\n\r\n")));
             fc.verify();
             c.awaitEof();
             fc.report("");
-        }
+        });
     }
 
     // ---- after the handshake --------------------------------------------------------------------
 
     @Test
-    void resetInTheMiddleOfAPayloadCompletesTheFrameAndShutsDownWithConnectionReset() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.RESET_MID_PAYLOAD);
-            ScriptedServer.Conn c = fc.connect(server);
-            c.handshake();
-            WebSocket ws = fc.awaitWebSocket();
+    void resetInTheMiddleOfAPayloadCompletesTheFrameAndShutsDownWithConnectionReset() throws Exception {
+        opened(Fault.RESET_MID_PAYLOAD, (fc, c, ws) -> {
             c.write(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0))); // 256 announced, 100 sent
             fc.recorder().awaitDataBytes(100);
             fc.faultNow();
             c.reset();
 
-            String error = fc.verify();
-            Frame f = fc.onlyFrame();
-            assertEquals(new IncomingFrame(Opcode.BINARY, 256, true), f.frame());
+            Frame f = fc.verifyTheOpenFrameCompletesWithTheError(new IncomingFrame(Opcode.BINARY, 256, true));
             assertEquals(100, f.deliveredBytes());
             assertArrayEquals(Hex.pattern(100, 0), f.payload());
-            assertEquals(error, FaultCase.shortName(f.exception()), "the open frame's complete carries the error");
             ws.close();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void resetWhileAwaitingTheServersCloseShutsDownWithConnectionResetBeforeTheCloseTimeout() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.RESET_AWAITING_CLOSE);
-            ScriptedServer.Conn c = fc.connect(server);
-            c.handshake();
-            WebSocket ws = fc.awaitWebSocket();
+    void resetWhileAwaitingTheServersCloseShutsDownWithConnectionResetBeforeTheCloseTimeout() throws Exception {
+        opened(Fault.RESET_AWAITING_CLOSE, (fc, c, ws) -> {
             ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1000, "bye"));
             assertEquals(1000, c.awaitClose().closeCode());
             fc.faultNow();
@@ -232,16 +210,12 @@ class FaultInjectionTest extends FaultTestBase {
             assertEquals(0, fc.recorder().count(CallbackRecorder.Begin.class), "no frame callbacks");
             ws.close();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void resetInsteadOfTheCloseAnswerEndsTheConnectionWithTheResetPromptly() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.RESET_AFTER_CLOSE_CALL);
-            ScriptedServer.Conn c = fc.connect(server);
-            c.handshake();
-            WebSocket ws = fc.awaitWebSocket();
+    void resetInsteadOfTheCloseAnswerEndsTheConnectionWithTheResetPromptly() throws Exception {
+        opened(Fault.RESET_AFTER_CLOSE_CALL, (fc, c, ws) -> {
             long closeAt = System.nanoTime();
             ws.close();
             assertEquals(1000, c.awaitClose().closeCode());
@@ -251,14 +225,12 @@ class FaultInjectionTest extends FaultTestBase {
             // close() waits for the server's CLOSE (RFC 6455 7.1.1); a reset instead is what ends it.
             fc.verify();
             fc.report(fc.shutdownMsAfter(closeAt) + " ms after close()");
-        }
+        });
     }
 
     @Test
-    void resetAfterTheClientEchoedTheServersCloseLeavesOneCleanShutdown() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.RESET_AFTER_CLOSE_ECHO);
-            ScriptedServer.Conn c = fc.connect(server);
+    void resetAfterTheClientEchoedTheServersCloseLeavesOneCleanShutdown() throws Exception {
+        scripted(Fault.RESET_AFTER_CLOSE_ECHO, (fc, c) -> {
             // The fault is the whole sequence from the server's CLOSE on: with both CLOSEs exchanged the
             // client may shut down on its own before the RST is sent, which is not "before the fault".
             fc.faultNow();
@@ -273,14 +245,12 @@ class FaultInjectionTest extends FaultTestBase {
             assertNull(close.exception());
             ws.close();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void frameLengthWithTheTopBitSetFailsWithInvalidPayloadLengthAndCloseCode1002() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.LENGTH_2_POW_63);
-            ScriptedServer.Conn c = fc.connect(server);
+    void frameLengthWithTheTopBitSetFailsWithInvalidPayloadLengthAndCloseCode1002() throws Exception {
+        scripted(Fault.LENGTH_2_POW_63, (fc, c) -> {
             c.handshake(Hex.bytes("82 7f 80 00 00 00 00 00 00 00"));
             WebSocket ws = fc.awaitWebSocket();
             assertEquals(1002, c.awaitClose().closeCode(), "the client says why: protocol error");
@@ -289,36 +259,30 @@ class FaultInjectionTest extends FaultTestBase {
             c.awaitEof();
             ws.close();
             fc.report("server got CLOSE 1002");
-        }
+        });
     }
 
     @Test
-    void largestLengthAnnouncedThenConnectionDroppedCompletesTheFrameWithTheShutdownError() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.LENGTH_2_POW_63_MINUS_1_DROPPED);
-            ScriptedServer.Conn c = fc.connect(server);
+    void largestLengthAnnouncedThenConnectionDroppedCompletesTheFrameWithTheShutdownError() throws Exception {
+        scripted(Fault.LENGTH_2_POW_63_MINUS_1_DROPPED, (fc, c) -> {
             c.handshake(Hex.concat(Hex.bytes("82 7f 7f ff ff ff ff ff ff ff"), Hex.pattern(100, 5)));
             WebSocket ws = fc.awaitWebSocket();
             fc.recorder().awaitDataBytes(100);
             fc.faultNow();
             c.close();
 
-            String error = fc.verify();
-            Frame f = fc.onlyFrame();
-            assertEquals(new IncomingFrame(Opcode.BINARY, Long.MAX_VALUE, true), f.frame());
+            Frame f = fc.verifyTheOpenFrameCompletesWithTheError(
+                    new IncomingFrame(Opcode.BINARY, Long.MAX_VALUE, true));
             assertEquals(100, f.deliveredBytes());
-            assertEquals(error, FaultCase.shortName(f.exception()), "the open frame's complete carries the error");
             ws.close();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void serverThatStopsReadingKeepsTheSendQueueBoundedByWhatWasQueuedAndCloseStillCompletes() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.STOPS_READING_256_MIB);
-            // Unbounded by explicit choice: this measures what a queue that nothing limits costs.
-            ScriptedServer.Conn c = fc.connect(server, b -> b.sendQueueLimit(0));
+    void serverThatStopsReadingKeepsTheSendQueueBoundedByWhatWasQueuedAndCloseStillCompletes() throws Exception {
+        // Unbounded by explicit choice: this measures what a queue that nothing limits costs.
+        scripted(Fault.STOPS_READING_256_MIB, b -> b.sendQueueLimit(0), (fc, c) -> {
             c.handshake(); // and never read again
             WebSocket ws = fc.awaitWebSocket();
             SendRecorder sends = new SendRecorder();
@@ -378,7 +342,7 @@ class FaultInjectionTest extends FaultTestBase {
             fc.report("completions: " + written + " ok, " + failures + "; native peak +" + (peak - before) / 1024
                     + " KiB for " + (long) frames * payload.length / 1024 + " KiB queued (held beyond the queued "
                     + "payload: at most " + Math.max(0, worstOverhead) + " B)");
-        }
+        });
     }
 
     // ---- connections nobody closes --------------------------------------------------------------
@@ -435,6 +399,40 @@ class FaultInjectionTest extends FaultTestBase {
     }
 
     // ---- helpers ----------------------------------------------------------------------------------
+
+    /** What a case does with the server's side of the client's connection (the request not yet read). */
+    @FunctionalInterface
+    private interface Script {
+        void run(FaultCase fc, ScriptedServer.Conn c) throws Exception;
+    }
+
+    /** What a case does once the upgrade is answered: the server's side and the client's open WebSocket. */
+    @FunctionalInterface
+    private interface OpenScript {
+        void run(FaultCase fc, ScriptedServer.Conn c, WebSocket ws) throws Exception;
+    }
+
+    /** Starts {@code fault}'s case, connects to a fresh scripted server and runs {@code script} against it. */
+    private void scripted(Fault fault, Script script) throws Exception {
+        scripted(fault, UnaryOperator.identity(), script);
+    }
+
+    /** As {@link #scripted(Fault, Script)}, with the connect options changed by {@code options}. */
+    private void scripted(Fault fault, UnaryOperator<WebSocketConnectOptions.Builder> options, Script script)
+            throws Exception {
+        try (ScriptedServer server = ScriptedServer.start()) {
+            FaultCase fc = begin(fault);
+            script.run(fc, fc.connect(server, options));
+        }
+    }
+
+    /** As {@link #scripted(Fault, Script)}, with the upgrade answered (101, nothing after it) first. */
+    private void opened(Fault fault, OpenScript script) throws Exception {
+        scripted(fault, (fc, c) -> {
+            c.handshake();
+            script.run(fc, c, fc.awaitWebSocket());
+        });
+    }
 
     /** A correct 101 head for the request {@code c} read. */
     private static byte[] switchingProtocols(ScriptedServer.Conn c) {

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
-import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder.Frame;
 import dev.wscrt.testing.Hex;
@@ -57,8 +56,7 @@ class TlsFaultTest extends FaultTestBase {
 
     @BeforeAll
     static void createTheTlsContext() {
-        tls = new TlsContext(TlsContextOptions.createDefaultClient()
-                .withCertificateAuthority(TestCertificates.get().caPem()));
+        tls = new TlsContext(TestCertificates.get().clientTrustingTheCa());
     }
 
     @AfterAll
@@ -80,13 +78,28 @@ class TlsFaultTest extends FaultTestBase {
         return peer.accept();
     }
 
-    /** TLS and the upgrade done: the client's WebSocket is open. */
-    private static TlsPeer.Conn established(FaultCase fc, TlsPeer peer) {
-        TlsPeer.Conn c = connect(fc, peer, wss());
-        c.handshake();
-        c.answerUpgrade();
-        fc.awaitWebSocket();
-        return c;
+    /** A case on an open wss connection: the server's side, and the client's WebSocket. */
+    @FunctionalInterface
+    private interface OnEstablished {
+        /** Drives the case and returns the report's extra text ("" for none). */
+        String run(FaultCase fc, TlsPeer.Conn c, WebSocket ws) throws Exception;
+    }
+
+    /**
+     * Runs {@code body} once TLS ({@code version}, the test certificates) and the upgrade are done with a
+     * scripted TLS server, then closes the client's WebSocket and reports the case.
+     */
+    private void established(Fault fault, String version, OnEstablished body) throws Exception {
+        try (TlsPeer peer = TlsPeer.start(serverContext(), version)) {
+            FaultCase fc = begin(fault);
+            TlsPeer.Conn c = connect(fc, peer, wss());
+            c.handshake();
+            c.answerUpgrade();
+            WebSocket ws = fc.awaitWebSocket();
+            String extra = body.run(fc, c, ws);
+            ws.close();
+            fc.report(extra);
+        }
     }
 
     // ---- the handshake ----------------------------------------------------------------------------
@@ -165,10 +178,7 @@ class TlsFaultTest extends FaultTestBase {
 
     @Test
     void fatalAlertFromTheServerMidStreamShutsDownWithAlertReceived() throws Exception {
-        try (TlsPeer peer = TlsPeer.start(serverContext(), "TLSv1.3")) {
-            FaultCase fc = begin(Fault.TLS_FATAL_ALERT_MID_STREAM);
-            TlsPeer.Conn c = established(fc, peer);
-            WebSocket ws = fc.awaitWebSocket();
+        established(Fault.TLS_FATAL_ALERT_MID_STREAM, "TLSv1.3", (fc, c, ws) -> {
             ws.sendFrame(Opcode.TEXT, "tamper with me");
             byte[] record = c.readRawRecord();
             record[record.length - 1] ^= 0x01; // the last byte of the AEAD tag
@@ -180,37 +190,26 @@ class TlsFaultTest extends FaultTestBase {
             c.close();
             fc.verify();
             assertEquals(0, fc.recorder().frames().size(), "no frames");
-            ws.close();
-            fc.report("server sent a " + alert.length + "-byte alert record");
-        }
+            return "server sent a " + alert.length + "-byte alert record";
+        });
     }
 
     @Test
-    void tcpFinWithoutCloseNotifyInTheMiddleOfAMessageIsAnErrorNeverACleanClose() {
-        try (TlsPeer peer = TlsPeer.start(serverContext(), "TLSv1.3")) {
-            FaultCase fc = begin(Fault.TLS_FIN_MID_MESSAGE);
-            TlsPeer.Conn c = established(fc, peer);
-            WebSocket ws = fc.awaitWebSocket();
+    void tcpFinWithoutCloseNotifyInTheMiddleOfAMessageIsAnErrorNeverACleanClose() throws Exception {
+        established(Fault.TLS_FIN_MID_MESSAGE, "TLSv1.3", (fc, c, ws) -> {
             c.writePlain(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 1))); // 256 announced, 100 sent
             fc.recorder().awaitDataBytes(100);
             fc.faultNow();
             c.finWithoutCloseNotify();
-            String error = fc.verify();
-            Frame f = fc.onlyFrame();
-            assertEquals(new IncomingFrame(Opcode.BINARY, 256, true), f.frame());
+            Frame f = fc.verifyTheOpenFrameCompletesWithTheError(new IncomingFrame(Opcode.BINARY, 256, true));
             assertArrayEquals(Hex.pattern(100, 1), f.payload());
-            assertEquals(error, FaultCase.shortName(f.exception()), "the truncated frame completes with the error");
-            ws.close();
-            fc.report("");
-        }
+            return "";
+        });
     }
 
     @Test
-    void bytesAfterCloseNotifyAreNeitherDeliveredNorAnError() {
-        try (TlsPeer peer = TlsPeer.start(serverContext(), "TLSv1.3")) {
-            FaultCase fc = begin(Fault.TLS_DATA_AFTER_CLOSE_NOTIFY);
-            TlsPeer.Conn c = established(fc, peer);
-            WebSocket ws = fc.awaitWebSocket();
+    void bytesAfterCloseNotifyAreNeitherDeliveredNorAnError() throws Exception {
+        established(Fault.TLS_DATA_AFTER_CLOSE_NOTIFY, "TLSv1.3", (fc, c, ws) -> {
             c.writePlain(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("before")));
             assertEquals("before", fc.recorder().awaitFrames(1).get(0).text());
             fc.faultNow();
@@ -221,17 +220,13 @@ class TlsFaultTest extends FaultTestBase {
             fc.verify();
             assertEquals(1, fc.recorder().frames().size(), "only the frame before close_notify: "
                     + fc.recorder().summary());
-            ws.close();
-            fc.report("");
-        }
+            return "";
+        });
     }
 
     @Test
-    void tls12RenegotiationRequestIsRefusedAndTheConnectionGoesOn() {
-        try (TlsPeer peer = TlsPeer.start(serverContext(), "TLSv1.2")) {
-            FaultCase fc = begin(Fault.TLS12_RENEGOTIATION_REQUEST);
-            TlsPeer.Conn c = established(fc, peer);
-            WebSocket ws = fc.awaitWebSocket();
+    void tls12RenegotiationRequestIsRefusedAndTheConnectionGoesOn() throws Exception {
+        established(Fault.TLS12_RENEGOTIATION_REQUEST, "TLSv1.2", (fc, c, ws) -> {
             assertEquals("TLSv1.2", ws.tlsVersion());
             fc.faultNow();
             c.requestRenegotiation();
@@ -250,9 +245,8 @@ class TlsFaultTest extends FaultTestBase {
             c.closeNotify();
             c.finWithoutCloseNotify();
             fc.verify();
-            ws.close();
-            fc.report("the client's answer: a " + answer.length + "-byte alert record (type 21)");
-        }
+            return "the client's answer: a " + answer.length + "-byte alert record (type 21)";
+        });
     }
 
     // ---- helpers ------------------------------------------------------------------------------------

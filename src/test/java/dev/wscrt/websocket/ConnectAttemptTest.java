@@ -17,6 +17,7 @@ import dev.wscrt.testing.ScriptedServer;
 import dev.wscrt.testing.Testbed;
 import dev.wscrt.tls.ServerTls;
 import dev.wscrt.tls.TestCertificates;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -141,12 +142,9 @@ class ConnectAttemptTest {
 
     @Test
     void anUntrustedIssuerIsSaidInWordsWithTheCaFileInUse(@TempDir Path dir) throws Exception {
-        TestCertificates certs = TestCertificates.get();
-        Path caFile = dir.resolve("other-ca.pem");
-        Files.writeString(caFile, certs.selfSigned().certificatePem());
-        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient()
-                     .withCertificateAuthorityFromPath(caFile.toString(), null));
-             NettyWebSocketServer server = startTls(certs.server())) {
+        Path caFile = otherCaFile(dir);
+        try (TlsContext ctx = trustingOnly(caFile);
+             NettyWebSocketServer server = startTls(TestCertificates.get().server())) {
             CallbackRecorder rec = new CallbackRecorder();
             CrtRuntimeException e = setupFailure(
                     testbed.options(server, rec).tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec);
@@ -158,12 +156,9 @@ class ConnectAttemptTest {
 
     @Test
     void aTlsFailureWithANamedServerNamesTheAddressConnectedTo(@TempDir Path dir) throws Exception {
-        TestCertificates certs = TestCertificates.get();
-        Path caFile = dir.resolve("other-ca.pem");
-        Files.writeString(caFile, certs.selfSigned().certificatePem());
-        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient()
-                     .withCertificateAuthorityFromPath(caFile.toString(), null));
-             NettyWebSocketServer server = startTls(certs.server())) {
+        Path caFile = otherCaFile(dir);
+        try (TlsContext ctx = trustingOnly(caFile);
+             NettyWebSocketServer server = startTls(TestCertificates.get().server())) {
             CallbackRecorder rec = new CallbackRecorder();
             CrtRuntimeException e = setupFailure(rec.options("localhost", server.port(), testbed.bootstrap())
                     .tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec);
@@ -177,8 +172,7 @@ class ConnectAttemptTest {
     @Test
     void anExpiredCertificateAndAWrongNameAreSaidInWords() {
         TestCertificates certs = TestCertificates.get();
-        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient()
-                     .withCertificateAuthority(certs.caPem()));
+        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer expired = startTls(certs.expired());
              NettyWebSocketServer wrongName = startTls(certs.wrongName())) {
             CallbackRecorder rec = new CallbackRecorder();
@@ -230,12 +224,9 @@ class ConnectAttemptTest {
 
     @Test
     void aMessageConnectToAnUntrustedCertificateSaysSoWithTheTrustStore(@TempDir Path dir) throws Exception {
-        TestCertificates certs = TestCertificates.get();
-        Path caFile = dir.resolve("other-ca.pem");
-        Files.writeString(caFile, certs.selfSigned().certificatePem());
-        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient()
-                     .withCertificateAuthorityFromPath(caFile.toString(), null));
-             NettyWebSocketServer server = startTls(certs.server())) {
+        Path caFile = otherCaFile(dir);
+        try (TlsContext ctx = trustingOnly(caFile);
+             NettyWebSocketServer server = startTls(TestCertificates.get().server())) {
             CrtRuntimeException e = connectFailure(WebSocketConnection.builder(
                             URI.create("wss://127.0.0.1:" + server.port() + "/feed"))
                     .bootstrap(testbed.bootstrap()).tlsContext(ctx).connect(new MessageRecorder()));
@@ -271,6 +262,17 @@ class ConnectAttemptTest {
         assertNotNull(e, "a reset is not a clean close");
         assertMentions(e, "connection to localhost (127.0.0.1:" + server.port() + ")");
         assertCarriesConnectSite(e, "aMessageConnectionLostAfterTheOpenReportsTheServerToTheListener");
+    }
+
+    /** A CA file in {@code dir} holding a self-signed certificate: not the test CA, which issued the server's. */
+    private static Path otherCaFile(Path dir) throws IOException {
+        return Files.writeString(dir.resolve("other-ca.pem"), TestCertificates.get().selfSigned().certificatePem());
+    }
+
+    /** A client TLS context whose only trust is the CA file {@code caFile}. */
+    private static TlsContext trustingOnly(Path caFile) {
+        return new TlsContext(TlsContextOptions.createDefaultClient()
+                .withCertificateAuthorityFromPath(caFile.toString(), null));
     }
 
     private static NettyWebSocketServer startTls(TestCertificates.Issued certificate) {
