@@ -25,7 +25,10 @@ import org.junit.jupiter.params.provider.CsvSource;
  * {@code /proc/<pid>/maps} to see which file it mapped.
  */
 class NativeLoaderTest {
-    private static final Path JAR_LIBRARY = Path.of("target/classes/native/linux-x86_64/libwscrt-jni.so");
+    /** The library the build put in the jar for the platform this JVM runs on (x86-64, or aarch64 under qemu). */
+    private static final Path JAR_LIBRARY = Path.of("target/classes/native", NativeLoader.platform(
+            System.getProperty("os.name", ""), System.getProperty("os.arch", ""), NativeLoader.runningLibc()),
+            "libwscrt-jni.so");
 
     @TempDir
     Path tmp;
