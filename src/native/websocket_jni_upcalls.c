@@ -33,6 +33,11 @@ enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3, EVENT_MESSAGE = 4
 enum { EVENT_LONGS = 4 };
 /* In a payload event's first long: the bytes are in the staging buffer, not the data span. */
 #define EVENT_FLAG_STAGED (1LL << 24)
+/* Folded events, so that a frame that arrives whole costs one event, not three: a BEGIN event that also
+ * carries the frame's first payload piece (offset and length in its last two longs, always staged), and a
+ * BEGIN or PAYLOAD event after which the frame completed without error. */
+#define EVENT_FLAG_WITH_PAYLOAD (1LL << 25)
+#define EVENT_FLAG_COMPLETE (1LL << 26)
 /* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
 #define MAX_BATCH_EVENTS 16384
 /* The staging buffer's usual size: one event-loop read (256 KiB) fits. A payload piece larger than it
@@ -217,11 +222,31 @@ static bool s_reserve_staging(JNIEnv *env, struct event_batch *batch, size_t len
     return true;
 }
 
+/* The batch's last event if it is this connection's BEGIN or PAYLOAD event that no completion was folded
+ * into yet, else NULL. Such an event belongs to the frame being decoded: a connection's frames do not
+ * interleave, and a frame's completion always follows its payload. */
+static int64_t *s_open_frame_event(struct event_batch *batch, const struct wscrt_jni_binding *binding) {
+    if (batch->owner != binding || batch->count == 0) {
+        return NULL;
+    }
+    int64_t *last = &batch->events[(batch->count - 1) * EVENT_LONGS];
+    int kind = (int)(last[0] & 0xFF);
+    bool open = (kind == EVENT_BEGIN || kind == EVENT_PAYLOAD) && !(last[0] & EVENT_FLAG_COMPLETE);
+    return open ? last : NULL;
+}
+
 static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
                         const struct wscrt_websocket_incoming_frame *frame,
                         int64_t a, int64_t b) {
     if (kind == EVENT_PAYLOAD && b == 0) {
         return true;
+    }
+    if (kind == EVENT_COMPLETE && b == 0 && binding->batch) {
+        int64_t *open = s_open_frame_event(binding->batch, binding);
+        if (open) {
+            open[0] |= EVENT_FLAG_COMPLETE;
+            return true;
+        }
     }
     /* Payload bytes to place: a payload piece, or a message's (none when it is empty). */
     bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && b > 0;
@@ -255,6 +280,13 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
         a = (int64_t)batch->staging_len;
         batch->staging_len += (size_t)b;
         header |= EVENT_FLAG_STAGED;
+        int64_t *open = kind == EVENT_PAYLOAD ? s_open_frame_event(batch, binding) : NULL;
+        if (open && (open[0] & 0xFF) == EVENT_BEGIN && !(open[0] & EVENT_FLAG_WITH_PAYLOAD)) {
+            open[0] |= EVENT_FLAG_WITH_PAYLOAD | EVENT_FLAG_STAGED;
+            open[2] = a;
+            open[3] = b;
+            return ok;
+        }
     } else if (carries) {
         uintptr_t start = (uintptr_t)a;
         uintptr_t end = start + (uintptr_t)b;

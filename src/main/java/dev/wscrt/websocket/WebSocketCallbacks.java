@@ -24,6 +24,10 @@ final class WebSocketCallbacks {
     private static final int EVENT_MESSAGE = 4;
     private static final int EVENT_LONGS = 4;
     private static final long EVENT_FLAG_STAGED = 1L << 24;
+    /** A BEGIN event that also carries the frame's first payload piece (staged). */
+    private static final long EVENT_FLAG_WITH_PAYLOAD = 1L << 25;
+    /** A BEGIN or PAYLOAD event after which the frame completed without error. */
+    private static final long EVENT_FLAG_COMPLETE = 1L << 26;
     static final int ERROR_CALLBACK_EXCEPTION = CrtError.CALLBACK_EXCEPTION.code();
     static final int ERROR_CONNECTION_CLOSED = CrtError.WEBSOCKET_CONNECTION_CLOSED.code();
 
@@ -134,8 +138,10 @@ final class WebSocketCallbacks {
 
     /**
      * A batch of frame events from one network read: {@code count} events of four longs each
-     * (kind | opcode << 8 | fin << 16 | staged << 24, payload length, offset of the payload,
-     * payload length or error code). Whole data messages (message mode) are in {@code data}, which wraps
+     * (kind | opcode << 8 | fin << 16 | staged << 24 | with-payload << 25 | complete << 26, payload length,
+     * offset of the payload, payload length or error code). A frame that arrived whole is one BEGIN event
+     * with both flags: the native side folds the first payload piece into the BEGIN event and a completion
+     * without error into the event before it. Whole data messages (message mode) are in {@code data}, which wraps
      * native memory valid only during this call and is never handed out. Every other payload was copied into
      * {@code staged}, the event-loop thread's Java-allocated direct buffer: the slices handed to frame
      * callbacks keep it reachable, so a slice kept too long reads later bytes, never freed memory.
@@ -157,30 +163,26 @@ final class WebSocketCallbacks {
                     if (onFrameBegin != null && !run(onFrameBegin, new OnIncomingFrameBeginData(openFrame))) {
                         return false;
                     }
+                    if ((header & EVENT_FLAG_WITH_PAYLOAD) != 0
+                            && !deliverPayload(readOnlyStaged, events[base + 2], events[base + 3])) {
+                        return false;
+                    }
+                    if ((header & EVENT_FLAG_COMPLETE) != 0 && !completeFrame(0)) {
+                        return false;
+                    }
                 }
                 case EVENT_PAYLOAD -> {
-                    if (onFramePayload != null && openFrame != null) {
-                        int offset = (int) events[base + 2];
-                        int length = (int) events[base + 3];
-                        ByteBuffer source = (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData;
-                        ByteBuffer slice = source.slice(offset, length);
-                        OnIncomingFramePayloadData payload = new OnIncomingFramePayloadData(openFrame, slice);
-                        boolean ok = run(onFramePayload, payload);
-                        payload.expire();
-                        if (!ok) {
-                            return false;
-                        }
+                    ByteBuffer source = (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData;
+                    if (!deliverPayload(source, events[base + 2], events[base + 3])) {
+                        return false;
+                    }
+                    if ((header & EVENT_FLAG_COMPLETE) != 0 && !completeFrame(0)) {
+                        return false;
                     }
                 }
                 case EVENT_COMPLETE -> {
-                    IncomingFrame frame = openFrame;
-                    openFrame = null;
-                    if (frame != null && onFrameComplete != null) {
-                        int error = (int) events[base + 3];
-                        Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null, remote);
-                        if (!run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception))) {
-                            return false;
-                        }
+                    if (!completeFrame((int) events[base + 3])) {
+                        return false;
                     }
                 }
                 case EVENT_MESSAGE -> {
@@ -198,6 +200,29 @@ final class WebSocketCallbacks {
             }
         }
         return true;
+    }
+
+    /** Hands a payload piece of the open frame to the payload callback; false if the callback threw. */
+    private boolean deliverPayload(ByteBuffer source, long offset, long length) {
+        if (onFramePayload == null || openFrame == null) {
+            return true;
+        }
+        OnIncomingFramePayloadData payload =
+                new OnIncomingFramePayloadData(openFrame, source.slice((int) offset, (int) length));
+        boolean ok = run(onFramePayload, payload);
+        payload.expire();
+        return ok;
+    }
+
+    /** Ends the open frame (error 0: complete) at the complete callback; false if the callback threw. */
+    private boolean completeFrame(int error) {
+        IncomingFrame frame = openFrame;
+        openFrame = null;
+        if (frame == null || onFrameComplete == null) {
+            return true;
+        }
+        Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null, remote);
+        return run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception));
     }
 
     /**
