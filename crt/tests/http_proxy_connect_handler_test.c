@@ -159,15 +159,31 @@ static void s_loop_destroy(void *arg) {
     wscrt_channel_destroy(f->channel);
 }
 
+/* A running event loop for the channel; the right handler will open with `right_window`. */
+static int s_fixture_init(struct s_fixture *f, struct wscrt_allocator *allocator, size_t right_window) {
+    memset(f, 0, sizeof(*f));
+    f->allocator = allocator;
+    f->result_error = -1;
+    f->right_initial_window = right_window;
+    s_waiter_init(&f->shut_down);
+    f->loop = wscrt_event_loop_new(allocator, "proxy-test");
+    ASSERT_SUCCESS(wscrt_event_loop_run(f->loop));
+    return 0;
+}
+
+/* Shuts the channel down (waiting for it), destroys it and the loop. */
+static int s_fixture_clean_up(struct s_fixture *f) {
+    ASSERT_TRUE(s_run_on_loop(f->loop, s_loop_shutdown, f));
+    ASSERT_TRUE(s_waiter_wait(&f->shut_down, 1, S_WAIT_MS));
+    ASSERT_TRUE(s_run_on_loop(f->loop, s_loop_destroy, f));
+    wscrt_event_loop_destroy(f->loop);
+    s_waiter_clean_up(&f->shut_down);
+    return 0;
+}
+
 static int s_test_tunnel_holds_what_the_right_window_does_not_admit(struct wscrt_allocator *allocator) {
     struct s_fixture f;
-    memset(&f, 0, sizeof(f));
-    f.allocator = allocator;
-    f.result_error = -1;
-    f.right_initial_window = 16;
-    s_waiter_init(&f.shut_down);
-    f.loop = wscrt_event_loop_new(allocator, "proxy-test");
-    ASSERT_SUCCESS(wscrt_event_loop_run(f.loop));
+    ASSERT_INT_EQ(0, s_fixture_init(&f, allocator, 16));
 
     ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_build, &f));
     ASSERT_INT_EQ(0, f.rc);
@@ -208,23 +224,13 @@ static int s_test_tunnel_holds_what_the_right_window_does_not_admit(struct wscrt
     ASSERT_INT_EQ(0, f.err);
     ASSERT_UINT_EQ(credit + 1000, f.right.bytes_received);
 
-    ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_shutdown, &f));
-    ASSERT_TRUE(s_waiter_wait(&f.shut_down, 1, S_WAIT_MS));
-    ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_destroy, &f));
-    wscrt_event_loop_destroy(f.loop);
-    s_waiter_clean_up(&f.shut_down);
+    ASSERT_INT_EQ(0, s_fixture_clean_up(&f));
     return 0;
 }
 
 static int s_test_tunnel_bytes_held_at_shutdown_are_freed(struct wscrt_allocator *allocator) {
     struct s_fixture f;
-    memset(&f, 0, sizeof(f));
-    f.allocator = allocator;
-    f.result_error = -1;
-    f.right_initial_window = 0;
-    s_waiter_init(&f.shut_down);
-    f.loop = wscrt_event_loop_new(allocator, "proxy-test");
-    ASSERT_SUCCESS(wscrt_event_loop_run(f.loop));
+    ASSERT_INT_EQ(0, s_fixture_init(&f, allocator, 0));
     ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_build, &f));
     ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_left_sends_answer, &f));
     ASSERT_INT_EQ(0, f.result_error);
@@ -232,11 +238,7 @@ static int s_test_tunnel_bytes_held_at_shutdown_are_freed(struct wscrt_allocator
     ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_left_sends, &f));
     ASSERT_INT_EQ(0, f.err);
     ASSERT_UINT_EQ(0, f.right.bytes_received); /* held: the right has no room */
-    ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_shutdown, &f));
-    ASSERT_TRUE(s_waiter_wait(&f.shut_down, 1, S_WAIT_MS));
-    ASSERT_TRUE(s_run_on_loop(f.loop, s_loop_destroy, &f));
-    wscrt_event_loop_destroy(f.loop);
-    s_waiter_clean_up(&f.shut_down);
+    ASSERT_INT_EQ(0, s_fixture_clean_up(&f));
     return 0; /* the harness checks that nothing leaked */
 }
 

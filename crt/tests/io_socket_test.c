@@ -275,13 +275,20 @@ static void s_full_listener_close(struct s_full_listener *full) {
     close(full->listener);
 }
 
+/* A tester aimed at a listener whose accept backlog is full: its connect can only time out, after `timeout_ms`. */
+static int s_tester_init_for_full_listener(struct s_tester *tester, struct s_full_listener *full,
+                                           struct wscrt_allocator *allocator, uint32_t timeout_ms) {
+    ASSERT_TRUE(s_full_listener_open(full));
+    ASSERT_INT_EQ(0, s_tester_init(tester, allocator));
+    tester->options.connect_timeout_ms = timeout_ms;
+    s_set_address(tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", full->port);
+    return 0;
+}
+
 static int s_test_socket_connect_times_out(struct wscrt_allocator *allocator) {
     struct s_full_listener full;
-    ASSERT_TRUE(s_full_listener_open(&full));
     struct s_tester tester;
-    ASSERT_INT_EQ(0, s_tester_init(&tester, allocator));
-    tester.options.connect_timeout_ms = 300;
-    s_set_address(&tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", full.port);
+    ASSERT_INT_EQ(0, s_tester_init_for_full_listener(&tester, &full, allocator, 300));
 
     uint64_t start = wscrt_clock_now_ns();
     ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_connect, &tester));
@@ -302,11 +309,8 @@ static int s_test_socket_connect_times_out(struct wscrt_allocator *allocator) {
 
 static int s_test_socket_close_during_connect_suppresses_callback(struct wscrt_allocator *allocator) {
     struct s_full_listener full;
-    ASSERT_TRUE(s_full_listener_open(&full));
     struct s_tester tester;
-    ASSERT_INT_EQ(0, s_tester_init(&tester, allocator));
-    tester.options.connect_timeout_ms = 100;
-    s_set_address(&tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", full.port);
+    ASSERT_INT_EQ(0, s_tester_init_for_full_listener(&tester, &full, allocator, 100));
 
     ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_connect_then_close, &tester));
     ASSERT_SUCCESS(tester.connect_rc);
@@ -336,13 +340,20 @@ static void s_loop_read_options(void *arg) {
     values[5] = (fcntl(fd, F_GETFD) & FD_CLOEXEC) ? 1 : 0;
 }
 
+/* A tester aimed at a new listener on 127.0.0.1 (`*listener`, which the test accepts on and closes). */
+static int s_tester_init_for_listener(struct s_tester *tester, int *listener, struct wscrt_allocator *allocator) {
+    ASSERT_INT_EQ(0, s_tester_init(tester, allocator));
+    uint16_t port = 0;
+    *listener = s_listener_open(AF_INET, 8, &port);
+    ASSERT_TRUE(*listener >= 0);
+    s_set_address(tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", port);
+    return 0;
+}
+
 static int s_test_socket_applies_options(struct wscrt_allocator *allocator) {
     struct s_tester tester;
-    ASSERT_INT_EQ(0, s_tester_init(&tester, allocator));
-    uint16_t port = 0;
-    int listener = s_listener_open(AF_INET, 8, &port);
-    ASSERT_TRUE(listener >= 0);
-    s_set_address(&tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", port);
+    int listener = -1;
+    ASSERT_INT_EQ(0, s_tester_init_for_listener(&tester, &listener, allocator));
     tester.options.keep_alive = true;
     tester.options.keep_alive_interval_sec = 17;
     tester.options.keep_alive_timeout_sec = 5;
@@ -395,11 +406,8 @@ static int s_test_socket_write_to_reset_peer_fails_without_sigpipe(struct wscrt_
     sigaction(SIGPIPE, &dfl, &previous);
 
     struct s_tester tester;
-    ASSERT_INT_EQ(0, s_tester_init(&tester, allocator));
-    uint16_t port = 0;
-    int listener = s_listener_open(AF_INET, 8, &port);
-    ASSERT_TRUE(listener >= 0);
-    s_set_address(&tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", port);
+    int listener = -1;
+    ASSERT_INT_EQ(0, s_tester_init_for_listener(&tester, &listener, allocator));
     ASSERT_INT_EQ(0, s_connect_and_wait(&tester));
     int server = s_accept_within(listener, S_WAIT_MS);
     ASSERT_TRUE(server >= 0);

@@ -11,26 +11,9 @@
 #include "http/websocket_decoder.h"
 #include "http/websocket_encoder.h"
 #include "test_harness.h"
+#include "test_hex.h"
 
 #define EXPECT(call) ASSERT_INT_EQ(0, (call))
-
-static size_t s_hex(uint8_t *out, size_t capacity, const char *hex) {
-    size_t len = 0;
-    int high = -1;
-    for (const char *p = hex; *p && len < capacity; ++p) {
-        int value = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
-        if (value < 0) {
-            continue;
-        }
-        if (high < 0) {
-            high = value;
-        } else {
-            out[len++] = (uint8_t)(high << 4 | value);
-            high = -1;
-        }
-    }
-    return len;
-}
 
 /* What on_frame_begin saw, one letter per frame: opcode digit, then 'c' if compressed, '.' if not. */
 struct s_seen {
@@ -59,7 +42,7 @@ static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_
 /* Decodes hex whole and byte by byte (both must agree); returns the error (0 = none). */
 static int s_decode(const char *hex, uint8_t allowed_rsv, struct s_seen *seen) {
     uint8_t bytes[256];
-    size_t len = s_hex(bytes, sizeof(bytes), hex);
+    size_t len = s_hex_to_array(bytes, sizeof(bytes), hex);
     int errors[2];
     struct s_seen runs[2];
     for (int bytewise = 0; bytewise < 2; ++bytewise) {
@@ -184,15 +167,15 @@ static int s_test_encoder_sets_rsv1_on_the_first_frame_of_a_compressed_message(s
     /* "Hello" compressed (RFC 7692 7.2.3.1), unmasked for clarity. */
     size_t len = wscrt_websocket_encode_header(out, WSCRT_WEBSOCKET_OPCODE_TEXT, true,
                                                WSCRT_WEBSOCKET_RSV1_COMPRESSED, 7, NULL);
-    ASSERT_BYTES_EQ(expected, s_hex(expected, sizeof(expected), "c1 07"), out, len);
+    ASSERT_BYTES_EQ(expected, s_hex_to_array(expected, sizeof(expected), "c1 07"), out, len);
     /* The first of two fragments, masked. */
     const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
     len = wscrt_websocket_encode_header(out, WSCRT_WEBSOCKET_OPCODE_BINARY, false, WSCRT_WEBSOCKET_RSV1_COMPRESSED,
                                         3, key);
-    ASSERT_BYTES_EQ(expected, s_hex(expected, sizeof(expected), "42 83 37 fa 21 3d"), out, len);
+    ASSERT_BYTES_EQ(expected, s_hex_to_array(expected, sizeof(expected), "42 83 37 fa 21 3d"), out, len);
     /* Its continuation: no RSV1. */
     len = wscrt_websocket_encode_header(out, WSCRT_WEBSOCKET_OPCODE_CONTINUATION, true, 0, 4, key);
-    ASSERT_BYTES_EQ(expected, s_hex(expected, sizeof(expected), "80 84 37 fa 21 3d"), out, len);
+    ASSERT_BYTES_EQ(expected, s_hex_to_array(expected, sizeof(expected), "80 84 37 fa 21 3d"), out, len);
     return 0;
 }
 

@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "http/websocket_decoder.h"
 #include "test_harness.h"
+#include "test_hex.h"
 
 /* ---- the recorder ---- */
 
@@ -168,29 +169,6 @@ static inline int s_expect_nothing_left(struct s_recorder *recorder) {
 #define EXPECT(call) ASSERT_INT_EQ(0, (call))
 
 /* ---- input ---- */
-
-/* "81 05 48 65" -> bytes; spaces are ignored. */
-static inline void s_hex(struct wscrt_byte_buf *out, const char *hex) {
-    int high = -1;
-    for (const char *p = hex; *p; ++p) {
-        int value;
-        if (*p >= '0' && *p <= '9') {
-            value = *p - '0';
-        } else if (*p >= 'a' && *p <= 'f') {
-            value = *p - 'a' + 10;
-        } else if (*p >= 'A' && *p <= 'F') {
-            value = *p - 'A' + 10;
-        } else {
-            continue;
-        }
-        if (high < 0) {
-            high = value;
-        } else {
-            wscrt_byte_buf_append_byte_dynamic(out, (uint8_t)(high << 4 | value));
-            high = -1;
-        }
-    }
-}
 
 struct s_outcome {
     int result;

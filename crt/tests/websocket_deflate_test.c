@@ -10,25 +10,9 @@
 #include "common/error.h"
 #include "http/websocket_deflate.h"
 #include "test_harness.h"
+#include "test_hex.h"
 
 #define EXPECT(call) ASSERT_INT_EQ(0, (call))
-
-/* "f2 48" -> bytes; spaces are ignored. */
-static void s_hex(struct wscrt_byte_buf *out, const char *hex) {
-    int high = -1;
-    for (const char *p = hex; *p; ++p) {
-        int value = *p >= '0' && *p <= '9' ? *p - '0' : *p >= 'a' && *p <= 'f' ? *p - 'a' + 10 : -1;
-        if (value < 0) {
-            continue;
-        }
-        if (high < 0) {
-            high = value;
-        } else {
-            wscrt_byte_buf_append_byte_dynamic(out, (uint8_t)(high << 4 | value));
-            high = -1;
-        }
-    }
-}
 
 static struct wscrt_websocket_deflate_params s_params(uint8_t bits, bool no_context_takeover) {
     struct wscrt_websocket_deflate_params params = {

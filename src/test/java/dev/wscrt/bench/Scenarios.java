@@ -28,8 +28,19 @@ final class Scenarios {
     private Scenarios() {
     }
 
+    /** A listener for what counts connections, not messages: messages are ignored. */
+    private abstract static class IgnoresMessages implements Peer.Listener {
+        @Override
+        public void onBinary(ByteBuffer data, boolean last) {
+        }
+
+        @Override
+        public void onText(String text) {
+        }
+    }
+
     /** Listener base: records the open time, the end, and an early close. */
-    private abstract static class Base implements Peer.Listener {
+    private abstract static class Base extends IgnoresMessages {
         final CountDownLatch finished = new CountDownLatch(1);
         final CountDownLatch closed = new CountDownLatch(1);
         volatile Peer.Connection connection;
@@ -42,14 +53,6 @@ final class Scenarios {
         public void onOpen(Peer.Connection c) {
             t0 = System.nanoTime();
             connection = c;
-        }
-
-        @Override
-        public void onBinary(ByteBuffer data, boolean last) {
-        }
-
-        @Override
-        public void onText(String text) {
         }
 
         @Override
@@ -256,21 +259,13 @@ final class Scenarios {
                 failure.compareAndSet(null, "timed out with " + opened.get() + " of " + count + " opened");
                 break;
             }
-            peer.connect(ep.uri("/echo"), new Peer.Listener() {
+            peer.connect(ep.uri("/echo"), new IgnoresMessages() {
                 @Override
                 public void onOpen(Peer.Connection c) {
                     lastOpen.set(System.nanoTime());
                     opened.incrementAndGet();
                     handshakes.release();
                     c.close();
-                }
-
-                @Override
-                public void onBinary(ByteBuffer data, boolean last) {
-                }
-
-                @Override
-                public void onText(String text) {
                 }
 
                 @Override
@@ -342,17 +337,9 @@ final class Scenarios {
                 failure.compareAndSet(null, "timed out opening " + n + " connections");
                 break;
             }
-            peer.connect(ep.uri("/echo"), new Peer.Listener() {
+            peer.connect(ep.uri("/echo"), new IgnoresMessages() {
                 @Override
                 public void onOpen(Peer.Connection c) {
-                }
-
-                @Override
-                public void onBinary(ByteBuffer data, boolean last) {
-                }
-
-                @Override
-                public void onText(String text) {
                 }
 
                 @Override

@@ -29,7 +29,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -400,30 +399,10 @@ class FaultInjectionTest extends FaultTestBase {
 
     // ---- helpers ----------------------------------------------------------------------------------
 
-    /** What a case does with the server's side of the client's connection (the request not yet read). */
-    @FunctionalInterface
-    private interface Script {
-        void run(FaultCase fc, ScriptedServer.Conn c) throws Exception;
-    }
-
     /** What a case does once the upgrade is answered: the server's side and the client's open WebSocket. */
     @FunctionalInterface
     private interface OpenScript {
         void run(FaultCase fc, ScriptedServer.Conn c, WebSocket ws) throws Exception;
-    }
-
-    /** Starts {@code fault}'s case, connects to a fresh scripted server and runs {@code script} against it. */
-    private void scripted(Fault fault, Script script) throws Exception {
-        scripted(fault, UnaryOperator.identity(), script);
-    }
-
-    /** As {@link #scripted(Fault, Script)}, with the connect options changed by {@code options}. */
-    private void scripted(Fault fault, UnaryOperator<WebSocketConnectOptions.Builder> options, Script script)
-            throws Exception {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(fault);
-            script.run(fc, fc.connect(server, options));
-        }
     }
 
     /** As {@link #scripted(Fault, Script)}, with the upgrade answered (101, nothing after it) first. */

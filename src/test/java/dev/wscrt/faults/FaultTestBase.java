@@ -11,10 +11,12 @@ import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
 import dev.wscrt.websocket.WebSocket;
+import dev.wscrt.websocket.WebSocketConnectOptions;
 import java.io.IOException;
 import java.nio.channels.Pipe;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,6 +97,26 @@ abstract class FaultTestBase {
     final FaultCase begin(Fault fault) {
         current = new FaultCase(fault, client.bootstrap(), REPORT);
         return current;
+    }
+
+    /** What a case does with the scripted server's side of the client's connection (nothing read yet). */
+    @FunctionalInterface
+    interface Script {
+        void run(FaultCase fc, ScriptedServer.Conn c) throws Exception;
+    }
+
+    /** Starts {@code fault}'s case, connects to a fresh scripted server and runs {@code script} against it. */
+    final void scripted(Fault fault, Script script) throws Exception {
+        scripted(fault, UnaryOperator.identity(), script);
+    }
+
+    /** As {@link #scripted(Fault, Script)}, with the connect options changed by {@code options}. */
+    final void scripted(Fault fault, UnaryOperator<WebSocketConnectOptions.Builder> options, Script script)
+            throws Exception {
+        try (ScriptedServer server = ScriptedServer.start()) {
+            FaultCase fc = begin(fault);
+            script.run(fc, fc.connect(server, options));
+        }
     }
 
     @AfterEach

@@ -33,28 +33,35 @@ class ProxyFaultTest extends FaultTestBase {
         return c;
     }
 
-    private static ScriptedServer.Conn connectThrough(FaultCase fc, ScriptedServer proxy) {
-        return connectThrough(fc, proxy, Loopback.closedPort(), 10_000);
+    /**
+     * Starts {@code fault}'s case, connects through a fresh scripted proxy to a closed target port (handshake
+     * timeout {@code handshakeTimeoutMs}) and runs {@code script} against the proxy's side, CONNECT read.
+     */
+    private void throughScriptedProxy(Fault fault, int handshakeTimeoutMs, Script script) throws Exception {
+        try (ScriptedServer proxy = ScriptedServer.start()) {
+            FaultCase fc = begin(fault);
+            script.run(fc, connectThrough(fc, proxy, Loopback.closedPort(), handshakeTimeoutMs));
+        }
+    }
+
+    private void throughScriptedProxy(Fault fault, Script script) throws Exception {
+        throughScriptedProxy(fault, 10_000, script);
     }
 
     @Test
-    void proxyThatClosesDuringConnectFailsSetupWithConnectionClosed() {
-        try (ScriptedServer proxy = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.PROXY_CLOSES_DURING_CONNECT);
-            ScriptedServer.Conn c = connectThrough(fc, proxy);
+    void proxyThatClosesDuringConnectFailsSetupWithConnectionClosed() throws Exception {
+        throughScriptedProxy(Fault.PROXY_CLOSES_DURING_CONNECT, (fc, c) -> {
             fc.faultNow();
             c.close();
             fc.verify();
             assertNull(fc.recorder().awaitSetup().handshakeResponseStatus(), "no answer, no status");
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void proxy407WithoutCredentialsConfiguredCarriesTheStatusAndTheChallenge() {
-        try (ScriptedServer proxy = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.PROXY_407_NO_CREDENTIALS);
-            ScriptedServer.Conn c = connectThrough(fc, proxy);
+    void proxy407WithoutCredentialsConfiguredCarriesTheStatusAndTheChallenge() throws Exception {
+        throughScriptedProxy(Fault.PROXY_407_NO_CREDENTIALS, (fc, c) -> {
             assertNull(c.request().header("Proxy-Authorization"), "no credentials configured, none sent");
             fc.faultNow();
             c.writeAscii("HTTP/1.1 407 Proxy Authentication Required\r\n"
@@ -68,51 +75,43 @@ class ProxyFaultTest extends FaultTestBase {
                     .findFirst().orElse(null);
             assertEquals("Basic realm=\"wscrt-faults\"", challenge, "the challenge, carried");
             fc.report("status " + d.handshakeResponseStatus() + ", Proxy-Authenticate: " + challenge);
-        }
+        });
     }
 
     @Test
-    void proxy200ThenAnImmediateCloseFailsSetupWithConnectionClosedOrReset() {
-        try (ScriptedServer proxy = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.PROXY_200_THEN_CLOSE);
-            ScriptedServer.Conn c = connectThrough(fc, proxy);
+    void proxy200ThenAnImmediateCloseFailsSetupWithConnectionClosedOrReset() throws Exception {
+        throughScriptedProxy(Fault.PROXY_200_THEN_CLOSE, (fc, c) -> {
             fc.faultNow();
             c.write(Hex.ascii("HTTP/1.1 200 Connection established\r\n\r\n"));
             c.close();
             fc.verify();
             fc.report("status carried: " + fc.recorder().awaitSetup().handshakeResponseStatus());
-        }
+        });
     }
 
     @Test
-    void proxyResponseHeaderBlockOverTheLimitFailsSetupWithHeaderBlockTooLarge() {
-        try (ScriptedServer proxy = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.PROXY_HEADER_BLOCK_OVER_LIMIT);
-            ScriptedServer.Conn c = connectThrough(fc, proxy);
+    void proxyResponseHeaderBlockOverTheLimitFailsSetupWithHeaderBlockTooLarge() throws Exception {
+        throughScriptedProxy(Fault.PROXY_HEADER_BLOCK_OVER_LIMIT, (fc, c) -> {
             byte[] block = FaultInjectionTest.headerBlock("HTTP/1.1 200 Connection established", 256 * 1024);
             fc.faultNow();
             boolean all = c.tryWrite(Arrays.copyOfRange(block, 0, 128 * 1024));
             fc.verify();
             fc.report("128 KiB of a 256 KiB block written" + (all ? "" : " (the client reset the connection first)"));
-        }
+        });
     }
 
     @Test
-    void proxyThatNeverAnswersFailsSetupAtTheHandshakeTimeout() {
-        try (ScriptedServer proxy = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.PROXY_NEVER_ANSWERS);
-            ScriptedServer.Conn c = connectThrough(fc, proxy, Loopback.closedPort(), 300);
+    void proxyThatNeverAnswersFailsSetupAtTheHandshakeTimeout() throws Exception {
+        throughScriptedProxy(Fault.PROXY_NEVER_ANSWERS, 300, (fc, c) -> {
             fc.verify();
             c.awaitEof();
             fc.report("");
-        }
+        });
     }
 
     @Test
-    void proxyAnsweringHttp10With200OpensTheTunnel() {
-        try (ScriptedServer proxy = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.PROXY_HTTP10_200);
-            ScriptedServer.Conn c = connectThrough(fc, proxy);
+    void proxyAnsweringHttp10With200OpensTheTunnel() throws Exception {
+        throughScriptedProxy(Fault.PROXY_HTTP10_200, (fc, c) -> {
             c.writeAscii("HTTP/1.0 200 Connection established\r\n\r\n");
             // From here the scripted proxy plays the target at the other end of the tunnel.
             c.handshake(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("through")));
@@ -124,7 +123,7 @@ class ProxyFaultTest extends FaultTestBase {
             c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(1000, ""));
             fc.verify();
             fc.report("");
-        }
+        });
     }
 
     @Test

@@ -105,26 +105,20 @@ class TlsFaultTest extends FaultTestBase {
     // ---- the handshake ----------------------------------------------------------------------------
 
     @Test
-    void resetDuringTheTlsHandshakeFailsSetupNamingThePeer() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.TLS_RESET_DURING_HANDSHAKE);
-            fc.connect(fc.options(server.port()).tlsConnectionOptions(wss()));
-            ScriptedServer.Conn c = server.awaitConnection();
+    void resetDuringTheTlsHandshakeFailsSetupNamingThePeer() throws Exception {
+        scripted(Fault.TLS_RESET_DURING_HANDSHAKE, o -> o.tlsConnectionOptions(wss()), (fc, c) -> {
             byte[] hello = readTlsRecord(c);
             assertEquals(0x16, hello[0] & 0xff, "a handshake record (the ClientHello) first");
             fc.faultNow();
             c.reset();
             fc.verify();
             fc.report("after a " + hello.length + "-byte ClientHello record");
-        }
+        });
     }
 
     @Test
-    void bytesThatAreNotAServerHelloFailSetupWithHandshakeFailure() {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            FaultCase fc = begin(Fault.TLS_NOT_A_SERVER_HELLO);
-            fc.connect(fc.options(server.port()).tlsConnectionOptions(wss()));
-            ScriptedServer.Conn c = server.awaitConnection();
+    void bytesThatAreNotAServerHelloFailSetupWithHandshakeFailure() throws Exception {
+        scripted(Fault.TLS_NOT_A_SERVER_HELLO, o -> o.tlsConnectionOptions(wss()), (fc, c) -> {
             readTlsRecord(c);
             fc.faultNow();
             c.tryWrite(Hex.ascii("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"));
@@ -132,7 +126,7 @@ class TlsFaultTest extends FaultTestBase {
             assertNull(fc.recorder().awaitSetup().handshakeResponseStatus(), "no HTTP status from a TLS failure");
             c.awaitEof();
             fc.report("");
-        }
+        });
     }
 
     @Test

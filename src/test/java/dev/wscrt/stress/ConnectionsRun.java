@@ -6,7 +6,6 @@ import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.websocket.IncomingFrame;
 import dev.wscrt.websocket.Opcode;
 import dev.wscrt.websocket.WebSocket;
-import dev.wscrt.websocket.WebSocketConnectOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -393,10 +392,7 @@ final class ConnectionsRun {
 
     private void connect(ClientResources resources, int i) {
         try {
-            WebSocket.connect(WebSocketConnectOptions.builder()
-                    .host("127.0.0.1")
-                    .port(port)
-                    .bootstrap(resources.bootstrap())
+            WebSocket.connect(resources.loopbackOptions(port)
                     .onConnectionSetup(d -> {
                         if (setups.incrementAndGet(i) > 1) {
                             duplicates.incrementAndGet();

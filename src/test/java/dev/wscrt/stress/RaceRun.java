@@ -5,7 +5,6 @@ import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.websocket.OnSendFrameCompleteData;
 import dev.wscrt.websocket.Opcode;
 import dev.wscrt.websocket.WebSocket;
-import dev.wscrt.websocket.WebSocketConnectOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -167,10 +166,7 @@ public final class RaceRun {
         Conn conn = new Conn();
         conns.add(conn);
         try {
-            WebSocket.connect(WebSocketConnectOptions.builder()
-                    .host("127.0.0.1")
-                    .port(port)
-                    .bootstrap(resources.bootstrap())
+            WebSocket.connect(resources.loopbackOptions(port)
                     .onConnectionSetup(d -> {
                         // On the event-loop thread: publish the new WebSocket to the Java threads.
                         if (d.websocket() == null) {

@@ -6,7 +6,6 @@ import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.websocket.OnSendFrameCompleteData;
 import dev.wscrt.websocket.Opcode;
 import dev.wscrt.websocket.WebSocket;
-import dev.wscrt.websocket.WebSocketConnectOptions;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -388,10 +387,7 @@ final class SharedConnectionsRun {
         all.add(conn);
         connectsStarted.incrementAndGet();
         try {
-            WebSocket.connect(WebSocketConnectOptions.builder()
-                    .host("127.0.0.1")
-                    .port(port)
-                    .bootstrap(resources.bootstrap())
+            WebSocket.connect(resources.loopbackOptions(port)
                     .onConnectionSetup(d -> {
                         setupsReported.incrementAndGet();
                         if (conn.setups.incrementAndGet() > 1) {

@@ -3,6 +3,7 @@ package dev.wscrt.testing;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.EventLoopGroup;
 import dev.wscrt.io.HostResolver;
+import dev.wscrt.websocket.WebSocketConnectOptions;
 
 /**
  * A test class's own event loop group, resolver and bootstrap, so that what it leaves behind (a
@@ -35,6 +36,11 @@ public final class ClientResources implements AutoCloseable {
 
     public ClientBootstrap bootstrap() {
         return bootstrap;
+    }
+
+    /** Options for a WebSocket to 127.0.0.1:{@code port} on this client's bootstrap; the caller adds the rest. */
+    public WebSocketConnectOptions.Builder loopbackOptions(int port) {
+        return WebSocketConnectOptions.builder().host("127.0.0.1").port(port).bootstrap(bootstrap);
     }
 
     @Override
