@@ -1,34 +1,21 @@
 #ifndef WSCRT_TESTS_TEST_HEX_H
 #define WSCRT_TESTS_TEST_HEX_H
 /*
- * Hex byte literals for the tests: "81 05 48 65" -> bytes. Two hex digits (either case) make a byte;
- * anything else (the spaces) is skipped, and an odd last digit is dropped.
+ * Hex byte literals for the tests: "81 05 48 65" -> bytes. Two hex digits (either case, as the HTTP
+ * parser reads them) make a byte; anything else (the spaces) is skipped, and an odd last digit is dropped.
  */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "common/byte_buf.h"
-
-/* The value of the hex digit `c`, or -1. */
-static inline int s_hex_digit(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
+#include "http/http_syntax.h"
 
 /* The next byte of the hex text at `*cursor` (advanced past it); false at the text's end. */
 static inline bool s_hex_next(const char **cursor, uint8_t *byte) {
     int high = -1;
     for (; **cursor; ++*cursor) {
-        int value = s_hex_digit(**cursor);
+        int value = wscrt_http_hex_value((uint8_t)**cursor);
         if (value < 0) {
             continue;
         }

@@ -1,9 +1,8 @@
 package dev.wscrt.faults;
 
+import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.tls.TestCertificates;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandler;
@@ -17,10 +16,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
@@ -121,22 +117,11 @@ public final class SoakServer {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
             if (frame instanceof CloseWebSocketFrame close) {
-                int code = close.statusCode();
-                ByteBuf payload = code < 0 ? Unpooled.EMPTY_BUFFER
-                        : Unpooled.wrappedBuffer(new byte[] {(byte) (code >>> 8), (byte) code});
-                ctx.writeAndFlush(new CloseWebSocketFrame(true, 0, payload)).addListener(ChannelFutureListener.CLOSE);
+                ctx.writeAndFlush(NettyWebSocketServer.closeAnswer(close)).addListener(ChannelFutureListener.CLOSE);
                 return;
             }
-            ByteBuf content = frame.content().retainedDuplicate();
-            WebSocketFrame echo;
-            if (frame instanceof TextWebSocketFrame) {
-                echo = new TextWebSocketFrame(frame.isFinalFragment(), 0, content);
-            } else if (frame instanceof BinaryWebSocketFrame) {
-                echo = new BinaryWebSocketFrame(frame.isFinalFragment(), 0, content);
-            } else if (frame instanceof ContinuationWebSocketFrame) {
-                echo = new ContinuationWebSocketFrame(frame.isFinalFragment(), 0, content);
-            } else {
-                content.release();
+            WebSocketFrame echo = NettyWebSocketServer.echoOf(frame);
+            if (echo == null) {
                 return;
             }
             ECHOED.incrementAndGet();

@@ -1,5 +1,6 @@
 package dev.wscrt.loadserver;
 
+import dev.wscrt.testing.NettyWebSocketServer;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -26,9 +27,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -441,24 +440,13 @@ public final class LoadServer implements AutoCloseable {
                     blast.stop(); // no data frames after our CLOSE (RFC 6455 5.5.1)
                 }
                 closesAnswered.incrementAndGet();
-                int code = close.statusCode();
-                ByteBuf payload = code < 0 ? Unpooled.EMPTY_BUFFER
-                        : Unpooled.wrappedBuffer(new byte[] {(byte) (code >>> 8), (byte) code});
-                ch.writeAndFlush(new CloseWebSocketFrame(true, 0, payload)).addListener(ChannelFutureListener.CLOSE);
+                ch.writeAndFlush(NettyWebSocketServer.closeAnswer(close)).addListener(ChannelFutureListener.CLOSE);
             } else if (frame instanceof PingWebSocketFrame) {
                 ch.writeAndFlush(new PongWebSocketFrame(frame.content().retainedDuplicate()));
             } else if (frame instanceof PongWebSocketFrame) {
                 return;
             } else if ("echo".equals(mode)) {
-                ByteBuf content = frame.content().retainedDuplicate();
-                WebSocketFrame echo;
-                if (frame instanceof TextWebSocketFrame) {
-                    echo = new TextWebSocketFrame(frame.isFinalFragment(), 0, content);
-                } else if (frame instanceof BinaryWebSocketFrame) {
-                    echo = new BinaryWebSocketFrame(frame.isFinalFragment(), 0, content);
-                } else {
-                    echo = new ContinuationWebSocketFrame(frame.isFinalFragment(), 0, content);
-                }
+                WebSocketFrame echo = NettyWebSocketServer.echoOf(frame); // a data frame: controls are answered above
                 framesEchoed.incrementAndGet();
                 ch.writeAndFlush(echo, ch.voidPromise());
             }

@@ -292,11 +292,7 @@ final class ConnectionsRun {
                 sockets.set(i, null);
             }
             resourcesClosed = true;
-            try {
-                resources.close();
-            } catch (AssertionError e) {
-                section.fail("closing the run's ClientResources: " + e.getMessage());
-            }
+            section.closeResources(resources, "closing the run's ClientResources");
             String nativeBack = Probe.nativeNotBackTo(processStart);
             Probe.Reading after = Probe.take();
             Map<String, Long> serverAfter = server.awaitOpen(0, Duration.ofSeconds(15));
@@ -324,11 +320,7 @@ final class ConnectionsRun {
                         ws.close();
                     }
                 }
-                try {
-                    resources.close();
-                } catch (AssertionError e) {
-                    section.fail("closing the run's ClientResources after an error: " + e.getMessage());
-                }
+                section.closeResources(resources, "closing the run's ClientResources after an error");
             }
         }
     }

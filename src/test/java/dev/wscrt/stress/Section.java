@@ -1,5 +1,6 @@
 package dev.wscrt.stress;
 
+import dev.wscrt.testing.ClientResources;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,6 +50,18 @@ final class Section {
     void fail(String what) {
         failures.add(what);
         System.out.println("FAILED: " + what);
+    }
+
+    /**
+     * Closes the run's {@code resources}; a close that fails (it waits, bounded, for the event loop group to
+     * shut down) is a failure of this section, said as {@code what} and the reason.
+     */
+    void closeResources(ClientResources resources, String what) {
+        try {
+            resources.close();
+        } catch (AssertionError e) {
+            fail(what + ": " + e.getMessage());
+        }
     }
 
     /** Records a check; fails with {@code what} unless {@code ok}. */

@@ -119,11 +119,7 @@ final class SharedConnectionsRun {
             } finally {
                 if (!closed) {
                     run.closeAll();
-                    try {
-                        resources.close();
-                    } catch (AssertionError e) {
-                        section.fail("closing the run's ClientResources after an error: " + e.getMessage());
-                    }
+                    section.closeResources(resources, "closing the run's ClientResources after an error");
                 }
             }
             String nativeBack = Probe.nativeNotBackTo(processStart);

@@ -298,7 +298,7 @@ public final class NettyWebSocketServer implements LocalServer {
                     }
                 }
             } else if (config.echo && rf.isDataFrame()) {
-                ctx.writeAndFlush(copyFrame(frame));
+                ctx.writeAndFlush(echoOf(frame));
             }
             if (config.onFrame != null) {
                 config.onFrame.accept(c, rf);
@@ -322,15 +322,28 @@ public final class NettyWebSocketServer implements LocalServer {
         }
     }
 
-    private static WebSocketFrame copyFrame(WebSocketFrame frame) {
-        ByteBuf content = frame.content().retainedDuplicate();
+    /**
+     * What an echo server sends back for the data frame {@code frame}: a frame of the same kind and FIN with
+     * its content (retained, RSV bits clear); null for a control frame. For every Netty server of the tests.
+     */
+    public static WebSocketFrame echoOf(WebSocketFrame frame) {
+        boolean fin = frame.isFinalFragment();
         if (frame instanceof TextWebSocketFrame) {
-            return new TextWebSocketFrame(frame.isFinalFragment(), 0, content);
+            return new TextWebSocketFrame(fin, 0, frame.content().retainedDuplicate());
         } else if (frame instanceof BinaryWebSocketFrame) {
-            return new BinaryWebSocketFrame(frame.isFinalFragment(), 0, content);
-        } else {
-            return new ContinuationWebSocketFrame(frame.isFinalFragment(), 0, content);
+            return new BinaryWebSocketFrame(fin, 0, frame.content().retainedDuplicate());
+        } else if (frame instanceof ContinuationWebSocketFrame) {
+            return new ContinuationWebSocketFrame(fin, 0, frame.content().retainedDuplicate());
         }
+        return null;
+    }
+
+    /** The CLOSE answering {@code close}: its status code echoed (RFC 6455 5.5.1), empty when it had none. */
+    public static CloseWebSocketFrame closeAnswer(CloseWebSocketFrame close) {
+        int code = close.statusCode();
+        ByteBuf payload = code < 0 ? Unpooled.EMPTY_BUFFER
+                : Unpooled.wrappedBuffer(new byte[] {(byte) (code >>> 8), (byte) code});
+        return new CloseWebSocketFrame(true, 0, payload);
     }
 
     private static int opcodeOf(WebSocketFrame f) {
