@@ -21,7 +21,7 @@ final class Events {
 
     /** The library's automatic PONG to a PING with {@code payload}. */
     static TraceEvent pong(byte[] payload) {
-        return new TraceEvent.Pong(payload);
+        return new TraceEvent.Control(Frames.PONG, payload);
     }
 
     static TraceEvent pong(String payload) {

@@ -409,8 +409,7 @@ final class ServerPeer implements AutoCloseable {
                             }
                         }
                     }
-                    case Frames.PING -> event(new TraceEvent.Ping(payload));
-                    case Frames.PONG -> event(new TraceEvent.Pong(payload));
+                    case Frames.PING, Frames.PONG -> event(new TraceEvent.Control(opcode, payload));
                     case Frames.CLOSE -> clientClosed(new ReceivedFrame(opcode, fin, rsv, masked, length, payload));
                     default -> {
                         // a reserved opcode: already a violation

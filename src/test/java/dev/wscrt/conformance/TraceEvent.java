@@ -8,7 +8,7 @@ import java.util.Arrays;
  * compared with, as Autobahn compares its "received" list. Frames are reassembled messages (the echo
  * driver answers each message), PONGs, and marks the case script sets at its checkpoints.
  */
-sealed interface TraceEvent permits TraceEvent.Message, TraceEvent.Pong, TraceEvent.Ping, TraceEvent.Mark {
+sealed interface TraceEvent permits TraceEvent.Message, TraceEvent.Control, TraceEvent.Mark {
 
     /** A complete data message from the client (its echo), opcode of the first frame. */
     record Message(int opcode, byte[] payload) implements TraceEvent {
@@ -29,39 +29,17 @@ sealed interface TraceEvent permits TraceEvent.Message, TraceEvent.Pong, TraceEv
         }
     }
 
-    /** A PONG from the client. */
-    record Pong(byte[] payload) implements TraceEvent {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Pong p && Arrays.equals(p.payload, payload);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(payload) + 7;
+    /** A PONG from the client, or a PING (the echo driver never pings, so a PING is never expected). */
+    record Control(ControlFrame frame) implements TraceEvent {
+        Control(int opcode, byte[] payload) {
+            this(new ControlFrame(opcode, payload));
         }
 
         @Override
         public String toString() {
-            return "pong(" + describe(payload) + ")";
-        }
-    }
-
-    /** A PING from the client (the echo driver never pings, so this is never expected). */
-    record Ping(byte[] payload) implements TraceEvent {
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Ping p && Arrays.equals(p.payload, payload);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(payload) + 11;
-        }
-
-        @Override
-        public String toString() {
-            return "ping(" + describe(payload) + ")";
+            int opcode = frame.opcode();
+            return (opcode == Frames.PONG ? "pong" : opcode == Frames.PING ? "ping" : "opcode" + opcode)
+                    + "(" + describe(frame.payload()) + ")";
         }
     }
 

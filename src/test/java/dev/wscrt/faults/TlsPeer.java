@@ -346,13 +346,7 @@ final class TlsPeer implements AutoCloseable {
 
         /** Writes bytes as they are, outside TLS. */
         boolean writeRaw(byte[] bytes) {
-            try {
-                out.write(bytes);
-                out.flush();
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
+            return ScriptedServer.tryWrite(out, bytes);
         }
 
         /** Sends close_notify (and nothing else). */

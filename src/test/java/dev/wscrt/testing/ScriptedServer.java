@@ -63,6 +63,20 @@ public final class ScriptedServer implements LocalServer {
         acceptThread.start();
     }
 
+    /**
+     * Writes and flushes {@code bytes} to a raw server socket's stream, tolerating a client that already closed
+     * the connection. Returns false if the write failed.
+     */
+    public static boolean tryWrite(OutputStream out, byte[] bytes) {
+        try {
+            out.write(bytes);
+            out.flush();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** Starts a server on 127.0.0.1 with an OS-chosen port that accepts every connection. */
     public static ScriptedServer start() {
         try {
@@ -320,13 +334,7 @@ public final class ScriptedServer implements LocalServer {
          * client is expected to give up mid-write). Returns false if the write failed.
          */
         public boolean tryWrite(byte[] bytes) {
-            try {
-                out.write(bytes);
-                out.flush();
-                return true;
-            } catch (IOException e) {
-                return false;
-            }
+            return ScriptedServer.tryWrite(out, bytes);
         }
 
         /** Writes a server frame (unmasked, minimal length). */
