@@ -26,6 +26,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -47,8 +48,11 @@ class ConnectAttemptTest {
         }
     }
 
-    private static CrtRuntimeException setupFailure(WebSocketConnectOptions.Builder options, CallbackRecorder rec) {
-        WebSocket.connect(options.build());
+    /** Connects with the options {@code options} makes for a fresh recorder; returns the setup's failure. */
+    private static CrtRuntimeException setupFailure(
+            Function<CallbackRecorder, WebSocketConnectOptions.Builder> options) {
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(options.apply(rec).build());
         return rec.awaitSetupFailure();
     }
 
@@ -72,8 +76,7 @@ class ConnectAttemptTest {
     @Test
     void aRefusedConnectNamesTheServerAndCarriesTheConnectCallStack() throws Exception {
         int port = closedPort();
-        CallbackRecorder rec = new CallbackRecorder();
-        CrtRuntimeException e = setupFailure(rec.options("127.0.0.1", port, testbed.bootstrap()), rec);
+        CrtRuntimeException e = setupFailure(rec -> rec.options("127.0.0.1", port, testbed.bootstrap()));
         assertEquals("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED", e.errorName());
         assertMentions(e, "connecting to server 127.0.0.1:" + port);
         assertCarriesConnectSite(e, "aRefusedConnectNamesTheServerAndCarriesTheConnectCallStack");
@@ -82,8 +85,7 @@ class ConnectAttemptTest {
     @Test
     void aRefusedConnectToANameNamesTheAddressesTried() throws Exception {
         int port = closedPort();
-        CallbackRecorder rec = new CallbackRecorder();
-        CrtRuntimeException e = setupFailure(rec.options("localhost", port, testbed.bootstrap()), rec);
+        CrtRuntimeException e = setupFailure(rec -> rec.options("localhost", port, testbed.bootstrap()));
         assertEquals("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED", e.errorName());
         // localhost may also resolve to ::1; then both addresses were tried and both are named.
         String tried = e.getMessage().contains("[::1]:" + port) ? "localhost:" + port + " (tried " : "localhost (";
@@ -94,8 +96,7 @@ class ConnectAttemptTest {
     void aNameThatDoesNotResolveIsNamed() {
         // A 64-character label is invalid: the resolver refuses it locally, no query leaves the machine.
         String host = "x".repeat(64) + ".invalid";
-        CallbackRecorder rec = new CallbackRecorder();
-        CrtRuntimeException e = setupFailure(rec.options(host, 80, testbed.bootstrap()), rec);
+        CrtRuntimeException e = setupFailure(rec -> rec.options(host, 80, testbed.bootstrap()));
         assertTrue(e.errorName().startsWith("WSCRT_ERROR_IO_DNS_"), e.errorName());
         assertMentions(e, "resolving the host of " + host + ":80");
     }
@@ -103,9 +104,8 @@ class ConnectAttemptTest {
     @Test
     void aProxyThatRefusesTheTcpConnectIsNamedApartFromTheServer() throws Exception {
         int proxyPort = closedPort();
-        CallbackRecorder rec = new CallbackRecorder();
-        CrtRuntimeException e = setupFailure(rec.options("server.example", 80, testbed.bootstrap())
-                .proxyOptions(new HttpProxyOptions().withHost("127.0.0.1").withPort(proxyPort)), rec);
+        CrtRuntimeException e = setupFailure(rec -> rec.options("server.example", 80, testbed.bootstrap())
+                .proxyOptions(new HttpProxyOptions().withHost("127.0.0.1").withPort(proxyPort)));
         assertEquals("WSCRT_ERROR_IO_SOCKET_CONNECTION_REFUSED", e.errorName());
         assertMentions(e, "connecting to proxy 127.0.0.1:" + proxyPort + " (for server server.example:80)");
     }
@@ -145,9 +145,8 @@ class ConnectAttemptTest {
         Path caFile = otherCaFile(dir);
         try (TlsContext ctx = trustingOnly(caFile);
              NettyWebSocketServer server = startTls(TestCertificates.get().server())) {
-            CallbackRecorder rec = new CallbackRecorder();
             CrtRuntimeException e = setupFailure(
-                    testbed.options(server, rec).tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec);
+                    rec -> testbed.options(server, rec).tlsConnectionOptions(new TlsConnectionOptions(ctx)));
             assertEquals("WSCRT_ERROR_TLS_CERT_UNKNOWN_CA", e.errorName());
             assertMentions(e, "TLS handshake with server 127.0.0.1:" + server.port(),
                     "untrusted issuer", "trusting CA file " + caFile);
@@ -159,9 +158,8 @@ class ConnectAttemptTest {
         Path caFile = otherCaFile(dir);
         try (TlsContext ctx = trustingOnly(caFile);
              NettyWebSocketServer server = startTls(TestCertificates.get().server())) {
-            CallbackRecorder rec = new CallbackRecorder();
-            CrtRuntimeException e = setupFailure(rec.options("localhost", server.port(), testbed.bootstrap())
-                    .tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec);
+            CrtRuntimeException e = setupFailure(rec -> rec.options("localhost", server.port(), testbed.bootstrap())
+                    .tlsConnectionOptions(new TlsConnectionOptions(ctx)));
             assertEquals("WSCRT_ERROR_TLS_CERT_UNKNOWN_CA", e.errorName());
             // The server listens on 127.0.0.1 only: that is the address connected to, whatever was refused first.
             assertMentions(e,
@@ -175,15 +173,13 @@ class ConnectAttemptTest {
         try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
              NettyWebSocketServer expired = startTls(certs.expired());
              NettyWebSocketServer wrongName = startTls(certs.wrongName())) {
-            CallbackRecorder rec = new CallbackRecorder();
             CrtRuntimeException e = setupFailure(
-                    testbed.options(expired, rec).tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec);
+                    rec -> testbed.options(expired, rec).tlsConnectionOptions(new TlsConnectionOptions(ctx)));
             assertEquals("WSCRT_ERROR_TLS_CERT_EXPIRED", e.errorName());
             assertMentions(e, "certificate has expired", "trusting the CA certificates given in PEM");
 
-            CallbackRecorder rec2 = new CallbackRecorder();
             CrtRuntimeException e2 = setupFailure(
-                    testbed.options(wrongName, rec2).tlsConnectionOptions(new TlsConnectionOptions(ctx)), rec2);
+                    rec -> testbed.options(wrongName, rec).tlsConnectionOptions(new TlsConnectionOptions(ctx)));
             assertEquals("WSCRT_ERROR_TLS_CERT_HOSTNAME_MISMATCH", e2.errorName());
             assertMentions(e2, "host-name mismatch: the certificate is not for 127.0.0.1");
         }
