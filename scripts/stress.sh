@@ -96,7 +96,7 @@ fi
 # Sanitizer builds of the JNI library for shared-asan / shared-tsan, in private build directories (the
 # project's own sanitizer build covers the C tests only). gcc's runtime is preloaded into that java
 # process alone; the echo server child does not inherit it.
-declare -A san_lib san_env
+declare -A san_lib=() san_env=() # empty, not unset: set -u rejects ${#san_lib[@]} on an unset array
 for run in "${runs[@]}"; do
     case "$run" in
         shared-asan) kind=asan; flags="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"

@@ -384,6 +384,10 @@ final class SharedConnectionsRun {
         connectsStarted.incrementAndGet();
         try {
             WebSocket.connect(resources.loopbackOptions(port)
+                    // Every thread may queue its outstanding sends (up to 256 KiB each) on one connection, more
+                    // than the 16 MiB default; the semaphores bound the queue, and this run is about races,
+                    // not back-pressure (WebSocketConnectionTest covers SEND_QUEUE_FULL).
+                    .sendQueueLimit((long) config.threads() * config.outstandingPerThread() * 257 * 1024)
                     .onConnectionSetup(d -> {
                         setupsReported.incrementAndGet();
                         if (conn.setups.incrementAndGet() > 1) {
