@@ -114,7 +114,7 @@ for run in "${runs[@]}"; do
     esac
     dir=$OUT/cmake-$kind
     if ! { cmake -S . -B "$dir" -DCMAKE_C_COMPILER=gcc -DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSCRT_SANITIZE=OFF \
-            -DWSCRT_BUILD_JNI=ON -DCMAKE_C_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$lflags" \
+            -DWSCRT_BUILD_JNI=ON -DWSCRT_GLIBC_COMPAT=OFF -DCMAKE_C_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$lflags" \
             -DCMAKE_EXE_LINKER_FLAGS="$lflags" >"$OUT/cmake-$kind.log" 2>&1 &&
            cmake --build "$dir" --target wscrt-jni -j2 >>"$OUT/cmake-$kind.log" 2>&1; }; then
         echo "the $kind build of libwscrt-jni.so failed, see $OUT/cmake-$kind.log" >&2
