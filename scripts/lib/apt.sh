@@ -1,10 +1,10 @@
 # Sourced (not run) by the scripts/install-*.sh that install Debian packages.
 #
 # apt_install NAME PACKAGE...
-#   Installs PACKAGE... with apt-get, through `sudo -n` when not root, quietly (output discarded); runs
-#   `apt-get update` only when the first install attempt fails. NAME (the calling script's name) prefixes
-#   the messages. On failure it prints why on stderr and exits the calling script with status 1: no
-#   apt-get, not root and no password-less sudo, or the install failed after the update.
+#   Installs PACKAGE... with apt-get, through `sudo -n` when not root, quietly; runs `apt-get update` only
+#   when the first install attempt fails. NAME (the calling script's name) prefixes the messages. On failure
+#   it prints why on stderr and exits the calling script with status 1: no apt-get, not root and no
+#   password-less sudo, or the install failed after the update (with the last lines apt-get printed).
 #   Callers check first whether what they need is already there, so that an installed system stays quiet.
 #
 # apt_root NAME WHAT
@@ -32,11 +32,20 @@ apt_install() {
     shift
     local what="$*"
     apt_root "$name" "$what"
-    if ! DEBIAN_FRONTEND=noninteractive "${APT_SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1; then
-        "${APT_SUDO[@]}" apt-get update -qq >/dev/null 2>&1 || true
-        if ! DEBIAN_FRONTEND=noninteractive "${APT_SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1; then
-            echo "$name: apt-get install $what failed" >&2
-            exit 1
-        fi
+    # `env` inside sudo: sudo's env_reset would drop a DEBIAN_FRONTEND set in front of it.
+    local apt=("${APT_SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get)
+    if "${apt[@]}" install -y -qq --no-install-recommends "$@" >/dev/null 2>&1; then
+        return 0
     fi
+    # The package lists may be missing or stale (a fresh machine): update, try once more, and on failure
+    # show what apt-get said (an update that fails in part may still let the install through).
+    local log
+    log=$(mktemp)
+    if ! { "${apt[@]}" update -qq || true; "${apt[@]}" install -y -qq --no-install-recommends "$@"; } >"$log" 2>&1; then
+        echo "$name: apt-get install $what failed; apt-get said:" >&2
+        tail -n 20 "$log" >&2
+        rm -f "$log"
+        exit 1
+    fi
+    rm -f "$log"
 }
