@@ -69,7 +69,7 @@ static void s_sink_destroy(struct wscrt_channel_handler *base) {
     wscrt_mem_release(base->allocator, sink);
 }
 
-static const struct wscrt_channel_handler_vtable s_sink_vtable = 
+static const struct wscrt_channel_handler_vtable s_sink_vtable =
     S_LAST_SLOT_VTABLE(s_sink_process_read_data, s_complete_shutdown, s_sink_initial_window_size, s_sink_destroy);
 
 /* ---- fixture ----------------------------------------------------------- */

@@ -134,7 +134,7 @@ static void s_app_destroy(struct wscrt_channel_handler *base) {
     wscrt_mem_release(base->allocator, app);
 }
 
-static const struct wscrt_channel_handler_vtable s_app_vtable = 
+static const struct wscrt_channel_handler_vtable s_app_vtable =
     S_LAST_SLOT_VTABLE(s_app_process_read_data, s_app_shutdown, s_app_initial_window_size, s_app_destroy);
 
 static void s_on_net_shutdown(struct wscrt_channel *channel, int error_code, void *user_data) {

@@ -122,7 +122,7 @@ static inline void s_reader_destroy(struct wscrt_channel_handler *base) {
     wscrt_mem_release(base->allocator, reader);
 }
 
-static const struct wscrt_channel_handler_vtable s_reader_vtable = 
+static const struct wscrt_channel_handler_vtable s_reader_vtable =
     S_LAST_SLOT_VTABLE(s_reader_process_read_data, s_complete_shutdown, s_reader_initial_window_size, s_reader_destroy);
 
 static inline void s_add_reader(struct s_fixture *fixture, struct wscrt_channel *channel) {
