@@ -289,9 +289,7 @@ public final class NettyWebSocketServer implements LocalServer {
                 if (config.answerClose) {
                     if (c.closeSent.compareAndSet(false, true)) {
                         // Echo the client's status code (RFC 6455 5.5.1), then end the TCP connection.
-                        ByteBuf echo = Unpooled.wrappedBuffer(rf.payload().length >= 2
-                                ? new byte[] {rf.payload()[0], rf.payload()[1]} : new byte[0]);
-                        ctx.writeAndFlush(new CloseWebSocketFrame(true, 0, echo))
+                        ctx.writeAndFlush(closeAnswer((CloseWebSocketFrame) frame))
                                 .addListener(ChannelFutureListener.CLOSE);
                     } else {
                         ctx.close();
