@@ -64,6 +64,8 @@ struct wscrt_event_loop {
     struct wscrt_linked_list ready_tasks; /* "now" tasks for the next iteration */
     struct wscrt_timer_heap timers;
     struct wscrt_byte_buf read_buffer;
+    struct wscrt_event_loop_read_buffer_source read_buffer_source; /* set before the thread starts */
+    void *read_buffer_token; /* non-NULL while read_buffer comes from the source */
     struct s_subscription **subscriptions; /* indexed by fd */
     size_t subscriptions_capacity;
     struct wscrt_linked_list dead_subscriptions;
@@ -280,10 +282,32 @@ static void s_free_dead_subscriptions(struct wscrt_event_loop *loop) {
     }
 }
 
+/* On the loop thread before its first iteration: the source's memory replaces the loop's own buffer. */
+static void s_adopt_read_buffer(struct wscrt_event_loop *loop) {
+    const struct wscrt_event_loop_read_buffer_source *source = &loop->read_buffer_source;
+    if (!source->acquire || loop->read_buffer_token) {
+        return;
+    }
+    void *token = NULL;
+    uint8_t *bytes = source->acquire(S_READ_BUFFER_SIZE, &token, source->user_data);
+    if (!bytes || !token) {
+        return; /* keeps its own buffer */
+    }
+    wscrt_byte_buf_clean_up(&loop->read_buffer);
+    loop->read_buffer = wscrt_byte_buf_from_empty_array(bytes, S_READ_BUFFER_SIZE);
+    loop->read_buffer_token = token;
+}
+
+void wscrt_event_loop_set_read_buffer_source(struct wscrt_event_loop *loop,
+                                             const struct wscrt_event_loop_read_buffer_source *source) {
+    loop->read_buffer_source = *source;
+}
+
 static void *s_loop_thread_main(void *arg) {
     struct wscrt_event_loop *loop = arg;
     pthread_setname_np(pthread_self(), loop->thread_name);
     s_set_owner_thread(loop, s_current_thread_id());
+    s_adopt_read_buffer(loop);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Loop thread '%s' started", (void *)loop, loop->thread_name);
 
     struct epoll_event events[S_MAX_EVENTS];
@@ -485,7 +509,11 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
     close(loop->epoll_fd);
     wscrt_mem_release(loop->allocator, loop->subscriptions);
     wscrt_timer_heap_clean_up(&loop->timers);
-    wscrt_byte_buf_clean_up(&loop->read_buffer);
+    if (loop->read_buffer_token) {
+        loop->read_buffer_source.release(loop->read_buffer_token, loop->read_buffer_source.user_data);
+    } else {
+        wscrt_byte_buf_clean_up(&loop->read_buffer);
+    }
     wscrt_mem_release(loop->allocator, loop);
 }
 

@@ -90,6 +90,26 @@ int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, i
  */
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop);
 
+/*
+ * Where a loop's read buffer comes from when its owner lends the bytes beyond
+ * the loop: the JNI binding makes it a direct ByteBuffer that Java owns, so a
+ * payload view kept past its callback can never point at freed memory, and
+ * frame payloads reach Java without a copy. Without a source (or when acquire
+ * returns NULL) the loop allocates its own.
+ */
+struct wscrt_event_loop_read_buffer_source {
+    /* On the loop's thread, before it runs anything: `size` bytes valid until
+     * release, or NULL. `*token` is handed back to release. */
+    uint8_t *(*acquire)(size_t size, void **token, void *user_data);
+    /* On the thread that destroys the loop, after the loop's thread ended. */
+    void (*release)(void *token, void *user_data);
+    void *user_data;
+};
+
+/* Before wscrt_event_loop_run; the source is copied. */
+void wscrt_event_loop_set_read_buffer_source(struct wscrt_event_loop *loop,
+                                             const struct wscrt_event_loop_read_buffer_source *source);
+
 /* Load accounting used by the group to hand out loops (any thread). */
 void wscrt_event_loop_add_load(struct wscrt_event_loop *loop, int delta);
 size_t wscrt_event_loop_load(struct wscrt_event_loop *loop);

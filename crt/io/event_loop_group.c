@@ -87,11 +87,18 @@ static void s_on_zero_refs(void *object) {
 
 struct wscrt_event_loop_group *wscrt_event_loop_group_new(struct wscrt_allocator *allocator, uint16_t thread_count,
                                                           const struct wscrt_shutdown_callback_options *shutdown_options) {
-    if (allocator == NULL) {
+    struct wscrt_event_loop_group_options options = {.thread_count = thread_count, .shutdown = shutdown_options};
+    return wscrt_event_loop_group_new_with_options(allocator, &options);
+}
+
+struct wscrt_event_loop_group *wscrt_event_loop_group_new_with_options(
+    struct wscrt_allocator *allocator, const struct wscrt_event_loop_group_options *options) {
+    if (allocator == NULL || options == NULL) {
         wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
         return NULL;
     }
-    size_t count = thread_count;
+    const struct wscrt_shutdown_callback_options *shutdown_options = options->shutdown;
+    size_t count = options->thread_count;
     if (count == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         count = cores < 1 ? 1 : cores > UINT16_MAX ? UINT16_MAX : (size_t)cores;
@@ -114,6 +121,9 @@ struct wscrt_event_loop_group *wscrt_event_loop_group_new(struct wscrt_allocator
             goto error;
         }
         group->loops[group->loop_count++] = loop;
+        if (options->read_buffer_source != NULL) {
+            wscrt_event_loop_set_read_buffer_source(loop, options->read_buffer_source);
+        }
         if (wscrt_event_loop_run(loop) != WSCRT_OP_SUCCESS) {
             goto error;
         }

@@ -12,6 +12,7 @@
 struct wscrt_allocator;
 struct wscrt_event_loop;
 struct wscrt_event_loop_group;
+struct wscrt_event_loop_read_buffer_source;
 
 struct wscrt_shutdown_callback_options {
     void (*shutdown_callback_fn)(void *user_data);
@@ -21,6 +22,16 @@ struct wscrt_shutdown_callback_options {
 /* thread_count 0 = number of online cores. shutdown_options may be NULL. */
 struct wscrt_event_loop_group *wscrt_event_loop_group_new(struct wscrt_allocator *allocator, uint16_t thread_count,
                                                           const struct wscrt_shutdown_callback_options *shutdown_options);
+
+struct wscrt_event_loop_group_options {
+    uint16_t thread_count;                                  /* 0 = number of online cores */
+    const struct wscrt_shutdown_callback_options *shutdown; /* may be NULL */
+    /* May be NULL; every loop takes its read buffer from it (see event_loop.h). */
+    const struct wscrt_event_loop_read_buffer_source *read_buffer_source;
+};
+
+struct wscrt_event_loop_group *wscrt_event_loop_group_new_with_options(
+    struct wscrt_allocator *allocator, const struct wscrt_event_loop_group_options *options);
 struct wscrt_event_loop_group *wscrt_event_loop_group_acquire(struct wscrt_event_loop_group *group);
 void wscrt_event_loop_group_release(struct wscrt_event_loop_group *group);
 

@@ -1,8 +1,10 @@
 /* Tests for crt/io/event_loop_group.c: start/stop, shutdown from one of the
- * group's own loop threads, reference counting, and loop selection. */
+ * group's own loop threads, reference counting, loop selection, and read
+ * buffers from a source. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -202,6 +204,117 @@ static int s_test_get_next_loop_spreads(struct wscrt_allocator *allocator) {
     return 0;
 }
 
+/* ---- read buffers from a source ---- */
+
+#define S_SOURCE_LOOPS 3
+#define S_READ_SIZE (256 * 1024)
+
+/* Lends two arenas; the third acquire finds none and returns NULL. */
+struct s_read_source {
+    pthread_mutex_t lock;
+    uint8_t *arenas[2];
+    pthread_t acquired_on[2];
+    size_t acquired;
+    size_t sizes_asked_wrong;
+    int released[2];
+};
+
+static uint8_t *s_source_acquire(size_t size, void **token, void *user_data) {
+    struct s_read_source *source = user_data;
+    pthread_mutex_lock(&source->lock);
+    uint8_t *bytes = NULL;
+    if (size != S_READ_SIZE) {
+        source->sizes_asked_wrong++;
+    } else if (source->acquired < 2) {
+        size_t i = source->acquired++;
+        source->acquired_on[i] = pthread_self();
+        bytes = source->arenas[i];
+        *token = &source->released[i];
+    }
+    pthread_mutex_unlock(&source->lock);
+    return bytes;
+}
+
+static void s_source_release(void *token, void *user_data) {
+    struct s_read_source *source = user_data;
+    pthread_mutex_lock(&source->lock);
+    ++*(int *)token;
+    pthread_mutex_unlock(&source->lock);
+}
+
+struct s_buffer_probe {
+    struct wscrt_task task;
+    struct wscrt_event_loop *loop;
+    uint8_t *bytes;
+    size_t capacity;
+    pthread_t thread;
+    struct s_waiter *ran;
+};
+
+static void s_buffer_probe_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_buffer_probe *probe = arg;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        struct wscrt_byte_buf *buffer = wscrt_event_loop_read_buffer(probe->loop);
+        probe->bytes = buffer->buffer;
+        probe->capacity = buffer->capacity;
+        probe->thread = pthread_self();
+    }
+    s_waiter_signal(probe->ran);
+}
+
+static int s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads(struct wscrt_allocator *allocator) {
+    struct s_read_source source = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    for (size_t i = 0; i < 2; ++i) {
+        source.arenas[i] = wscrt_mem_acquire(allocator, S_READ_SIZE);
+    }
+    struct wscrt_event_loop_read_buffer_source hooks = {s_source_acquire, s_source_release, &source};
+    struct s_waiter shutdown;
+    struct s_waiter ran;
+    s_waiter_init(&shutdown);
+    s_waiter_init(&ran);
+    struct wscrt_shutdown_callback_options on_shutdown = {s_on_group_shutdown, &shutdown};
+    struct wscrt_event_loop_group_options options = {
+        .thread_count = S_SOURCE_LOOPS, .shutdown = &on_shutdown, .read_buffer_source = &hooks};
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new_with_options(allocator, &options);
+    ASSERT_TRUE(group != NULL);
+
+    struct s_buffer_probe probes[S_SOURCE_LOOPS];
+    for (size_t i = 0; i < S_SOURCE_LOOPS; ++i) {
+        probes[i] = (struct s_buffer_probe){.loop = wscrt_event_loop_group_get_loop_at(group, i), .ran = &ran};
+        wscrt_task_init(&probes[i].task, s_buffer_probe_fn, &probes[i], "buffer_probe");
+        wscrt_event_loop_schedule_task_now(probes[i].loop, &probes[i].task);
+    }
+    ASSERT_TRUE(s_waiter_wait(&ran, S_SOURCE_LOOPS, S_WAIT_MS));
+    ASSERT_UINT_EQ(S_SOURCE_LOOPS, source.acquired + 1); /* every loop asked, before running anything */
+    ASSERT_UINT_EQ(0, source.sizes_asked_wrong);
+    size_t lent = 0;
+    for (size_t i = 0; i < S_SOURCE_LOOPS; ++i) {
+        ASSERT_UINT_EQ(S_READ_SIZE, probes[i].capacity);
+        for (size_t a = 0; a < 2; ++a) {
+            if (probes[i].bytes == source.arenas[a]) {
+                ++lent;
+                /* Acquired on the thread that reads into it. */
+                ASSERT_TRUE(pthread_equal(source.acquired_on[a], probes[i].thread));
+            }
+        }
+    }
+    ASSERT_UINT_EQ(2, lent); /* the loop that got NULL reads into its own buffer */
+
+    wscrt_event_loop_group_release(group);
+    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(1, source.released[0]);
+    ASSERT_INT_EQ(1, source.released[1]);
+    for (size_t i = 0; i < 2; ++i) {
+        wscrt_mem_release(allocator, source.arenas[i]);
+    }
+    pthread_mutex_destroy(&source.lock);
+    s_waiter_clean_up(&ran);
+    s_waiter_clean_up(&shutdown);
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_group_starts_loops_and_shuts_down, s_test_group_default_thread_count_is_core_count,
                 s_test_release_from_own_loop_thread_completes, s_test_acquire_keeps_group_alive,
-                s_test_get_next_loop_spreads)
+                s_test_get_next_loop_spreads,
+                s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads)

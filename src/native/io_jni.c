@@ -8,6 +8,7 @@
 #include "io/host_resolver.h"
 #include "io/tls_context.h"
 #include "jni_common.h"
+#include "jni_java_buffers.h"
 #include "jni_options.h"
 #include "jni_registration.h"
 
@@ -30,8 +31,12 @@ static jlong JNICALL s_group_new(JNIEnv *env, jclass cls, jint threads, jobject 
         .shutdown_callback_fn = s_on_group_shutdown_complete,
         .shutdown_callback_user_data = future_ref,
     };
-    struct wscrt_event_loop_group *group =
-        wscrt_event_loop_group_new(wscrt_jni_allocator(), (uint16_t)threads, &shutdown);
+    struct wscrt_event_loop_group_options options = {
+        .thread_count = (uint16_t)threads,
+        .shutdown = &shutdown,
+        .read_buffer_source = wscrt_jni_read_buffer_source(),
+    };
+    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new_with_options(wscrt_jni_allocator(), &options);
     if (!group) {
         (*env)->DeleteGlobalRef(env, future_ref);
         wscrt_jni_throw_crt_exception(env, wscrt_last_error());

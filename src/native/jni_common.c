@@ -136,15 +136,20 @@ static int s_cache_classes(JNIEnv *env) {
     c->illegal_argument_class = wscrt_jni_find_class(env, "java/lang/IllegalArgumentException");
     c->completable_future_class = wscrt_jni_find_class(env, "java/util/concurrent/CompletableFuture");
     c->string_class = wscrt_jni_find_class(env, "java/lang/String");
+    c->byte_buffer_class = wscrt_jni_find_class(env, "java/nio/ByteBuffer");
     if (!c->crt_class || !c->crt_exception_class || !c->illegal_argument_class || !c->completable_future_class ||
-        !c->string_class) {
+        !c->string_class || !c->byte_buffer_class) {
         return -1;
     }
     c->crt_log_from_native = (*env)->GetStaticMethodID(env, c->crt_class, "logFromNative", "(ILjava/lang/String;)V");
     c->crt_exception_ctor = (*env)->GetMethodID(env, c->crt_exception_class, "<init>", "(I)V");
     c->completable_future_complete =
         (*env)->GetMethodID(env, c->completable_future_class, "complete", "(Ljava/lang/Object;)Z");
-    return c->crt_log_from_native && c->crt_exception_ctor && c->completable_future_complete ? 0 : -1;
+    c->allocate_direct =
+        (*env)->GetStaticMethodID(env, c->byte_buffer_class, "allocateDirect", "(I)Ljava/nio/ByteBuffer;");
+    return c->crt_log_from_native && c->crt_exception_ctor && c->completable_future_complete && c->allocate_direct
+               ? 0
+               : -1;
 }
 
 int wscrt_jni_common_init(JavaVM *vm, JNIEnv *env, wscrt_jni_thread_detach_fn *on_thread_detach) {

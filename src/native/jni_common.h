@@ -53,6 +53,8 @@ struct wscrt_jni_cache {
     jclass completable_future_class;
     jmethodID completable_future_complete;
     jclass string_class;
+    jclass byte_buffer_class;  /* java.nio.ByteBuffer */
+    jmethodID allocate_direct; /* ByteBuffer.allocateDirect(int), see jni_java_buffers.h */
 };
 
 extern struct wscrt_jni_cache wscrt_jni;

@@ -245,15 +245,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         (*env)->GetStaticMethodID(env, callbacks, "onSendComplete", "(Ljava/util/function/Consumer;I)Z");
     m->callbacks_class = (*env)->NewGlobalRef(env, callbacks);
     (*env)->DeleteLocalRef(env, callbacks);
-    jclass byte_buffer = (*env)->FindClass(env, "java/nio/ByteBuffer");
-    if (!byte_buffer) {
-        return -1;
-    }
-    m->allocate_direct = (*env)->GetStaticMethodID(env, byte_buffer, "allocateDirect", "(I)Ljava/nio/ByteBuffer;");
-    m->byte_buffer_class = (*env)->NewGlobalRef(env, byte_buffer);
-    (*env)->DeleteLocalRef(env, byte_buffer);
-    if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->on_send_complete || !m->callbacks_class ||
-        !m->allocate_direct || !m->byte_buffer_class) {
+    if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->on_send_complete || !m->callbacks_class) {
         return -1;
     }
     return wscrt_jni_register_natives(env, "dev/wscrt/websocket/WebSocket", methods,

@@ -59,8 +59,6 @@ struct wscrt_jni_callbacks_methods {
     jmethodID on_shutdown;
     jmethodID on_frame_events;
     jmethodID on_send_complete;
-    jclass byte_buffer_class;  /* global ref to java.nio.ByteBuffer */
-    jmethodID allocate_direct; /* ByteBuffer.allocateDirect(int): the staging buffers of the upcalls */
 };
 extern struct wscrt_jni_callbacks_methods wscrt_jni_callbacks;
 

@@ -6,16 +6,17 @@
  * hands them all to Java.
  *
  * Where payload bytes travel:
- *   - whole data messages (message mode) cross as a direct ByteBuffer over the
- *     native bytes, valid only during the upcall; the message API copies them
- *     into what it hands its listener, so nobody can keep that view;
- *   - every other payload (frame-API pieces, control frames) is copied into the
- *     thread's staging buffer: a direct ByteBuffer that Java allocated. The
- *     frame API hands out slices of it, and a slice keeps it reachable, so a
- *     payload buffer kept past its callback reads later bytes but never memory
- *     that was freed or unmapped (the native read buffers it was copied from
- *     are reused, reallocated and freed). The cost is one memcpy of each
- *     frame-API payload byte.
+ *   - bytes still in the event loop's read buffer (ws: nearly all of them) cross
+ *     as they are: that buffer is a direct ByteBuffer Java owns
+ *     (jni_java_buffers.h), and the batch hands it over with offsets;
+ *   - other frame-API pieces and control payloads (TLS plaintext, bytes held
+ *     back by the read window, control frames cut across reads) are copied
+ *     into the thread's staging buffer, also owned by Java;
+ *   - other whole data messages (message mode: reassembled or inflated) cross
+ *     as a direct ByteBuffer over the native bytes, valid only during the
+ *     upcall; the message API copies them into what it hands its listener.
+ * So the frame API hands out slices of Java-owned buffers only: a payload view
+ * kept past its callback reads later bytes, never memory that was freed.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -25,6 +26,7 @@
 #include "common/allocator.h"
 #include "common/error.h"
 #include "jni_common.h"
+#include "jni_java_buffers.h"
 #include "jni_registration.h"
 #include "websocket_jni.h"
 
@@ -34,8 +36,8 @@ enum { EVENT_LONGS = 4 };
 /* In a payload event's first long: the bytes are in the staging buffer, not the data span. */
 #define EVENT_FLAG_STAGED (1LL << 24)
 /* Folded events, so that a frame that arrives whole costs one event, not three: a BEGIN event that also
- * carries the frame's first payload piece (offset and length in its last two longs, always staged), and a
- * BEGIN or PAYLOAD event after which the frame completed without error. */
+ * carries the frame's first payload piece (offset and length in its last two longs; staged, or in the read
+ * buffer), and a BEGIN or PAYLOAD event after which the frame completed without error. */
 #define EVENT_FLAG_WITH_PAYLOAD (1LL << 25)
 #define EVENT_FLAG_COMPLETE (1LL << 26)
 /* A batch is flushed early when it holds this many events (bounded memory per loop thread). */
@@ -55,6 +57,9 @@ struct event_batch {
     size_t count;
     uintptr_t data_low;  /* lowest data payload address in the batch, 0 = none yet */
     uintptr_t data_high; /* end of the highest data payload */
+    /* The data payloads are in the thread's read buffer (their offsets are already relative to it), not in
+     * native memory the flush wraps. A batch has one data span, so a payload of the other kind flushes it. */
+    bool data_in_read_buffer;
     jobject staging; /* global ref to a direct ByteBuffer allocated by Java; NULL until needed */
     uint8_t *staging_bytes;
     size_t staging_capacity;
@@ -120,7 +125,9 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     size_t count = batch->count;
     uintptr_t low = batch->data_low;
     uintptr_t high = batch->data_high;
+    bool in_read_buffer = batch->data_in_read_buffer;
     size_t staged_len = batch->staging_len;
+    batch->data_in_read_buffer = false;
     batch->count = 0;
     batch->owner = NULL;
     batch->data_low = 0;
@@ -131,7 +138,9 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     }
     jobject data = NULL;
     jobject staged = staged_len > 0 ? batch->staging : NULL;
-    if (high > low) {
+    if (in_read_buffer) {
+        data = wscrt_jni_thread_read_buffer()->buffer;
+    } else if (high > low) {
         for (size_t i = 0; i < count; ++i) {
             int64_t *event = &batch->events[i * EVENT_LONGS];
             int kind = (int)(event[0] & 0xFF);
@@ -165,7 +174,7 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
         threw = wscrt_jni_check_and_clear_exception(env);
         (*env)->DeleteLocalRef(env, callbacks);
     }
-    if (data) {
+    if (data && !in_read_buffer) {
         (*env)->DeleteLocalRef(env, data);
     }
     if (batch->staging && batch->staging_capacity > 4 * STAGING_SIZE) {
@@ -178,12 +187,16 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
 }
 
 /* Whether a payload cannot join the current batch. */
-static bool s_payload_needs_new_batch(const struct event_batch *batch, bool staged, uintptr_t start, size_t len) {
+static bool s_payload_needs_new_batch(const struct event_batch *batch, bool staged, bool in_read_buffer,
+                                      uintptr_t start, size_t len) {
     if (staged) {
         return batch->staging_len + len > batch->staging_capacity;
     }
     if (batch->data_high == 0) {
         return false;
+    }
+    if (batch->data_in_read_buffer || in_read_buffer) {
+        return batch->data_in_read_buffer != in_read_buffer;
     }
     uintptr_t low = start < batch->data_low ? start : batch->data_low;
     uintptr_t high = start + len > batch->data_high ? start + len : batch->data_high;
@@ -199,17 +212,10 @@ static bool s_reserve_staging(JNIEnv *env, struct event_batch *batch, size_t len
         return true;
     }
     size_t capacity = len > STAGING_SIZE ? len : STAGING_SIZE;
-    if (capacity > INT32_MAX) {
-        return false; /* a frame-API payload piece is never this large: pieces are at most one read */
-    }
-    jobject local = (*env)->CallStaticObjectMethod(env, wscrt_jni_callbacks.byte_buffer_class,
-                                                   wscrt_jni_callbacks.allocate_direct, (jint)capacity);
-    if (wscrt_jni_check_and_clear_exception(env) || !local) {
-        return false; /* OutOfMemoryError: the connection fails with the callback error */
-    }
-    uint8_t *bytes = (*env)->GetDirectBufferAddress(env, local);
-    jobject global = bytes ? (*env)->NewGlobalRef(env, local) : NULL;
-    (*env)->DeleteLocalRef(env, local);
+    uint8_t *bytes = NULL;
+    /* NULL when Java is out of memory (the connection fails with the callback error); a frame-API piece is at
+     * most one read, far below the int limit of a ByteBuffer. */
+    jobject global = wscrt_jni_new_java_direct_buffer(env, capacity, &bytes);
     if (!global) {
         return false;
     }
@@ -250,15 +256,19 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     }
     /* Payload bytes to place: a payload piece, or a message's (none when it is empty). */
     bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && b > 0;
-    /* Copied: what the frame API hands out, and control payloads (the decoder reuses their buffer). */
-    bool staged = carries && (kind == EVENT_PAYLOAD || frame->opcode >= 0x8);
+    const struct wscrt_jni_read_buffer *read_buffer = wscrt_jni_thread_read_buffer();
+    bool in_read_buffer = carries && (uintptr_t)a >= read_buffer->start && (uintptr_t)a < read_buffer->end &&
+                          (uintptr_t)b <= read_buffer->end - (uintptr_t)a;
+    /* Copied, unless in the read buffer: what the frame API hands out, and control payloads (the decoder reuses
+     * their buffer). */
+    bool staged = carries && !in_read_buffer && (kind == EVENT_PAYLOAD || frame->opcode >= 0x8);
     if (!binding->batch) {
         binding->batch = s_thread_batch();
     }
     struct event_batch *batch = binding->batch;
     bool ok = true;
     bool full = batch->count == MAX_BATCH_EVENTS ||
-                (carries && s_payload_needs_new_batch(batch, staged, (uintptr_t)a, (size_t)b));
+                (carries && s_payload_needs_new_batch(batch, staged, in_read_buffer, (uintptr_t)a, (size_t)b));
     JNIEnv *env = batch->env;
     if (batch->owner != binding || full) {
         if (env && batch->count > 0) {
@@ -272,17 +282,24 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     if (!carries && kind == EVENT_MESSAGE) {
         a = 0; /* an empty message: no bytes to point at */
     }
-    if (staged) {
-        if (!env || !s_reserve_staging(env, batch, (size_t)b)) {
-            return false;
+    if (staged || in_read_buffer) {
+        if (staged) {
+            if (!env || !s_reserve_staging(env, batch, (size_t)b)) {
+                return false;
+            }
+            memcpy(batch->staging_bytes + batch->staging_len, (const void *)(uintptr_t)a, (size_t)b);
+            a = (int64_t)batch->staging_len;
+            batch->staging_len += (size_t)b;
+            header |= EVENT_FLAG_STAGED;
+        } else {
+            a = (int64_t)((uintptr_t)a - read_buffer->start);
+            batch->data_in_read_buffer = true;
+            batch->data_low = read_buffer->start;
+            batch->data_high = read_buffer->end;
         }
-        memcpy(batch->staging_bytes + batch->staging_len, (const void *)(uintptr_t)a, (size_t)b);
-        a = (int64_t)batch->staging_len;
-        batch->staging_len += (size_t)b;
-        header |= EVENT_FLAG_STAGED;
         int64_t *open = kind == EVENT_PAYLOAD ? s_open_frame_event(batch, binding) : NULL;
         if (open && (open[0] & 0xFF) == EVENT_BEGIN && !(open[0] & EVENT_FLAG_WITH_PAYLOAD)) {
-            open[0] |= EVENT_FLAG_WITH_PAYLOAD | EVENT_FLAG_STAGED;
+            open[0] |= EVENT_FLAG_WITH_PAYLOAD | (header & EVENT_FLAG_STAGED);
             open[2] = a;
             open[3] = b;
             return ok;

@@ -141,10 +141,13 @@ final class WebSocketCallbacks {
      * (kind | opcode << 8 | fin << 16 | staged << 24 | with-payload << 25 | complete << 26, payload length,
      * offset of the payload, payload length or error code). A frame that arrived whole is one BEGIN event
      * with both flags: the native side folds the first payload piece into the BEGIN event and a completion
-     * without error into the event before it. Whole data messages (message mode) are in {@code data}, which wraps
-     * native memory valid only during this call and is never handed out. Every other payload was copied into
-     * {@code staged}, the event-loop thread's Java-allocated direct buffer: the slices handed to frame
-     * callbacks keep it reachable, so a slice kept too long reads later bytes, never freed memory.
+     * without error into the event before it. A payload is in {@code staged} when its staged flag is set,
+     * else in {@code data}. {@code data} is either the event loop's read buffer, a direct buffer Java allocated
+     * (payloads still in it cross without a copy), or, for whole data messages in message mode only, a wrapper
+     * of native memory valid only during this call and never handed out. {@code staged} is the event-loop
+     * thread's Java-allocated staging buffer, where the native side copied every other payload. So the slices
+     * handed to frame callbacks always keep a Java-owned buffer reachable: a slice kept too long reads later
+     * bytes, never freed memory.
      */
     boolean onFrameEvents(long[] events, int count, ByteBuffer data, ByteBuffer staged) {
         if (callbackFailure != null) {
@@ -163,8 +166,9 @@ final class WebSocketCallbacks {
                     if (onFrameBegin != null && !run(onFrameBegin, new OnIncomingFrameBeginData(openFrame))) {
                         return false;
                     }
-                    if ((header & EVENT_FLAG_WITH_PAYLOAD) != 0
-                            && !deliverPayload(readOnlyStaged, events[base + 2], events[base + 3])) {
+                    if ((header & EVENT_FLAG_WITH_PAYLOAD) != 0 && !deliverPayload(
+                            (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData,
+                            events[base + 2], events[base + 3])) {
                         return false;
                     }
                     if ((header & EVENT_FLAG_COMPLETE) != 0 && !completeFrame(0)) {
