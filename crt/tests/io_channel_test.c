@@ -5,6 +5,7 @@
 #include "io/channel.h"
 #include "io/event_loop.h"
 #include "io_loopback_helpers.h"
+#include "io_shutdown_record.h"
 #include "test_harness.h"
 
 /* ======================================================================
@@ -42,9 +43,7 @@ struct s_tester {
     int log_count;
     int destroyed_count;
 
-    struct s_waiter shutdown_waiter;
-    int shutdown_calls;
-    int shutdown_error;
+    struct s_shutdown_record shutdown;
 
     /* results of loop-side steps */
     int rc[8];
@@ -140,18 +139,10 @@ static struct s_test_handler *s_test_handler_new(struct s_tester *tester, int in
     return handler;
 }
 
-static void s_on_shutdown_completed(struct wscrt_channel *channel, int error_code, void *user_data) {
-    (void)channel;
-    struct s_tester *tester = user_data;
-    tester->shutdown_calls++;
-    tester->shutdown_error = error_code;
-    s_waiter_signal(&tester->shutdown_waiter);
-}
-
 static int s_tester_init(struct s_tester *tester, struct wscrt_allocator *allocator) {
     memset(tester, 0, sizeof(*tester));
     tester->allocator = allocator;
-    s_waiter_init(&tester->shutdown_waiter);
+    s_shutdown_record_init(&tester->shutdown);
     tester->loop = wscrt_event_loop_new(allocator, "channel-test");
     ASSERT_TRUE(tester->loop != NULL);
     ASSERT_SUCCESS(wscrt_event_loop_run(tester->loop));
@@ -160,7 +151,7 @@ static int s_tester_init(struct s_tester *tester, struct wscrt_allocator *alloca
 
 static void s_tester_clean_up(struct s_tester *tester) {
     wscrt_event_loop_destroy(tester->loop);
-    s_waiter_clean_up(&tester->shutdown_waiter);
+    s_shutdown_record_clean_up(&tester->shutdown);
 }
 
 /* Loop: a channel with three test handlers; windows SIZE_MAX, 8, 100. */
@@ -168,8 +159,8 @@ static void s_loop_build_three_slots(void *arg) {
     struct s_tester *tester = arg;
     struct wscrt_channel_options options = {
         .event_loop = tester->loop,
-        .on_shutdown_completed = s_on_shutdown_completed,
-        .user_data = tester,
+        .on_shutdown_completed = s_shutdown_record_on_channel_shutdown,
+        .user_data = &tester->shutdown,
     };
     tester->channel = wscrt_channel_new(tester->allocator, &options);
     const size_t windows[3] = {SIZE_MAX, 8, 100};
@@ -285,7 +276,7 @@ static int s_test_channel_windows_and_message_flow(struct wscrt_allocator *alloc
     /* Destroy without shutdown: every handler goes, no callback. */
     ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_destroy_channel, &tester));
     ASSERT_INT_EQ(3, tester.destroyed_count);
-    ASSERT_INT_EQ(0, tester.shutdown_calls);
+    ASSERT_INT_EQ(0, tester.shutdown.calls);
     s_tester_clean_up(&tester);
     return 0;
 }
@@ -319,10 +310,10 @@ static int s_test_channel_shutdown_runs_read_left_to_right_then_write_right_to_l
     /* From this (foreign) thread: scheduled on the loop; the first error wins. */
     ASSERT_SUCCESS(wscrt_channel_shutdown(tester.channel, WSCRT_ERROR_IO_BROKEN_PIPE));
     ASSERT_SUCCESS(wscrt_channel_shutdown(tester.channel, WSCRT_ERROR_UNKNOWN));
-    ASSERT_TRUE(s_waiter_wait(&tester.shutdown_waiter, 1, S_WAIT_MS));
+    ASSERT_TRUE(s_waiter_wait(&tester.shutdown.waiter, 1, S_WAIT_MS));
     s_sleep_ms(20);
-    ASSERT_INT_EQ(1, tester.shutdown_calls);
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_BROKEN_PIPE, tester.shutdown_error);
+    ASSERT_INT_EQ(1, tester.shutdown.calls);
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_BROKEN_PIPE, tester.shutdown.error);
 
     static const char *expected[] = {"R0", "R1", "R2", "W2", "W1", "w1", "W0"};
     ASSERT_INT_EQ(7, tester.log_count);
@@ -363,10 +354,10 @@ static int s_test_channel_shutdown_on_loop_thread_is_idempotent(struct wscrt_all
     ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_shutdown_twice, &tester));
     ASSERT_SUCCESS(tester.rc[0]);
     ASSERT_SUCCESS(tester.rc[1]);
-    ASSERT_TRUE(s_waiter_wait(&tester.shutdown_waiter, 1, S_WAIT_MS));
+    ASSERT_TRUE(s_waiter_wait(&tester.shutdown.waiter, 1, S_WAIT_MS));
     s_sleep_ms(20);
-    ASSERT_INT_EQ(1, tester.shutdown_calls);
-    ASSERT_INT_EQ(0, tester.shutdown_error);
+    ASSERT_INT_EQ(1, tester.shutdown.calls);
+    ASSERT_INT_EQ(0, tester.shutdown.error);
     ASSERT_INT_EQ(6, tester.log_count);
     ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_destroy_channel, &tester));
     s_tester_clean_up(&tester);
@@ -427,7 +418,7 @@ static int s_test_channel_holds_outlive_destroy(struct wscrt_allocator *allocato
      * which must not have started a shutdown on the destroyed channel. */
     ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_nothing, NULL));
     ASSERT_INT_EQ(0, tester.log_count);
-    ASSERT_INT_EQ(0, tester.shutdown_calls);
+    ASSERT_INT_EQ(0, tester.shutdown.calls);
     wscrt_channel_release_hold(channel); /* frees the struct, off the loop thread */
 
     s_waiter_clean_up(&parked.running);

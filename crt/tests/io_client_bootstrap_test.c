@@ -8,6 +8,7 @@
 #include "io/socket.h"
 #include "io_client_stack.h"
 #include "io_loopback_helpers.h"
+#include "io_shutdown_record.h"
 #include "test_handler.h"
 #include "test_harness.h"
 
@@ -39,9 +40,7 @@ struct s_fixture {
     uint8_t received[64];
     size_t received_len;
 
-    struct s_waiter shutdown_waiter;
-    int shutdown_calls;
-    int shutdown_error;
+    struct s_shutdown_record shutdown;
     bool sink_destroyed;
 };
 
@@ -79,7 +78,7 @@ static int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *all
     fixture->allocator = allocator;
     s_waiter_init(&fixture->setup_waiter);
     s_waiter_init(&fixture->received_waiter);
-    s_waiter_init(&fixture->shutdown_waiter);
+    s_shutdown_record_init(&fixture->shutdown);
     return s_client_stack_init(&fixture->client, allocator, loops);
 }
 
@@ -88,7 +87,7 @@ static int s_fixture_clean_up(struct s_fixture *fixture) {
     ASSERT_INT_EQ(0, s_client_stack_clean_up(&fixture->client));
     s_waiter_clean_up(&fixture->setup_waiter);
     s_waiter_clean_up(&fixture->received_waiter);
-    s_waiter_clean_up(&fixture->shutdown_waiter);
+    s_shutdown_record_clean_up(&fixture->shutdown);
     return 0;
 }
 
@@ -119,11 +118,9 @@ static void s_on_shutdown(struct wscrt_client_bootstrap *bootstrap, int error_co
                           void *user_data) {
     (void)bootstrap;
     struct s_fixture *fixture = user_data;
-    fixture->shutdown_calls++;
-    fixture->shutdown_error = error_code;
     /* The callee owns the channel now. */
     wscrt_channel_destroy(channel);
-    s_waiter_signal(&fixture->shutdown_waiter);
+    s_shutdown_record_add(&fixture->shutdown, error_code);
 }
 
 static struct wscrt_socket_channel_options s_channel_options(struct s_fixture *fixture, const char *host,
@@ -164,13 +161,13 @@ static int s_connect_exchange_and_close(struct s_fixture *fixture, const struct 
     ASSERT_BYTES_EQ("hi", 2, fixture->received, fixture->received_len);
 
     close(server);
-    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, fixture->shutdown_error);
+    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, fixture->shutdown.error);
     ASSERT_TRUE(fixture->sink_destroyed);
     ASSERT_UINT_EQ(0, wscrt_event_loop_load(fixture->channel_loop));
     s_sleep_ms(20);
     ASSERT_INT_EQ(1, fixture->setup_calls);
-    ASSERT_INT_EQ(1, fixture->shutdown_calls);
+    ASSERT_INT_EQ(1, fixture->shutdown.calls);
     return 0;
 }
 
@@ -243,7 +240,7 @@ static int s_test_bootstrap_refused_connection_fails_setup_once(struct wscrt_all
     ASSERT_BYTES_EQ(expected, strlen(expected), fixture.remote, strlen(fixture.remote));
     s_sleep_ms(50);
     ASSERT_INT_EQ(1, fixture.setup_calls);
-    ASSERT_INT_EQ(0, fixture.shutdown_calls);
+    ASSERT_INT_EQ(0, fixture.shutdown.calls);
     close(placeholder);
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
@@ -336,8 +333,8 @@ static int s_test_bootstrap_requested_loop_and_early_release(struct wscrt_alloca
     ASSERT_TRUE(server >= 0);
 
     ASSERT_SUCCESS(wscrt_channel_shutdown(fixture.channel, 0));
-    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(0, fixture.shutdown_error);
+    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, fixture.shutdown.error);
     ASSERT_TRUE(s_wait_for_eof(server, S_WAIT_MS));
     ASSERT_UINT_EQ(0, wscrt_event_loop_load(wanted));
     close(server);

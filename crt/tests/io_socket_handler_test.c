@@ -10,6 +10,7 @@
 #include "io/socket.h"
 #include "io/socket_handler.h"
 #include "io_loopback_helpers.h"
+#include "io_shutdown_record.h"
 #include "test_handler.h"
 #include "test_harness.h"
 
@@ -55,9 +56,7 @@ struct s_net {
     struct s_waiter written_waiter;  /* bytes whose messages completed with 0 */
     struct s_waiter failed_waiter;   /* messages completed with an error */
     int failed_error;
-    struct s_waiter shutdown_waiter;
-    int shutdown_calls;
-    int shutdown_error;
+    struct s_shutdown_record shutdown;
     bool app_destroyed;
 };
 
@@ -137,14 +136,6 @@ static void s_app_destroy(struct wscrt_channel_handler *base) {
 static const struct wscrt_channel_handler_vtable s_app_vtable =
     S_LAST_SLOT_VTABLE(s_app_process_read_data, s_app_shutdown, s_app_initial_window_size, s_app_destroy);
 
-static void s_on_net_shutdown(struct wscrt_channel *channel, int error_code, void *user_data) {
-    (void)channel;
-    struct s_net *net = user_data;
-    net->shutdown_calls++;
-    net->shutdown_error = error_code;
-    s_waiter_signal(&net->shutdown_waiter);
-}
-
 /* Loop: the socket connected; build socket handler + app handler. */
 static void s_on_net_connected(struct wscrt_socket *socket, int error_code, void *user_data) {
     struct s_net *net = user_data;
@@ -157,8 +148,8 @@ static void s_on_net_connected(struct wscrt_socket *socket, int error_code, void
     }
     struct wscrt_channel_options options = {
         .event_loop = net->loop,
-        .on_shutdown_completed = s_on_net_shutdown,
-        .user_data = net,
+        .on_shutdown_completed = s_shutdown_record_on_channel_shutdown,
+        .user_data = &net->shutdown,
     };
     net->channel = wscrt_channel_new(net->allocator, &options);
     struct wscrt_channel_slot *socket_slot = wscrt_channel_slot_new(net->channel);
@@ -216,7 +207,7 @@ static int s_net_setup(struct s_net *net, struct wscrt_allocator *allocator, siz
     s_waiter_init(&net->received_waiter);
     s_waiter_init(&net->written_waiter);
     s_waiter_init(&net->failed_waiter);
-    s_waiter_init(&net->shutdown_waiter);
+    s_shutdown_record_init(&net->shutdown);
     net->listener = s_listener_open(AF_INET, 8, &net->port);
     ASSERT_TRUE(net->listener >= 0);
     net->loop = wscrt_event_loop_new(allocator, "net-test");
@@ -244,13 +235,13 @@ static int s_net_clean_up(struct s_net *net) {
     s_waiter_clean_up(&net->received_waiter);
     s_waiter_clean_up(&net->written_waiter);
     s_waiter_clean_up(&net->failed_waiter);
-    s_waiter_clean_up(&net->shutdown_waiter);
+    s_shutdown_record_clean_up(&net->shutdown);
     return 0;
 }
 
 static int s_net_shutdown_and_wait(struct s_net *net, int error_code) {
     ASSERT_SUCCESS(wscrt_channel_shutdown(net->channel, error_code));
-    ASSERT_TRUE(s_waiter_wait(&net->shutdown_waiter, 1, S_WAIT_MS));
+    ASSERT_TRUE(s_waiter_wait(&net->shutdown.waiter, 1, S_WAIT_MS));
     return 0;
 }
 
@@ -353,7 +344,7 @@ static int s_test_socket_channel_transfers_64mib_both_ways(struct wscrt_allocato
     ASSERT_UINT_EQ(S_BIG_TRANSFER, (uint64_t)s_waiter_count(&net.received_waiter));
     ASSERT_UINT_EQ(S_BIG_TRANSFER, (uint64_t)s_waiter_count(&net.written_waiter));
     ASSERT_INT_EQ(0, s_waiter_count(&net.failed_waiter));
-    ASSERT_INT_EQ(0, net.shutdown_error);
+    ASSERT_INT_EQ(0, net.shutdown.error);
     ASSERT_UINT_EQ(UINT64_MAX, net.app->mismatch_at);
     ASSERT_UINT_EQ(S_BIG_TRANSFER, net.app->received);
     ASSERT_INT_EQ(0, net.app->send_error);
@@ -435,8 +426,8 @@ static int s_test_socket_channel_clean_shutdown_flushes_queued_writes(struct wsc
     ASSERT_INT_EQ(0, s_net_setup(&net, allocator, 1024, true));
     struct s_queue_then step = {.net = &net, .shutdown_error = 0};
     ASSERT_TRUE(s_run_on_loop(net.loop, s_loop_queue_then_shutdown, &step));
-    ASSERT_TRUE(s_waiter_wait(&net.shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(0, net.shutdown_error);
+    ASSERT_TRUE(s_waiter_wait(&net.shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, net.shutdown.error);
     /* Completions ran before the shutdown callback. */
     ASSERT_INT_EQ(8 * 512, s_waiter_count(&net.written_waiter));
     ASSERT_INT_EQ(0, s_waiter_count(&net.failed_waiter));
@@ -454,8 +445,8 @@ static int s_test_socket_channel_error_shutdown_fails_queued_writes(struct wscrt
     ASSERT_INT_EQ(0, s_net_setup(&net, allocator, 1024, true));
     struct s_queue_then step = {.net = &net, .shutdown_error = WSCRT_ERROR_CALLBACK_EXCEPTION};
     ASSERT_TRUE(s_run_on_loop(net.loop, s_loop_queue_then_shutdown, &step));
-    ASSERT_TRUE(s_waiter_wait(&net.shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_CALLBACK_EXCEPTION, net.shutdown_error);
+    ASSERT_TRUE(s_waiter_wait(&net.shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_CALLBACK_EXCEPTION, net.shutdown.error);
     ASSERT_INT_EQ(8, s_waiter_count(&net.failed_waiter));
     ASSERT_INT_EQ(WSCRT_ERROR_CALLBACK_EXCEPTION, net.failed_error);
     ASSERT_INT_EQ(0, s_waiter_count(&net.written_waiter));
@@ -476,7 +467,7 @@ static int s_test_socket_channel_destroy_fails_pending_writes(struct wscrt_alloc
     ASSERT_INT_EQ(WSCRT_ERROR_IO_CHANNEL_SHUT_DOWN, net.failed_error);
     ASSERT_TRUE(net.app_destroyed);
     s_sleep_ms(50);
-    ASSERT_INT_EQ(0, net.shutdown_calls);
+    ASSERT_INT_EQ(0, net.shutdown.calls);
     ASSERT_TRUE(s_wait_for_eof(net.server, S_WAIT_MS));
     ASSERT_INT_EQ(0, s_net_clean_up(&net));
     return 0;
@@ -488,8 +479,8 @@ static int s_test_socket_channel_peer_close_shuts_down_with_socket_closed(struct
     ASSERT_INT_EQ(3, send(net.server, "abc", 3, MSG_NOSIGNAL));
     close(net.server);
     net.server = -1;
-    ASSERT_TRUE(s_waiter_wait(&net.shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, net.shutdown_error);
+    ASSERT_TRUE(s_waiter_wait(&net.shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, net.shutdown.error);
     /* The bytes before the end of stream were delivered first. */
     ASSERT_INT_EQ(3, s_waiter_count(&net.received_waiter));
     ASSERT_TRUE(strcmp("RW", net.app->log) == 0);

@@ -17,6 +17,7 @@
 #include "io/tls_handler.h"
 #include "io_client_stack.h"
 #include "io_loopback_helpers.h"
+#include "io_shutdown_record.h"
 #include "test_handler.h"
 #include "test_harness.h"
 #include "tls_test_certs.h"
@@ -59,9 +60,7 @@ struct s_fixture {
     uint64_t written_ok;
     int write_failures;
 
-    struct s_waiter shutdown_waiter;
-    int shutdown_calls;
-    int shutdown_error;
+    struct s_shutdown_record shutdown;
 };
 
 /* ---- the reader: slot 2, checks the echoed pattern --------------------- */
@@ -196,10 +195,8 @@ static inline void s_on_shutdown(struct wscrt_client_bootstrap *bootstrap, int e
                           void *user_data) {
     (void)bootstrap;
     struct s_fixture *fixture = user_data;
-    fixture->shutdown_calls++;
-    fixture->shutdown_error = error_code;
     wscrt_channel_destroy(channel);
-    s_waiter_signal(&fixture->shutdown_waiter);
+    s_shutdown_record_add(&fixture->shutdown, error_code);
 }
 
 static inline int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocator *allocator) {
@@ -213,7 +210,7 @@ static inline int s_fixture_init(struct s_fixture *fixture, struct wscrt_allocat
     s_waiter_init(&fixture->result_waiter);
     s_waiter_init(&fixture->received_waiter);
     s_waiter_init(&fixture->written_waiter);
-    s_waiter_init(&fixture->shutdown_waiter);
+    s_shutdown_record_init(&fixture->shutdown);
     ASSERT_TRUE(s_pki_init(&fixture->pki));
     ASSERT_INT_EQ(0, s_client_stack_init(&fixture->client, allocator, 1));
     fixture->tls_options.timeout_ms = S_WAIT_MS; /* server_name: NULL = the host connected to */
@@ -227,7 +224,7 @@ static inline int s_fixture_clean_up(struct s_fixture *fixture) {
     s_waiter_clean_up(&fixture->result_waiter);
     s_waiter_clean_up(&fixture->received_waiter);
     s_waiter_clean_up(&fixture->written_waiter);
-    s_waiter_clean_up(&fixture->shutdown_waiter);
+    s_shutdown_record_clean_up(&fixture->shutdown);
     return 0;
 }
 
@@ -283,22 +280,16 @@ static inline int s_connect_fails(struct s_fixture *fixture, const char *host, u
     }
     ASSERT_INT_EQ(expected, fixture->result_error);
     if (fixture->manual_tls) {
-        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-        ASSERT_INT_EQ(1, fixture->shutdown_calls);
+        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown.waiter, 1, S_WAIT_MS));
+        ASSERT_INT_EQ(1, fixture->shutdown.calls);
     } else {
         ASSERT_TRUE(fixture->channel == NULL);
         s_sleep_ms(50);
-        ASSERT_INT_EQ(0, fixture->shutdown_calls);
+        ASSERT_INT_EQ(0, fixture->shutdown.calls);
     }
     ASSERT_INT_EQ(0, fixture->negotiation_calls);
     ASSERT_TRUE(fixture->reader == NULL);
     return 0;
-}
-
-static inline void s_waiter_reset(struct s_waiter *waiter) {
-    pthread_mutex_lock(&waiter->lock);
-    waiter->count = 0;
-    pthread_mutex_unlock(&waiter->lock);
 }
 
 /* After a connection has shut down: the fixture is ready for the next one (same context, same loop). */
@@ -306,7 +297,7 @@ static inline void s_fixture_next_connection(struct s_fixture *fixture) {
     s_waiter_reset(&fixture->result_waiter);
     s_waiter_reset(&fixture->received_waiter);
     s_waiter_reset(&fixture->written_waiter);
-    s_waiter_reset(&fixture->shutdown_waiter);
+    s_shutdown_record_reset(&fixture->shutdown);
     fixture->negotiation_calls = 0;
     fixture->result_error = 0;
     fixture->channel = NULL;
@@ -318,8 +309,6 @@ static inline void s_fixture_next_connection(struct s_fixture *fixture) {
     fixture->corrupt_at = UINT64_MAX;
     fixture->written_ok = 0;
     fixture->write_failures = 0;
-    fixture->shutdown_calls = 0;
-    fixture->shutdown_error = 0;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -394,9 +383,9 @@ static inline int s_echo(struct s_fixture *fixture, uint64_t total, size_t messa
 /* Clean local close: close_notify goes out, the channel reports 0. */
 static inline int s_close_cleanly(struct s_fixture *fixture) {
     ASSERT_SUCCESS(wscrt_channel_shutdown(fixture->channel, 0));
-    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(0, fixture->shutdown_error);
-    ASSERT_INT_EQ(1, fixture->shutdown_calls);
+    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, fixture->shutdown.error);
+    ASSERT_INT_EQ(1, fixture->shutdown.calls);
     return 0;
 }
 

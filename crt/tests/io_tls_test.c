@@ -88,8 +88,8 @@ static int s_expect_close_after_data(struct wscrt_allocator *allocator, bool slo
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     struct s_send_job job = {.fixture = &fixture, .total = 300000, .message_size = 30000};
     ASSERT_TRUE(s_run_on_loop(fixture.loop, s_send_on_loop, &job));
-    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown_waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, fixture.shutdown_error);
+    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown.waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, fixture.shutdown.error);
     ASSERT_UINT_EQ(300000, fixture.received);
     ASSERT_UINT_EQ(UINT64_MAX, fixture.corrupt_at);
 
@@ -189,8 +189,8 @@ static int s_handshake_outcome(struct s_fixture *fixture, const struct s_handsha
     if (c->error_after_handshake) {
         ASSERT_INT_EQ(0, s_connect(fixture, c->host, port));
         ASSERT_TRUE(fixture->result_error == 0 || fixture->result_error == c->error);
-        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown_waiter, 1, S_WAIT_MS));
-        ASSERT_INT_EQ(c->error, fixture->shutdown_error);
+        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown.waiter, 1, S_WAIT_MS));
+        ASSERT_INT_EQ(c->error, fixture->shutdown.error);
     } else if (c->error) {
         ASSERT_INT_EQ(0, s_connect_fails(fixture, c->host, port, c->error));
     } else {
@@ -276,9 +276,9 @@ static int s_test_tls_alpn_negotiated_and_overridable(struct wscrt_allocator *al
 
     /* The connection's own list replaces the context's: nothing in common. */
     s_waiter_add(&fixture.result_waiter, -1);
-    s_waiter_add(&fixture.shutdown_waiter, -1);
+    s_waiter_add(&fixture.shutdown.waiter, -1);
     fixture.negotiation_calls = 0;
-    fixture.shutdown_calls = 0;
+    fixture.shutdown.calls = 0;
     fixture.channel = NULL;
     fixture.tls_options.alpn_list = "h2";
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
@@ -352,7 +352,7 @@ static int s_expect_handshake_timeout(struct wscrt_allocator *allocator, bool ma
     uint64_t elapsed_ms = (wscrt_clock_now_ns() - start) / WSCRT_NS_PER_MS;
     ASSERT_TRUE(elapsed_ms >= 250 && elapsed_ms < 5000);
     if (manual_tls) {
-        ASSERT_INT_EQ(WSCRT_ERROR_TLS_HANDSHAKE_TIMEOUT, fixture.shutdown_error);
+        ASSERT_INT_EQ(WSCRT_ERROR_TLS_HANDSHAKE_TIMEOUT, fixture.shutdown.error);
     }
 
     close(listener);

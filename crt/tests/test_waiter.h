@@ -63,6 +63,13 @@ static inline bool s_waiter_wait(struct s_waiter *waiter, long target, int timeo
     return reached;
 }
 
+/* Back to a count of 0, for a fixture that is used again. */
+static inline void s_waiter_reset(struct s_waiter *waiter) {
+    pthread_mutex_lock(&waiter->lock);
+    waiter->count = 0;
+    pthread_mutex_unlock(&waiter->lock);
+}
+
 static inline long s_waiter_count(struct s_waiter *waiter) {
     pthread_mutex_lock(&waiter->lock);
     long count = waiter->count;

@@ -168,6 +168,15 @@ static inline int s_expect_nothing_left(struct s_recorder *recorder) {
 
 #define EXPECT(call) ASSERT_INT_EQ(0, (call))
 
+/* A final frame delivered whole: its begin (length `len`), its payload in one piece (none when empty), its complete. */
+static inline int s_expect_whole_frame(struct s_recorder *recorder, uint8_t opcode, const void *bytes, size_t len) {
+    EXPECT(s_expect_begin(recorder, opcode, true, len));
+    if (len > 0) {
+        EXPECT(s_expect_payload(recorder, bytes, len));
+    }
+    return s_expect_complete(recorder, opcode);
+}
+
 /* ---- input ---- */
 
 struct s_outcome {

@@ -224,9 +224,8 @@ static int s_check_binary_frame_length(struct wscrt_allocator *allocator, const 
     struct s_recorder recorder;
     s_recorder_init(&recorder, allocator);
     int failed = s_decode_ok(allocator, &recorder, (const char *)hex.buffer) ||
-                 s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, length) ||
-                 s_expect_payload(&recorder, expected, length) ||
-                 s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY) || s_expect_nothing_left(&recorder);
+                 s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, expected, length) ||
+                 s_expect_nothing_left(&recorder);
     s_recorder_clean_up(&recorder);
     wscrt_mem_release(allocator, expected);
     wscrt_byte_buf_clean_up(&hex);
@@ -262,9 +261,7 @@ static int s_test_in_frame_is_true_between_begin_and_complete(struct wscrt_alloc
     ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
     ASSERT_FALSE(wscrt_websocket_decoder_in_frame(&decoder));
     ASSERT_FALSE(recorder.in_frame_at_complete);
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 3));
-    EXPECT(s_expect_payload(&recorder, "\x01\x02\x03", 3));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, "\x01\x02\x03", 3));
     EXPECT(s_expect_nothing_left(&recorder));
     s_recorder_clean_up(&recorder);
     return 0;
@@ -279,9 +276,7 @@ static int s_test_negotiated_rsv1_is_accepted_and_reported(struct wscrt_allocato
     EXPECT(s_decode(allocator, &recorder, 0x40, "c1 02 ff fe", &outcome));
     ASSERT_INT_EQ(WSCRT_OP_SUCCESS, outcome.result);
     ASSERT_UINT_EQ(0x40, recorder.events[0].rsv);
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, true, 2));
-    EXPECT(s_expect_payload(&recorder, "\xff\xfe", 2));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, "\xff\xfe", 2));
     EXPECT(s_expect_nothing_left(&recorder));
     /* RSV2 is still not allowed. */
     EXPECT(s_decode_fails(allocator, &recorder, 0x40, "e1 00", WSCRT_ERROR_WEBSOCKET_RESERVED_BITS,
@@ -305,9 +300,7 @@ static int s_test_control_frame_of_exactly_125_bytes_is_accepted(struct wscrt_al
     struct s_recorder recorder;
     s_recorder_init(&recorder, allocator);
     EXPECT(s_decode_ok(allocator, &recorder, (const char *)hex.buffer));
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, true, 125));
-    EXPECT(s_expect_payload(&recorder, expected, sizeof(expected)));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_PING));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, expected, sizeof(expected)));
     EXPECT(s_expect_nothing_left(&recorder));
     s_recorder_clean_up(&recorder);
     wscrt_byte_buf_clean_up(&hex);
@@ -336,9 +329,7 @@ static int s_test_close_with_valid_codes_is_delivered(struct wscrt_allocator *al
         snprintf(hex, sizeof(hex), "88 02 %02x %02x", (unsigned)(codes[i] >> 8), (unsigned)(codes[i] & 0xFF));
         EXPECT(s_decode_ok(allocator, &recorder, hex));
         uint8_t payload[2] = {(uint8_t)(codes[i] >> 8), (uint8_t)codes[i]};
-        EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_CLOSE, true, 2));
-        EXPECT(s_expect_payload(&recorder, payload, 2));
-        EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_CLOSE));
+        EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_CLOSE, payload, 2));
         EXPECT(s_expect_nothing_left(&recorder));
     }
     s_recorder_clean_up(&recorder);
@@ -412,8 +403,7 @@ static int s_test_zero_budget_stops_before_data_payload(struct wscrt_allocator *
     ASSERT_UINT_EQ(0, input.len);
     EXPECT(s_expect_payload_str(&recorder, "c"));
     EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY));
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, true, 0));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, NULL, 0));
     EXPECT(s_expect_nothing_left(&recorder));
     s_recorder_clean_up(&recorder);
     return 0;
@@ -431,14 +421,9 @@ static int s_test_budget_does_not_limit_control_frames_or_empty_data_frames(stru
     ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, &budget));
     ASSERT_UINT_EQ(1, input.len);
     ASSERT_UINT_EQ(0, budget);
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, true, 2));
-    EXPECT(s_expect_payload_str(&recorder, "hi"));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_PING));
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 0));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY));
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_CLOSE, true, 2));
-    EXPECT(s_expect_payload(&recorder, "\x03\xe8", 2));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_CLOSE));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, "hi", 2));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, NULL, 0));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_CLOSE, "\x03\xe8", 2));
     EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, true, 1));
     EXPECT(s_expect_nothing_left(&recorder));
     ASSERT_TRUE(wscrt_websocket_decoder_in_frame(&decoder));
@@ -458,9 +443,7 @@ static int s_test_budget_counts_payload_across_frames(struct wscrt_allocator *al
     ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, &budget));
     ASSERT_UINT_EQ(1, input.len);
     ASSERT_UINT_EQ(0, budget);
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 2));
-    EXPECT(s_expect_payload_str(&recorder, "ab"));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, "ab", 2));
     EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 2));
     EXPECT(s_expect_payload_str(&recorder, "c"));
     EXPECT(s_expect_nothing_left(&recorder));
@@ -523,9 +506,7 @@ static int s_test_empty_input_is_accepted_in_every_state(struct wscrt_allocator 
         ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &empty, NULL));
         at = stops[i];
     }
-    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, true, 1));
-    EXPECT(s_expect_payload_str(&recorder, "p"));
-    EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_PING));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, "p", 1));
     EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 128));
     EXPECT(s_expect_nothing_left(&recorder));
     s_recorder_clean_up(&recorder);
