@@ -2,9 +2,9 @@ package dev.wscrt.conformance;
 
 import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.io.ClientBootstrap;
+import dev.wscrt.testing.EndListener;
 import dev.wscrt.websocket.CompressionOptions;
 import dev.wscrt.websocket.WebSocketConnection;
-import dev.wscrt.websocket.WebSocketListener;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -122,7 +122,7 @@ final class CompressionCases {
     }
 
     /** The echo client: every message goes back as it came (the library compresses it). */
-    private static final class Echo implements WebSocketListener {
+    private static final class Echo implements EndListener {
         final CompletableFuture<Throwable> ended = new CompletableFuture<>();
 
         @Override
@@ -136,12 +136,7 @@ final class CompressionCases {
         }
 
         @Override
-        public void onClosed(WebSocketConnection connection, int code, String reason) {
-            ended.complete(null);
-        }
-
-        @Override
-        public void onError(WebSocketConnection connection, Throwable error) {
+        public void onEnd(WebSocketConnection connection, Throwable error) {
             ended.complete(error);
         }
     }

@@ -2,8 +2,8 @@ package dev.wscrt.mqtt;
 
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.TlsContext;
+import dev.wscrt.testing.EndListener;
 import dev.wscrt.websocket.WebSocketConnection;
-import dev.wscrt.websocket.WebSocketListener;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
@@ -27,19 +27,14 @@ final class WscrtTransport implements MqttTransport {
         if (bootstrap != null) {
             builder.bootstrap(bootstrap);
         }
-        return builder.connect(new WebSocketListener() {
+        return builder.connect(new EndListener() {
             @Override
             public void onBinary(WebSocketConnection c, ByteBuffer data) {
                 receiver.onBytes(data);
             }
 
             @Override
-            public void onClosed(WebSocketConnection c, int code, String reason) {
-                receiver.onEnd(null);
-            }
-
-            @Override
-            public void onError(WebSocketConnection c, Throwable error) {
+            public void onEnd(WebSocketConnection c, Throwable error) {
                 receiver.onEnd(error);
             }
         }).thenApply(WscrtTransport::new);
