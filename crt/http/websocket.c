@@ -272,7 +272,7 @@ bool wscrt_websocket_get_tls_session_resumed(const struct wscrt_websocket *webso
 }
 
 const char *wscrt_websocket_get_alpn_protocol(const struct wscrt_websocket *websocket) {
-    return websocket->alpn_protocol;
+    return websocket->alpn_protocol ? websocket->alpn_protocol : "";
 }
 
 const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websocket) {

@@ -58,22 +58,25 @@ static void s_tls_options_copy_clean_up(struct wscrt_allocator *allocator, struc
 }
 
 void wscrt_websocket_release_setup_resources(struct wscrt_websocket *ws) {
-    if (ws->response_parser_initialized) {
-        wscrt_http_response_parser_clean_up(&ws->response);
-        ws->response_parser_initialized = false;
+    struct wscrt_websocket_setup_state *setup = ws->setup;
+    if (!setup) {
+        return;
     }
-    wscrt_byte_buf_clean_up(&ws->encoded_request);
-    wscrt_byte_buf_clean_up(&ws->key);
-    wscrt_byte_buf_clean_up(&ws->offered_subprotocols);
-    s_tls_options_copy_clean_up(ws->allocator, &ws->target_tls);
-    s_tls_options_copy_clean_up(ws->allocator, &ws->proxy_tls);
-    wscrt_mem_release(ws->allocator, ws->target_host);
-    wscrt_mem_release(ws->allocator, ws->proxy_username);
-    wscrt_mem_release(ws->allocator, ws->proxy_password);
-    ws->target_host = NULL;
-    ws->proxy_username = NULL;
-    ws->proxy_password = NULL;
+    ws->setup = NULL;
+    if (setup->response_parser_initialized) {
+        wscrt_http_response_parser_clean_up(&setup->response);
+    }
+    wscrt_byte_buf_clean_up(&setup->encoded_request);
+    wscrt_byte_buf_clean_up(&setup->key);
+    wscrt_byte_buf_clean_up(&setup->offered_subprotocols);
+    s_tls_options_copy_clean_up(ws->allocator, &setup->target_tls);
+    s_tls_options_copy_clean_up(ws->allocator, &setup->proxy_tls);
+    wscrt_mem_release(ws->allocator, setup->target_host);
+    wscrt_mem_release(ws->allocator, setup->proxy_username);
+    wscrt_mem_release(ws->allocator, setup->proxy_password);
+    wscrt_mem_release(ws->allocator, setup);
 }
+
 /* ---- reporting the setup ---- */
 
 /* Reports setup once; `response` is the HTTP answer received (upgrade or proxy CONNECT), or NULL. */
@@ -87,7 +90,10 @@ static void s_report_setup_with_response(struct wscrt_websocket *ws, int error_c
 
     struct wscrt_http_header headers_storage[64];
     struct wscrt_http_header *headers = headers_storage;
-    struct wscrt_websocket_setup_data data = {.error_code = error_code, .remote_address = ws->remote_address};
+    struct wscrt_websocket_setup_data data = {
+        .error_code = error_code,
+        .remote_address = ws->setup ? ws->setup->remote_address : NULL,
+    };
     int status = 0;
     struct wscrt_byte_cursor body;
     if (response && response->headers_complete) {
@@ -120,7 +126,9 @@ static void s_report_setup_with_response(struct wscrt_websocket *ws, int error_c
 }
 
 void wscrt_websocket_report_setup(struct wscrt_websocket *ws, int error_code) {
-    s_report_setup_with_response(ws, error_code, ws->response_parser_initialized ? &ws->response : NULL);
+    struct wscrt_websocket_setup_state *setup = ws->setup;
+    s_report_setup_with_response(ws, error_code,
+                                 setup && setup->response_parser_initialized ? &setup->response : NULL);
 }
 /* ---- the upgrade response ---- */
 
@@ -140,27 +148,27 @@ static void s_on_handshake_timeout(struct wscrt_task *task, void *arg, enum wscr
 
 void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_byte_cursor data) {
     size_t before = data.len;
-    if (wscrt_http_response_parser_process(&ws->response, &data)) {
+    if (wscrt_http_response_parser_process(&ws->setup->response, &data)) {
         ws->window_to_return += before - data.len;
         wscrt_websocket_fail_setup(ws, wscrt_last_error());
         return;
     }
     ws->window_to_return += before - data.len;
-    if (!ws->response.complete) {
+    if (!ws->setup->response.complete) {
         wscrt_websocket_flush_batch(ws);
         return;
     }
-    if (ws->response.status != 101) {
+    if (ws->setup->response.status != 101) {
         wscrt_websocket_fail_setup(ws, WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE);
         return;
     }
     /* The 101 may select only what the request offered (websocket_handshake.h lists the rules). */
     struct wscrt_websocket_handshake_offer offer = {
-        .subprotocols = wscrt_byte_cursor_from_buf(&ws->offered_subprotocols),
+        .subprotocols = wscrt_byte_cursor_from_buf(&ws->setup->offered_subprotocols),
         .deflate = ws->deflate_offered ? &ws->deflate_config.offer : NULL,
     };
     struct wscrt_websocket_handshake_answer answer;
-    if (wscrt_websocket_validate_handshake_answer(&ws->response, wscrt_byte_cursor_from_buf(&ws->key), &offer,
+    if (wscrt_websocket_validate_handshake_answer(&ws->setup->response, wscrt_byte_cursor_from_buf(&ws->setup->key), &offer,
                                                   &answer)) {
         wscrt_websocket_fail_setup(ws, wscrt_last_error());
         return;
@@ -193,14 +201,14 @@ static void s_start_upgrade(struct wscrt_websocket *ws) {
     struct wscrt_http_response_parser_options parser_options = {
         .max_header_bytes = ws->options.max_response_header_bytes,
     };
-    wscrt_http_response_parser_init(&ws->response, ws->allocator, &parser_options);
-    ws->response_parser_initialized = true;
+    wscrt_http_response_parser_init(&ws->setup->response, ws->allocator, &parser_options);
+    ws->setup->response_parser_initialized = true;
 
     if (wscrt_channel_slot_set_handler(ws->slot, &ws->handler)) {
         wscrt_websocket_fail_setup(ws, wscrt_last_error());
         return;
     }
-    struct wscrt_byte_buf *encoded = &ws->encoded_request;
+    struct wscrt_byte_buf *encoded = &ws->setup->encoded_request;
     struct wscrt_io_message *request = wscrt_io_message_new(ws->allocator, encoded->len);
     memcpy(request->data.buffer, encoded->buffer, encoded->len);
     request->data.len = encoded->len;
@@ -222,10 +230,13 @@ static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error
         wscrt_websocket_fail_setup(ws, error_code);
         return;
     }
-    bool to_target = !ws->use_proxy || ws->next_stage == WSCRT_WS_STAGE_UPGRADE;
+    bool to_target = !ws->setup->use_proxy || ws->setup->next_stage == WSCRT_WS_STAGE_UPGRADE;
     if (to_target) {
         snprintf(ws->tls_version, sizeof(ws->tls_version), "%s", wscrt_tls_handler_version_name(handler));
-        snprintf(ws->alpn_protocol, sizeof(ws->alpn_protocol), "%s", wscrt_tls_handler_protocol(handler));
+        const char *alpn = wscrt_tls_handler_protocol(handler);
+        if (alpn && alpn[0] && !ws->alpn_protocol) {
+            ws->alpn_protocol = s_strdup(ws->allocator, alpn);
+        }
         ws->tls_session_resumed = wscrt_tls_handler_session_resumed(handler);
     }
     s_advance_setup(ws);
@@ -257,11 +268,11 @@ static void s_start_tls(struct wscrt_websocket *ws, struct wscrt_tls_options_cop
 
 static void s_start_proxy_connect(struct wscrt_websocket *ws) {
     struct wscrt_proxy_connect_options options = {
-        .target_host = ws->target_host,
-        .target_port = ws->target_port,
-        .auth = ws->proxy_basic_auth ? WSCRT_HTTP_PROXY_AUTH_BASIC : WSCRT_HTTP_PROXY_AUTH_NONE,
-        .username = ws->proxy_username,
-        .password = ws->proxy_password,
+        .target_host = ws->setup->target_host,
+        .target_port = ws->setup->target_port,
+        .auth = ws->setup->proxy_basic_auth ? WSCRT_HTTP_PROXY_AUTH_BASIC : WSCRT_HTTP_PROXY_AUTH_NONE,
+        .username = ws->setup->proxy_username,
+        .password = ws->setup->proxy_password,
         .on_result = s_on_proxy_connected,
         .user_data = ws,
     };
@@ -274,9 +285,9 @@ static void s_start_proxy_connect(struct wscrt_websocket *ws) {
 /* Sets up the next layer: [TLS to the first hop] -> [proxy CONNECT] -> [TLS to the target] -> upgrade. */
 static void s_advance_setup(struct wscrt_websocket *ws) {
     for (;;) {
-        switch (ws->next_stage++) {
+        switch (ws->setup->next_stage++) {
             case WSCRT_WS_STAGE_FIRST_HOP_TLS: {
-                struct wscrt_tls_options_copy *tls = ws->use_proxy ? &ws->proxy_tls : &ws->target_tls;
+                struct wscrt_tls_options_copy *tls = ws->setup->use_proxy ? &ws->setup->proxy_tls : &ws->setup->target_tls;
                 if (tls->set) {
                     s_start_tls(ws, tls);
                     return;
@@ -284,14 +295,14 @@ static void s_advance_setup(struct wscrt_websocket *ws) {
                 break;
             }
             case WSCRT_WS_STAGE_PROXY_CONNECT:
-                if (ws->use_proxy) {
+                if (ws->setup->use_proxy) {
                     s_start_proxy_connect(ws);
                     return;
                 }
                 break;
             case WSCRT_WS_STAGE_TARGET_TLS:
-                if (ws->use_proxy && ws->target_tls.set) {
-                    s_start_tls(ws, &ws->target_tls);
+                if (ws->setup->use_proxy && ws->setup->target_tls.set) {
+                    s_start_tls(ws, &ws->setup->target_tls);
                     return;
                 }
                 break;
@@ -340,21 +351,22 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     struct wscrt_allocator *allocator = options->allocator;
     struct wscrt_websocket *ws = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket));
     ws->allocator = allocator;
+    ws->setup = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket_setup_state));
     ws->send_blocks = wscrt_block_cache_new(allocator, WSCRT_WEBSOCKET_SEND_BLOCK_MIN, WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED);
     ws->options = *options;
     ws->options.host = NULL; /* copied below */
     ws->options.handshake_request = NULL;
     ws->options.tls_options = NULL;
     ws->options.proxy_options = NULL;
-    ws->target_host = s_strdup(allocator, options->host);
-    ws->target_port = options->port;
-    s_tls_options_copy_init(allocator, &ws->target_tls, options->tls_options, options->host, options->port);
+    ws->setup->target_host = s_strdup(allocator, options->host);
+    ws->setup->target_port = options->port;
+    s_tls_options_copy_init(allocator, &ws->setup->target_tls, options->tls_options, options->host, options->port);
     if (proxy) {
-        ws->use_proxy = true;
-        ws->proxy_basic_auth = proxy->basic_auth;
-        ws->proxy_username = s_strdup(allocator, proxy->username);
-        ws->proxy_password = s_strdup(allocator, proxy->password);
-        s_tls_options_copy_init(allocator, &ws->proxy_tls, proxy->tls_options, proxy->host, proxy->port);
+        ws->setup->use_proxy = true;
+        ws->setup->proxy_basic_auth = proxy->basic_auth;
+        ws->setup->proxy_username = s_strdup(allocator, proxy->username);
+        ws->setup->proxy_password = s_strdup(allocator, proxy->password);
+        s_tls_options_copy_init(allocator, &ws->setup->proxy_tls, proxy->tls_options, proxy->host, proxy->port);
     }
     if (!ws->options.handshake_timeout_ms) {
         ws->options.handshake_timeout_ms = WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS;
@@ -376,17 +388,17 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     ws->bootstrap = wscrt_client_bootstrap_acquire(options->bootstrap);
 
     /* Encode the request now (a bad one fails here, synchronously) and keep the key to check the answer. */
-    wscrt_byte_buf_init(&ws->encoded_request, allocator, 256);
+    wscrt_byte_buf_init(&ws->setup->encoded_request, allocator, 256);
     struct wscrt_byte_cursor key;
     wscrt_http_request_find_header(options->handshake_request, "Sec-WebSocket-Key", &key);
-    wscrt_byte_buf_init(&ws->key, allocator, key.len);
-    wscrt_byte_buf_append(&ws->key, key);
+    wscrt_byte_buf_init(&ws->setup->key, allocator, key.len);
+    wscrt_byte_buf_append(&ws->setup->key, key);
     struct wscrt_websocket_handshake_offer offer;
     wscrt_websocket_handshake_offer_from_request(options->handshake_request, &offer);
-    wscrt_byte_buf_init(&ws->offered_subprotocols, allocator, offer.subprotocols.len);
-    wscrt_byte_buf_append(&ws->offered_subprotocols, offer.subprotocols);
-    if (wscrt_http_request_encode(options->handshake_request, &ws->encoded_request) ||
-        wscrt_websocket_deflate_add_offer(ws, &ws->encoded_request)) {
+    wscrt_byte_buf_init(&ws->setup->offered_subprotocols, allocator, offer.subprotocols.len);
+    wscrt_byte_buf_append(&ws->setup->offered_subprotocols, offer.subprotocols);
+    if (wscrt_http_request_encode(options->handshake_request, &ws->setup->encoded_request) ||
+        wscrt_websocket_deflate_add_offer(ws, &ws->setup->encoded_request)) {
         int error_code = wscrt_last_error();
         wscrt_websocket_release_ref(ws);
         return wscrt_raise_error(error_code);
@@ -400,8 +412,8 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
         .on_setup = s_on_channel_setup,
         .on_shutdown = wscrt_websocket_on_channel_shutdown,
         .user_data = ws,
-        .remote = ws->remote_address,
-        .remote_size = sizeof(ws->remote_address),
+        .remote = ws->setup->remote_address,
+        .remote_size = sizeof(ws->setup->remote_address),
     };
     if (wscrt_client_bootstrap_new_socket_channel(&channel_options)) {
         int error_code = wscrt_last_error();

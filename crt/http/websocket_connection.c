@@ -29,6 +29,7 @@ void wscrt_websocket_destroy(void *object) {
     WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Destroying websocket", (void *)ws);
     wscrt_websocket_release_setup_resources(ws);
     wscrt_mem_release(ws->allocator, ws->subprotocol);
+    wscrt_mem_release(ws->allocator, ws->alpn_protocol);
     wscrt_byte_buf_clean_up(&ws->pending);
     wscrt_websocket_message_clean_up(ws);
     wscrt_websocket_deflate_clean_up(ws);
@@ -292,9 +293,10 @@ static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscr
     if (direction == WSCRT_CHANNEL_DIR_READ) {
         if (ws->state == WSCRT_WS_STATE_HANDSHAKE || !ws->setup_reported) {
             int setup_error = error_code;
-            if (ws->response_parser_initialized && error_code == WSCRT_ERROR_IO_SOCKET_CLOSED &&
-                ws->response.headers_complete && !ws->response.complete &&
-                wscrt_http_response_parser_on_eof(&ws->response) == WSCRT_OP_SUCCESS) {
+            struct wscrt_websocket_setup_state *setup = ws->setup;
+            if (setup && setup->response_parser_initialized && error_code == WSCRT_ERROR_IO_SOCKET_CLOSED &&
+                setup->response.headers_complete && !setup->response.complete &&
+                wscrt_http_response_parser_on_eof(&setup->response) == WSCRT_OP_SUCCESS) {
                 setup_error = WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE; /* a rejection whose body ended at close */
             } else if (error_code == WSCRT_ERROR_IO_SOCKET_CLOSED || error_code == 0) {
                 setup_error = WSCRT_ERROR_HTTP_CONNECTION_CLOSED;

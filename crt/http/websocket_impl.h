@@ -78,6 +78,27 @@ struct wscrt_tls_options_copy {
     char *host; /* the host connected to: with the port, the peer of the session cache */
 };
 
+/* What only the setup needs: allocated at connect, freed once the connection is open or with the
+ * connection (wscrt_websocket_release_setup_resources). Loop thread, except at connect. */
+struct wscrt_websocket_setup_state {
+    struct wscrt_byte_buf encoded_request; /* the upgrade request, encoded at connect time */
+    struct wscrt_byte_buf key;             /* Sec-WebSocket-Key, to check the answer against */
+    struct wscrt_byte_buf offered_subprotocols; /* the request's Sec-WebSocket-Protocol value, ditto */
+    struct wscrt_tls_options_copy target_tls;
+    struct wscrt_tls_options_copy proxy_tls;
+    bool use_proxy;
+    char *target_host;
+    uint32_t target_port;
+    char *proxy_username;
+    char *proxy_password;
+    bool proxy_basic_auth;
+    enum wscrt_websocket_stage next_stage;
+    struct wscrt_http_response_parser response;
+    bool response_parser_initialized;
+    /* The address connected to, or those tried (see wscrt_websocket_setup_data); filled by the bootstrap. */
+    char remote_address[128];
+};
+
 struct wscrt_outgoing_frame {
     struct wscrt_linked_list_node node;
     struct wscrt_websocket *websocket;
@@ -101,25 +122,12 @@ struct wscrt_websocket {
     struct wscrt_ref_count ref_count;
     struct wscrt_client_bootstrap *bootstrap;
     struct wscrt_websocket_client_connection_options options; /* callbacks, user_data, limits */
-    /* What only the setup needs; freed once the connection is open (an idle connection keeps none). */
-    struct wscrt_byte_buf encoded_request; /* the upgrade request, encoded at connect time */
-    struct wscrt_byte_buf key;             /* Sec-WebSocket-Key, to check the answer against */
-    struct wscrt_byte_buf offered_subprotocols; /* the request's Sec-WebSocket-Protocol value, ditto */
-    struct wscrt_tls_options_copy target_tls;
-    struct wscrt_tls_options_copy proxy_tls;
-    bool use_proxy;
-    char *target_host;
-    uint32_t target_port;
-    char *proxy_username;
-    char *proxy_password;
-    bool proxy_basic_auth;
-    enum wscrt_websocket_stage next_stage;
+    /* What only the setup needs; NULL once the connection is open (an idle connection keeps none of it). */
+    struct wscrt_websocket_setup_state *setup;
     /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
     char tls_version[16];
     bool tls_session_resumed;
-    char alpn_protocol[256];
-    /* The address connected to, or those tried (see wscrt_websocket_setup_data); filled by the bootstrap. */
-    char remote_address[128];
+    char *alpn_protocol; /* NULL = none negotiated */
     /* The subprotocol the server selected (one the request offered), NUL-terminated; NULL = none. Set before
      * setup is reported, constant afterwards, freed with the connection. */
     char *subprotocol;
@@ -130,8 +138,6 @@ struct wscrt_websocket {
     struct wscrt_channel_slot *slot;
     struct wscrt_channel_handler handler;
     enum wscrt_websocket_state state;
-    struct wscrt_http_response_parser response;
-    bool response_parser_initialized;
     bool setup_reported;
     bool setup_succeeded;
     struct wscrt_websocket_decoder decoder;

@@ -251,9 +251,40 @@ static int s_test_idle_connection_gives_back_its_send_blocks(struct wscrt_alloca
     return s_fixture_clean_up(&f);
 }
 
+/* What an open, idle ws:// connection holds in wscrt's allocator (everything the connection owns: websocket,
+ * channel, slots, socket), measured as the drop when it goes away. Setup-only state must be gone by then. */
+#define IDLE_CONNECTION_BUDGET 3072
+static int s_test_idle_connection_holds_at_most_its_budget(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    static const uint8_t text[] = {0x81, 0x02, 'h', 'i'};
+    ASSERT_SUCCESS(s_server_send(&f.server, text, sizeof(text)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.complete_count, 1));
+    usleep(50 * 1000); /* nothing is in flight: the frame was delivered, no send was made */
+    size_t open = wscrt_mem_tracer_bytes(allocator);
+
+    s_server_stop(&f.server); /* the peer goes away: the connection shuts down */
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.shutdown_count, 1));
+    wscrt_websocket_release(f.recorder.websocket);
+    f.recorder.websocket = NULL;
+    uint64_t deadline = wscrt_clock_now_ns() + WAIT_NS;
+    size_t gone = wscrt_mem_tracer_bytes(allocator);
+    while (open - gone < 512 && wscrt_clock_now_ns() < deadline) { /* destroyed on the loop thread */
+        usleep(1000);
+        gone = wscrt_mem_tracer_bytes(allocator);
+    }
+    fprintf(stderr, "  an idle ws:// connection holds %zu bytes (budget %d)\n", open - gone,
+            IDLE_CONNECTION_BUDGET);
+    ASSERT_TRUE(open > gone);
+    ASSERT_TRUE(open - gone <= IDLE_CONNECTION_BUDGET);
+    return s_fixture_clean_up(&f);
+}
+
 WSCRT_TEST_MAIN(s_test_frames_flow_and_peer_close_is_clean, s_test_masked_server_frame_fails_with_close_1002,
                 s_test_rejected_upgrade_reports_status_and_body, s_test_read_window_limits_delivery_exactly,
                 s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status,
                 s_test_close_waits_for_the_peer_and_drops_later_data,
                 s_test_large_rejection_is_read_whole_with_a_zero_window,
-                s_test_idle_connection_gives_back_its_send_blocks)
+                s_test_idle_connection_gives_back_its_send_blocks, s_test_idle_connection_holds_at_most_its_budget)

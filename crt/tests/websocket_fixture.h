@@ -48,11 +48,16 @@ static inline int s_server_start(struct server *server) {
     return 0;
 }
 
+/* Closes the server's sockets; calling it again is harmless. */
 static inline void s_server_stop(struct server *server) {
     if (server->conn_fd >= 0) {
         close(server->conn_fd);
+        server->conn_fd = -1;
     }
-    close(server->listen_fd);
+    if (server->listen_fd >= 0) {
+        close(server->listen_fd);
+        server->listen_fd = -1;
+    }
 }
 
 static inline int s_server_accept_only(struct server *server) {
