@@ -9,14 +9,18 @@
  */
 #include "io_tls_fixture.h"
 
-/* Connects to host:port, echoes a little (the TLS 1.3 tickets arrive before the echo) and closes
- * cleanly; `resumed` receives what the client saw. */
-static int s_round_trip(struct s_fixture *fixture, const char *host, uint16_t port, bool *resumed) {
+/* What the client's handshake must have been, as it saw it. */
+enum s_handshake { S_FULL_HANDSHAKE, S_RESUMED };
+
+/* Connects to host:port, echoes a little (the TLS 1.3 tickets arrive before the echo), closes cleanly
+ * and then checks that the handshake was the `expected` one. */
+static int s_round_trip(struct s_fixture *fixture, const char *host, uint16_t port, enum s_handshake expected) {
     ASSERT_INT_EQ(0, s_connect_ok(fixture, host, port));
     ASSERT_INT_EQ(0, s_echo(fixture, 1000, 100));
-    *resumed = fixture->resumed;
+    bool resumed = fixture->resumed;
     ASSERT_INT_EQ(0, s_close_cleanly(fixture));
     s_fixture_next_connection(fixture);
+    ASSERT_INT_EQ(expected == S_RESUMED, resumed);
     return 0;
 }
 
@@ -33,9 +37,7 @@ static int s_expect_second_connection_resumes(struct wscrt_allocator *allocator,
     server_options.connections = 2;
     ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, &server_options));
 
-    bool resumed = true;
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, &resumed));
-    ASSERT_FALSE(resumed);
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, S_FULL_HANDSHAKE));
     ASSERT_UINT_EQ(1, wscrt_tls_ctx_session_count(fixture.ctx));
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     ASSERT_TRUE(fixture.resumed);
@@ -83,9 +85,7 @@ static int s_expect_no_resumption_when_off(struct wscrt_allocator *allocator, in
     ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, &ctx_options, &server, &server_options));
 
     for (int i = 0; i < 2; ++i) {
-        bool resumed = true;
-        ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, &resumed));
-        ASSERT_FALSE(resumed);
+        ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, S_FULL_HANDSHAKE));
         ASSERT_UINT_EQ(0, wscrt_tls_ctx_session_count(fixture.ctx));
     }
     s_server_stop(&server);
@@ -115,14 +115,10 @@ static int s_test_tls_session_never_crosses_to_another_port(struct wscrt_allocat
     options_b.share_ctx_with = &server_a;
     ASSERT_TRUE(s_server_start(&server_b, &options_b));
 
-    bool resumed = true;
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server_a.port, &resumed));
-    ASSERT_FALSE(resumed);
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server_b.port, &resumed));
-    ASSERT_FALSE(resumed);
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server_a.port, S_FULL_HANDSHAKE));
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server_b.port, S_FULL_HANDSHAKE));
     ASSERT_UINT_EQ(2, wscrt_tls_ctx_session_count(fixture.ctx));
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server_a.port, &resumed));
-    ASSERT_TRUE(resumed);
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server_a.port, S_RESUMED));
 
     s_server_stop(&server_a);
     s_server_stop(&server_b);
@@ -145,15 +141,10 @@ static int s_test_tls_session_never_crosses_to_another_server_name(struct wscrt_
     server_options.connections = 4;
     ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, &server_options));
 
-    bool resumed = true;
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, &resumed));
-    ASSERT_FALSE(resumed);
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "127.0.0.1", server.port, &resumed));
-    ASSERT_FALSE(resumed);
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "127.0.0.1", server.port, &resumed));
-    ASSERT_TRUE(resumed);
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, &resumed));
-    ASSERT_TRUE(resumed);
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, S_FULL_HANDSHAKE));
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "127.0.0.1", server.port, S_FULL_HANDSHAKE));
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "127.0.0.1", server.port, S_RESUMED));
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", server.port, S_RESUMED));
 
     s_server_stop(&server);
     ASSERT_INT_EQ(4, server.handshakes_ok);
@@ -180,20 +171,15 @@ static int s_test_tls_session_cache_keeps_the_most_recent_peers(struct wscrt_all
     ASSERT_TRUE(s_server_start(&servers[1], &options));
     ASSERT_TRUE(s_server_start(&servers[2], &options));
 
-    bool resumed = true;
     for (int i = 0; i < 3; ++i) {
-        ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[i].port, &resumed));
-        ASSERT_FALSE(resumed);
+        ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[i].port, S_FULL_HANDSHAKE));
         ASSERT_UINT_EQ(i < 2 ? i + 1 : 2, wscrt_tls_ctx_session_count(fixture.ctx));
     }
     /* Server 0's session went when server 2's arrived. */
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[2].port, &resumed));
-    ASSERT_TRUE(resumed);
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[0].port, &resumed));
-    ASSERT_FALSE(resumed);
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[2].port, S_RESUMED));
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[0].port, S_FULL_HANDSHAKE));
     /* Server 0's new session evicted server 1's (used least recently), not server 2's. */
-    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[1].port, &resumed));
-    ASSERT_FALSE(resumed);
+    ASSERT_INT_EQ(0, s_round_trip(&fixture, "localhost", servers[1].port, S_FULL_HANDSHAKE));
     ASSERT_UINT_EQ(2, wscrt_tls_ctx_session_count(fixture.ctx));
 
     for (int i = 0; i < 3; ++i) {
