@@ -1,5 +1,6 @@
 package dev.wscrt.conformance;
 
+import dev.wscrt.testing.Sockets;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -344,10 +345,6 @@ final class CompressionPeer implements AutoCloseable {
         if (inflater != null) {
             inflater.end();
         }
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        Sockets.closeQuietly(socket);
     }
 }

@@ -1,8 +1,8 @@
 package dev.wscrt.conformance;
 
 import dev.wscrt.io.ClientBootstrap;
+import dev.wscrt.testing.Sockets;
 import dev.wscrt.websocket.OnConnectionSetupData;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -118,13 +118,7 @@ final class ConformanceRunner implements AutoCloseable {
     }
 
     private static void abort(ServerSocket listener, ServerPeer peer) {
-        if (listener != null) {
-            try {
-                listener.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
+        Sockets.closeQuietly(listener);
         if (peer != null) {
             peer.close();
         }

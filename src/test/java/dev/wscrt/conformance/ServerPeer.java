@@ -2,6 +2,7 @@ package dev.wscrt.conformance;
 
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
+import dev.wscrt.testing.Sockets;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -529,11 +530,7 @@ final class ServerPeer implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        Sockets.closeQuietly(socket);
         if (reader.isAlive()) {
             try {
                 reader.join(2000);

@@ -1,5 +1,6 @@
 package dev.wscrt.faults;
 
+import dev.wscrt.testing.Sockets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -92,17 +93,9 @@ final class Loopback {
         @Override
         public void close() {
             for (Socket s : fillers) {
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
+                Sockets.closeQuietly(s);
             }
-            try {
-                listener.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
+            Sockets.closeQuietly(listener);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.wscrt.faults;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.Hex;
 import dev.wscrt.testing.ScriptedServer;
+import dev.wscrt.testing.Sockets;
 import dev.wscrt.tls.TestCertificates;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -109,11 +110,7 @@ final class TlsPeer implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            listener.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        Sockets.closeQuietly(listener);
     }
 
     /** One TLS connection, driven from the test thread. */
@@ -370,12 +367,7 @@ final class TlsPeer implements AutoCloseable {
 
         /** Aborts the TCP connection with a reset. */
         void reset() {
-            try {
-                socket.setSoLinger(true, 0);
-                socket.close();
-            } catch (IOException ignored) {
-                // gone anyway
-            }
+            Sockets.reset(socket);
         }
 
         /** Reads the client's raw bytes until it ends the TCP connection (bounded); returns how many. */
@@ -406,11 +398,7 @@ final class TlsPeer implements AutoCloseable {
 
         @Override
         public void close() {
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // gone anyway
-            }
+            Sockets.closeQuietly(socket);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.wscrt.faults;
 
+import dev.wscrt.testing.Sockets;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -56,8 +57,8 @@ final class TrickleRelay implements AutoCloseable {
         } catch (IOException e) {
             // the client or the test gave up: nothing more to relay
         } finally {
-            closeQuietly(client);
-            closeQuietly(upstream);
+            Sockets.closeQuietly(client);
+            Sockets.closeQuietly(upstream);
         }
     }
 
@@ -86,26 +87,12 @@ final class TrickleRelay implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Socket s) {
-        if (s != null) {
-            try {
-                s.close();
-            } catch (IOException ignored) {
-                // closing anyway
-            }
-        }
-    }
-
     @Override
     public void close() {
         closed = true;
-        try {
-            listener.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
-        closeQuietly(client);
-        closeQuietly(upstream);
+        Sockets.closeQuietly(listener);
+        Sockets.closeQuietly(client);
+        Sockets.closeQuietly(upstream);
         try {
             acceptor.join(2000);
         } catch (InterruptedException e) {

@@ -141,11 +141,7 @@ public final class ScriptedServer implements LocalServer {
     @Override
     public void close() {
         closing = true;
-        try {
-            serverSocket.close();
-        } catch (IOException ignored) {
-            // closing anyway
-        }
+        Sockets.closeQuietly(serverSocket);
         for (Conn c : all) {
             c.close();
         }
@@ -465,22 +461,13 @@ public final class ScriptedServer implements LocalServer {
 
         /** Aborts the connection with a TCP reset. */
         public void reset() {
-            try {
-                socket.setSoLinger(true, 0);
-                socket.close();
-            } catch (IOException ignored) {
-                // gone anyway
-            }
+            Sockets.reset(socket);
         }
 
         /** Closes the connection (FIN). Idempotent. */
         @Override
         public void close() {
-            try {
-                socket.close();
-            } catch (IOException ignored) {
-                // gone anyway
-            }
+            Sockets.closeQuietly(socket);
         }
 
         private int readByte(String what) {
