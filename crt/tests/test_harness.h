@@ -29,6 +29,9 @@
 
 typedef int(wscrt_test_fn)(struct wscrt_allocator *allocator);
 
+/* The number of elements of an array (not a pointer). */
+#define WSCRT_COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
+
 #define WSCRT_FAIL_(...)                                                                                               \
     do {                                                                                                               \
         fprintf(stderr, "  FAILED at %s:%d: ", __FILE__, __LINE__);                                                    \

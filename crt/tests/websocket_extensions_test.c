@@ -99,6 +99,15 @@ static int s_expect_refused(struct wscrt_websocket_deflate_options offer, const 
     return 0;
 }
 
+/* Each answer refused with `expected_error`; the first that is not fails the test. */
+static int s_expect_each_refused(struct wscrt_websocket_deflate_options offer, const char *const *answers, size_t count,
+                                 int expected_error) {
+    for (size_t i = 0; i < count; ++i) {
+        EXPECT(s_expect_refused(offer, answers[i], expected_error));
+    }
+    return 0;
+}
+
 static int s_test_plain_answer_gives_rfc_defaults(struct wscrt_allocator *allocator) {
     (void)allocator;
     struct wscrt_websocket_deflate_options plain = {0};
@@ -111,7 +120,7 @@ static int s_test_no_answer_means_declined_without_error(struct wscrt_allocator 
     (void)allocator;
     struct wscrt_websocket_deflate_options offer = {.server_no_context_takeover = true};
     const char *answers[] = {NULL, "", " ", ",", " , ,"};
-    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
+    for (size_t i = 0; i < WSCRT_COUNT_OF(answers); ++i) {
         bool accepted = true;
         struct wscrt_websocket_deflate_params params;
         ASSERT_SUCCESS(s_parse(offer, answers[i], &accepted, &params));
@@ -169,10 +178,7 @@ static int s_test_other_extensions_fail_with_unexpected_extension(struct wscrt_a
         "permessage-deflate-x",
         "deflate-frame",
     };
-    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
-        EXPECT(s_expect_refused(plain, answers[i], WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION));
-    }
-    return 0;
+    return s_expect_each_refused(plain, answers, WSCRT_COUNT_OF(answers), WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION);
 }
 
 static int s_test_permessage_deflate_twice_fails_with_multiple_extensions(struct wscrt_allocator *allocator) {
@@ -218,10 +224,8 @@ static int s_test_malformed_lists_fail_with_malformed_extension_header(struct ws
         "permessage-deflate; unknown; server_max_window_bits=",
         "permessage-deflate; server_max_window_bits=99; x=\"",
     };
-    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
-        EXPECT(s_expect_refused(offer, answers[i], WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER));
-    }
-    return 0;
+    return s_expect_each_refused(offer, answers, WSCRT_COUNT_OF(answers),
+                                 WSCRT_ERROR_WEBSOCKET_MALFORMED_EXTENSION_HEADER);
 }
 
 static int s_test_unknown_parameters_fail(struct wscrt_allocator *allocator) {
@@ -234,10 +238,8 @@ static int s_test_unknown_parameters_fail(struct wscrt_allocator *allocator) {
         "permessage-deflate; client_no_context_takeover; mem_level=8",
         "permessage-deflate; server_no_context_takeover_",
     };
-    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
-        EXPECT(s_expect_refused(offer, answers[i], WSCRT_ERROR_WEBSOCKET_UNKNOWN_EXTENSION_PARAMETER));
-    }
-    return 0;
+    return s_expect_each_refused(offer, answers, WSCRT_COUNT_OF(answers),
+                                 WSCRT_ERROR_WEBSOCKET_UNKNOWN_EXTENSION_PARAMETER);
 }
 
 static int s_test_duplicate_parameters_fail(struct wscrt_allocator *allocator) {
@@ -249,10 +251,8 @@ static int s_test_duplicate_parameters_fail(struct wscrt_allocator *allocator) {
         "permessage-deflate; server_max_window_bits=10; server_max_window_bits=10",
         "permessage-deflate; client_max_window_bits=10; client_max_window_bits=11",
     };
-    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
-        EXPECT(s_expect_refused(offer, answers[i], WSCRT_ERROR_WEBSOCKET_DUPLICATE_EXTENSION_PARAMETER));
-    }
-    return 0;
+    return s_expect_each_refused(offer, answers, WSCRT_COUNT_OF(answers),
+                                 WSCRT_ERROR_WEBSOCKET_DUPLICATE_EXTENSION_PARAMETER);
 }
 
 static int s_test_bad_parameter_values_fail(struct wscrt_allocator *allocator) {
@@ -276,10 +276,8 @@ static int s_test_bad_parameter_values_fail(struct wscrt_allocator *allocator) {
         "permessage-deflate; client_no_context_takeover=1",
         "permessage-deflate; client_no_context_takeover=\"\\x\"",
     };
-    for (size_t i = 0; i < sizeof(answers) / sizeof(answers[0]); ++i) {
-        EXPECT(s_expect_refused(offer, answers[i], WSCRT_ERROR_WEBSOCKET_BAD_EXTENSION_PARAMETER));
-    }
-    return 0;
+    return s_expect_each_refused(offer, answers, WSCRT_COUNT_OF(answers),
+                                 WSCRT_ERROR_WEBSOCKET_BAD_EXTENSION_PARAMETER);
 }
 
 static int s_test_answers_that_do_not_honour_the_offer_fail(struct wscrt_allocator *allocator) {

@@ -152,7 +152,7 @@ static int s_test_request_validation_accepts_equivalent_spellings(struct wscrt_a
           {"Sec-WebSocket-Key", S_RFC_KEY},
           {"Sec-WebSocket-Version", "13"}}},
     };
-    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); ++i) {
+    for (size_t i = 0; i < WSCRT_COUNT_OF(specs); ++i) {
         EXPECT(s_check_request(allocator, &specs[i], true));
     }
     return 0;
@@ -177,7 +177,7 @@ static int s_test_request_validation_rejects_missing_or_wrong_fields(struct wscr
         {"GET", {{"Host", "h"}, {"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Key", S_RFC_KEY}}},
         {"GET", {{"Host", "h"}, {"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Key", S_RFC_KEY}, {"Sec-WebSocket-Version", "8"}}},
     };
-    for (size_t i = 0; i < sizeof(specs) / sizeof(specs[0]); ++i) {
+    for (size_t i = 0; i < WSCRT_COUNT_OF(specs); ++i) {
         if (s_check_request(allocator, &specs[i], false)) {
             WSCRT_FAIL_("request %zu was accepted", i);
         }
@@ -231,6 +231,15 @@ static int s_expect_response_refused(struct wscrt_allocator *allocator, const ch
     return 0;
 }
 
+/* Each response refused with `expected_error`; the first that is not fails the test. */
+static int s_expect_each_response_refused(struct wscrt_allocator *allocator, const char *const *responses, size_t count,
+                                          int expected_error) {
+    for (size_t i = 0; i < count; ++i) {
+        EXPECT(s_expect_response_refused(allocator, responses[i], expected_error));
+    }
+    return 0;
+}
+
 static int s_test_rfc_example_response_is_accepted(struct wscrt_allocator *allocator) {
     EXPECT(s_expect_response_accepted(allocator, "HTTP/1.1 101 Switching Protocols\r\n"
                                                  "Upgrade: websocket\r\n"
@@ -263,10 +272,8 @@ static int s_test_status_other_than_101_fails_with_upgrade_failure(struct wscrt_
         "HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n",
         "HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n",
     };
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
-        EXPECT(s_expect_response_refused(allocator, responses[i], WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE));
-    }
-    return 0;
+    return s_expect_each_response_refused(allocator, responses, WSCRT_COUNT_OF(responses),
+                                          WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE);
 }
 
 static int s_test_missing_or_wrong_upgrade_headers_fail(struct wscrt_allocator *allocator) {
@@ -283,10 +290,8 @@ static int s_test_missing_or_wrong_upgrade_headers_fail(struct wscrt_allocator *
         "HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: keep-alive upgrade\r\nSec-WebSocket-Accept: " S_RFC_ACCEPT
         "\r\n\r\n",
     };
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
-        EXPECT(s_expect_response_refused(allocator, responses[i], WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS));
-    }
-    return 0;
+    return s_expect_each_response_refused(allocator, responses, WSCRT_COUNT_OF(responses),
+                                          WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS);
 }
 
 static int s_test_missing_or_wrong_accept_fails_with_bad_accept(struct wscrt_allocator *allocator) {
@@ -305,10 +310,8 @@ static int s_test_missing_or_wrong_accept_fails_with_bad_accept(struct wscrt_all
         "HTTP/1.1 101 X\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " S_RFC_ACCEPT
         "\r\nSec-WebSocket-Accept: " S_RFC_ACCEPT "\r\n\r\n",
     };
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
-        EXPECT(s_expect_response_refused(allocator, responses[i], WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT));
-    }
-    return 0;
+    return s_expect_each_response_refused(allocator, responses, WSCRT_COUNT_OF(responses),
+                                          WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT);
 }
 
 static int s_test_accept_is_checked_against_the_key_that_was_sent(struct wscrt_allocator *allocator) {
@@ -370,6 +373,15 @@ static int s_expect_offer_refused(struct wscrt_allocator *allocator, const char 
     return 0;
 }
 
+/* Each response refused against `offer` with `expected_error`; the first that is not fails the test. */
+static int s_expect_each_offer_refused(struct wscrt_allocator *allocator, const char *const *responses, size_t count,
+                                       const struct wscrt_websocket_handshake_offer *offer, int expected_error) {
+    for (size_t i = 0; i < count; ++i) {
+        EXPECT(s_expect_offer_refused(allocator, responses[i], offer, expected_error));
+    }
+    return 0;
+}
+
 static int s_test_extension_never_offered_fails_with_unexpected_extension(struct wscrt_allocator *allocator) {
     const char *responses[] = {
         S_101 "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n",
@@ -377,7 +389,7 @@ static int s_test_extension_never_offered_fails_with_unexpected_extension(struct
         S_101 "Sec-WebSocket-Extensions:\r\nSec-WebSocket-Extensions: ,\r\n\r\n",
     };
     const struct wscrt_websocket_handshake_offer nothing = {.deflate = NULL};
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
+    for (size_t i = 0; i < WSCRT_COUNT_OF(responses); ++i) {
         EXPECT(s_expect_response_refused(allocator, responses[i], WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION));
         EXPECT(s_expect_offer_refused(allocator, responses[i], &nothing, WSCRT_ERROR_WEBSOCKET_UNEXPECTED_EXTENSION));
     }
@@ -434,10 +446,8 @@ static int s_test_subprotocol_not_in_the_offered_list_fails(struct wscrt_allocat
         S_101 "Sec-WebSocket-Protocol: chat superchat\r\n\r\n",
         S_101 "Sec-WebSocket-Protocol:\r\n\r\n",
     };
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
-        EXPECT(s_expect_offer_refused(allocator, responses[i], &offer, WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL));
-    }
-    return 0;
+    return s_expect_each_offer_refused(allocator, responses, WSCRT_COUNT_OF(responses), &offer,
+                                       WSCRT_ERROR_WEBSOCKET_UNEXPECTED_SUBPROTOCOL);
 }
 
 static int s_test_more_than_one_subprotocol_fails_with_multiple_subprotocols(struct wscrt_allocator *allocator) {
@@ -448,10 +458,8 @@ static int s_test_more_than_one_subprotocol_fails_with_multiple_subprotocols(str
         S_101 "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: superchat\r\n\r\n",
         S_101 "Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: chat\r\n\r\n",
     };
-    for (size_t i = 0; i < sizeof(responses) / sizeof(responses[0]); ++i) {
-        EXPECT(s_expect_offer_refused(allocator, responses[i], &offer, WSCRT_ERROR_WEBSOCKET_MULTIPLE_SUBPROTOCOLS));
-    }
-    return 0;
+    return s_expect_each_offer_refused(allocator, responses, WSCRT_COUNT_OF(responses), &offer,
+                                       WSCRT_ERROR_WEBSOCKET_MULTIPLE_SUBPROTOCOLS);
 }
 
 static int s_test_deflate_answer_is_negotiated_with_the_handshake(struct wscrt_allocator *allocator) {
