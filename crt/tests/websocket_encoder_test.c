@@ -5,6 +5,9 @@
 #include "http/websocket_encoder.h"
 #include "http/websocket_frame.h"
 #include "test_harness.h"
+#include "test_hex.h"
+
+#define EXPECT(call) ASSERT_INT_EQ(0, (call))
 
 /* RFC 6455 5.7 uses this masking key. */
 static const uint8_t s_rfc_key[4] = {0x37, 0xfa, 0x21, 0x3d};
@@ -19,6 +22,16 @@ static size_t s_encode_frame(uint8_t *out, uint8_t opcode, bool fin, uint8_t rsv
         memcpy(out + header_len, payload, len);
     }
     return header_len + len;
+}
+
+/* One frame with a short text payload (masked with `key` unless NULL) encodes to the bytes `hex`. */
+static int s_expect_encoded(uint8_t opcode, bool fin, const char *payload, const uint8_t *key, const char *hex) {
+    uint8_t out[32];
+    size_t len = s_encode_frame(out, opcode, fin, 0, payload, strlen(payload), key);
+    uint8_t expected[32];
+    size_t expected_len = s_hex_to_array(expected, sizeof(expected), hex);
+    ASSERT_BYTES_EQ(expected, expected_len, out, len);
+    return 0;
 }
 
 static int s_test_header_size_follows_the_length_boundaries(struct wscrt_allocator *allocator) {
@@ -38,41 +51,27 @@ static int s_test_header_size_follows_the_length_boundaries(struct wscrt_allocat
 
 static int s_test_unmasked_text_hello_matches_rfc_example(struct wscrt_allocator *allocator) {
     (void)allocator;
-    uint8_t out[32];
-    size_t len = s_encode_frame(out, WSCRT_WEBSOCKET_OPCODE_TEXT, true, 0, "Hello", 5, NULL);
-    const uint8_t expected[] = {0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
-    ASSERT_BYTES_EQ(expected, sizeof(expected), out, len);
+    EXPECT(s_expect_encoded(WSCRT_WEBSOCKET_OPCODE_TEXT, true, "Hello", NULL, "81 05 48 65 6c 6c 6f"));
     return 0;
 }
 
 static int s_test_masked_text_hello_matches_rfc_example(struct wscrt_allocator *allocator) {
     (void)allocator;
-    uint8_t out[32];
-    size_t len = s_encode_frame(out, WSCRT_WEBSOCKET_OPCODE_TEXT, true, 0, "Hello", 5, s_rfc_key);
-    const uint8_t expected[] = {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
-    ASSERT_BYTES_EQ(expected, sizeof(expected), out, len);
+    EXPECT(s_expect_encoded(WSCRT_WEBSOCKET_OPCODE_TEXT, true, "Hello", s_rfc_key, "81 85 37 fa 21 3d 7f 9f 4d 51 58"));
     return 0;
 }
 
 static int s_test_fragmented_text_matches_rfc_example(struct wscrt_allocator *allocator) {
     (void)allocator;
-    uint8_t out[32];
-    size_t len = s_encode_frame(out, WSCRT_WEBSOCKET_OPCODE_TEXT, false, 0, "Hel", 3, NULL);
-    len += s_encode_frame(out + len, WSCRT_WEBSOCKET_OPCODE_CONTINUATION, true, 0, "lo", 2, NULL);
-    const uint8_t expected[] = {0x01, 0x03, 0x48, 0x65, 0x6c, 0x80, 0x02, 0x6c, 0x6f};
-    ASSERT_BYTES_EQ(expected, sizeof(expected), out, len);
+    EXPECT(s_expect_encoded(WSCRT_WEBSOCKET_OPCODE_TEXT, false, "Hel", NULL, "01 03 48 65 6c"));
+    EXPECT(s_expect_encoded(WSCRT_WEBSOCKET_OPCODE_CONTINUATION, true, "lo", NULL, "80 02 6c 6f"));
     return 0;
 }
 
 static int s_test_ping_and_masked_pong_match_rfc_example(struct wscrt_allocator *allocator) {
     (void)allocator;
-    uint8_t out[32];
-    size_t len = s_encode_frame(out, WSCRT_WEBSOCKET_OPCODE_PING, true, 0, "Hello", 5, NULL);
-    const uint8_t ping[] = {0x89, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f};
-    ASSERT_BYTES_EQ(ping, sizeof(ping), out, len);
-    len = s_encode_frame(out, WSCRT_WEBSOCKET_OPCODE_PONG, true, 0, "Hello", 5, s_rfc_key);
-    const uint8_t pong[] = {0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58};
-    ASSERT_BYTES_EQ(pong, sizeof(pong), out, len);
+    EXPECT(s_expect_encoded(WSCRT_WEBSOCKET_OPCODE_PING, true, "Hello", NULL, "89 05 48 65 6c 6c 6f"));
+    EXPECT(s_expect_encoded(WSCRT_WEBSOCKET_OPCODE_PONG, true, "Hello", s_rfc_key, "8a 85 37 fa 21 3d 7f 9f 4d 51 58"));
     return 0;
 }
 
