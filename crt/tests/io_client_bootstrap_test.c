@@ -161,8 +161,7 @@ static int s_connect_exchange_and_close(struct s_fixture *fixture, const struct 
     ASSERT_BYTES_EQ("hi", 2, fixture->received, fixture->received_len);
 
     close(server);
-    ASSERT_TRUE(s_waiter_wait(&fixture->shutdown.waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, fixture->shutdown.error);
+    ASSERT_INT_EQ(0, s_shutdown_record_expect(&fixture->shutdown, WSCRT_ERROR_IO_SOCKET_CLOSED));
     ASSERT_TRUE(fixture->sink_destroyed);
     ASSERT_UINT_EQ(0, wscrt_event_loop_load(fixture->channel_loop));
     s_sleep_ms(20);
@@ -333,8 +332,7 @@ static int s_test_bootstrap_requested_loop_and_early_release(struct wscrt_alloca
     ASSERT_TRUE(server >= 0);
 
     ASSERT_SUCCESS(wscrt_channel_shutdown(fixture.channel, 0));
-    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown.waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(0, fixture.shutdown.error);
+    ASSERT_INT_EQ(0, s_shutdown_record_expect(&fixture.shutdown, 0));
     ASSERT_TRUE(s_wait_for_eof(server, S_WAIT_MS));
     ASSERT_UINT_EQ(0, wscrt_event_loop_load(wanted));
     close(server);

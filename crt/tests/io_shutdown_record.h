@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "io/channel.h"
+#include "io_loopback_helpers.h"
+#include "test_harness.h"
 #include "test_waiter.h"
 
 struct s_shutdown_record {
@@ -37,6 +39,13 @@ static inline void s_shutdown_record_on_channel_shutdown(struct wscrt_channel *c
                                                          void *user_data) {
     (void)channel;
     s_shutdown_record_add(user_data, error_code);
+}
+
+/* Test thread: the first shutdown arrives within S_WAIT_MS and reports `expected_error`. */
+static inline int s_shutdown_record_expect(struct s_shutdown_record *record, int expected_error) {
+    ASSERT_TRUE(s_waiter_wait(&record->waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(expected_error, record->error);
+    return 0;
 }
 
 /* Test thread, once the recorded shutdown is over: ready for the next channel. */

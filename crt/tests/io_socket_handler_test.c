@@ -426,8 +426,7 @@ static int s_test_socket_channel_clean_shutdown_flushes_queued_writes(struct wsc
     ASSERT_INT_EQ(0, s_net_setup(&net, allocator, 1024, true));
     struct s_queue_then step = {.net = &net, .shutdown_error = 0};
     ASSERT_TRUE(s_run_on_loop(net.loop, s_loop_queue_then_shutdown, &step));
-    ASSERT_TRUE(s_waiter_wait(&net.shutdown.waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(0, net.shutdown.error);
+    ASSERT_INT_EQ(0, s_shutdown_record_expect(&net.shutdown, 0));
     /* Completions ran before the shutdown callback. */
     ASSERT_INT_EQ(8 * 512, s_waiter_count(&net.written_waiter));
     ASSERT_INT_EQ(0, s_waiter_count(&net.failed_waiter));
@@ -445,8 +444,7 @@ static int s_test_socket_channel_error_shutdown_fails_queued_writes(struct wscrt
     ASSERT_INT_EQ(0, s_net_setup(&net, allocator, 1024, true));
     struct s_queue_then step = {.net = &net, .shutdown_error = WSCRT_ERROR_CALLBACK_EXCEPTION};
     ASSERT_TRUE(s_run_on_loop(net.loop, s_loop_queue_then_shutdown, &step));
-    ASSERT_TRUE(s_waiter_wait(&net.shutdown.waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_CALLBACK_EXCEPTION, net.shutdown.error);
+    ASSERT_INT_EQ(0, s_shutdown_record_expect(&net.shutdown, WSCRT_ERROR_CALLBACK_EXCEPTION));
     ASSERT_INT_EQ(8, s_waiter_count(&net.failed_waiter));
     ASSERT_INT_EQ(WSCRT_ERROR_CALLBACK_EXCEPTION, net.failed_error);
     ASSERT_INT_EQ(0, s_waiter_count(&net.written_waiter));
@@ -479,8 +477,7 @@ static int s_test_socket_channel_peer_close_shuts_down_with_socket_closed(struct
     ASSERT_INT_EQ(3, send(net.server, "abc", 3, MSG_NOSIGNAL));
     close(net.server);
     net.server = -1;
-    ASSERT_TRUE(s_waiter_wait(&net.shutdown.waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, net.shutdown.error);
+    ASSERT_INT_EQ(0, s_shutdown_record_expect(&net.shutdown, WSCRT_ERROR_IO_SOCKET_CLOSED));
     /* The bytes before the end of stream were delivered first. */
     ASSERT_INT_EQ(3, s_waiter_count(&net.received_waiter));
     ASSERT_TRUE(strcmp("RW", net.app->log) == 0);

@@ -88,8 +88,7 @@ static int s_expect_close_after_data(struct wscrt_allocator *allocator, bool slo
     ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
     struct s_send_job job = {.fixture = &fixture, .total = 300000, .message_size = 30000};
     ASSERT_TRUE(s_run_on_loop(fixture.loop, s_send_on_loop, &job));
-    ASSERT_TRUE(s_waiter_wait(&fixture.shutdown.waiter, 1, S_WAIT_MS));
-    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, fixture.shutdown.error);
+    ASSERT_INT_EQ(0, s_shutdown_record_expect(&fixture.shutdown, WSCRT_ERROR_IO_SOCKET_CLOSED));
     ASSERT_UINT_EQ(300000, fixture.received);
     ASSERT_UINT_EQ(UINT64_MAX, fixture.corrupt_at);
 
@@ -189,8 +188,7 @@ static int s_handshake_outcome(struct s_fixture *fixture, const struct s_handsha
     if (c->error_after_handshake) {
         ASSERT_INT_EQ(0, s_connect(fixture, c->host, port));
         ASSERT_TRUE(fixture->result_error == 0 || fixture->result_error == c->error);
-        ASSERT_TRUE(s_waiter_wait(&fixture->shutdown.waiter, 1, S_WAIT_MS));
-        ASSERT_INT_EQ(c->error, fixture->shutdown.error);
+        ASSERT_INT_EQ(0, s_shutdown_record_expect(&fixture->shutdown, c->error));
     } else if (c->error) {
         ASSERT_INT_EQ(0, s_connect_fails(fixture, c->host, port, c->error));
     } else {
