@@ -115,6 +115,21 @@ class WssTest {
         }
     }
 
+    /**
+     * Connects with a context made of {@code clientOptions} to a server with {@code serverTls}: the TLS
+     * handshake fails the setup with {@code errorName} (as {@link #assertSetupFails} checks it) and the server
+     * sees no upgrade.
+     */
+    private static void assertHandshakeRefused(TlsContextOptions clientOptions, ServerTls serverTls,
+                                               Function<TlsContext, TlsConnectionOptions> connectionOptions,
+                                               String errorName) {
+        try (TlsContext ctx = new TlsContext(clientOptions);
+             NettyWebSocketServer server = start(serverTls)) {
+            assertSetupFails(connect(server, connectionOptions.apply(ctx)), errorName);
+            assertTrue(server.connections().isEmpty(), "no upgrade after a failed handshake");
+        }
+    }
+
     // ---- trust ----------------------------------------------------------------------------------
 
     @Test
@@ -168,12 +183,9 @@ class WssTest {
     @Test
     void rejectedByDefaultWithoutTheCustomCa() {
         // The system trust store does not know the test CA, and the server sends its leaf alone.
-        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient());
-             NettyWebSocketServer server = start(ServerTls.forCertificate(certs.server()).build())) {
-            CallbackRecorder rec = connect(server, new TlsConnectionOptions(ctx));
-            assertSetupFails(rec, "WSCRT_ERROR_TLS_CERT_UNKNOWN_CA");
-            assertTrue(server.connections().isEmpty(), "no upgrade after a failed handshake");
-        }
+        assertHandshakeRefused(TlsContextOptions.createDefaultClient(),
+                ServerTls.forCertificate(certs.server()).build(), TlsConnectionOptions::new,
+                "WSCRT_ERROR_TLS_CERT_UNKNOWN_CA");
     }
 
     static Stream<Arguments> unverifiableCertificates() {
@@ -203,33 +215,25 @@ class WssTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("nameMismatches")
     void wrongHostnameIsRejected(String what, TestCertificates.Issued certificate, String serverName) {
-        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
-             NettyWebSocketServer server = start(ServerTls.forCertificate(certificate).build())) {
+        assertHandshakeRefused(certs.clientTrustingTheCa(), ServerTls.forCertificate(certificate).build(), ctx -> {
             TlsConnectionOptions tls = new TlsConnectionOptions(ctx);
             if (serverName != null) {
                 tls.withServerName(serverName);
             }
-            assertSetupFails(connect(server, tls), "WSCRT_ERROR_TLS_CERT_HOSTNAME_MISMATCH");
-            assertTrue(server.connections().isEmpty());
-        }
+            return tls;
+        }, "WSCRT_ERROR_TLS_CERT_HOSTNAME_MISMATCH");
     }
 
     @Test
     void expiredCertificateIsRejected() {
-        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
-             NettyWebSocketServer server = start(ServerTls.forCertificate(certs.expired()).build())) {
-            assertSetupFails(connect(server, new TlsConnectionOptions(ctx)), "WSCRT_ERROR_TLS_CERT_EXPIRED");
-            assertTrue(server.connections().isEmpty());
-        }
+        assertHandshakeRefused(certs.clientTrustingTheCa(), ServerTls.forCertificate(certs.expired()).build(),
+                TlsConnectionOptions::new, "WSCRT_ERROR_TLS_CERT_EXPIRED");
     }
 
     @Test
     void selfSignedCertificateIsRejected() {
-        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa());
-             NettyWebSocketServer server = start(ServerTls.forCertificate(certs.selfSigned()).build())) {
-            assertSetupFails(connect(server, new TlsConnectionOptions(ctx)), "WSCRT_ERROR_TLS_CERT_SELF_SIGNED");
-            assertTrue(server.connections().isEmpty());
-        }
+        assertHandshakeRefused(certs.clientTrustingTheCa(), ServerTls.forCertificate(certs.selfSigned()).build(),
+                TlsConnectionOptions::new, "WSCRT_ERROR_TLS_CERT_SELF_SIGNED");
     }
 
     // ---- mTLS -----------------------------------------------------------------------------------
@@ -318,11 +322,8 @@ class WssTest {
     @Test
     void minimumTls13AgainstATls12OnlyServerFailsWithProtocolVersion() {
         ServerTls serverTls = ServerTls.forCertificate(certs.server()).protocols("TLSv1.2").build();
-        try (TlsContext ctx = new TlsContext(certs.clientTrustingTheCa().withMinimumTlsVersion(TlsVersion.TLSv1_3));
-             NettyWebSocketServer server = start(serverTls)) {
-            assertSetupFails(connect(server, new TlsConnectionOptions(ctx)), "WSCRT_ERROR_TLS_PROTOCOL_VERSION");
-            assertTrue(server.connections().isEmpty());
-        }
+        assertHandshakeRefused(certs.clientTrustingTheCa().withMinimumTlsVersion(TlsVersion.TLSv1_3), serverTls,
+                TlsConnectionOptions::new, "WSCRT_ERROR_TLS_PROTOCOL_VERSION");
     }
 
     // ---- ALPN -----------------------------------------------------------------------------------
