@@ -21,6 +21,22 @@ static void s_on_group_shutdown(void *user_data) {
     s_waiter_signal(user_data);
 }
 
+/* A group of `threads` loops (0: one a core) whose shutdown callback signals `shutdown`, initialised here. */
+static struct wscrt_event_loop_group *s_group_new(struct wscrt_allocator *allocator, uint16_t threads,
+                                                  struct s_waiter *shutdown) {
+    s_waiter_init(shutdown);
+    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, shutdown};
+    return wscrt_event_loop_group_new(allocator, threads, &options);
+}
+
+/* Releases the test's reference and waits (bounded) for the shutdown callback; 0, or a failed assertion. */
+static int s_group_release_and_wait(struct wscrt_event_loop_group *group, struct s_waiter *shutdown) {
+    wscrt_event_loop_group_release(group);
+    ASSERT_TRUE(s_waiter_wait(shutdown, 1, S_WAIT_MS));
+    s_waiter_clean_up(shutdown);
+    return 0;
+}
+
 /* ---- start and stop ---- */
 
 struct s_probe {
@@ -44,11 +60,9 @@ static void s_probe_fn(struct wscrt_task *task, void *arg, enum wscrt_task_statu
 
 static int s_test_group_starts_loops_and_shuts_down(struct wscrt_allocator *allocator) {
     struct s_waiter shutdown;
+    struct wscrt_event_loop_group *group = s_group_new(allocator, 3, &shutdown);
     struct s_waiter ran;
-    s_waiter_init(&shutdown);
     s_waiter_init(&ran);
-    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
-    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 3, &options);
     ASSERT_TRUE(group != NULL);
     ASSERT_UINT_EQ(3, wscrt_event_loop_group_get_loop_count(group));
     ASSERT_TRUE(wscrt_event_loop_group_get_loop_at(group, 3) == NULL);
@@ -71,23 +85,17 @@ static int s_test_group_starts_loops_and_shuts_down(struct wscrt_allocator *allo
         ASSERT_FALSE(probes[i].on_other_loops_thread);
     }
 
-    wscrt_event_loop_group_release(group);
-    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(0, s_group_release_and_wait(group, &shutdown));
     s_waiter_clean_up(&ran);
-    s_waiter_clean_up(&shutdown);
     return 0;
 }
 
 static int s_test_group_default_thread_count_is_core_count(struct wscrt_allocator *allocator) {
     struct s_waiter shutdown;
-    s_waiter_init(&shutdown);
-    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
-    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 0, &options);
+    struct wscrt_event_loop_group *group = s_group_new(allocator, 0, &shutdown);
     ASSERT_TRUE(group != NULL);
     ASSERT_UINT_EQ((size_t)sysconf(_SC_NPROCESSORS_ONLN), wscrt_event_loop_group_get_loop_count(group));
-    wscrt_event_loop_group_release(group);
-    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
-    s_waiter_clean_up(&shutdown);
+    ASSERT_INT_EQ(0, s_group_release_and_wait(group, &shutdown));
     return 0;
 }
 
@@ -110,9 +118,7 @@ static void s_release_group_fn(struct wscrt_task *task, void *arg, enum wscrt_ta
 
 static int s_test_release_from_own_loop_thread_completes(struct wscrt_allocator *allocator) {
     struct s_waiter shutdown;
-    s_waiter_init(&shutdown);
-    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
-    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 2, &options);
+    struct wscrt_event_loop_group *group = s_group_new(allocator, 2, &shutdown);
     ASSERT_TRUE(group != NULL);
 
     struct s_release_on_loop release = {.group = group};
@@ -127,17 +133,13 @@ static int s_test_release_from_own_loop_thread_completes(struct wscrt_allocator 
 
 static int s_test_acquire_keeps_group_alive(struct wscrt_allocator *allocator) {
     struct s_waiter shutdown;
-    s_waiter_init(&shutdown);
-    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
-    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, 1, &options);
+    struct wscrt_event_loop_group *group = s_group_new(allocator, 1, &shutdown);
     ASSERT_TRUE(group != NULL);
     ASSERT_TRUE(wscrt_event_loop_group_acquire(group) == group);
     wscrt_event_loop_group_release(group);
     ASSERT_FALSE(s_waiter_wait(&shutdown, 1, 100));
     ASSERT_UINT_EQ(1, wscrt_event_loop_group_get_loop_count(group)); /* still usable */
-    wscrt_event_loop_group_release(group);
-    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
-    s_waiter_clean_up(&shutdown);
+    ASSERT_INT_EQ(0, s_group_release_and_wait(group, &shutdown));
     return 0;
 }
 
@@ -157,9 +159,7 @@ static int s_loop_index(struct wscrt_event_loop_group *group, struct wscrt_event
 
 static int s_test_get_next_loop_spreads(struct wscrt_allocator *allocator) {
     struct s_waiter shutdown;
-    s_waiter_init(&shutdown);
-    struct wscrt_shutdown_callback_options options = {s_on_group_shutdown, &shutdown};
-    struct wscrt_event_loop_group *group = wscrt_event_loop_group_new(allocator, S_LOOPS, &options);
+    struct wscrt_event_loop_group *group = s_group_new(allocator, S_LOOPS, &shutdown);
     ASSERT_TRUE(group != NULL);
 
     /* Equal loads: the choice is random, so every loop gets a fair share. */
@@ -198,9 +198,7 @@ static int s_test_get_next_loop_spreads(struct wscrt_allocator *allocator) {
     /* Only when both random picks are the busy loop: about 1 in 16. */
     ASSERT_TRUE(busy_picks < S_PICKS / 8);
 
-    wscrt_event_loop_group_release(group);
-    ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
-    s_waiter_clean_up(&shutdown);
+    ASSERT_INT_EQ(0, s_group_release_and_wait(group, &shutdown));
     return 0;
 }
 
