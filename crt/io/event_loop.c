@@ -20,6 +20,10 @@
  * one buffer per loop serves every connection on it. 256 KiB lets a 1 MiB
  * message arrive in four reads without per-connection memory. */
 #define S_READ_BUFFER_SIZE (256 * 1024)
+/* TLS decrypts into the plaintext buffer, which follows the read buffer in the same memory: several records
+ * per delivery, and (from a source) plaintext that reaches Java without a copy. */
+#define S_PLAINTEXT_BUFFER_SIZE (64 * 1024)
+#define S_LOOP_BUFFERS_SIZE (S_READ_BUFFER_SIZE + S_PLAINTEXT_BUFFER_SIZE)
 /* Events fetched per epoll_wait; more simply wait for the next iteration. */
 #define S_MAX_EVENTS 128
 /* pthread names are limited to 16 bytes including the NUL. */
@@ -63,9 +67,11 @@ struct wscrt_event_loop {
     /* Loop thread only. */
     struct wscrt_linked_list ready_tasks; /* "now" tasks for the next iteration */
     struct wscrt_timer_heap timers;
+    uint8_t *buffers; /* S_LOOP_BUFFERS_SIZE bytes: the read buffer, then the plaintext buffer */
     struct wscrt_byte_buf read_buffer;
+    struct wscrt_byte_buf plaintext_buffer;
     struct wscrt_event_loop_read_buffer_source read_buffer_source; /* set before the thread starts */
-    void *read_buffer_token; /* non-NULL while read_buffer comes from the source */
+    void *read_buffer_token; /* non-NULL while `buffers` comes from the source */
     struct s_subscription **subscriptions; /* indexed by fd */
     size_t subscriptions_capacity;
     struct wscrt_linked_list dead_subscriptions;
@@ -282,19 +288,25 @@ static void s_free_dead_subscriptions(struct wscrt_event_loop *loop) {
     }
 }
 
-/* On the loop thread before its first iteration: the source's memory replaces the loop's own buffer. */
+static void s_set_buffers(struct wscrt_event_loop *loop, uint8_t *bytes) {
+    loop->buffers = bytes;
+    loop->read_buffer = wscrt_byte_buf_from_empty_array(bytes, S_READ_BUFFER_SIZE);
+    loop->plaintext_buffer = wscrt_byte_buf_from_empty_array(bytes + S_READ_BUFFER_SIZE, S_PLAINTEXT_BUFFER_SIZE);
+}
+
+/* On the loop thread before its first iteration: the source's memory replaces the loop's own buffers. */
 static void s_adopt_read_buffer(struct wscrt_event_loop *loop) {
     const struct wscrt_event_loop_read_buffer_source *source = &loop->read_buffer_source;
     if (!source->acquire || loop->read_buffer_token) {
         return;
     }
     void *token = NULL;
-    uint8_t *bytes = source->acquire(S_READ_BUFFER_SIZE, &token, source->user_data);
+    uint8_t *bytes = source->acquire(S_LOOP_BUFFERS_SIZE, &token, source->user_data);
     if (!bytes || !token) {
-        return; /* keeps its own buffer */
+        return; /* keeps its own buffers */
     }
-    wscrt_byte_buf_clean_up(&loop->read_buffer);
-    loop->read_buffer = wscrt_byte_buf_from_empty_array(bytes, S_READ_BUFFER_SIZE);
+    wscrt_mem_release(loop->allocator, loop->buffers);
+    s_set_buffers(loop, bytes);
     loop->read_buffer_token = token;
 }
 
@@ -376,17 +388,13 @@ struct wscrt_event_loop *wscrt_event_loop_new(struct wscrt_allocator *allocator,
     if (pthread_mutex_init(&loop->lock, NULL) != 0) {
         goto sys_error;
     }
-    if (wscrt_byte_buf_init(&loop->read_buffer, allocator, S_READ_BUFFER_SIZE) != WSCRT_OP_SUCCESS) {
-        pthread_mutex_destroy(&loop->lock);
-        goto error;
-    }
+    s_set_buffers(loop, wscrt_mem_acquire(allocator, S_LOOP_BUFFERS_SIZE));
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Created event loop '%s'", (void *)loop, loop->thread_name);
     return loop;
 
 sys_error:
     WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Failed to create the event loop, errno=%d", (void *)loop, errno);
     wscrt_raise_error(WSCRT_ERROR_SYS_CALL_FAILURE);
-error:
     if (loop->wakeup_fd >= 0) {
         close(loop->wakeup_fd);
     }
@@ -512,7 +520,7 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
     if (loop->read_buffer_token) {
         loop->read_buffer_source.release(loop->read_buffer_token, loop->read_buffer_source.user_data);
     } else {
-        wscrt_byte_buf_clean_up(&loop->read_buffer);
+        wscrt_mem_release(loop->allocator, loop->buffers);
     }
     wscrt_mem_release(loop->allocator, loop);
 }
@@ -587,6 +595,10 @@ int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, i
 
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop) {
     return &loop->read_buffer;
+}
+
+struct wscrt_byte_buf *wscrt_event_loop_plaintext_buffer(struct wscrt_event_loop *loop) {
+    return &loop->plaintext_buffer;
 }
 
 void wscrt_event_loop_add_load(struct wscrt_event_loop *loop, int delta) {

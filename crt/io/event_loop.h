@@ -89,17 +89,21 @@ int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, i
  * and the next read on this loop reuses it. Loop thread only.
  */
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop);
+/* The loop's plaintext buffer (64 KiB), which the TLS handler decrypts into and delivers from, in the same
+ * way: the next delivery on this loop reuses it. Loop thread only. */
+struct wscrt_byte_buf *wscrt_event_loop_plaintext_buffer(struct wscrt_event_loop *loop);
 
 /*
- * Where a loop's read buffer comes from when its owner lends the bytes beyond
+ * Where a loop's read and plaintext buffers (one block: the read buffer, then
+ * the plaintext buffer) come from when its owner lends the bytes beyond
  * the loop: the JNI binding makes it a direct ByteBuffer that Java owns, so a
  * payload view kept past its callback can never point at freed memory, and
  * frame payloads reach Java without a copy. Without a source (or when acquire
  * returns NULL) the loop allocates its own.
  */
 struct wscrt_event_loop_read_buffer_source {
-    /* On the loop's thread, before it runs anything: `size` bytes valid until
-     * release, or NULL. `*token` is handed back to release. */
+    /* On the loop's thread, before it runs anything: `size` bytes (both
+     * buffers) valid until release, or NULL. `*token` is handed back to release. */
     uint8_t *(*acquire)(size_t size, void **token, void *user_data);
     /* On the thread that destroys the loop, after the loop's thread ended. */
     void (*release)(void *token, void *user_data);

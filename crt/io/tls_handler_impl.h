@@ -15,14 +15,16 @@
  * high-water mark allocated for the life of the connection, and copy once
  * more in each direction).
  *
- * Reading:  socket --ciphertext--> input/stash --BIO--> SSL --plaintext--> scratch --> right slot
+ * Reading:  socket --ciphertext--> input/stash --BIO--> SSL --plaintext--> loop's plaintext buffer --> right slot
  * Writing:  right slot --plaintext msg--> SSL_write (16 KiB pieces) --BIO--> ciphertext msg --> socket
  *
- * Plaintext is decrypted into a per-thread scratch buffer (one record) and
- * lent to the right slot for the duration of the call, like the socket
- * handler lends the loop's read buffer. A nested TLS handler on the same
- * thread (TLS through a TLS proxy) finds the scratch busy and uses a heap
- * buffer for that call instead.
+ * Plaintext is decrypted into the event loop's plaintext buffer (64 KiB: up
+ * to four records per delivery) and lent to the right slot for the duration
+ * of the call, like the socket handler lends the loop's read buffer (the JNI
+ * binding makes both Java-owned, so payloads in them reach Java without a
+ * copy). A nested TLS handler on the same thread (TLS through a TLS proxy)
+ * finds that buffer busy and uses a one-record heap buffer for that call
+ * instead.
  *
  * Write completions are chained: each ciphertext message carries, in a small
  * header just before its bytes, how many plaintext messages end in it; the

@@ -16,9 +16,10 @@
 #include "common/logging.h"
 #include "io/tls_handler_impl.h"
 
-/* Plaintext delivered per send_read_data: one full record (see tls_handler_impl.h). */
-static _Thread_local uint8_t s_scratch[WSCRT_TLS_MAX_RECORD_PLAINTEXT];
-static _Thread_local bool s_scratch_busy;
+/* Plaintext is decrypted into the event loop's plaintext buffer (several records per delivery), unless a
+ * TLS handler below on the same thread is delivering from it (TLS through a TLS proxy): that one takes a
+ * record-sized heap buffer. */
+static _Thread_local bool s_plaintext_busy;
 
 /* SSL_free_buffers could free a read buffer holding part of a record before
  * these releases (CVE-2024-4741); older ones keep the buffer. */
@@ -92,12 +93,14 @@ void wscrt_tls_deliver(struct wscrt_tls_handler *handler) {
         if (room == 0) {
             return;
         }
-        bool own_buffer = s_scratch_busy;
-        uint8_t *buffer =
-            own_buffer ? wscrt_mem_acquire(handler->allocator, WSCRT_TLS_MAX_RECORD_PLAINTEXT) : s_scratch;
-        s_scratch_busy = true;
+        bool own_buffer = s_plaintext_busy;
+        struct wscrt_event_loop *loop = wscrt_channel_get_event_loop(wscrt_tls_channel(handler));
+        struct wscrt_byte_buf *shared = wscrt_event_loop_plaintext_buffer(loop);
+        size_t capacity = own_buffer ? WSCRT_TLS_MAX_RECORD_PLAINTEXT : shared->capacity;
+        uint8_t *buffer = own_buffer ? wscrt_mem_acquire(handler->allocator, capacity) : shared->buffer;
+        s_plaintext_busy = true;
 
-        size_t want = room < WSCRT_TLS_MAX_RECORD_PLAINTEXT ? room : WSCRT_TLS_MAX_RECORD_PLAINTEXT;
+        size_t want = room < capacity ? room : capacity;
         size_t got = 0;
         int ssl_error = SSL_ERROR_NONE;
         while (got < want) {
@@ -125,7 +128,7 @@ void wscrt_tls_deliver(struct wscrt_tls_handler *handler) {
         if (own_buffer) {
             wscrt_mem_release(handler->allocator, buffer);
         } else {
-            s_scratch_busy = false;
+            s_plaintext_busy = false;
         }
 
         if (deliver_error != 0) {

@@ -206,6 +206,7 @@ static int s_test_get_next_loop_spreads(struct wscrt_allocator *allocator) {
 
 #define S_SOURCE_LOOPS 3
 #define S_READ_SIZE (256 * 1024)
+#define S_SOURCE_SIZE (S_READ_SIZE + 64 * 1024) /* the read buffer, then the plaintext buffer */
 
 /* Lends two arenas; the third acquire finds none and returns NULL. */
 struct s_read_source {
@@ -221,7 +222,7 @@ static uint8_t *s_source_acquire(size_t size, void **token, void *user_data) {
     struct s_read_source *source = user_data;
     pthread_mutex_lock(&source->lock);
     uint8_t *bytes = NULL;
-    if (size != S_READ_SIZE) {
+    if (size != S_SOURCE_SIZE) {
         source->sizes_asked_wrong++;
     } else if (source->acquired < 2) {
         size_t i = source->acquired++;
@@ -245,6 +246,7 @@ struct s_buffer_probe {
     struct wscrt_event_loop *loop;
     uint8_t *bytes;
     size_t capacity;
+    bool plaintext_follows; /* the plaintext buffer is the rest of the same block */
     pthread_t thread;
     struct s_waiter *ran;
 };
@@ -254,8 +256,11 @@ static void s_buffer_probe_fn(struct wscrt_task *task, void *arg, enum wscrt_tas
     struct s_buffer_probe *probe = arg;
     if (status == WSCRT_TASK_STATUS_RUN_READY) {
         struct wscrt_byte_buf *buffer = wscrt_event_loop_read_buffer(probe->loop);
+        struct wscrt_byte_buf *plaintext = wscrt_event_loop_plaintext_buffer(probe->loop);
         probe->bytes = buffer->buffer;
         probe->capacity = buffer->capacity;
+        probe->plaintext_follows = plaintext->buffer == buffer->buffer + buffer->capacity &&
+                                   plaintext->capacity == S_SOURCE_SIZE - S_READ_SIZE;
         probe->thread = pthread_self();
     }
     s_waiter_signal(probe->ran);
@@ -264,7 +269,7 @@ static void s_buffer_probe_fn(struct wscrt_task *task, void *arg, enum wscrt_tas
 static int s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads(struct wscrt_allocator *allocator) {
     struct s_read_source source = {.lock = PTHREAD_MUTEX_INITIALIZER};
     for (size_t i = 0; i < 2; ++i) {
-        source.arenas[i] = wscrt_mem_acquire(allocator, S_READ_SIZE);
+        source.arenas[i] = wscrt_mem_acquire(allocator, S_SOURCE_SIZE);
     }
     struct wscrt_event_loop_read_buffer_source hooks = {s_source_acquire, s_source_release, &source};
     struct s_waiter shutdown;
@@ -289,6 +294,7 @@ static int s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads(
     size_t lent = 0;
     for (size_t i = 0; i < S_SOURCE_LOOPS; ++i) {
         ASSERT_UINT_EQ(S_READ_SIZE, probes[i].capacity);
+        ASSERT_TRUE(probes[i].plaintext_follows);
         for (size_t a = 0; a < 2; ++a) {
             if (probes[i].bytes == source.arenas[a]) {
                 ++lent;
