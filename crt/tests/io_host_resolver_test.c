@@ -133,26 +133,33 @@ static int s_resolve_and_wait(struct s_fixture *fixture, const char *name, struc
     return 0;
 }
 
+/* Resolves `name` (as s_resolve_and_wait) and expects an answer without error. */
+static int s_resolve_ok(struct s_fixture *fixture, const char *name, struct s_result *result) {
+    ASSERT_INT_EQ(0, s_resolve_and_wait(fixture, name, result));
+    ASSERT_INT_EQ(0, result->error_code);
+    return 0;
+}
+
+/* `name` resolves, without error, to exactly one address: `address` of `family`. */
+static int s_expect_single_address(struct s_fixture *fixture, const char *name, int family, const char *address) {
+    struct s_result result;
+    ASSERT_INT_EQ(0, s_resolve_ok(fixture, name, &result));
+    ASSERT_UINT_EQ(1, result.count);
+    ASSERT_INT_EQ(family, result.addresses[0].family);
+    ASSERT_INT_EQ(0, strcmp(address, result.addresses[0].address));
+    return 0;
+}
+
 static int s_test_numeric_addresses_resolve_without_lookup(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
     ASSERT_TRUE(s_fixture_init(&fixture, allocator, 16));
     struct s_result result;
 
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "::1", &result));
-    ASSERT_INT_EQ(0, result.error_code);
-    ASSERT_UINT_EQ(1, result.count);
-    ASSERT_INT_EQ(WSCRT_ADDRESS_IPV6, result.addresses[0].family);
-    ASSERT_INT_EQ(0, strcmp("::1", result.addresses[0].address));
-
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "127.0.0.1", &result));
-    ASSERT_INT_EQ(0, result.error_code);
-    ASSERT_UINT_EQ(1, result.count);
-    ASSERT_INT_EQ(WSCRT_ADDRESS_IPV4, result.addresses[0].family);
-    ASSERT_INT_EQ(0, strcmp("127.0.0.1", result.addresses[0].address));
+    ASSERT_INT_EQ(0, s_expect_single_address(&fixture, "::1", WSCRT_ADDRESS_IPV6, "::1"));
+    ASSERT_INT_EQ(0, s_expect_single_address(&fixture, "127.0.0.1", WSCRT_ADDRESS_IPV4, "127.0.0.1"));
 
     /* Answered in canonical form. */
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "0:0:0:0:0:0:0:1", &result));
-    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_INT_EQ(0, s_resolve_ok(&fixture, "0:0:0:0:0:0:0:1", &result));
     ASSERT_TRUE(s_has_address(&result, WSCRT_ADDRESS_IPV6, "::1"));
 
     ASSERT_UINT_EQ(0, wscrt_host_resolver_get_lookup_count(fixture.resolver));
@@ -193,10 +200,8 @@ static int s_test_cache_answers_second_lookup(struct wscrt_allocator *allocator)
     struct s_result first;
     struct s_result second;
 
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "localhost", &first));
-    ASSERT_INT_EQ(0, first.error_code);
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "LOCALHOST", &second)); /* names are case-insensitive */
-    ASSERT_INT_EQ(0, second.error_code);
+    ASSERT_INT_EQ(0, s_resolve_ok(&fixture, "localhost", &first));
+    ASSERT_INT_EQ(0, s_resolve_ok(&fixture, "LOCALHOST", &second)); /* names are case-insensitive */
     ASSERT_UINT_EQ(1, wscrt_host_resolver_get_lookup_count(fixture.resolver));
     ASSERT_UINT_EQ(first.count, second.count);
     for (size_t i = 0; i < first.count && i < S_MAX_RECORDED; ++i) {
@@ -211,10 +216,8 @@ static int s_test_cache_disabled_looks_up_every_time(struct wscrt_allocator *all
     struct s_fixture fixture;
     ASSERT_TRUE(s_fixture_init(&fixture, allocator, 0));
     struct s_result result;
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "localhost", &result));
-    ASSERT_INT_EQ(0, result.error_code);
-    ASSERT_INT_EQ(0, s_resolve_and_wait(&fixture, "localhost", &result));
-    ASSERT_INT_EQ(0, result.error_code);
+    ASSERT_INT_EQ(0, s_resolve_ok(&fixture, "localhost", &result));
+    ASSERT_INT_EQ(0, s_resolve_ok(&fixture, "localhost", &result));
     ASSERT_UINT_EQ(2, wscrt_host_resolver_get_lookup_count(fixture.resolver));
     ASSERT_TRUE(s_fixture_clean_up(&fixture));
     return 0;
