@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "http/websocket_deflate.h"
+#include "test_hex.h"
 #include "websocket_fixture.h"
 
 /* ---- an allocator that records its peak of live bytes (wraps the test's tracking allocator) ---- */
@@ -100,15 +101,7 @@ static int s_negotiate(struct fixture *f, struct wscrt_allocator *allocator, con
 
 static int s_send_hex(struct fixture *f, const char *hex) {
     uint8_t bytes[256];
-    size_t len = 0;
-    for (const char *p = hex; p[0] && p[1]; p += p[0] == ' ' ? 1 : 2) {
-        if (p[0] == ' ') {
-            continue;
-        }
-        unsigned value;
-        sscanf(p, "%2x", &value);
-        bytes[len++] = (uint8_t)value;
-    }
+    size_t len = s_hex_to_array(bytes, sizeof(bytes), hex);
     return s_server_send(&f->server, bytes, len);
 }
 
@@ -222,36 +215,39 @@ static int s_test_a_control_frame_between_compressed_fragments_is_delivered_firs
     return s_fixture_clean_up(&f);
 }
 
-static int s_test_rsv1_on_a_continuation_fails_with_1002(struct wscrt_allocator *allocator) {
+/* Frames the client refuses once permessage-deflate is negotiated: its CLOSE status and the shutdown error. */
+struct s_refused_frame {
+    const char *name;
+    const char *hex;
+    uint16_t status;
+    int error;
+};
+
+static const struct s_refused_frame s_refused_frames[] = {
+    {"RSV1 on a continuation fails with 1002", "41 03 f2 48 cd c0 04 c9 c9 07 00", 1002,
+     WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1},
+    {"RSV1 on a control frame fails with 1002", "c9 01 70", 1002, WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1},
+    /* BFINAL, block type 3 (reserved) */
+    {"invalid deflate data fails with 1007", "c2 01 07", 1007, WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA},
+    /* a stored block holding 0xff */
+    {"inflated text that is not UTF-8 fails with 1007", "c1 06 00 01 00 fe ff ff", 1007,
+     WSCRT_ERROR_WEBSOCKET_INVALID_UTF8},
+};
+
+static int s_check_refused_frame(struct wscrt_allocator *allocator, const struct s_refused_frame *c) {
     struct fixture f;
     ASSERT_SUCCESS(s_negotiate(&f, allocator, "permessage-deflate"));
-    ASSERT_SUCCESS(s_send_hex(&f, "41 03 f2 48 cd c0 04 c9 c9 07 00"));
-    ASSERT_SUCCESS(s_expect_failure(&f, 1002, WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1, 0));
+    ASSERT_SUCCESS(s_send_hex(&f, c->hex));
+    ASSERT_SUCCESS(s_expect_failure(&f, c->status, c->error, 0));
     return s_fixture_clean_up(&f);
 }
 
-static int s_test_rsv1_on_a_control_frame_fails_with_1002(struct wscrt_allocator *allocator) {
-    struct fixture f;
-    ASSERT_SUCCESS(s_negotiate(&f, allocator, "permessage-deflate"));
-    ASSERT_SUCCESS(s_send_hex(&f, "c9 01 70"));
-    ASSERT_SUCCESS(s_expect_failure(&f, 1002, WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1, 0));
-    return s_fixture_clean_up(&f);
-}
-
-static int s_test_invalid_deflate_data_fails_with_1007(struct wscrt_allocator *allocator) {
-    struct fixture f;
-    ASSERT_SUCCESS(s_negotiate(&f, allocator, "permessage-deflate"));
-    ASSERT_SUCCESS(s_send_hex(&f, "c2 01 07")); /* BFINAL, block type 3 (reserved) */
-    ASSERT_SUCCESS(s_expect_failure(&f, 1007, WSCRT_ERROR_WEBSOCKET_INVALID_COMPRESSED_DATA, 0));
-    return s_fixture_clean_up(&f);
-}
-
-static int s_test_inflated_text_that_is_not_utf8_fails_with_1007(struct wscrt_allocator *allocator) {
-    struct fixture f;
-    ASSERT_SUCCESS(s_negotiate(&f, allocator, "permessage-deflate"));
-    ASSERT_SUCCESS(s_send_hex(&f, "c1 06 00 01 00 fe ff ff")); /* a stored block holding 0xff */
-    ASSERT_SUCCESS(s_expect_failure(&f, 1007, WSCRT_ERROR_WEBSOCKET_INVALID_UTF8, 0));
-    return s_fixture_clean_up(&f);
+static int s_test_each_refused_frame_closes_with_its_status_and_error(struct wscrt_allocator *allocator) {
+    int failures = 0;
+    for (size_t i = 0; i < WSCRT_COUNT_OF(s_refused_frames); ++i) {
+        failures += WSCRT_CASE(s_refused_frames[i].name, s_check_refused_frame(allocator, &s_refused_frames[i]));
+    }
+    return failures;
 }
 
 /* `zeros` zero bytes as raw DEFLATE, tail removed, behind a BINARY frame header with RSV1. */
@@ -389,8 +385,7 @@ WSCRT_TEST_MAIN(s_test_the_offer_is_sent_and_the_answer_is_exposed,
                 s_test_a_required_parameter_missing_from_the_answer_fails, s_test_deflate_needs_message_mode,
                 s_test_compressed_messages_are_inflated, s_test_the_server_context_is_taken_over_between_messages,
                 s_test_a_control_frame_between_compressed_fragments_is_delivered_first,
-                s_test_rsv1_on_a_continuation_fails_with_1002, s_test_rsv1_on_a_control_frame_fails_with_1002,
-                s_test_invalid_deflate_data_fails_with_1007, s_test_inflated_text_that_is_not_utf8_fails_with_1007,
+                s_test_each_refused_frame_closes_with_its_status_and_error,
                 s_test_a_compression_bomb_is_refused_at_the_cap_with_memory_near_it,
                 s_test_a_compressed_message_within_the_cap_is_delivered_whole,
                 s_test_sent_messages_are_compressed_with_context_takeover,
