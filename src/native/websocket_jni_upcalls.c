@@ -6,12 +6,12 @@
  * hands them all to Java.
  *
  * Where payload bytes travel:
- *   - bytes still in the event loop's read buffer (ws: nearly all of them) cross
- *     as they are: that buffer is a direct ByteBuffer Java owns
- *     (jni_java_buffers.h), and the batch hands it over with offsets;
- *   - other frame-API pieces and control payloads (TLS plaintext, bytes held
- *     back by the read window, control frames cut across reads) are copied
- *     into the thread's staging buffer, also owned by Java;
+ *   - bytes still in the event loop's read or plaintext buffer (ws and wss:
+ *     nearly all of them) cross as they are: both are one direct ByteBuffer
+ *     Java owns (jni_java_buffers.h), and the batch hands it over with offsets;
+ *   - other frame-API pieces and control payloads (bytes held back by the read
+ *     window, control frames cut across reads, TLS through a TLS proxy) are
+ *     copied into the thread's staging buffer, also owned by Java;
  *   - other whole data messages (message mode: reassembled or inflated) cross
  *     as a direct ByteBuffer over the native bytes, valid only during the
  *     upcall; the message API copies them into what it hands its listener.

@@ -6,9 +6,9 @@ import java.nio.ByteBuffer;
  * Passed to {@code onIncomingFramePayload} with the next piece of a frame's payload.
  *
  * <p>{@link #data()} is a read-only view of a direct buffer that Java allocated and the event-loop thread
- * reuses: its read buffer, which the bytes of a plain ws:// connection are read into and handed over without a
- * copy, or its staging buffer, which the native side copies other pieces into (wss plaintext, bytes held back
- * by the read window). It may be called only during the callback: afterwards it throws
+ * reuses: its read buffer, which received bytes (decrypted ones for wss://) are handed over from without a
+ * copy, or its staging buffer, which the native side copies the other pieces into (bytes held back by the read
+ * window, control frames cut across reads). It may be called only during the callback: afterwards it throws
  * {@link IllegalStateException} on the callback's thread, and on any thread that synchronized with that
  * thread after the callback returned (through a queue, a latch, a lock); a thread that did not may still get
  * the view. A buffer obtained during the callback and kept longer stays safe to read, since it keeps its Java
