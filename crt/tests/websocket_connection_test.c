@@ -40,8 +40,7 @@ static int s_test_frames_flow_and_peer_close_is_clean(struct wscrt_allocator *al
     /* Server CLOSE 1001: echoed with the same code, then a clean shutdown. */
     static const uint8_t close_frame[] = {0x88, 0x02, 0x03, 0xE9};
     ASSERT_SUCCESS(s_server_send(&f.server, close_frame, sizeof(close_frame)));
-    ASSERT_INT_EQ(0x8, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
-    ASSERT_BYTES_EQ("\x03\xE9", 2, payload, payload_len);
+    ASSERT_SUCCESS(s_expect_client_close(&f, 1001));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.shutdown_count, 1));
     ASSERT_INT_EQ(0, f.recorder.shutdown_error);
     ASSERT_INT_EQ(1, f.recorder.setup_count);
@@ -58,10 +57,7 @@ static int s_test_masked_server_frame_fails_with_close_1002(struct wscrt_allocat
     ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
     static const uint8_t masked[] = {0x81, 0x82, 1, 2, 3, 4, 'h' ^ 1, 'i' ^ 2};
     ASSERT_SUCCESS(s_server_send(&f.server, masked, sizeof(masked)));
-    uint8_t payload[256];
-    size_t payload_len = 0;
-    ASSERT_INT_EQ(0x8, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
-    ASSERT_BYTES_EQ("\x03\xEA", 2, payload, payload_len);
+    ASSERT_SUCCESS(s_expect_client_close(&f, 1002));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.shutdown_count, 1));
     ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_MASKED_FRAME, f.recorder.shutdown_error);
     ASSERT_INT_EQ(0, f.recorder.begin_count);
@@ -167,10 +163,7 @@ static int s_test_close_waits_for_the_peer_and_drops_later_data(struct wscrt_all
     ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
     wscrt_websocket_close(f.recorder.websocket);
-    uint8_t payload[256];
-    size_t payload_len = 0;
-    ASSERT_INT_EQ(0x8, s_server_read_frame(&f.server, payload, sizeof(payload), &payload_len));
-    ASSERT_BYTES_EQ("\x03\xE8", 2, payload, payload_len);
+    ASSERT_SUCCESS(s_expect_client_close(&f, 1000));
     usleep(50 * 1000);
     ASSERT_INT_EQ(0, f.recorder.shutdown_count); /* still waiting for the server's CLOSE */
     static const uint8_t late_then_close[] = {0x81, 0x04, 'l', 'a', 't', 'e', 0x88, 0x02, 0x03, 0xE8};

@@ -105,19 +105,6 @@ static int s_send_hex(struct fixture *f, const char *hex) {
     return s_server_send(&f->server, bytes, len);
 }
 
-/* Reads the client's CLOSE and the shutdown: status and error as expected, no message delivered. */
-static int s_expect_failure(struct fixture *f, uint16_t status, int error_code, int messages_before) {
-    uint8_t payload[256];
-    size_t payload_len = 0;
-    ASSERT_INT_EQ(0x8, s_server_read_frame(&f->server, payload, sizeof(payload), &payload_len));
-    ASSERT_UINT_EQ(2, payload_len);
-    ASSERT_UINT_EQ(status, (unsigned)(payload[0] << 8 | payload[1]));
-    ASSERT_TRUE(s_wait_for(&f->recorder, &f->recorder.shutdown_count, 1));
-    ASSERT_INT_EQ(error_code, f->recorder.shutdown_error);
-    ASSERT_INT_EQ(messages_before, f->recorder.message_count);
-    return 0;
-}
-
 /* ---- negotiation ---- */
 
 static int s_test_the_offer_is_sent_and_the_answer_is_exposed(struct wscrt_allocator *allocator) {
@@ -141,7 +128,7 @@ static int s_test_a_declined_offer_leaves_messages_uncompressed(struct wscrt_all
     ASSERT_UINT_EQ(0x81, f.server.last_frame_byte0);
     /* RSV1 without deflate negotiated is a protocol error. */
     ASSERT_SUCCESS(s_send_hex(&f, "c1 07 f2 48 cd c9 c9 07 00"));
-    ASSERT_SUCCESS(s_expect_failure(&f, 1002, WSCRT_ERROR_WEBSOCKET_RESERVED_BITS, 0));
+    ASSERT_SUCCESS(s_expect_client_failure(&f, 1002, WSCRT_ERROR_WEBSOCKET_RESERVED_BITS, 0));
     return s_fixture_clean_up(&f);
 }
 
@@ -238,7 +225,7 @@ static int s_check_refused_frame(struct wscrt_allocator *allocator, const struct
     struct fixture f;
     ASSERT_SUCCESS(s_negotiate(&f, allocator, "permessage-deflate"));
     ASSERT_SUCCESS(s_send_hex(&f, c->hex));
-    ASSERT_SUCCESS(s_expect_failure(&f, c->status, c->error, 0));
+    ASSERT_SUCCESS(s_expect_client_failure(&f, c->status, c->error, 0));
     return s_fixture_clean_up(&f);
 }
 
@@ -296,7 +283,7 @@ static int s_test_a_compression_bomb_is_refused_at_the_cap_with_memory_near_it(s
     ASSERT_TRUE(bomb.len < 300 * 1024);
     s_server_send(&f.server, bomb.buffer, bomb.len); /* may stop short: the client fails and closes */
     wscrt_byte_buf_clean_up(&bomb);
-    ASSERT_SUCCESS(s_expect_failure(&f, 1009, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 0));
+    ASSERT_SUCCESS(s_expect_client_failure(&f, 1009, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 0));
     size_t grown = atomic_load(&peak.peak) - before;
     fprintf(stderr, "  bomb: peak growth %zu bytes for a cap of %llu\n", grown, (unsigned long long)cap);
     /* The joined message (at most the cap, grown by doubling) and zlib's state; nothing like 256 MiB. */
@@ -311,7 +298,7 @@ static int s_test_a_compressed_message_within_the_cap_is_delivered_whole(struct 
     ASSERT_SUCCESS(s_send_hex(&f, "c1 07 f2 48 cd c9 c9 07 00")); /* exactly 5 bytes inflated */
     ASSERT_SUCCESS(s_expect_messages(&f, 1, "Hello"));
     ASSERT_SUCCESS(s_send_hex(&f, "c1 0c 00 06 00 f9 ff 48 65 6c 6c 6f 21 00")); /* "Hello!": 6 > 5 */
-    ASSERT_SUCCESS(s_expect_failure(&f, 1009, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 1));
+    ASSERT_SUCCESS(s_expect_client_failure(&f, 1009, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 1));
     return s_fixture_clean_up(&f);
 }
 

@@ -463,4 +463,26 @@ static inline int s_fixture_clean_up(struct fixture *f) {
     return 0;
 }
 
+/* ---- what the client sends when it ends the connection ------------------------------------------------------- */
+
+/* The server reads the client's next frame: a CLOSE whose payload is the status code `status` alone. */
+static inline int s_expect_client_close(struct fixture *f, uint16_t status) {
+    uint8_t payload[256];
+    size_t payload_len = 0;
+    ASSERT_INT_EQ(0x8, s_server_read_frame(&f->server, payload, sizeof(payload), &payload_len));
+    ASSERT_UINT_EQ(2, payload_len);
+    ASSERT_UINT_EQ(status, (unsigned)(payload[0] << 8 | payload[1]));
+    return 0;
+}
+
+/* The client failed the connection: its CLOSE carries `status`, its shutdown reports `error_code`, and
+ * `messages_before` messages were delivered before it. */
+static inline int s_expect_client_failure(struct fixture *f, uint16_t status, int error_code, int messages_before) {
+    ASSERT_INT_EQ(0, s_expect_client_close(f, status));
+    ASSERT_TRUE(s_wait_for(&f->recorder, &f->recorder.shutdown_count, 1));
+    ASSERT_INT_EQ(error_code, f->recorder.shutdown_error);
+    ASSERT_INT_EQ(messages_before, f->recorder.message_count);
+    return 0;
+}
+
 #endif
