@@ -84,7 +84,7 @@ void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg, cons
     task->timestamp = 0;
     task->node.next = NULL;
     task->node.prev = NULL;
-    task->heap_index = SIZE_MAX;
+    task->heap_index = WSCRT_TASK_NOT_IN_HEAP;
     task->scheduled = false;
 }
 
@@ -135,7 +135,7 @@ static void s_drain_wakeup(struct wscrt_event_loop *loop) {
 static void s_schedule_cross_thread(struct wscrt_event_loop *loop, struct wscrt_task *task, uint64_t timestamp) {
     pthread_mutex_lock(&loop->lock);
     task->timestamp = timestamp;
-    task->heap_index = SIZE_MAX;
+    task->heap_index = WSCRT_TASK_NOT_IN_HEAP;
     task->scheduled = true;
     /* One wake-up per batch: if the queue already held a task, an eventfd write
      * is already pending (or the loop has not yet swapped the queue out). */
@@ -149,7 +149,7 @@ static void s_schedule_cross_thread(struct wscrt_event_loop *loop, struct wscrt_
 
 static void s_schedule_local(struct wscrt_event_loop *loop, struct wscrt_task *task, uint64_t timestamp) {
     task->timestamp = timestamp;
-    task->heap_index = SIZE_MAX;
+    task->heap_index = WSCRT_TASK_NOT_IN_HEAP;
     task->scheduled = true;
     if (timestamp == 0) {
         wscrt_linked_list_push_back(&loop->ready_tasks, &task->node);
@@ -190,7 +190,7 @@ void wscrt_event_loop_cancel_task(struct wscrt_event_loop *loop, struct wscrt_ta
         pthread_mutex_unlock(&loop->lock);
         return;
     }
-    if (task->heap_index != SIZE_MAX) {
+    if (task->heap_index != WSCRT_TASK_NOT_IN_HEAP) {
         wscrt_timer_heap_remove(&loop->timers, task);
     } else {
         wscrt_linked_list_remove(&task->node);

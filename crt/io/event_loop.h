@@ -40,9 +40,13 @@ struct wscrt_task {
     const char *type_tag; /* for logs */
     uint64_t timestamp;   /* private: when to run (ns, wscrt_clock_now_ns), 0 = now */
     struct wscrt_linked_list_node node; /* private */
-    size_t heap_index;    /* private: position in the timer heap, SIZE_MAX when not there */
-    bool scheduled;       /* private */
+    /* private: position in the timer heap, WSCRT_TASK_NOT_IN_HEAP when not there. 32 bits (a heap of 2^32
+     * timers would hold 240 GB of tasks): with `scheduled` beside it a task is 56 bytes, not 64, and an
+     * idle connection embeds about a dozen. */
+    uint32_t heap_index;
+    bool scheduled; /* private */
 };
+#define WSCRT_TASK_NOT_IN_HEAP UINT32_MAX
 
 void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg, const char *type_tag);
 

@@ -18,7 +18,7 @@ static bool s_entry_less(const struct wscrt_timer_heap_entry *a, const struct ws
 
 static void s_place_entry(struct wscrt_timer_heap *heap, size_t index, struct wscrt_timer_heap_entry entry) {
     heap->entries[index] = entry;
-    entry.task->heap_index = index;
+    entry.task->heap_index = (uint32_t)index;
 }
 
 static void s_sift_up(struct wscrt_timer_heap *heap, size_t index) {
@@ -93,7 +93,7 @@ struct wscrt_task *wscrt_timer_heap_peek(const struct wscrt_timer_heap *heap) {
 void wscrt_timer_heap_remove(struct wscrt_timer_heap *heap, struct wscrt_task *task) {
     size_t index = task->heap_index;
     assert(index < heap->size && heap->entries[index].task == task);
-    task->heap_index = SIZE_MAX;
+    task->heap_index = WSCRT_TASK_NOT_IN_HEAP;
     size_t last = --heap->size;
     if (index == last) {
         return;

@@ -4,7 +4,7 @@
  * Private to the event loop: a binary min-heap of scheduled tasks keyed by
  * (task->timestamp, insertion sequence), so that timers due at the same
  * instant run in the order they were scheduled. Each task records its slot in
- * task->heap_index (SIZE_MAX when not in a heap), which makes removal of an
+ * task->heap_index (WSCRT_TASK_NOT_IN_HEAP when not in a heap), which makes removal of an
  * arbitrary task (cancellation) O(log n). Single-threaded: the loop thread owns it.
  */
 #include <stdbool.h>
@@ -34,9 +34,9 @@ void wscrt_timer_heap_clean_up(struct wscrt_timer_heap *heap);
 void wscrt_timer_heap_push(struct wscrt_timer_heap *heap, struct wscrt_task *task);
 /* The earliest task, or NULL when empty. */
 struct wscrt_task *wscrt_timer_heap_peek(const struct wscrt_timer_heap *heap);
-/* Removes and returns the earliest task (NULL when empty); its heap_index becomes SIZE_MAX. */
+/* Removes and returns the earliest task (NULL when empty); its heap_index becomes WSCRT_TASK_NOT_IN_HEAP. */
 struct wscrt_task *wscrt_timer_heap_pop(struct wscrt_timer_heap *heap);
-/* Removes `task`, which must be in this heap; its heap_index becomes SIZE_MAX. */
+/* Removes `task`, which must be in this heap; its heap_index becomes WSCRT_TASK_NOT_IN_HEAP. */
 void wscrt_timer_heap_remove(struct wscrt_timer_heap *heap, struct wscrt_task *task);
 
 static inline bool wscrt_timer_heap_empty(const struct wscrt_timer_heap *heap) {
