@@ -67,7 +67,8 @@ struct wscrt_event_loop {
     /* Loop thread only. */
     struct wscrt_linked_list ready_tasks; /* "now" tasks for the next iteration */
     struct wscrt_timer_heap timers;
-    uint8_t *buffers; /* S_LOOP_BUFFERS_SIZE bytes: the read buffer, then the plaintext buffer */
+    /* S_LOOP_BUFFERS_SIZE bytes, the read buffer then the plaintext buffer; NULL until the thread first runs. */
+    uint8_t *buffers;
     struct wscrt_byte_buf read_buffer;
     struct wscrt_byte_buf plaintext_buffer;
     struct wscrt_event_loop_read_buffer_source read_buffer_source; /* set before the thread starts */
@@ -288,26 +289,23 @@ static void s_free_dead_subscriptions(struct wscrt_event_loop *loop) {
     }
 }
 
-static void s_set_buffers(struct wscrt_event_loop *loop, uint8_t *bytes) {
+/* On the loop thread before its first iteration (once, however often the loop is run): the buffers come
+ * from the source when it lends them, else from the loop's allocator. */
+static void s_acquire_buffers(struct wscrt_event_loop *loop) {
+    if (loop->buffers) {
+        return;
+    }
+    const struct wscrt_event_loop_read_buffer_source *source = &loop->read_buffer_source;
+    void *token = NULL;
+    uint8_t *bytes = source->acquire ? source->acquire(S_LOOP_BUFFERS_SIZE, &token, source->user_data) : NULL;
+    if (bytes && token) {
+        loop->read_buffer_token = token;
+    } else {
+        bytes = wscrt_mem_acquire(loop->allocator, S_LOOP_BUFFERS_SIZE);
+    }
     loop->buffers = bytes;
     loop->read_buffer = wscrt_byte_buf_from_empty_array(bytes, S_READ_BUFFER_SIZE);
     loop->plaintext_buffer = wscrt_byte_buf_from_empty_array(bytes + S_READ_BUFFER_SIZE, S_PLAINTEXT_BUFFER_SIZE);
-}
-
-/* On the loop thread before its first iteration: the source's memory replaces the loop's own buffers. */
-static void s_adopt_read_buffer(struct wscrt_event_loop *loop) {
-    const struct wscrt_event_loop_read_buffer_source *source = &loop->read_buffer_source;
-    if (!source->acquire || loop->read_buffer_token) {
-        return;
-    }
-    void *token = NULL;
-    uint8_t *bytes = source->acquire(S_LOOP_BUFFERS_SIZE, &token, source->user_data);
-    if (!bytes || !token) {
-        return; /* keeps its own buffers */
-    }
-    wscrt_mem_release(loop->allocator, loop->buffers);
-    s_set_buffers(loop, bytes);
-    loop->read_buffer_token = token;
 }
 
 void wscrt_event_loop_set_read_buffer_source(struct wscrt_event_loop *loop,
@@ -319,7 +317,7 @@ static void *s_loop_thread_main(void *arg) {
     struct wscrt_event_loop *loop = arg;
     pthread_setname_np(pthread_self(), loop->thread_name);
     s_set_owner_thread(loop, s_current_thread_id());
-    s_adopt_read_buffer(loop);
+    s_acquire_buffers(loop);
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Loop thread '%s' started", (void *)loop, loop->thread_name);
 
     struct epoll_event events[S_MAX_EVENTS];
@@ -388,7 +386,6 @@ struct wscrt_event_loop *wscrt_event_loop_new(struct wscrt_allocator *allocator,
     if (pthread_mutex_init(&loop->lock, NULL) != 0) {
         goto sys_error;
     }
-    s_set_buffers(loop, wscrt_mem_acquire(allocator, S_LOOP_BUFFERS_SIZE));
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Created event loop '%s'", (void *)loop, loop->thread_name);
     return loop;
 

@@ -60,6 +60,8 @@ struct event_batch {
     /* The data payloads are in the thread's read buffer (their offsets are already relative to it), not in
      * native memory the flush wraps. A batch has one data span, so a payload of the other kind flushes it. */
     bool data_in_read_buffer;
+    /* The thread's Java-owned read block (set when the loop thread started, before any batch). */
+    const struct wscrt_jni_read_buffer *read_buffer;
     jobject staging; /* global ref to a direct ByteBuffer allocated by Java; NULL until needed */
     uint8_t *staging_bytes;
     size_t staging_capacity;
@@ -76,6 +78,7 @@ static struct event_batch *s_thread_batch(void) {
     if (!tl_batch) {
         /* Not from the tracking allocator: it belongs to the thread, not to a connection. */
         tl_batch = wscrt_mem_calloc(wscrt_default_allocator(), 1, sizeof(struct event_batch));
+        tl_batch->read_buffer = wscrt_jni_thread_read_buffer();
     }
     if (!tl_batch->env) {
         /* Attaches the thread, so that its exit reaches the cleanup below. */
@@ -139,7 +142,7 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     jobject data = NULL;
     jobject staged = staged_len > 0 ? batch->staging : NULL;
     if (in_read_buffer) {
-        data = wscrt_jni_thread_read_buffer()->buffer;
+        data = batch->read_buffer->buffer;
     } else if (high > low) {
         for (size_t i = 0; i < count; ++i) {
             int64_t *event = &batch->events[i * EVENT_LONGS];
@@ -256,16 +259,16 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
     }
     /* Payload bytes to place: a payload piece, or a message's (none when it is empty). */
     bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && b > 0;
-    const struct wscrt_jni_read_buffer *read_buffer = wscrt_jni_thread_read_buffer();
+    if (!binding->batch) {
+        binding->batch = s_thread_batch();
+    }
+    struct event_batch *batch = binding->batch;
+    const struct wscrt_jni_read_buffer *read_buffer = batch->read_buffer;
     bool in_read_buffer = carries && (uintptr_t)a >= read_buffer->start && (uintptr_t)a < read_buffer->end &&
                           (uintptr_t)b <= read_buffer->end - (uintptr_t)a;
     /* Copied, unless in the read buffer: what the frame API hands out, and control payloads (the decoder reuses
      * their buffer). */
     bool staged = carries && !in_read_buffer && (kind == EVENT_PAYLOAD || frame->opcode >= 0x8);
-    if (!binding->batch) {
-        binding->batch = s_thread_batch();
-    }
-    struct event_batch *batch = binding->batch;
     bool ok = true;
     bool full = batch->count == MAX_BATCH_EVENTS ||
                 (carries && s_payload_needs_new_batch(batch, staged, in_read_buffer, (uintptr_t)a, (size_t)b));
