@@ -33,6 +33,12 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     static final long READ_WINDOW = 256 * 1024;
     /** PINGs and PONGs that may wait for demand; more are dropped (the PING was answered anyway). */
     static final int MAX_QUEUED_CONTROL = 64;
+    /**
+     * A text, binary, ping or pong send completes as soon as its frame is queued while at most this many
+     * bytes wait to be written (the frame copied them, so the buffer may be reused); past it, when the
+     * frame has been written. See {@link JdkWebSocket}.
+     */
+    static final long WRITE_BEHIND_LIMIT = 256 * 1024;
 
     private final Listener listener;
     private volatile WebSocketConnection connection;
@@ -328,7 +334,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             Opcode opcode = openMessage == null ? Opcode.TEXT : Opcode.CONTINUATION;
             CompletableFuture<Void> frame = connection.sendFrame(opcode, bytes, last);
             openMessage = last ? null : Opcode.TEXT;
-            return sent(frame, pendingTextOrBinary, null);
+            return sent(frame, pendingTextOrBinary, null, true);
         } catch (Throwable t) {
             pendingTextOrBinary.set(false);
             return CompletableFuture.failedFuture(t);
@@ -349,7 +355,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             Opcode opcode = openMessage == null ? Opcode.BINARY : Opcode.CONTINUATION;
             CompletableFuture<Void> frame = connection.sendFrame(opcode, data, last);
             openMessage = last ? null : Opcode.BINARY;
-            return sent(frame, pendingTextOrBinary, data);
+            return sent(frame, pendingTextOrBinary, data, true);
         } catch (Throwable t) {
             pendingTextOrBinary.set(false);
             return CompletableFuture.failedFuture(t);
@@ -376,7 +382,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             if (message.remaining() > 125) {
                 throw new IllegalArgumentException("Long message: " + message.remaining());
             }
-            return sent(connection.sendFrame(opcode, message, true), pendingPingOrPong, message);
+            return sent(connection.sendFrame(opcode, message, true), pendingPingOrPong, message, true);
         } catch (Throwable t) {
             pendingPingOrPong.set(false);
             return CompletableFuture.failedFuture(t);
@@ -401,7 +407,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
                 return CompletableFuture.completedFuture(this);
             }
         }
-        return sent(connection.sendCloseFrame(statusCode, reason), null, null);
+        return sent(connection.sendCloseFrame(statusCode, reason), null, null, false);
     }
 
     @Override
@@ -447,9 +453,23 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     /**
      * The JDK's view of a native send: the pending flag cleared before the future completes (so a send
      * from a dependent stage is allowed), the buffer consumed on success, failures as IOException.
+     *
+     * <p>With {@code writeBehind}, a frame queued behind at most {@link #WRITE_BEHIND_LIMIT} bytes completes
+     * now instead of when the event loop has written it: the JDK allows one outstanding send, so waiting
+     * for the write would cost every send a round trip through the loop thread. The frame holds its own
+     * copy of the bytes; if the connection fails before writing it, the listener's {@code onError} says so.
      */
     private CompletableFuture<WebSocket> sent(CompletableFuture<Void> native_, AtomicBoolean pending,
-                                             ByteBuffer consumed) {
+                                             ByteBuffer consumed, boolean writeBehind) {
+        if (writeBehind && !native_.isDone() && connection.queuedBytes() <= WRITE_BEHIND_LIMIT) {
+            if (pending != null) {
+                pending.set(false);
+            }
+            if (consumed != null) {
+                consumed.position(consumed.limit());
+            }
+            return CompletableFuture.completedFuture(this);
+        }
         CompletableFuture<WebSocket> result = new CompletableFuture<>();
         native_.whenComplete((v, error) -> {
             if (pending != null) {

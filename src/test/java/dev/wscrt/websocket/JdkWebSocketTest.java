@@ -1,6 +1,7 @@
 package dev.wscrt.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.io.TlsContext;
 import dev.wscrt.io.TlsContextOptions;
@@ -13,6 +14,11 @@ import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -57,6 +63,49 @@ class JdkWebSocketTest {
                 () -> delivered.get() > JdkWebSocketImpl.MAX_QUEUED_CONTROL);
         c.sendPing(new byte[] {1});
         Await.until("a PING with demand", () -> delivered.get() == JdkWebSocketImpl.MAX_QUEUED_CONTROL + 1);
+        ws.abort();
+    }
+
+    @Test
+    void sendsCompleteOnceQueuedWhileAtMost256KiBWaitAndKeepTheirOwnCopyOfTheBytes() {
+        int size = 64 * 1024;
+        int bound = 512; // 32 MiB: far past the loopback socket buffers and the 256 KiB a sender may get ahead
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        WebSocket ws = Await.get("open", JdkWebSocket.newWebSocketBuilder(testbed.bootstrap())
+                .buildAsync(URI.create("ws://" + server.authority() + "/"), new WebSocket.Listener() { }));
+        NettyWebSocketServer.Connection c = server.awaitConnection();
+        c.pauseReading(true);
+        ByteBuffer reused = ByteBuffer.allocate(size);
+        CompletableFuture<WebSocket> waiting = null;
+        int sent = 0;
+        while (sent < bound && waiting == null) {
+            Arrays.fill(reused.array(), (byte) sent);
+            reused.clear();
+            CompletableFuture<WebSocket> send = ws.sendBinary(reused, true);
+            if (sent == 0) {
+                assertTrue(send.isDone(), "the first send completed when it returned: nothing was queued ahead");
+            }
+            sent++;
+            try {
+                // Behind the limit it may wait for the loop to write, until the socket's buffers are full.
+                send.get(300, TimeUnit.MILLISECONDS);
+                assertEquals(0, reused.remaining(), "a completed send consumed its buffer");
+            } catch (TimeoutException stalled) {
+                waiting = send;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }
+        CompletableFuture<WebSocket> last = waiting;
+        assertTrue(last != null, "every one of " + bound + " sends completed while the server read nothing");
+        Arrays.fill(reused.array(), (byte) 0x7f); // the queued frames hold their own bytes
+        c.pauseReading(false);
+        Await.get("the waiting send, once written", last);
+        int count = sent;
+        List<ReceivedFrame> frames = c.awaitFrames(count);
+        for (int i = 0; i < count; i++) {
+            assertEquals((byte) i, frames.get(i).payload()[size - 1], "the last byte of message " + i);
+        }
         ws.abort();
     }
 
