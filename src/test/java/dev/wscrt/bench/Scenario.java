@@ -5,11 +5,13 @@ import java.util.Locale;
 /** What the benchmark measures; the same list drives the coordinator and the client processes. */
 enum Scenario {
     RECV64("recv64", "receive 64 B", Kind.RECEIVE, 64, false, false, 300_000),
+    RECV64K("recv64k", "receive 64 KiB", Kind.RECEIVE, 64 * 1024, false, false, 3_000),
     RECV1M("recv1m", "receive 1 MiB", Kind.RECEIVE, 1024 * 1024, false, false, 300),
     SEND64("send64", "send 64 B, heap buffer", Kind.SEND, 64, false, false, 100_000),
     SEND64_DIRECT("send64-direct", "send 64 B, direct buffer", Kind.SEND, 64, false, true, 100_000),
     SEND64K("send64k", "send 64 KiB, heap buffer", Kind.SEND, 64 * 1024, false, false, 3_000),
     SEND64K_DIRECT("send64k-direct", "send 64 KiB, direct buffer", Kind.SEND, 64 * 1024, false, true, 3_000),
+    SEND1M("send1m", "send 1 MiB, heap buffer", Kind.SEND, 1024 * 1024, false, false, 300),
     ECHO("echo", "32 B echo round trip", Kind.ECHO, 32, false, false, 2_000),
     CONNECT("connect", "connection set-up, ws", Kind.CONNECT, 0, false, false, 300),
     CONNECT_WSS("connect-wss", "connection set-up, wss (full handshake)", Kind.CONNECT, 0, true, false, 100),
