@@ -196,8 +196,10 @@ final class WebSocketCallbacks {
                     ByteBuffer payload = length == 0 ? EMPTY : source.slice(offset, length);
                     Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
                     boolean last = ((header >>> 16) & 1) != 0;
-                    if (!run(p -> messageSink.onMessage(opcode, p, last), payload)) {
-                        return false;
+                    try { // not through run(): a capturing lambda per message costs an allocation
+                        messageSink.onMessage(opcode, payload, last);
+                    } catch (Throwable t) {
+                        return failed(t);
                     }
                 }
                 default -> throw new IllegalStateException("unknown frame event kind " + kind);
@@ -245,11 +247,16 @@ final class WebSocketCallbacks {
             callback.accept(data);
             return true;
         } catch (Throwable t) {
-            if (callbackFailure == null) {
-                callbackFailure = t;
-            }
-            return false;
+            return failed(t);
         }
+    }
+
+    /** Keeps the first exception a callback threw (the shutdown reports it); always false. */
+    private boolean failed(Throwable t) {
+        if (callbackFailure == null) {
+            callbackFailure = t;
+        }
+        return false;
     }
 
     private static <T> void runQuietly(Consumer<T> callback, T data) {

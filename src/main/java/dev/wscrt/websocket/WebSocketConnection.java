@@ -451,9 +451,9 @@ public final class WebSocketConnection {
     }
 
     private static ByteBuffer copy(ByteBuffer payload) {
-        ByteBuffer owned = ByteBuffer.allocate(payload.remaining());
-        owned.put(payload.duplicate()).flip();
-        return owned;
+        byte[] owned = new byte[payload.remaining()];
+        payload.get(payload.position(), owned);
+        return ByteBuffer.wrap(owned);
     }
 
     /** Options for one connection; not thread-safe. */
