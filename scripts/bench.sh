@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmark: wscrt against the JDK's java.net.http.WebSocket, Netty's client (epoll), Java-WebSocket and
 # OkHttp, and against the limits (plain sockets, `openssl speed`), in one run, all against the same local
-# Netty epoll WebSocket server in its own JVM. Prints a Markdown report and writes it to
-# target/bench/report.md (or --out=FILE).
+# Netty epoll WebSocket server in its own JVM (wss throughput over BoringSSL from netty-tcnative, which the
+# `bench` Maven profile adds; wss set-up and idle over the JDK's TLS). Prints a Markdown report and writes
+# it to target/bench/report.md (or --out=FILE).
 #
 #   scripts/bench.sh                              # every scenario and client, 3 runs of >= 2 s (about 25 min)
 #   scripts/bench.sh --quick                      # smoke check: 1 run of 0.3 s per cell (about 5 min)
@@ -31,7 +32,7 @@ if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
     mvn -q -B -DskipTests -Dwscrt.sanitize=false compile
 fi
 if [[ ! -s target/bench.cp || pom.xml -nt target/bench.cp ]]; then
-    mvn -q -B dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
+    mvn -q -B -Pbench dependency:build-classpath -Dmdep.outputFile=target/bench.cp -Dmdep.includeScope=test
 fi
 # The benchmark needs only the main classes, the shared servers, the test certificates and the peers'
 # jars, so it is compiled on its own, with private copies of the classes: work in progress elsewhere in

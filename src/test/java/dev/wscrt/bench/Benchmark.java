@@ -195,15 +195,16 @@ public final class Benchmark {
         }
         env.pinning = pin ? "server on CPU " + serverCpu + ", clients (and this coordinator) on CPU " + clientCpus
                 : "none (" + (config.pin ? "fewer than 2 CPUs" : "--no-pin") + ")";
-        env.cipherCeiling = CipherCeiling.measure(clientCpus, config.quick ? 1 : 3);
+        env.cipherCeiling = CipherCeiling.NONE;
 
         Map<Scenario, Map<String, Cell>> results = new LinkedHashMap<>();
         try (LoadServerProcess server = LoadServerProcess.start(List.of("-Xms512m", "-Xmx512m"),
                 List.of("--threads=1", "--backlog=8192", "--raw", "--tls-cert=" + tls.resolve("server.pem"),
                         "--tls-key=" + tls.resolve("server.key")), serverCpu)) {
             env.server = server.description();
-            System.err.printf("bench server: %s, ws %d, wss %d, raw %d; %s%n", env.server, server.port(),
-                    server.tlsPort(), server.rawPort(), env.pinning);
+            env.dataTls = server.dataTlsProvider();
+            System.err.printf("bench server: %s, ws %d, wss %d, wss throughput %d (%s), raw %d; %s%n", env.server,
+                    server.port(), server.tlsPort(), server.tlsDataPort(), env.dataTls, server.rawPort(), env.pinning);
             for (Scenario s : config.scenarios) {
                 Map<String, Cell> cells = new LinkedHashMap<>();
                 results.put(s, cells);
@@ -214,8 +215,10 @@ public final class Benchmark {
                 for (String peer : names) {
                     Cell cell = worker(config, s, peer, server, ca, clientCpus);
                     cells.put(peer, cell);
-                    if (s.tls && env.cipher == null && !cell.runs.isEmpty()) {
+                    if (s.tls && s.hasCipherLimit() && env.cipher == null && !cell.runs.isEmpty()) {
+                        // The ceiling is the cipher the throughput port negotiated, measured between cells.
                         env.cipher = server.cipher();
+                        env.cipherCeiling = CipherCeiling.measure(clientCpus, config.quick ? 1 : 3, env.cipher);
                     }
                 }
             }
@@ -234,6 +237,14 @@ public final class Benchmark {
         return allOk ? 0 : 2;
     }
 
+    /** Resumption has a port of its own, and so has throughput (BoringSSL, see LoadServer); the rest: full handshakes. */
+    private static int tlsPortFor(Scenario s, LoadServerProcess server) {
+        if (s.resumesSessions()) {
+            return server.tlsResumablePort();
+        }
+        return s.hasCipherLimit() ? server.tlsDataPort() : server.tlsPort();
+    }
+
     /** Runs one client library in one scenario in a JVM of its own and collects what it prints. */
     private static Cell worker(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,
                                String cpus) throws IOException, InterruptedException {
@@ -249,7 +260,7 @@ public final class Benchmark {
             cmd.add("-Dwscrt.lib.path=" + config.wscrtB);
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchWorker.class.getName(),
-                "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + (s.resumesSessions() ? server.tlsResumablePort() : server.tlsPort()),
+                "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + tlsPortFor(s, server),
                 "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + config.runs,
                 "--seconds=" + config.seconds, "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
         long t0 = System.nanoTime();

@@ -14,6 +14,8 @@ final class Environment {
     String pinning;
     String server;
     String cipher;
+    /** The TLS implementation of the server's wss throughput port. */
+    String dataTls = "none";
     String serverErrors;
     CipherCeiling cipherCeiling;
     double seconds;

@@ -196,9 +196,11 @@ final class Report {
         sb.append("- Cipher (wss ceiling): `").append(cc.command()).append("`: ")
                 .append(cc.problem() == null ? String.format(Locale.ROOT, "%.2f GB/s", cc.bytesPerSecond() / 1e9)
                         : "not measured (" + cc.problem() + ")")
-                .append(" on one core; the server negotiated ").append(env.cipher == null ? "(no wss run)" : env.cipher)
-                .append(". The wss server is Netty over the JDK's TLS (no OpenSSL on the server side), which is ")
-                .append("usually what limits the wss rows.\n");
+                .append(" on one core, for the cipher the server negotiated on its throughput port: ")
+                .append(env.cipher == null ? "(no wss throughput run)" : env.cipher)
+                .append(". The wss receive and send rows use that port, whose TLS is ").append(env.dataTls)
+                .append(" (through Netty's SslHandler); the wss set-up and idle rows use the JDK's TLS, as the ")
+                .append("Method section says.\n");
 
         sb.append("\n## Method\n\n");
         sb.append("- Server: ").append(env.server).append(", one event-loop thread, 127.0.0.1 only; pinning: ")

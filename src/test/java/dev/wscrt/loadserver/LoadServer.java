@@ -37,10 +37,12 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
+import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import java.io.BufferedReader;
 import java.io.File;
@@ -75,7 +77,9 @@ import java.util.concurrent.atomic.LongAdder;
  * TCP connection is closed. With a certificate the same server also listens for wss:// on a second port
  * (JDK TLS through Netty's {@link SslHandler}; it issues no session tickets, so every handshake is a full
  * one) and on a third, whose TLS server issues tickets (TLS 1.3, the JDK's defaults), so that clients can
- * resume sessions. With {@code raw}, a third port serves plain TCP for the transport ceiling, see {@link RawHandler}.
+ * resume sessions, and on a fourth for the throughput scenarios, whose TLS is BoringSSL when netty-tcnative is
+ * on the class path (the benchmark puts it there), so that the server's TLS is not what limits them. With
+ * {@code raw}, another port serves plain TCP for the transport ceiling, see {@link RawHandler}.
  *
  * <p>Counters are updated on Netty's threads and read by {@link #stats()} from any thread.
  */
@@ -125,6 +129,9 @@ public final class LoadServer implements AutoCloseable {
     private final Channel wsChannel;
     private final Channel wssChannel;
     private final Channel wssResumableChannel;
+    /** wss:// for throughput: BoringSSL (netty-tcnative) when it is on the class path, else the JDK's TLS. */
+    private final Channel wssDataChannel;
+    private final String dataTlsProvider;
     private final Channel rawChannel;
     private final String transport;
     private final AtomicLong accepted = new AtomicLong();
@@ -164,17 +171,25 @@ public final class LoadServer implements AutoCloseable {
         try {
             SslContext ssl = null;
             SslContext resumableSsl = null;
+            SslContext dataSsl = null;
             if (options.certificatePem() != null) {
                 ssl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem())
                         .sessionTimeout(NO_TICKETS_SESSION_TIMEOUT_SECONDS)
                         .build();
                 resumableSsl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem()).build();
+                SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
+                dataSsl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem())
+                        .sslProvider(provider).build();
+                dataTlsProvider = provider == SslProvider.OPENSSL ? OpenSsl.versionString() : "JDK";
+            } else {
+                dataTlsProvider = "none";
             }
             ChannelHandler counter = new ConnectionCounter();
             wsChannel = bind(channelClass, options, webSocketInitializer(counter, null));
             wssChannel = ssl == null ? null : bind(channelClass, options, webSocketInitializer(counter, ssl));
             wssResumableChannel = resumableSsl == null ? null
                     : bind(channelClass, options, webSocketInitializer(counter, resumableSsl));
+            wssDataChannel = dataSsl == null ? null : bind(channelClass, options, webSocketInitializer(counter, dataSsl));
             rawChannel = !options.raw() ? null : bind(channelClass, options, new ChannelInitializer<>() {
                 @Override
                 protected void initChannel(Channel ch) {
@@ -242,6 +257,19 @@ public final class LoadServer implements AutoCloseable {
         return portOf(wssResumableChannel);
     }
 
+    /**
+     * The wss:// port for the throughput scenarios, 0 without a certificate: its TLS is BoringSSL when
+     * netty-tcnative is on the class path ({@link #dataTlsProvider()}), so that it is not what limits them.
+     */
+    public int tlsDataPort() {
+        return portOf(wssDataChannel);
+    }
+
+    /** The TLS implementation of {@link #tlsDataPort()}: BoringSSL's version string, "JDK" or "none". */
+    public String dataTlsProvider() {
+        return dataTlsProvider;
+    }
+
     /** The plain TCP port ({@link RawHandler}), 0 without {@code raw}. */
     public int rawPort() {
         return portOf(rawChannel);
@@ -283,7 +311,7 @@ public final class LoadServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Channel ch : new Channel[] {wsChannel, wssChannel, wssResumableChannel, rawChannel}) {
+        for (Channel ch : new Channel[] {wsChannel, wssChannel, wssResumableChannel, wssDataChannel, rawChannel}) {
             if (ch != null) {
                 ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
@@ -293,7 +321,8 @@ public final class LoadServer implements AutoCloseable {
 
     /**
      * Runs the server as its own process ({@link LoadServerProcess} starts it): prints
-     * {@code "READY ws=<port> wss=<port> wss-resume=<port> raw=<port> transport=<epoll|nio>"} (0 for a port not served),
+     * {@code "READY ws=<port> wss=<port> wss-resume=<port> wss-data=<port> raw=<port> data-tls=<provider>
+     * transport=<epoll|nio>"} (0 for a port not served),
      * then answers each line {@code "stats"}, {@code "errors"} or {@code "cipher"} on standard input with
      * {@code "STATS <counters>"}, {@code "ERRORS <errorKinds>"} or {@code "CIPHER <lastCipher>"}, until
      * standard input closes. Options: see {@link Options#parse}.
@@ -301,7 +330,8 @@ public final class LoadServer implements AutoCloseable {
     public static void main(String[] args) throws Exception {
         try (LoadServer server = start(Options.parse(List.of(args)))) {
             System.out.println("READY ws=" + server.port() + " wss=" + server.tlsPort() + " wss-resume="
-                    + server.tlsResumablePort() + " raw=" + server.rawPort()
+                    + server.tlsResumablePort() + " wss-data=" + server.tlsDataPort() + " raw=" + server.rawPort()
+                    + " data-tls=" + server.dataTlsProvider().replace(' ', '_')
                     + " transport=" + server.transport());
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -117,6 +117,16 @@ public final class LoadServerProcess implements AutoCloseable {
         return Integer.parseInt(ready.getOrDefault("wss-resume", "0"));
     }
 
+    /** The wss:// port of the throughput scenarios (0 when the server has no certificate). */
+    public int tlsDataPort() {
+        return Integer.parseInt(ready.getOrDefault("wss-data", "0"));
+    }
+
+    /** The TLS implementation of {@link #tlsDataPort()}: "BoringSSL", "JDK" or "none". */
+    public String dataTlsProvider() {
+        return ready.getOrDefault("data-tls", "none").replace('_', ' ');
+    }
+
     /** The plain TCP port (0 unless started with {@code --raw}). */
     public int rawPort() {
         return Integer.parseInt(ready.get("raw"));
