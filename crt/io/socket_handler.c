@@ -3,10 +3,10 @@
  *
  * Reads are edge-triggered: on READABLE (or a resume task) it reads into the
  * loop's shared read buffer, never more than the right neighbour's window,
- * and hands each chunk up synchronously, until EAGAIN, a window of 0 (then it
- * stops and remembers; an increment schedules a resume task) or the fairness
- * cap (then it schedules a resume task so other connections on the loop get a
- * turn).
+ * and hands each chunk up synchronously, until a short read (the kernel's buffer
+ * is empty; not after a hang-up), EAGAIN, a window of 0 (then it stops and
+ * remembers; an increment schedules a resume task) or the fairness cap (then it
+ * schedules a resume task so other connections on the loop get a turn).
  *
  * Writes are queued and flushed from a task, so that many messages sent in a
  * row cost one writev. Completed messages wait in a list and their callbacks
@@ -48,6 +48,7 @@ struct s_socket_handler {
     struct wscrt_task read_task;
     bool read_task_scheduled;
     bool read_shut_down;
+    bool peer_hung_up; /* a hang-up or error event was seen: read on to the EOF or error, never stop short */
 
     /* Writing. */
     struct wscrt_linked_list write_queue; /* messages with bytes still to write */
@@ -284,6 +285,10 @@ static void s_do_read(struct s_socket_handler *handler) {
             return;
         }
         total += amount;
+        /* A read shorter than asked for emptied the kernel's buffer: bytes that arrive later raise a new
+         * READABLE edge, so the read that would only say EAGAIN is skipped (a syscall per event). A FIN or
+         * an error does not come back as an edge once seen, so after one the loop reads on to it. */
+        bool drained = amount < max && !handler->peer_hung_up;
         struct wscrt_byte_cursor data = wscrt_byte_cursor_from_array(buffer->buffer, amount);
         if (wscrt_channel_slot_send_read_data(slot, data)) {
             int error_code = wscrt_last_error();
@@ -293,6 +298,9 @@ static void s_do_read(struct s_socket_handler *handler) {
             WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: delivering %zu bytes failed, error=%s", (void *)handler,
                              amount, wscrt_error_name(error_code));
             wscrt_channel_shutdown(s_channel(handler), error_code);
+            return;
+        }
+        if (drained) {
             return;
         }
     }
@@ -332,6 +340,9 @@ static void s_on_socket_event(struct wscrt_socket *socket, int events, void *use
     }
     /* Errors and hang-ups surface as a read result (EOF or the socket's
      * error), which also drains whatever arrived before them. */
+    if (events & (WSCRT_IO_EVENT_REMOTE_HANG_UP | WSCRT_IO_EVENT_ERROR)) {
+        handler->peer_hung_up = true;
+    }
     if (events & (WSCRT_IO_EVENT_READABLE | WSCRT_IO_EVENT_REMOTE_HANG_UP | WSCRT_IO_EVENT_ERROR)) {
         if (!handler->read_shut_down && !handler->read_task_scheduled) {
             s_do_read(handler);
