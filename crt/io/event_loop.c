@@ -222,12 +222,20 @@ static void s_take_cross_thread_tasks(struct wscrt_event_loop *loop) {
     }
 }
 
+/* A task in the batch may cancel another one still in it: cancel unlinks it from the batch like from any
+ * other list, so popping stays correct. */
+static void s_run_batch(struct wscrt_linked_list *batch) {
+    while (!wscrt_linked_list_empty(batch)) {
+        struct wscrt_task *task = WSCRT_CONTAINER_OF(wscrt_linked_list_pop_front(batch), struct wscrt_task, node);
+        s_run_task(task, WSCRT_TASK_STATUS_RUN_READY);
+    }
+}
+
 static void s_run_due_tasks(struct wscrt_event_loop *loop) {
     s_take_cross_thread_tasks(loop);
 
-    /* Take a snapshot: what these tasks schedule for "now" lands in ready_tasks
-     * and runs in the next iteration, so a task rescheduling itself cannot
-     * starve I/O. Due timers join the batch after the ready tasks, in time order. */
+    /* Take a snapshot: what these tasks schedule for "now" lands in ready_tasks.
+     * Due timers join the batch after the ready tasks, in time order. */
     struct wscrt_linked_list batch;
     wscrt_linked_list_init(&batch);
     wscrt_linked_list_move_all_back(&batch, &loop->ready_tasks);
@@ -239,13 +247,14 @@ static void s_run_due_tasks(struct wscrt_event_loop *loop) {
             wscrt_linked_list_push_back(&batch, &next->node);
         }
     }
+    s_run_batch(&batch);
 
-    /* A task in the batch may cancel another one still in it: cancel unlinks
-     * it from the batch like from any other list, so popping stays correct. */
-    while (!wscrt_linked_list_empty(&batch)) {
-        struct wscrt_task *task = WSCRT_CONTAINER_OF(wscrt_linked_list_pop_front(&batch), struct wscrt_task, node);
-        s_run_task(task, WSCRT_TASK_STATUS_RUN_READY);
-    }
+    /* One more pass for what that batch scheduled, so that work handed on from task to task is done before
+     * the loop sleeps (a frame sent from a callback: the connection's send task, then the socket's write
+     * task, then the write). What the second pass schedules runs in the next iteration: a task that
+     * reschedules itself runs at most twice per iteration and cannot starve I/O. */
+    wscrt_linked_list_move_all_back(&batch, &loop->ready_tasks);
+    s_run_batch(&batch);
 }
 
 static int s_compute_timeout_ms(struct wscrt_event_loop *loop) {

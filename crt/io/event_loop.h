@@ -8,11 +8,15 @@
  * other function, unless it says otherwise, must be called on the loop's own
  * thread. Tasks, timers and I/O callbacks all run on the loop thread.
  *
+ * An iteration: wait for I/O, run the I/O callbacks, then the tasks due
+ * (scheduled "now" or timers), then once more the tasks that those scheduled
+ * for "now"; what that second pass schedules waits for the next iteration.
+ *
  * I/O subscriptions are edge-triggered (EPOLLET): the callback is told that a
  * descriptor became readable/writable; the subscriber reads or writes until
- * EAGAIN, or remembers that it stopped early and resumes by itself (this is
- * how a read window of 0 stops reading: nobody reads, the kernel buffer fills,
- * TCP pushes back on the peer).
+ * EAGAIN (or a short read: new bytes raise a new edge), or remembers that it
+ * stopped early and resumes by itself (this is how a read window of 0 stops
+ * reading: nobody reads, the kernel buffer fills, TCP pushes back on the peer).
  */
 #include <stdbool.h>
 #include <stddef.h>

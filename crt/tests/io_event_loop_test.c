@@ -282,7 +282,7 @@ static void s_first_fn(struct wscrt_task *task, void *arg, enum wscrt_task_statu
     wscrt_event_loop_cancel_task(test->loop, &test->victim);
 }
 
-static int s_test_task_scheduled_from_loop_runs_next_iteration_and_can_be_cancelled(
+static int s_test_task_scheduled_from_loop_runs_after_its_scheduler_and_can_be_cancelled(
     struct wscrt_allocator *allocator) {
     struct s_now_test test = {0};
     s_waiter_init(&test.done);
@@ -301,6 +301,125 @@ static int s_test_task_scheduled_from_loop_runs_next_iteration_and_can_be_cancel
     ASSERT_INT_EQ(1, test.second_runs);
     ASSERT_INT_EQ(0, test.victim_ready_runs);
     ASSERT_INT_EQ(1, test.victim_cancel_runs);
+    s_waiter_clean_up(&test.done);
+    return 0;
+}
+
+/* ---- tasks handed on from task to task ---- */
+
+enum { S_CHAIN_FIRST = 1, S_CHAIN_SECOND, S_CHAIN_THIRD, S_CHAIN_IO };
+
+struct s_chain_test {
+    struct wscrt_event_loop *loop;
+    int fd;
+    struct wscrt_task first;
+    struct wscrt_task second;
+    struct wscrt_task third;
+    struct wscrt_task spinner;
+    int order[8];
+    int order_len;
+    atomic_bool spin;
+    atomic_int spins;
+    int spins_before_io;
+    struct s_waiter done;
+};
+
+static void s_chain_record(struct s_chain_test *test, int what) {
+    if (test->order_len < (int)(sizeof(test->order) / sizeof(test->order[0]))) {
+        test->order[test->order_len++] = what;
+    }
+}
+
+static void s_chain_io_fn(struct wscrt_event_loop *loop, int fd, int events, void *user_data) {
+    (void)loop;
+    (void)events;
+    struct s_chain_test *test = user_data;
+    uint64_t value;
+    if (read(fd, &value, sizeof(value)) != sizeof(value)) {
+        s_chain_record(test, -1);
+    }
+    test->spins_before_io = atomic_load(&test->spins);
+    s_chain_record(test, S_CHAIN_IO);
+    s_waiter_signal(&test->done);
+}
+
+static void s_chain_task_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    struct s_chain_test *test = arg;
+    if (status != WSCRT_TASK_STATUS_RUN_READY) {
+        return;
+    }
+    if (task == &test->first) {
+        s_chain_record(test, S_CHAIN_FIRST);
+        /* The descriptor is readable from now on, but only the next epoll_wait reports it. */
+        uint64_t one = 1;
+        if (write(test->fd, &one, sizeof(one)) != sizeof(one)) {
+            s_chain_record(test, -1);
+        }
+        wscrt_event_loop_schedule_task_now(test->loop, &test->second);
+    } else if (task == &test->second) {
+        s_chain_record(test, S_CHAIN_SECOND);
+        wscrt_event_loop_schedule_task_now(test->loop, &test->third);
+    } else if (task == &test->third) {
+        s_chain_record(test, S_CHAIN_THIRD);
+        s_waiter_signal(&test->done);
+    } else if (atomic_load(&test->spin)) {
+        atomic_fetch_add(&test->spins, 1);
+        wscrt_event_loop_schedule_task_now(test->loop, &test->spinner);
+    }
+}
+
+static void s_chain_subscribe(void *arg) {
+    struct s_chain_test *test = arg;
+    if (wscrt_event_loop_subscribe_to_io_events(test->loop, test->fd, WSCRT_IO_EVENT_READABLE, s_chain_io_fn,
+                                                test) != WSCRT_OP_SUCCESS) {
+        s_chain_record(test, -1);
+    }
+}
+
+static void s_chain_unsubscribe(void *arg) {
+    struct s_chain_test *test = arg;
+    wscrt_event_loop_unsubscribe_from_io_events(test->loop, test->fd);
+}
+
+/* A task scheduled by a due task runs before the loop waits for I/O again; one scheduled by that one runs
+ * after the I/O of the next wait. So a task rescheduling itself leaves I/O its turn. */
+static int s_test_tasks_handed_on_run_before_the_next_wait_but_cannot_starve_io(struct wscrt_allocator *allocator) {
+    struct s_chain_test test = {.fd = -1};
+    s_waiter_init(&test.done);
+    test.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(test.loop != NULL);
+    test.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    ASSERT_TRUE(test.fd >= 0);
+    wscrt_task_init(&test.first, s_chain_task_fn, &test, "first");
+    wscrt_task_init(&test.second, s_chain_task_fn, &test, "second");
+    wscrt_task_init(&test.third, s_chain_task_fn, &test, "third");
+    wscrt_task_init(&test.spinner, s_chain_task_fn, &test, "spinner");
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_chain_subscribe, &test));
+
+    wscrt_event_loop_schedule_task_now(test.loop, &test.first);
+    ASSERT_TRUE(s_waiter_wait(&test.done, 2, S_WAIT_MS));
+    ASSERT_INT_EQ(4, test.order_len);
+    ASSERT_INT_EQ(S_CHAIN_FIRST, test.order[0]);
+    ASSERT_INT_EQ(S_CHAIN_SECOND, test.order[1]);
+    ASSERT_INT_EQ(S_CHAIN_IO, test.order[2]);
+    ASSERT_INT_EQ(S_CHAIN_THIRD, test.order[3]);
+
+    /* A task that always reschedules itself: an I/O event still gets through. */
+    atomic_store(&test.spin, true);
+    wscrt_event_loop_schedule_task_now(test.loop, &test.spinner);
+    for (int waited = 0; waited < S_WAIT_MS && atomic_load(&test.spins) < 100; ++waited) {
+        s_sleep_ms(1);
+    }
+    ASSERT_TRUE(atomic_load(&test.spins) >= 100);
+    uint64_t one = 1;
+    ASSERT_INT_EQ(sizeof(one), write(test.fd, &one, sizeof(one)));
+    ASSERT_TRUE(s_waiter_wait(&test.done, 3, S_WAIT_MS));
+    ASSERT_TRUE(test.spins_before_io >= 100);
+    atomic_store(&test.spin, false);
+
+    ASSERT_TRUE(s_run_on_loop(test.loop, s_chain_unsubscribe, &test));
+    wscrt_event_loop_destroy(test.loop);
+    close(test.fd);
     s_waiter_clean_up(&test.done);
     return 0;
 }
@@ -640,7 +759,8 @@ static int s_test_read_buffer_and_load(struct wscrt_allocator *allocator) {
 
 WSCRT_TEST_MAIN(s_test_tasks_from_four_threads_run_once_in_order,
                 s_test_timers_fire_in_order_and_cancelled_timer_does_not_run,
-                s_test_task_scheduled_from_loop_runs_next_iteration_and_can_be_cancelled,
+                s_test_task_scheduled_from_loop_runs_after_its_scheduler_and_can_be_cancelled,
+                s_test_tasks_handed_on_run_before_the_next_wait_but_cannot_starve_io,
                 s_test_destroy_cancels_pending_tasks, s_test_destroy_never_run_loop_cancels_tasks,
                 s_test_is_callers_thread_true_inside_task_false_outside, s_test_idle_loop_uses_no_cpu,
                 s_test_subscribe_eventfd_gets_readable, s_test_unsubscribe_suppresses_event_later_in_same_batch,
