@@ -582,13 +582,13 @@ int wscrt_event_loop_subscribe_to_io_events(struct wscrt_event_loop *loop, int f
     return WSCRT_OP_SUCCESS;
 }
 
-int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, int fd) {
+static int s_unsubscribe(struct wscrt_event_loop *loop, int fd, bool closing) {
     if (fd < 0 || (size_t)fd >= loop->subscriptions_capacity || loop->subscriptions[fd] == NULL) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
     }
     struct s_subscription *subscription = loop->subscriptions[fd];
     loop->subscriptions[fd] = NULL;
-    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) != 0) {
+    if (!closing && epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) != 0) {
         /* Most likely the fd was closed first (which removed it from epoll already). */
         WSCRT_LOGF_WARN(WSCRT_LS_IO_EVENT_LOOP, "id=%p: epoll_ctl DEL failed for fd=%d, errno=%d", (void *)loop, fd,
                         errno);
@@ -597,6 +597,14 @@ int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, i
     wscrt_linked_list_push_back(&loop->dead_subscriptions, &subscription->dead_node);
     WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Unsubscribed fd=%d", (void *)loop, fd);
     return WSCRT_OP_SUCCESS;
+}
+
+int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, int fd) {
+    return s_unsubscribe(loop, fd, false);
+}
+
+int wscrt_event_loop_unsubscribe_before_close(struct wscrt_event_loop *loop, int fd) {
+    return s_unsubscribe(loop, fd, true);
 }
 
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop) {

@@ -90,6 +90,9 @@ int wscrt_event_loop_subscribe_to_io_events(struct wscrt_event_loop *loop, int f
                                             void *user_data);
 /* Loop thread only. No callback for fd runs after this returns. */
 int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, int fd);
+/* As unsubscribe, for a descriptor that the caller closes right after and never duplicated: close(2)
+ * takes it out of epoll, so the epoll_ctl call is saved. */
+int wscrt_event_loop_unsubscribe_before_close(struct wscrt_event_loop *loop, int fd);
 
 /*
  * The loop's read buffer (256 KiB). Read buffers belong to the event loop, not

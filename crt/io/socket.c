@@ -59,9 +59,14 @@ struct wscrt_socket {
     bool result_scheduled;
     int immediate_error;
 
-    /* After connect. */
+    /* After connect. The subscription made for the connect stays (one epoll_ctl per connection, and
+     * close(2) ends it): events that come before on_event is set wait in pending_events, and
+     * pending_task hands them over once it is. */
     wscrt_socket_on_io_event_fn *on_event;
     void *on_event_user_data;
+    int pending_events;
+    struct wscrt_task pending_task;
+    bool pending_scheduled;
 };
 
 void wscrt_socket_options_init_default(struct wscrt_socket_options *options) {
@@ -188,9 +193,10 @@ static int s_apply_options(struct wscrt_socket *socket) {
     return WSCRT_OP_SUCCESS;
 }
 
-static void s_unsubscribe(struct wscrt_socket *socket) {
+/* For a descriptor about to be closed, which takes it out of epoll. */
+static void s_unsubscribe_before_close(struct wscrt_socket *socket) {
     if (socket->subscribed) {
-        wscrt_event_loop_unsubscribe_from_io_events(socket->loop, socket->fd);
+        wscrt_event_loop_unsubscribe_before_close(socket->loop, socket->fd);
         socket->subscribed = false;
     }
 }
@@ -206,6 +212,10 @@ static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
         socket->result_scheduled = false;
         wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
     }
+    if (socket->pending_scheduled) {
+        socket->pending_scheduled = false;
+        wscrt_event_loop_cancel_task(socket->loop, &socket->pending_task);
+    }
 }
 
 /*
@@ -214,13 +224,13 @@ static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
  */
 static void s_finish_connect(struct wscrt_socket *socket, int error_code) {
     s_cancel_connect_tasks(socket);
-    s_unsubscribe(socket);
     if (error_code == 0) {
         socket->state = S_SOCKET_CONNECTED;
         WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: connected, fd=%d", (void *)socket, socket->fd);
     } else {
         WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: connect failed, fd=%d, error=%s", (void *)socket, socket->fd,
                          wscrt_error_name(error_code));
+        s_unsubscribe_before_close(socket);
         close(socket->fd);
         socket->fd = -1;
         socket->state = S_SOCKET_CLOSED;
@@ -292,6 +302,39 @@ static void s_on_connect_event(struct wscrt_event_loop *loop, int fd, int events
     s_finish_connect(socket, so_error == 0 ? 0 : s_code_from_errno(so_error));
 }
 
+/* The one subscription of a socket, from its connect to its close. */
+static void s_on_io_event(struct wscrt_event_loop *loop, int fd, int events, void *user_data) {
+    struct wscrt_socket *socket = user_data;
+    if (socket->state == S_SOCKET_CONNECTING) {
+        /* What the edge says besides "connected" is kept for the subscriber: edges do not repeat. */
+        socket->pending_events |= events & ~WSCRT_IO_EVENT_WRITABLE;
+        s_on_connect_event(loop, fd, events, socket); /* may free the socket, then returns at once */
+        return;
+    }
+    if (socket->state != S_SOCKET_CONNECTED) {
+        return;
+    }
+    if (socket->on_event == NULL) {
+        socket->pending_events |= events;
+        return;
+    }
+    socket->on_event(socket, events, socket->on_event_user_data);
+}
+
+static void s_on_pending_events(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct wscrt_socket *socket = arg;
+    if (!socket->pending_scheduled) {
+        return; /* cancelled by s_cancel_connect_tasks */
+    }
+    socket->pending_scheduled = false;
+    int events = socket->pending_events;
+    socket->pending_events = 0;
+    if (status == WSCRT_TASK_STATUS_RUN_READY && socket->state == S_SOCKET_CONNECTED && socket->on_event != NULL) {
+        socket->on_event(socket, events, socket->on_event_user_data);
+    }
+}
+
 /* Defined before any parameter named `socket` can shadow socket(2). */
 static int s_create_fd(int family) {
     return socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -344,7 +387,8 @@ int wscrt_socket_connect(struct wscrt_socket *socket, const struct wscrt_host_ad
     if (rc == 0 || connect_errno == EINPROGRESS) {
         /* Even an immediate success is reported through the WRITABLE event,
          * so the callback never runs inside this call. */
-        if (wscrt_event_loop_subscribe_to_io_events(loop, fd, WSCRT_IO_EVENT_WRITABLE, s_on_connect_event, socket)) {
+        if (wscrt_event_loop_subscribe_to_io_events(loop, fd, WSCRT_IO_EVENT_READABLE | WSCRT_IO_EVENT_WRITABLE,
+                                                    s_on_io_event, socket)) {
             int err = wscrt_last_error();
             close(fd);
             socket->fd = -1;
@@ -369,14 +413,6 @@ int wscrt_socket_connect(struct wscrt_socket *socket, const struct wscrt_host_ad
     return WSCRT_OP_SUCCESS;
 }
 
-static void s_on_io_event(struct wscrt_event_loop *loop, int fd, int events, void *user_data) {
-    (void)loop;
-    (void)fd;
-    struct wscrt_socket *socket = user_data;
-    if (socket->state == S_SOCKET_CONNECTED && socket->on_event != NULL) {
-        socket->on_event(socket, events, socket->on_event_user_data);
-    }
-}
 
 int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_on_io_event_fn *on_event,
                                      void *user_data) {
@@ -386,19 +422,18 @@ int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_o
     if (socket->state != S_SOCKET_CONNECTED) {
         return wscrt_raise_error(WSCRT_ERROR_IO_SOCKET_NOT_CONNECTED);
     }
-    if (socket->subscribed) {
+    if (socket->on_event != NULL || !socket->subscribed) {
         return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
     }
     socket->on_event = on_event;
     socket->on_event_user_data = user_data;
-    if (wscrt_event_loop_subscribe_to_io_events(socket->loop, socket->fd,
-                                                WSCRT_IO_EVENT_READABLE | WSCRT_IO_EVENT_WRITABLE, s_on_io_event,
-                                                socket)) {
-        socket->on_event = NULL;
-        socket->on_event_user_data = NULL;
-        return WSCRT_OP_ERR;
+    /* The subscription is the connect's. Data that came before now is told from a task, as an epoll
+     * registration made now would have told it: never inside this call. */
+    if (socket->pending_events != 0) {
+        wscrt_task_init(&socket->pending_task, s_on_pending_events, socket, "socket_pending_events");
+        socket->pending_scheduled = true;
+        wscrt_event_loop_schedule_task_now(socket->loop, &socket->pending_task);
     }
-    socket->subscribed = true;
     return WSCRT_OP_SUCCESS;
 }
 
@@ -472,7 +507,7 @@ int wscrt_socket_close(struct wscrt_socket *socket) {
     }
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: closing fd=%d", (void *)socket, socket->fd);
     s_cancel_connect_tasks(socket);
-    s_unsubscribe(socket);
+    s_unsubscribe_before_close(socket);
     close(socket->fd);
     socket->fd = -1;
     socket->state = S_SOCKET_CLOSED;

@@ -204,6 +204,38 @@ static int s_test_socket_connects_and_exchanges_bytes_ipv6(struct wscrt_allocato
     return s_exchange_bytes(allocator, AF_INET6);
 }
 
+/* The connect's subscription stays for the connection: bytes that arrive after the connect and before
+ * the subscriber comes are told to it once it subscribes (from a task), not lost with their edge. */
+static int s_test_socket_bytes_before_subscribe_are_told_after_it(struct wscrt_allocator *allocator) {
+    struct s_tester tester;
+    ASSERT_INT_EQ(0, s_tester_init(&tester, allocator));
+    uint16_t port = 0;
+    int listener = s_listener_open(AF_INET, 8, &port);
+    ASSERT_TRUE(listener >= 0);
+    s_set_address(&tester, WSCRT_ADDRESS_IPV4, "127.0.0.1", port);
+    ASSERT_INT_EQ(0, s_connect_and_wait(&tester));
+    int server = s_accept_within(listener, S_WAIT_MS);
+    ASSERT_TRUE(server >= 0);
+    ASSERT_INT_EQ(5, send(server, "early", 5, MSG_NOSIGNAL));
+    usleep(50 * 1000); /* the READABLE edge reaches the loop before anyone listens */
+
+    ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_subscribe, &tester));
+    ASSERT_SUCCESS(tester.connect_rc);
+    ASSERT_TRUE(s_waiter_wait(&tester.bytes_waiter, 5, S_WAIT_MS));
+    ASSERT_BYTES_EQ("early", 5, tester.received.buffer, tester.received.len);
+    /* A second subscription is refused. */
+    ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_subscribe, &tester));
+    ASSERT_INT_EQ(WSCRT_OP_ERR, tester.connect_rc);
+
+    close(server);
+    ASSERT_TRUE(s_waiter_wait(&tester.error_waiter, 1, S_WAIT_MS));
+    ASSERT_INT_EQ(WSCRT_ERROR_IO_SOCKET_CLOSED, tester.read_error);
+    ASSERT_TRUE(s_run_on_loop(tester.loop, s_loop_destroy_socket, &tester));
+    close(listener);
+    s_tester_clean_up(&tester);
+    return 0;
+}
+
 static int s_test_socket_connect_to_closed_port_is_refused(struct wscrt_allocator *allocator) {
     struct s_tester tester;
     ASSERT_INT_EQ(0, s_tester_init(&tester, allocator));
@@ -446,4 +478,5 @@ static int s_test_socket_write_to_reset_peer_fails_without_sigpipe(struct wscrt_
 WSCRT_TEST_MAIN(s_test_socket_connects_and_exchanges_bytes_ipv4, s_test_socket_connects_and_exchanges_bytes_ipv6,
                 s_test_socket_connect_to_closed_port_is_refused, s_test_socket_connect_times_out,
                 s_test_socket_close_during_connect_suppresses_callback, s_test_socket_applies_options,
-                s_test_socket_rejects_bad_address_and_domain, s_test_socket_write_to_reset_peer_fails_without_sigpipe)
+                s_test_socket_rejects_bad_address_and_domain, s_test_socket_write_to_reset_peer_fails_without_sigpipe,
+                s_test_socket_bytes_before_subscribe_are_told_after_it)
