@@ -54,19 +54,19 @@ struct wscrt_socket {
     void *on_result_user_data;
     struct wscrt_task timeout_task;
     bool timeout_scheduled;
-    /* Reports an error that connect() returned synchronously, from the loop. */
+    /* Reports an error that connect() returned synchronously, from the loop; once connected, hands
+     * over pending_events. */
     struct wscrt_task result_task;
     bool result_scheduled;
     int immediate_error;
 
     /* After connect. The subscription made for the connect stays (one epoll_ctl per connection, and
-     * close(2) ends it): events that come before on_event is set wait in pending_events, and
-     * pending_task hands them over once it is. */
+     * close(2) ends it): events that come before on_event is set wait in pending_events, and a task
+     * hands them over once it is. */
     wscrt_socket_on_io_event_fn *on_event;
     void *on_event_user_data;
     int pending_events;
-    struct wscrt_task pending_task;
-    bool pending_scheduled;
+    bool pending_scheduled; /* result_task, done with once connected, carries them */
 };
 
 void wscrt_socket_options_init_default(struct wscrt_socket_options *options) {
@@ -214,7 +214,7 @@ static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
     }
     if (socket->pending_scheduled) {
         socket->pending_scheduled = false;
-        wscrt_event_loop_cancel_task(socket->loop, &socket->pending_task);
+        wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
     }
 }
 
@@ -430,9 +430,9 @@ int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_o
     /* The subscription is the connect's. Data that came before now is told from a task, as an epoll
      * registration made now would have told it: never inside this call. */
     if (socket->pending_events != 0) {
-        wscrt_task_init(&socket->pending_task, s_on_pending_events, socket, "socket_pending_events");
+        wscrt_task_init(&socket->result_task, s_on_pending_events, socket, "socket_pending_events");
         socket->pending_scheduled = true;
-        wscrt_event_loop_schedule_task_now(socket->loop, &socket->pending_task);
+        wscrt_event_loop_schedule_task_now(socket->loop, &socket->result_task);
     }
     return WSCRT_OP_SUCCESS;
 }
