@@ -191,8 +191,13 @@ struct wscrt_event_loop *wscrt_event_loop_group_get_next_loop(struct wscrt_event
         return group->loops[0];
     }
     /* Power of two random choices: nearly as even as scanning every loop's
-     * load, at the cost of two atomic loads. */
-    struct wscrt_event_loop *first = group->loops[s_next_random() % group->loop_count];
-    struct wscrt_event_loop *second = group->loops[s_next_random() % group->loop_count];
+     * load, at the cost of two atomic loads. The two are always different loops
+     * (from different bits of one number): a pair that happens to be the same
+     * loop is a purely random pick, and runs of those let the loads drift. */
+    uint32_t random = s_next_random();
+    size_t first_index = random % group->loop_count;
+    size_t second_index = (first_index + 1 + (random >> 16) % (group->loop_count - 1)) % group->loop_count;
+    struct wscrt_event_loop *first = group->loops[first_index];
+    struct wscrt_event_loop *second = group->loops[second_index];
     return wscrt_event_loop_load(second) < wscrt_event_loop_load(first) ? second : first;
 }
