@@ -413,7 +413,6 @@ int wscrt_socket_connect(struct wscrt_socket *socket, const struct wscrt_host_ad
     return WSCRT_OP_SUCCESS;
 }
 
-
 int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_on_io_event_fn *on_event,
                                      void *user_data) {
     if (socket == NULL || on_event == NULL) {

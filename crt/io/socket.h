@@ -47,7 +47,8 @@ void wscrt_socket_destroy(struct wscrt_socket *socket);
 int wscrt_socket_connect(struct wscrt_socket *socket, const struct wscrt_host_address *address, uint32_t port,
                          struct wscrt_event_loop *loop, wscrt_socket_on_connection_result_fn *on_result,
                          void *user_data);
-/* After a successful connect: edge-triggered READABLE | WRITABLE events. */
+/* After a successful connect: edge-triggered READABLE | WRITABLE events. Events that came between the
+ * connect and this call are delivered from a task (never inside it). Once only. */
 int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_on_io_event_fn *on_event,
                                      void *user_data);
 /*

@@ -214,7 +214,9 @@ final class Report {
         sb.append("- send: N BINARY messages from one heap or direct `ByteBuffer`, then TEXT \"stats\"; the clock ")
                 .append("stops when the server's answer shows it counted every byte. Flow control as each library ")
                 .append("offers it: wscrt at most ").append(WscrtPeer.IN_FLIGHT)
-                .append(" sends queued, a completion callback per send; JDK one outstanding send (its API); Netty ")
+                .append(" sends and ").append(WscrtPeerBase.SendWindow.QUEUED_BYTES_BUDGET / (1024 * 1024))
+                .append(" MiB queued (the send queue limit is 16 MiB), a completion callback per send; the ")
+                .append("java.net.http adapter as the JDK client; JDK one outstanding send (its API); Netty ")
                 .append("channel writability; Java-WebSocket at most ").append(JavaWebSocketPeer.MAX_QUEUED)
                 .append(" queued frames; OkHttp at most 1 MiB queued (one `ByteString` made per payload).\n");
         sb.append("- echo: sequential round trips on one connection, ").append(BenchWorker.ECHO_WARMUP)

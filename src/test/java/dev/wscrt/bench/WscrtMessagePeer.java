@@ -65,7 +65,7 @@ final class WscrtMessagePeer extends WscrtPeerBase {
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
-            window.acquire();
+            window.acquire(payload.remaining());
             ws.sendBinary(payload).whenComplete((v, e) -> window.release(e));
         }
 

@@ -16,7 +16,7 @@ import java.util.function.Consumer;
 /**
  * wscrt's frame API as the README teaches it: setup, payload, complete and shutdown callbacks on the native
  * event-loop thread (a message ends at a frame with FIN), {@code sendFrame} with the caller's heap or direct
- * {@code ByteBuffer} and a completion callback per send, at most {@value #IN_FLIGHT} sends queued.
+ * {@code ByteBuffer} and a completion callback per send, at most {@value #IN_FLIGHT} sends (and 8 MiB) queued.
  */
 final class WscrtPeer extends WscrtPeerBase {
     /** Frames a sender may have queued in the library before it waits for completions. */
@@ -87,7 +87,7 @@ final class WscrtPeer extends WscrtPeerBase {
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
-            window.acquire();
+            window.acquire(payload.remaining());
             ws.sendFrame(Opcode.BINARY, payload, true, onSent);
         }
 

@@ -47,17 +47,29 @@ abstract class WscrtPeerBase implements Peer {
     }
 
     /**
-     * At most {@value WscrtPeer#IN_FLIGHT} sends outstanding on one connection: {@link #acquire} before a send
-     * (waits at most 30 s, rethrows the first failed send), {@link #release} from its completion.
+     * At most {@value WscrtPeer#IN_FLIGHT} sends and {@value #QUEUED_BYTES_BUDGET} bytes outstanding on one
+     * connection (the library refuses a send past its send queue limit, 16 MiB by default, rather than
+     * buffer without bound): {@link #acquire} before a send (waits at most 30 s, rethrows the first failed
+     * send), {@link #release} from its completion. Completions come in send order.
      */
     static final class SendWindow {
+        /** Half the default send queue limit. */
+        static final int QUEUED_BYTES_BUDGET = 8 * 1024 * 1024;
+
         private final Semaphore inFlight = new Semaphore(WscrtPeer.IN_FLIGHT);
+        private final Semaphore queuedKiB = new Semaphore(QUEUED_BYTES_BUDGET / 1024);
+        private final java.util.Queue<Integer> sizes = new java.util.concurrent.ConcurrentLinkedQueue<>();
         private volatile Throwable sendError;
 
-        void acquire() throws Exception {
+        void acquire(int payloadBytes) throws Exception {
+            int kib = Math.min(QUEUED_BYTES_BUDGET / 1024, Math.max(1, (payloadBytes + 14 + 1023) / 1024));
             if (!inFlight.tryAcquire() && !inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
                 throw new TimeoutException("no send completed within 30 s");
             }
+            if (!queuedKiB.tryAcquire(kib) && !queuedKiB.tryAcquire(kib, 30, TimeUnit.SECONDS)) {
+                throw new TimeoutException("no send completed within 30 s");
+            }
+            sizes.add(kib);
             if (sendError != null) {
                 throw new IOException("a send failed: " + sendError, sendError);
             }
@@ -68,6 +80,8 @@ abstract class WscrtPeerBase implements Peer {
             if (error != null && sendError == null) {
                 sendError = error;
             }
+            Integer kib = sizes.poll();
+            queuedKiB.release(kib == null ? 0 : kib);
             inFlight.release();
         }
     }
