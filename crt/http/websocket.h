@@ -129,7 +129,9 @@ struct wscrt_websocket_client_connection_options {
      * Bytes of frames queued and not yet written above which a send fails at once with
      * WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL (the connection stays up); a frame larger than the limit is
      * accepted when nothing is queued. 0 = no limit. Replies the connection sends itself (PONG, CLOSE
-     * echo) are not counted.
+     * echo) are not counted. Memory: besides the frames queued, the connection keeps the blocks of frames
+     * already written, up to this many bytes (at most 16 MiB), for the next sends; it gives them back
+     * once nothing has been queued for 250 ms.
      */
     uint64_t send_queue_limit;
     /*

@@ -257,6 +257,7 @@ static int s_test_idle_connection_holds_at_most_its_budget(struct wscrt_allocato
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.complete_count, 1));
     usleep(50 * 1000); /* nothing is in flight: the frame was delivered, no send was made */
     size_t open = wscrt_mem_tracer_bytes(allocator);
+    size_t open_count = wscrt_mem_tracer_count(allocator);
 
     s_server_stop(&f.server); /* the peer goes away: the connection shuts down */
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.shutdown_count, 1));
@@ -273,8 +274,8 @@ static int s_test_idle_connection_holds_at_most_its_budget(struct wscrt_allocato
         steady_ms = now == gone ? steady_ms + 1 : 0;
         gone = now;
     }
-    fprintf(stderr, "  an idle ws:// connection holds %zu bytes (budget %d)\n", open - gone,
-            IDLE_CONNECTION_BUDGET);
+    fprintf(stderr, "  an idle ws:// connection holds %zu bytes in %zu allocations (budget %d)\n", open - gone,
+            open_count - wscrt_mem_tracer_count(allocator), IDLE_CONNECTION_BUDGET);
     ASSERT_TRUE(open > gone);
     ASSERT_TRUE(open - gone <= IDLE_CONNECTION_BUDGET);
     return s_fixture_clean_up(&f);

@@ -560,6 +560,10 @@ public final class WebSocketConnectOptions {
          * frame larger than the limit is accepted when nothing is queued, so any message can be sent.
          * Default 16 MiB; 0 means no limit, by explicit choice.
          *
+         * <p>Memory: besides the frames queued, the connection keeps the native buffers of frames of 4 KiB
+         * or more that were already written, up to this many bytes (at most 16 MiB), so that a steady
+         * stream of sends reuses them; it gives them back once nothing has been queued for 250 ms.
+         *
          * @param bytes the bytes
          * @return this
          */
