@@ -3,8 +3,14 @@ package dev.wscrt.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wscrt.io.TlsContext;
+import dev.wscrt.io.TlsContextOptions;
 import dev.wscrt.loadserver.LoadServer;
+import dev.wscrt.loadserver.TlsPort;
 import dev.wscrt.tls.TestCertificates;
+import dev.wscrt.websocket.WebSocketConnection;
+import dev.wscrt.websocket.WebSocketListener;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -88,6 +94,34 @@ class BenchHarnessTest {
             assertEquals(20_000.0, Scenarios.send(peer, wss, 1_000, 20, false, TIMEOUT).get("bytes"));
             assertEquals(2.0, Scenarios.connectRate(peer, wss, 2, 2, TIMEOUT).get("messages"));
             assertTrue(server.lastCipher().startsWith("TLSv1."), server.lastCipher());
+        }
+    }
+
+    /** The connection set-up rows compare these ports: each negotiates its TLS version, and only the resumable ones resume. */
+    @Test
+    void eachWssPortNegotiatesItsTlsVersionAndResumesOnlyWhereItShould() throws Exception {
+        try (TlsContext ctx = new TlsContext(TlsContextOptions.createDefaultClient()
+                .withCertificateAuthority(Files.readString(ca)))) {
+            assertConnectsTwice(server.tlsPort(TlsPort.FULL), ctx, "TLSv1.3", false);
+            assertConnectsTwice(server.tlsPort(TlsPort.RESUMABLE), ctx, "TLSv1.3", true);
+            assertConnectsTwice(server.tlsPort(TlsPort.TLS12_FULL), ctx, "TLSv1.2", false);
+            assertConnectsTwice(server.tlsPort(TlsPort.TLS12_RESUMABLE), ctx, "TLSv1.2", true);
+        }
+    }
+
+    /** Two connections one after the other: the second is resumed if {@code resumes}, the first never. */
+    private static void assertConnectsTwice(int port, TlsContext ctx, String version, boolean resumes)
+            throws Exception {
+        URI uri = URI.create("wss://127.0.0.1:" + port + "/echo");
+        WebSocketListener quiet = new WebSocketListener() {
+        };
+        for (int i = 1; i <= 2; i++) {
+            WebSocketConnection c = WebSocketConnection.builder(uri).tlsContext(ctx).connect(quiet)
+                    .get(10, TimeUnit.SECONDS);
+            assertEquals(version, c.tlsVersion(), uri + ", connection " + i);
+            assertEquals(resumes && i == 2, c.tlsSessionResumed(), uri + ", connection " + i);
+            c.sendText("a TLS 1.3 ticket arrives before this is written").get(10, TimeUnit.SECONDS);
+            c.close(1000, "bye").get(10, TimeUnit.SECONDS);
         }
     }
 

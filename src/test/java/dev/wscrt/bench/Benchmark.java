@@ -1,6 +1,7 @@
 package dev.wscrt.bench;
 
 import dev.wscrt.loadserver.LoadServerProcess;
+import dev.wscrt.loadserver.TlsPort;
 import dev.wscrt.tls.TestCertificates;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -204,7 +205,8 @@ public final class Benchmark {
             env.server = server.description();
             env.dataTls = server.dataTlsProvider();
             System.err.printf("bench server: %s, ws %d, wss %d, wss throughput %d (%s), raw %d; %s%n", env.server,
-                    server.port(), server.tlsPort(), server.tlsDataPort(), env.dataTls, server.rawPort(), env.pinning);
+                    server.port(), server.tlsPort(TlsPort.FULL), server.tlsPort(TlsPort.DATA), env.dataTls,
+                    server.rawPort(), env.pinning);
             for (Scenario s : config.scenarios) {
                 Map<String, Cell> cells = new LinkedHashMap<>();
                 results.put(s, cells);
@@ -237,14 +239,6 @@ public final class Benchmark {
         return allOk ? 0 : 2;
     }
 
-    /** Resumption has a port of its own, and so has throughput (BoringSSL, see LoadServer); the rest: full handshakes. */
-    private static int tlsPortFor(Scenario s, LoadServerProcess server) {
-        if (s.resumesSessions()) {
-            return server.tlsResumablePort();
-        }
-        return s.hasCipherLimit() ? server.tlsDataPort() : server.tlsPort();
-    }
-
     /** Runs one client library in one scenario in a JVM of its own and collects what it prints. */
     private static Cell worker(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,
                                String cpus) throws IOException, InterruptedException {
@@ -260,7 +254,8 @@ public final class Benchmark {
             cmd.add("-Dwscrt.lib.path=" + config.wscrtB);
         }
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchWorker.class.getName(),
-                "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(), "--wss=" + tlsPortFor(s, server),
+                "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(),
+                "--wss=" + server.tlsPort(s.tlsPort()),
                 "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + config.runs,
                 "--seconds=" + config.seconds, "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
         long t0 = System.nanoTime();

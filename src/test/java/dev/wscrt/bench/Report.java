@@ -223,12 +223,15 @@ final class Report {
                 .append(" unmeasured first, then for the run's length; each next message is sent from the callback ")
                 .append("that received the previous echo; percentiles by nearest rank.\n");
         sb.append("- connection set-up: connections opened with 16 handshakes in flight, each closed as soon as it ")
-                .append("is open; the rate counts opens. wss (full handshake): the server's port issues no session ")
-                .append("tickets, so every handshake is a full one; wss (resumed session): another port of the same ")
+                .append("is open; the rate counts opens. wss (full handshake): the server's port forgets each ")
+                .append("session once its handshake is done and takes turns among 64 TLS contexts with ticket keys ")
+                .append("of their own, so no client can resume; wss (resumed session): another port of the same ")
                 .append("server issues TLS 1.3 tickets and each client resumes as it does by default (wscrt: its ")
                 .append("TlsContext's session cache; JDK and Netty: the SSLContext's client session cache). The ")
-                .append("server (JDK TLS, one core) still makes an ECDHE key exchange per resumed handshake ")
-                .append("(psk_dhe_ke), so resumption saves the certificate and its checks, not the key exchange.\n");
+                .append("server (JDK TLS, one core) still makes an ECDHE key exchange per resumed TLS 1.3 handshake ")
+                .append("(psk_dhe_ke), so resumption saves the certificate and its checks, not the key exchange. ")
+                .append("wss TLS 1.2: two more ports, the same two ways, allow only TLS 1.2, whose resumption (by ")
+                .append("session id or ticket) skips the key exchange as well.\n");
         sb.append("- idle memory: ").append(String.format(Locale.ROOT, "%,d", config.idle)).append(" ws and ")
                 .append(String.format(Locale.ROOT, "%,d", config.idleWss)).append(" wss connections (one measured ")
                 .append("run after a warm-up of 50) opened with 64 handshakes in flight and held; process RSS (`VmRSS`), Java heap ")

@@ -1,5 +1,6 @@
 package dev.wscrt.bench;
 
+import dev.wscrt.loadserver.TlsPort;
 import java.util.Locale;
 
 /** What the benchmark measures; the same list drives the coordinator and the client processes. */
@@ -17,6 +18,10 @@ enum Scenario {
     CONNECT_WSS("connect-wss", "connection set-up, wss (full handshake)", Kind.CONNECT, 0, true, false, 100),
     CONNECT_WSS_RESUMED("connect-wss-resumed", "connection set-up, wss (resumed session)", Kind.CONNECT, 0, true,
             false, 300),
+    CONNECT_WSS12("connect-wss12", "connection set-up, wss TLS 1.2 (full handshake)", Kind.CONNECT, 0, true, false,
+            100),
+    CONNECT_WSS12_RESUMED("connect-wss12-resumed", "connection set-up, wss TLS 1.2 (resumed session)", Kind.CONNECT,
+            0, true, false, 300),
     IDLE("idle", "idle connection memory, ws", Kind.IDLE, 0, false, false, 50),
     IDLE_WSS("idle-wss", "idle connection memory, wss", Kind.IDLE, 0, true, false, 50),
     WSS_RECV64("wss-recv64", "wss receive 64 B", Kind.RECEIVE, 64, true, false, 100_000),
@@ -55,11 +60,16 @@ enum Scenario {
     }
 
     /**
-     * Whether the server's wss port for this scenario issues session tickets, so that each client may resume
-     * (as it does by default); every other wss scenario uses the port that issues none (full handshakes).
+     * The server's wss port for this scenario: throughput on BoringSSL (see {@link TlsPort#DATA}), resumption
+     * and TLS 1.2 on ports of their own; every other wss scenario makes full TLS 1.3 handshakes.
      */
-    boolean resumesSessions() {
-        return this == CONNECT_WSS_RESUMED;
+    TlsPort tlsPort() {
+        return switch (this) {
+            case CONNECT_WSS_RESUMED -> TlsPort.RESUMABLE;
+            case CONNECT_WSS12 -> TlsPort.TLS12_FULL;
+            case CONNECT_WSS12_RESUMED -> TlsPort.TLS12_RESUMABLE;
+            default -> hasCipherLimit() ? TlsPort.DATA : TlsPort.FULL;
+        };
     }
 
     /** Messages per second for small messages, bytes per second for large ones. */

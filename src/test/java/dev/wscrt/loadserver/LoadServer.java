@@ -37,18 +37,17 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
-import io.netty.handler.ssl.OpenSsl;
 import io.netty.handler.ssl.SslContext;
-import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
-import io.netty.handler.ssl.SslProvider;
 import io.netty.util.ReferenceCountUtil;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -74,12 +73,10 @@ import java.util.concurrent.atomic.LongAdder;
  * </ul>
  *
  * In every mode PING gets PONG and a CLOSE is answered with a CLOSE carrying the same status code, then the
- * TCP connection is closed. With a certificate the same server also listens for wss:// on a second port
- * (JDK TLS through Netty's {@link SslHandler}; it issues no session tickets, so every handshake is a full
- * one) and on a third, whose TLS server issues tickets (TLS 1.3, the JDK's defaults), so that clients can
- * resume sessions, and on a fourth for the throughput scenarios, whose TLS is BoringSSL when netty-tcnative is
- * on the class path (the benchmark puts it there), so that the server's TLS is not what limits them. With
- * {@code raw}, another port serves plain TCP for the transport ceiling, see {@link RawHandler}.
+ * TCP connection is closed. With a certificate the same server also listens for wss:// on one port per
+ * {@link TlsPort}, Netty's {@link SslHandler} in front: full handshakes only, resumable sessions, BoringSSL
+ * for throughput, and TLS 1.2 full and resumable. With {@code raw}, another port serves plain TCP for the
+ * transport ceiling, see {@link RawHandler}.
  *
  * <p>Counters are updated on Netty's threads and read by {@link #stats()} from any thread.
  */
@@ -88,12 +85,6 @@ public final class LoadServer implements AutoCloseable {
     static final int MAX_FRAME_PAYLOAD = 64 * 1024 * 1024;
     /** How many bytes of pre-encoded frames one blast write carries (at least one frame). */
     public static final int BLAST_CHUNK_BYTES = 256 * 1024;
-    /**
-     * Above the TLS 1.3 ticket lifetime limit (7 days): the JDK's TLS server then issues no session tickets,
-     * so no client can resume and every wss connect is a full handshake.
-     */
-    private static final long NO_TICKETS_SESSION_TIMEOUT_SECONDS = 7 * 24 * 3600 + 1;
-
     /** How the server is set up. */
     public record Options(boolean epoll, int threads, int backlog, File certificatePem, File privateKeyPem,
                           boolean raw) {
@@ -127,10 +118,8 @@ public final class LoadServer implements AutoCloseable {
 
     private final EventLoopGroup group;
     private final Channel wsChannel;
-    private final Channel wssChannel;
-    private final Channel wssResumableChannel;
-    /** wss:// for throughput: BoringSSL (netty-tcnative) when it is on the class path, else the JDK's TLS. */
-    private final Channel wssDataChannel;
+    /** One per {@link TlsPort}; empty without a certificate. */
+    private final Map<TlsPort, Channel> wssChannels = new EnumMap<>(TlsPort.class);
     private final String dataTlsProvider;
     private final Channel rawChannel;
     private final String transport;
@@ -169,27 +158,21 @@ public final class LoadServer implements AutoCloseable {
         this.transport = name;
         this.group = new MultiThreadIoEventLoopGroup(options.threads(), factory);
         try {
-            SslContext ssl = null;
-            SslContext resumableSsl = null;
-            SslContext dataSsl = null;
+            ChannelHandler counter = new ConnectionCounter();
+            wsChannel = bind(channelClass, options, webSocketInitializer(counter, null, false));
             if (options.certificatePem() != null) {
-                ssl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem())
-                        .sessionTimeout(NO_TICKETS_SESSION_TIMEOUT_SECONDS)
-                        .build();
-                resumableSsl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem()).build();
-                SslProvider provider = OpenSsl.isAvailable() ? SslProvider.OPENSSL : SslProvider.JDK;
-                dataSsl = SslContextBuilder.forServer(options.certificatePem(), options.privateKeyPem())
-                        .sslProvider(provider).build();
-                dataTlsProvider = provider == SslProvider.OPENSSL ? OpenSsl.versionString() : "JDK";
+                for (TlsPort port : TlsPort.values()) {
+                    SslContext[] contexts = new SslContext[port.contexts()];
+                    for (int i = 0; i < contexts.length; i++) {
+                        contexts[i] = port.context(options.certificatePem(), options.privateKeyPem());
+                    }
+                    wssChannels.put(port, bind(channelClass, options,
+                            webSocketInitializer(counter, contexts, port.forgetsSessions())));
+                }
+                dataTlsProvider = TlsPort.dataProvider();
             } else {
                 dataTlsProvider = "none";
             }
-            ChannelHandler counter = new ConnectionCounter();
-            wsChannel = bind(channelClass, options, webSocketInitializer(counter, null));
-            wssChannel = ssl == null ? null : bind(channelClass, options, webSocketInitializer(counter, ssl));
-            wssResumableChannel = resumableSsl == null ? null
-                    : bind(channelClass, options, webSocketInitializer(counter, resumableSsl));
-            wssDataChannel = dataSsl == null ? null : bind(channelClass, options, webSocketInitializer(counter, dataSsl));
             rawChannel = !options.raw() ? null : bind(channelClass, options, new ChannelInitializer<>() {
                 @Override
                 protected void initChannel(Channel ch) {
@@ -202,19 +185,27 @@ public final class LoadServer implements AutoCloseable {
         }
     }
 
-    private ChannelInitializer<Channel> webSocketInitializer(ChannelHandler counter, SslContext ssl) {
+    /** {@code contexts}: null for ws://, else the TLS contexts that connections take turns among. */
+    private ChannelInitializer<Channel> webSocketInitializer(ChannelHandler counter, SslContext[] contexts,
+                                                             boolean forgetSessions) {
+        AtomicLong turns = new AtomicLong();
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(Channel ch) {
                 accepted.incrementAndGet();
                 ChannelPipeline p = ch.pipeline();
                 p.addLast(counter);
-                if (ssl != null) {
-                    p.addLast(ssl.newHandler(ch.alloc()));
+                if (contexts != null) {
+                    SslContext ssl = contexts[(int) (turns.getAndIncrement() % contexts.length)];
+                    SslHandler tls = ssl.newHandler(ch.alloc());
+                    if (forgetSessions) {
+                        tls.handshakeFuture().addListener(done -> tls.engine().getSession().invalidate());
+                    }
+                    p.addLast(tls);
                 }
                 p.addLast(new HttpServerCodec())
                         .addLast(new HttpObjectAggregator(16 * 1024))
-                        .addLast(new UpgradeHandler(ssl != null));
+                        .addLast(new UpgradeHandler(contexts != null));
             }
         };
     }
@@ -247,25 +238,17 @@ public final class LoadServer implements AutoCloseable {
         return portOf(wsChannel);
     }
 
-    /** The wss:// port, 0 without a certificate. */
+    /** The wss:// port of that kind, 0 without a certificate. */
+    public int tlsPort(TlsPort port) {
+        return portOf(wssChannels.get(port));
+    }
+
+    /** The wss:// port with full handshakes only ({@link TlsPort#FULL}), 0 without a certificate. */
     public int tlsPort() {
-        return portOf(wssChannel);
+        return tlsPort(TlsPort.FULL);
     }
 
-    /** The wss:// port whose TLS server issues session tickets, 0 without a certificate. */
-    public int tlsResumablePort() {
-        return portOf(wssResumableChannel);
-    }
-
-    /**
-     * The wss:// port for the throughput scenarios, 0 without a certificate: its TLS is BoringSSL when
-     * netty-tcnative is on the class path ({@link #dataTlsProvider()}), so that it is not what limits them.
-     */
-    public int tlsDataPort() {
-        return portOf(wssDataChannel);
-    }
-
-    /** The TLS implementation of {@link #tlsDataPort()}: BoringSSL's version string, "JDK" or "none". */
+    /** The TLS implementation of the {@link TlsPort#DATA} port: BoringSSL's version string, "JDK" or "none". */
     public String dataTlsProvider() {
         return dataTlsProvider;
     }
@@ -311,7 +294,10 @@ public final class LoadServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Channel ch : new Channel[] {wsChannel, wssChannel, wssResumableChannel, wssDataChannel, rawChannel}) {
+        List<Channel> channels = new ArrayList<>(wssChannels.values());
+        channels.add(wsChannel);
+        channels.add(rawChannel);
+        for (Channel ch : channels) {
             if (ch != null) {
                 ch.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
             }
@@ -321,18 +307,22 @@ public final class LoadServer implements AutoCloseable {
 
     /**
      * Runs the server as its own process ({@link LoadServerProcess} starts it): prints
-     * {@code "READY ws=<port> wss=<port> wss-resume=<port> wss-data=<port> raw=<port> data-tls=<provider>
-     * transport=<epoll|nio>"} (0 for a port not served),
+     * {@code "READY ws=<port> wss=<port> wss-resume=<port> wss-data=<port> wss12=<port> wss12-resume=<port>
+     * raw=<port> data-tls=<provider> transport=<epoll|nio>"} (one entry per {@link TlsPort}; 0 for a port not
+     * served),
      * then answers each line {@code "stats"}, {@code "errors"} or {@code "cipher"} on standard input with
      * {@code "STATS <counters>"}, {@code "ERRORS <errorKinds>"} or {@code "CIPHER <lastCipher>"}, until
      * standard input closes. Options: see {@link Options#parse}.
      */
     public static void main(String[] args) throws Exception {
         try (LoadServer server = start(Options.parse(List.of(args)))) {
-            System.out.println("READY ws=" + server.port() + " wss=" + server.tlsPort() + " wss-resume="
-                    + server.tlsResumablePort() + " wss-data=" + server.tlsDataPort() + " raw=" + server.rawPort()
-                    + " data-tls=" + server.dataTlsProvider().replace(' ', '_')
-                    + " transport=" + server.transport());
+            StringBuilder ready = new StringBuilder("READY ws=").append(server.port());
+            for (TlsPort port : TlsPort.values()) {
+                ready.append(' ').append(port.key()).append('=').append(server.tlsPort(port));
+            }
+            System.out.println(ready.append(" raw=").append(server.rawPort())
+                    .append(" data-tls=").append(server.dataTlsProvider().replace(' ', '_'))
+                    .append(" transport=").append(server.transport()));
             System.out.flush();
             BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
             String line;

@@ -112,17 +112,12 @@ public final class LoadServerProcess implements AutoCloseable {
         return Integer.parseInt(ready.get("wss"));
     }
 
-    /** The wss:// port whose TLS server issues session tickets (0 when the server has no certificate). */
-    public int tlsResumablePort() {
-        return Integer.parseInt(ready.getOrDefault("wss-resume", "0"));
+    /** The wss:// port of that kind (0 when the server has no certificate). */
+    public int tlsPort(TlsPort port) {
+        return Integer.parseInt(ready.getOrDefault(port.key(), "0"));
     }
 
-    /** The wss:// port of the throughput scenarios (0 when the server has no certificate). */
-    public int tlsDataPort() {
-        return Integer.parseInt(ready.getOrDefault("wss-data", "0"));
-    }
-
-    /** The TLS implementation of {@link #tlsDataPort()}: "BoringSSL", "JDK" or "none". */
+    /** The TLS implementation of the {@link TlsPort#DATA} port: "BoringSSL", "JDK" or "none". */
     public String dataTlsProvider() {
         return ready.getOrDefault("data-tls", "none").replace('_', ' ');
     }
