@@ -55,7 +55,7 @@ struct wscrt_socket {
     struct wscrt_task timeout_task;
     bool timeout_scheduled;
     /* Reports an error that connect() returned synchronously, from the loop; once connected, hands
-     * over pending_events. */
+     * over pending_events. Only one of the two uses can be scheduled at a time. */
     struct wscrt_task result_task;
     bool result_scheduled;
     int immediate_error;
@@ -65,8 +65,7 @@ struct wscrt_socket {
      * hands them over once it is. */
     wscrt_socket_on_io_event_fn *on_event;
     void *on_event_user_data;
-    int pending_events;
-    bool pending_scheduled; /* result_task, done with once connected, carries them */
+    int pending_events; /* result_task, done with once connected, carries them */
 };
 
 void wscrt_socket_options_init_default(struct wscrt_socket_options *options) {
@@ -212,10 +211,6 @@ static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
         socket->result_scheduled = false;
         wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
     }
-    if (socket->pending_scheduled) {
-        socket->pending_scheduled = false;
-        wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
-    }
 }
 
 /*
@@ -324,10 +319,10 @@ static void s_on_io_event(struct wscrt_event_loop *loop, int fd, int events, voi
 static void s_on_pending_events(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_socket *socket = arg;
-    if (!socket->pending_scheduled) {
+    if (!socket->result_scheduled) {
         return; /* cancelled by s_cancel_connect_tasks */
     }
-    socket->pending_scheduled = false;
+    socket->result_scheduled = false;
     int events = socket->pending_events;
     socket->pending_events = 0;
     if (status == WSCRT_TASK_STATUS_RUN_READY && socket->state == S_SOCKET_CONNECTED && socket->on_event != NULL) {
@@ -430,7 +425,7 @@ int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_o
      * registration made now would have told it: never inside this call. */
     if (socket->pending_events != 0) {
         wscrt_task_init(&socket->result_task, s_on_pending_events, socket, "socket_pending_events");
-        socket->pending_scheduled = true;
+        socket->result_scheduled = true;
         wscrt_event_loop_schedule_task_now(socket->loop, &socket->result_task);
     }
     return WSCRT_OP_SUCCESS;
