@@ -75,6 +75,12 @@ typedef bool(wscrt_websocket_on_incoming_frame_payload_fn)(struct wscrt_websocke
 typedef bool(wscrt_websocket_on_incoming_frame_complete_fn)(struct wscrt_websocket *websocket,
                                                             const struct wscrt_websocket_incoming_frame *frame,
                                                             int error_code, void *user_data);
+/* Optional: a data frame whose whole payload came in one read, in one call instead of begin, payload (none when
+ * empty) and complete; the same frame and bytes, `payload` valid only during the call. Without it those frames
+ * get the three calls. */
+typedef bool(wscrt_websocket_on_incoming_frame_whole_fn)(struct wscrt_websocket *websocket,
+                                                         const struct wscrt_websocket_incoming_frame *frame,
+                                                         struct wscrt_byte_cursor payload, void *user_data);
 /* After the events of one network read were delivered (lets a binding flush a
  * batch of events in one upcall). Optional. Returns false like the others. */
 typedef bool(wscrt_websocket_on_incoming_batch_end_fn)(struct wscrt_websocket *websocket, void *user_data);
@@ -169,6 +175,7 @@ struct wscrt_websocket_client_connection_options {
     wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;
     wscrt_websocket_on_incoming_frame_payload_fn *on_incoming_frame_payload;
     wscrt_websocket_on_incoming_frame_complete_fn *on_incoming_frame_complete;
+    wscrt_websocket_on_incoming_frame_whole_fn *on_incoming_frame_whole;
     wscrt_websocket_on_incoming_batch_end_fn *on_incoming_batch_end;
     void *user_data;
 };

@@ -138,6 +138,39 @@ static int s_on_decoded_frame_complete(const struct wscrt_websocket_frame *frame
     return WSCRT_OP_SUCCESS;
 }
 
+/*
+ * A data frame that came whole: in one step when nothing else applies (not silent, nothing after a CLOSE): one
+ * user call in frame mode when the user takes whole frames, a message delivered at once in message mode when
+ * it is a whole message; else the usual three steps.
+ */
+static int s_on_decoded_whole_frame(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor payload,
+                                    void *user_data) {
+    struct wscrt_websocket *ws = user_data;
+    if (!ws->close_received && !ws->discarding) {
+        ws->current_frame = (struct wscrt_websocket_incoming_frame){
+            .payload_length = frame->payload_length,
+            .opcode = frame->opcode,
+            .fin = frame->fin,
+        };
+        ws->current_frame_silent = false;
+        if (wscrt_websocket_message_mode(ws)) {
+            int delivered = wscrt_websocket_message_on_whole(ws, frame, payload);
+            if (delivered != 1) {
+                return delivered;
+            }
+        } else if (ws->options.on_incoming_frame_whole && !frame->compressed) {
+            if (!ws->options.on_incoming_frame_whole(ws, &ws->current_frame, payload, ws->options.user_data)) {
+                return s_callback_failed(ws);
+            }
+            return WSCRT_OP_SUCCESS;
+        }
+    }
+    if (s_on_decoded_frame_begin(frame, ws) || (payload.len > 0 && s_on_decoded_payload(frame, payload, ws))) {
+        return WSCRT_OP_ERR;
+    }
+    return s_on_decoded_frame_complete(frame, ws);
+}
+
 /* Delivers the "complete" that every "begin" is owed when the frame cannot finish. */
 static void s_fail_frame_in_progress(struct wscrt_websocket *ws, int error_code) {
     if (!ws->frame_in_progress) {
@@ -384,6 +417,7 @@ void wscrt_websocket_connection_init(struct wscrt_websocket *ws) {
         .on_frame_begin = s_on_decoded_frame_begin,
         .on_payload = s_on_decoded_payload,
         .on_frame_complete = s_on_decoded_frame_complete,
+        .on_whole_frame = s_on_decoded_whole_frame,
         .user_data = ws,
     };
     wscrt_websocket_decoder_init(&ws->decoder, &decoder_options);

@@ -197,7 +197,43 @@ static int s_parse_header_piece(struct wscrt_websocket_decoder *decoder) {
     }
 }
 
-static int s_begin_frame(struct wscrt_websocket_decoder *decoder) {
+static bool s_frame_checks_utf8(const struct wscrt_websocket_decoder *decoder);
+
+/*
+ * A data frame whose payload is all in `data`, within the budget: delivered in one on_whole_frame call, after
+ * the checks s_read_data_payload and s_complete_frame make. Returns 1 without consuming anything when the frame
+ * does not qualify (or its text is invalid: the usual path then fails it at the same byte).
+ */
+static int s_try_whole_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
+                             uint64_t *budget) {
+    const struct wscrt_websocket_frame *frame = &decoder->frame;
+    if (!decoder->options.on_whole_frame || s_frame_is_control(frame) || frame->payload_length > data->len ||
+        (budget && *budget < frame->payload_length)) {
+        return 1;
+    }
+    struct wscrt_byte_cursor payload = {.ptr = data->ptr, .len = (size_t)frame->payload_length};
+    if (s_frame_checks_utf8(decoder)) {
+        struct wscrt_utf8_validator checked = decoder->text_validator;
+        if ((payload.len > 0 && wscrt_utf8_validator_update(&checked, payload)) ||
+            (frame->fin && wscrt_utf8_validator_finalize(&checked))) {
+            return 1;
+        }
+        decoder->text_validator = checked;
+    }
+    wscrt_byte_cursor_advance(data, payload.len);
+    if (budget) {
+        *budget -= payload.len;
+    }
+    decoder->payload_remaining = 0;
+    s_start_header(decoder);
+    if (decoder->options.on_whole_frame(frame, payload, decoder->options.user_data)) {
+        return s_fail_from_callback(decoder);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
+static int s_begin_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
+                         uint64_t *budget) {
     struct wscrt_websocket_frame *frame = &decoder->frame;
     decoder->payload_remaining = frame->payload_length;
     if (s_frame_is_control(frame)) {
@@ -217,6 +253,10 @@ static int s_begin_frame(struct wscrt_websocket_decoder *decoder) {
         frame->compressed = decoder->message_compressed;
     }
     decoder->state = S_STATE_PAYLOAD;
+    int whole = s_try_whole_frame(decoder, data, budget);
+    if (whole != 1) {
+        return whole;
+    }
     if (decoder->options.on_frame_begin && decoder->options.on_frame_begin(frame, decoder->options.user_data)) {
         return s_fail_from_callback(decoder);
     }
@@ -258,7 +298,7 @@ static int s_complete_frame(struct wscrt_websocket_decoder *decoder) {
 
 /* Reads what is available of the header. Returns with the header incomplete
  * only when `data` is empty. */
-static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data) {
+static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data, uint64_t *budget) {
     if (decoder->header_scratch_len == 0 && data->len >= 2 &&
         (data->ptr[1] & (WSCRT_WEBSOCKET_MASK_BIT | WSCRT_WEBSOCKET_LENGTH7_MASK)) < WSCRT_WEBSOCKET_LENGTH7_U16) {
         /* Fastest path (streams of small messages): an unmasked two-byte header. The same two pieces, with
@@ -280,7 +320,7 @@ static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_b
         if (s_check_second_byte(decoder, length7)) {
             return WSCRT_OP_ERR;
         }
-        return s_begin_frame(decoder);
+        return s_begin_frame(decoder, data, budget);
     }
     if (decoder->header_scratch_len == 0 && data->len >= WSCRT_WEBSOCKET_MAX_HEADER_SIZE) {
         /* Fast path (most frames of a busy stream): the longest possible header is in `data`. Peek at it
@@ -294,7 +334,7 @@ static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_b
             }
         } while (decoder->header_scratch_len < decoder->header_needed);
         wscrt_byte_cursor_advance(data, decoder->header_scratch_len);
-        return s_begin_frame(decoder);
+        return s_begin_frame(decoder, data, budget);
     }
     while (data->len > 0) {
         size_t want = decoder->header_needed - decoder->header_scratch_len;
@@ -309,7 +349,7 @@ static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_b
             return WSCRT_OP_ERR;
         }
         if (decoder->header_scratch_len == decoder->header_needed) {
-            return s_begin_frame(decoder);
+            return s_begin_frame(decoder, data, budget);
         }
     }
     return WSCRT_OP_SUCCESS;
@@ -360,7 +400,7 @@ int wscrt_websocket_decoder_process(struct wscrt_websocket_decoder *decoder, str
                 if (data->len == 0) {
                     return WSCRT_OP_SUCCESS;
                 }
-                if (s_read_header(decoder, data)) {
+                if (s_read_header(decoder, data, data_payload_budget)) {
                     return WSCRT_OP_ERR;
                 }
                 break;

@@ -29,6 +29,12 @@
  * on_payload call (none when empty) just before on_frame_complete, after the
  * CLOSE checks. A zero-length frame gets on_frame_begin and on_frame_complete only.
  *
+ * With on_whole_frame set, a data frame whose whole payload is in the input (and
+ * within the budget), and whose text is valid, is delivered in that one call
+ * instead: the same frame, the same payload bytes, after the same checks
+ * (streams of small messages pay one callback per frame instead of three). A
+ * frame that would fail a check takes the three-callback path and fails there.
+ *
  * A TEXT message whose first frame has RSV bits set (allowed by an extension,
  * e.g. compressed) is not UTF-8 checked here: its bytes are not the text yet.
  *
@@ -54,11 +60,14 @@ typedef int(wscrt_websocket_decoder_on_payload_fn)(const struct wscrt_websocket_
                                                    struct wscrt_byte_cursor data, void *user_data);
 typedef int(wscrt_websocket_decoder_on_frame_complete_fn)(const struct wscrt_websocket_frame *frame,
                                                           void *user_data);
+typedef int(wscrt_websocket_decoder_on_whole_frame_fn)(const struct wscrt_websocket_frame *frame,
+                                                       struct wscrt_byte_cursor payload, void *user_data);
 
 struct wscrt_websocket_decoder_options {
     wscrt_websocket_decoder_on_frame_begin_fn *on_frame_begin;
     wscrt_websocket_decoder_on_payload_fn *on_payload;
     wscrt_websocket_decoder_on_frame_complete_fn *on_frame_complete;
+    wscrt_websocket_decoder_on_whole_frame_fn *on_whole_frame; /* optional, see above */
     void *user_data;
     uint8_t allowed_rsv_bits; /* 0 unless an extension was negotiated (e.g. 0x40 for permessage-deflate) */
 };

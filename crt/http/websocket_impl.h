@@ -273,6 +273,10 @@ int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct 
                                        struct wscrt_byte_cursor data);
 int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
                                         struct wscrt_byte_cursor control_payload);
+/* A data frame the decoder delivered whole: a single-frame message (not compressed, not partial) is delivered at
+ * once, straight from the read buffer; returns 1 for any other frame, which then takes the three steps. */
+int wscrt_websocket_message_on_whole(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                     struct wscrt_byte_cursor payload);
 void wscrt_websocket_message_clean_up(struct wscrt_websocket *ws);
 /* Partial messages: delivers a piece of the current message with `more` set (inflated bytes). */
 int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);

@@ -157,6 +157,18 @@ int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct
     return WSCRT_OP_SUCCESS;
 }
 
+int wscrt_websocket_message_on_whole(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
+                                     struct wscrt_byte_cursor payload) {
+    if (!frame->fin || frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION || frame->compressed ||
+        ws->options.partial_messages) {
+        return 1;
+    }
+    if (wscrt_websocket_message_on_begin(ws, frame)) { /* the size check, and a fresh message */
+        return WSCRT_OP_ERR;
+    }
+    return s_deliver(ws, frame->opcode, payload);
+}
+
 void wscrt_websocket_message_clean_up(struct wscrt_websocket *ws) {
     wscrt_byte_buf_clean_up(&ws->message);
 }

@@ -47,6 +47,8 @@ struct s_recorder {
     struct wscrt_websocket_decoder *decoder;
     bool in_frame_at_begin;
     bool in_frame_at_complete;
+    /* on_whole_frame calls: each is recorded as the three events it stands for. */
+    size_t whole_frames;
 };
 
 static inline void s_recorder_init(struct s_recorder *recorder, struct wscrt_allocator *allocator) {
@@ -62,6 +64,7 @@ static inline void s_recorder_clean_up(struct s_recorder *recorder) {
 static inline void s_recorder_reset(struct s_recorder *recorder) {
     recorder->count = 0;
     recorder->next = 0;
+    recorder->whole_frames = 0;
     wscrt_byte_buf_reset(&recorder->payload);
 }
 
@@ -114,11 +117,26 @@ static inline int s_on_frame_complete(const struct wscrt_websocket_frame *frame,
     return s_record(recorder, S_EVENT_COMPLETE, frame, frame->payload_length);
 }
 
+/* Recorded as begin, payload (none when empty), complete: every test then also checks that a frame delivered
+ * whole gives the very events the three callbacks give (s_decode compares with byte-by-byte input, which never
+ * has a whole frame). */
+static inline int s_on_whole_frame(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor payload,
+                                   void *user_data) {
+    struct s_recorder *recorder = user_data;
+    recorder->whole_frames++;
+    if (s_record(recorder, S_EVENT_BEGIN, frame, frame->payload_length) ||
+        (payload.len > 0 && s_on_payload(frame, payload, recorder))) {
+        return WSCRT_OP_ERR;
+    }
+    return s_record(recorder, S_EVENT_COMPLETE, frame, frame->payload_length);
+}
+
 static inline void s_decoder_init(struct wscrt_websocket_decoder *decoder, struct s_recorder *recorder, uint8_t allowed_rsv) {
     struct wscrt_websocket_decoder_options options = {
         .on_frame_begin = s_on_frame_begin,
         .on_payload = s_on_payload,
         .on_frame_complete = s_on_frame_complete,
+        .on_whole_frame = s_on_whole_frame,
         .user_data = recorder,
         .allowed_rsv_bits = allowed_rsv,
     };

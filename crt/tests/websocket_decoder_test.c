@@ -374,6 +374,55 @@ static int s_test_invalid_utf8_chunk_fails_after_earlier_chunks_were_delivered(s
 }
 
 
+/* ---- whole frames ---- */
+
+/* A data frame whose payload is all in one input (within the budget, with valid text) is one on_whole_frame call;
+ * any other frame takes the three calls. The recorder turns both into the same events. */
+static int s_test_a_data_frame_that_came_whole_is_one_call(struct wscrt_allocator *allocator) {
+    struct s_recorder recorder;
+    s_recorder_init(&recorder, allocator);
+    struct wscrt_websocket_decoder decoder;
+    s_decoder_init(&decoder, &recorder, 0);
+    /* TEXT "hi", an empty BINARY, PING "p" (control: never whole), then a BINARY cut after its first byte. */
+    const uint8_t first[] = {0x81, 0x02, 'h', 'i', 0x82, 0x00, 0x89, 0x01, 'p', 0x82, 0x03, 0x01};
+    const uint8_t rest[] = {0x02, 0x03};
+    struct wscrt_byte_cursor input = wscrt_byte_cursor_from_array(first, sizeof(first));
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    input = wscrt_byte_cursor_from_array(rest, sizeof(rest));
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    ASSERT_UINT_EQ(2, recorder.whole_frames);
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, "hi", 2));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, "", 0));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, "p", 1));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, "\x01\x02\x03", 3));
+    EXPECT(s_expect_nothing_left(&recorder));
+
+    /* A budget below the payload: three calls, and delivery stops at the budget. */
+    s_decoder_init(&decoder, &recorder, 0);
+    s_recorder_reset(&recorder);
+    const uint8_t budgeted[] = {0x82, 0x03, 0x01, 0x02, 0x03};
+    input = wscrt_byte_cursor_from_array(budgeted, sizeof(budgeted));
+    uint64_t budget = 2;
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, &budget));
+    ASSERT_UINT_EQ(0, recorder.whole_frames);
+    ASSERT_UINT_EQ(1, input.len);
+    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_BINARY, true, 3));
+    EXPECT(s_expect_payload(&recorder, "\x01\x02", 2));
+    EXPECT(s_expect_nothing_left(&recorder));
+
+    /* Invalid text: three calls, failing where they always do (after the begin, before the payload). */
+    s_decoder_init(&decoder, &recorder, 0);
+    s_recorder_reset(&recorder);
+    const uint8_t invalid[] = {0x81, 0x02, 0xc3, 0x28};
+    input = wscrt_byte_cursor_from_array(invalid, sizeof(invalid));
+    ASSERT_ERROR(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8, wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    ASSERT_UINT_EQ(0, recorder.whole_frames);
+    EXPECT(s_expect_begin(&recorder, WSCRT_WEBSOCKET_OPCODE_TEXT, true, 2));
+    EXPECT(s_expect_nothing_left(&recorder));
+    s_recorder_clean_up(&recorder);
+    return 0;
+}
+
 /* ---- the data payload budget ---- */
 
 static int s_test_zero_budget_stops_before_data_payload(struct wscrt_allocator *allocator) {
@@ -612,6 +661,7 @@ WSCRT_TEST_MAIN(s_test_each_input_gives_exactly_its_events_and_outcome,
                 s_test_close_with_valid_codes_is_delivered,
                 s_test_close_with_invalid_codes_fails,
                 s_test_invalid_utf8_chunk_fails_after_earlier_chunks_were_delivered,
+                s_test_a_data_frame_that_came_whole_is_one_call,
                 s_test_zero_budget_stops_before_data_payload,
                 s_test_budget_does_not_limit_control_frames_or_empty_data_frames,
                 s_test_budget_counts_payload_across_frames,

@@ -244,7 +244,12 @@ static int64_t *s_open_frame_event(struct event_batch *batch, const struct wscrt
     return open ? last : NULL;
 }
 
-static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
+/*
+ * Adds an event (a, b: the payload's address and length, or for COMPLETE the error code). A whole frame is one
+ * BEGIN event that carries its payload (if any) and is complete; otherwise a PAYLOAD or COMPLETE event is
+ * folded into the frame's open event where it can be.
+ */
+static bool s_add_event(struct wscrt_jni_binding *binding, int kind, bool whole,
                         const struct wscrt_websocket_incoming_frame *frame,
                         int64_t a, int64_t b) {
     if (kind == EVENT_PAYLOAD && b == 0) {
@@ -258,7 +263,7 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
         }
     }
     /* Payload bytes to place: a payload piece, or a message's (none when it is empty). */
-    bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE) && b > 0;
+    bool carries = (kind == EVENT_PAYLOAD || kind == EVENT_MESSAGE || whole) && b > 0;
     if (!binding->batch) {
         binding->batch = s_thread_batch();
     }
@@ -268,7 +273,7 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
                           (uintptr_t)b <= read_buffer->end - (uintptr_t)a;
     /* Copied, unless in the read buffer: what the frame API hands out, and control payloads (the decoder reuses
      * their buffer). */
-    bool staged = carries && !in_read_buffer && (kind == EVENT_PAYLOAD || frame->opcode >= 0x8);
+    bool staged = carries && !in_read_buffer && (kind == EVENT_PAYLOAD || whole || frame->opcode >= 0x8);
     bool ok = true;
     bool full = batch->count == MAX_BATCH_EVENTS ||
                 (carries && s_payload_needs_new_batch(batch, staged, in_read_buffer, (uintptr_t)a, (size_t)b));
@@ -282,8 +287,11 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
         batch->owner = binding;
     }
     int64_t header = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
-    if (!carries && kind == EVENT_MESSAGE) {
-        a = 0; /* an empty message: no bytes to point at */
+    if (whole) {
+        header |= EVENT_FLAG_COMPLETE | (carries ? EVENT_FLAG_WITH_PAYLOAD : 0);
+    }
+    if (!carries && (kind == EVENT_MESSAGE || whole)) {
+        a = 0; /* an empty message or frame: no bytes to point at */
     }
     if (staged || in_read_buffer) {
         if (staged) {
@@ -329,20 +337,26 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind,
 static bool s_on_frame_begin(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
                              void *user_data) {
     (void)websocket;
-    return s_add_event(user_data, EVENT_BEGIN, frame, 0, 0);
+    return s_add_event(user_data, EVENT_BEGIN, false, frame, 0, 0);
 }
 
 static bool s_on_frame_payload(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
                                struct wscrt_byte_cursor data, void *user_data) {
     (void)websocket;
-    return s_add_event(user_data, EVENT_PAYLOAD, frame, (int64_t)(uintptr_t)data.ptr, (int64_t)data.len);
+    return s_add_event(user_data, EVENT_PAYLOAD, false, frame, (int64_t)(uintptr_t)data.ptr, (int64_t)data.len);
 }
 
 static bool s_on_frame_complete(struct wscrt_websocket *websocket,
                                 const struct wscrt_websocket_incoming_frame *frame, int error_code,
                                 void *user_data) {
     (void)websocket;
-    return s_add_event(user_data, EVENT_COMPLETE, frame, 0, error_code);
+    return s_add_event(user_data, EVENT_COMPLETE, false, frame, 0, error_code);
+}
+
+static bool s_on_frame_whole(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
+                             struct wscrt_byte_cursor payload, void *user_data) {
+    (void)websocket;
+    return s_add_event(user_data, EVENT_BEGIN, true, frame, (int64_t)(uintptr_t)payload.ptr, (int64_t)payload.len);
 }
 
 static bool s_on_message(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_message *message,
@@ -353,7 +367,7 @@ static bool s_on_message(struct wscrt_websocket *websocket, const struct wscrt_w
         .opcode = message->opcode,
         .fin = !message->more,
     };
-    return s_add_event(user_data, EVENT_MESSAGE, &frame, (int64_t)(uintptr_t)message->payload.ptr,
+    return s_add_event(user_data, EVENT_MESSAGE, false, &frame, (int64_t)(uintptr_t)message->payload.ptr,
                        (int64_t)message->payload.len);
 }
 
@@ -516,6 +530,7 @@ void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
     options->on_incoming_frame_begin = s_on_frame_begin;
     options->on_incoming_frame_payload = s_on_frame_payload;
     options->on_incoming_frame_complete = s_on_frame_complete;
+    options->on_incoming_frame_whole = s_on_frame_whole;
     options->on_incoming_batch_end = s_on_batch_end;
     if (binding->message_mode) {
         options->on_incoming_message = s_on_message;
