@@ -114,6 +114,14 @@ final class JdkPeer implements Peer {
     /** Set while a listener method of this adapter runs: a send from there must not wait. */
     private static final ThreadLocal<Boolean> IN_CALLBACK = ThreadLocal.withInitial(() -> false);
 
+    /**
+     * One send at a time, as the JDK requires: a send waits for the previous send's future, or, from a
+     * listener callback (where waiting could stop the thread that completes it), goes after it. The future is
+     * read and stored under the lock, so that a send from a callback sees the future of a send another thread
+     * made: the echo of the first message, sent from the main thread, can arrive before that thread has stored
+     * the send's future, and a send then found the first one still pending (IllegalStateException) and the
+     * round trips stopped.
+     */
     private static final class Conn implements Connection {
         volatile WebSocket ws;
         private CompletableFuture<WebSocket> previous = CompletableFuture.completedFuture(null);
@@ -121,28 +129,33 @@ final class JdkPeer implements Peer {
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
             ByteBuffer data = payload.duplicate();
-            if (!previous.isDone()) {
-                if (IN_CALLBACK.get()) {
-                    // The previous send's future may complete only after this callback returns: send after it.
-                    previous = previous.thenCompose(x -> ws.sendBinary(data, true));
-                    return;
-                }
-                previous.get(30, TimeUnit.SECONDS);
-            }
-            previous = ws.sendBinary(data, true);
+            send(() -> ws.sendBinary(data, true));
         }
 
         @Override
         public void sendText(String text) throws Exception {
-            if (!previous.isDone()) {
-                previous.get(30, TimeUnit.SECONDS);
+            send(() -> ws.sendText(text, true));
+        }
+
+        private void send(Supplier<CompletableFuture<WebSocket>> sender) throws Exception {
+            CompletableFuture<WebSocket> before;
+            synchronized (this) {
+                before = previous;
             }
-            previous = ws.sendText(text, true);
+            if (!before.isDone() && !IN_CALLBACK.get()) {
+                before.get(30, TimeUnit.SECONDS); // outside the lock: a callback may need it to send
+            }
+            synchronized (this) {
+                previous = previous.isDone() ? sender.get() : previous.thenCompose(x -> sender.get());
+            }
         }
 
         @Override
         public void close() {
-            CompletableFuture<WebSocket> before = previous;
+            CompletableFuture<WebSocket> before;
+            synchronized (this) {
+                before = previous;
+            }
             before.handle((x, e) -> ws.sendClose(WebSocket.NORMAL_CLOSURE, ""));
         }
     }
