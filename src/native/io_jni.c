@@ -129,13 +129,13 @@ static bool s_apply_tls_ctx_option(JNIEnv *env, const struct wscrt_jni_option *o
     return true;
 }
 
-static jlong JNICALL s_tls_ctx_new(JNIEnv *env, jclass cls, jbyteArray encoded) {
+static jlong JNICALL s_tls_ctx_new(JNIEnv *env, jclass cls, jbyteArray encoded, jint length) {
     (void)cls;
     struct wscrt_tls_ctx_options options;
     wscrt_tls_ctx_options_init_default_client(&options);
     struct wscrt_jni_options_reader reader;
     struct wscrt_tls_ctx *ctx = NULL;
-    if (!wscrt_jni_options_reader_init(&reader, env, encoded) ||
+    if (!wscrt_jni_options_reader_init(&reader, env, encoded, length) ||
         !wscrt_jni_read_options(env, &reader, s_apply_tls_ctx_option, &options)) {
         goto done;
     }
@@ -179,7 +179,7 @@ int wscrt_jni_register_io(JNIEnv *env) {
         {"nativeRelease", "(J)V", (void *)s_bootstrap_release},
     };
     static const JNINativeMethod tls_ctx_methods[] = {
-        {"nativeNew", "([B)J", (void *)s_tls_ctx_new},
+        {"nativeNew", "([BI)J", (void *)s_tls_ctx_new},
         {"nativeRelease", "(J)V", (void *)s_tls_ctx_release},
         {"nativeTrustStoreLocations", "()Ljava/lang/String;", (void *)s_tls_trust_store_locations},
     };

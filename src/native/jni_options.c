@@ -6,13 +6,19 @@
 
 #include "jni_common.h"
 
-bool wscrt_jni_options_reader_init(struct wscrt_jni_options_reader *reader, JNIEnv *env, jbyteArray encoded) {
+bool wscrt_jni_options_reader_init(struct wscrt_jni_options_reader *reader, JNIEnv *env, jbyteArray encoded,
+                                   jint length) {
     *reader = (struct wscrt_jni_options_reader){0};
     if (!encoded) {
         wscrt_jni_throw_illegal_argument(env, "options must not be null");
         return false;
     }
     jsize len = (*env)->GetArrayLength(env, encoded);
+    if (length < 0 || length > len) {
+        wscrt_jni_throw_illegal_argument(env, "options length out of the array's bounds");
+        return false;
+    }
+    len = length;
     wscrt_byte_buf_init(&reader->copy, wscrt_jni_allocator(), (size_t)len + 1);
     (*env)->GetByteArrayRegion(env, encoded, 0, len, (jbyte *)reader->copy.buffer);
     reader->copy.len = (size_t)len;

@@ -32,8 +32,10 @@ struct wscrt_jni_options_reader {
     size_t position;
 };
 
-/* Copies the array; false (and a pending IllegalArgumentException) if it is null or cannot be copied. */
-bool wscrt_jni_options_reader_init(struct wscrt_jni_options_reader *reader, JNIEnv *env, jbyteArray encoded);
+/* Copies the first `length` bytes of the array (the encoder's array has room to spare); false (and a pending
+ * IllegalArgumentException) if it is null, shorter than `length`, or cannot be copied. */
+bool wscrt_jni_options_reader_init(struct wscrt_jni_options_reader *reader, JNIEnv *env, jbyteArray encoded,
+                                   jint length);
 void wscrt_jni_options_reader_clean_up(struct wscrt_jni_options_reader *reader);
 
 /*

@@ -22,11 +22,12 @@ static bool s_is_argument_error(int error_code) {
 }
 
 /* Starts connecting; the options come from WebSocketConnectOptions.encodeForNative(). */
-static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jbyteArray encoded_options) {
+static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jbyteArray encoded_options,
+                              jint encoded_length) {
     (void)cls;
     struct wscrt_jni_options_reader reader;
     struct wscrt_jni_connect_request request = {0};
-    if (!wscrt_jni_options_reader_init(&reader, env, encoded_options) ||
+    if (!wscrt_jni_options_reader_init(&reader, env, encoded_options, encoded_length) ||
         !wscrt_jni_connect_request_read(env, &reader, &request)) {
         goto done;
     }
@@ -217,7 +218,7 @@ static jstring JNICALL s_extensions(JNIEnv *env, jclass cls, jlong handle) {
 
 int wscrt_jni_register_websocket(JNIEnv *env) {
     static const JNINativeMethod methods[] = {
-        {"nativeConnect", "(Ldev/wscrt/websocket/WebSocketCallbacks;[B)V", (void *)s_connect},
+        {"nativeConnect", "(Ldev/wscrt/websocket/WebSocketCallbacks;[BI)V", (void *)s_connect},
         {"nativeFailSetup", "(Ldev/wscrt/websocket/WebSocketCallbacks;JI)V", (void *)s_fail_setup},
         {"nativeSendArray", "(JI[BIIZLjava/util/function/Consumer;)V", (void *)s_send_array},
         {"nativeSendDirect", "(JILjava/nio/ByteBuffer;IIZLjava/util/function/Consumer;)V", (void *)s_send_direct},

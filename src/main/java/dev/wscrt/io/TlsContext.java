@@ -2,6 +2,7 @@ package dev.wscrt.io;
 
 import dev.wscrt.CrtResource;
 import dev.wscrt.CrtRuntimeException;
+import dev.wscrt.internal.NativeOptions;
 
 /**
  * A TLS client configuration built from {@link TlsContextOptions}: trust anchors loaded, client
@@ -27,7 +28,8 @@ public final class TlsContext extends CrtResource {
         }
         long handle;
         try {
-            handle = nativeNew(options.encodeForNative());
+            NativeOptions encoded = options.encodeForNative();
+            handle = nativeNew(encoded.array(), encoded.length());
         } catch (CrtRuntimeException e) {
             if (!"WSCRT_ERROR_TLS_NO_TRUST_STORE".equals(e.errorName())) {
                 throw e;
@@ -50,7 +52,7 @@ public final class TlsContext extends CrtResource {
         return trustStore;
     }
 
-    private static native long nativeNew(byte[] options);
+    private static native long nativeNew(byte[] options, int length);
 
     private static native void nativeRelease(long handle);
 

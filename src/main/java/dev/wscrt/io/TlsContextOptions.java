@@ -168,8 +168,8 @@ public final class TlsContextOptions {
     }
 
     /** These options as {@code src/native/io_jni.c} reads them (see {@link NativeOptions}). */
-    byte[] encodeForNative() {
-        NativeOptions out = new NativeOptions()
+    NativeOptions encodeForNative() {
+        NativeOptions out = new NativeOptions(512)
                 .putBoolean("verify_peer", verifyPeer)
                 .putString("ca_pem", caPem)
                 .putString("ca_file", caFile)
@@ -185,7 +185,7 @@ public final class TlsContextOptions {
         if (!alpn.isEmpty()) {
             out.putString("alpn", String.join(";", alpn));
         }
-        return out.toByteArray();
+        return out;
     }
 
     /** The values of the C enum wscrt_tls_version. */

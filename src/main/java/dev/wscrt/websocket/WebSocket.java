@@ -5,6 +5,7 @@ import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpRequest;
 import dev.wscrt.internal.NativeHandles;
+import dev.wscrt.internal.NativeOptions;
 import dev.wscrt.io.ClientBootstrap;
 import java.lang.ref.Reference;
 import java.nio.ByteBuffer;
@@ -89,7 +90,8 @@ public final class WebSocket extends CrtResource {
     /** Starts the connection attempt with {@code request}; returns at once (nothing here blocks). */
     static void connectNow(WebSocketConnectOptions options, HttpRequest request, ClientBootstrap bootstrap,
                            WebSocketCallbacks callbacks) {
-        nativeConnect(callbacks, options.encodeForNative(bootstrap, request));
+        NativeOptions encoded = options.encodeForNative(bootstrap, request);
+        nativeConnect(callbacks, encoded.array(), encoded.length());
         // The encoding carries native handles: keep their owners reachable until the native side holds them.
         Reference.reachabilityFence(bootstrap);
         Reference.reachabilityFence(options);
@@ -444,7 +446,7 @@ public final class WebSocket extends CrtResource {
         }
     }
 
-    private static native void nativeConnect(WebSocketCallbacks callbacks, byte[] options);
+    private static native void nativeConnect(WebSocketCallbacks callbacks, byte[] options, int length);
 
     private static native void nativeFailSetup(WebSocketCallbacks callbacks, long bootstrap, int errorCode);
 

@@ -12,7 +12,6 @@ import dev.wscrt.io.TlsContext;
 import dev.wscrt.io.TlsContextOptions;
 import java.time.Duration;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
@@ -39,6 +38,8 @@ public final class WebSocketConnectOptions {
     private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
     /** Enough for any burst an ordinary sender makes; a stalled peer cannot make the client buffer more. */
     static final long DEFAULT_SEND_QUEUE_LIMIT = 16L * 1024 * 1024;
+    /** Room for a plain connect's encoding (about 700 bytes with the six handshake headers). */
+    private static final int ENCODED_CAPACITY = 1024;
 
     private final String host;
     private final int port;
@@ -274,15 +275,15 @@ public final class WebSocketConnectOptions {
      * and these options reachable until the native call returns. {@code request} is the handshake request
      * to send: {@link #handshakeRequest()}, or what the {@link HandshakeTransform} made of it.
      */
-    byte[] encodeForNative(ClientBootstrap bootstrap, HttpRequest request) {
-        NativeOptions out = new NativeOptions()
+    NativeOptions encodeForNative(ClientBootstrap bootstrap, HttpRequest request) {
+        NativeOptions out = new NativeOptions(ENCODED_CAPACITY)
                 .putString("host", host)
                 .putInt("port", port)
                 .putLong("bootstrap", NativeHandles.of(bootstrap))
                 .putString("method", request.getMethod())
                 .putString("path", request.getPath());
         for (HttpHeader header : request.getHeaders()) {
-            out.putString("header", header.name() + ":" + header.value());
+            out.putJoined("header", header.name(), ':', header.value());
         }
         out.putBoolean("manual_window", manageReadWindow)
                 .putLong("initial_window", initialReadWindow)
@@ -321,7 +322,7 @@ public final class WebSocketConnectOptions {
                     .putString("proxy.password", proxyOptions.password());
             putTls(out, "proxy.tls.", proxyOptions.tlsConnectionOptions());
         }
-        return out.toByteArray();
+        return out;
     }
 
     private static void putTls(NativeOptions out, String prefix, TlsConnectionOptions tls) {
@@ -767,11 +768,7 @@ public final class WebSocketConnectOptions {
             if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade").trim())) {
                 throw new IllegalArgumentException("the Upgrade header must be 'websocket'");
             }
-            boolean upgradeToken = false;
-            for (String token : request.getHeader("Connection").split(",")) {
-                upgradeToken |= token.trim().toLowerCase(Locale.ROOT).equals("upgrade");
-            }
-            if (!upgradeToken) {
+            if (!hasToken(request.getHeader("Connection"), "upgrade")) {
                 throw new IllegalArgumentException("the Connection header must hold the 'Upgrade' token");
             }
             if (!"13".equals(request.getHeader("Sec-WebSocket-Version").trim())) {
@@ -785,6 +782,30 @@ public final class WebSocketConnectOptions {
             if (containsLineBreak(request.getPath()) || request.getPath().contains(" ")) {
                 throw new IllegalArgumentException("the path contains a space, CR, LF or NUL");
             }
+        }
+
+        /** Whether the comma-separated {@code list} holds {@code token} (case-insensitive, blanks trimmed). */
+        static boolean hasToken(String list, String token) {
+            int start = 0;
+            while (start <= list.length()) {
+                int end = list.indexOf(',', start);
+                if (end < 0) {
+                    end = list.length();
+                }
+                int from = start;
+                int to = end;
+                while (from < to && list.charAt(from) <= ' ') {
+                    from++;
+                }
+                while (to > from && list.charAt(to - 1) <= ' ') {
+                    to--;
+                }
+                if (to - from == token.length() && list.regionMatches(true, from, token, 0, token.length())) {
+                    return true;
+                }
+                start = end + 1;
+            }
+            return false;
         }
 
         private static boolean containsLineBreak(String text) {

@@ -1,6 +1,7 @@
 package dev.wscrt.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -60,6 +61,12 @@ class WebSocketOptionsTest {
         Await.sleep(200);
         assertEquals(List.of(), rec.events(), "no callback for refused options");
         assertEquals(before, server.tcpConnectionCount(), "no connection attempt for refused options");
+    }
+
+    private static HttpRequest requestWith(String header, String value) {
+        HttpRequest r = WebSocket.createHandshakeRequest(server.authority(), "/");
+        r.setHeader(header, value);
+        return r;
     }
 
     private static HttpRequest requestWithout(String header) {
@@ -123,6 +130,19 @@ class WebSocketOptionsTest {
     @ValueSource(strings = {"Host", "Upgrade", "Connection", "Sec-WebSocket-Key", "Sec-WebSocket-Version"})
     void handshakeRequestLackingARequiredHeaderIsRefused(String header) {
         assertRefused(b -> b.handshakeRequest(requestWithout(header)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Upgrade", "keep-alive, Upgrade", " upgrade ", "UPGRADE,keep-alive", "keep-alive,,\tupgrade"})
+    void connectionHeaderHoldingTheUpgradeTokenIsAccepted(String connection) {
+        HttpRequest r = requestWith("Connection", connection);
+        assertDoesNotThrow(() -> valid(new CallbackRecorder()).handshakeRequest(r).build());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"keep-alive", "upgraded", "up grade", "Upgrade-Insecure, close", "", ","})
+    void connectionHeaderWithoutTheUpgradeTokenIsRefused(String connection) {
+        assertRefused(b -> b.handshakeRequest(requestWith("Connection", connection)));
     }
 
     @Test

@@ -1,0 +1,103 @@
+package dev.wscrt.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** The encoding native code reads (jni_options.c), byte for byte as NativeOptions documents it. */
+class NativeOptionsTest {
+
+    /** The documented layout, written out by hand for one entry. */
+    private static byte[] entry(String name, char type, byte[] value) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(name.getBytes(StandardCharsets.US_ASCII));
+        out.write(0);
+        out.write(type);
+        out.writeBytes(value);
+        return out.toByteArray();
+    }
+
+    private static byte[] littleEndian(long value, int size) {
+        byte[] bytes = new byte[size];
+        for (int i = 0; i < size; i++) {
+            bytes[i] = (byte) (value >>> (8 * i));
+        }
+        return bytes;
+    }
+
+    private static byte[] stringValue(String value) {
+        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        byte[] bytes = Arrays.copyOf(littleEndian(utf8.length, 4), 4 + utf8.length + 1);
+        System.arraycopy(utf8, 0, bytes, 4, utf8.length);
+        return bytes;
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] part : parts) {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+
+    private static byte[] encoded(NativeOptions options) {
+        return Arrays.copyOf(options.array(), options.length());
+    }
+
+    @Test
+    void eachTypeIsWrittenAsDocumented() {
+        NativeOptions options = new NativeOptions(64)
+                .putBoolean("on", true)
+                .putInt("port", 8443)
+                .putLong("limit", 0x0102030405060708L)
+                .putString("host", "localhost")
+                .putString("absent", null);
+        assertArrayEquals(concat(
+                entry("on", 'Z', new byte[] {1}),
+                entry("port", 'I', littleEndian(8443, 4)),
+                entry("limit", 'J', littleEndian(0x0102030405060708L, 8)),
+                entry("host", 'S', stringValue("localhost"))), encoded(options));
+    }
+
+    @Test
+    void stringsAreUtf8WhateverTheyHold() {
+        // ASCII, then two-, three- and four-byte sequences (a surrogate pair), and an unpaired surrogate,
+        // which UTF-8 cannot hold: the JDK's encoder writes '?' for it, and so must this.
+        String[] values = {"", "plain", "caf\u00e9", "\u2713 done", "clef \uD834\uDD1E", "a\uD800b"};
+        for (String value : values) {
+            NativeOptions options = new NativeOptions(16).putString("v", value);
+            assertArrayEquals(entry("v", 'S', stringValue(value)), encoded(options), value);
+        }
+    }
+
+    @Test
+    void joinedStringsAreTheSameBytesAsTheJoinedString() {
+        NativeOptions joined = new NativeOptions(16).putJoined("header", "X-Note", ':', "\u00e9t\u00e9");
+        NativeOptions whole = new NativeOptions(16).putString("header", "X-Note:\u00e9t\u00e9");
+        assertArrayEquals(encoded(whole), encoded(joined));
+    }
+
+    @Test
+    void theArrayGrowsPastItsCapacityAndKeepsEveryEntry() {
+        NativeOptions grown = new NativeOptions(16);
+        NativeOptions roomy = new NativeOptions(1 << 16);
+        String big = "x".repeat(5000) + "\u00e9";
+        for (int i = 0; i < 50; i++) {
+            grown.putInt("n" + i, i).putString("s" + i, big.substring(i * 100));
+            roomy.putInt("n" + i, i).putString("s" + i, big.substring(i * 100));
+        }
+        assertEquals(roomy.length(), grown.length());
+        assertArrayEquals(encoded(roomy), encoded(grown));
+    }
+
+    @Test
+    void namesMustBeAscii() {
+        assertThrows(IllegalArgumentException.class, () -> new NativeOptions(16).putInt("na\u00efve", 1));
+        assertThrows(IllegalArgumentException.class, () -> new NativeOptions(16).putInt("a\0b", 1));
+    }
+}
