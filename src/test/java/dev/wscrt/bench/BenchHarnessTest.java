@@ -88,7 +88,7 @@ class BenchHarnessTest {
             assertEquals(600_000.0, Scenarios.receive(peer, ws, 200_000, 3, TIMEOUT).get("bytes"));
             assertEquals(5.0, Scenarios.connectRate(peer, ws, 5, 2, TIMEOUT).get("messages"));
             Map<String, Double> idle = Scenarios.idle(peer, ws, 3, dev.wscrt.Crt::nativeMemoryInUse, 0, TIMEOUT);
-            assertTrue(idle.get("native") > 0, idle.toString());
+            assertTrue(idle.get("native") > 0 && idle.get("allocated") > 0, idle.toString());
             Peer.Endpoint wss = ws.withTls(true);
             assertEquals(100 * 64.0, Scenarios.receive(peer, wss, 64, 100, TIMEOUT).get("bytes"));
             assertEquals(20_000.0, Scenarios.send(peer, wss, 1_000, 20, false, TIMEOUT).get("bytes"));

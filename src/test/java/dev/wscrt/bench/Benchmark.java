@@ -239,6 +239,13 @@ public final class Benchmark {
         return allOk ? 0 : 2;
     }
 
+    /**
+     * The idle cells' JVMs touch their whole heap at start: otherwise the RSS a connection seems to add
+     * includes the Eden pages first touched by the garbage of opening it, which a running service has long
+     * touched (that garbage is reported on its own row, as Java bytes allocated per connection opened).
+     */
+    static final String IDLE_WORKER_OPTION = "-XX:+AlwaysPreTouch";
+
     /** Runs one client library in one scenario in a JVM of its own and collects what it prints. */
     private static Cell worker(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,
                                String cpus) throws IOException, InterruptedException {
@@ -250,6 +257,9 @@ public final class Benchmark {
         }
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(config.workerJvm);
+        if (s.kind == Scenario.Kind.IDLE) {
+            cmd.add(IDLE_WORKER_OPTION);
+        }
         if (peer.equals("wscrt-b")) {
             cmd.add("-Dwscrt.lib.path=" + config.wscrtB);
         }

@@ -27,6 +27,7 @@ final class Report {
                     rows.add(new Row(s, s.title + ": process RSS per connection", "rss"));
                     rows.add(new Row(s, s.title + ": Java heap per connection", "heap"));
                     rows.add(new Row(s, s.title + ": wscrt native bytes per connection", "native"));
+                    rows.add(new Row(s, s.title + ": Java bytes allocated per connection opened", "allocated"));
                 }
                 default -> rows.add(new Row(s, s.title, "rate"));
             }
@@ -233,10 +234,16 @@ final class Report {
                 .append("wss TLS 1.2: two more ports, the same two ways, allow only TLS 1.2, whose resumption (by ")
                 .append("session id or ticket) skips the key exchange as well.\n");
         sb.append("- idle memory: ").append(String.format(Locale.ROOT, "%,d", config.idle)).append(" ws and ")
-                .append(String.format(Locale.ROOT, "%,d", config.idleWss)).append(" wss connections (one measured ")
-                .append("run after a warm-up of 50) opened with 64 handshakes in flight and held; process RSS (`VmRSS`), Java heap ")
-                .append("after GC and wscrt's native allocator bytes (`Crt.nativeMemoryInUse()`), after minus before, ")
-                .append("divided by the count. Java-WebSocket and OkHttp hold a thread per connection (Java-WebSocket ")
+                .append(String.format(Locale.ROOT, "%,d", config.idleWss)).append(" wss connections opened with 64 ")
+                .append("handshakes in flight and held, in one measured run after ")
+                .append(String.format(Locale.ROOT, "%,d", BenchWorker.IDLE_WARMUP_CONNECTS)).append(" ws (")
+                .append(BenchWorker.IDLE_WARMUP_CONNECTS_WSS).append(" wss) connections opened and closed with 16 in ")
+                .append("flight (so that the JIT has compiled the connect path) and 50 held; process RSS (`VmRSS`), Java ")
+                .append("heap after GC and wscrt's native allocator bytes (`Crt.nativeMemoryInUse()`), after minus ")
+                .append("before, divided by the count. These JVMs also run with `").append(Benchmark.IDLE_WORKER_OPTION)
+                .append("`, so the RSS counts what the connections hold, not the Eden pages first touched by the ")
+                .append("garbage of opening them; that garbage is the row of Java bytes allocated (by every live thread ")
+                .append("while the connections opened) per connection. Java-WebSocket and OkHttp hold a thread per connection (Java-WebSocket ")
                 .append("two), so they hold at most ").append(String.format(Locale.ROOT, "%,d", BenchWorker.THREAD_PER_CONNECTION_IDLE))
                 .append(" (this machine's 32,768 process ids are shared by everyone); the Runs section gives each ")
                 .append("cell's count.\n");

@@ -318,9 +318,21 @@ final class Scenarios {
         }
     }
 
+    /** Bytes the JVM's live threads have allocated so far (threads that ended are not counted). */
+    static long javaBytesAllocated() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long allocated : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            sum += Math.max(0, allocated);
+        }
+        return sum;
+    }
+
     /**
      * {@code n} idle connections held open: process memory per connection (measured after three GCs
-     * {@code settleMillis} apart), then all closed again.
+     * {@code settleMillis} apart), and the Java bytes allocated (garbage included) while opening them; then
+     * all closed again.
      */
     static Map<String, Double> idle(Peer peer, Peer.Endpoint ep, int n, LongSupplier nativeBytes, long settleMillis,
                                     long timeoutNanos) throws Exception {
@@ -330,6 +342,7 @@ final class Scenarios {
         CountDownLatch allClosed = new CountDownLatch(n);
         AtomicReference<String> failure = new AtomicReference<>();
         List<Peer.Connection> connections = new ArrayList<>(n);
+        long allocatedBefore = javaBytesAllocated();
         long start = System.nanoTime();
         long deadline = start + timeoutNanos;
         for (int i = 0; i < n && failure.get() == null; i++) {
@@ -361,6 +374,7 @@ final class Scenarios {
         boolean opened = failure.get() == null && allOpen.await(Math.max(0, deadline - System.nanoTime()),
                 TimeUnit.NANOSECONDS);
         long openedAt = System.nanoTime();
+        long allocated = javaBytesAllocated() - allocatedBefore;
         Memory held = opened ? Memory.now(nativeBytes, settleMillis) : null;
         synchronized (connections) {
             for (Peer.Connection c : connections) {
@@ -381,6 +395,6 @@ final class Scenarios {
         }
         return figures("seconds", (openedAt - start) / 1e9, "messages", n, "bytes", 0, "setup", 0,
                 "rss", (double) (held.rss() - before.rss()) / n, "heap", (double) (held.heap() - before.heap()) / n,
-                "native", (double) (held.nativeBytes() - before.nativeBytes()) / n);
+                "native", (double) (held.nativeBytes() - before.nativeBytes()) / n, "allocated", (double) allocated / n);
     }
 }
