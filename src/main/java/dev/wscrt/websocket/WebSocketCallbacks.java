@@ -163,7 +163,7 @@ final class WebSocketCallbacks {
                 case EVENT_BEGIN -> {
                     openFrame = new IncomingFrame(Opcode.of((int) ((header >>> 8) & 0xFF)), events[base + 1],
                             ((header >>> 16) & 1) != 0);
-                    if (onFrameBegin != null && !run(onFrameBegin, new OnIncomingFrameBeginData(openFrame))) {
+                    if (!beginFrame()) {
                         return false;
                     }
                     if ((header & EVENT_FLAG_WITH_PAYLOAD) != 0 && !deliverPayload(
@@ -208,6 +208,26 @@ final class WebSocketCallbacks {
         return true;
     }
 
+    /*
+     * The frame callbacks are called from call sites of their own, not through run(): its one call site sees
+     * every kind of callback, so the JIT cannot inline the callback there, and the event object made for each
+     * frame then always goes to the heap. From a site of its own, an application's callback is inlined and
+     * the event object can stay off the heap (recv 64 B: a third fewer bytes allocated per frame).
+     */
+
+    /** Hands the open frame to the begin callback; false if the callback threw. */
+    private boolean beginFrame() {
+        if (onFrameBegin == null) {
+            return true;
+        }
+        try {
+            onFrameBegin.accept(new OnIncomingFrameBeginData(openFrame));
+        } catch (Throwable t) {
+            return failed(t);
+        }
+        return true;
+    }
+
     /** Hands a payload piece of the open frame to the payload callback; false if the callback threw. */
     private boolean deliverPayload(ByteBuffer source, long offset, long length) {
         if (onFramePayload == null || openFrame == null) {
@@ -215,9 +235,14 @@ final class WebSocketCallbacks {
         }
         OnIncomingFramePayloadData payload =
                 new OnIncomingFramePayloadData(openFrame, source.slice((int) offset, (int) length));
-        boolean ok = run(onFramePayload, payload);
-        payload.expire();
-        return ok;
+        try {
+            onFramePayload.accept(payload);
+        } catch (Throwable t) {
+            return failed(t);
+        } finally {
+            payload.expire();
+        }
+        return true;
     }
 
     /** Ends the open frame (error 0: complete) at the complete callback; false if the callback threw. */
@@ -228,7 +253,12 @@ final class WebSocketCallbacks {
             return true;
         }
         Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null, remote);
-        return run(onFrameComplete, new OnIncomingFrameCompleteData(frame, exception));
+        try {
+            onFrameComplete.accept(new OnIncomingFrameCompleteData(frame, exception));
+        } catch (Throwable t) {
+            return failed(t);
+        }
+        return true;
     }
 
     /**
