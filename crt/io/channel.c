@@ -152,6 +152,13 @@ void wscrt_channel_destroy(struct wscrt_channel *channel) {
 
 /* ---- shutdown ---------------------------------------------------------- */
 
+void wscrt_channel_set_on_shutdown_completed(struct wscrt_channel *channel,
+                                             wscrt_channel_on_shutdown_completed_fn *on_shutdown_completed,
+                                             void *user_data) {
+    channel->on_shutdown_completed = on_shutdown_completed;
+    channel->user_data = user_data;
+}
+
 static void s_slot_start_shutdown(struct wscrt_channel *channel, struct wscrt_channel_slot *slot,
                                   enum wscrt_channel_direction direction, bool free_scarce);
 

@@ -122,6 +122,10 @@ bool wscrt_channel_thread_is_callers_thread(struct wscrt_channel *channel);
 void wscrt_channel_schedule_task_now(struct wscrt_channel *channel, struct wscrt_task *task);
 void wscrt_channel_schedule_task_future(struct wscrt_channel *channel, struct wscrt_task *task, uint64_t run_at_ns);
 struct wscrt_channel_slot *wscrt_channel_get_first_slot(struct wscrt_channel *channel);
+/* Loop thread, before shutdown completes: who is told when it does (replaces the options' callback). */
+void wscrt_channel_set_on_shutdown_completed(struct wscrt_channel *channel,
+                                             wscrt_channel_on_shutdown_completed_fn *on_shutdown_completed,
+                                             void *user_data);
 
 /* New empty slot appended at the right end. */
 struct wscrt_channel_slot *wscrt_channel_slot_new(struct wscrt_channel *channel);

@@ -62,8 +62,20 @@ struct s_connection {
     char *tls_server_name;
     char *tls_alpn_list;
     struct wscrt_channel *channel;
-    bool setup_reported; /* on_setup ran with the channel */
-    int tls_error;       /* a failed handshake, reported once the channel is down */
+    int tls_error; /* a failed handshake, reported once the channel is down */
+};
+
+/*
+ * What a connection keeps once its setup was reported, until its channel has shut down: the rest of
+ * s_connection (addresses, host name, socket and TLS options) is only for the setup, and goes then, so that
+ * an open connection holds these few words instead.
+ */
+struct s_established {
+    struct wscrt_allocator *allocator;
+    struct wscrt_client_bootstrap *bootstrap; /* a reference */
+    struct wscrt_event_loop *loop;
+    wscrt_client_bootstrap_on_channel_shutdown_fn *on_shutdown;
+    void *user_data;
 };
 
 /* ---- the bootstrap ----------------------------------------------------- */
@@ -145,18 +157,41 @@ static void s_setup_failed(struct s_connection *connection, int error_code) {
     s_connection_destroy(connection);
 }
 
+/* A channel whose setup was not reported (the TLS handshake never succeeded: the user never saw it) shut down;
+ * one that was set up reports its shutdown through s_established instead (s_report_channel). */
 static void s_on_channel_shutdown(struct wscrt_channel *channel, int error_code, void *user_data) {
     struct s_connection *connection = user_data;
-    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_BOOTSTRAP, "id=%p: channel %p shut down, error=%s", (void *)connection->bootstrap,
-                     (void *)channel, wscrt_error_name(error_code));
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_BOOTSTRAP, "id=%p: channel %p shut down before setup, error=%s",
+                     (void *)connection->bootstrap, (void *)channel, wscrt_error_name(error_code));
     wscrt_event_loop_add_load(connection->loop, -1);
-    if (!connection->setup_reported) {
-        /* The TLS handshake never succeeded: the user never saw this channel. */
-        wscrt_channel_destroy(channel);
-        s_setup_failed(connection, connection->tls_error != 0 ? connection->tls_error : error_code);
-        return;
-    }
-    connection->on_shutdown(connection->bootstrap, error_code, channel, connection->user_data);
+    wscrt_channel_destroy(channel);
+    s_setup_failed(connection, connection->tls_error != 0 ? connection->tls_error : error_code);
+}
+
+static void s_on_established_channel_shutdown(struct wscrt_channel *channel, int error_code, void *user_data) {
+    struct s_established *established = user_data;
+    WSCRT_LOGF_DEBUG(WSCRT_LS_IO_BOOTSTRAP, "id=%p: channel %p shut down, error=%s", (void *)established->bootstrap,
+                     (void *)channel, wscrt_error_name(error_code));
+    wscrt_event_loop_add_load(established->loop, -1);
+    established->on_shutdown(established->bootstrap, error_code, channel, established->user_data);
+    struct wscrt_client_bootstrap *bootstrap = established->bootstrap;
+    wscrt_mem_release(established->allocator, established);
+    wscrt_client_bootstrap_release(bootstrap);
+}
+
+/* The channel is set up: the channel's shutdown goes to a record of what it needs, then the caller's
+ * on_setup runs, and the setup state is freed. */
+static void s_report_channel(struct s_connection *connection, struct wscrt_channel *channel) {
+    struct s_established *established = wscrt_mem_calloc(connection->allocator, 1, sizeof(struct s_established));
+    *established = (struct s_established){
+        .allocator = connection->allocator,
+        .bootstrap = wscrt_client_bootstrap_acquire(connection->bootstrap),
+        .loop = connection->loop,
+        .on_shutdown = connection->on_shutdown,
+        .user_data = connection->user_data,
+    };
+    wscrt_channel_set_on_shutdown_completed(channel, s_on_established_channel_shutdown, established);
+    connection->on_setup(connection->bootstrap, 0, channel, connection->user_data);
     s_connection_destroy(connection);
 }
 
@@ -167,8 +202,7 @@ static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error
         connection->tls_error = error_code; /* the channel shuts down next */
         return;
     }
-    connection->setup_reported = true;
-    connection->on_setup(connection->bootstrap, 0, connection->channel, connection->user_data);
+    s_report_channel(connection, connection->channel);
 }
 
 /* Slot 1: the TLS handler, then its handshake; on_setup waits for the result. */
@@ -220,8 +254,7 @@ static void s_setup_channel(struct s_connection *connection, struct wscrt_socket
         }
         return;
     }
-    connection->setup_reported = true;
-    connection->on_setup(connection->bootstrap, 0, channel, connection->user_data);
+    s_report_channel(connection, channel);
 }
 
 /* Writes addresses[first, end) as "a:port, [b]:port" into the caller's buffer (see the header). */
