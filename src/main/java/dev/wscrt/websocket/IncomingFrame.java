@@ -1,7 +1,9 @@
 package dev.wscrt.websocket;
 
 /**
- * Describes a frame being received. Immutable.
+ * Describes a frame being received. Immutable, and a value: the begin, payload and complete callbacks of one
+ * frame get the same instance, and consecutive frames of the same opcode, length and fin may share one, so
+ * compare frames with {@link #equals}, not {@code ==}.
  *
  * @param opcode        the frame's type
  * @param payloadLength the frame's payload length in bytes
