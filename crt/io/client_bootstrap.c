@@ -182,7 +182,7 @@ static void s_on_established_channel_shutdown(struct wscrt_channel *channel, int
 /* The channel is set up: the channel's shutdown goes to a record of what it needs, then the caller's
  * on_setup runs, and the setup state is freed. */
 static void s_report_channel(struct s_connection *connection, struct wscrt_channel *channel) {
-    struct s_established *established = wscrt_mem_calloc(connection->allocator, 1, sizeof(struct s_established));
+    struct s_established *established = wscrt_mem_acquire(connection->allocator, sizeof(struct s_established));
     *established = (struct s_established){
         .allocator = connection->allocator,
         .bootstrap = wscrt_client_bootstrap_acquire(connection->bootstrap),
