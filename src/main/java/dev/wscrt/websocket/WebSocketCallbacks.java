@@ -107,7 +107,12 @@ final class WebSocketCallbacks {
                     : attempt.setupFailure(errorCode, statusCode, body, remote), null,
                     statusCode, headers, body);
         }
-        return run(onSetup, data);
+        try {
+            onSetup.accept(data);
+        } catch (Throwable t) {
+            return failed(t);
+        }
+        return true;
     }
 
     /**
@@ -198,7 +203,7 @@ final class WebSocketCallbacks {
                     ByteBuffer payload = length == 0 ? EMPTY : source.slice(offset, length);
                     Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
                     boolean last = ((header >>> 16) & 1) != 0;
-                    try { // not through run(): a capturing lambda per message costs an allocation
+                    try { // in place: a capturing lambda per message would cost an allocation
                         messageSink.onMessage(opcode, payload, last);
                     } catch (Throwable t) {
                         return failed(t);
@@ -211,10 +216,10 @@ final class WebSocketCallbacks {
     }
 
     /*
-     * The frame callbacks are called from call sites of their own, not through run(): its one call site sees
+     * Each callback is called from a call site of its own, not through one shared helper: a shared site sees
      * every kind of callback, so the JIT cannot inline the callback there, and the event object made for each
      * frame then always goes to the heap. From a site of its own, an application's callback is inlined and
-     * the event object can stay off the heap (recv 64 B: a third fewer bytes allocated per frame).
+     * the event object can stay off the heap (recv 64 B: 91 instead of 121 bytes allocated per frame).
      */
 
     /**
@@ -284,15 +289,6 @@ final class WebSocketCallbacks {
         Throwable exception = errorCode == 0 ? null : new CrtRuntimeException(errorCode);
         runQuietly(callback, new OnSendFrameCompleteData(exception));
         return true;
-    }
-
-    private <T> boolean run(Consumer<T> callback, T data) {
-        try {
-            callback.accept(data);
-            return true;
-        } catch (Throwable t) {
-            return failed(t);
-        }
     }
 
     /** Keeps the first exception a callback threw (the shutdown reports it); always false. */

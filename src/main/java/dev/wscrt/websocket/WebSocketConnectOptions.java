@@ -38,7 +38,10 @@ public final class WebSocketConnectOptions {
     private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
     /** Enough for any burst an ordinary sender makes; a stalled peer cannot make the client buffer more. */
     static final long DEFAULT_SEND_QUEUE_LIMIT = 16L * 1024 * 1024;
-    /** Room for a plain connect's encoding (about 700 bytes with the six handshake headers). */
+    /**
+     * Room for a connect's encoding without growing: 556 bytes for ws:// with the five headers
+     * {@link WebSocket#createHandshakeRequest} makes, with room for TLS, proxy and a few more headers.
+     */
     private static final int ENCODED_CAPACITY = 1024;
 
     private final String host;

@@ -1,12 +1,19 @@
 package dev.wscrt.internal;
 
+import static dev.wscrt.testing.Hex.concat;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
+import dev.wscrt.testing.Hex;
+import dev.wscrt.io.TlsContext;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The encoding native code reads (jni_options.c), byte for byte as NativeOptions documents it. */
@@ -14,12 +21,7 @@ class NativeOptionsTest {
 
     /** The documented layout, written out by hand for one entry. */
     private static byte[] entry(String name, char type, byte[] value) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(name.getBytes(StandardCharsets.US_ASCII));
-        out.write(0);
-        out.write(type);
-        out.writeBytes(value);
-        return out.toByteArray();
+        return concat(Hex.ascii(name), new byte[] {0, (byte) type}, value);
     }
 
     private static byte[] littleEndian(long value, int size) {
@@ -31,18 +33,10 @@ class NativeOptionsTest {
     }
 
     private static byte[] stringValue(String value) {
-        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        byte[] utf8 = Hex.utf8(value);
         byte[] bytes = Arrays.copyOf(littleEndian(utf8.length, 4), 4 + utf8.length + 1);
         System.arraycopy(utf8, 0, bytes, 4, utf8.length);
         return bytes;
-    }
-
-    private static byte[] concat(byte[]... parts) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (byte[] part : parts) {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
     }
 
     private static byte[] encoded(NativeOptions options) {
@@ -85,19 +79,45 @@ class NativeOptionsTest {
     @Test
     void theArrayGrowsPastItsCapacityAndKeepsEveryEntry() {
         NativeOptions grown = new NativeOptions(16);
-        NativeOptions roomy = new NativeOptions(1 << 16);
+        List<byte[]> expected = new ArrayList<>();
         String big = "x".repeat(5000) + "\u00e9";
         for (int i = 0; i < 50; i++) {
             grown.putInt("n" + i, i).putString("s" + i, big.substring(i * 100));
-            roomy.putInt("n" + i, i).putString("s" + i, big.substring(i * 100));
+            expected.add(entry("n" + i, 'I', littleEndian(i, 4)));
+            expected.add(entry("s" + i, 'S', stringValue(big.substring(i * 100))));
         }
-        assertEquals(roomy.length(), grown.length());
-        assertArrayEquals(encoded(roomy), encoded(grown));
+        byte[] layout = concat(expected.toArray(new byte[0][]));
+        assertEquals(layout.length, grown.length());
+        assertArrayEquals(layout, encoded(grown));
     }
 
     @Test
     void namesMustBeAscii() {
         assertThrows(IllegalArgumentException.class, () -> new NativeOptions(16).putInt("na\u00efve", 1));
         assertThrows(IllegalArgumentException.class, () -> new NativeOptions(16).putInt("a\0b", 1));
+    }
+
+    /**
+     * The array crosses with its length, and native code reads only that much: bytes past it are never
+     * read (here they would be a malformed entry), and a length outside the array is refused.
+     */
+    @Test
+    void nativeCodeReadsTheGivenLengthAndRefusesOneOutsideTheArray() throws Exception {
+        Method nativeNew = TlsContext.class.getDeclaredMethod("nativeNew", byte[].class, int.class);
+        Method nativeRelease = TlsContext.class.getDeclaredMethod("nativeRelease", long.class);
+        nativeNew.setAccessible(true);
+        nativeRelease.setAccessible(true);
+        NativeOptions options = new NativeOptions(16).putBoolean("verify_peer", false);
+        byte[] withJunk = concat(Arrays.copyOf(options.array(), options.length()), Hex.ascii("junk"));
+
+        long handle = (long) nativeNew.invoke(null, withJunk, options.length());
+        assertNotEquals(0L, handle);
+        nativeRelease.invoke(null, handle);
+
+        for (int length : new int[] {withJunk.length, withJunk.length + 1, -1}) {
+            InvocationTargetException refused = assertThrows(InvocationTargetException.class,
+                    () -> nativeNew.invoke(null, withJunk, length), "length " + length);
+            assertInstanceOf(IllegalArgumentException.class, refused.getCause(), "length " + length);
+        }
     }
 }
