@@ -21,7 +21,7 @@ static bool s_is_argument_error(int error_code) {
     return error_code == WSCRT_ERROR_INVALID_ARGUMENT || error_code == WSCRT_ERROR_HTTP_INVALID_REQUEST;
 }
 
-/* Starts connecting; the options come from WebSocketConnectOptions.encodeForNative(). */
+/* Starts connecting; the options come from ConnectEncoding.encode() in Java. */
 static void JNICALL s_connect(JNIEnv *env, jclass cls, jobject callbacks, jbyteArray encoded_options,
                               jint encoded_length) {
     (void)cls;

@@ -3,7 +3,7 @@
 /*
  * Private to the websocket_jni*.c files, the JNI side of dev.wscrt.websocket:
  *   websocket_jni.c          the natives of WebSocket (connect, send, window, close, release)
- *   websocket_jni_options.c  the reader of WebSocketConnectOptions.encodeForNative()
+ *   websocket_jni_options.c  the reader of ConnectEncoding.encode() in Java
  *   websocket_jni_upcalls.c  the upcalls to WebSocketCallbacks (setup, batched frame events,
  *                            shutdown, send completions)
  *

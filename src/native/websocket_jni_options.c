@@ -1,5 +1,5 @@
 /*
- * The reader of WebSocketConnectOptions.encodeForNative(): turns the entries
+ * The reader of ConnectEncoding.encode() in Java: turns the entries
  * into struct wscrt_websocket_client_connection_options (see jni_options.h).
  * Names with a "socket.", "tls.", "proxy.", "proxy.tls." or "deflate." prefix
  * fill the nested options; "header" (repeated, in request order) is "Name:value".

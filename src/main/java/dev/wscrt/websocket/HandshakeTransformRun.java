@@ -115,7 +115,7 @@ final class HandshakeTransformRun {
      */
     static void check(HttpRequest request) {
         try {
-            WebSocketConnectOptions.Builder.validateHandshakeRequest(request);
+            HandshakeRequests.validate(request);
             String path = request.getPath();
             if (!path.startsWith("/")) {
                 throw new IllegalArgumentException("the path must start with '/': '" + path + "'");

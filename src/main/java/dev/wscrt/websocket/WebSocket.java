@@ -76,7 +76,7 @@ public final class WebSocket extends CrtResource {
 
     /** Starts connecting with the given callbacks (the message API passes its own). */
     static void connect(WebSocketConnectOptions options, WebSocketCallbacks callbacks) {
-        WebSocketConnectOptions.Builder.validateHandshakeRequest(options.handshakeRequest());
+        HandshakeRequests.validate(options.handshakeRequest());
         ClientBootstrap bootstrap =
                 options.bootstrap() != null ? options.bootstrap() : ClientBootstrap.getOrCreateStaticDefault();
         callbacks.attempt(ConnectAttempt.of(options));
@@ -90,7 +90,7 @@ public final class WebSocket extends CrtResource {
     /** Starts the connection attempt with {@code request}; returns at once (nothing here blocks). */
     static void connectNow(WebSocketConnectOptions options, HttpRequest request, ClientBootstrap bootstrap,
                            WebSocketCallbacks callbacks) {
-        NativeOptions encoded = options.encodeForNative(bootstrap, request);
+        NativeOptions encoded = ConnectEncoding.encode(options, bootstrap, request);
         nativeConnect(callbacks, encoded.array(), encoded.length());
         // The encoding carries native handles: keep their owners reachable until the native side holds them.
         Reference.reachabilityFence(bootstrap);

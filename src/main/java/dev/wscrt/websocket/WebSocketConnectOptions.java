@@ -3,15 +3,12 @@ package dev.wscrt.websocket;
 import dev.wscrt.http.HttpHeader;
 import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.http.HttpRequest;
-import dev.wscrt.internal.NativeHandles;
-import dev.wscrt.internal.NativeOptions;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.SocketOptions;
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
 import dev.wscrt.io.TlsContextOptions;
 import java.time.Duration;
-import java.util.List;
 import java.util.function.Consumer;
 
 /**
@@ -38,11 +35,6 @@ public final class WebSocketConnectOptions {
     private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
     /** Enough for any burst an ordinary sender makes; a stalled peer cannot make the client buffer more. */
     static final long DEFAULT_SEND_QUEUE_LIMIT = 16L * 1024 * 1024;
-    /**
-     * Room for a connect's encoding without growing: 556 bytes for ws:// with the five headers
-     * {@link WebSocket#createHandshakeRequest} makes, with room for TLS, proxy and a few more headers.
-     */
-    private static final int ENCODED_CAPACITY = 1024;
 
     private final String host;
     private final int port;
@@ -227,6 +219,28 @@ public final class WebSocketConnectOptions {
         return Duration.ofMillis(pongTimeoutMs);
     }
 
+    int pingIntervalMs() {
+        return pingIntervalMs;
+    }
+
+    int pongTimeoutMs() {
+        return pongTimeoutMs;
+    }
+
+    /** The message API's limit on a whole message; 0 for the frame API (frames as they arrive). */
+    long maxMessageSize() {
+        return maxMessageSize;
+    }
+
+    boolean partialMessages() {
+        return partialMessages;
+    }
+
+    /** The permessage-deflate offer of the message API; null when none is made. */
+    CompressionOptions compression() {
+        return compression;
+    }
+
     /**
      * The {@code onConnectionSetup} option, as the builder set it.
      *
@@ -270,74 +284,6 @@ public final class WebSocketConnectOptions {
      */
     public Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete() {
         return onIncomingFrameComplete;
-    }
-
-    /**
-     * These options as {@code src/native/websocket_jni_options.c} reads them (see {@link NativeOptions}):
-     * the one place where connect options are described to native code. The caller keeps {@code bootstrap}
-     * and these options reachable until the native call returns. {@code request} is the handshake request
-     * to send: {@link #handshakeRequest()}, or what the {@link HandshakeTransform} made of it.
-     */
-    NativeOptions encodeForNative(ClientBootstrap bootstrap, HttpRequest request) {
-        NativeOptions out = new NativeOptions(ENCODED_CAPACITY)
-                .putString("host", host)
-                .putInt("port", port)
-                .putLong("bootstrap", NativeHandles.of(bootstrap))
-                .putString("method", request.getMethod())
-                .putString("path", request.getPath());
-        for (HttpHeader header : request.getHeaders()) {
-            out.putJoined("header", header.name(), ':', header.value());
-        }
-        out.putBoolean("manual_window", manageReadWindow)
-                .putLong("initial_window", initialReadWindow)
-                .putInt("handshake_timeout_ms", handshakeTimeoutMs)
-                .putLong("send_queue_limit", sendQueueLimit)
-                .putInt("ping_interval_ms", pingIntervalMs)
-                .putInt("pong_timeout_ms", pongTimeoutMs);
-        if (maxMessageSize > 0) {
-            out.putBoolean("messages", true).putLong("max_message_size", maxMessageSize);
-            if (partialMessages) {
-                out.putBoolean("partial_messages", true);
-            }
-        }
-        if (compression != null) {
-            out.putInt("deflate.client_max_window_bits", compression.clientMaxWindowBits())
-                    .putInt("deflate.server_max_window_bits", compression.serverMaxWindowBits())
-                    .putBoolean("deflate.client_no_context_takeover", compression.clientNoContextTakeover())
-                    .putBoolean("deflate.server_no_context_takeover", compression.serverNoContextTakeover())
-                    .putInt("deflate.level", compression.level())
-                    .putInt("deflate.mem_level", compression.memoryLevel())
-                    .putLong("deflate.threshold", compression.threshold());
-        }
-        SocketOptions socket = socketOptions != null ? socketOptions : new SocketOptions();
-        out.putInt("socket.connect_timeout_ms", socket.connectTimeoutMs())
-                .putBoolean("socket.keep_alive", socket.keepAlive())
-                .putInt("socket.keep_alive_interval_s", socket.keepAliveIntervalSecs())
-                .putInt("socket.keep_alive_timeout_s", socket.keepAliveTimeoutSecs())
-                .putInt("socket.domain", socket.domain().ordinal())
-                .putBoolean("socket.no_delay", socket.noDelay());
-        putTls(out, "tls.", tlsConnectionOptions);
-        if (proxyOptions != null) {
-            out.putString("proxy.host", proxyOptions.host())
-                    .putInt("proxy.port", proxyOptions.port())
-                    .putBoolean("proxy.basic_auth", proxyOptions.authType() == HttpProxyOptions.AuthType.BASIC)
-                    .putString("proxy.username", proxyOptions.username())
-                    .putString("proxy.password", proxyOptions.password());
-            putTls(out, "proxy.tls.", proxyOptions.tlsConnectionOptions());
-        }
-        return out;
-    }
-
-    private static void putTls(NativeOptions out, String prefix, TlsConnectionOptions tls) {
-        if (tls == null) {
-            return;
-        }
-        out.putLong(prefix + "ctx", NativeHandles.of(tls.context()))
-                .putString(prefix + "server_name", tls.serverName())
-                .putInt(prefix + "timeout_ms", tls.timeoutMs());
-        if (tls.alpnList() != null) {
-            out.putString(prefix + "alpn", String.join(";", tls.alpnList()));
-        }
     }
 
     /** Collects the options; not thread-safe. */
@@ -747,72 +693,12 @@ public final class WebSocketConnectOptions {
             if (handshakeRequest == null) {
                 handshakeRequest = WebSocket.createHandshakeRequest(host, "/");
             }
-            validateHandshakeRequest(handshakeRequest);
+            HandshakeRequests.validate(handshakeRequest);
             if (compression != null && handshakeRequest.getHeader("Sec-WebSocket-Extensions") != null) {
                 throw new IllegalArgumentException(
                         "compression offers Sec-WebSocket-Extensions itself: remove that header or turn compression off");
             }
             return new WebSocketConnectOptions(this);
-        }
-
-        static void validateHandshakeRequest(HttpRequest request) {
-            if (!"GET".equals(request.getMethod())) {
-                throw new IllegalArgumentException("the handshake request must be a GET, not " + request.getMethod());
-            }
-            if (request.getPath().isEmpty()) {
-                throw new IllegalArgumentException("the handshake request needs a path");
-            }
-            for (String required : List.of("Host", "Upgrade", "Connection", "Sec-WebSocket-Key",
-                    "Sec-WebSocket-Version")) {
-                if (request.getHeader(required) == null) {
-                    throw new IllegalArgumentException("the handshake request lacks the " + required + " header");
-                }
-            }
-            if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade").trim())) {
-                throw new IllegalArgumentException("the Upgrade header must be 'websocket'");
-            }
-            if (!hasToken(request.getHeader("Connection"), "upgrade")) {
-                throw new IllegalArgumentException("the Connection header must hold the 'Upgrade' token");
-            }
-            if (!"13".equals(request.getHeader("Sec-WebSocket-Version").trim())) {
-                throw new IllegalArgumentException("Sec-WebSocket-Version must be 13");
-            }
-            for (HttpHeader header : request.getHeaders()) {
-                if (containsLineBreak(header.name()) || containsLineBreak(header.value())) {
-                    throw new IllegalArgumentException("header " + header.name() + " contains CR, LF or NUL");
-                }
-            }
-            if (containsLineBreak(request.getPath()) || request.getPath().contains(" ")) {
-                throw new IllegalArgumentException("the path contains a space, CR, LF or NUL");
-            }
-        }
-
-        /** Whether the comma-separated {@code list} holds {@code token} (case-insensitive, blanks trimmed). */
-        static boolean hasToken(String list, String token) {
-            int start = 0;
-            while (start <= list.length()) {
-                int end = list.indexOf(',', start);
-                if (end < 0) {
-                    end = list.length();
-                }
-                int from = start;
-                int to = end;
-                while (from < to && list.charAt(from) <= ' ') {
-                    from++;
-                }
-                while (to > from && list.charAt(to - 1) <= ' ') {
-                    to--;
-                }
-                if (to - from == token.length() && list.regionMatches(true, from, token, 0, token.length())) {
-                    return true;
-                }
-                start = end + 1;
-            }
-            return false;
-        }
-
-        private static boolean containsLineBreak(String text) {
-            return text.indexOf('\r') >= 0 || text.indexOf('\n') >= 0 || text.indexOf('\0') >= 0;
         }
     }
 

@@ -8,10 +8,6 @@ import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -83,10 +79,8 @@ public final class WebSocketConnection {
     // Event-loop thread only: the server's CLOSE, once received.
     private int closeCode = NO_STATUS_CODE;
     private String closeReason = "";
-    // Event-loop thread only, partial mode: the TEXT decoder and the bytes of a character not yet whole.
-    private CharsetDecoder textDecoder;
-    private final byte[] textCarry = new byte[4];
-    private int textCarryLength;
+    // Event-loop thread only, partial mode: made at the first TEXT piece.
+    private TextPieceDecoder textPieces;
 
     private WebSocketConnection(URI uri, WebSocketListener listener, boolean partial) {
         this.uri = uri;
@@ -371,7 +365,10 @@ public final class WebSocketConnection {
                 if (!partial) {
                     listener.onText(this, StandardCharsets.UTF_8.decode(payload).toString());
                 } else {
-                    String text = decodePiece(payload, last);
+                    if (textPieces == null) {
+                        textPieces = new TextPieceDecoder();
+                    }
+                    String text = textPieces.decode(payload, last);
                     if (last || !text.isEmpty()) {
                         listener.onText(this, text, last);
                     }
@@ -417,37 +414,6 @@ public final class WebSocketConnection {
                 ended.completeExceptionally(shutdown.exception());
             }
         }
-    }
-
-    /**
-     * The characters of a TEXT piece, the bytes of a character cut at its end kept for the next piece
-     * (native code checked the message is UTF-8, so only the end of a piece can hold a partial character).
-     */
-    private String decodePiece(ByteBuffer piece, boolean last) {
-        if (textDecoder == null) {
-            textDecoder = StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT);
-        }
-        ByteBuffer in = piece.duplicate();
-        if (textCarryLength > 0) {
-            in = ByteBuffer.allocate(textCarryLength + piece.remaining());
-            in.put(textCarry, 0, textCarryLength).put(piece.duplicate()).flip();
-        }
-        CharBuffer out = CharBuffer.allocate(in.remaining());
-        CoderResult result = textDecoder.decode(in, out, last);
-        if (last && !result.isError()) {
-            result = textDecoder.flush(out);
-        }
-        if (result.isError()) {
-            throw new IllegalStateException("TEXT piece not UTF-8 after the native check: " + result);
-        }
-        textCarryLength = in.remaining();
-        in.get(textCarry, 0, textCarryLength);
-        if (last) {
-            textDecoder.reset();
-        }
-        return out.flip().toString();
     }
 
     private static ByteBuffer copy(ByteBuffer payload) {

@@ -24,6 +24,7 @@ final class Report {
                     rows.add(new Row(s, s.title + " p99", "p99"));
                 }
                 case IDLE -> {
+                    rows.add(new Row(s, s.title + ": process RSS and Java heap per connection", "total"));
                     rows.add(new Row(s, s.title + ": process RSS per connection", "rss"));
                     rows.add(new Row(s, s.title + ": Java heap per connection", "heap"));
                     rows.add(new Row(s, s.title + ": wscrt native bytes per connection", "native"));
@@ -243,7 +244,9 @@ final class Report {
                 .append("before, divided by the count. These JVMs also run with `").append(Benchmark.IDLE_WORKER_OPTION)
                 .append("`, so the RSS counts what the connections hold, not the Eden pages first touched by the ")
                 .append("garbage of opening them; that garbage is the row of Java bytes allocated (by every live thread ")
-                .append("while the connections opened) per connection. Java-WebSocket and OkHttp hold a thread per connection (Java-WebSocket ")
+                .append("while the connections opened) per connection. As the heap's pages are resident from the start, ")
+                .append("the RSS row leaves out what the connections hold on the Java heap: the first row adds the two, ")
+                .append("the memory a connection costs its process. Java-WebSocket and OkHttp hold a thread per connection (Java-WebSocket ")
                 .append("two), so they hold at most ").append(String.format(Locale.ROOT, "%,d", BenchWorker.THREAD_PER_CONNECTION_IDLE))
                 .append(" (this machine's 32,768 process ids are shared by everyone); the Runs section gives each ")
                 .append("cell's count.\n");

@@ -393,8 +393,10 @@ final class Scenarios {
         if (!closed) {
             throw new IllegalStateException(allClosed.getCount() + " of " + n + " connections did not close in 60 s");
         }
+        double rss = (double) (held.rss() - before.rss()) / n;
+        double heap = (double) (held.heap() - before.heap()) / n;
         return figures("seconds", (openedAt - start) / 1e9, "messages", n, "bytes", 0, "setup", 0,
-                "rss", (double) (held.rss() - before.rss()) / n, "heap", (double) (held.heap() - before.heap()) / n,
+                "total", rss + heap, "rss", rss, "heap", heap,
                 "native", (double) (held.nativeBytes() - before.nativeBytes()) / n, "allocated", (double) allocated / n);
     }
 }

@@ -1,0 +1,57 @@
+package dev.wscrt.websocket;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+/** A TEXT message in pieces cut anywhere, even inside a character, decodes to the message's characters. */
+class TextPieceDecoderTest {
+    // One, two, three and four UTF-8 bytes per character.
+    private static final String TEXT = "a\u00e9\u20ac\ud83d\ude00z";
+
+    @Test
+    void everyCutOfTheMessageIntoTwoPiecesGivesItsCharactersInOrder() {
+        byte[] bytes = TEXT.getBytes(StandardCharsets.UTF_8);
+        TextPieceDecoder decoder = new TextPieceDecoder();
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            String first = decoder.decode(ByteBuffer.wrap(bytes, 0, cut), false);
+            String second = decoder.decode(ByteBuffer.wrap(bytes, cut, bytes.length - cut), true);
+            assertEquals(TEXT, first + second, "cut at byte " + cut);
+        }
+    }
+
+    @Test
+    void aCharacterCutAtEveryByteArrivesWholeWithItsLastByte() {
+        byte[] bytes = "\ud83d\ude00".getBytes(StandardCharsets.UTF_8);
+        TextPieceDecoder decoder = new TextPieceDecoder();
+        assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 0, 1), false));
+        assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 1, 1), false));
+        assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 2, 1), false));
+        assertEquals("\ud83d\ude00", decoder.decode(ByteBuffer.wrap(bytes, 3, 1), true));
+    }
+
+    @Test
+    void decodingLeavesThePieceUnmoved() {
+        ByteBuffer piece = ByteBuffer.wrap("abc".getBytes(StandardCharsets.UTF_8));
+        new TextPieceDecoder().decode(piece, true);
+        assertEquals(0, piece.position());
+        assertEquals(3, piece.remaining());
+    }
+
+    @Test
+    void bytesThatAreNotUtf8AreRefusedNotReplaced() {
+        TextPieceDecoder decoder = new TextPieceDecoder();
+        ByteBuffer invalid = ByteBuffer.wrap(new byte[] {'a', (byte) 0xC3, 'b'});
+        assertThrows(IllegalStateException.class, () -> decoder.decode(invalid, true));
+    }
+
+    @Test
+    void aMessageEndingInsideACharacterIsRefused() {
+        TextPieceDecoder decoder = new TextPieceDecoder();
+        ByteBuffer truncated = ByteBuffer.wrap(new byte[] {'a', (byte) 0xE2, (byte) 0x82});
+        assertThrows(IllegalStateException.class, () -> decoder.decode(truncated, true));
+    }
+}
