@@ -39,10 +39,16 @@ final class WebSocketCallbacks {
     private final Consumer<OnIncomingFramePayloadData> onFramePayload;
     private final Consumer<OnIncomingFrameCompleteData> onFrameComplete;
 
-    /** Where whole messages go in message mode: an opcode and the payload, valid only during the call. */
+    /**
+     * Where whole messages go in message mode: an opcode and the payload, {@code length} bytes at absolute
+     * {@code offset} in {@code source} (not a view of its own: the sink copies them, so none is made).
+     */
     interface MessageSink {
-        /** {@code last} is false only for a piece of a data message in partial mode that is not its last. */
-        void onMessage(Opcode opcode, ByteBuffer payload, boolean last);
+        /**
+         * {@code source} is valid only during the call; {@code last} is false only for a piece of a data
+         * message in partial mode that is not its last.
+         */
+        void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last);
     }
 
     private final MessageSink messageSink;
@@ -200,11 +206,10 @@ final class WebSocketCallbacks {
                     int offset = (int) events[base + 2];
                     int length = (int) events[base + 3];
                     ByteBuffer source = (header & EVENT_FLAG_STAGED) != 0 ? readOnlyStaged : readOnlyData;
-                    ByteBuffer payload = length == 0 ? EMPTY : source.slice(offset, length);
                     Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
                     boolean last = ((header >>> 16) & 1) != 0;
                     try { // in place: a capturing lambda per message would cost an allocation
-                        messageSink.onMessage(opcode, payload, last);
+                        messageSink.onMessage(opcode, length == 0 ? EMPTY : source, offset, length, last);
                     } catch (Throwable t) {
                         return failed(t);
                     }

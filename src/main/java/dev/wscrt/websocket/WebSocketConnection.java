@@ -359,16 +359,20 @@ public final class WebSocketConnection {
         opened.complete(this);
     }
 
-    private void onMessage(Opcode opcode, ByteBuffer payload, boolean last) {
+    /**
+     * A message or piece: {@code length} bytes at {@code offset} in {@code source}, which is valid only
+     * during this call. Data is copied straight into the listener's own array, with no view made first.
+     */
+    private void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
         switch (opcode) {
             case TEXT -> {
                 if (!partial) {
-                    listener.onText(this, StandardCharsets.UTF_8.decode(payload).toString());
+                    listener.onText(this, new String(copy(source, offset, length), StandardCharsets.UTF_8));
                 } else {
                     if (textPieces == null) {
                         textPieces = new TextPieceDecoder();
                     }
-                    String text = textPieces.decode(payload, last);
+                    String text = textPieces.decode(source.slice(offset, length), last);
                     if (last || !text.isEmpty()) {
                         listener.onText(this, text, last);
                     }
@@ -376,19 +380,18 @@ public final class WebSocketConnection {
             }
             case BINARY -> {
                 if (!partial) {
-                    listener.onBinary(this, copy(payload));
+                    listener.onBinary(this, ByteBuffer.wrap(copy(source, offset, length)));
                 } else {
-                    listener.onBinary(this, copy(payload), last);
+                    listener.onBinary(this, ByteBuffer.wrap(copy(source, offset, length)), last);
                 }
             }
-            case PING -> listener.onPing(this, copy(payload));
-            case PONG -> listener.onPong(this, copy(payload));
+            case PING -> listener.onPing(this, ByteBuffer.wrap(copy(source, offset, length)));
+            case PONG -> listener.onPong(this, ByteBuffer.wrap(copy(source, offset, length)));
             case CLOSE -> {
-                if (payload.remaining() >= 2) {
-                    closeCode = ((payload.get(payload.position()) & 0xFF) << 8)
-                            | (payload.get(payload.position() + 1) & 0xFF);
-                    closeReason = StandardCharsets.UTF_8.decode(payload.duplicate().position(payload.position() + 2))
-                            .toString();
+                if (length >= 2) {
+                    byte[] payload = copy(source, offset, length);
+                    closeCode = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+                    closeReason = new String(payload, 2, length - 2, StandardCharsets.UTF_8);
                 }
                 listener.onClosing(this, closeCode, closeReason);
             }
@@ -416,10 +419,10 @@ public final class WebSocketConnection {
         }
     }
 
-    private static ByteBuffer copy(ByteBuffer payload) {
-        byte[] owned = new byte[payload.remaining()];
-        payload.get(payload.position(), owned);
-        return ByteBuffer.wrap(owned);
+    private static byte[] copy(ByteBuffer source, int offset, int length) {
+        byte[] owned = new byte[length];
+        source.get(offset, owned);
+        return owned;
     }
 
     /** Options for one connection; not thread-safe. */

@@ -2,6 +2,7 @@ package dev.wscrt.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,11 +15,13 @@ import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
 import dev.wscrt.testing.Testbed;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -116,6 +119,34 @@ class WebSocketConnectionTest {
         assertEquals("still here", rec.await("text", 1).get(0).text());
         conn.sendClose(1001, "going away");
         assertEquals("closed", rec.awaitEnd().kind());
+        MessageRecorder.Call closing = rec.await("closing", 1).get(0);
+        assertEquals(1001, closing.code());
+        assertEquals("going away", closing.text());
+    }
+
+    @Test
+    void eachBinaryMessageIsABufferOfTheListenersOwnThatLaterMessagesLeaveAlone() {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        List<ByteBuffer> kept = new CopyOnWriteArrayList<>();
+        Await.get("connect", WebSocketConnection.builder(uri(server, "/")).bootstrap(testbed.bootstrap())
+                .connect(new WebSocketListener() {
+                    @Override
+                    public void onBinary(WebSocketConnection connection, ByteBuffer data) {
+                        kept.add(data);
+                    }
+                }));
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        conn.sendBinary(new byte[] {1, 2, 3});
+        conn.sendBinary(new byte[] {4, 5, 6, 7});
+        Await.until("two binary messages", () -> kept.size() == 2);
+
+        ByteBuffer first = kept.get(0);
+        assertFalse(first.isReadOnly());
+        assertEquals(0, first.position());
+        assertEquals(3, first.remaining());
+        first.put(0, (byte) 9); // the listener may change it
+        assertArrayEquals(new byte[] {9, 2, 3}, first.array());
+        assertEquals(ByteBuffer.wrap(new byte[] {4, 5, 6, 7}), kept.get(1));
     }
 
     @Test
