@@ -71,7 +71,7 @@ public final class OnIncomingFramePayloadData {
     public byte[] bytes() {
         checkNotExpired();
         byte[] copy = new byte[data.remaining()];
-        data.duplicate().get(copy);
+        data.get(data.position(), copy);
         return copy;
     }
 
@@ -82,6 +82,6 @@ public final class OnIncomingFramePayloadData {
      */
     @Override
     public String toString() {
-        return "OnIncomingFramePayloadData[frame=" + frame + ", length=" + data.remaining() + "]";
+        return "OnIncomingFramePayloadData[frame=" + frame + ", length=" + data.limit() + "]"; // the view starts at 0
     }
 }

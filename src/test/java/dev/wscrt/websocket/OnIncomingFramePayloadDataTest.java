@@ -8,6 +8,7 @@ import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.Testbed;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
@@ -38,6 +39,29 @@ class OnIncomingFramePayloadDataTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> kept.get().data());
         assertEquals(true, e.getMessage().contains("only during its callback"), e.getMessage());
         assertThrows(IllegalStateException.class, () -> kept.get().bytes());
+        Testbed.closeCleanly(ws, rec);
+    }
+
+    @Test
+    void bytesCopiesThePieceAndAfterDataWasReadOnlyWhatRemainsOfIt() {
+        NettyWebSocketServer server = testbed.echoServer();
+        List<String> seen = new CopyOnWriteArrayList<>();
+        CallbackRecorder rec = new CallbackRecorder().onPayload(d -> {
+            if (!d.frame().isDataFrame()) {
+                return;
+            }
+            String whole = new String(d.bytes(), StandardCharsets.US_ASCII);
+            ByteBuffer view = d.data();
+            boolean sameView = view == d.data();
+            view.get(new byte[6]); // the reader consumes "piece "
+            String rest = new String(d.bytes(), StandardCharsets.US_ASCII);
+            seen.add(whole + "|" + rest + "|" + sameView + "|" + view.isReadOnly() + "|" + d);
+        });
+        WebSocket ws = testbed.connect(server, rec);
+        ws.sendFrame(Opcode.TEXT, "piece one");
+        rec.awaitFrames(1);
+        assertEquals(List.of("piece one|one|true|true|OnIncomingFramePayloadData[frame=" + rec.frames().get(0).frame()
+                + ", length=9]"), seen);
         Testbed.closeCleanly(ws, rec);
     }
 
