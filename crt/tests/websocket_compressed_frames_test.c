@@ -3,7 +3,8 @@
  * literals: RSV1 only on the first frame of a TEXT or BINARY message, never on
  * CONTINUATION or control frames; the decoder reports `compressed` on every
  * data frame of such a message. (The decoder's other rules are in
- * websocket_decoder_test.c, the encoder's in websocket_encoder_test.c.)
+ * websocket_decoder_header_test.c and websocket_decoder_payload_test.c, the
+ * encoder's in websocket_encoder_test.c.)
  */
 #include "common/allocator.h"
 #include "common/byte_buf.h"

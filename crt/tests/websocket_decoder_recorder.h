@@ -1,9 +1,10 @@
 #ifndef WSCRT_TESTS_WEBSOCKET_DECODER_RECORDER_H
 #define WSCRT_TESTS_WEBSOCKET_DECODER_RECORDER_H
 /*
- * For websocket_decoder_test.c: a recorder of the decoder's events, expectations that consume them
- * in order, hex input, and s_decode, which also checks that every split of the input (byte by byte,
- * and every two-piece cut) gives the very same events or the very same error.
+ * For websocket_decoder_header_test.c and websocket_decoder_payload_test.c: a recorder of the decoder's
+ * events, expectations that consume them in order, hex input, and s_decode, which also checks that every
+ * split of the input (byte by byte, and every two-piece cut) gives the very same events or the very same
+ * error. The table rows built on it are in websocket_decoder_table.h.
  */
 #include <stdlib.h>
 
