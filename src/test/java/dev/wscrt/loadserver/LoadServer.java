@@ -2,7 +2,6 @@ package dev.wscrt.loadserver;
 
 import dev.wscrt.testing.NettyWebSocketServer;
 import io.netty.bootstrap.ServerBootstrap;
-import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -30,7 +29,6 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -436,7 +434,8 @@ public final class LoadServer implements AutoCloseable {
                     case "/sink" -> {
                         // Replace Netty's frame decoder (bytes it may hold move on to the new handler).
                         ChannelHandlerContext decoderContext = p.context(WebSocketFrameDecoder.class);
-                        p.replace(decoderContext.handler(), "load-sink", new SinkParser());
+                        p.replace(decoderContext.handler(), "load-sink",
+                                new SinkParser(closesAnswered, LoadServer.this::error));
                     }
                     default -> p.addBefore(p.context(this).name(), "utf8", new Utf8FrameValidator(true));
                 }
@@ -481,231 +480,6 @@ public final class LoadServer implements AutoCloseable {
                         + ssl.engine().getSession().getCipherSuite());
             }
             super.userEventTriggered(ctx, evt);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            error(ctx, cause);
-        }
-    }
-
-    /** Writes {@code count} pre-encoded BINARY frames while the channel is writable, then TEXT "done". */
-    private static final class BlastWriter extends ChunkWriter {
-        private final int size;
-        private long remaining;
-        private int framesPerChunk;
-        private int frameBytes;
-        private boolean doneSent;
-
-        BlastWriter(int size, long count) {
-            this.size = size;
-            this.remaining = count;
-        }
-
-        @Override
-        public void handlerAdded(ChannelHandlerContext ctx) {
-            int headerBytes = size < 126 ? 2 : size <= 0xFFFF ? 4 : 10;
-            frameBytes = headerBytes + size;
-            framesPerChunk = Math.max(1, BLAST_CHUNK_BYTES / frameBytes);
-            chunk = ctx.alloc().directBuffer(framesPerChunk * frameBytes);
-            byte[] payload = new byte[size];
-            for (int i = 0; i < size; i++) {
-                payload[i] = patternByte(i);
-            }
-            for (int f = 0; f < framesPerChunk; f++) {
-                chunk.writeByte(0x82); // FIN + BINARY, no mask
-                if (size < 126) {
-                    chunk.writeByte(size);
-                } else if (size <= 0xFFFF) {
-                    chunk.writeByte(126);
-                    chunk.writeShort(size);
-                } else {
-                    chunk.writeByte(127);
-                    chunk.writeLong(size);
-                }
-                chunk.writeBytes(payload);
-            }
-            pump(ctx);
-        }
-
-        /** Writes nothing more (what is already queued still goes out). */
-        void stop() {
-            doneSent = true;
-            releaseChunk();
-        }
-
-        @Override
-        public void handlerRemoved(ChannelHandlerContext ctx) {
-            releaseChunk();
-        }
-
-        @Override
-        void pump(ChannelHandlerContext ctx) {
-            Channel ch = ctx.channel();
-            if (doneSent || chunk == null || !ch.isActive()) {
-                return;
-            }
-            boolean wrote = false;
-            while (remaining > 0 && ch.isWritable()) {
-                int n = (int) Math.min(framesPerChunk, remaining);
-                ByteBuf piece = n == framesPerChunk ? chunk.retainedDuplicate()
-                        : chunk.retainedSlice(0, n * frameBytes);
-                ctx.write(piece, ch.voidPromise());
-                remaining -= n;
-                wrote = true;
-            }
-            if (remaining == 0) {
-                doneSent = true;
-                // TEXT "done", unmasked, written by hand: the pipeline below this handler takes bytes.
-                ctx.write(Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, 4, 'd', 'o', 'n', 'e'}), ch.voidPromise());
-                wrote = true;
-                releaseChunk();
-            }
-            if (wrote) {
-                ctx.flush();
-            }
-        }
-    }
-
-    /**
-     * Streaming parser for masked client frames: counts data payload without unmasking it, unmasks only
-     * TEXT and control payloads (kept whole, they are small), answers "stats", PING and CLOSE. Protocol
-     * errors close the connection.
-     */
-    private final class SinkParser extends ChannelInboundHandlerAdapter {
-        private static final int MAX_SMALL_PAYLOAD = 64 * 1024;
-        private final byte[] header = new byte[14];
-        private int headerHave;
-        private int headerNeed = 2;
-        private boolean inPayload;
-        private int opcode;
-        private boolean fin;
-        private long payloadRemaining;
-        private byte[] small;
-        private int smallHave;
-        private final byte[] mask = new byte[4];
-        private long bytes;
-        private long messages;
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof ByteBuf buf)) {
-                ReferenceCountUtil.release(msg);
-                return;
-            }
-            try {
-                while (buf.isReadable() && ctx.channel().isActive()) {
-                    if (!inPayload) {
-                        int n = Math.min(headerNeed - headerHave, buf.readableBytes());
-                        buf.readBytes(header, headerHave, n);
-                        headerHave += n;
-                        if (headerHave == headerNeed && !parseHeader(ctx)) {
-                            return;
-                        }
-                    } else {
-                        int n = (int) Math.min(payloadRemaining, buf.readableBytes());
-                        if (small != null) {
-                            buf.readBytes(small, smallHave, n);
-                            smallHave += n;
-                        } else {
-                            buf.skipBytes(n);
-                        }
-                        if (opcode == 0 || opcode == 2) {
-                            bytes += n;
-                        }
-                        payloadRemaining -= n;
-                        if (payloadRemaining == 0) {
-                            frameComplete(ctx);
-                        }
-                    }
-                }
-            } finally {
-                buf.release();
-            }
-        }
-
-        /** Returns false if the connection was closed for a protocol error. */
-        private boolean parseHeader(ChannelHandlerContext ctx) {
-            if (headerNeed == 2) {
-                if ((header[1] & 0x80) == 0) {
-                    ctx.close(); // client frames must be masked
-                    return false;
-                }
-                int len7 = header[1] & 0x7F;
-                headerNeed = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
-                return true;
-            }
-            fin = (header[0] & 0x80) != 0;
-            opcode = header[0] & 0x0F;
-            int len7 = header[1] & 0x7F;
-            long length;
-            int maskAt;
-            if (len7 == 126) {
-                length = ((header[2] & 0xFFL) << 8) | (header[3] & 0xFFL);
-                maskAt = 4;
-            } else if (len7 == 127) {
-                length = 0;
-                for (int i = 2; i < 10; i++) {
-                    length = (length << 8) | (header[i] & 0xFFL);
-                }
-                maskAt = 10;
-            } else {
-                length = len7;
-                maskAt = 2;
-            }
-            boolean keep = opcode != 0 && opcode != 2;
-            if (length < 0 || (keep && length > MAX_SMALL_PAYLOAD)) {
-                ctx.close();
-                return false;
-            }
-            System.arraycopy(header, maskAt, mask, 0, 4);
-            headerHave = 0;
-            headerNeed = 2;
-            payloadRemaining = length;
-            small = keep ? new byte[(int) length] : null;
-            smallHave = 0;
-            if (length == 0) {
-                frameComplete(ctx);
-            } else {
-                inPayload = true;
-            }
-            return true;
-        }
-
-        private void frameComplete(ChannelHandlerContext ctx) {
-            inPayload = false;
-            byte[] payload = small;
-            small = null;
-            if (payload != null) {
-                for (int i = 0; i < payload.length; i++) {
-                    payload[i] ^= mask[i & 3];
-                }
-            }
-            Channel ch = ctx.channel();
-            switch (opcode) {
-                case 0, 2 -> {
-                    if (fin) {
-                        messages++;
-                    }
-                }
-                case 1 -> {
-                    if (new String(payload, StandardCharsets.UTF_8).equals("stats")) {
-                        ch.writeAndFlush(new TextWebSocketFrame(messages + " " + bytes));
-                    }
-                }
-                case 8 -> {
-                    closesAnswered.incrementAndGet();
-                    CloseWebSocketFrame answer = payload.length >= 2
-                            ? new CloseWebSocketFrame(((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF), "")
-                            : new CloseWebSocketFrame();
-                    ch.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
-                }
-                case 9 -> ch.writeAndFlush(new PongWebSocketFrame(Unpooled.wrappedBuffer(payload)));
-                case 10 -> {
-                    // PONG: nothing to do
-                }
-                default -> ctx.close();
-            }
         }
 
         @Override
