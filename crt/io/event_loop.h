@@ -125,6 +125,13 @@ struct wscrt_event_loop_read_buffer_source {
 void wscrt_event_loop_set_read_buffer_source(struct wscrt_event_loop *loop,
                                              const struct wscrt_event_loop_read_buffer_source *source);
 
+/*
+ * Before wscrt_event_loop_run: after an iteration that handled events, the loop polls without sleeping for
+ * up to `busy_poll_ns` before it blocks (lower latency for request/response traffic, paid in CPU: up to that
+ * long per burst of activity, yielding to other runnable threads). 0, the default, blocks at once.
+ */
+void wscrt_event_loop_set_busy_poll(struct wscrt_event_loop *loop, uint64_t busy_poll_ns);
+
 /* Load accounting used by the group to hand out loops (any thread). */
 void wscrt_event_loop_add_load(struct wscrt_event_loop *loop, int delta);
 size_t wscrt_event_loop_load(struct wscrt_event_loop *loop);

@@ -124,6 +124,7 @@ struct wscrt_event_loop_group *wscrt_event_loop_group_new_with_options(
         if (options->read_buffer_source != NULL) {
             wscrt_event_loop_set_read_buffer_source(loop, options->read_buffer_source);
         }
+        wscrt_event_loop_set_busy_poll(loop, options->busy_poll_ns);
         if (wscrt_event_loop_run(loop) != WSCRT_OP_SUCCESS) {
             goto error;
         }

@@ -28,6 +28,7 @@ struct wscrt_event_loop_group_options {
     const struct wscrt_shutdown_callback_options *shutdown; /* may be NULL */
     /* May be NULL; every loop takes its read buffer from it (see event_loop.h). */
     const struct wscrt_event_loop_read_buffer_source *read_buffer_source;
+    uint64_t busy_poll_ns; /* see wscrt_event_loop_set_busy_poll; 0 = none */
 };
 
 struct wscrt_event_loop_group *wscrt_event_loop_group_new_with_options(

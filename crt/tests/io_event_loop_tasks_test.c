@@ -344,13 +344,6 @@ static int s_test_is_callers_thread_true_inside_task_false_outside(struct wscrt_
 
 /* ---- idle CPU ---- */
 
-static void s_record_thread_cpu_ns(void *arg) {
-    struct rusage usage;
-    getrusage(RUSAGE_THREAD, &usage);
-    *(uint64_t *)arg = ((uint64_t)usage.ru_utime.tv_sec + (uint64_t)usage.ru_stime.tv_sec) * WSCRT_NS_PER_SEC +
-                       ((uint64_t)usage.ru_utime.tv_usec + (uint64_t)usage.ru_stime.tv_usec) * 1000ULL;
-}
-
 static void s_idle_timer_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     (void)status;
@@ -360,15 +353,6 @@ static void s_idle_timer_fn(struct wscrt_task *task, void *arg, enum wscrt_task_
 static void s_schedule_idle_timer(void *arg) {
     void **args = arg;
     wscrt_event_loop_schedule_task_future(args[0], args[1], wscrt_clock_now_ns() + 60 * WSCRT_NS_PER_SEC);
-}
-
-/* CPU time the loop thread spends over `ms` of wall time. */
-static uint64_t s_loop_cpu_ns_over(struct wscrt_event_loop *loop, int ms, bool *ok) {
-    uint64_t before = 0, after = 0;
-    *ok = s_run_on_loop(loop, s_record_thread_cpu_ns, &before);
-    s_sleep_ms(ms);
-    *ok = *ok && s_run_on_loop(loop, s_record_thread_cpu_ns, &after);
-    return after - before;
 }
 
 static int s_test_idle_loop_uses_no_cpu(struct wscrt_allocator *allocator) {

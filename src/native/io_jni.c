@@ -24,7 +24,7 @@ static void s_on_group_shutdown_complete(void *user_data) {
     (*env)->DeleteGlobalRef(env, future);
 }
 
-static jlong JNICALL s_group_new(JNIEnv *env, jclass cls, jint threads, jobject future) {
+static jlong JNICALL s_group_new(JNIEnv *env, jclass cls, jint threads, jlong busy_poll_ns, jobject future) {
     (void)cls;
     jobject future_ref = (*env)->NewGlobalRef(env, future);
     struct wscrt_shutdown_callback_options shutdown = {
@@ -35,6 +35,7 @@ static jlong JNICALL s_group_new(JNIEnv *env, jclass cls, jint threads, jobject 
         .thread_count = (uint16_t)threads,
         .shutdown = &shutdown,
         .read_buffer_source = wscrt_jni_read_buffer_source(),
+        .busy_poll_ns = busy_poll_ns > 0 ? (uint64_t)busy_poll_ns : 0,
     };
     struct wscrt_event_loop_group *group = wscrt_event_loop_group_new_with_options(wscrt_jni_allocator(), &options);
     if (!group) {
@@ -166,7 +167,7 @@ static jstring JNICALL s_tls_trust_store_locations(JNIEnv *env, jclass cls) {
 
 int wscrt_jni_register_io(JNIEnv *env) {
     static const JNINativeMethod group_methods[] = {
-        {"nativeNew", "(ILjava/util/concurrent/CompletableFuture;)J", (void *)s_group_new},
+        {"nativeNew", "(IJLjava/util/concurrent/CompletableFuture;)J", (void *)s_group_new},
         {"nativeThreadCount", "(J)I", (void *)s_group_thread_count},
         {"nativeRelease", "(J)V", (void *)s_group_release},
     };

@@ -1,6 +1,7 @@
 package dev.wscrt.io;
 
 import dev.wscrt.CrtResource;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -13,7 +14,9 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class EventLoopGroup extends CrtResource {
     private final CompletableFuture<Void> shutdownComplete = new CompletableFuture<>();
+    private static final Duration MAX_BUSY_POLL = Duration.ofSeconds(1);
     private final int threadCount;
+    private final Duration busyPoll;
 
     /**
      * A group with one thread per available processor.
@@ -34,10 +37,36 @@ public final class EventLoopGroup extends CrtResource {
      *         not be started
      */
     public EventLoopGroup(int threads) {
+        this(threads, Duration.ZERO);
+    }
+
+    /**
+     * A group with {@code threads} threads that poll for up to {@code busyPoll} before they sleep: after a
+     * thread handled network events, it keeps polling without blocking for that long, so that a reply arriving
+     * meanwhile is handled without the wake-up latency of a sleeping thread (tens of microseconds on virtual
+     * machines: request/response round trips can be half as long). The price is CPU: up to {@code busyPoll}
+     * per burst of activity and thread (each empty poll yields to other runnable threads, and a thread with
+     * nothing to do for longer sleeps as usual). For latency-sensitive services; {@link Duration#ZERO}, the
+     * default, sleeps at once.
+     *
+     * @param threads the number of threads, 0 to 65535; 0 for one per available processor
+     * @param busyPoll how long a thread polls before it sleeps, from zero to one second (rounded up to whole
+     *                 microseconds)
+     * @throws IllegalArgumentException if {@code threads} or {@code busyPoll} is out of range, or
+     *                                  {@code busyPoll} is null
+     * @throws dev.wscrt.CrtRuntimeException {@code WSCRT_ERROR_THREAD_CREATE_FAILED} if a thread could
+     *         not be started
+     */
+    public EventLoopGroup(int threads, Duration busyPoll) {
         if (threads < 0 || threads > 0xFFFF) {
             throw new IllegalArgumentException("threads must be between 0 and 65535: " + threads);
         }
-        long handle = nativeNew(threads, shutdownComplete);
+        if (busyPoll == null || busyPoll.isNegative() || busyPoll.compareTo(MAX_BUSY_POLL) > 0) {
+            throw new IllegalArgumentException("busyPoll must be between 0 and 1 s: " + busyPoll);
+        }
+        this.busyPoll = busyPoll;
+        long micros = (busyPoll.toNanos() + 999) / 1000;
+        long handle = nativeNew(threads, micros * 1000, shutdownComplete);
         acquireNativeHandle(handle, EventLoopGroup::nativeRelease);
         this.threadCount = nativeThreadCount(handle);
     }
@@ -49,6 +78,15 @@ public final class EventLoopGroup extends CrtResource {
      */
     public int threadCount() {
         return threadCount;
+    }
+
+    /**
+     * How long each thread polls before it sleeps, as given.
+     *
+     * @return the busy-poll time; {@link Duration#ZERO} when the threads sleep at once
+     */
+    public Duration busyPoll() {
+        return busyPoll;
     }
 
     /**
@@ -65,7 +103,7 @@ public final class EventLoopGroup extends CrtResource {
         return nativeHandle();
     }
 
-    private static native long nativeNew(int threads, CompletableFuture<Void> onShutdownComplete);
+    private static native long nativeNew(int threads, long busyPollNanos, CompletableFuture<Void> onShutdownComplete);
 
     private static native int nativeThreadCount(long handle);
 

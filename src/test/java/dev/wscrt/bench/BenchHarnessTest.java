@@ -54,6 +54,7 @@ class BenchHarnessTest {
     private static Peer peer(String name) throws Exception {
         return switch (name) {
             case "wscrt" -> new WscrtPeer(ca);
+            case "wscrt-poll" -> new WscrtPeer(ca, WscrtPeer.BUSY_POLL);
             case "wscrt-msg" -> new WscrtMessagePeer(ca);
             case "wscrt-jdk" -> new JdkPeer(ca, true);
             case "jdk" -> new JdkPeer(ca);
@@ -68,7 +69,7 @@ class BenchHarnessTest {
      * behaviour, not the harness's), which must not decide whether the library's checks pass.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"wscrt", "wscrt-msg", "wscrt-jdk", "netty", "java-websocket"})
+    @ValueSource(strings = {"wscrt", "wscrt-poll", "wscrt-msg", "wscrt-jdk", "netty", "java-websocket"})
     void everyClientReceivesSendsAndEchoes(String name) throws Exception {
         try (Peer peer = peer(name)) {
             Peer.Endpoint ws = new Peer.Endpoint(server.port(), server.tlsPort(), ca, false);

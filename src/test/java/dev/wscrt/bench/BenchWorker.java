@@ -50,6 +50,7 @@ public final class BenchWorker {
         timeoutNanos = TimeUnit.SECONDS.toNanos((long) Math.max(30, 10 * seconds));
         peer = switch (peerName) {
             case "wscrt", "wscrt-b" -> new WscrtPeer(ca);
+            case "wscrt-poll" -> new WscrtPeer(ca, WscrtPeer.BUSY_POLL);
             case "wscrt-msg" -> new WscrtMessagePeer(ca);
             case "wscrt-jdk" -> new JdkPeer(ca, true);
             case "jdk" -> new JdkPeer(ca);

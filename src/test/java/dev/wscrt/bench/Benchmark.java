@@ -29,6 +29,7 @@ public final class Benchmark {
 
     static {
         PEERS.put("wscrt", "wscrt frames");
+        PEERS.put("wscrt-poll", "wscrt frames, busy poll");
         PEERS.put("wscrt-msg", "wscrt messages");
         PEERS.put("wscrt-jdk", "wscrt java.net.http API");
         PEERS.put("jdk", "JDK");
@@ -215,6 +216,9 @@ public final class Benchmark {
                     names.add("sockets");
                 }
                 for (String peer : names) {
+                    if (peer.equals("wscrt-poll") && s.kind != Scenario.Kind.ECHO) {
+                        continue; // a latency option: measured where latency is
+                    }
                     Cell cell = worker(config, s, peer, server, ca, clientCpus);
                     cells.put(peer, cell);
                     if (s.tls && s.hasCipherLimit() && env.cipher == null && !cell.runs.isEmpty()) {

@@ -251,6 +251,10 @@ final class Report {
                 .append(" (this machine's 32,768 process ids are shared by everyone); the Runs section gives each ")
                 .append("cell's count.\n");
         sb.append("- wscrt frames: the README's frame API (payload and complete callbacks, a message ends at FIN).")
+                .append(" wscrt frames, busy poll (echo rows only): the same client on an `EventLoopGroup` of its own ")
+                .append("whose threads poll for ").append(WscrtPeer.BUSY_POLL.toNanos() / 1000)
+                .append(" µs after events before they sleep (an opt-in latency option that costs CPU; every other ")
+                .append("wscrt client uses the default, which sleeps at once).")
                 .append(config.wscrtB != null ? " wscrt frames (B): the same client with `-Dwscrt.lib.path="
                         + config.wscrtB + "`." : "").append('\n');
 

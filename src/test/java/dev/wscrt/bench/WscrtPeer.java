@@ -1,5 +1,8 @@
 package dev.wscrt.bench;
 
+import dev.wscrt.io.ClientBootstrap;
+import dev.wscrt.io.EventLoopGroup;
+import dev.wscrt.io.HostResolver;
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.websocket.OnSendFrameCompleteData;
 import dev.wscrt.websocket.Opcode;
@@ -10,6 +13,7 @@ import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -22,8 +26,37 @@ final class WscrtPeer extends WscrtPeerBase {
     /** Frames a sender may have queued in the library before it waits for completions. */
     static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 64);
 
+    /** Busy poll of the "wscrt-poll" client's event-loop threads: longer than a loopback echo round trip. */
+    static final Duration BUSY_POLL = Duration.ofNanos(100_000);
+
+    /** The client's own threads, for the busy-polling client; null: the library's default bootstrap. */
+    private final ClientBootstrap bootstrap;
+    private final HostResolver resolver;
+    private final EventLoopGroup group;
+
     WscrtPeer(Path caPem) {
         super(caPem, "wscrt");
+        bootstrap = null;
+        resolver = null;
+        group = null;
+    }
+
+    /** The frame API on an event-loop group of its own whose threads poll for {@code busyPoll} before they sleep. */
+    WscrtPeer(Path caPem, Duration busyPoll) {
+        super(caPem, "wscrt-poll");
+        group = new EventLoopGroup(0, busyPoll);
+        resolver = new HostResolver(group, 16);
+        bootstrap = new ClientBootstrap(group, resolver);
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        if (bootstrap != null) {
+            bootstrap.close();
+            resolver.close();
+            group.close();
+        }
     }
 
     @Override
@@ -70,6 +103,9 @@ final class WscrtPeer extends WscrtPeerBase {
                     .onConnectionShutdown(d -> listener.onClosed(d.exception()));
             if (uri.getScheme().equals("wss")) {
                 options.tlsConnectionOptions(new TlsConnectionOptions(tls()));
+            }
+            if (bootstrap != null) {
+                options.bootstrap(bootstrap);
             }
             WebSocket.connect(options.build());
         } catch (RuntimeException | IOException e) {

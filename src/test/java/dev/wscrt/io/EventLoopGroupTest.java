@@ -1,6 +1,7 @@
 package dev.wscrt.io;
 
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -8,11 +9,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.testing.Await;
+import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.websocket.WebSocket;
 import dev.wscrt.websocket.WebSocketConnectOptions;
+import dev.wscrt.websocket.WebSocketConnection;
+import dev.wscrt.websocket.WebSocketListener;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -83,6 +91,51 @@ class EventLoopGroupTest {
     @Test
     void negativeThreadCountIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new EventLoopGroup(-1));
+    }
+
+    @Test
+    void busyPollIsZeroByDefaultAndKeptAsGiven() {
+        EventLoopGroup plain = new EventLoopGroup(1);
+        EventLoopGroup polling = new EventLoopGroup(1, Duration.ofMillis(1));
+        EventLoopGroup longest = new EventLoopGroup(1, Duration.ofSeconds(1));
+        assertEquals(Duration.ZERO, plain.busyPoll());
+        assertEquals(Duration.ofMillis(1), polling.busyPoll());
+        for (EventLoopGroup group : new EventLoopGroup[] {plain, polling, longest}) {
+            group.close();
+            Await.get("group shutdown", group.shutdownCompleteFuture());
+        }
+    }
+
+    @Test
+    void busyPollOutsideZeroToOneSecondIsRefused() {
+        for (Duration bad : new Duration[] {null, Duration.ofNanos(-1), Duration.ofSeconds(1).plusNanos(1)}) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> new EventLoopGroup(1, bad), "" + bad);
+            assertTrue(e.getMessage().contains("busyPoll"), e.getMessage());
+        }
+    }
+
+    @Test
+    void aBusyPollingGroupCarriesRoundTripsAndShutsDown() {
+        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho();
+             ClientResources client = ClientResources.create(1, Duration.ofMillis(5))) {
+            List<String> echoed = new CopyOnWriteArrayList<>();
+            WebSocketConnection ws = Await.get("connect", WebSocketConnection
+                    .builder(URI.create("ws://" + server.authority() + "/")).bootstrap(client.bootstrap())
+                    .connect(new WebSocketListener() {
+                        @Override
+                        public void onText(WebSocketConnection connection, String text) {
+                            echoed.add(text);
+                        }
+                    }));
+            for (int i = 0; i < 50; i++) { // one at a time: each echo arrives while the loop polls
+                Await.get("send", ws.sendText("round trip " + i));
+                int expected = i + 1;
+                Await.until(expected + " echoes", () -> echoed.size() == expected);
+            }
+            assertEquals("round trip 49", echoed.get(49));
+            Await.get("close", ws.close(1000, ""));
+        }
     }
 
     @Test

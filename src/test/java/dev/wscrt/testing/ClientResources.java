@@ -4,6 +4,7 @@ import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.EventLoopGroup;
 import dev.wscrt.io.HostResolver;
 import dev.wscrt.websocket.WebSocketConnectOptions;
+import java.time.Duration;
 
 /**
  * A test class's own event loop group, resolver and bootstrap, so that what it leaves behind (a
@@ -16,14 +17,19 @@ public final class ClientResources implements AutoCloseable {
     private final HostResolver resolver;
     private final ClientBootstrap bootstrap;
 
-    private ClientResources(int threads) {
-        group = new EventLoopGroup(threads);
+    private ClientResources(int threads, Duration busyPoll) {
+        group = new EventLoopGroup(threads, busyPoll);
         resolver = new HostResolver(group, 16);
         bootstrap = new ClientBootstrap(group, resolver);
     }
 
     public static ClientResources create(int threads) {
-        return new ClientResources(threads);
+        return new ClientResources(threads, Duration.ZERO);
+    }
+
+    /** A client whose loop threads poll for up to {@code busyPoll} before they sleep. */
+    public static ClientResources create(int threads, Duration busyPoll) {
+        return new ClientResources(threads, busyPoll);
     }
 
     public EventLoopGroup group() {
