@@ -1,4 +1,5 @@
 #include "io/event_loop.h"
+#include "io/event_loop_impl.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -27,58 +28,8 @@
 #define S_LOOP_BUFFERS_SIZE (S_READ_BUFFER_SIZE + S_PLAINTEXT_BUFFER_SIZE)
 /* Events fetched per epoll_wait; more simply wait for the next iteration. */
 #define S_MAX_EVENTS 128
-/* pthread names are limited to 16 bytes including the NUL. */
-#define S_THREAD_NAME_MAX 16
 
 _Static_assert(sizeof(pthread_t) <= sizeof(unsigned long), "pthread_t must fit in an atomic unsigned long");
-
-/* One per subscribed descriptor. epoll's data.ptr points here rather than at
- * the fd so that an event still queued in the current batch for a descriptor
- * that was unsubscribed (and whose number may already be reused) is
- * recognised as stale: the record stays allocated, marked dead, until the end
- * of the iteration. */
-struct s_subscription {
-    int fd;
-    bool dead;
-    wscrt_io_event_fn *fn;
-    void *user_data;
-    struct wscrt_linked_list_node dead_node;
-};
-
-struct wscrt_event_loop {
-    struct wscrt_allocator *allocator;
-    char thread_name[S_THREAD_NAME_MAX];
-    int epoll_fd;
-    int wakeup_fd; /* eventfd: written by other threads when the cross-thread queue becomes non-empty */
-
-    /* Set while a thread started by wscrt_event_loop_run exists and has not been joined.
-     * Touched only by the threads that run/join the loop, never by the loop itself. */
-    bool thread_started;
-    pthread_t thread;
-    /* pthread_t of the thread acting as the loop's owner (the loop thread, or the
-     * destroying thread while it cancels tasks); 0 when none. */
-    atomic_ulong owner_thread_id;
-    atomic_bool stop_requested;
-    atomic_size_t load;
-
-    /* Guards cross_thread_tasks and the scheduling fields of tasks while they sit in it. */
-    pthread_mutex_t lock;
-    struct wscrt_linked_list cross_thread_tasks;
-
-    /* Loop thread only. */
-    struct wscrt_linked_list ready_tasks; /* "now" tasks for the next iteration */
-    struct wscrt_timer_heap timers;
-    /* S_LOOP_BUFFERS_SIZE bytes, the read buffer then the plaintext buffer; NULL until the thread first runs. */
-    uint8_t *buffers;
-    struct wscrt_byte_buf read_buffer;
-    struct wscrt_byte_buf plaintext_buffer;
-    struct wscrt_event_loop_read_buffer_source read_buffer_source; /* set before the thread starts */
-    void *read_buffer_token; /* non-NULL while `buffers` comes from the source */
-    uint64_t busy_poll_ns;   /* set before the thread starts; 0 = block at once */
-    struct s_subscription **subscriptions; /* indexed by fd */
-    size_t subscriptions_capacity;
-    struct wscrt_linked_list dead_subscriptions;
-};
 
 void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg, const char *type_tag) {
     task->fn = fn;
@@ -276,32 +227,6 @@ static int s_compute_timeout_ms(struct wscrt_event_loop *loop) {
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
-static int s_to_io_events(uint32_t epoll_events) {
-    int events = 0;
-    if (epoll_events & EPOLLIN) {
-        events |= WSCRT_IO_EVENT_READABLE;
-    }
-    if (epoll_events & EPOLLOUT) {
-        events |= WSCRT_IO_EVENT_WRITABLE;
-    }
-    if (epoll_events & (EPOLLRDHUP | EPOLLHUP)) {
-        events |= WSCRT_IO_EVENT_REMOTE_HANG_UP;
-    }
-    if (epoll_events & EPOLLERR) {
-        events |= WSCRT_IO_EVENT_ERROR;
-    }
-    return events;
-}
-
-static void s_free_dead_subscriptions(struct wscrt_event_loop *loop) {
-    while (!wscrt_linked_list_empty(&loop->dead_subscriptions)) {
-        struct wscrt_linked_list_node *node = wscrt_linked_list_pop_front(&loop->dead_subscriptions);
-        wscrt_mem_release(loop->allocator, WSCRT_CONTAINER_OF(node, struct s_subscription, dead_node));
-    }
-}
-
-/* On the loop thread before its first iteration (once, however often the loop is run): the buffers come
- * from the source when it lends them, else from the loop's allocator. */
 static void s_acquire_buffers(struct wscrt_event_loop *loop) {
     if (loop->buffers) {
         return;
@@ -380,20 +305,16 @@ static void *s_loop_thread_main(void *arg) {
             count = 0;
         }
         for (int i = 0; i < count; ++i) {
-            struct s_subscription *subscription = events[i].data.ptr;
-            if (subscription == NULL) {
+            if (events[i].data.ptr == NULL) {
                 s_drain_wakeup(loop); /* the wake-up eventfd carries a NULL data.ptr */
-                continue;
+            } else {
+                wscrt_event_loop_dispatch_io_event(loop, &events[i]);
             }
-            if (subscription->dead) {
-                continue; /* unsubscribed earlier in this batch */
-            }
-            subscription->fn(loop, subscription->fd, s_to_io_events(events[i].events), subscription->user_data);
         }
         /* Drained after the eventfd was read: a push that lands after this swap
          * finds the queue empty and writes the eventfd again, so none is lost. */
         s_run_due_tasks(loop);
-        s_free_dead_subscriptions(loop);
+        wscrt_event_loop_free_dead_subscriptions(loop);
     }
 
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Loop thread '%s' exiting", (void *)loop, loop->thread_name);
@@ -539,18 +460,7 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
     s_set_owner_thread(loop, s_current_thread_id());
     s_cancel_all_tasks(loop);
 
-    size_t leftover = 0;
-    for (size_t fd = 0; fd < loop->subscriptions_capacity; ++fd) {
-        if (loop->subscriptions[fd] != NULL) {
-            ++leftover;
-            wscrt_mem_release(loop->allocator, loop->subscriptions[fd]);
-        }
-    }
-    if (leftover > 0) {
-        WSCRT_LOGF_WARN(WSCRT_LS_IO_EVENT_LOOP, "id=%p: %zu descriptors were still subscribed at destroy",
-                        (void *)loop, leftover);
-    }
-    s_free_dead_subscriptions(loop);
+    wscrt_event_loop_release_subscriptions(loop);
     s_set_owner_thread(loop, 0);
 
     /* A thread that scheduled a task holds the lock until it has written the
@@ -561,7 +471,6 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
 
     close(loop->wakeup_fd);
     close(loop->epoll_fd);
-    wscrt_mem_release(loop->allocator, loop->subscriptions);
     wscrt_timer_heap_clean_up(&loop->timers);
     if (loop->read_buffer_token) {
         loop->read_buffer_source.release(loop->read_buffer_token, loop->read_buffer_source.user_data);
@@ -569,82 +478,6 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
         wscrt_mem_release(loop->allocator, loop->buffers);
     }
     wscrt_mem_release(loop->allocator, loop);
-}
-
-static void s_ensure_subscription_slot(struct wscrt_event_loop *loop, size_t fd) {
-    if (fd < loop->subscriptions_capacity) {
-        return;
-    }
-    size_t new_capacity = loop->subscriptions_capacity == 0 ? 64 : loop->subscriptions_capacity;
-    while (new_capacity <= fd) {
-        new_capacity *= 2;
-    }
-    loop->subscriptions =
-        wscrt_mem_realloc(loop->allocator, loop->subscriptions, loop->subscriptions_capacity * sizeof(void *),
-                          new_capacity * sizeof(void *));
-    memset(loop->subscriptions + loop->subscriptions_capacity, 0,
-           (new_capacity - loop->subscriptions_capacity) * sizeof(void *));
-    loop->subscriptions_capacity = new_capacity;
-}
-
-int wscrt_event_loop_subscribe_to_io_events(struct wscrt_event_loop *loop, int fd, int events, wscrt_io_event_fn *fn,
-                                            void *user_data) {
-    if (fd < 0 || fn == NULL || (events & (WSCRT_IO_EVENT_READABLE | WSCRT_IO_EVENT_WRITABLE)) == 0) {
-        return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
-    }
-    s_ensure_subscription_slot(loop, (size_t)fd);
-    if (loop->subscriptions[fd] != NULL) {
-        return wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
-    }
-
-    struct s_subscription *subscription = wscrt_mem_calloc(loop->allocator, 1, sizeof(struct s_subscription));
-    subscription->fd = fd;
-    subscription->fn = fn;
-    subscription->user_data = user_data;
-
-    /* Hang-ups and errors are always reported (epoll adds EPOLLHUP/EPOLLERR by itself). */
-    struct epoll_event event = {.events = EPOLLET | EPOLLRDHUP, .data.ptr = subscription};
-    if (events & WSCRT_IO_EVENT_READABLE) {
-        event.events |= EPOLLIN;
-    }
-    if (events & WSCRT_IO_EVENT_WRITABLE) {
-        event.events |= EPOLLOUT;
-    }
-    if (epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-        int err = errno;
-        WSCRT_LOGF_ERROR(WSCRT_LS_IO_EVENT_LOOP, "id=%p: epoll_ctl ADD failed for fd=%d, errno=%d", (void *)loop, fd,
-                         err);
-        wscrt_mem_release(loop->allocator, subscription);
-        return wscrt_raise_errno(err);
-    }
-    loop->subscriptions[fd] = subscription;
-    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Subscribed fd=%d events=%d", (void *)loop, fd, events);
-    return WSCRT_OP_SUCCESS;
-}
-
-static int s_unsubscribe(struct wscrt_event_loop *loop, int fd, bool closing) {
-    if (fd < 0 || (size_t)fd >= loop->subscriptions_capacity || loop->subscriptions[fd] == NULL) {
-        return wscrt_raise_error(WSCRT_ERROR_INVALID_ARGUMENT);
-    }
-    struct s_subscription *subscription = loop->subscriptions[fd];
-    loop->subscriptions[fd] = NULL;
-    if (!closing && epoll_ctl(loop->epoll_fd, EPOLL_CTL_DEL, fd, NULL) != 0) {
-        /* Most likely the fd was closed first (which removed it from epoll already). */
-        WSCRT_LOGF_WARN(WSCRT_LS_IO_EVENT_LOOP, "id=%p: epoll_ctl DEL failed for fd=%d, errno=%d", (void *)loop, fd,
-                        errno);
-    }
-    subscription->dead = true;
-    wscrt_linked_list_push_back(&loop->dead_subscriptions, &subscription->dead_node);
-    WSCRT_LOGF_TRACE(WSCRT_LS_IO_EVENT_LOOP, "id=%p: Unsubscribed fd=%d", (void *)loop, fd);
-    return WSCRT_OP_SUCCESS;
-}
-
-int wscrt_event_loop_unsubscribe_from_io_events(struct wscrt_event_loop *loop, int fd) {
-    return s_unsubscribe(loop, fd, false);
-}
-
-int wscrt_event_loop_unsubscribe_before_close(struct wscrt_event_loop *loop, int fd) {
-    return s_unsubscribe(loop, fd, true);
 }
 
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop) {
