@@ -227,6 +227,8 @@ static int s_compute_timeout_ms(struct wscrt_event_loop *loop) {
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* On the loop thread before its first iteration (once, however often the loop is run): the buffers come
+ * from the source when it lends them, else from the loop's allocator. */
 static void s_acquire_buffers(struct wscrt_event_loop *loop) {
     if (loop->buffers) {
         return;

@@ -37,9 +37,6 @@ void wscrt_event_loop_free_dead_subscriptions(struct wscrt_event_loop *loop) {
     }
 }
 
-/* On the loop thread before its first iteration (once, however often the loop is run): the buffers come
- * from the source when it lends them, else from the loop's allocator. */
-
 void wscrt_event_loop_dispatch_io_event(struct wscrt_event_loop *loop, const struct epoll_event *event) {
     struct wscrt_io_subscription *subscription = event->data.ptr;
     if (subscription->dead) {
