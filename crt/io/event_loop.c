@@ -294,7 +294,9 @@ static void *s_loop_thread_main(void *arg) {
         if (timeout_ms != 0 && active && loop->busy_poll_ns > 0) {
             active = false;
             count = s_busy_poll(loop, events);
-            timeout_ms = count > 0 ? 0 : s_compute_timeout_ms(loop);
+            if (count == 0) {
+                timeout_ms = s_compute_timeout_ms(loop); /* the poll used part of the time to the next timer */
+            }
         }
         if (count == 0) {
             count = epoll_wait(loop->epoll_fd, events, S_MAX_EVENTS, timeout_ms);

@@ -51,8 +51,7 @@ public final class EventLoopGroup extends CrtResource {
      * {@link Duration#ZERO}, the default, sleeps at once.
      *
      * @param threads the number of threads, 0 to 65535; 0 for one per available processor
-     * @param busyPoll how long a thread polls before it sleeps, from zero to one second (rounded up to whole
-     *                 microseconds)
+     * @param busyPoll how long a thread polls before it sleeps, from zero to one second
      * @throws IllegalArgumentException if {@code threads} or {@code busyPoll} is out of range, or
      *                                  {@code busyPoll} is null
      * @throws dev.wscrt.CrtRuntimeException {@code WSCRT_ERROR_THREAD_CREATE_FAILED} if a thread could
@@ -66,8 +65,7 @@ public final class EventLoopGroup extends CrtResource {
             throw new IllegalArgumentException("busyPoll must be between 0 and 1 s: " + busyPoll);
         }
         this.busyPoll = busyPoll;
-        long micros = (busyPoll.toNanos() + 999) / 1000;
-        long handle = nativeNew(threads, micros * 1000, shutdownComplete);
+        long handle = nativeNew(threads, busyPoll.toNanos(), shutdownComplete);
         acquireNativeHandle(handle, EventLoopGroup::nativeRelease);
         this.threadCount = nativeThreadCount(handle);
     }

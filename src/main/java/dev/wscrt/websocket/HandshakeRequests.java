@@ -48,7 +48,7 @@ final class HandshakeRequests {
     }
 
     /** Whether the comma-separated {@code list} holds {@code token} (case-insensitive, blanks trimmed). */
-    static boolean hasToken(String list, String token) {
+    private static boolean hasToken(String list, String token) {
         int start = 0;
         while (start <= list.length()) {
             int end = list.indexOf(',', start);

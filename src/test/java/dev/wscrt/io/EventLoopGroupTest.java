@@ -16,11 +16,14 @@ import dev.wscrt.websocket.WebSocket;
 import dev.wscrt.websocket.WebSocketConnectOptions;
 import dev.wscrt.websocket.WebSocketConnection;
 import dev.wscrt.websocket.WebSocketListener;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -135,6 +138,48 @@ class EventLoopGroupTest {
             }
             assertEquals("round trip 49", echoed.get(49));
             Await.get("close", ws.close(1000, ""));
+        }
+    }
+
+    /**
+     * The busy-poll time reaches the native threads: after one round trip, the loop thread of a group that
+     * polls for 300 ms spends CPU, and the one of a group that sleeps at once hardly any.
+     */
+    @Test
+    void aPollingLoopThreadSpendsCpuAfterARoundTripAndASleepingOneDoesNot() {
+        long sleepingNanos = loopCpuNanosAroundOneRoundTrip(Duration.ZERO);
+        long pollingNanos = loopCpuNanosAroundOneRoundTrip(Duration.ofMillis(300));
+        assertTrue(sleepingNanos < 20_000_000L, "sleeping loop: " + sleepingNanos + " ns of CPU");
+        assertTrue(pollingNanos > 30_000_000L, "polling loop: " + pollingNanos + " ns of CPU");
+    }
+
+    /** CPU time of the connection's loop thread from just before one echo until 600 ms later. */
+    private static long loopCpuNanosAroundOneRoundTrip(Duration busyPoll) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        assertTrue(threads.isThreadCpuTimeSupported());
+        try (NettyWebSocketServer server = NettyWebSocketServer.startEcho();
+             ClientResources client = ClientResources.create(1, busyPoll)) {
+            AtomicLong loopThread = new AtomicLong(-1);
+            List<String> echoed = new CopyOnWriteArrayList<>();
+            WebSocketConnection ws = Await.get("connect", WebSocketConnection
+                    .builder(URI.create("ws://" + server.authority() + "/")).bootstrap(client.bootstrap())
+                    .connect(new WebSocketListener() {
+                        @Override
+                        public void onText(WebSocketConnection connection, String text) {
+                            loopThread.set(Thread.currentThread().getId());
+                            echoed.add(text);
+                        }
+                    }));
+            Await.get("send", ws.sendText("first"));
+            Await.until("the first echo", () -> echoed.size() == 1);
+            Await.sleep(400); // past any poll the first echo started
+            long before = threads.getThreadCpuTime(loopThread.get());
+            Await.get("send", ws.sendText("second"));
+            Await.until("the second echo", () -> echoed.size() == 2);
+            Await.sleep(600);
+            long after = threads.getThreadCpuTime(loopThread.get());
+            Await.get("close", ws.close(1000, ""));
+            return after - before;
         }
     }
 
