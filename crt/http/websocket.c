@@ -263,6 +263,10 @@ uint64_t wscrt_websocket_get_queued_bytes(const struct wscrt_websocket *websocke
     return atomic_load(&((struct wscrt_websocket *)websocket)->queued_bytes);
 }
 
+struct wscrt_event_loop *wscrt_websocket_get_event_loop(const struct wscrt_websocket *websocket) {
+    return websocket->event_loop;
+}
+
 const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket) {
     return websocket->tls_version;
 }

@@ -25,6 +25,7 @@
 
 struct wscrt_allocator;
 struct wscrt_client_bootstrap;
+struct wscrt_event_loop;
 struct wscrt_tls_connection_options;
 struct wscrt_websocket;
 
@@ -235,6 +236,8 @@ const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websoc
 const char *wscrt_websocket_get_extensions(const struct wscrt_websocket *websocket);
 /* Any thread: bytes of frames sent and not yet written (see send_queue_limit). */
 uint64_t wscrt_websocket_get_queued_bytes(const struct wscrt_websocket *websocket);
+/* Any thread, after setup: the event loop every callback of this websocket runs on (send completions too). */
+struct wscrt_event_loop *wscrt_websocket_get_event_loop(const struct wscrt_websocket *websocket);
 /* Any thread, exactly once per websocket received in setup. */
 void wscrt_websocket_release(struct wscrt_websocket *websocket);
 

@@ -80,21 +80,33 @@ static void JNICALL s_fail_setup(JNIEnv *env, jclass cls, jobject callbacks, jlo
     wscrt_event_loop_schedule_task_now(loop, &failure->task);
 }
 
-static int s_send(struct wscrt_websocket *websocket, jint opcode, struct wscrt_byte_cursor payload, jboolean fin,
-                  struct wscrt_jni_send_completion *completion) {
+/* Queues a frame; 0, or the error code of a refused one. A send whose callback Java queued
+ * (with_completion) holds a reference to the binding until it ends. */
+static int s_send(struct wscrt_jni_binding *binding, jint opcode, struct wscrt_byte_cursor payload, jboolean fin,
+                  jboolean with_completion) {
+    struct wscrt_websocket *websocket = wscrt_jni_binding_websocket(binding);
     struct wscrt_websocket_send_frame_options options = {
         .opcode = (uint8_t)opcode,
         .fin = fin,
         .payload = payload,
-        .on_complete = completion ? wscrt_jni_on_send_complete : NULL,
-        .user_data = completion,
+        .on_complete = with_completion ? wscrt_jni_on_send_complete : NULL,
+        .user_data = binding,
     };
-    return wscrt_websocket_send_frame(websocket, &options);
+    if (with_completion) {
+        wscrt_jni_binding_acquire(binding);
+    }
+    if (wscrt_websocket_send_frame(websocket, &options) == WSCRT_OP_SUCCESS) {
+        return 0;
+    }
+    int error_code = wscrt_last_error();
+    if (with_completion) {
+        wscrt_jni_binding_release(binding);
+    }
+    return error_code;
 }
 
 /* An invalid frame is the caller's mistake (IllegalArgumentException); a full send queue is a named error. */
-static void s_send_failed(JNIEnv *env, struct wscrt_jni_send_completion *completion, int error_code) {
-    wscrt_jni_send_completion_discard(env, completion);
+static void s_throw_send_error(JNIEnv *env, int error_code) {
     if (error_code == WSCRT_ERROR_WEBSOCKET_INVALID_FRAME) {
         wscrt_jni_throw_illegal_argument(env, wscrt_error_str(error_code));
     } else {
@@ -103,32 +115,29 @@ static void s_send_failed(JNIEnv *env, struct wscrt_jni_send_completion *complet
 }
 
 static void JNICALL s_send_array(JNIEnv *env, jclass cls, jlong handle, jint opcode, jbyteArray payload,
-                                 jint offset, jint length, jboolean fin, jobject on_complete) {
+                                 jint offset, jint length, jboolean fin, jboolean with_completion) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    struct wscrt_websocket *websocket = wscrt_jni_binding_websocket(binding);
-    struct wscrt_jni_send_completion *completion = wscrt_jni_send_completion_new(env, binding, on_complete);
-    int result;
+    int error_code;
     if (!payload || length == 0) {
-        result = s_send(websocket, opcode, (struct wscrt_byte_cursor){0}, fin, completion);
+        error_code = s_send(binding, opcode, (struct wscrt_byte_cursor){0}, fin, with_completion);
     } else {
         /* The copy into the frame (masked on the way) happens inside the critical section: no other copy. */
         uint8_t *bytes = (*env)->GetPrimitiveArrayCritical(env, payload, NULL);
         if (!bytes) {
-            wscrt_jni_send_completion_discard(env, completion);
             return; /* OutOfMemoryError pending */
         }
-        result = s_send(websocket, opcode, wscrt_byte_cursor_from_array(bytes + offset, (size_t)length), fin,
-                        completion);
+        error_code =
+            s_send(binding, opcode, wscrt_byte_cursor_from_array(bytes + offset, (size_t)length), fin, with_completion);
         (*env)->ReleasePrimitiveArrayCritical(env, payload, bytes, JNI_ABORT);
     }
-    if (result) {
-        s_send_failed(env, completion, wscrt_last_error());
+    if (error_code) {
+        s_throw_send_error(env, error_code);
     }
 }
 
 static void JNICALL s_send_direct(JNIEnv *env, jclass cls, jlong handle, jint opcode, jobject payload, jint offset,
-                                  jint length, jboolean fin, jobject on_complete) {
+                                  jint length, jboolean fin, jboolean with_completion) {
     (void)cls;
     uint8_t *bytes = (*env)->GetDirectBufferAddress(env, payload);
     if (!bytes && length > 0) {
@@ -136,12 +145,11 @@ static void JNICALL s_send_direct(JNIEnv *env, jclass cls, jlong handle, jint op
         return;
     }
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
-    struct wscrt_websocket *websocket = wscrt_jni_binding_websocket(binding);
-    struct wscrt_jni_send_completion *completion = wscrt_jni_send_completion_new(env, binding, on_complete);
     struct wscrt_byte_cursor cursor =
         length > 0 ? wscrt_byte_cursor_from_array(bytes + offset, (size_t)length) : (struct wscrt_byte_cursor){0};
-    if (s_send(websocket, opcode, cursor, fin, completion)) {
-        s_send_failed(env, completion, wscrt_last_error());
+    int error_code = s_send(binding, opcode, cursor, fin, with_completion);
+    if (error_code) {
+        s_throw_send_error(env, error_code);
     }
 }
 
@@ -220,8 +228,8 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
     static const JNINativeMethod methods[] = {
         {"nativeConnect", "(Ldev/wscrt/websocket/WebSocketCallbacks;[BI)V", (void *)s_connect},
         {"nativeFailSetup", "(Ldev/wscrt/websocket/WebSocketCallbacks;JI)V", (void *)s_fail_setup},
-        {"nativeSendArray", "(JI[BIIZLjava/util/function/Consumer;)V", (void *)s_send_array},
-        {"nativeSendDirect", "(JILjava/nio/ByteBuffer;IIZLjava/util/function/Consumer;)V", (void *)s_send_direct},
+        {"nativeSendArray", "(JI[BIIZZ)V", (void *)s_send_array},
+        {"nativeSendDirect", "(JILjava/nio/ByteBuffer;IIZZ)V", (void *)s_send_direct},
         {"nativeIncrementReadWindow", "(JJ)V", (void *)s_increment_read_window},
         {"nativeClose", "(J)V", (void *)s_close},
         {"nativeRelease", "(J)V", (void *)s_release},
@@ -242,11 +250,18 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
     m->on_shutdown = (*env)->GetMethodID(env, callbacks, "onShutdown", "(I)V");
     m->on_frame_events =
         (*env)->GetMethodID(env, callbacks, "onFrameEvents", "([JILjava/nio/ByteBuffer;Ljava/nio/ByteBuffer;)Z");
-    m->on_send_complete =
-        (*env)->GetStaticMethodID(env, callbacks, "onSendComplete", "(Ljava/util/function/Consumer;I)Z");
+    m->send_completions =
+        (*env)->GetFieldID(env, callbacks, "sendCompletions", "Ldev/wscrt/websocket/SendCompletions;");
     m->callbacks_class = (*env)->NewGlobalRef(env, callbacks);
     (*env)->DeleteLocalRef(env, callbacks);
-    if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->on_send_complete || !m->callbacks_class) {
+    jclass completions = (*env)->FindClass(env, "dev/wscrt/websocket/SendCompletions");
+    if (!completions) {
+        return -1;
+    }
+    m->on_sends_complete = (*env)->GetMethodID(env, completions, "complete", "(II)V");
+    (*env)->DeleteLocalRef(env, completions);
+    if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->send_completions || !m->on_sends_complete ||
+        !m->callbacks_class) {
         return -1;
     }
     return wscrt_jni_register_natives(env, "dev/wscrt/websocket/WebSocket", methods,

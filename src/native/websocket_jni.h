@@ -13,7 +13,14 @@
  * the shutdown callback still runs). It is ref-counted: one reference for the connection (until
  * its shutdown or failed setup was reported), one for the Java WebSocket
  * (until its Cleaner or nativeRelease), one per pending send that has a
- * completion callback.
+ * completion callback, one while a hand-over of send completions is scheduled.
+ *
+ * Send completions cross without a reference per send: Java queues each
+ * callback in a SendCompletions, in the order the natives queue the frames,
+ * and the binding tells it how many sends ended and how (completions come in
+ * send order). Consecutive completions with the same error code are counted
+ * and handed over in one upcall, by a task at the end of the loop's current
+ * work or before any other upcall of the connection, whichever comes first.
  */
 #include <jni.h>
 #include <stdatomic.h>
@@ -21,6 +28,7 @@
 
 #include "http/http_request.h"
 #include "http/websocket.h"
+#include "io/event_loop.h"
 #include "io/tls_handler.h"
 #include "jni_options.h"
 
@@ -43,6 +51,14 @@ struct wscrt_jni_binding {
     /* The event batch of the connection's event-loop thread (all its callbacks run there), cached so
      * that adding an event costs no thread-local lookup. Loop thread only. */
     struct event_batch *batch;
+    /* Global ref to the callbacks' SendCompletions, held until the binding is freed: completions may
+     * come after the shutdown released the callbacks. */
+    jobject send_completions;
+    /* Loop thread: sends that ended since the last hand-over, all with completed_error. */
+    uint32_t completed_sends;
+    int completed_error;
+    bool completions_task_scheduled;
+    struct wscrt_task completions_task;
 };
 
 /* The C websocket of a binding whose handle a native received. Call it before reading anything else of
@@ -58,7 +74,8 @@ struct wscrt_jni_callbacks_methods {
     jmethodID on_setup;
     jmethodID on_shutdown;
     jmethodID on_frame_events;
-    jmethodID on_send_complete;
+    jfieldID send_completions; /* WebSocketCallbacks.sendCompletions */
+    jmethodID on_sends_complete; /* SendCompletions.complete(int count, int errorCode) */
 };
 extern struct wscrt_jni_callbacks_methods wscrt_jni_callbacks;
 
@@ -72,10 +89,8 @@ void wscrt_jni_binding_fail_setup(struct wscrt_jni_binding *binding, int error_c
 /* Points the C connect options at the binding's upcalls (websocket_jni_upcalls.c). */
 void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
                                      struct wscrt_websocket_client_connection_options *options);
-/* The send-completion upcall and its user data (one global ref to the Java callback). */
-struct wscrt_jni_send_completion *wscrt_jni_send_completion_new(JNIEnv *env, struct wscrt_jni_binding *binding,
-                                                                jobject on_complete);
-void wscrt_jni_send_completion_discard(JNIEnv *env, struct wscrt_jni_send_completion *completion);
+/* The C completion of a send whose callback Java queued; user_data is the binding, with one reference
+ * taken for the send (released here). */
 void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data);
 
 /* What the connect-options reader fills: the C options and the storage they point into. */

@@ -113,6 +113,9 @@ void wscrt_jni_binding_release(struct wscrt_jni_binding *binding) {
     if (env && binding->callbacks) {
         (*env)->DeleteGlobalRef(env, binding->callbacks);
     }
+    if (env && binding->send_completions) {
+        (*env)->DeleteGlobalRef(env, binding->send_completions);
+    }
     wscrt_mem_release(wscrt_jni_allocator(), binding);
 }
 
@@ -122,6 +125,8 @@ static jobject s_callbacks(JNIEnv *env, struct wscrt_jni_binding *binding) {
 }
 
 /* ---- upcalls (event-loop thread) ---------------------------------------------------------------------------- */
+
+static void s_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *binding);
 
 static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     struct wscrt_jni_binding *binding = batch->owner;
@@ -139,6 +144,7 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     if (count == 0 || !binding) {
         return true;
     }
+    s_flush_send_completions(env, binding); /* sends that ended before these frames arrived come first */
     jobject data = NULL;
     jobject staged = staged_len > 0 ? batch->staging : NULL;
     if (in_read_buffer) {
@@ -450,6 +456,7 @@ static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int erro
     struct wscrt_jni_binding *binding = user_data;
     JNIEnv *env = wscrt_jni_get_env();
     if (env) {
+        s_flush_send_completions(env, binding);
         struct event_batch *batch = s_thread_batch();
         if (batch->owner == binding) {
             s_flush_batch(env, batch);
@@ -468,51 +475,51 @@ static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int erro
     wscrt_jni_binding_release(binding);
 }
 
-struct wscrt_jni_send_completion {
-    struct wscrt_jni_binding *binding;
-    jobject callback; /* global ref */
-};
-
-void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
-    struct wscrt_jni_send_completion *completion = user_data;
-    struct wscrt_jni_binding *binding = completion->binding;
-    JNIEnv *env = wscrt_jni_get_env();
-    if (env) {
-        /* Static: a completion may come after the shutdown released the callbacks. */
-        jboolean ok = (*env)->CallStaticBooleanMethod(env, wscrt_jni_callbacks.callbacks_class,
-                                                      wscrt_jni_callbacks.on_send_complete, completion->callback,
-                                                      (jint)error_code);
-        bool threw = wscrt_jni_check_and_clear_exception(env);
-        if (!ok || threw) {
+/* Hands the completions counted so far to Java (loop thread). A failure to deliver them (the JVM out of
+ * memory) fails the connection, as a throwing frame callback does. */
+static void s_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *binding) {
+    uint32_t count = binding->completed_sends;
+    if (count == 0) {
+        return;
+    }
+    binding->completed_sends = 0;
+    if (!env || !binding->send_completions) {
+        return; /* no JVM to run them in (a detached thread at exit) */
+    }
+    (*env)->CallVoidMethod(env, binding->send_completions, wscrt_jni_callbacks.on_sends_complete, (jint)count,
+                           (jint)binding->completed_error);
+    if (wscrt_jni_check_and_clear_exception(env)) {
+        struct wscrt_websocket *websocket = atomic_load_explicit(&binding->websocket, memory_order_relaxed);
+        if (websocket) {
             wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
         }
-        (*env)->DeleteGlobalRef(env, completion->callback);
     }
-    wscrt_mem_release(wscrt_jni_allocator(), completion);
+}
+
+/* Runs at the end of the loop's current work (or cancelled, when the loop stops: delivered all the same). */
+static void s_send_completions_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    (void)status;
+    struct wscrt_jni_binding *binding = arg;
+    binding->completions_task_scheduled = false;
+    s_flush_send_completions(wscrt_jni_get_env(), binding);
     wscrt_jni_binding_release(binding);
 }
 
-
-struct wscrt_jni_send_completion *wscrt_jni_send_completion_new(JNIEnv *env, struct wscrt_jni_binding *binding,
-                                                                jobject on_complete) {
-    if (!on_complete) {
-        return NULL;
+void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
+    struct wscrt_jni_binding *binding = user_data;
+    if (binding->completed_sends > 0 &&
+        (binding->completed_error != error_code || binding->completed_sends == UINT32_MAX / 2)) {
+        s_flush_send_completions(wscrt_jni_get_env(), binding);
     }
-    struct wscrt_jni_send_completion *completion =
-        wscrt_mem_acquire(wscrt_jni_allocator(), sizeof(struct wscrt_jni_send_completion));
-    completion->binding = binding;
-    completion->callback = (*env)->NewGlobalRef(env, on_complete);
-    wscrt_jni_binding_acquire(binding);
-    return completion;
-}
-
-void wscrt_jni_send_completion_discard(JNIEnv *env, struct wscrt_jni_send_completion *completion) {
-    if (completion) {
-        (*env)->DeleteGlobalRef(env, completion->callback);
-        struct wscrt_jni_binding *binding = completion->binding;
-        wscrt_mem_release(wscrt_jni_allocator(), completion);
-        wscrt_jni_binding_release(binding);
+    binding->completed_error = error_code;
+    binding->completed_sends++;
+    if (!binding->completions_task_scheduled) {
+        binding->completions_task_scheduled = true;
+        wscrt_jni_binding_acquire(binding); /* released by the task */
+        wscrt_event_loop_schedule_task_now(wscrt_websocket_get_event_loop(websocket), &binding->completions_task);
     }
+    wscrt_jni_binding_release(binding); /* the send's reference */
 }
 
 struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) {
@@ -520,6 +527,12 @@ struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) 
     atomic_init(&binding->ref_count, 1);
     atomic_init(&binding->websocket, NULL);
     binding->callbacks = (*env)->NewGlobalRef(env, callbacks);
+    jobject completions = (*env)->GetObjectField(env, callbacks, wscrt_jni_callbacks.send_completions);
+    binding->send_completions = completions ? (*env)->NewGlobalRef(env, completions) : NULL;
+    if (completions) {
+        (*env)->DeleteLocalRef(env, completions);
+    }
+    wscrt_task_init(&binding->completions_task, s_send_completions_task, binding, "websocket_send_completions");
     return binding;
 }
 

@@ -49,8 +49,11 @@ public final class WebSocket extends CrtResource {
     private final boolean tlsSessionResumed;
     private final String extensions;
 
+    private final SendCompletions completions;
+
     /** Created by the native setup upcall with the binding's handle. */
-    WebSocket(long handle) {
+    WebSocket(long handle, SendCompletions completions) {
+        this.completions = completions;
         this.subprotocol = nativeSubprotocol(handle);
         this.tlsVersion = nativeTlsVersion(handle);
         this.alpnProtocol = nativeAlpnProtocol(handle);
@@ -189,7 +192,7 @@ public final class WebSocket extends CrtResource {
             return;
         }
         try {
-            nativeSendArray(nativeHandle(), opcode.value(), payload, 0, length, fin, onComplete);
+            send(opcode, payload, null, 0, length, fin, onComplete);
         } finally {
             exit();
         }
@@ -222,11 +225,10 @@ public final class WebSocket extends CrtResource {
         }
         try {
             if (payload.isDirect()) {
-                nativeSendDirect(nativeHandle(), opcode.value(), payload, payload.position(), length, fin,
-                        onComplete);
+                send(opcode, null, payload, payload.position(), length, fin, onComplete);
             } else {
-                nativeSendArray(nativeHandle(), opcode.value(), payload.array(),
-                        payload.arrayOffset() + payload.position(), length, fin, onComplete);
+                send(opcode, payload.array(), null, payload.arrayOffset() + payload.position(), length, fin,
+                        onComplete);
             }
         } finally {
             exit();
@@ -439,6 +441,37 @@ public final class WebSocket extends CrtResource {
         Reference.reachabilityFence(this);
     }
 
+    /** Queues a frame from {@code array} or else {@code direct}; its callback, if any, joins the completions. */
+    private void send(Opcode opcode, byte[] array, ByteBuffer direct, int offset, int length, boolean fin,
+                      Consumer<OnSendFrameCompleteData> onComplete) {
+        long handle = nativeHandle();
+        if (onComplete == null) {
+            sendNative(handle, opcode.value(), array, direct, offset, length, fin, false);
+            return;
+        }
+        synchronized (completions) {
+            completions.add(onComplete);
+            boolean queued = false;
+            try {
+                sendNative(handle, opcode.value(), array, direct, offset, length, fin, true);
+                queued = true;
+            } finally {
+                if (!queued) {
+                    completions.removeLast();
+                }
+            }
+        }
+    }
+
+    private static void sendNative(long handle, int opcode, byte[] array, ByteBuffer direct, int offset, int length,
+                                   boolean fin, boolean withCompletion) {
+        if (direct != null) {
+            nativeSendDirect(handle, opcode, direct, offset, length, fin, withCompletion);
+        } else {
+            nativeSendArray(handle, opcode, array, offset, length, fin, withCompletion);
+        }
+    }
+
     private static void completeClosed(Consumer<OnSendFrameCompleteData> onComplete) {
         if (onComplete != null) {
             onComplete.accept(new OnSendFrameCompleteData(
@@ -451,10 +484,10 @@ public final class WebSocket extends CrtResource {
     private static native void nativeFailSetup(WebSocketCallbacks callbacks, long bootstrap, int errorCode);
 
     private static native void nativeSendArray(long handle, int opcode, byte[] payload, int offset, int length,
-                                               boolean fin, Consumer<OnSendFrameCompleteData> onComplete);
+                                               boolean fin, boolean withCompletion);
 
     private static native void nativeSendDirect(long handle, int opcode, ByteBuffer payload, int offset, int length,
-                                                boolean fin, Consumer<OnSendFrameCompleteData> onComplete);
+                                                boolean fin, boolean withCompletion);
 
     private static native void nativeIncrementReadWindow(long handle, long size);
 

@@ -52,6 +52,8 @@ final class WebSocketCallbacks {
     }
 
     private final MessageSink messageSink;
+    /** Read by the native binding when it is made (the field's name is part of the JNI contract). */
+    final SendCompletions sendCompletions = new SendCompletions();
     /** What the connect call set out to do; set by {@link WebSocket} before the native connect starts. */
     private ConnectAttempt attempt;
     /** Why a setup failed before any connection attempt (the handshake transform's failure), or null. */
@@ -106,7 +108,7 @@ final class WebSocketCallbacks {
         Integer statusCode = status < 0 ? null : status;
         OnConnectionSetupData data;
         if (handle != 0) {
-            data = new OnConnectionSetupData(null, new WebSocket(handle), statusCode, headers, null);
+            data = new OnConnectionSetupData(null, new WebSocket(handle, sendCompletions), statusCode, headers, null);
         } else {
             CrtRuntimeException found = setupFailure;
             data = new OnConnectionSetupData(found != null && found.errorCode() == errorCode ? found
@@ -285,17 +287,6 @@ final class WebSocketCallbacks {
         return true;
     }
 
-    /**
-     * A frame sent with a completion callback finished (errorCode 0 = written). As in awscrt, only the
-     * setup and frame callbacks shut the connection down when they throw; a throwing completion is
-     * logged and the connection goes on.
-     */
-    static boolean onSendComplete(Consumer<OnSendFrameCompleteData> callback, int errorCode) {
-        Throwable exception = errorCode == 0 ? null : new CrtRuntimeException(errorCode);
-        runQuietly(callback, new OnSendFrameCompleteData(exception));
-        return true;
-    }
-
     /** Keeps the first exception a callback threw (the shutdown reports it); always false. */
     private boolean failed(Throwable t) {
         if (callbackFailure == null) {
@@ -304,7 +295,7 @@ final class WebSocketCallbacks {
         return false;
     }
 
-    private static <T> void runQuietly(Consumer<T> callback, T data) {
+    static <T> void runQuietly(Consumer<T> callback, T data) {
         try {
             callback.accept(data);
         } catch (Throwable t) {

@@ -1,0 +1,45 @@
+package dev.wscrt.websocket;
+
+import dev.wscrt.CrtRuntimeException;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.function.Consumer;
+
+/**
+ * The completion callbacks of one connection's sends in flight, in the order their frames were queued.
+ * Native code holds no reference per send: it counts the sends that ended (they end in send order) and
+ * {@link #complete} runs that many callbacks from the front, on the event-loop thread. A sender queues the
+ * callback and the frame together under this object's monitor, so that the two orders agree; the event-loop
+ * thread takes callbacks without the monitor, so a sender (which may be compressing a large message) never
+ * holds it up.
+ */
+final class SendCompletions {
+    private static final OnSendFrameCompleteData WRITTEN = new OnSendFrameCompleteData(null);
+
+    private final ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> pending = new ConcurrentLinkedDeque<>();
+
+    /** Queues the callback of a frame about to be queued; the caller holds this object's monitor. */
+    void add(Consumer<OnSendFrameCompleteData> callback) {
+        pending.addLast(callback);
+    }
+
+    /** Takes back the callback just added when its frame was refused; the caller holds the monitor. */
+    void removeLast() {
+        pending.pollLast();
+    }
+
+    /**
+     * Upcall: the next {@code count} sends ended, with {@code errorCode} (0 = written). A callback that throws
+     * is logged; the connection goes on (as in awscrt, only setup and frame callbacks fail it).
+     */
+    void complete(int count, int errorCode) {
+        for (int i = 0; i < count; i++) {
+            Consumer<OnSendFrameCompleteData> callback = pending.pollFirst();
+            if (callback == null) {
+                return; // not reached: only sends whose callback was queued are counted
+            }
+            OnSendFrameCompleteData data =
+                    errorCode == 0 ? WRITTEN : new OnSendFrameCompleteData(new CrtRuntimeException(errorCode));
+            WebSocketCallbacks.runQuietly(callback, data);
+        }
+    }
+}
