@@ -11,15 +11,11 @@ import dev.wscrt.testing.NativeMemory;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
+import dev.wscrt.testing.SenderThreads;
 import dev.wscrt.testing.Testbed;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -66,29 +62,13 @@ class SendCompletionsTest {
         CallbackRecorder rec = new CallbackRecorder();
         WebSocket ws = testbed.connect(server, rec);
         Outcomes outcomes = new Outcomes();
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        CyclicBarrier start = new CyclicBarrier(threads);
-        try {
-            List<CompletableFuture<Void>> senders = new ArrayList<>();
-            for (int t = 0; t < threads; t++) {
-                int thread = t;
-                senders.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        start.await(10, TimeUnit.SECONDS);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                    for (int seq = 0; seq < perThread; seq++) {
-                        long label = (long) thread << 32 | seq;
-                        ws.sendFrame(Opcode.BINARY, ByteBuffer.allocate(8).putLong(label).array(), true,
-                                outcomes.callback(label));
-                    }
-                }, pool));
+        SenderThreads.runTogether(threads, thread -> {
+            for (int seq = 0; seq < perThread; seq++) {
+                long label = (long) thread << 32 | seq;
+                ws.sendFrame(Opcode.BINARY, ByteBuffer.allocate(8).putLong(label).array(), true,
+                        outcomes.callback(label));
             }
-            Await.get("senders", CompletableFuture.allOf(senders.toArray(new CompletableFuture<?>[0])));
-        } finally {
-            pool.shutdownNow();
-        }
+        });
 
         List<Outcomes.Outcome> ran = outcomes.await(threads * perThread);
         List<ReceivedFrame> frames = server.awaitConnection().awaitFrames(threads * perThread);
@@ -114,20 +94,21 @@ class SendCompletionsTest {
 
         Outcomes outcomes = new Outcomes();
         List<Long> accepted = new ArrayList<>();
-        int refused = 0;
+        int refusedInARow = 0;
         byte[] payload = new byte[64 * 1024];
-        for (long label = 0; label < 600 && refused < 20; label++) {
+        for (long label = 0; label < 2_000 && refusedInARow < 20; label++) {
             try {
                 ws.sendFrame(Opcode.BINARY, payload, true, outcomes.callback(label));
                 accepted.add(label);
+                refusedInARow = 0;
             } catch (CrtRuntimeException e) {
                 assertEquals("WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL", e.errorName());
-                refused++;
+                refusedInARow++;
                 Await.sleep(1); // the loop thread writes what the socket takes meanwhile
             }
         }
-        assertTrue(refused >= 20, "the queue filled up; refused " + refused);
-        ws.abort(); // the socket's buffers are full too: what is still queued fails
+        assertEquals(20, refusedInARow, "the socket's buffers and then the send queue filled up");
+        ws.abort(); // what is still queued cannot have been written: it fails
 
         rec.awaitShutdown();
         List<Outcomes.Outcome> ran = outcomes.await(accepted.size());

@@ -11,16 +11,11 @@ import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.SendRecorder;
+import dev.wscrt.testing.SenderThreads;
 import dev.wscrt.testing.Testbed;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -38,31 +33,8 @@ class WebSocketConcurrencyTest {
         return ByteBuffer.allocate(8).putInt(thread).putInt(seq).array();
     }
 
-    /** Runs {@code body(thread)} on THREADS threads released together; waits (bounded) for all. */
-    private static void onThreads(ThreadBody body) {
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        CyclicBarrier start = new CyclicBarrier(THREADS);
-        try {
-            List<CompletableFuture<Void>> done = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int thread = t;
-                done.add(CompletableFuture.runAsync(() -> {
-                    try {
-                        start.await(10, TimeUnit.SECONDS);
-                        body.run(thread);
-                    } catch (Exception e) {
-                        throw new RuntimeException(e);
-                    }
-                }, pool));
-            }
-            Await.get("all sender threads", CompletableFuture.allOf(done.toArray(new CompletableFuture<?>[0])));
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
-    private interface ThreadBody {
-        void run(int thread) throws Exception;
+    private static void onThreads(SenderThreads.Body body) {
+        SenderThreads.runTogether(THREADS, body);
     }
 
     @Test
