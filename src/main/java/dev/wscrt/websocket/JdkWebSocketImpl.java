@@ -19,11 +19,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The {@link WebSocket} of {@link JdkWebSocket}: a message-API connection in partial mode with a read
  * window, turned into the JDK's demand-driven listener calls.
  *
- * <p>Receiving: pieces arrive on the event-loop thread and wait in {@link #queue} until there is demand;
- * data pieces count against a read window of {@link #READ_WINDOW} bytes, given back as the listener is
- * called, so at most that much data waits in Java and the socket stops reading when the listener does
- * not ask for more. {@link #drain} delivers, one call at a time, on whichever thread finds work (the
- * event-loop thread or a thread calling {@link #request}).
+ * <p>Receiving: pieces arrive on the event-loop thread and go to the listener at once when there is demand
+ * and nothing waits before them; otherwise they wait in {@link #queue} until there is demand. Data pieces
+ * count against a read window of {@link #READ_WINDOW} bytes, given back as the listener is called, so at
+ * most that much data waits in Java and the socket stops reading when the listener does not ask for more.
+ * {@link #drain} delivers what waits, one call at a time, on whichever thread finds work (the event-loop
+ * thread or a thread calling {@link #request}).
  *
  * <p>Sending: one text/binary and one ping/pong send at a time, as the JDK; fragments are sent as frames
  * (TEXT/BINARY then CONTINUATION), text encoded with a surrogate pair split between calls kept whole.
@@ -112,12 +113,22 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     @Override
     public void onText(WebSocketConnection c, String text, boolean last) {
-        enqueue(new Text(text, last, utf8Length(text)));
+        if (startDirectDelivery()) {
+            deliverText(text, last, utf8Length(text));
+            endDirectDelivery();
+        } else {
+            enqueue(new Text(text, last, utf8Length(text)));
+        }
     }
 
     @Override
     public void onBinary(WebSocketConnection c, ByteBuffer data, boolean last) {
-        enqueue(new Binary(data, last));
+        if (startDirectDelivery()) {
+            deliverBinary(data, last);
+            endDirectDelivery();
+        } else {
+            enqueue(new Binary(data, last));
+        }
     }
 
     @Override
@@ -199,6 +210,33 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     // ---- delivery -----------------------------------------------------------------------------------
 
+    /**
+     * Whether a piece that just arrived may go to the listener at once, as {@link #drain} would deliver it
+     * (nothing waits before it, there is demand, no one else is delivering); if so, takes one demand and the
+     * delivering role, which {@link #endDirectDelivery} gives back. The common case of a listener that keeps
+     * asking for more then costs no queued event.
+     */
+    private boolean startDirectDelivery() {
+        synchronized (lock) {
+            if (draining || finished || failure != null || closeQueued || demand == 0 || !queue.isEmpty()) {
+                return false;
+            }
+            demand--;
+            draining = true;
+            return true;
+        }
+    }
+
+    private void endDirectDelivery() {
+        synchronized (lock) {
+            draining = false;
+            if (failure == null && (demand == 0 || queue.isEmpty())) {
+                return;
+            }
+        }
+        drain(); // what happened meanwhile: a failure to report, or pieces a request now lets through
+    }
+
     private void drain() {
         synchronized (lock) {
             if (draining) {
@@ -246,16 +284,36 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         }
     }
 
-    private void deliver(Event event) {
+    private void deliverText(String text, boolean last, long bytes) {
         try {
-            if (event instanceof Text text) {
-                listener.onText(this, text.text(), text.last());
-                returnWindow(text.bytes());
-            } else if (event instanceof Binary binary) {
-                long bytes = binary.data().remaining();
-                listener.onBinary(this, binary.data(), binary.last());
-                returnWindow(bytes);
-            } else if (event instanceof Ping ping) {
+            listener.onText(this, text, last);
+            returnWindow(bytes);
+        } catch (Throwable t) {
+            fail(t);
+        }
+    }
+
+    private void deliverBinary(ByteBuffer data, boolean last) {
+        try {
+            long bytes = data.remaining();
+            listener.onBinary(this, data, last);
+            returnWindow(bytes);
+        } catch (Throwable t) {
+            fail(t);
+        }
+    }
+
+    private void deliver(Event event) {
+        if (event instanceof Text text) {
+            deliverText(text.text(), text.last(), text.bytes());
+            return;
+        }
+        if (event instanceof Binary binary) {
+            deliverBinary(binary.data(), binary.last());
+            return;
+        }
+        try {
+            if (event instanceof Ping ping) {
                 listener.onPing(this, ping.data());
             } else if (event instanceof Pong pong) {
                 listener.onPong(this, pong.data());

@@ -280,6 +280,31 @@ class JdkWebSocketParityTest {
 
     @ParameterizedTest
     @MethodSource("clients")
+    void demandGivenOneAtATimeFromAnotherThreadWhileMessagesArriveDeliversEachOnceInOrder(
+            Supplier<WebSocket.Builder> client) {
+        int messages = 500;
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(c -> {
+            for (int i = 0; i < messages; i++) {
+                c.sendText(Integer.toString(i));
+            }
+        }));
+        Recorder noDemand = new Recorder(false);
+        WebSocket ws = open(client, server, noDemand);
+        for (int i = 0; i < messages; i++) {
+            ws.request(1);
+            if (i % 16 == 0) {
+                Thread.yield(); // let deliveries from the event-loop thread and from here interleave
+            }
+        }
+        List<String> calls = noDemand.await(messages + 1);
+        for (int i = 0; i < messages; i++) {
+            assertEquals("text " + i, calls.get(i + 1));
+        }
+        noDemand.assertQuiet(messages + 1);
+    }
+
+    @ParameterizedTest
+    @MethodSource("clients")
     void withoutDemandTheClientStopsReadingAndTheServersWritesWait(Supplier<WebSocket.Builder> client) {
         server = testbed.nettyServer(b -> b.echo(false));
         Recorder noDemand = new Recorder(false);
