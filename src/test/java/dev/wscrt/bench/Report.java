@@ -210,7 +210,9 @@ final class Report {
         sb.append("- Each client library runs each scenario in its own JVM (").append(String.join(" ", config.workerJvm))
                 .append("): one warm-up run, which also sets the count so that a measured run lasts at least ")
                 .append(config.seconds).append(" s, then the measured runs. The clock starts at the open callback ")
-                .append("(receive, echo) or the first send (send), so connection set-up is outside it.\n");
+                .append("(receive, echo) or the first send (send), so connection set-up is outside it. Each ")
+                .append("scenario starts with an unmeasured cell of its first client, so that no measured cell meets ")
+                .append("a server whose JIT is still compiling that scenario's path.\n");
         sb.append("- receive: the server sends N pre-encoded BINARY messages as fast as its channel is writable, then ")
                 .append("TEXT \"done\"; every payload byte is counted by the client.\n");
         sb.append("- send: N BINARY messages from one heap or direct `ByteBuffer`, then TEXT \"stats\"; the clock ")
