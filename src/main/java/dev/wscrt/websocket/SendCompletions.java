@@ -1,6 +1,7 @@
 package dev.wscrt.websocket;
 
 import dev.wscrt.CrtRuntimeException;
+import java.util.ArrayDeque;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.Consumer;
 
@@ -16,6 +17,9 @@ final class SendCompletions {
     private static final OnSendFrameCompleteData WRITTEN = new OnSendFrameCompleteData(null);
 
     private final ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> pending = new ConcurrentLinkedDeque<>();
+    // Event-loop thread only: set while callbacks run; runs reported meanwhile (count << 32 | error code) wait.
+    private boolean delivering;
+    private final ArrayDeque<Long> runsReportedMeanwhile = new ArrayDeque<>();
 
     /** Queues the callback of a frame about to be queued; the caller holds this object's monitor. */
     void add(Consumer<OnSendFrameCompleteData> callback) {
@@ -29,9 +33,27 @@ final class SendCompletions {
 
     /**
      * Upcall: the next {@code count} sends ended, with {@code errorCode} (0 = written). A callback that throws
-     * is logged; the connection goes on (as in awscrt, only setup and frame callbacks fail it).
+     * is logged; the connection goes on (as in awscrt, only setup and frame callbacks fail it). Sends that end
+     * while these callbacks run (a callback that fails the connection) are reported after them, in order.
      */
     void complete(int count, int errorCode) {
+        if (delivering) {
+            runsReportedMeanwhile.add((long) count << 32 | (errorCode & 0xFFFF_FFFFL));
+            return;
+        }
+        delivering = true;
+        try {
+            run(count, errorCode);
+            Long next;
+            while ((next = runsReportedMeanwhile.poll()) != null) {
+                run((int) (next >>> 32), next.intValue());
+            }
+        } finally {
+            delivering = false;
+        }
+    }
+
+    private void run(int count, int errorCode) {
         for (int i = 0; i < count; i++) {
             Consumer<OnSendFrameCompleteData> callback = pending.pollFirst();
             if (callback == null) {

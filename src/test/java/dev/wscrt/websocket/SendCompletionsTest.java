@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.wscrt.CrtError;
 import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
@@ -78,6 +79,25 @@ class SendCompletionsTest {
             assertNull(ran.get(i).exception());
         }
         Testbed.closeCleanly(ws, rec);
+    }
+
+    @Test
+    void sendsReportedEndedWhileCallbacksRunAreCompletedAfterThemInSendOrder() {
+        SendCompletions completions = new SendCompletions();
+        Outcomes outcomes = new Outcomes();
+        completions.add(d -> {
+            outcomes.callback(0).accept(d);
+            completions.complete(1, CrtError.WEBSOCKET_CONNECTION_CLOSED.code()); // as a failing connection might
+        });
+        completions.add(outcomes.callback(1));
+        completions.add(outcomes.callback(2));
+        completions.complete(2, 0);
+        List<Outcomes.Outcome> ran = outcomes.ran();
+        assertEquals(List.of(0L, 1L, 2L), ran.stream().map(Outcomes.Outcome::label).toList());
+        assertNull(ran.get(0).exception());
+        assertNull(ran.get(1).exception());
+        assertEquals("WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED",
+                ((CrtRuntimeException) ran.get(2).exception()).errorName());
     }
 
     @Test
