@@ -508,8 +508,9 @@ static void s_send_completions_task(struct wscrt_task *task, void *arg, enum wsc
 
 void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
     struct wscrt_jni_binding *binding = user_data;
+    /* A run ends at another error code, or before its count would pass what a jint holds. */
     if (binding->completed_sends > 0 &&
-        (binding->completed_error != error_code || binding->completed_sends == UINT32_MAX / 2)) {
+        (binding->completed_error != error_code || binding->completed_sends == INT32_MAX)) {
         s_flush_send_completions(wscrt_jni_get_env(), binding);
     }
     binding->completed_error = error_code;

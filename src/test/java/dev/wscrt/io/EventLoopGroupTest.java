@@ -123,14 +123,7 @@ class EventLoopGroupTest {
         try (NettyWebSocketServer server = NettyWebSocketServer.startEcho();
              ClientResources client = ClientResources.create(1, Duration.ofMillis(5))) {
             List<String> echoed = new CopyOnWriteArrayList<>();
-            WebSocketConnection ws = Await.get("connect", WebSocketConnection
-                    .builder(URI.create("ws://" + server.authority() + "/")).bootstrap(client.bootstrap())
-                    .connect(new WebSocketListener() {
-                        @Override
-                        public void onText(WebSocketConnection connection, String text) {
-                            echoed.add(text);
-                        }
-                    }));
+            WebSocketConnection ws = connectRecordingEchoes(server, client, echoed, new AtomicLong());
             for (int i = 0; i < 50; i++) { // one at a time: each echo arrives while the loop polls
                 Await.get("send", ws.sendText("round trip " + i));
                 int expected = i + 1;
@@ -161,15 +154,7 @@ class EventLoopGroupTest {
              ClientResources client = ClientResources.create(1, busyPoll)) {
             AtomicLong loopThread = new AtomicLong(-1);
             List<String> echoed = new CopyOnWriteArrayList<>();
-            WebSocketConnection ws = Await.get("connect", WebSocketConnection
-                    .builder(URI.create("ws://" + server.authority() + "/")).bootstrap(client.bootstrap())
-                    .connect(new WebSocketListener() {
-                        @Override
-                        public void onText(WebSocketConnection connection, String text) {
-                            loopThread.set(Thread.currentThread().getId());
-                            echoed.add(text);
-                        }
-                    }));
+            WebSocketConnection ws = connectRecordingEchoes(server, client, echoed, loopThread);
             Await.get("send", ws.sendText("first"));
             Await.until("the first echo", () -> echoed.size() == 1);
             Await.sleep(400); // past any poll the first echo started
@@ -181,6 +166,20 @@ class EventLoopGroupTest {
             Await.get("close", ws.close(1000, ""));
             return after - before;
         }
+    }
+
+    /** Connects to {@code server}; each text that arrives is added to {@code echoed}, its thread's id kept. */
+    private static WebSocketConnection connectRecordingEchoes(NettyWebSocketServer server, ClientResources client,
+                                                              List<String> echoed, AtomicLong loopThread) {
+        return Await.get("connect", WebSocketConnection
+                .builder(URI.create("ws://" + server.authority() + "/")).bootstrap(client.bootstrap())
+                .connect(new WebSocketListener() {
+                    @Override
+                    public void onText(WebSocketConnection connection, String text) {
+                        loopThread.set(Thread.currentThread().getId());
+                        echoed.add(text);
+                    }
+                }));
     }
 
     @Test
