@@ -312,12 +312,17 @@ static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_b
             .opcode = first & WSCRT_WEBSOCKET_OPCODE_MASK,
             .payload_length = length7,
         };
-        if (s_check_first_byte(decoder)) {
+        /* The usual frame needs no check: a whole text or binary one without RSV bits outside a fragmented
+         * message passes every check of both bytes (and it is unmasked, or it would not be here). */
+        bool usual = (first == (WSCRT_WEBSOCKET_FIN_BIT | WSCRT_WEBSOCKET_OPCODE_BINARY) ||
+                      first == (WSCRT_WEBSOCKET_FIN_BIT | WSCRT_WEBSOCKET_OPCODE_TEXT)) &&
+                     !decoder->message_open;
+        if (!usual && s_check_first_byte(decoder)) {
             wscrt_byte_cursor_advance(data, S_FIRST_BYTE_DONE);
             return WSCRT_OP_ERR;
         }
         wscrt_byte_cursor_advance(data, S_LENGTH7_DONE);
-        if (s_check_second_byte(decoder, length7)) {
+        if (!usual && s_check_second_byte(decoder, length7)) {
             return WSCRT_OP_ERR;
         }
         return s_begin_frame(decoder, data, budget);
