@@ -13,6 +13,12 @@
 #
 # Environment: JAVA (java binary, default: java on PATH), BENCH_WORKER_OPTS (JVM options of each client
 # process, default -Xms1g -Xmx1g), BENCH_SKIP_BUILD=1 (use what target/ holds).
+#
+# Profiling a client: the library normally runs from a temporary copy deleted once loaded, which perf cannot
+# read. BENCH_WORKER_OPTS="-Xms1g -Xmx1g -Dwscrt.lib.path=$PWD/target/bench/main-classes/native/linux-x86_64/libwscrt-jni.so"
+# loads it from that file instead, so `perf record --call-graph dwarf -p <worker pid>` names and unwinds its
+# functions (OpenSSL's too: it is linked in); add -XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit for
+# the JIT's.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
