@@ -6,11 +6,9 @@
  * and the CPU time its thread uses over a stretch of wall time.
  * Everything is static (each test is its own executable).
  */
-#include <errno.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <stdbool.h>
-#include <time.h>
 
 #include "common/allocator.h"
 #include "common/clock.h"
@@ -18,6 +16,7 @@
 #include "io/event_loop.h"
 /* A sleep, and running a function on the loop thread. */
 #include "test_loop_call.h"
+/* A counter that test threads can wait on with a deadline. */
 #include "test_waiter.h"
 
 /* Every wait in these tests is bounded by this. */

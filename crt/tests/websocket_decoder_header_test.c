@@ -170,7 +170,40 @@ static int s_test_control_frame_of_exactly_125_bytes_is_accepted(struct wscrt_al
     return 0;
 }
 
+/*
+ * Every first byte, with and without a fragmented message open, with and without RSV1 negotiated, before an
+ * empty and a one-byte payload: the header arriving whole (the two-byte fast paths) ends exactly as it does
+ * byte by byte and at every cut (the general path), events or error alike; s_decode compares them.
+ */
+static int s_test_every_first_byte_decodes_the_same_whole_and_in_pieces(struct wscrt_allocator *allocator) {
+    static const char *const open_message[] = {"", "01 00 "}; /* nothing open; a TEXT message open */
+    static const char *const payload[] = {"00", "01 61"};
+    static const uint8_t allowed_rsv[] = {0, 0x40};
+    struct s_recorder recorder;
+    s_recorder_init(&recorder, allocator);
+    int failures = 0;
+    for (unsigned first = 0; first <= 0xFF; ++first) {
+        for (size_t o = 0; o < 2; ++o) {
+            for (size_t p = 0; p < 2; ++p) {
+                for (size_t r = 0; r < 2; ++r) {
+                    char hex[32];
+                    snprintf(hex, sizeof(hex), "%s%02x %s", open_message[o], first, payload[p]);
+                    struct s_outcome outcome;
+                    if (s_decode(allocator, &recorder, allowed_rsv[r], hex, &outcome)) {
+                        fprintf(stderr, "  input %s (allowed RSV %02x)\n", hex, allowed_rsv[r]);
+                        failures++;
+                    }
+                }
+            }
+        }
+    }
+    s_recorder_clean_up(&recorder);
+    ASSERT_INT_EQ(0, failures);
+    return 0;
+}
+
 WSCRT_TEST_MAIN(s_test_each_input_gives_exactly_its_events_and_outcome,
                 s_test_length_boundaries_use_7_16_and_64_bit_forms,
                 s_test_negotiated_rsv1_is_accepted_and_reported,
-                s_test_control_frame_of_exactly_125_bytes_is_accepted)
+                s_test_control_frame_of_exactly_125_bytes_is_accepted,
+                s_test_every_first_byte_decodes_the_same_whole_and_in_pieces)
