@@ -33,6 +33,7 @@ static int s_bio_read_ex(BIO *bio, char *out, size_t len, size_t *read_bytes) {
         handler->input.len -= take;
         done += take;
     }
+    wscrt_tls_capture_on_ciphertext(handler, (const uint8_t *)out, done);
     *read_bytes = done;
     if (done == 0) {
         BIO_set_retry_read(bio);

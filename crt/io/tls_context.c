@@ -3,6 +3,7 @@
  * shared (read-only) by every connection that holds a reference.
  */
 #include "io/tls_context.h"
+#include "io/tls_records.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -362,6 +363,9 @@ size_t wscrt_tls_ctx_session_count(const struct wscrt_tls_ctx *ctx) {
 static int s_configure(SSL_CTX *ssl_ctx, const struct wscrt_tls_ctx_options *options) {
     /* Idle connections keep no OpenSSL record buffers. */
     SSL_CTX_set_mode(ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+    /* The TLS 1.3 traffic secrets, for our record layer once the handshake is over (tls_records.h): the
+     * callback keeps them in the connection, never logs or writes them anywhere. */
+    SSL_CTX_set_keylog_callback(ssl_ctx, wscrt_tls_capture_on_keylog);
     /* A renegotiation in the middle of a stream gains a client nothing. */
     SSL_CTX_set_options(ssl_ctx, SSL_OP_NO_RENEGOTIATION);
     if (SSL_CTX_set_min_proto_version(ssl_ctx, s_version_number(options->minimum_version, TLS1_2_VERSION)) != 1 ||

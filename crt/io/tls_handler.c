@@ -99,6 +99,23 @@ static void s_on_negotiated(struct wscrt_tls_handler *handler) {
         handler->on_negotiation_result(&handler->base, 0, handler->user_data);
     }
     wscrt_tls_encrypt(handler, false); /* whatever was sent during the handshake */
+    if (handler->ssl != NULL && SSL_version(handler->ssl) != TLS1_3_VERSION) {
+        wscrt_tls_capture_free(handler); /* OpenSSL keeps TLS 1.2 connections */
+    }
+    if (handler->capture != NULL && handler->state == WSCRT_TLS_STATE_NEGOTIATED && !handler->hand_over_task_scheduled) {
+        handler->hand_over_task_scheduled = true;
+        wscrt_channel_schedule_task_future(wscrt_tls_channel(handler), &handler->hand_over_task,
+                                           wscrt_clock_now_ns() + WSCRT_TLS_HAND_OVER_DELAY_MS * WSCRT_NS_PER_MS);
+    }
+}
+
+static void s_on_hand_over_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct wscrt_tls_handler *handler = arg;
+    handler->hand_over_task_scheduled = false;
+    if (status == WSCRT_TASK_STATUS_RUN_READY) {
+        wscrt_tls_try_hand_over(handler, true);
+    }
 }
 
 void wscrt_tls_drive_handshake(struct wscrt_tls_handler *handler) {
@@ -181,6 +198,9 @@ static void s_destroy(struct wscrt_channel_handler *base) {
         wscrt_event_loop_cancel_task(loop, &handler->drain_deadline_task);
     }
     wscrt_tls_cancel_timeout(handler);
+    if (handler->hand_over_task_scheduled) {
+        wscrt_event_loop_cancel_task(loop, &handler->hand_over_task);
+    }
     if (handler->shutdown_task_scheduled) {
         wscrt_event_loop_cancel_task(loop, &handler->shutdown_task);
     }
@@ -196,7 +216,9 @@ static void s_destroy(struct wscrt_channel_handler *base) {
     s_fail_list_now(handler, &handler->awaiting, WSCRT_ERROR_IO_CHANNEL_SHUT_DOWN);
     s_fail_list_now(handler, &handler->pending, WSCRT_ERROR_IO_CHANNEL_SHUT_DOWN);
 
+    wscrt_tls_capture_free(handler);
     SSL_free(handler->ssl); /* frees the BIO */
+    wscrt_tls_records_destroy(handler->allocator, handler->records);
     wscrt_tls_ctx_release(handler->ctx);
     wscrt_tls_drop_stash(handler);
     wscrt_mem_release(handler->allocator, handler->server_name);
@@ -216,6 +238,7 @@ static const struct wscrt_channel_handler_vtable s_vtable = {
 /* ---- creation ---- */
 
 static void s_free_unattached(struct wscrt_tls_handler *handler) {
+    wscrt_tls_capture_free(handler);
     SSL_free(handler->ssl);
     wscrt_tls_ctx_release(handler->ctx);
     wscrt_mem_release(handler->allocator, handler->server_name);
@@ -252,6 +275,7 @@ struct wscrt_channel_handler *wscrt_tls_client_handler_new(struct wscrt_allocato
     wscrt_task_init(&handler->timeout_task, s_on_timeout_task, handler, "tls_handshake_timeout");
     wscrt_task_init(&handler->shutdown_task, s_on_shutdown_task, handler, "tls_shutdown");
     wscrt_task_init(&handler->drain_deadline_task, wscrt_tls_on_drain_deadline, handler, "tls_drain_deadline");
+    wscrt_task_init(&handler->hand_over_task, s_on_hand_over_task, handler, "tls_hand_over");
     if (options->server_name != NULL && options->server_name[0] != '\0') {
         size_t len = strlen(options->server_name);
         handler->server_name = wscrt_mem_acquire(allocator, len + 1);
@@ -268,6 +292,8 @@ struct wscrt_channel_handler *wscrt_tls_client_handler_new(struct wscrt_allocato
         return NULL;
     }
     SSL_set_bio(handler->ssl, bio, bio); /* one reference, owned by the SSL */
+    SSL_set_app_data(handler->ssl, handler);
+    wscrt_tls_capture_start(handler);
     SSL_set_connect_state(handler->ssl);
     SSL_set_cert_cb(handler->ssl, s_on_certificate_requested, handler);
     if (wscrt_tls_ctx_configure_connection(handler->ctx, handler->ssl, handler->server_name, options->alpn_list,

@@ -39,6 +39,8 @@
  *   tls_handler_write.c    plaintext in, records out, write completions
  *   tls_bio.c              the BIO between OpenSSL and the channel
  *   tls_errors.c           OpenSSL failures, verify results and alerts -> wscrt errors
+ *   tls_records_capture.c  following a TLS 1.3 handshake; the hand-over from OpenSSL
+ *   tls_records.c          TLS 1.3 records after the hand-over (tls_records.h)
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +53,7 @@
 #include "io/channel.h"
 #include "io/event_loop.h"
 #include "io/tls_handler.h"
+#include "io/tls_records.h"
 #include "io/tls_session_cache.h"
 
 /* The largest plaintext a TLS record carries (RFC 8446 5.1). */
@@ -88,7 +91,11 @@ struct wscrt_tls_handler {
     struct wscrt_allocator *allocator;
     struct wscrt_channel_slot *slot;
     struct wscrt_tls_ctx *ctx; /* a reference */
-    SSL *ssl;
+    SSL *ssl;                  /* NULL once a TLS 1.3 connection is handed over to `records` */
+    struct wscrt_tls_capture *capture; /* following the handshake until the hand-over (or TLS 1.2) */
+    struct wscrt_tls_records *records; /* our record layer after the hand-over */
+    struct wscrt_task hand_over_task;  /* the hand-over without a session ticket */
+    bool hand_over_task_scheduled;
     char *server_name;         /* owned, NULL when none */
     char *protocol;            /* owned ALPN result, NULL when none */
     struct wscrt_tls_session_key session_key; /* the peer, for the context's session cache */

@@ -37,7 +37,9 @@ static _Thread_local bool s_plaintext_busy;
  */
 static void s_release_read_buffer(struct wscrt_tls_handler *handler) {
 #if S_FREE_BUFFERS_SAFE
-    SSL_free_buffers(handler->ssl);
+    if (handler->ssl != NULL) {
+        SSL_free_buffers(handler->ssl);
+    }
 #else
     (void)handler;
 #endif
@@ -55,7 +57,8 @@ static bool s_has_buffered(struct wscrt_tls_handler *handler) {
     if (handler->close_notify_received || handler->state != WSCRT_TLS_STATE_NEGOTIATED) {
         return false;
     }
-    return handler->input.len > 0 || handler->stash.len > handler->stash_offset || SSL_pending(handler->ssl) > 0;
+    bool held = handler->ssl != NULL ? SSL_pending(handler->ssl) > 0 : wscrt_tls_records_holding(handler->records);
+    return held || handler->input.len > 0 || handler->stash.len > handler->stash_offset;
 }
 
 /* Copies the ciphertext OpenSSL has not read out of the borrowed input. */
@@ -83,6 +86,38 @@ void wscrt_tls_drop_stash(struct wscrt_tls_handler *handler) {
 }
 
 /*
+ * Decrypts into `out` with OpenSSL or, after the hand-over, our record layer; says how it ended as
+ * SSL_get_error would (SSL_ERROR_NONE with no bytes: the next record does not fit), the wscrt error in
+ * *failure.
+ */
+static int s_read(struct wscrt_tls_handler *handler, uint8_t *out, size_t capacity, bool first, size_t *amount,
+                  int *failure) {
+    if (handler->ssl != NULL) {
+        ERR_clear_error();
+        if (SSL_read_ex(handler->ssl, out, capacity, amount) == 1) {
+            return SSL_ERROR_NONE;
+        }
+        int ssl_error = SSL_get_error(handler->ssl, 0);
+        if (ssl_error != SSL_ERROR_WANT_READ) {
+            *failure = wscrt_tls_map_failure(handler, ssl_error, false);
+        }
+        return ssl_error;
+    }
+    switch (wscrt_tls_records_read(handler, out, capacity, first, amount, failure)) {
+        case WSCRT_TLS_READ_DATA:
+        case WSCRT_TLS_READ_FULL:
+            return SSL_ERROR_NONE;
+        case WSCRT_TLS_READ_WANT_MORE:
+            return SSL_ERROR_WANT_READ;
+        case WSCRT_TLS_READ_CLOSED:
+            *failure = WSCRT_ERROR_IO_SOCKET_CLOSED;
+            return SSL_ERROR_ZERO_RETURN;
+        default:
+            return SSL_ERROR_SSL;
+    }
+}
+
+/*
  * Decrypts and delivers plaintext while the right slot has room. Stops when
  * the window is used up (the rest waits inside OpenSSL or in the stash), when
  * OpenSSL needs more ciphertext, or on close_notify or a failure.
@@ -103,19 +138,14 @@ void wscrt_tls_deliver(struct wscrt_tls_handler *handler) {
         size_t want = room < capacity ? room : capacity;
         size_t got = 0;
         int ssl_error = SSL_ERROR_NONE;
+        int failure = 0;
         while (got < want) {
             size_t amount = 0;
-            ERR_clear_error();
-            int rc = SSL_read_ex(handler->ssl, buffer + got, want - got, &amount);
-            if (rc != 1) {
-                ssl_error = SSL_get_error(handler->ssl, rc);
+            ssl_error = s_read(handler, buffer + got, want - got, got == 0, &amount, &failure);
+            if (ssl_error != SSL_ERROR_NONE || amount == 0) {
                 break;
             }
             got += amount;
-        }
-        int failure = 0;
-        if (ssl_error != SSL_ERROR_NONE && ssl_error != SSL_ERROR_WANT_READ) {
-            failure = wscrt_tls_map_failure(handler, ssl_error, false);
         }
         wscrt_tls_send_output(handler); /* an alert or a KeyUpdate answer */
 
@@ -144,6 +174,7 @@ void wscrt_tls_deliver(struct wscrt_tls_handler *handler) {
         }
         if (ssl_error == SSL_ERROR_WANT_READ) {
             s_release_read_buffer(handler);
+            wscrt_tls_try_hand_over(handler, false);
             return;
         }
         if (failure == WSCRT_ERROR_IO_SOCKET_CLOSED) {

@@ -112,6 +112,18 @@ void wscrt_tls_send_output(struct wscrt_tls_handler *handler) {
         wscrt_tls_fail_plaintext_later(handler, plaintext, error_code);
     }
 }
+/* One record of `len` (at most 16 KiB) bytes, with OpenSSL or our record layer; 0 or the wscrt error. */
+static int s_write_record(struct wscrt_tls_handler *handler, const uint8_t *data, size_t len) {
+    if (handler->ssl == NULL) {
+        return wscrt_tls_records_write(handler, 23 /* application_data */, data, len) ? wscrt_last_error() : 0;
+    }
+    size_t written = 0;
+    ERR_clear_error();
+    int rc = SSL_write_ex(handler->ssl, data, len, &written);
+    /* The BIO takes every byte, so OpenSSL writes the whole piece or fails. */
+    return rc == 1 ? 0 : wscrt_tls_map_failure(handler, SSL_get_error(handler->ssl, rc), false);
+}
+
 /*
  * Encrypts queued plaintext in record-sized pieces until none is left or
  * (unless `everything`) enough ciphertext is in flight.
@@ -130,17 +142,14 @@ void wscrt_tls_encrypt(struct wscrt_tls_handler *handler, bool everything) {
             size_t piece = remaining < WSCRT_TLS_MAX_RECORD_PLAINTEXT ? remaining : WSCRT_TLS_MAX_RECORD_PLAINTEXT;
             size_t chunk = remaining < WSCRT_TLS_OUTPUT_CHUNK ? remaining : WSCRT_TLS_OUTPUT_CHUNK;
             handler->out_hint = wscrt_tls_ciphertext_estimate(chunk);
-            size_t written = 0;
-            ERR_clear_error();
-            int rc = SSL_write_ex(handler->ssl, message->data.buffer + message->copy_mark, piece, &written);
+            int error_code = s_write_record(handler, message->data.buffer + message->copy_mark, piece);
             handler->out_hint = 0;
-            if (rc != 1) {
-                int error_code = wscrt_tls_map_failure(handler, SSL_get_error(handler->ssl, rc), false);
+            if (error_code != 0) {
                 wscrt_tls_send_output(handler);
                 wscrt_tls_connection_failed(handler, error_code);
                 return;
             }
-            message->copy_mark += written;
+            message->copy_mark += piece;
             if (message->copy_mark < message->data.len) {
                 continue;
             }
@@ -194,7 +203,9 @@ int wscrt_tls_shutdown_write(struct wscrt_tls_handler *handler, int error_code, 
             wscrt_tls_encrypt(handler, true);
             if (handler->state == WSCRT_TLS_STATE_NEGOTIATED) {
                 ERR_clear_error();
-                if (SSL_shutdown(handler->ssl) < 0) {
+                if (handler->ssl == NULL) {
+                    wscrt_tls_records_close_notify(handler);
+                } else if (SSL_shutdown(handler->ssl) < 0) {
                     wscrt_tls_map_failure(handler, SSL_get_error(handler->ssl, -1), false);
                 } else {
                     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: sending close_notify", (void *)handler);

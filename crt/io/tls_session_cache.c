@@ -271,8 +271,8 @@ void wscrt_tls_session_cache_on_handshake_done(struct wscrt_tls_session_cache *c
 }
 
 void wscrt_tls_session_cache_forget(struct wscrt_tls_session_cache *cache, SSL *ssl) {
-    if (cache == NULL || s_connection_key(ssl) == NULL) {
-        return;
+    if (cache == NULL || ssl == NULL || s_connection_key(ssl) == NULL) {
+        return; /* no cache, or the connection was handed over from OpenSSL */
     }
     SSL_set_ex_data(ssl, s_get_key_index(), NULL);
     SSL_SESSION *session = SSL_get0_session(ssl);

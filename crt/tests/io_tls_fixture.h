@@ -56,6 +56,8 @@ struct s_fixture {
     uint64_t received;
     uint64_t corrupt_at; /* UINT64_MAX while the content matches */
 
+    uint64_t sent;     /* pattern bytes queued on this connection: the next echo continues the pattern */
+    long messages_sent;
     struct s_waiter written_waiter;
     uint64_t written_ok;
     int write_failures;
@@ -306,6 +308,8 @@ static inline void s_fixture_next_connection(struct s_fixture *fixture) {
     fixture->protocol[0] = '\0';
     fixture->resumed = false;
     fixture->received = 0;
+    fixture->sent = 0;
+    fixture->messages_sent = 0;
     fixture->corrupt_at = UINT64_MAX;
     fixture->written_ok = 0;
     fixture->write_failures = 0;
@@ -332,14 +336,21 @@ static inline void s_on_written(struct wscrt_channel *channel, struct wscrt_io_m
     s_waiter_signal(&fixture->written_waiter);
 }
 
+static inline long s_message_count(uint64_t total, size_t message_size) {
+    return (long)((total + message_size - 1) / message_size);
+}
+
 static inline void s_send_on_loop(void *arg) {
     struct s_send_job *job = arg;
     struct s_fixture *fixture = job->fixture;
     struct wscrt_channel_slot *slot = fixture->reader->slot;
+    uint64_t start = fixture->sent;
+    fixture->sent += job->total;
+    fixture->messages_sent += s_message_count(job->total, job->message_size);
     for (uint64_t offset = 0; offset < job->total; offset += job->message_size) {
         size_t size = job->total - offset < job->message_size ? (size_t)(job->total - offset) : job->message_size;
         struct wscrt_io_message *message = wscrt_io_message_new(fixture->allocator, size);
-        s_pattern_fill(message->data.buffer, size, offset);
+        s_pattern_fill(message->data.buffer, size, start + offset);
         message->data.len = size;
         message->on_completion = s_on_written;
         message->user_data = fixture;
@@ -361,21 +372,18 @@ static inline void s_send_empty_on_loop(void *arg) {
     }
 }
 
-static inline long s_message_count(uint64_t total, size_t message_size) {
-    return (long)((total + message_size - 1) / message_size);
-}
-
-/* Sends `total` pattern bytes in messages of `message_size`, waits for the
- * echo and for every write completion. */
+/* Sends `total` more pattern bytes in messages of `message_size`, waits for
+ * the echo and for every write completion. */
 static inline int s_echo(struct s_fixture *fixture, uint64_t total, size_t message_size) {
     struct s_send_job job = {.fixture = fixture, .total = total, .message_size = message_size};
     ASSERT_TRUE(s_run_on_loop(fixture->loop, s_send_on_loop, &job));
     ASSERT_INT_EQ(0, job.failed_sends);
-    ASSERT_TRUE(s_waiter_wait(&fixture->received_waiter, (long)total, S_BULK_WAIT_MS));
-    ASSERT_TRUE(s_waiter_wait(&fixture->written_waiter, s_message_count(total, message_size), S_WAIT_MS));
-    ASSERT_UINT_EQ(total, fixture->received);
+    uint64_t expected = fixture->sent; /* written on the loop before s_run_on_loop returned */
+    ASSERT_TRUE(s_waiter_wait(&fixture->received_waiter, (long)expected, S_BULK_WAIT_MS));
+    ASSERT_TRUE(s_waiter_wait(&fixture->written_waiter, fixture->messages_sent, S_WAIT_MS));
+    ASSERT_UINT_EQ(expected, fixture->received);
     ASSERT_UINT_EQ(UINT64_MAX, fixture->corrupt_at);
-    ASSERT_UINT_EQ(total, fixture->written_ok);
+    ASSERT_UINT_EQ(expected, fixture->written_ok);
     ASSERT_INT_EQ(0, fixture->write_failures);
     return 0;
 }

@@ -142,13 +142,21 @@ static int s_expect_idle_connection_small(struct wscrt_allocator *allocator, int
     wscrt_tls_ctx_release(resuming);
 
     s_server_stop(&server);
-    /* No record buffer (16 KiB plus overhead, each way) stays allocated: about 18 KB with none (the SSL
-     * itself is 7.6 KB, the two AES-GCM contexts 2 KB, the session and the peer's certificate most of the
-     * rest), 34 KB with the read buffer. A resumed connection holds no more than a full one (it shares the
-     * cached session's certificate). */
-    ASSERT_TRUE(full.openssl < 24 * 1024);
-    ASSERT_TRUE(resumed.openssl <= full.openssl);
-    ASSERT_TRUE(full.wscrt < 8 * 1024);
+    if (max_version == TLS1_2_VERSION) {
+        /* OpenSSL keeps TLS 1.2 connections. No record buffer (16 KiB plus overhead, each way) stays
+         * allocated: about 18 KB with none (the SSL itself is 7.6 KB, the two AES-GCM contexts 2 KB, the
+         * session and the peer's certificate most of the rest), 34 KB with the read buffer. A resumed
+         * connection holds no more than a full one (it shares the cached session's certificate). */
+        ASSERT_TRUE(full.openssl < 24 * 1024);
+        ASSERT_TRUE(resumed.openssl <= full.openssl);
+        ASSERT_TRUE(full.wscrt < 8 * 1024);
+    } else {
+        /* TLS 1.3 connections are handed over to our record layer (tls_records.h): no SSL, only the two
+         * cipher contexts (about 1 KB each) and the records' state. What OpenSSL counts besides may be a
+         * session ticket that came after the measured connection's first one, which the cache keeps. */
+        ASSERT_TRUE(full.openssl + full.wscrt < 6 * 1024);
+        ASSERT_TRUE(resumed.openssl + resumed.wscrt < 7 * 1024);
+    }
     ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
     return 0;
 }

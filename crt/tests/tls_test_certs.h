@@ -198,6 +198,10 @@ struct s_server_options {
     int connections;                          /* how many connections to serve in turn (0 = 1) */
     bool no_tickets;                          /* TLS 1.2: resume by session id only (SSL_OP_NO_TICKET) */
     const struct s_server *share_ctx_with;    /* non-NULL: use that server's SSL_CTX (its sessions and ticket keys) */
+    const char *ciphersuites;                 /* TLS 1.3 suites the server takes (NULL = OpenSSL's) */
+    bool no_tls13_tickets;                    /* TLS 1.3: no NewSessionTicket after the handshake */
+    uint64_t key_update_every;                /* ECHO: a KeyUpdate asking for ours after each this many bytes echoed */
+    uint64_t forge_after;                     /* ECHO: then a record no key made, written straight to the socket */
 };
 
 struct s_server {
@@ -216,7 +220,28 @@ struct s_server {
     char client_cn[64];
     uint64_t echoed;
     bool got_close_notify;
+    int key_updates_received;                 /* the client's KeyUpdate messages */
 };
+
+static inline void s_server_on_message(int write_p, int version, int content_type, const void *buf, size_t len,
+                                       SSL *ssl, void *arg) {
+    (void)version;
+    (void)ssl;
+    struct s_server *server = arg;
+    if (!write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 && ((const uint8_t *)buf)[0] == SSL3_MT_KEY_UPDATE) {
+        server->key_updates_received++;
+    }
+}
+
+/* A TLS 1.3 application_data record of 32 bytes no key made: it fails authentication. */
+static inline void s_server_forge_record(int fd) {
+    uint8_t record[5 + 32] = {23, 3, 3, 0, 32};
+    for (size_t i = 5; i < sizeof(record); ++i) {
+        record[i] = (uint8_t)(i * 37);
+    }
+    ssize_t written = write(fd, record, sizeof(record));
+    (void)written;
+}
 
 static inline int s_server_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *out_len,
                                        const unsigned char *in, unsigned int in_len, void *arg) {
@@ -251,6 +276,8 @@ static inline void s_server_serve_one(struct s_server *server, int fd) {
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
     SSL *ssl = SSL_new(server->ctx);
     SSL_set_fd(ssl, fd);
+    SSL_set_msg_callback(ssl, s_server_on_message);
+    SSL_set_msg_callback_arg(ssl, server);
     if (SSL_accept(ssl) != 1) {
         server->handshakes_failed++;
         ERR_clear_error();
@@ -291,7 +318,16 @@ static inline void s_server_serve_one(struct s_server *server, int fd) {
         if (SSL_write_ex(ssl, buffer, got, &sent) != 1 || sent != got) {
             break;
         }
+        uint64_t before = server->echoed;
         server->echoed += got;
+        uint64_t every = options->key_update_every;
+        if (every > 0 && before / every != server->echoed / every) {
+            SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED);
+            SSL_do_handshake(ssl); /* sends it now */
+        }
+        if (options->forge_after > 0 && before < options->forge_after && server->echoed >= options->forge_after) {
+            s_server_forge_record(fd);
+        }
     }
     free(buffer);
     ERR_clear_error();
@@ -333,6 +369,12 @@ static inline bool s_server_start(struct s_server *server, const struct s_server
     }
     if (options->no_tickets) {
         SSL_CTX_set_options(server->ctx, SSL_OP_NO_TICKET);
+    }
+    if (options->no_tls13_tickets) {
+        SSL_CTX_set_num_tickets(server->ctx, 0);
+    }
+    if (options->ciphersuites != NULL) {
+        SSL_CTX_set_ciphersuites(server->ctx, options->ciphersuites);
     }
     SSL_CTX_use_certificate(server->ctx, options->identity->cert);
     SSL_CTX_use_PrivateKey(server->ctx, options->identity->key);
