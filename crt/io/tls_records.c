@@ -89,38 +89,53 @@ static bool s_next_key(struct wscrt_tls_records *records, struct wscrt_tls_direc
     return ok && s_key(records, direction, encrypt);
 }
 
-struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, const SSL *ssl,
-                                                const struct wscrt_tls_capture *capture) {
-    const SSL_CIPHER *suite = SSL_get_current_cipher(ssl);
-    uint16_t id = suite != NULL ? SSL_CIPHER_get_protocol_id(suite) : 0;
+/* What a TLS 1.3 cipher suite uses; false for the suites we leave to OpenSSL (the CCM ones). */
+static bool s_suite(uint16_t suite, const EVP_CIPHER **cipher, const EVP_MD **md, size_t *key_len) {
+    switch (suite) {
+        case 0x1301: /* TLS_AES_128_GCM_SHA256 */
+            *cipher = EVP_aes_128_gcm(), *md = EVP_sha256(), *key_len = 16;
+            return true;
+        case 0x1302: /* TLS_AES_256_GCM_SHA384 */
+            *cipher = EVP_aes_256_gcm(), *md = EVP_sha384(), *key_len = 32;
+            return true;
+        case 0x1303: /* TLS_CHACHA20_POLY1305_SHA256 */
+            *cipher = EVP_chacha20_poly1305(), *md = EVP_sha256(), *key_len = 32;
+            return true;
+        default:
+            return false;
+    }
+}
+
+uint16_t wscrt_tls_records_suite(const SSL *ssl, const struct wscrt_tls_capture *capture) {
+    const SSL_CIPHER *current = SSL_get_current_cipher(ssl);
+    uint16_t suite = current != NULL ? SSL_CIPHER_get_protocol_id(current) : 0;
     const EVP_CIPHER *cipher;
     const EVP_MD *md;
     size_t key_len;
-    switch (id) {
-        case 0x1301: /* TLS_AES_128_GCM_SHA256 */
-            cipher = EVP_aes_128_gcm(), md = EVP_sha256(), key_len = 16;
-            break;
-        case 0x1302: /* TLS_AES_256_GCM_SHA384 */
-            cipher = EVP_aes_256_gcm(), md = EVP_sha384(), key_len = 32;
-            break;
-        case 0x1303: /* TLS_CHACHA20_POLY1305_SHA256 */
-            cipher = EVP_chacha20_poly1305(), md = EVP_sha256(), key_len = 32;
-            break;
-        default:
-            return NULL;
+    if (!s_suite(suite, &cipher, &md, &key_len)) {
+        return 0;
     }
     size_t secret_len = (size_t)EVP_MD_get_size(md);
-    if (capture->client_secret_len != secret_len || capture->server_secret_len != secret_len) {
+    bool have_secrets = capture->client_secret_len == secret_len && capture->server_secret_len == secret_len;
+    return have_secrets ? suite : 0;
+}
+
+struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, uint16_t suite,
+                                                const struct wscrt_tls_capture *capture) {
+    const EVP_CIPHER *cipher;
+    const EVP_MD *md;
+    size_t key_len;
+    if (!s_suite(suite, &cipher, &md, &key_len)) {
         return NULL;
     }
     struct wscrt_tls_records *records = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_tls_records));
     records->md = md;
     records->cipher = cipher;
     records->key_len = key_len;
-    records->secret_len = secret_len;
+    records->secret_len = (size_t)EVP_MD_get_size(md);
     records->records_per_key = WSCRT_TLS_RECORDS_PER_KEY;
-    memcpy(records->write.secret, capture->client_secret, secret_len);
-    memcpy(records->read.secret, capture->server_secret, secret_len);
+    memcpy(records->write.secret, capture->client_secret, records->secret_len);
+    memcpy(records->read.secret, capture->server_secret, records->secret_len);
     if (!s_key(records, &records->write, true) || !s_key(records, &records->read, false)) {
         wscrt_tls_records_destroy(allocator, records);
         return NULL;

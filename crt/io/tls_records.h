@@ -19,8 +19,9 @@
  *
  * The hand-over waits for the server's first session ticket when the context
  * keeps a session cache (a ticket after it is not cached), or for
- * WSCRT_TLS_HAND_OVER_DELAY_MS after the handshake. TLS 1.2 connections and
- * cipher suites other than AES-GCM and ChaCha20-Poly1305 stay with OpenSSL.
+ * WSCRT_TLS_HAND_OVER_DELAY_MS after the handshake. TLS 1.2 connections,
+ * cipher suites other than AES-GCM and ChaCha20-Poly1305, and connections
+ * whose keys were updated before the hand-over stay with OpenSSL.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +50,7 @@ struct wscrt_tls_capture {
     uint64_t records_written; /* under the client application secret */
     uint64_t records_read;    /* under the server application secret */
     bool ticket_received;
+    bool key_updated;        /* a KeyUpdate went either way: the secrets above are stale, OpenSSL keeps the connection */
     /* Where OpenSSL is in the ciphertext it has been given: a header part or a body left. */
     uint8_t header[5];
     size_t header_len;
@@ -104,8 +106,10 @@ void wscrt_tls_capture_free(struct wscrt_tls_handler *handler);
 void wscrt_tls_try_hand_over(struct wscrt_tls_handler *handler, bool due);
 
 /* ---- after it (tls_records.c) ---- */
-/* The record layer continuing from the captured secrets and counts; NULL when the cipher suite is not one we do. */
-struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, const SSL *ssl,
+/* The negotiated TLS 1.3 cipher suite when it is one we do and its secrets were captured, else 0. */
+uint16_t wscrt_tls_records_suite(const SSL *ssl, const struct wscrt_tls_capture *capture);
+/* The record layer continuing from the captured secrets and counts; NULL when out of memory. */
+struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, uint16_t suite,
                                                 const struct wscrt_tls_capture *capture);
 void wscrt_tls_records_destroy(struct wscrt_allocator *allocator, struct wscrt_tls_records *records);
 /* Plaintext held back from the reader. */

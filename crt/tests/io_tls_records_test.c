@@ -152,6 +152,31 @@ static int s_test_tls13_peer_key_update_is_followed_and_answered(struct wscrt_al
     return 0;
 }
 
+/* A KeyUpdate that OpenSSL took, before the hand-over (no ticket makes it wait): the secrets it reported are
+ * stale, so OpenSSL keeps the connection. */
+static int s_test_tls13_key_update_before_hand_over_keeps_openssl(struct wscrt_allocator *allocator) {
+    struct s_fixture fixture;
+    ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
+    struct s_server server;
+    struct s_server_options server_options = s_echo_server(&fixture.pki.server);
+    server_options.no_tls13_tickets = true;
+    server_options.key_update_at_start = true;
+    ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, &server_options));
+
+    ASSERT_INT_EQ(0, s_connect_ok(&fixture, "localhost", server.port));
+    ASSERT_INT_EQ(0, s_echo(&fixture, 1000, 100));
+    s_sleep_ms(WSCRT_TLS_HAND_OVER_DELAY_MS + 200);
+    ASSERT_FALSE(s_handed_over(&fixture));
+    ASSERT_INT_EQ(0, s_echo(&fixture, 300 * 1000, 30 * 1000));
+    ASSERT_INT_EQ(0, s_close_cleanly(&fixture));
+
+    s_server_stop(&server);
+    ASSERT_TRUE(server.got_close_notify);
+    ASSERT_INT_EQ(1, server.key_updates_received);
+    ASSERT_INT_EQ(0, s_fixture_clean_up(&fixture));
+    return 0;
+}
+
 /* Our key is replaced before it has protected records_per_key records (lowered here to 16). */
 static int s_test_tls13_own_key_update_at_the_key_limit(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
@@ -225,6 +250,7 @@ WSCRT_TEST_MAIN(s_test_tls13_records_after_hand_over_aes_128_gcm,
                 s_test_tls13_hand_over_without_ticket_after_the_delay,
                 s_test_tls12_stays_with_openssl,
                 s_test_tls13_peer_key_update_is_followed_and_answered,
+                s_test_tls13_key_update_before_hand_over_keeps_openssl,
                 s_test_tls13_own_key_update_at_the_key_limit,
                 s_test_tls13_forged_record_fails_the_connection,
                 s_test_tls13_close_notify_after_data_for_slow_reader)

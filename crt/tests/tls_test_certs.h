@@ -201,6 +201,7 @@ struct s_server_options {
     const char *ciphersuites;                 /* TLS 1.3 suites the server takes (NULL = OpenSSL's) */
     bool no_tls13_tickets;                    /* TLS 1.3: no NewSessionTicket after the handshake */
     uint64_t key_update_every;                /* ECHO: a KeyUpdate asking for ours after each this many bytes echoed */
+    bool key_update_at_start;                 /* ECHO: one such KeyUpdate right after the handshake */
     uint64_t forge_after;                     /* ECHO: then a record no key made, written straight to the socket */
 };
 
@@ -297,6 +298,10 @@ static inline void s_server_serve_one(struct s_server *server, int fd) {
         X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, server->client_cn,
                                   sizeof(server->client_cn));
         X509_free(peer);
+    }
+    if (options->key_update_at_start) {
+        SSL_key_update(ssl, SSL_KEY_UPDATE_REQUESTED);
+        SSL_do_handshake(ssl); /* sends it now */
     }
     uint8_t *buffer = malloc(64 * 1024);
     for (;;) {
