@@ -21,7 +21,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL_TARGETS=(websocket_decoder http_response_parser utf8 websocket_extensions websocket_inflate)
+ALL_TARGETS=(websocket_decoder http_response_parser utf8 websocket_extensions websocket_inflate tls_records)
 FUZZ_DIR=crt/tests/fuzz
 OUT=target/fuzz
 
@@ -64,6 +64,7 @@ sources_for() {
             echo "$COMMON_SRC crt/common/utf8.c crt/common/logging.c crt/http/websocket_decoder.c" \
                 "crt/http/websocket_frame.c crt/http/websocket_encoder.c crt/http/websocket_deflate.c"
             ;;
+        tls_records) echo "$COMMON_SRC crt/common/logging.c crt/io/tls_records.c" ;;
     esac
 }
 
@@ -71,6 +72,7 @@ sources_for() {
 libs_for() {
     case "$1" in
         websocket_inflate) echo "-lz" ;;
+        tls_records) echo "-lssl -lcrypto" ;;
     esac
 }
 
@@ -82,6 +84,7 @@ file_under_test() {
         http_response_parser) echo crt/http/http_response_parser.c ;;
         websocket_extensions) echo crt/http/websocket_extensions.c ;;
         websocket_inflate) echo crt/http/websocket_deflate.c ;;
+        tls_records) echo crt/io/tls_records.c ;;
     esac
 }
 
@@ -106,7 +109,7 @@ build() {
         fi
     done
     if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$CLANG ${CFLAGS[*]}" ] &&
-        [ -z "$(find $srcs crt/common/*.h crt/http/*.h -newer "$bin" 2>/dev/null)" ]; then
+        [ -z "$(find $srcs crt/common/*.h crt/http/*.h crt/io/*.h -newer "$bin" 2>/dev/null)" ]; then
         return 0
     fi
     # shellcheck disable=SC2046 # word splitting of the source list is intended

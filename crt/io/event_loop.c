@@ -476,12 +476,19 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
     close(loop->wakeup_fd);
     close(loop->epoll_fd);
     wscrt_timer_heap_clean_up(&loop->timers);
+    if (loop->tls_local.free_fn != NULL) {
+        loop->tls_local.free_fn(loop->tls_local.value);
+    }
     if (loop->read_buffer_token) {
         loop->read_buffer_source.release(loop->read_buffer_token, loop->read_buffer_source.user_data);
     } else {
         wscrt_mem_release(loop->allocator, loop->buffers);
     }
     wscrt_mem_release(loop->allocator, loop);
+}
+
+struct wscrt_event_loop_local *wscrt_event_loop_tls_local(struct wscrt_event_loop *loop) {
+    return &loop->tls_local;
 }
 
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop) {

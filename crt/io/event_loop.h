@@ -104,6 +104,14 @@ struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loo
  * way: the next delivery on this loop reuses it. Loop thread only. */
 struct wscrt_byte_buf *wscrt_event_loop_plaintext_buffer(struct wscrt_event_loop *loop);
 
+/* State a channel handler keeps per loop rather than per connection (the TLS record layer's cipher
+ * contexts), made on first use; the loop frees it with `free_fn` when it is destroyed. Loop thread only. */
+struct wscrt_event_loop_local {
+    void *value;
+    void (*free_fn)(void *value);
+};
+struct wscrt_event_loop_local *wscrt_event_loop_tls_local(struct wscrt_event_loop *loop);
+
 /*
  * Where a loop's read and plaintext buffers (one block: the read buffer, then
  * the plaintext buffer) come from when its owner lends the bytes beyond

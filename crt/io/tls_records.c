@@ -62,23 +62,17 @@ static bool s_expand_label(const EVP_MD *md, const uint8_t *secret, size_t secre
     return ok;
 }
 
-/* Keys `direction` from its secret, sequence number 0. */
-static bool s_key(struct wscrt_tls_records *records, struct wscrt_tls_direction *direction, bool encrypt) {
-    uint8_t key[32];
-    bool ok = s_expand_label(records->md, direction->secret, records->secret_len, "key", key, records->key_len) &&
-              s_expand_label(records->md, direction->secret, records->secret_len, "iv", direction->iv, S_IV_LEN);
-    if (ok && direction->aead == NULL) {
-        direction->aead = EVP_CIPHER_CTX_new();
-    }
-    ok = ok && direction->aead != NULL &&
-         EVP_CipherInit_ex(direction->aead, records->cipher, NULL, key, NULL, encrypt ? 1 : 0) == 1;
-    OPENSSL_cleanse(key, sizeof(key));
+/* The key and IV of `direction` from its secret, sequence number 0. */
+static bool s_key(struct wscrt_tls_records *records, struct wscrt_tls_direction *direction) {
+    direction->key_id = ++records->ciphers->last_key_id;
     direction->seq = 0;
-    return ok;
+    return s_expand_label(records->md, direction->secret, records->secret_len, "key", direction->key,
+                          records->key_len) &&
+           s_expand_label(records->md, direction->secret, records->secret_len, "iv", direction->iv, S_IV_LEN);
 }
 
 /* application_traffic_secret_N+1 (RFC 8446 7.2), then keys from it. */
-static bool s_next_key(struct wscrt_tls_records *records, struct wscrt_tls_direction *direction, bool encrypt) {
+static bool s_next_key(struct wscrt_tls_records *records, struct wscrt_tls_direction *direction) {
     uint8_t next[EVP_MAX_MD_SIZE];
     bool ok = s_expand_label(records->md, direction->secret, records->secret_len, "traffic upd", next,
                              records->secret_len);
@@ -86,7 +80,7 @@ static bool s_next_key(struct wscrt_tls_records *records, struct wscrt_tls_direc
         memcpy(direction->secret, next, records->secret_len);
     }
     OPENSSL_cleanse(next, sizeof(next));
-    return ok && s_key(records, direction, encrypt);
+    return ok && s_key(records, direction);
 }
 
 /* What a TLS 1.3 cipher suite uses; false for the suites we leave to OpenSSL (the CCM ones). */
@@ -120,15 +114,68 @@ uint16_t wscrt_tls_records_suite(const SSL *ssl, const struct wscrt_tls_capture 
     return have_secrets ? suite : 0;
 }
 
-struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, uint16_t suite,
-                                                const struct wscrt_tls_capture *capture) {
+static void s_loop_ciphers_free(void *value) {
+    struct wscrt_tls_loop_ciphers *ciphers = value;
+    EVP_CIPHER_CTX_free(ciphers->encrypt);
+    EVP_CIPHER_CTX_free(ciphers->decrypt);
+    OPENSSL_free(ciphers);
+}
+
+/* The loop's cipher contexts, made on first use; NULL when out of memory. The holder comes from OpenSSL's
+ * allocator, like the contexts in it: it belongs to the loop, not to a connection, so it stays out of the
+ * per-connection accounting of ours (a connection's native bytes are back to zero when it is gone). */
+static struct wscrt_tls_loop_ciphers *s_loop_ciphers(struct wscrt_event_loop *loop) {
+    struct wscrt_event_loop_local *local = wscrt_event_loop_tls_local(loop);
+    if (local->value == NULL) {
+        struct wscrt_tls_loop_ciphers *ciphers = OPENSSL_zalloc(sizeof(*ciphers));
+        if (ciphers == NULL) {
+            return NULL;
+        }
+        ciphers->encrypt = EVP_CIPHER_CTX_new();
+        ciphers->decrypt = EVP_CIPHER_CTX_new();
+        if (ciphers->encrypt == NULL || ciphers->decrypt == NULL) {
+            s_loop_ciphers_free(ciphers);
+            return NULL;
+        }
+        local->value = ciphers;
+        local->free_fn = s_loop_ciphers_free;
+    }
+    return local->value;
+}
+
+/* The loop's context for `direction`, keyed with its key if another key was in it. */
+static EVP_CIPHER_CTX *s_cipher(struct wscrt_tls_records *records, const struct wscrt_tls_direction *direction,
+                                bool encrypt) {
+    struct wscrt_tls_loop_ciphers *ciphers = records->ciphers;
+    EVP_CIPHER_CTX *context = encrypt ? ciphers->encrypt : ciphers->decrypt;
+    uint64_t *key_id = encrypt ? &ciphers->encrypt_key_id : &ciphers->decrypt_key_id;
+    const EVP_CIPHER **cipher = encrypt ? &ciphers->encrypt_cipher : &ciphers->decrypt_cipher;
+    if (*key_id == direction->key_id) {
+        return context;
+    }
+    *key_id = 0;
+    /* The same cipher as before: only the key changes, without a new provider context or fetch. */
+    const EVP_CIPHER *with = *cipher == records->cipher ? NULL : records->cipher;
+    if (EVP_CipherInit_ex(context, with, NULL, direction->key, NULL, encrypt ? 1 : 0) != 1) {
+        *cipher = NULL;
+        return NULL;
+    }
+    *cipher = records->cipher;
+    *key_id = direction->key_id;
+    return context;
+}
+
+struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, struct wscrt_event_loop *loop,
+                                                uint16_t suite, const struct wscrt_tls_capture *capture) {
     const EVP_CIPHER *cipher;
     const EVP_MD *md;
     size_t key_len;
-    if (!s_suite(suite, &cipher, &md, &key_len)) {
+    struct wscrt_tls_loop_ciphers *ciphers = s_loop_ciphers(loop);
+    if (ciphers == NULL || !s_suite(suite, &cipher, &md, &key_len)) {
         return NULL;
     }
     struct wscrt_tls_records *records = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_tls_records));
+    records->ciphers = ciphers;
     records->md = md;
     records->cipher = cipher;
     records->key_len = key_len;
@@ -136,7 +183,7 @@ struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocato
     records->records_per_key = WSCRT_TLS_RECORDS_PER_KEY;
     memcpy(records->write.secret, capture->client_secret, records->secret_len);
     memcpy(records->read.secret, capture->server_secret, records->secret_len);
-    if (!s_key(records, &records->write, true) || !s_key(records, &records->read, false)) {
+    if (!s_key(records, &records->write) || !s_key(records, &records->read)) {
         wscrt_tls_records_destroy(allocator, records);
         return NULL;
     }
@@ -157,8 +204,6 @@ void wscrt_tls_records_destroy(struct wscrt_allocator *allocator, struct wscrt_t
     if (records == NULL) {
         return;
     }
-    EVP_CIPHER_CTX_free(records->read.aead);
-    EVP_CIPHER_CTX_free(records->write.aead);
     s_free_held(allocator, records);
     OPENSSL_cleanse(records, sizeof(*records));
     wscrt_mem_release(allocator, records);
@@ -204,8 +249,8 @@ static int s_seal(struct wscrt_tls_handler *handler, uint8_t content_type, const
     uint8_t nonce[S_IV_LEN];
     s_nonce(write, nonce);
     int n = 0;
-    EVP_CIPHER_CTX *aead = write->aead;
-    bool ok = EVP_EncryptInit_ex(aead, NULL, NULL, NULL, nonce) == 1 &&
+    EVP_CIPHER_CTX *aead = s_cipher(handler->records, write, true);
+    bool ok = aead != NULL && EVP_EncryptInit_ex(aead, NULL, NULL, NULL, nonce) == 1 &&
               EVP_EncryptUpdate(aead, NULL, &n, record, S_HEADER_LEN) == 1 &&
               (len == 0 || EVP_EncryptUpdate(aead, record + S_HEADER_LEN, &n, data, (int)len) == 1) &&
               EVP_EncryptUpdate(aead, record + S_HEADER_LEN + len, &n, &content_type, 1) == 1 &&
@@ -225,7 +270,7 @@ static int s_update_write_key(struct wscrt_tls_handler *handler, uint8_t request
     if (s_seal(handler, S_TYPE_HANDSHAKE, key_update, sizeof(key_update))) {
         return WSCRT_OP_ERR;
     }
-    if (!s_next_key(handler->records, &handler->records->write, true)) {
+    if (!s_next_key(handler->records, &handler->records->write)) {
         return wscrt_raise_error(WSCRT_ERROR_TLS_IO_FAILURE);
     }
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: KeyUpdate sent (update %srequested)", (void *)handler,
@@ -353,7 +398,7 @@ static bool s_read_handshake(struct wscrt_tls_handler *handler, const uint8_t *c
         }
         /* Asked to update ours too: answered at once, unless we have said close_notify. */
         bool answer = records->key_update == 1 && !handler->write_shut_down;
-        if (!s_next_key(records, &records->read, false) || (answer && s_update_write_key(handler, 0))) {
+        if (!s_next_key(records, &records->read) || (answer && s_update_write_key(handler, 0))) {
             *error = WSCRT_ERROR_TLS_IO_FAILURE;
             return false;
         }
@@ -371,8 +416,8 @@ static bool s_open(struct wscrt_tls_records *records, const uint8_t *header, con
     s_nonce(read, nonce);
     size_t plaintext_len = body_len - S_TAG_LEN;
     int n = 0;
-    EVP_CIPHER_CTX *aead = read->aead;
-    return EVP_DecryptInit_ex(aead, NULL, NULL, NULL, nonce) == 1 &&
+    EVP_CIPHER_CTX *aead = s_cipher(records, read, false);
+    return aead != NULL && EVP_DecryptInit_ex(aead, NULL, NULL, NULL, nonce) == 1 &&
            EVP_DecryptUpdate(aead, NULL, &n, header, S_HEADER_LEN) == 1 &&
            (plaintext_len == 1 || EVP_DecryptUpdate(aead, out, &n, body, (int)plaintext_len - 1) == 1) &&
            EVP_DecryptUpdate(aead, last, &n, body + plaintext_len - 1, 1) == 1 &&

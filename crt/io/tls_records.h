@@ -11,7 +11,7 @@
  * RFC 8446 section 5 (AEAD record protection, per-record nonce = IV xor
  * sequence number, inner content type, padding) and 4.6.3 (KeyUpdate), with
  * OpenSSL's EVP AEAD ciphers doing the cryptography. What is left per
- * connection is two cipher contexts and this struct.
+ * connection is this struct: the cipher contexts belong to the event loop.
  *
  * Before that, `wscrt_tls_capture` follows the handshake through OpenSSL's
  * callbacks: the two application traffic secrets and how many records each
@@ -31,6 +31,7 @@
 #include <openssl/ssl.h>
 
 struct wscrt_allocator;
+struct wscrt_event_loop;
 struct wscrt_tls_handler;
 
 /* Without a session ticket, the hand-over waits this long after the handshake. */
@@ -59,13 +60,30 @@ struct wscrt_tls_capture {
 
 /* One direction's protection. */
 struct wscrt_tls_direction {
-    EVP_CIPHER_CTX *aead;
     uint8_t secret[EVP_MAX_MD_SIZE];
+    uint8_t key[32];
     uint8_t iv[12];
+    uint64_t key_id; /* which key a loop's cipher context holds, when it holds this one */
     uint64_t seq;
 };
 
+/*
+ * Per event loop, not per connection (an AES-GCM context is about 1.1 KB): a
+ * context to encrypt and one to decrypt, keyed for whichever connection used
+ * it last. A connection sending or receiving a run of records keys it once.
+ */
+struct wscrt_tls_loop_ciphers {
+    EVP_CIPHER_CTX *encrypt;
+    EVP_CIPHER_CTX *decrypt;
+    const EVP_CIPHER *encrypt_cipher;
+    const EVP_CIPHER *decrypt_cipher;
+    uint64_t encrypt_key_id; /* 0: none */
+    uint64_t decrypt_key_id;
+    uint64_t last_key_id;
+};
+
 struct wscrt_tls_records {
+    struct wscrt_tls_loop_ciphers *ciphers; /* the connection's loop's */
     const EVP_MD *md;
     const EVP_CIPHER *cipher;
     size_t key_len;
@@ -109,8 +127,8 @@ void wscrt_tls_try_hand_over(struct wscrt_tls_handler *handler, bool due);
 /* The negotiated TLS 1.3 cipher suite when it is one we do and its secrets were captured, else 0. */
 uint16_t wscrt_tls_records_suite(const SSL *ssl, const struct wscrt_tls_capture *capture);
 /* The record layer continuing from the captured secrets and counts; NULL when out of memory. */
-struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, uint16_t suite,
-                                                const struct wscrt_tls_capture *capture);
+struct wscrt_tls_records *wscrt_tls_records_new(struct wscrt_allocator *allocator, struct wscrt_event_loop *loop,
+                                                uint16_t suite, const struct wscrt_tls_capture *capture);
 void wscrt_tls_records_destroy(struct wscrt_allocator *allocator, struct wscrt_tls_records *records);
 /* Plaintext held back from the reader. */
 bool wscrt_tls_records_holding(const struct wscrt_tls_records *records);

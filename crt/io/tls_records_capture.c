@@ -194,7 +194,7 @@ void wscrt_tls_try_hand_over(struct wscrt_tls_handler *handler, bool due) {
     handler->ssl = NULL;
     /* Made after the SSL is gone, so that what stays for the connection's life takes the place it left
      * rather than adding to the heap under it (5,000 idle connections: 2-3 KiB less RSS each). */
-    handler->records = wscrt_tls_records_new(handler->allocator, suite, capture);
+    handler->records = wscrt_tls_records_new(handler->allocator, wscrt_tls_loop(handler), suite, capture);
     wscrt_tls_capture_free(handler);
     if (handler->records == NULL) {
         wscrt_tls_connection_failed(handler, WSCRT_ERROR_TLS_IO_FAILURE);

@@ -225,6 +225,42 @@ UTF8 = {
 }
 
 
+# ---- TLS 1.3 records (tls_records_fuzz.c): the inner plaintexts the server protects ----
+
+def rec(content, content_type=23, padding=0, flip=None):
+    inner = content + bytes([content_type]) + b"\x00" * padding
+    head = struct.pack(">H", len(inner)) + bytes([1 if flip is not None else 0])
+    return head + (bytes([flip]) if flip is not None else b"") + inner
+
+
+KEY_UPDATE_REQUESTED = bytes([24, 0, 0, 1, 1])
+KEY_UPDATE_NOT_REQUESTED = bytes([24, 0, 0, 1, 0])
+TICKET = bytes([4, 0, 0, 6]) + b"ticket"
+CLOSE_NOTIFY = bytes([1, 0])
+
+TLS_RECORDS = {
+    "data": config(0x00, 0x07) + rec(b"hello") + rec(b"x" * 100, padding=5) + rec(b""),
+    "chacha_data": config(0x02, 0x03, 9) + rec(b"chacha" * 20) + rec(b"more"),
+    "aes256_high_seq": config(0x41, 0x05, 2) + rec(b"a") + rec(b"b") + rec(b"c") + rec(b"d") + rec(b"e"),
+    "key_update_requested": config(0x00, 0x05, 3)
+    + rec(b"ab") + rec(KEY_UPDATE_REQUESTED, 22) + rec(b"after the update"),
+    "key_update_write_shut": config(0x20, 0x06, 4)
+    + rec(KEY_UPDATE_REQUESTED, 22) + rec(b"x") + rec(KEY_UPDATE_NOT_REQUESTED, 22) + rec(b"y"),
+    "ticket_then_data": config(0x00, 0x02, 5) + rec(TICKET, 22) + rec(b"data", padding=3),
+    "close_notify_then_more": config(0x00, 0x07) + rec(b"last") + rec(CLOSE_NOTIFY, 21) + rec(b"never"),
+    "big_record_small_reader": config(0x04, 0x07, 6) + rec(b"y" * 3000) + rec(b"z" * 20),
+    "mixed_reader_sizes": config(0x1C, 0x06, 8) + rec(b"m" * 500) + rec(b"n" * 17) + rec(b"o" * 2000),
+    "bad_tampered": config(0x00, 0x07) + rec(b"fine") + rec(b"hello", flip=3) + rec(b"unread"),
+    "bad_content_type": config(0x00, 0x07) + rec(b"x", 0x19),
+    "bad_all_padding": config(0x00, 0x07) + rec(b"", 0, padding=8),
+    "bad_alert": config(0x00, 0x07) + rec(bytes([2, 40]), 21),
+    "bad_key_update_value": config(0x00, 0x07) + rec(bytes([24, 0, 0, 1, 2]), 22),
+    "bad_data_after_key_update": config(0x00, 0x07) + rec(KEY_UPDATE_NOT_REQUESTED + b"x", 22),
+    "split_ticket": config(0x00, 0x01, 1) + rec(TICKET[:3], 22) + rec(TICKET[3:], 22) + rec(b"after"),
+    "bad_split_interrupted": config(0x00, 0x07) + rec(TICKET[:3], 22) + rec(b"data"),
+}
+
+
 def write(target, seeds):
     folder = os.path.join(HERE, "corpus", target)
     shutil.rmtree(folder, ignore_errors=True)
@@ -240,3 +276,4 @@ if __name__ == "__main__":
     write("utf8", UTF8)
     write("websocket_extensions", WEBSOCKET_EXTENSIONS)
     write("websocket_inflate", WEBSOCKET_INFLATE)
+    write("tls_records", TLS_RECORDS)
