@@ -3,7 +3,6 @@
  * shared (read-only) by every connection that holds a reference.
  */
 #include "io/tls_context.h"
-#include "io/tls_records.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -23,6 +22,7 @@
 #include "common/error.h"
 #include "common/logging.h"
 #include "common/ref_count.h"
+#include "io/tls_records.h"
 #include "io/tls_session_cache.h"
 
 struct wscrt_tls_ctx {

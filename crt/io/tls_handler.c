@@ -102,7 +102,8 @@ static void s_on_negotiated(struct wscrt_tls_handler *handler) {
     if (handler->ssl != NULL && SSL_version(handler->ssl) != TLS1_3_VERSION) {
         wscrt_tls_capture_free(handler); /* OpenSSL keeps TLS 1.2 connections */
     }
-    if (handler->capture != NULL && handler->state == WSCRT_TLS_STATE_NEGOTIATED && !handler->hand_over_task_scheduled) {
+    bool may_hand_over = handler->capture != NULL && handler->state == WSCRT_TLS_STATE_NEGOTIATED;
+    if (may_hand_over && !handler->hand_over_task_scheduled) {
         handler->hand_over_task_scheduled = true;
         wscrt_channel_schedule_task_future(wscrt_tls_channel(handler), &handler->hand_over_task,
                                            wscrt_clock_now_ns() + WSCRT_TLS_HAND_OVER_DELAY_MS * WSCRT_NS_PER_MS);

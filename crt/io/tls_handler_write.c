@@ -112,6 +112,7 @@ void wscrt_tls_send_output(struct wscrt_tls_handler *handler) {
         wscrt_tls_fail_plaintext_later(handler, plaintext, error_code);
     }
 }
+
 /* One record of `len` (at most 16 KiB) bytes, with OpenSSL or our record layer; 0 or the wscrt error. */
 static int s_write_record(struct wscrt_tls_handler *handler, const uint8_t *data, size_t len) {
     if (handler->ssl == NULL) {

@@ -51,7 +51,7 @@ struct wscrt_tls_capture {
     uint64_t records_written; /* under the client application secret */
     uint64_t records_read;    /* under the server application secret */
     bool ticket_received;
-    bool key_updated;        /* a KeyUpdate went either way: the secrets above are stale, OpenSSL keeps the connection */
+    bool key_updated;        /* a KeyUpdate went either way: the secrets above are stale (OpenSSL keeps it) */
     /* Where OpenSSL is in the ciphertext it has been given: a header part or a body left. */
     uint8_t header[5];
     size_t header_len;
