@@ -18,6 +18,11 @@
  * Reading:  socket --ciphertext--> input/stash --BIO--> SSL --plaintext--> loop's plaintext buffer --> right slot
  * Writing:  right slot --plaintext msg--> SSL_write (16 KiB pieces) --BIO--> ciphertext msg --> socket
  *
+ * After a TLS 1.3 handshake the SSL is freed as soon as it holds nothing
+ * (tls_records.h), and `records` takes its place in both paths: it reads
+ * whole records from input/stash and writes records into the ciphertext
+ * message itself, with no BIO in between.
+ *
  * Plaintext is decrypted into the event loop's plaintext buffer (64 KiB: up
  * to four records per delivery) and lent to the right slot for the duration
  * of the call, like the socket handler lends the loop's read buffer (the JNI

@@ -116,7 +116,7 @@ void wscrt_tls_send_output(struct wscrt_tls_handler *handler) {
 /* One record of `len` (at most 16 KiB) bytes, with OpenSSL or our record layer; 0 or the wscrt error. */
 static int s_write_record(struct wscrt_tls_handler *handler, const uint8_t *data, size_t len) {
     if (handler->ssl == NULL) {
-        return wscrt_tls_records_write(handler, 23 /* application_data */, data, len) ? wscrt_last_error() : 0;
+        return wscrt_tls_records_write(handler, data, len) ? wscrt_last_error() : 0;
     }
     size_t written = 0;
     ERR_clear_error();

@@ -278,9 +278,8 @@ static int s_update_write_key(struct wscrt_tls_handler *handler, uint8_t request
     return WSCRT_OP_SUCCESS;
 }
 
-int wscrt_tls_records_write(struct wscrt_tls_handler *handler, uint8_t content_type, const uint8_t *data,
-                            size_t len) {
-    if (s_seal(handler, content_type, data, len)) {
+int wscrt_tls_records_write(struct wscrt_tls_handler *handler, const uint8_t *data, size_t len) {
+    if (s_seal(handler, S_TYPE_APPLICATION_DATA, data, len)) {
         return WSCRT_OP_ERR;
     }
     /* The KeyUpdate's own record is the one over the limit. */
@@ -297,9 +296,8 @@ static void s_send_alert(struct wscrt_tls_handler *handler, uint8_t description)
     }
 }
 
-int wscrt_tls_records_close_notify(struct wscrt_tls_handler *handler) {
+void wscrt_tls_records_close_notify(struct wscrt_tls_handler *handler) {
     s_send_alert(handler, S_ALERT_CLOSE_NOTIFY);
-    return WSCRT_OP_SUCCESS;
 }
 
 /* ---- reading ---- */

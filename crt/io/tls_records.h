@@ -136,9 +136,9 @@ bool wscrt_tls_records_holding(const struct wscrt_tls_records *records);
  * held (`may_hold`) or left for the next call (WSCRT_TLS_READ_FULL). */
 enum wscrt_tls_read_result wscrt_tls_records_read(struct wscrt_tls_handler *handler, uint8_t *out, size_t capacity,
                                                   bool may_hold, size_t *amount, int *error);
-/* Protects `len` (at most 16 KiB) bytes of `content_type` into the handler's output message. */
-int wscrt_tls_records_write(struct wscrt_tls_handler *handler, uint8_t content_type, const uint8_t *data, size_t len);
+/* Protects `len` (at most 16 KiB) bytes of application data into the handler's output message. */
+int wscrt_tls_records_write(struct wscrt_tls_handler *handler, const uint8_t *data, size_t len);
 /* Sends close_notify. */
-int wscrt_tls_records_close_notify(struct wscrt_tls_handler *handler);
+void wscrt_tls_records_close_notify(struct wscrt_tls_handler *handler);
 
 #endif

@@ -74,25 +74,12 @@ void wscrt_tls_capture_free(struct wscrt_tls_handler *handler) {
     }
 }
 
-static int s_hex_value(char c) {
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* "<hex>" up to the end of the line into `out`; 0 when malformed or too long. */
 static size_t s_parse_hex(const char *hex, uint8_t *out, size_t capacity) {
     size_t len = 0;
     while (hex[0] != '\0') {
-        int high = s_hex_value(hex[0]);
-        int low = hex[1] != '\0' ? s_hex_value(hex[1]) : -1;
+        int high = OPENSSL_hexchar2int((unsigned char)hex[0]);
+        int low = hex[1] != '\0' ? OPENSSL_hexchar2int((unsigned char)hex[1]) : -1;
         if (high < 0 || low < 0 || len == capacity) {
             return 0;
         }

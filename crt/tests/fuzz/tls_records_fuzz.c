@@ -28,6 +28,8 @@
  *     unless our write side is shut; the harness follows the server's
  *     KeyUpdates with its own key schedule, so a wrong one fails the next record;
  *   - a tampered record is never delivered, and fails the reader;
+ *   - a peer's alert other than close_notify, after simple records, fails the
+ *     reader with WSCRT_ERROR_TLS_ALERT_RECEIVED once their data is delivered;
  *   - the reader never hands out more than the capacity it was given;
  *   - zero live bytes in the tracking allocator at the end.
  */
@@ -42,6 +44,7 @@
 
 #include "common/allocator.h"
 #include "common/byte_buf.h"
+#include "common/error.h"
 #include "fuzz_support.h"
 #include "io/tls_handler_impl.h"
 #include "io/tls_records.h"
@@ -184,6 +187,7 @@ struct s_expected {
     bool closes;                       /* the simple records end with close_notify */
     size_t answers;                    /* KeyUpdates asking for ours among the simple records */
     size_t tampered;                   /* records tampered with */
+    bool ends_with_alert;              /* the first record that is not simple is a well-formed alert, untouched */
 };
 
 /* Content type and content length of an inner plaintext (0 type: all zeros). */
@@ -271,6 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         } else if (simple) {
             simple = false;
             expected.simple_to_the_end = false;
+            expected.ends_with_alert = !tampered && type == 21 && content_len == 2 && inner[1] != 0;
         }
         if (key_update && !tampered) {
             s_server_update(&server); /* the server's next records use its next key */
@@ -350,6 +355,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(s_output_records == expected.answers && s_output_bytes == 27 * expected.answers,
                    "%zu records (%zu bytes) written for %zu KeyUpdate answers", s_output_records, s_output_bytes,
                    expected.answers);
+    } else if (expected.ends_with_alert) {
+        FUZZ_CHECK(last == WSCRT_TLS_READ_FAILED && error == WSCRT_ERROR_TLS_ALERT_RECEIVED &&
+                       delivered.len == expected.simple_data,
+                   "a peer's alert ended in %d (error %d) after %zu of %zu bytes", (int)last, error, delivered.len,
+                   expected.simple_data);
     } else if (expected.tampered > 0 && last != WSCRT_TLS_READ_CLOSED) {
         FUZZ_CHECK(last == WSCRT_TLS_READ_FAILED || offset < wire.len, "a tampered record was read without failing");
     }
