@@ -7,7 +7,7 @@
 #   scripts/fuzz.sh --regressions   run every seed and every saved reproducer once, no fuzzing
 #
 # Targets: websocket_decoder, http_response_parser, utf8, websocket_extensions, websocket_inflate
-# (crt/tests/fuzz/<target>_fuzz.c).
+# (crt/tests/fuzz/<target>_fuzz.c; websocket_decoder also websocket_decoder_fuzz_reference.c).
 # Each fuzzes a fresh copy of crt/tests/fuzz/corpus/<target> plus
 # crt/tests/fuzz/regressions/<target> in target/fuzz/<target>/corpus, so the
 # repository's corpus is never touched (FUZZ_KEEP_CORPUS=1 keeps the grown copy
@@ -49,6 +49,14 @@ for arg in "$@"; do
     esac
 done
 [ ${#targets[@]} -gt 0 ] || targets=("${ALL_TARGETS[@]}")
+
+# The harness files of a target: <target>_fuzz.c, and the other files of a harness written in several.
+harness_for() {
+    case "$1" in
+        websocket_decoder) echo "$FUZZ_DIR/websocket_decoder_fuzz.c $FUZZ_DIR/websocket_decoder_fuzz_reference.c" ;;
+        *) echo "$FUZZ_DIR/$1_fuzz.c" ;;
+    esac
+}
 
 # The sources each target links: the code under test and what it calls, nothing more.
 COMMON_SRC="crt/common/allocator.c crt/common/byte_buf.c crt/common/error.c"
@@ -99,7 +107,7 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 # Builds target/fuzz/<target>/<target>_fuzz unless it is newer than every input.
 build() {
     local target=$1 dir=$OUT/$1 srcs
-    srcs="$FUZZ_DIR/${target}_fuzz.c $FUZZ_DIR/fuzz_support.h $(sources_for "$target")"
+    srcs="$(harness_for "$target") $(sources_for "$target")"
     local bin=$dir/${target}_fuzz stamp=$dir/.cflags
     mkdir -p "$dir"
     for f in $srcs; do
@@ -109,11 +117,11 @@ build() {
         fi
     done
     if [ -x "$bin" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$CLANG ${CFLAGS[*]}" ] &&
-        [ -z "$(find $srcs crt/common/*.h crt/http/*.h crt/io/*.h -newer "$bin" 2>/dev/null)" ]; then
+        [ -z "$(find $srcs $FUZZ_DIR/*.h crt/common/*.h crt/http/*.h crt/io/*.h -newer "$bin" 2>/dev/null)" ]; then
         return 0
     fi
     # shellcheck disable=SC2046 # word splitting of the source list is intended
-    "$CLANG" "${CFLAGS[@]}" "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$bin" $(libs_for "$target")
+    "$CLANG" "${CFLAGS[@]}" $(harness_for "$target") $(sources_for "$target") -o "$bin" $(libs_for "$target")
     echo "$CLANG ${CFLAGS[*]}" >"$stamp"
 }
 
@@ -164,7 +172,7 @@ source_coverage() {
     file=$(file_under_test "$target")
     # shellcheck disable=SC2046,SC2086 # word splitting of the source list and FUZZ_CFLAGS is intended
     "$CLANG" -std=c11 -D_GNU_SOURCE -O0 -g -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping -I crt \
-        ${FUZZ_CFLAGS:-} "$FUZZ_DIR/${target}_fuzz.c" $(sources_for "$target") -o "$dir/${target}_cov" \
+        ${FUZZ_CFLAGS:-} $(harness_for "$target") $(sources_for "$target") -o "$dir/${target}_cov" \
         $(libs_for "$target") || return 0
     rm -f "$dir/cov.profraw"
     LLVM_PROFILE_FILE="$dir/cov.profraw" "$dir/${target}_cov" -runs=0 -artifact_prefix="$dir/cov-" "$dir/corpus" \

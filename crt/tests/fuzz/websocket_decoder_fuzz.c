@@ -34,6 +34,9 @@
  * error (the frame being read when the error struck may have had a different
  * prefix of its payload delivered). The decoder allocates nothing, but the
  * tracking allocator is still checked so that a future allocation is covered.
+ * The "whole" run is also checked against a plain reader of RFC 6455
+ * (websocket_decoder_fuzz_reference.c): the same frames and payload bytes,
+ * and on a broken rule an error that reader allows.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,25 +50,18 @@
 #include "fuzz_support.h"
 #include "http/websocket_decoder.h"
 #include "http/websocket_frame.h"
+#include "websocket_decoder_fuzz.h"
 
 /* Byte-at-a-time decoding costs one call per byte: bounded to keep runs fast
  * (split class 0 of byte 1 feeds longer inputs one byte at a time anyway). */
 #define S_BYTEWISE_MAX_LEN 512
-
-struct s_frame_record {
-    struct wscrt_websocket_frame frame; /* as handed to on_frame_begin */
-    size_t payload_offset;              /* into the run's payload log */
-    size_t payload_len;                 /* delivered so far */
-    size_t payload_calls;
-    bool complete;
-};
 
 struct s_run {
     const char *name;
     struct wscrt_websocket_decoder decoder;
     uint8_t allowed_rsv;
 
-    struct s_frame_record *frames;
+    struct wscrt_fuzz_frame_record *frames;
     size_t frame_count;
     size_t frame_capacity;
     struct fuzz_bytes payload_log;
@@ -90,43 +86,13 @@ struct s_run {
     uint16_t close_status;
 };
 
-static const char *s_opcode_name(uint8_t opcode) {
-    switch (opcode) {
-        case WSCRT_WEBSOCKET_OPCODE_CONTINUATION:
-            return "CONTINUATION";
-        case WSCRT_WEBSOCKET_OPCODE_TEXT:
-            return "TEXT";
-        case WSCRT_WEBSOCKET_OPCODE_BINARY:
-            return "BINARY";
-        case WSCRT_WEBSOCKET_OPCODE_CLOSE:
-            return "CLOSE";
-        case WSCRT_WEBSOCKET_OPCODE_PING:
-            return "PING";
-        case WSCRT_WEBSOCKET_OPCODE_PONG:
-            return "PONG";
-        default:
-            return "reserved";
-    }
-}
-
-static bool s_frames_equal(const struct wscrt_websocket_frame *a, const struct wscrt_websocket_frame *b) {
-    return a->payload_length == b->payload_length && a->opcode == b->opcode && a->fin == b->fin &&
-           a->rsv == b->rsv && a->masked == b->masked && memcmp(a->masking_key, b->masking_key, 4) == 0 &&
-           a->compressed == b->compressed;
-}
-
-/* RFC 6455 7.4.1 and the IANA registry, written out independently of websocket_frame.c. */
-static bool s_close_code_allowed_on_wire(uint16_t code) {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-}
-
-static struct s_frame_record *s_current(struct s_run *run) {
+static struct wscrt_fuzz_frame_record *s_current(struct s_run *run) {
     FUZZ_CHECK(run->in_frame && run->frame_count > 0, "%s: a payload or complete event outside a frame", run->name);
     return &run->frames[run->frame_count - 1];
 }
 
 /* The payload delivered for a frame (NULL when nothing was delivered yet). */
-static const uint8_t *s_payload_of(const struct s_run *run, const struct s_frame_record *record) {
+static const uint8_t *s_payload_of(const struct s_run *run, const struct wscrt_fuzz_frame_record *record) {
     return record->payload_len > 0 ? run->payload_log.bytes + record->payload_offset : NULL;
 }
 
@@ -152,13 +118,13 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
     FUZZ_CHECK(frame->payload_length <= (uint64_t)INT64_MAX, "%s: 64-bit length with the top bit set", run->name);
     FUZZ_CHECK(!(frame->rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) || frame->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT ||
                    frame->opcode == WSCRT_WEBSOCKET_OPCODE_BINARY,
-               "%s: RSV1 on a %s delivered", run->name, s_opcode_name(frame->opcode));
+               "%s: RSV1 on a %s delivered", run->name, wscrt_fuzz_opcode_name(frame->opcode));
     FUZZ_CHECK(!frame->compressed || wscrt_websocket_opcode_is_data(frame->opcode),
-               "%s: %s reported compressed", run->name, s_opcode_name(frame->opcode));
+               "%s: %s reported compressed", run->name, wscrt_fuzz_opcode_name(frame->opcode));
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
-        FUZZ_CHECK(frame->fin, "%s: fragmented %s delivered", run->name, s_opcode_name(frame->opcode));
+        FUZZ_CHECK(frame->fin, "%s: fragmented %s delivered", run->name, wscrt_fuzz_opcode_name(frame->opcode));
         FUZZ_CHECK(frame->payload_length <= WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD, "%s: %s of %llu bytes delivered",
-                   run->name, s_opcode_name(frame->opcode), (unsigned long long)frame->payload_length);
+                   run->name, wscrt_fuzz_opcode_name(frame->opcode), (unsigned long long)frame->payload_length);
         FUZZ_CHECK(!(frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && frame->payload_length == 1),
                    "%s: 1-byte CLOSE delivered", run->name);
     } else if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
@@ -168,11 +134,11 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
         run->message_open = !frame->fin;
     } else {
         FUZZ_CHECK(frame->compressed == ((frame->rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) != 0),
-                   "%s: %s with rsv 0x%02x reported compressed=%d", run->name, s_opcode_name(frame->opcode),
+                   "%s: %s with rsv 0x%02x reported compressed=%d", run->name, wscrt_fuzz_opcode_name(frame->opcode),
                    frame->rsv, (int)frame->compressed);
         run->message_compressed = frame->compressed;
         FUZZ_CHECK(!run->message_open, "%s: %s delivered inside an open message", run->name,
-                   s_opcode_name(frame->opcode));
+                   wscrt_fuzz_opcode_name(frame->opcode));
         run->message_open = !frame->fin;
         run->message_is_checked_text = frame->opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && frame->rsv == 0;
         wscrt_utf8_validator_reset(&run->text);
@@ -183,7 +149,7 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
         run->frames = realloc(run->frames, run->frame_capacity * sizeof(*run->frames));
         FUZZ_CHECK(run->frames != NULL, "out of memory in the fuzz harness");
     }
-    run->frames[run->frame_count++] = (struct s_frame_record){
+    run->frames[run->frame_count++] = (struct wscrt_fuzz_frame_record){
         .frame = *frame,
         .payload_offset = run->payload_log.len,
     };
@@ -194,8 +160,9 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
 static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor data, void *user_data) {
     struct s_run *run = user_data;
     FUZZ_CHECK(!run->failed, "%s: on_payload called after the decoder failed", run->name);
-    struct s_frame_record *record = s_current(run);
-    FUZZ_CHECK(s_frames_equal(frame, &record->frame), "%s: on_payload got a different frame than begun", run->name);
+    struct wscrt_fuzz_frame_record *record = s_current(run);
+    FUZZ_CHECK(wscrt_fuzz_frames_equal(frame, &record->frame), "%s: on_payload got a different frame than begun",
+               run->name);
     FUZZ_CHECK(data.len > 0 && data.ptr != NULL, "%s: empty on_payload", run->name);
     FUZZ_CHECK(data.len <= frame->payload_length - record->payload_len,
                "%s: %zu payload bytes delivered with %llu of %llu left", run->name, data.len,
@@ -205,7 +172,7 @@ static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         FUZZ_CHECK(record->payload_calls == 0 && data.len == frame->payload_length,
                    "%s: %s payload delivered in pieces (%zu of %llu bytes, call %zu)", run->name,
-                   s_opcode_name(frame->opcode), data.len, (unsigned long long)frame->payload_length,
+                   wscrt_fuzz_opcode_name(frame->opcode), data.len, (unsigned long long)frame->payload_length,
                    record->payload_calls + 1);
     } else {
         FUZZ_CHECK(data.ptr >= run->call_begin && data.ptr + data.len <= run->call_end,
@@ -226,22 +193,23 @@ static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_
 static int s_on_frame_complete(const struct wscrt_websocket_frame *frame, void *user_data) {
     struct s_run *run = user_data;
     FUZZ_CHECK(!run->failed, "%s: on_frame_complete called after the decoder failed", run->name);
-    struct s_frame_record *record = s_current(run);
-    FUZZ_CHECK(s_frames_equal(frame, &record->frame), "%s: on_frame_complete got a different frame than begun",
+    struct wscrt_fuzz_frame_record *record = s_current(run);
+    FUZZ_CHECK(wscrt_fuzz_frames_equal(frame, &record->frame), "%s: on_frame_complete got a different frame than begun",
                run->name);
     FUZZ_CHECK(record->payload_len == frame->payload_length, "%s: %s completed after %zu of %llu payload bytes",
-               run->name, s_opcode_name(frame->opcode), record->payload_len,
+               run->name, wscrt_fuzz_opcode_name(frame->opcode), record->payload_len,
                (unsigned long long)frame->payload_length);
     const uint8_t *payload = s_payload_of(run, record);
 
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         FUZZ_CHECK(record->payload_calls == (frame->payload_length > 0 ? 1u : 0u),
-                   "%s: %s completed after %zu payload calls", run->name, s_opcode_name(frame->opcode),
+                   "%s: %s completed after %zu payload calls", run->name, wscrt_fuzz_opcode_name(frame->opcode),
                    record->payload_calls);
         if (frame->opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && record->payload_len > 0) {
             FUZZ_CHECK(record->payload_len >= 2, "%s: CLOSE with a 1-byte body completed", run->name);
             uint16_t code = (uint16_t)((payload[0] << 8) | payload[1]);
-            FUZZ_CHECK(s_close_code_allowed_on_wire(code), "%s: CLOSE with code %u completed", run->name, code);
+            FUZZ_CHECK(wscrt_fuzz_close_code_allowed_on_wire(code), "%s: CLOSE with code %u completed", run->name,
+                       code);
             FUZZ_CHECK(wscrt_utf8_is_valid(wscrt_byte_cursor_from_array(payload + 2, record->payload_len - 2)),
                        "%s: CLOSE with an invalid UTF-8 reason completed", run->name);
         }
@@ -402,9 +370,9 @@ static void s_check_same_outcome(const struct s_run *a, const struct s_run *b) {
     FUZZ_CHECK(a->frame_count == b->frame_count, "%s began %zu frames, %s began %zu", a->name, a->frame_count,
                b->name, b->frame_count);
     for (size_t i = 0; i < a->frame_count; ++i) {
-        const struct s_frame_record *fa = &a->frames[i];
-        const struct s_frame_record *fb = &b->frames[i];
-        FUZZ_CHECK(s_frames_equal(&fa->frame, &fb->frame) && fa->complete == fb->complete,
+        const struct wscrt_fuzz_frame_record *fa = &a->frames[i];
+        const struct wscrt_fuzz_frame_record *fb = &b->frames[i];
+        FUZZ_CHECK(wscrt_fuzz_frames_equal(&fa->frame, &fb->frame) && fa->complete == fb->complete,
                    "frame %zu differs between %s and %s", i, a->name, b->name);
         const uint8_t *pa = s_payload_of(a, fa);
         const uint8_t *pb = s_payload_of(b, fb);
@@ -429,10 +397,10 @@ static void s_check_stopped_prefix(const struct s_run *stopped, const struct s_r
                stopped->name, stopped->events, stopped->stop_at_event);
     FUZZ_CHECK(stopped->frame_count <= full->frame_count, "%s: more frames than the full run", stopped->name);
     for (size_t i = 0; i < stopped->frame_count; ++i) {
-        const struct s_frame_record *fs = &stopped->frames[i];
-        const struct s_frame_record *ff = &full->frames[i];
-        FUZZ_CHECK(s_frames_equal(&fs->frame, &ff->frame), "%s: frame %zu differs from the full run", stopped->name,
-                   i);
+        const struct wscrt_fuzz_frame_record *fs = &stopped->frames[i];
+        const struct wscrt_fuzz_frame_record *ff = &full->frames[i];
+        FUZZ_CHECK(wscrt_fuzz_frames_equal(&fs->frame, &ff->frame), "%s: frame %zu differs from the full run",
+                   stopped->name, i);
         FUZZ_CHECK(fs->payload_len <= ff->payload_len &&
                        (fs->payload_len == 0 ||
                         memcmp(s_payload_of(stopped, fs), s_payload_of(full, ff), fs->payload_len) == 0),
@@ -440,205 +408,16 @@ static void s_check_stopped_prefix(const struct s_run *stopped, const struct s_r
     }
 }
 
-/* ---- reference: RFC 6455 client-side reading, whole stream at once ---- */
 
-/*
- * What a correct decoder does with the whole stream, written plainly: the
- * frames it begins (and whether each completes) and, if the stream breaks a
- * rule, the set of errors that may be named. Several rules can be broken by
- * the same byte (a masked, over-long PING); the header leaves their order
- * open, so any of them is accepted. Checked against the "whole" run; the
- * other runs are checked against that one.
- */
-struct s_reference {
-    size_t frame_count;
-    size_t complete_count;
-    bool failed;
-    uint32_t allowed_errors; /* bit (code - WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR) */
-};
-
-static uint32_t s_error_bit(int code) {
-    return 1u << (code - WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR);
-}
-
-struct s_reference_state {
-    const uint8_t *stream;
-    size_t len;
-    uint8_t allowed_rsv;
-    const struct s_run *run; /* the whole run, to compare frames as they are found */
-    struct s_reference result;
-    bool message_open;
-    bool message_is_checked_text;
-    bool message_compressed;
-    struct wscrt_utf8_validator text;
-};
-
-/* A begun frame: must match the whole run's frame of the same index. */
-static void s_reference_begin(struct s_reference_state *ref, const struct wscrt_websocket_frame *frame) {
-    const struct s_run *run = ref->run;
-    size_t index = ref->result.frame_count++;
-    FUZZ_CHECK(index < run->frame_count, "reference: frame %zu (%s, %llu bytes) was never begun by the decoder",
-               index, s_opcode_name(frame->opcode), (unsigned long long)frame->payload_length);
-    FUZZ_CHECK(s_frames_equal(frame, &run->frames[index].frame),
-               "reference: frame %zu is %s fin=%d rsv=0x%02x len=%llu, decoder began %s fin=%d rsv=0x%02x len=%llu",
-               index, s_opcode_name(frame->opcode), (int)frame->fin, frame->rsv,
-               (unsigned long long)frame->payload_length, s_opcode_name(run->frames[index].frame.opcode),
-               (int)run->frames[index].frame.fin, run->frames[index].frame.rsv,
-               (unsigned long long)run->frames[index].frame.payload_length);
-}
-
-static void s_reference_fail(struct s_reference_state *ref, uint32_t errors) {
-    ref->result.failed = true;
-    ref->result.allowed_errors = errors;
-}
-
-static void s_reference_decode(struct s_reference_state *ref) {
-    const uint8_t *s = ref->stream;
-    size_t pos = 0;
-    while (pos < ref->len) {
-        struct wscrt_websocket_frame frame = {0};
-        frame.fin = (s[pos] & 0x80) != 0;
-        frame.rsv = s[pos] & 0x70;
-        frame.opcode = s[pos] & 0x0F;
-        bool control = frame.opcode >= 0x8;
-        uint32_t errors = 0;
-        if (frame.rsv & ~ref->allowed_rsv) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_RESERVED_BITS);
-        }
-        bool known = frame.opcode <= 0x2 || (frame.opcode >= 0x8 && frame.opcode <= 0xA);
-        if (!known) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_RESERVED_OPCODE);
-        }
-        if (control && !frame.fin) { /* 0xB..0xF are control opcodes too, if reserved */
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_FRAGMENTED);
-        }
-        if (known && frame.opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION && !ref->message_open) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_UNEXPECTED_CONTINUATION);
-        }
-        if (known && !control && frame.opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION && ref->message_open) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_EXPECTED_CONTINUATION);
-        }
-        /* RFC 7692 6: a negotiated RSV1 belongs on the first frame of a TEXT or BINARY message only. */
-        if ((frame.rsv & ref->allowed_rsv & 0x40) && (control || frame.opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION)) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_MISPLACED_RSV1);
-        }
-        if (errors) {
-            s_reference_fail(ref, errors);
-            return;
-        }
-        if (pos + 1 >= ref->len) {
-            return;
-        }
-        frame.masked = (s[pos + 1] & 0x80) != 0;
-        uint8_t length7 = s[pos + 1] & 0x7F;
-        if (frame.masked) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_MASKED_FRAME);
-        }
-        if (control && length7 > 125) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_CONTROL_FRAME_TOO_LONG);
-        }
-        if (frame.opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && length7 == 1) {
-            errors |= s_error_bit(WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_PAYLOAD);
-        }
-        if (errors) {
-            s_reference_fail(ref, errors);
-            return;
-        }
-        size_t header = 2;
-        if (length7 < 126) {
-            frame.payload_length = length7;
-        } else {
-            size_t bytes = length7 == 126 ? 2 : 8;
-            /* The top bit of a 64-bit length is wrong as soon as its first byte is. */
-            if (bytes == 8 && pos + 2 < ref->len && (s[pos + 2] & 0x80)) {
-                s_reference_fail(ref, s_error_bit(WSCRT_ERROR_WEBSOCKET_INVALID_PAYLOAD_LENGTH));
-                return;
-            }
-            if (ref->len - pos < 2 + bytes) {
-                return;
-            }
-            for (size_t i = 0; i < bytes; ++i) {
-                frame.payload_length = (frame.payload_length << 8) | s[pos + 2 + i];
-            }
-            header += bytes;
-            if (frame.payload_length < (bytes == 2 ? 126u : 65536u)) {
-                s_reference_fail(ref, s_error_bit(WSCRT_ERROR_WEBSOCKET_NON_MINIMAL_LENGTH));
-                return;
-            }
-        }
-        pos += header;
-
-        if (!control) {
-            if (frame.opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
-                ref->message_is_checked_text = frame.opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && frame.rsv == 0;
-                ref->message_compressed = (frame.rsv & 0x40) != 0;
-                wscrt_utf8_validator_reset(&ref->text);
-            }
-            ref->message_open = !frame.fin;
-            frame.compressed = ref->message_compressed;
-        }
-        s_reference_begin(ref, &frame);
-        size_t available = ref->len - pos;
-        bool whole = frame.payload_length <= available;
-        size_t present = whole ? (size_t)frame.payload_length : available;
-        const uint8_t *payload = s + pos;
-        if (!control && ref->message_is_checked_text && present > 0 &&
-            wscrt_utf8_validator_update(&ref->text, wscrt_byte_cursor_from_array(payload, present))) {
-            s_reference_fail(ref, s_error_bit(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8));
-            return;
-        }
-        if (!whole) {
-            return;
-        }
-        if (frame.opcode == WSCRT_WEBSOCKET_OPCODE_CLOSE && present >= 2) {
-            uint16_t code = (uint16_t)((payload[0] << 8) | payload[1]);
-            if (!s_close_code_allowed_on_wire(code)) {
-                s_reference_fail(ref, s_error_bit(WSCRT_ERROR_WEBSOCKET_INVALID_CLOSE_CODE));
-                return;
-            }
-            if (!wscrt_utf8_is_valid(wscrt_byte_cursor_from_array(payload + 2, present - 2))) {
-                s_reference_fail(ref, s_error_bit(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8));
-                return;
-            }
-        }
-        if (!control && frame.fin && ref->message_is_checked_text && wscrt_utf8_validator_finalize(&ref->text)) {
-            s_reference_fail(ref, s_error_bit(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8));
-            return;
-        }
-        /* Complete: the decoder delivered exactly these bytes. */
-        const struct s_frame_record *record = &ref->run->frames[ref->result.frame_count - 1];
-        FUZZ_CHECK(record->complete && record->payload_len == present &&
-                       (present == 0 || memcmp(s_payload_of(ref->run, record), payload, present) == 0),
-                   "reference: frame %zu is complete with %zu payload bytes; the decoder %s it with %zu (or others)",
-                   ref->result.frame_count - 1, present, record->complete ? "completed" : "did not complete",
-                   record->payload_len);
-        ref->result.complete_count++;
-        pos += present;
-    }
-}
-
-static void s_check_against_reference(const struct s_run *whole, const struct fuzz_input *input,
-                                      uint8_t allowed_rsv) {
-    struct s_reference_state ref = {
-        .stream = input->stream,
-        .len = input->stream_len,
-        .allowed_rsv = allowed_rsv,
-        .run = whole,
+/* The whole run as the reference reader sees it. */
+static struct wscrt_fuzz_delivered s_delivered(const struct s_run *run) {
+    return (struct wscrt_fuzz_delivered){
+        .frames = run->frames,
+        .frame_count = run->frame_count,
+        .payload_log = run->payload_log.bytes,
+        .failed = run->failed,
+        .error_code = run->error_code,
     };
-    wscrt_utf8_validator_reset(&ref.text);
-    s_reference_decode(&ref);
-    FUZZ_CHECK(ref.result.frame_count == whole->frame_count, "reference: %zu frames begun, the decoder began %zu",
-               ref.result.frame_count, whole->frame_count);
-    FUZZ_CHECK(ref.result.failed == whole->failed, "reference: %s, the decoder: %s",
-               ref.result.failed ? "the stream breaks a rule" : "the stream is valid so far",
-               whole->failed ? wscrt_error_name(whole->error_code) : "no error");
-    if (ref.result.failed) {
-        FUZZ_CHECK(whole->error_code >= WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR &&
-                       (ref.result.allowed_errors & s_error_bit(whole->error_code)) != 0,
-                   "the decoder named %s; the reference allows the set 0x%x (bit n = 0x%x + n)",
-                   wscrt_error_name(whole->error_code), (unsigned)ref.result.allowed_errors,
-                   (unsigned)WSCRT_ERROR_WEBSOCKET_PROTOCOL_ERROR);
-    }
 }
 
 /* Budget classes for byte 0, bits 0-3: around the control limit and the length encodings. */
@@ -652,7 +431,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     struct s_run whole;
     s_run_init(&whole, "whole", allowed_rsv, 0);
     s_feed(&whole, &(struct s_feed_config){.feed = S_FEED_WHOLE, .input = &input});
-    s_check_against_reference(&whole, &input, allowed_rsv);
+    struct wscrt_fuzz_delivered delivered = s_delivered(&whole);
+    wscrt_fuzz_check_against_reference(&delivered, &input, allowed_rsv);
 
     struct s_run pieces;
     s_run_init(&pieces, "pieces", allowed_rsv, 0);
