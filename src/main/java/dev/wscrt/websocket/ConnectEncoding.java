@@ -44,13 +44,14 @@ final class ConnectEncoding {
                 .putLong("send_queue_limit", options.sendQueueLimit())
                 .putInt("ping_interval_ms", options.pingIntervalMs())
                 .putInt("pong_timeout_ms", options.pongTimeoutMs());
-        if (options.maxMessageSize() > 0) {
-            out.putBoolean("messages", true).putLong("max_message_size", options.maxMessageSize());
-            if (options.partialMessages()) {
+        MessageMode messages = options.messageMode();
+        if (messages != null) {
+            out.putBoolean("messages", true).putLong("max_message_size", messages.maxMessageSize());
+            if (messages.partial()) {
                 out.putBoolean("partial_messages", true);
             }
         }
-        CompressionOptions compression = options.compression();
+        CompressionOptions compression = messages != null ? messages.compression() : null;
         if (compression != null) {
             out.putInt("deflate.client_max_window_bits", compression.clientMaxWindowBits())
                     .putInt("deflate.server_max_window_bits", compression.serverMaxWindowBits())

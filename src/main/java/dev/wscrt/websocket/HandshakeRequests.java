@@ -47,6 +47,24 @@ final class HandshakeRequests {
         }
     }
 
+    /**
+     * Offers {@code names} in the request's {@code Sec-WebSocket-Protocol} header, most preferred first.
+     *
+     * @throws IllegalArgumentException for no names, or a name that is not an HTTP token
+     */
+    static void offerSubprotocols(HttpRequest request, String... names) {
+        if (names == null || names.length == 0) {
+            throw new IllegalArgumentException("at least one subprotocol is needed");
+        }
+        for (String name : names) {
+            if (name == null || name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F
+                    && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
+                throw new IllegalArgumentException("not a subprotocol token: '" + name + "'");
+            }
+        }
+        request.setHeader("Sec-WebSocket-Protocol", String.join(", ", names));
+    }
+
     /** Whether the comma-separated {@code list} holds {@code token} (case-insensitive, blanks trimmed). */
     private static boolean hasToken(String list, String token) {
         int start = 0;

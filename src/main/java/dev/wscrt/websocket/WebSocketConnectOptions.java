@@ -6,8 +6,6 @@ import dev.wscrt.http.HttpRequest;
 import dev.wscrt.io.ClientBootstrap;
 import dev.wscrt.io.SocketOptions;
 import dev.wscrt.io.TlsConnectionOptions;
-import dev.wscrt.io.TlsContext;
-import dev.wscrt.io.TlsContextOptions;
 import java.time.Duration;
 import java.util.function.Consumer;
 
@@ -32,10 +30,6 @@ import java.util.function.Consumer;
  * {@code awscrt.websocket}, the frame API leaves PINGs to the caller.
  */
 public final class WebSocketConnectOptions {
-    private static final int DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-    /** Enough for any burst an ordinary sender makes; a stalled peer cannot make the client buffer more. */
-    static final long DEFAULT_SEND_QUEUE_LIMIT = 16L * 1024 * 1024;
-
     private final String host;
     private final int port;
     private final HttpRequest handshakeRequest;
@@ -48,40 +42,36 @@ public final class WebSocketConnectOptions {
     private final long initialReadWindow;
     private final int handshakeTimeoutMs;
     private final long sendQueueLimit;
-    private final long maxMessageSize; // message mode when > 0 (package-private: the message API sets it)
     private final int pingIntervalMs;
     private final int pongTimeoutMs;
-    private final boolean partialMessages; // message mode: pieces as they arrive instead of whole messages
-    private final CompressionOptions compression; // message mode only; null = not offered
+    private final MessageMode messageMode; // null: the frame API (package-private: the message API sets it)
     private final Consumer<OnConnectionSetupData> onConnectionSetup;
     private final Consumer<OnConnectionShutdownData> onConnectionShutdown;
     private final Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
     private final Consumer<OnIncomingFramePayloadData> onIncomingFramePayload;
     private final Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete;
 
-    private WebSocketConnectOptions(Builder builder) {
-        this.host = builder.host;
-        this.port = builder.port;
-        this.handshakeRequest = builder.handshakeRequest;
-        this.handshakeTransform = builder.handshakeTransform;
-        this.bootstrap = builder.bootstrap;
-        this.socketOptions = builder.socketOptions;
-        this.tlsConnectionOptions = builder.tlsConnectionOptions;
-        this.proxyOptions = builder.proxyOptions;
-        this.manageReadWindow = builder.manageReadWindow;
-        this.initialReadWindow = builder.initialReadWindow == null ? 0 : builder.initialReadWindow;
-        this.handshakeTimeoutMs = builder.handshakeTimeoutMs;
-        this.sendQueueLimit = builder.sendQueueLimit;
-        this.maxMessageSize = builder.maxMessageSize;
-        this.pingIntervalMs = builder.pingIntervalMs;
-        this.pongTimeoutMs = builder.pongTimeoutMs == null ? builder.pingIntervalMs : builder.pongTimeoutMs;
-        this.partialMessages = builder.partialMessages;
-        this.compression = builder.compression;
-        this.onConnectionSetup = builder.onConnectionSetup;
-        this.onConnectionShutdown = builder.onConnectionShutdown;
-        this.onIncomingFrameBegin = builder.onIncomingFrameBegin;
-        this.onIncomingFramePayload = builder.onIncomingFramePayload;
-        this.onIncomingFrameComplete = builder.onIncomingFrameComplete;
+    private WebSocketConnectOptions(ConnectSettings settings) {
+        this.host = settings.host;
+        this.port = settings.port;
+        this.handshakeRequest = settings.handshakeRequest;
+        this.handshakeTransform = settings.handshakeTransform;
+        this.bootstrap = settings.bootstrap;
+        this.socketOptions = settings.socketOptions;
+        this.tlsConnectionOptions = settings.tlsConnectionOptions;
+        this.proxyOptions = settings.proxyOptions;
+        this.manageReadWindow = settings.manageReadWindow;
+        this.initialReadWindow = settings.initialReadWindow == null ? 0 : settings.initialReadWindow;
+        this.handshakeTimeoutMs = settings.handshakeTimeoutMs;
+        this.sendQueueLimit = settings.sendQueueLimit;
+        this.pingIntervalMs = settings.pingIntervalMs;
+        this.pongTimeoutMs = settings.pongTimeoutMs == null ? settings.pingIntervalMs : settings.pongTimeoutMs;
+        this.messageMode = settings.messageMode;
+        this.onConnectionSetup = settings.onConnectionSetup;
+        this.onConnectionShutdown = settings.onConnectionShutdown;
+        this.onIncomingFrameBegin = settings.onIncomingFrameBegin;
+        this.onIncomingFramePayload = settings.onIncomingFramePayload;
+        this.onIncomingFrameComplete = settings.onIncomingFrameComplete;
     }
 
     /**
@@ -227,18 +217,9 @@ public final class WebSocketConnectOptions {
         return pongTimeoutMs;
     }
 
-    /** The message API's limit on a whole message; 0 for the frame API (frames as they arrive). */
-    long maxMessageSize() {
-        return maxMessageSize;
-    }
-
-    boolean partialMessages() {
-        return partialMessages;
-    }
-
-    /** The permessage-deflate offer of the message API; null when none is made. */
-    CompressionOptions compression() {
-        return compression;
+    /** What the message API asks for; null for the frame API (frames as they arrive). */
+    MessageMode messageMode() {
+        return messageMode;
     }
 
     /**
@@ -288,29 +269,7 @@ public final class WebSocketConnectOptions {
 
     /** Collects the options; not thread-safe. */
     public static final class Builder {
-        private String host;
-        private Integer port;
-        private HttpRequest handshakeRequest;
-        private HandshakeTransform handshakeTransform;
-        private ClientBootstrap bootstrap;
-        private SocketOptions socketOptions;
-        private TlsConnectionOptions tlsConnectionOptions;
-        private HttpProxyOptions proxyOptions;
-        private boolean manageReadWindow;
-        private Long initialReadWindow;
-        private int handshakeTimeoutMs = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-        private long sendQueueLimit = DEFAULT_SEND_QUEUE_LIMIT;
-        private long maxMessageSize;
-        private int pingIntervalMs;
-        private Integer pongTimeoutMs; // null: the ping interval
-        private boolean partialMessages;
-        private CompressionOptions compression;
-        private boolean secure; // from a wss:// URI
-        private Consumer<OnConnectionSetupData> onConnectionSetup;
-        private Consumer<OnConnectionShutdownData> onConnectionShutdown;
-        private Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin;
-        private Consumer<OnIncomingFramePayloadData> onIncomingFramePayload;
-        private Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete;
+        private final ConnectSettings settings = new ConnectSettings();
 
         private Builder() {
         }
@@ -322,7 +281,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder host(String value) {
-            host = value;
+            settings.host = value;
             return this;
         }
 
@@ -343,10 +302,10 @@ public final class WebSocketConnectOptions {
          */
         public Builder uri(java.net.URI value) {
             WebSocketUri target = WebSocketUri.of(value);
-            host = target.host();
-            port = target.port();
-            handshakeRequest = WebSocket.createHandshakeRequest(target.hostHeader(), target.requestTarget());
-            secure = target.secure();
+            settings.host = target.host();
+            settings.port = target.port();
+            settings.handshakeRequest = WebSocket.createHandshakeRequest(target.hostHeader(), target.requestTarget());
+            settings.secure = target.secure();
             return this;
         }
 
@@ -361,19 +320,10 @@ public final class WebSocketConnectOptions {
          * @throws IllegalArgumentException for no names, or a name that is not an HTTP token
          */
         public Builder subprotocols(String... names) {
-            if (handshakeRequest == null) {
+            if (settings.handshakeRequest == null) {
                 throw new IllegalStateException("set uri(...) or handshakeRequest(...) before subprotocols");
             }
-            if (names == null || names.length == 0) {
-                throw new IllegalArgumentException("at least one subprotocol is needed");
-            }
-            for (String name : names) {
-                if (name == null || name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7F
-                        && "()<>@,;:\\\"/[]?={}".indexOf(c) < 0)) {
-                    throw new IllegalArgumentException("not a subprotocol token: '" + name + "'");
-                }
-            }
-            handshakeRequest.setHeader("Sec-WebSocket-Protocol", String.join(", ", names));
+            HandshakeRequests.offerSubprotocols(settings.handshakeRequest, names);
             return this;
         }
 
@@ -385,10 +335,10 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder header(String name, String value) {
-            if (handshakeRequest == null) {
+            if (settings.handshakeRequest == null) {
                 throw new IllegalStateException("set uri(...) or handshakeRequest(...) before adding headers");
             }
-            handshakeRequest.addHeader(new HttpHeader(name, value));
+            settings.handshakeRequest.addHeader(new HttpHeader(name, value));
             return this;
         }
 
@@ -399,7 +349,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder port(int value) {
-            port = value;
+            settings.port = value;
             return this;
         }
 
@@ -410,7 +360,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder handshakeRequest(HttpRequest value) {
-            handshakeRequest = value;
+            settings.handshakeRequest = value;
             return this;
         }
 
@@ -422,7 +372,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder handshakeTransform(HandshakeTransform value) {
-            handshakeTransform = value;
+            settings.handshakeTransform = value;
             return this;
         }
 
@@ -433,7 +383,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder bootstrap(ClientBootstrap value) {
-            bootstrap = value;
+            settings.bootstrap = value;
             return this;
         }
 
@@ -444,7 +394,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder socketOptions(SocketOptions value) {
-            socketOptions = value;
+            settings.socketOptions = value;
             return this;
         }
 
@@ -455,7 +405,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder tlsConnectionOptions(TlsConnectionOptions value) {
-            tlsConnectionOptions = value;
+            settings.tlsConnectionOptions = value;
             return this;
         }
 
@@ -466,7 +416,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder proxyOptions(HttpProxyOptions value) {
-            proxyOptions = value;
+            settings.proxyOptions = value;
             return this;
         }
 
@@ -477,7 +427,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder manageReadWindow(boolean value) {
-            manageReadWindow = value;
+            settings.manageReadWindow = value;
             return this;
         }
 
@@ -488,7 +438,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder initialReadWindow(long value) {
-            initialReadWindow = value;
+            settings.initialReadWindow = value;
             return this;
         }
 
@@ -500,7 +450,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder handshakeTimeoutMs(int value) {
-            handshakeTimeoutMs = value;
+            settings.handshakeTimeoutMs = value;
             return this;
         }
 
@@ -521,7 +471,7 @@ public final class WebSocketConnectOptions {
             if (bytes < 0) {
                 throw new IllegalArgumentException("sendQueueLimit must not be negative: " + bytes);
             }
-            sendQueueLimit = bytes;
+            settings.sendQueueLimit = bytes;
             return this;
         }
 
@@ -538,7 +488,7 @@ public final class WebSocketConnectOptions {
          *                                  between 0 and 1 ms, or more than {@link Integer#MAX_VALUE} ms
          */
         public Builder pingInterval(Duration interval) {
-            pingIntervalMs = keepaliveMillis(interval, "pingInterval");
+            settings.pingIntervalMs = ConnectDurations.keepaliveMillis(interval, "pingInterval");
             return this;
         }
 
@@ -558,44 +508,13 @@ public final class WebSocketConnectOptions {
          *                                  {@link #build()} when set without a ping interval
          */
         public Builder pongTimeout(Duration timeout) {
-            pongTimeoutMs = keepaliveMillis(timeout, "pongTimeout");
+            settings.pongTimeoutMs = ConnectDurations.keepaliveMillis(timeout, "pongTimeout");
             return this;
         }
 
-        /** A keepalive duration in whole milliseconds; {@link IllegalArgumentException} naming {@code name}. */
-        static int keepaliveMillis(Duration value, String name) {
-            if (value == null || value.isNegative()) {
-                throw new IllegalArgumentException(name + " must be zero (off) or positive: " + value);
-            }
-            if (!value.isZero() && value.compareTo(Duration.ofMillis(1)) < 0) {
-                throw new IllegalArgumentException(name + " must be zero (off) or at least 1 ms: " + value);
-            }
-            if (value.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) > 0) {
-                throw new IllegalArgumentException(name + " must be at most " + Integer.MAX_VALUE + " ms: " + value);
-            }
-            return (int) value.toMillis();
-        }
-
-        /** Message mode, for {@link WebSocketConnection}: whole messages up to this size. */
-        Builder messages(long maxMessageSize) {
-            this.maxMessageSize = maxMessageSize;
-            return this;
-        }
-
-        /** permessage-deflate, for {@link WebSocketConnection} (message mode) only; null = not offered. */
-        Builder compression(CompressionOptions value) {
-            compression = value;
-            return this;
-        }
-
-        /**
-         * Message mode, for {@link WebSocketConnection}: data pieces as they arrive (no size limit).
-         *
-         * @param partial true for pieces, false for whole messages
-         * @return this
-         */
-        Builder partialMessages(boolean partial) {
-            this.partialMessages = partial;
+        /** Message mode, for {@link WebSocketConnection}: whole messages or pieces, and permessage-deflate. */
+        Builder messages(MessageMode mode) {
+            settings.messageMode = mode;
             return this;
         }
 
@@ -606,7 +525,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder onConnectionSetup(Consumer<OnConnectionSetupData> value) {
-            onConnectionSetup = value;
+            settings.onConnectionSetup = value;
             return this;
         }
 
@@ -617,7 +536,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder onConnectionShutdown(Consumer<OnConnectionShutdownData> value) {
-            onConnectionShutdown = value;
+            settings.onConnectionShutdown = value;
             return this;
         }
 
@@ -628,7 +547,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder onIncomingFrameBegin(Consumer<OnIncomingFrameBeginData> value) {
-            onIncomingFrameBegin = value;
+            settings.onIncomingFrameBegin = value;
             return this;
         }
 
@@ -639,7 +558,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder onIncomingFramePayload(Consumer<OnIncomingFramePayloadData> value) {
-            onIncomingFramePayload = value;
+            settings.onIncomingFramePayload = value;
             return this;
         }
 
@@ -650,7 +569,7 @@ public final class WebSocketConnectOptions {
          * @return this
          */
         public Builder onIncomingFrameComplete(Consumer<OnIncomingFrameCompleteData> value) {
-            onIncomingFrameComplete = value;
+            settings.onIncomingFrameComplete = value;
             return this;
         }
 
@@ -660,54 +579,8 @@ public final class WebSocketConnectOptions {
          * @return validates and builds; {@link IllegalArgumentException} names the first problem
          */
         public WebSocketConnectOptions build() {
-            if (host == null || host.isEmpty()) {
-                throw new IllegalArgumentException("host is required");
-            }
-            if (secure && tlsConnectionOptions == null) {
-                tlsConnectionOptions = DefaultTls.connectionOptions();
-            }
-            if (port == null) {
-                port = tlsConnectionOptions != null ? 443 : 80;
-            }
-            if (proxyOptions != null) {
-                proxyOptions.validate();
-            }
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("port must be between 1 and 65535: " + port);
-            }
-            if (onConnectionSetup == null) {
-                throw new IllegalArgumentException("onConnectionSetup is required");
-            }
-            if (manageReadWindow && initialReadWindow == null) {
-                throw new IllegalArgumentException("manageReadWindow requires initialReadWindow");
-            }
-            if (initialReadWindow != null && initialReadWindow < 0) {
-                throw new IllegalArgumentException("initialReadWindow must not be negative: " + initialReadWindow);
-            }
-            if (pongTimeoutMs != null && pongTimeoutMs > 0 && pingIntervalMs == 0) {
-                throw new IllegalArgumentException("pongTimeout needs a pingInterval (keepalive is off)");
-            }
-            if (handshakeTimeoutMs <= 0) {
-                throw new IllegalArgumentException("handshakeTimeoutMs must be positive: " + handshakeTimeoutMs);
-            }
-            if (handshakeRequest == null) {
-                handshakeRequest = WebSocket.createHandshakeRequest(host, "/");
-            }
-            HandshakeRequests.validate(handshakeRequest);
-            if (compression != null && handshakeRequest.getHeader("Sec-WebSocket-Extensions") != null) {
-                throw new IllegalArgumentException(
-                        "compression offers Sec-WebSocket-Extensions itself: remove that header or turn compression off");
-            }
-            return new WebSocketConnectOptions(this);
-        }
-    }
-
-    /** The TLS context of wss:// URIs without TLS options: made on first use, shared by every connection. */
-    private static final class DefaultTls {
-        private static final TlsContext CONTEXT = new TlsContext(TlsContextOptions.createDefaultClient());
-
-        static TlsConnectionOptions connectionOptions() {
-            return new TlsConnectionOptions(CONTEXT);
+            settings.complete();
+            return new WebSocketConnectOptions(settings);
         }
     }
 }

@@ -615,7 +615,7 @@ public final class WebSocketConnection {
          *                                  between 0 and 1 ms, or more than {@link Integer#MAX_VALUE} ms
          */
         public Builder pingInterval(Duration interval) {
-            WebSocketConnectOptions.Builder.keepaliveMillis(interval, "pingInterval");
+            ConnectDurations.keepaliveMillis(interval, "pingInterval");
             pingInterval = interval;
             return this;
         }
@@ -632,7 +632,7 @@ public final class WebSocketConnection {
          *                                  {@link #connect} when keepalive is off
          */
         public Builder pongTimeout(Duration timeout) {
-            WebSocketConnectOptions.Builder.keepaliveMillis(timeout, "pongTimeout");
+            ConnectDurations.keepaliveMillis(timeout, "pongTimeout");
             pongTimeout = timeout;
             return this;
         }
@@ -671,8 +671,8 @@ public final class WebSocketConnection {
             } else if (pingInterval == null) {
                 options.pongTimeout(DEFAULT_PONG_TIMEOUT);
             }
-            WebSocketConnectOptions built = options.messages(maxMessageSize).partialMessages(partialMessages)
-                    .compression(compression)
+            WebSocketConnectOptions built = options
+                    .messages(new MessageMode(maxMessageSize, partialMessages, compression))
                     .onConnectionSetup(connection::onSetup)
                     .build();
             WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection::onSetup,
