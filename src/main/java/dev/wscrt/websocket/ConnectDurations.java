@@ -20,4 +20,17 @@ final class ConnectDurations {
         }
         return (int) value.toMillis();
     }
+
+    /** {@code value}, checked to be positive; {@link IllegalArgumentException} naming {@code name}. */
+    static Duration requirePositive(Duration value, String name) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive: " + value);
+        }
+        return value;
+    }
+
+    /** Whole milliseconds, at most {@link Integer#MAX_VALUE}. */
+    static int toMillis(Duration value) {
+        return (int) Math.min(Integer.MAX_VALUE, value.toMillis());
+    }
 }

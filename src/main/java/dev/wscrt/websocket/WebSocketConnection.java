@@ -70,22 +70,13 @@ public final class WebSocketConnection {
     static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(10);
 
     private final URI uri;
-    private final WebSocketListener listener;
-    private final boolean partial;
-    private final CompletableFuture<WebSocketConnection> opened = new CompletableFuture<>();
-    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final ConnectionEvents events;
     private volatile WebSocket socket;
     private volatile boolean open;
-    // Event-loop thread only: the server's CLOSE, once received.
-    private int closeCode = NO_STATUS_CODE;
-    private String closeReason = "";
-    // Event-loop thread only, partial mode: made at the first TEXT piece.
-    private TextPieceDecoder textPieces;
 
     private WebSocketConnection(URI uri, WebSocketListener listener, boolean partial) {
         this.uri = uri;
-        this.listener = listener;
-        this.partial = partial;
+        this.events = new ConnectionEvents(this, listener, partial);
     }
 
     /**
@@ -205,7 +196,7 @@ public final class WebSocketConnection {
      * @return sends a BINARY message: the buffer's remaining bytes, copied before this returns
      */
     public CompletableFuture<Void> sendBinary(ByteBuffer data) {
-        return send(Opcode.BINARY, requireNonNull(data, "data"));
+        return sendFrame(Opcode.BINARY, requireNonNull(data, "data"), true);
     }
 
     /**
@@ -226,7 +217,7 @@ public final class WebSocketConnection {
      * @throws IllegalArgumentException for a payload over 125 bytes
      */
     public CompletableFuture<Void> ping(ByteBuffer data) {
-        return send(Opcode.PING, requireNonNull(data, "data"));
+        return sendFrame(Opcode.PING, requireNonNull(data, "data"), true);
     }
 
     /**
@@ -237,7 +228,7 @@ public final class WebSocketConnection {
      * @throws IllegalArgumentException for a payload over 125 bytes
      */
     public CompletableFuture<Void> pong(ByteBuffer data) {
-        return send(Opcode.PONG, requireNonNull(data, "data"));
+        return sendFrame(Opcode.PONG, requireNonNull(data, "data"), true);
     }
 
     /**
@@ -256,7 +247,7 @@ public final class WebSocketConnection {
         checkCloseCode(code);
         byte[] payload = WebSocket.closePayload(code, reason);
         socket.sendFrame(Opcode.CLOSE, payload, true, null);
-        return ended.copy();
+        return events.ended.copy();
     }
 
     /**
@@ -287,7 +278,7 @@ public final class WebSocketConnection {
         }
     }
 
-    /** One frame of a message, for adapters sending fragments: TEXT/BINARY first, then CONTINUATION. */
+    /** One frame of a message; adapters send fragments with it: TEXT/BINARY first, then CONTINUATION. */
     CompletableFuture<Void> sendFrame(Opcode opcode, ByteBuffer payload, boolean fin) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
@@ -304,16 +295,6 @@ public final class WebSocketConnection {
     }
 
     private CompletableFuture<Void> send(Opcode opcode, byte[] payload) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        try {
-            socket.sendFrame(opcode, payload, true, completion(done));
-        } catch (CrtRuntimeException e) {
-            done.completeExceptionally(e);
-        }
-        return done;
-    }
-
-    private CompletableFuture<Void> send(Opcode opcode, ByteBuffer payload) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         try {
             socket.sendFrame(opcode, payload, true, completion(done));
@@ -340,89 +321,15 @@ public final class WebSocketConnection {
         return value;
     }
 
-    // ---- events from the native side (event-loop thread) ---------------------------------------------
-
-    private void onSetup(OnConnectionSetupData setup) {
-        if (setup.exception() != null) {
-            opened.completeExceptionally(setup.handshakeResponseStatus() != null
-                    ? new WebSocketHandshakeException(setup.exception(), setup) : setup.exception());
-            return;
-        }
-        socket = setup.websocket();
+    /** Setup succeeded (event-loop thread, before {@link WebSocketListener#onOpen}): open on {@code socket}. */
+    void opened(WebSocket socket) {
+        this.socket = socket;
         open = true;
-        try {
-            listener.onOpen(this);
-        } catch (RuntimeException | Error e) {
-            opened.completeExceptionally(e);
-            throw e;
-        }
-        opened.complete(this);
     }
 
-    /**
-     * A message or piece: {@code length} bytes at {@code offset} in {@code source}, which is valid only
-     * during this call. Data is copied straight into the listener's own array, with no view made first.
-     */
-    private void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
-        switch (opcode) {
-            case TEXT -> {
-                if (!partial) {
-                    listener.onText(this, new String(copy(source, offset, length), StandardCharsets.UTF_8));
-                } else {
-                    if (textPieces == null) {
-                        textPieces = new TextPieceDecoder();
-                    }
-                    String text = textPieces.decode(source.slice(offset, length), last);
-                    if (last || !text.isEmpty()) {
-                        listener.onText(this, text, last);
-                    }
-                }
-            }
-            case BINARY -> {
-                if (!partial) {
-                    listener.onBinary(this, ByteBuffer.wrap(copy(source, offset, length)));
-                } else {
-                    listener.onBinary(this, ByteBuffer.wrap(copy(source, offset, length)), last);
-                }
-            }
-            case PING -> listener.onPing(this, ByteBuffer.wrap(copy(source, offset, length)));
-            case PONG -> listener.onPong(this, ByteBuffer.wrap(copy(source, offset, length)));
-            case CLOSE -> {
-                if (length >= 2) {
-                    byte[] payload = copy(source, offset, length);
-                    closeCode = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-                    closeReason = new String(payload, 2, length - 2, StandardCharsets.UTF_8);
-                }
-                listener.onClosing(this, closeCode, closeReason);
-            }
-            default -> throw new IllegalStateException("unexpected message opcode " + opcode);
-        }
-    }
-
-    private void onShutdown(OnConnectionShutdownData shutdown) {
+    /** Shutdown began (event-loop thread): no longer open. */
+    void shuttingDown() {
         open = false;
-        try {
-            if (shutdown.exception() == null) {
-                listener.onClosed(this, closeCode, closeReason);
-            } else {
-                listener.onError(this, shutdown.exception());
-            }
-        } finally {
-            // Closed before the future completes, so that a send after close() has completed fails with
-            // WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED; it also frees the native side now.
-            socket.close();
-            if (shutdown.exception() == null) {
-                ended.complete(null);
-            } else {
-                ended.completeExceptionally(shutdown.exception());
-            }
-        }
-    }
-
-    private static byte[] copy(ByteBuffer source, int offset, int length) {
-        byte[] owned = new byte[length];
-        source.get(offset, owned);
-        return owned;
     }
 
     /** Options for one connection; not thread-safe. */
@@ -518,7 +425,7 @@ public final class WebSocketConnection {
          * @return this
          */
         public Builder connectTimeout(Duration timeout) {
-            connectTimeout = requirePositive(timeout, "connectTimeout");
+            connectTimeout = ConnectDurations.requirePositive(timeout, "connectTimeout");
             return this;
         }
 
@@ -530,7 +437,8 @@ public final class WebSocketConnection {
          * @return this
          */
         public Builder handshakeTimeout(Duration timeout) {
-            options.handshakeTimeoutMs(toMillis(requirePositive(timeout, "handshakeTimeout")));
+            options.handshakeTimeoutMs(
+                    ConnectDurations.toMillis(ConnectDurations.requirePositive(timeout, "handshakeTimeout")));
             return this;
         }
 
@@ -663,7 +571,8 @@ public final class WebSocketConnection {
                 options.tlsConnectionOptions(new TlsConnectionOptions(tlsContext));
             }
             if (connectTimeout != null) {
-                options.socketOptions(new SocketOptions().withConnectTimeoutMs(toMillis(connectTimeout)));
+                options.socketOptions(
+                        new SocketOptions().withConnectTimeoutMs(ConnectDurations.toMillis(connectTimeout)));
             }
             options.pingInterval(pingInterval != null ? pingInterval : DEFAULT_PING_INTERVAL);
             if (pongTimeout != null) {
@@ -673,23 +582,12 @@ public final class WebSocketConnection {
             }
             WebSocketConnectOptions built = options
                     .messages(new MessageMode(maxMessageSize, partialMessages, compression))
-                    .onConnectionSetup(connection::onSetup)
+                    .onConnectionSetup(connection.events::onSetup)
                     .build();
-            WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection::onSetup,
-                    connection::onShutdown, connection::onMessage);
+            WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection.events::onSetup,
+                    connection.events::onShutdown, connection.events::onMessage);
             WebSocket.connect(built, callbacks);
-            return connection.opened;
-        }
-
-        private static Duration requirePositive(Duration value, String name) {
-            if (value == null || value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive: " + value);
-            }
-            return value;
-        }
-
-        private static int toMillis(Duration value) {
-            return (int) Math.min(Integer.MAX_VALUE, value.toMillis());
+            return connection.events.opened;
         }
     }
 }

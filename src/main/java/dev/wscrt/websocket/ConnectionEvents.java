@@ -1,0 +1,114 @@
+package dev.wscrt.websocket;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The events native code reports for one {@link WebSocketConnection}, on its event-loop thread, turned into
+ * calls of the connection's {@link WebSocketListener} and the completion of its futures.
+ */
+final class ConnectionEvents {
+    private final WebSocketConnection connection;
+    private final WebSocketListener listener;
+    private final boolean partial;
+    /** Completes with the connection after {@link WebSocketListener#onOpen}, or fails with why it did not open. */
+    final CompletableFuture<WebSocketConnection> opened = new CompletableFuture<>();
+    /** Completes when the connection has ended cleanly, or fails with the error it ended with. */
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
+    // Event-loop thread only: the WebSocket once set up, and the server's CLOSE, once received.
+    private WebSocket socket;
+    private int closeCode = WebSocketConnection.NO_STATUS_CODE;
+    private String closeReason = "";
+    // Event-loop thread only, partial mode: made at the first TEXT piece.
+    private TextPieceDecoder textPieces;
+
+    ConnectionEvents(WebSocketConnection connection, WebSocketListener listener, boolean partial) {
+        this.connection = connection;
+        this.listener = listener;
+        this.partial = partial;
+    }
+
+    void onSetup(OnConnectionSetupData setup) {
+        if (setup.exception() != null) {
+            opened.completeExceptionally(setup.handshakeResponseStatus() != null
+                    ? new WebSocketHandshakeException(setup.exception(), setup) : setup.exception());
+            return;
+        }
+        socket = setup.websocket();
+        connection.opened(socket);
+        try {
+            listener.onOpen(connection);
+        } catch (RuntimeException | Error e) {
+            opened.completeExceptionally(e);
+            throw e;
+        }
+        opened.complete(connection);
+    }
+
+    /**
+     * A message or piece: {@code length} bytes at {@code offset} in {@code source}, which is valid only
+     * during this call. Data is copied straight into the listener's own array, with no view made first.
+     */
+    void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
+        switch (opcode) {
+            case TEXT -> {
+                if (!partial) {
+                    listener.onText(connection, new String(copy(source, offset, length), StandardCharsets.UTF_8));
+                } else {
+                    if (textPieces == null) {
+                        textPieces = new TextPieceDecoder();
+                    }
+                    String text = textPieces.decode(source.slice(offset, length), last);
+                    if (last || !text.isEmpty()) {
+                        listener.onText(connection, text, last);
+                    }
+                }
+            }
+            case BINARY -> {
+                if (!partial) {
+                    listener.onBinary(connection, ByteBuffer.wrap(copy(source, offset, length)));
+                } else {
+                    listener.onBinary(connection, ByteBuffer.wrap(copy(source, offset, length)), last);
+                }
+            }
+            case PING -> listener.onPing(connection, ByteBuffer.wrap(copy(source, offset, length)));
+            case PONG -> listener.onPong(connection, ByteBuffer.wrap(copy(source, offset, length)));
+            case CLOSE -> {
+                if (length >= 2) {
+                    byte[] payload = copy(source, offset, length);
+                    closeCode = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+                    closeReason = new String(payload, 2, length - 2, StandardCharsets.UTF_8);
+                }
+                listener.onClosing(connection, closeCode, closeReason);
+            }
+            default -> throw new IllegalStateException("unexpected message opcode " + opcode);
+        }
+    }
+
+    void onShutdown(OnConnectionShutdownData shutdown) {
+        connection.shuttingDown();
+        try {
+            if (shutdown.exception() == null) {
+                listener.onClosed(connection, closeCode, closeReason);
+            } else {
+                listener.onError(connection, shutdown.exception());
+            }
+        } finally {
+            // Closed before the future completes, so that a send after close() has completed fails with
+            // WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED; it also frees the native side now.
+            socket.close();
+            if (shutdown.exception() == null) {
+                ended.complete(null);
+            } else {
+                ended.completeExceptionally(shutdown.exception());
+            }
+        }
+    }
+
+    private static byte[] copy(ByteBuffer source, int offset, int length) {
+        byte[] owned = new byte[length];
+        source.get(offset, owned);
+        return owned;
+    }
+}
