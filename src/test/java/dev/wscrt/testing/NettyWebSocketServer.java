@@ -2,39 +2,22 @@ package dev.wscrt.testing;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpObjectAggregator;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
-import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensionHandler;
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
 import io.netty.handler.ssl.SslContext;
 import java.net.InetSocketAddress;
@@ -83,14 +66,14 @@ public final class NettyWebSocketServer implements LocalServer {
     /** The largest frame payload the server accepts; above the 16 MiB echo test. */
     public static final int MAX_FRAME_PAYLOAD = 64 * 1024 * 1024;
 
-    private final Builder config;
+    final Builder config;
     private final EventLoopGroup group;
     private final Channel serverChannel;
-    private final List<Connection> connections = new CopyOnWriteArrayList<>();
-    private final List<Map.Entry<String, List<Map.Entry<String, String>>>> upgradeRequests =
-            new CopyOnWriteArrayList<>();
-    private final AtomicLong tcpConnections = new AtomicLong();
-    private final AtomicLong wireBytesReceived = new AtomicLong();
+    // What the server saw; recorded by the handlers of NettyServerPipeline, on Netty threads.
+    final List<Connection> connections = new CopyOnWriteArrayList<>();
+    final List<Map.Entry<String, List<Map.Entry<String, String>>>> upgradeRequests = new CopyOnWriteArrayList<>();
+    final AtomicLong tcpConnections = new AtomicLong();
+    final AtomicLong wireBytesReceived = new AtomicLong();
 
     private NettyWebSocketServer(Builder config) {
         this.config = config;
@@ -100,13 +83,7 @@ public final class NettyWebSocketServer implements LocalServer {
                     .group(group)
                     .channel(NioServerSocketChannel.class)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            tcpConnections.incrementAndGet();
-                            initPipeline(ch);
-                        }
-                    });
+                    .childHandler(new NettyServerPipeline(this));
             this.serverChannel = b.bind(new InetSocketAddress(config.host, 0)).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -179,147 +156,6 @@ public final class NettyWebSocketServer implements LocalServer {
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
     }
 
-    private void initPipeline(SocketChannel ch) {
-        WebSocketDecoderConfig decoderConfig = WebSocketDecoderConfig.newBuilder()
-                .maxFramePayloadLength(MAX_FRAME_PAYLOAD)
-                .expectMaskedFrames(true)
-                .allowMaskMismatch(false)
-                .allowExtensions(config.deflate != null)
-                .closeOnProtocolViolation(true)
-                .withUTF8Validator(true)
-                .build();
-        WebSocketServerProtocolConfig wsConfig = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath("/")
-                .subprotocols(config.subprotocols)
-                .checkStartsWith(true)
-                .handleCloseFrames(false)
-                .sendCloseFrame(null)
-                .dropPongFrames(false)
-                .handshakeTimeoutMillis(10_000)
-                .decoderConfig(decoderConfig)
-                .build();
-        ch.pipeline().addLast("wire-bytes", new ChannelInboundHandlerAdapter() {
-            @Override
-            public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                if (msg instanceof ByteBuf buf) {
-                    wireBytesReceived.addAndGet(buf.readableBytes());
-                }
-                ctx.fireChannelRead(msg);
-            }
-        });
-        if (config.sslContext != null) {
-            ch.pipeline().addLast("ssl", config.sslContext.newHandler(ch.alloc()));
-        }
-        ch.pipeline()
-                .addLast(new HttpServerCodec())
-                .addLast(new HttpObjectAggregator(65536))
-                .addLast(new UpgradeRequestHandler());
-        if (config.deflate != null) {
-            ch.pipeline().addLast(new WebSocketServerExtensionHandler(config.deflate));
-        }
-        ch.pipeline()
-                .addLast(new WebSocketServerProtocolHandler(wsConfig))
-                .addLast(new FrameHandler());
-    }
-
-    /**
-     * Records upgrade requests and, when configured, rejects them. After the upgrade, decoded frames pass
-     * here before Netty's protocol handler, which answers PINGs itself: PINGs are counted here.
-     */
-    private final class UpgradeRequestHandler extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof PingWebSocketFrame) {
-                for (Connection c : connections) {
-                    if (c.channel == ctx.channel()) {
-                        c.pings.incrementAndGet();
-                    }
-                }
-            }
-            if (msg instanceof FullHttpRequest req) {
-                List<Map.Entry<String, String>> headers = new ArrayList<>();
-                req.headers().forEach(e -> headers.add(Map.entry(e.getKey(), e.getValue())));
-                upgradeRequests.add(Map.entry(req.method() + " " + req.uri() + " " + req.protocolVersion(),
-                        List.copyOf(headers)));
-                int refusal = config.rejectStatus > 0 ? config.rejectStatus
-                        : config.admit != null && !config.admit.test(req) ? 403 : 0;
-                if (refusal > 0) {
-                    req.release();
-                    byte[] body = (config.rejectStatus > 0 ? config.rejectBody : "forbidden")
-                            .getBytes(StandardCharsets.UTF_8);
-                    DefaultFullHttpResponse res = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                            HttpResponseStatus.valueOf(refusal), Unpooled.wrappedBuffer(body));
-                    res.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-                    res.headers().set(HttpHeaderNames.CONTENT_LENGTH, body.length);
-                    res.headers().set("X-Test-Server", "netty");
-                    ctx.writeAndFlush(res).addListener(ChannelFutureListener.CLOSE);
-                    return;
-                }
-            }
-            ctx.fireChannelRead(msg);
-        }
-    }
-
-    private final class FrameHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
-        private Connection connection;
-
-        @Override
-        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
-            if (evt instanceof WebSocketServerProtocolHandler.HandshakeComplete hc) {
-                List<Map.Entry<String, String>> headers = new ArrayList<>();
-                hc.requestHeaders().forEach(e -> headers.add(Map.entry(e.getKey(), e.getValue())));
-                connection = new Connection(ctx.channel(), hc.requestUri(), headers);
-                connections.add(connection);
-                if (config.onOpen != null) {
-                    config.onOpen.accept(connection);
-                }
-            }
-            super.userEventTriggered(ctx, evt);
-        }
-
-        @Override
-        protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
-            Connection c = connection;
-            ReceivedFrame rf = new ReceivedFrame(opcodeOf(frame), frame.isFinalFragment(), frame.rsv(), true,
-                    frame.content().readableBytes(),
-                    config.keepPayloads || frame instanceof CloseWebSocketFrame
-                            ? ByteBufUtil.getBytes(frame.content()) : null);
-            c.record(rf);
-            if (frame instanceof CloseWebSocketFrame) {
-                if (config.answerClose) {
-                    if (c.closeSent.compareAndSet(false, true)) {
-                        // Echo the client's status code (RFC 6455 5.5.1), then end the TCP connection.
-                        ctx.writeAndFlush(closeAnswer((CloseWebSocketFrame) frame))
-                                .addListener(ChannelFutureListener.CLOSE);
-                    } else {
-                        ctx.close();
-                    }
-                }
-            } else if (config.echo && rf.isDataFrame()) {
-                ctx.writeAndFlush(echoOf(frame));
-            }
-            if (config.onFrame != null) {
-                config.onFrame.accept(c, rf);
-            }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-            if (connection != null) {
-                connection.closed.complete(null);
-            }
-            super.channelInactive(ctx);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            if (connection != null) {
-                connection.errors.add(cause);
-            }
-            ctx.close();
-        }
-    }
-
     /**
      * What an echo server sends back for the data frame {@code frame}: a frame of the same kind and FIN with
      * its content (retained, RSV bits clear); null for a control frame. For every Netty server of the tests.
@@ -344,36 +180,21 @@ public final class NettyWebSocketServer implements LocalServer {
         return new CloseWebSocketFrame(true, 0, payload);
     }
 
-    private static int opcodeOf(WebSocketFrame f) {
-        if (f instanceof ContinuationWebSocketFrame) {
-            return ReceivedFrame.CONTINUATION;
-        } else if (f instanceof TextWebSocketFrame) {
-            return ReceivedFrame.TEXT;
-        } else if (f instanceof BinaryWebSocketFrame) {
-            return ReceivedFrame.BINARY;
-        } else if (f instanceof CloseWebSocketFrame) {
-            return ReceivedFrame.CLOSE;
-        } else if (f instanceof PingWebSocketFrame) {
-            return ReceivedFrame.PING;
-        } else if (f instanceof PongWebSocketFrame) {
-            return ReceivedFrame.PONG;
-        }
-        throw new IllegalArgumentException("unknown frame type " + f);
-    }
-
     /** One upgraded connection, seen from the server. Thread-safe. */
     public static final class Connection {
-        private final Channel channel;
+        // Package-private: the handlers of NettyServerPipeline use the channel and record errors, PINGs, the
+        // CLOSE sent and the end.
+        final Channel channel;
         private final String requestUri;
         private final List<Map.Entry<String, String>> requestHeaders;
         // Appended on the Netty thread, read by the test: a synchronized list (a copy-on-write list makes
         // recording n frames cost O(n^2) and stalls the 80,000-frame tests).
         private final List<ReceivedFrame> frames = Collections.synchronizedList(new ArrayList<>());
-        private final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
         private final AtomicLong dataBytes = new AtomicLong();
-        private final AtomicLong pings = new AtomicLong();
-        private final AtomicBoolean closeSent = new AtomicBoolean();
-        private final CompletableFuture<Void> closed = new CompletableFuture<>();
+        final AtomicLong pings = new AtomicLong();
+        final AtomicBoolean closeSent = new AtomicBoolean();
+        final CompletableFuture<Void> closed = new CompletableFuture<>();
 
         Connection(Channel channel, String requestUri, List<Map.Entry<String, String>> requestHeaders) {
             this.channel = channel;
@@ -381,7 +202,7 @@ public final class NettyWebSocketServer implements LocalServer {
             this.requestHeaders = List.copyOf(requestHeaders);
         }
 
-        private void record(ReceivedFrame f) {
+        void record(ReceivedFrame f) {
             if (f.isDataFrame()) {
                 dataBytes.addAndGet(f.payloadLength());
             }
@@ -577,18 +398,19 @@ public final class NettyWebSocketServer implements LocalServer {
 
     /** Configuration of a server; {@link #start()} binds it. */
     public static final class Builder {
-        private String host = "127.0.0.1";
-        private boolean echo = true;
-        private boolean answerClose = true;
-        private boolean keepPayloads = true;
-        private int rejectStatus;
-        private String rejectBody = "";
-        private Consumer<Connection> onOpen;
-        private BiConsumer<Connection, ReceivedFrame> onFrame;
-        private Predicate<FullHttpRequest> admit;
-        private SslContext sslContext;
-        private String subprotocols;
-        private PerMessageDeflateServerExtensionHandshaker deflate;
+        // Read by NettyServerPipeline and its handlers.
+        String host = "127.0.0.1";
+        boolean echo = true;
+        boolean answerClose = true;
+        boolean keepPayloads = true;
+        int rejectStatus;
+        String rejectBody = "";
+        Consumer<Connection> onOpen;
+        BiConsumer<Connection, ReceivedFrame> onFrame;
+        Predicate<FullHttpRequest> admit;
+        SslContext sslContext;
+        String subprotocols;
+        PerMessageDeflateServerExtensionHandshaker deflate;
 
         private Builder() {
         }
