@@ -1,5 +1,6 @@
 package dev.wscrt.websocket;
 
+import static dev.wscrt.websocket.ScriptedConnections.assertErrorName;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.CrtRuntimeException;
-import dev.wscrt.http.HttpHeader;
 import dev.wscrt.testing.Await;
 import dev.wscrt.testing.CallbackRecorder;
 import dev.wscrt.testing.CallbackRecorder.Frame;
@@ -18,10 +18,8 @@ import dev.wscrt.testing.Hex;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.ScriptedServer;
 import dev.wscrt.testing.Testbed;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -31,48 +29,16 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * What no well-behaved server does, written as exact bytes by a scripted raw-TCP server: every frame
- * the decoder must reject (the client answers CLOSE 1002, or 1007 for bad UTF-8, then shuts down
- * with the named error), handshake answers the client must refuse, and connections that break.
+ * What no well-behaved server sends once the connection is upgraded, written as exact bytes by a scripted
+ * raw-TCP server: every frame the decoder must reject (the client answers CLOSE 1002, or 1007 for bad UTF-8,
+ * then shuts down with the named error), the frames it must accept, what the client sends, and connections
+ * that break. The opening handshake is specified by {@link WebSocketOpeningHandshakeTest}.
  */
 class WebSocketProtocolViolationTest {
 
     @RegisterExtension
     static final Testbed testbed = Testbed.withLoopThreads(1);
-
-    /** Connects to the scripted server; the handshake is up to the test. */
-    private static ScriptedServer.Conn connect(ScriptedServer server, CallbackRecorder rec, int handshakeTimeoutMs) {
-        WebSocket.connect(testbed.options(server, rec)
-                .handshakeTimeoutMs(handshakeTimeoutMs).build());
-        return server.awaitConnection();
-    }
-
-    /** Connects to a new scripted server and reads the upgrade request; the answer is up to the test. */
-    private static ScriptedServer.Conn upgradeRequested(CallbackRecorder rec) {
-        ScriptedServer.Conn c = connect(testbed.scriptedServer(), rec, 5000);
-        c.readRequest();
-        return c;
-    }
-
-    /** Connects to a new scripted server and completes a correct handshake. */
-    private static ScriptedServer.Conn connectAndUpgrade(CallbackRecorder rec) {
-        return connectAndUpgrade(testbed.scriptedServer(), rec);
-    }
-
-    /** Connects and completes a correct handshake. */
-    private static ScriptedServer.Conn connectAndUpgrade(ScriptedServer server, CallbackRecorder rec) {
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        c.handshake();
-        rec.awaitWebSocket();
-        return c;
-    }
-
-    private static void assertErrorName(String expected, Throwable actual) {
-        assertNotNull(actual, "expected an exception named " + expected);
-        CrtRuntimeException e = assertInstanceOf(CrtRuntimeException.class, actual,
-                "expected a CrtRuntimeException named " + expected);
-        assertEquals(expected, e.errorName(), "error name (message: " + e.getMessage() + ")");
-    }
+    private static final ScriptedConnections scripted = new ScriptedConnections(testbed);
 
     private static String repeat(String hexByte, int n) {
         return (hexByte + " ").repeat(n);
@@ -148,7 +114,7 @@ class WebSocketProtocolViolationTest {
     void rejectedFrameMakesTheClientSendCloseAndShutDownWithTheNamedError(String what, String hex, int closeCode,
                                                                            String errorName) {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.write(Hex.bytes(hex));
 
         ReceivedFrame close = c.awaitClose();
@@ -163,7 +129,7 @@ class WebSocketProtocolViolationTest {
     @ValueSource(ints = {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
     void closeWithAnInvalidStatusCodeIsAProtocolError(int code) {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "bad"));
 
         assertEquals(1002, c.awaitClose().closeCode());
@@ -176,7 +142,7 @@ class WebSocketProtocolViolationTest {
     @ValueSource(ints = {1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999})
     void closeWithAValidStatusCodeIsEchoedAndShutsDownCleanly(int code) {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.sendFrame(true, ReceivedFrame.CLOSE, ScriptedServer.closePayload(code, "fine"));
 
         assertEquals(code, c.awaitClose().closeCode(), "the client echoes the status code");
@@ -191,7 +157,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void emptyCloseIsAnsweredWithCloseAndShutsDownCleanly() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.writeHex("88 00");
         ReceivedFrame answer = c.awaitClose();
         assertTrue(answer.payload().length == 0 || answer.closeCode() == 1000,
@@ -204,7 +170,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void invalidUtf8FailsFastAtTheFirstBadByteWithoutWaitingForTheRestOfTheFrame() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.writeHex("81 0a 61 ff"); // TEXT of 10 bytes; only 2 sent, the second is never valid UTF-8
         assertEquals(1007, c.awaitClose().closeCode());
         assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
@@ -219,7 +185,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void invalidUtf8InALaterFragmentFailsWithoutWaitingForTheFinalFragment() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.writeHex("01 02 68 69   00 03 21 c0 80"); // "hi", then "!" and an overlong NUL; no final fragment
         assertEquals(1007, c.awaitClose().closeCode());
         assertErrorName("WSCRT_ERROR_WEBSOCKET_INVALID_UTF8", rec.awaitShutdown().exception());
@@ -232,7 +198,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void controlFramesBetweenFragmentsAreAcceptedAndThePingAnswered() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.writeHex("01 01 61   89 02 68 69   8a 00   80 01 62");
         ReceivedFrame pong = c.readFrame();
         assertEquals(ReceivedFrame.PONG, pong.opcode());
@@ -252,7 +218,7 @@ class WebSocketProtocolViolationTest {
     void frameWrittenOneByteAtATimeIsDecoded() {
         byte[] frame = ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.pattern(300, 3));
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         for (byte b : frame) {
             c.write(new byte[] {b});
             Await.sleep(1);
@@ -269,7 +235,7 @@ class WebSocketProtocolViolationTest {
     void framesInTheSameSegmentAsThe101AreDelivered() {
         ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
+        ScriptedServer.Conn c = scripted.connect(server, rec, 5000);
         c.handshake(Hex.concat(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("early")),
                 ScriptedServer.frame(true, ReceivedFrame.BINARY, Hex.bytes("00 01"))));
         rec.awaitWebSocket();
@@ -284,7 +250,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void largestMinimalLengthsAreAccepted() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[125]));   // 7-bit
         c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[126]));   // smallest 16-bit
         c.write(ScriptedServer.frame(true, ReceivedFrame.BINARY, new byte[65535])); // largest 16-bit
@@ -301,7 +267,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void serverPingIsAnsweredWithAMaskedPongOfTheSamePayload() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.sendFrame(true, ReceivedFrame.PING, Hex.ascii("Hello"));
         ReceivedFrame pong = c.readFrame();
         assertEquals(ReceivedFrame.PONG, pong.opcode());
@@ -316,7 +282,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void clientFramesAreMaskedWithAFreshKeyEach() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         WebSocket ws = rec.awaitWebSocket();
         byte[] payload = Hex.pattern(64, 0);
         List<byte[]> keys = new ArrayList<>();
@@ -336,233 +302,12 @@ class WebSocketProtocolViolationTest {
         rec.assertGrammar();
     }
 
-    @Test
-    void handshakeRequestIsAValidUpgradeRequest() {
-        ScriptedServer server = testbed.scriptedServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 5000);
-        ScriptedServer.RequestHead req = c.readRequest();
-        assertEquals("GET / HTTP/1.1", req.requestLine());
-        assertEquals(server.authority(), req.header("Host"));
-        assertEquals("websocket", req.header("Upgrade").toLowerCase());
-        assertTrue(req.header("Connection").toLowerCase().contains("upgrade"));
-        assertEquals("13", req.header("Sec-WebSocket-Version"));
-        byte[] key = java.util.Base64.getDecoder().decode(req.header("Sec-WebSocket-Key"));
-        assertEquals(16, key.length, "Sec-WebSocket-Key is base64 of 16 bytes");
-        c.answer101();
-        rec.awaitWebSocket();
-        c.close();
-        rec.awaitShutdown();
-    }
-
-    @Test
-    void eachConnectionUsesANewKey() {
-        ScriptedServer server = testbed.scriptedServer();
-        CallbackRecorder recA = new CallbackRecorder();
-        CallbackRecorder recB = new CallbackRecorder();
-        ScriptedServer.Conn a = connect(server, recA, 5000);
-        String keyA = a.readRequest().header("Sec-WebSocket-Key");
-        ScriptedServer.Conn b = connect(server, recB, 5000);
-        String keyB = b.readRequest().header("Sec-WebSocket-Key");
-        assertNotEquals(keyA, keyB);
-        a.close();
-        b.close();
-        recA.awaitSetupFailure();
-        recB.awaitSetupFailure();
-    }
-
-    // ---- handshake answers the client refuses -----------------------------------------------
-
-    private static final String GOOD_UPGRADE = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
-
-    @Test
-    void badSecWebSocketAcceptFailsSetup() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        String wrong = ScriptedServer.acceptFor("dGhlIHNhbXBsZSBub25jZQ==");
-        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + GOOD_UPGRADE + "Sec-WebSocket-Accept: " + wrong
-                + "\r\n\r\n");
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT", setup.exception());
-        assertEquals(101, setup.handshakeResponseStatus());
-        assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("Sec-WebSocket-Accept", wrong)),
-                "headers carried: " + setup.handshakeResponseHeaders());
-        assertNull(setup.websocket());
-        c.awaitEof();
-        rec.assertNoShutdownWithin(Duration.ofMillis(200));
-        rec.assertGrammar();
-    }
-
-    static Stream<Arguments> refusedUpgradeHeaders() {
-        return Stream.of(
-                Arguments.of("missing Sec-WebSocket-Accept", GOOD_UPGRADE, false,
-                        "WSCRT_ERROR_WEBSOCKET_UPGRADE_BAD_ACCEPT"),
-                Arguments.of("missing Upgrade", "Connection: Upgrade\r\n", true,
-                        "WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS"),
-                Arguments.of("Upgrade: h2c", "Upgrade: h2c\r\nConnection: Upgrade\r\n", true,
-                        "WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS"),
-                Arguments.of("missing Connection", "Upgrade: websocket\r\n", true,
-                        "WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS"),
-                Arguments.of("Connection without the upgrade token", "Upgrade: websocket\r\nConnection: keep-alive\r\n",
-                        true, "WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS"),
-                Arguments.of("Connection token only as a substring",
-                        "Upgrade: websocket\r\nConnection: upgraded\r\n", true,
-                        "WSCRT_ERROR_WEBSOCKET_UPGRADE_INVALID_HEADERS"));
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("refusedUpgradeHeaders")
-    void upgradeResponseWithoutTheRequiredHeadersFailsSetup(String what, String headers, boolean withAccept,
-                                                           String errorName) {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers
-                + (withAccept ? "Sec-WebSocket-Accept: " + c.expectedAccept() + "\r\n" : "") + "\r\n");
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName(errorName, setup.exception());
-        assertEquals(101, setup.handshakeResponseStatus());
-        assertNotNull(setup.handshakeResponseHeaders());
-        c.awaitEof();
-        rec.assertGrammar();
-    }
-
-    static Stream<Arguments> acceptedUpgradeHeaders() {
-        return Stream.of(
-                Arguments.of("Connection as a comma list", "Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"),
-                Arguments.of("lower-case names and values", "upgrade: websocket\r\nconnection: upgrade\r\n"),
-                Arguments.of("upper-case values", "Upgrade: WebSocket\r\nConnection: UPGRADE\r\n"),
-                Arguments.of("extra headers", "Server: scripted\r\nUpgrade: websocket\r\nX-Extra: 1\r\n"
-                        + "Connection: Upgrade\r\n"));
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("acceptedUpgradeHeaders")
-    void upgradeResponseVariantsAllowedByTheRfcAreAccepted(String what, String headers) {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\n" + headers + "sec-websocket-accept: "
-                + c.expectedAccept() + "\r\n\r\n");
-        rec.awaitWebSocket();
-        c.close();
-        rec.awaitShutdown();
-        rec.assertGrammar();
-    }
-
-    @Test
-    void rejectionWithAChunkedBodyCarriesStatusAndBody() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.writeAscii("HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\nX-Why: test\r\n\r\n"
-                + "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
-        assertEquals(400, setup.handshakeResponseStatus());
-        assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("X-Why", "test")));
-        assertArrayEquals(Hex.ascii("hello world"), setup.handshakeResponseBody());
-        c.awaitEof();
-        rec.assertGrammar();
-    }
-
-    @Test
-    void rejectionWithAContentLengthBodyCarriesStatusAndBody() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.writeAscii("HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Type: text/plain\r\n\r\nnot a socket");
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
-        assertEquals(200, setup.handshakeResponseStatus());
-        assertArrayEquals(Hex.ascii("not a socket"), setup.handshakeResponseBody());
-        c.awaitEof();
-        rec.assertGrammar();
-    }
-
-    @Test
-    void rejectionWithoutABodyCarriesStatusAndHeaders() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.writeAscii("HTTP/1.1 302 Found\r\nLocation: /elsewhere\r\nContent-Length: 0\r\n\r\n");
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName("WSCRT_ERROR_WEBSOCKET_UPGRADE_FAILURE", setup.exception());
-        assertEquals(302, setup.handshakeResponseStatus());
-        assertTrue(setup.handshakeResponseHeaders().contains(new HttpHeader("Location", "/elsewhere")));
-        byte[] body = setup.handshakeResponseBody();
-        assertTrue(body == null || body.length == 0, "no body");
-        rec.assertGrammar();
-    }
-
-    @Test
-    void truncatedResponseThenCloseFailsSetupWithConnectionClosed() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.writeAscii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websoc");
-        c.close();
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
-        assertNull(setup.websocket());
-        rec.assertNoShutdownWithin(Duration.ofMillis(200));
-        rec.assertGrammar();
-    }
-
-    @Test
-    void closeBeforeAnyResponseFailsSetupWithConnectionClosed() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        c.close();
-        OnConnectionSetupData setup = rec.awaitSetup();
-        assertErrorName("WSCRT_ERROR_HTTP_CONNECTION_CLOSED", setup.exception());
-        assertNull(setup.handshakeResponseStatus(), "no response, no status");
-        assertNull(setup.handshakeResponseHeaders(), "no response, no headers");
-        rec.assertGrammar();
-    }
-
-    @Test
-    void malformedStatusLineFailsSetupWithInvalidResponse() {
-        ScriptedServer server = testbed.scriptedServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connect(server, rec, 3000);
-        c.readRequest();
-        c.writeAscii("HTTP/1.1 abc Nope\r\n\r\n");
-        assertErrorName("WSCRT_ERROR_HTTP_INVALID_RESPONSE", rec.awaitSetup().exception());
-        c.awaitEof();
-        rec.assertGrammar();
-    }
-
-    @Test
-    void headerBlockOverTheLimitFailsSetup() {
-        CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = upgradeRequested(rec);
-        StringBuilder head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\n");
-        IntStream.range(0, 1100).forEach(i -> head.append("X-Filler-").append(i).append(": ")
-                .append("f".repeat(50)).append("\r\n"));
-        c.tryWrite(Hex.ascii(head.toString())); // ~70 KiB, never finished
-        assertErrorName("WSCRT_ERROR_HTTP_HEADER_BLOCK_TOO_LARGE", rec.awaitSetup().exception());
-        c.awaitEof();
-        rec.assertGrammar();
-    }
-
-    @Test
-    void serverThatNeverAnswersFailsSetupWithHandshakeTimeout() {
-        ScriptedServer server = testbed.scriptedServer();
-        CallbackRecorder rec = new CallbackRecorder();
-        long start = System.nanoTime();
-        ScriptedServer.Conn c = connect(server, rec, 500);
-        c.readRequest(); // and say nothing
-        OnConnectionSetupData setup = rec.awaitSetup();
-        long elapsedMs = (System.nanoTime() - start) / 1_000_000;
-        assertErrorName("WSCRT_ERROR_WEBSOCKET_HANDSHAKE_TIMEOUT", setup.exception());
-        assertTrue(elapsedMs >= 450, "the timeout is not early: " + elapsedMs + " ms");
-        assertTrue(elapsedMs < 5000, "the timeout is not late: " + elapsedMs + " ms");
-        assertNull(setup.handshakeResponseStatus());
-        c.awaitEof();
-        rec.assertGrammar();
-    }
-
     // ---- connections that break -------------------------------------------------------------
 
     @Test
     void connectionDroppedMidFrameCompletesTheFrameWithAnException() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.write(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0))); // 256 announced, 100 sent
         rec.awaitDataBytes(100);
         c.close();
@@ -585,7 +330,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void connectionResetMidHeaderShutsDownWithAnException() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.writeHex("82 7f 00 00"); // half of a 64-bit length
         Await.sleep(50);
         c.reset();
@@ -596,7 +341,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void connectionClosedBetweenFramesShutsDownWithAnException() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         c.write(ScriptedServer.frame(true, ReceivedFrame.TEXT, Hex.ascii("last words")));
         rec.awaitFrames(1);
         c.close();
@@ -610,7 +355,7 @@ class WebSocketProtocolViolationTest {
     void peerThatNeverAnswersOurCloseIsGivenUpOnAfterTheCloseTimeout() {
         ScriptedServer server = testbed.scriptedServer();
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(server, rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(server, rec);
         WebSocket ws = rec.awaitWebSocket();
         ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1000, ""));
         assertEquals(1000, c.awaitClose().closeCode());
@@ -623,7 +368,7 @@ class WebSocketProtocolViolationTest {
     @Test
     void framesArrivingAfterOurCloseAreStillDeliveredUntilThePeersClose() {
         CallbackRecorder rec = new CallbackRecorder();
-        ScriptedServer.Conn c = connectAndUpgrade(rec);
+        ScriptedServer.Conn c = scripted.connectAndUpgrade(rec);
         WebSocket ws = rec.awaitWebSocket();
         ws.sendFrame(Opcode.CLOSE, WebSocket.closePayload(1001, "going away"));
         assertEquals(1001, c.awaitClose().closeCode());
