@@ -1,6 +1,5 @@
 package dev.wscrt.faults;
 
-import dev.wscrt.CrtRuntimeException;
 import dev.wscrt.http.HttpProxyOptions;
 import dev.wscrt.io.TlsConnectionOptions;
 import dev.wscrt.io.TlsContext;
@@ -9,7 +8,6 @@ import dev.wscrt.proxy.TinyProxy;
 import dev.wscrt.testing.ClientResources;
 import dev.wscrt.testing.Hex;
 import dev.wscrt.testing.NativeMemory;
-import dev.wscrt.testing.ScriptedServer;
 import dev.wscrt.tls.TestCertificates;
 import dev.wscrt.websocket.OnConnectionSetupData;
 import dev.wscrt.websocket.Opcode;
@@ -17,7 +15,6 @@ import dev.wscrt.websocket.WebSocket;
 import dev.wscrt.websocket.WebSocketConnectOptions;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -27,17 +24,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
-import java.util.Queue;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.zip.CRC32;
 import javax.net.ssl.SSLContext;
 
@@ -65,21 +55,12 @@ import javax.net.ssl.SSLContext;
  */
 public final class Soak {
 
-    private static final long SESSION_WAIT_MS = 60_000;
+    /** How long a session waits for a callback or its echoes. */
+    static final long SESSION_WAIT_MS = 60_000;
     private static final int KIB = 1024;
 
     private final SplittableRandom seeds = new SplittableRandom(20261204L);
-    private final ConcurrentHashMap<String, LongAdder> outcomes = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, LongAdder> injectedErrors = new ConcurrentHashMap<>();
-    private final Queue<String> unexpected = new ConcurrentLinkedQueue<>();
-    private final AtomicLong unexpectedCount = new AtomicLong();
-    private final AtomicLong connects = new AtomicLong();
-    private final AtomicLong setupCallbacks = new AtomicLong();
-    private final AtomicLong setupsOk = new AtomicLong();
-    private final AtomicLong shutdownCallbacks = new AtomicLong();
-    private final AtomicLong sessions = new AtomicLong();
-    private final AtomicLong messagesEchoed = new AtomicLong();
-    private final AtomicLong bytesEchoed = new AtomicLong();
+    private final SoakTally tally = new SoakTally();
     private final AtomicInteger busy = new AtomicInteger();
     private volatile boolean paused;
     private volatile boolean stopped;
@@ -91,6 +72,7 @@ public final class Soak {
     private int wsPort;
     private int wssPort;
     private SSLContext peerTls;
+    private SoakFaults faults;
 
     /** One sample, taken with the workers paused and native memory settled. */
     record Sample(int minute, long sessions, long nativeBytes, long allocations, long rss, long threads, long fds) {
@@ -130,6 +112,7 @@ public final class Soak {
             peerTls = TlsPeer.context(TestCertificates.get().server(), TestCertificates.get().ca().certificate());
             localTls = new TlsContext(TlsContextOptions.createDefaultClient()
                     .withCertificateAuthority(TestCertificates.get().caPem()));
+            faults = new SoakFaults(tally, client.bootstrap(), localTls, peerTls, wsPort);
             for (int w = 0; w < workers; w++) {
                 long seed = seeds.nextLong();
                 Thread t = new Thread(() -> work(new SplittableRandom(seed)), "soak-worker-" + w);
@@ -145,7 +128,7 @@ public final class Soak {
                 Sample s = samples.get(samples.size() - 1);
                 System.out.printf("minute %d: %d sessions, native %d B in %d allocations, RSS %.1f MiB, %d threads, "
                                 + "%d fds, unexpected %d%n", m, s.sessions(), s.nativeBytes(), s.allocations(),
-                        s.rss() / 1048576.0, s.threads(), s.fds(), unexpectedCount.get());
+                        s.rss() / 1048576.0, s.threads(), s.fds(), tally.unexpectedCount.get());
             }
         } finally {
             stopped = true;
@@ -231,10 +214,10 @@ public final class Soak {
             try {
                 if (!paused && !stopped) {
                     session(random);
-                    sessions.incrementAndGet();
+                    tally.sessions.incrementAndGet();
                 }
             } catch (Throwable t) {
-                unexpected("session threw " + t);
+                tally.unexpected("session threw " + t);
             } finally {
                 busy.decrementAndGet();
             }
@@ -248,24 +231,15 @@ public final class Soak {
             sleepMs(10);
         }
         if (busy.get() > 0) {
-            unexpected("minute " + minute + ": workers still busy after 90 s");
+            tally.unexpected("minute " + minute + ": workers still busy after 90 s");
         }
         NativeMemory.Snapshot settled = NativeMemory.snapshot();
-        Sample s = new Sample(minute, sessions.get(), settled.bytes(), settled.allocations(), status("VmRSS") * KIB,
-                status("Threads"), openDescriptors());
-        checkCounts("minute " + minute);
+        Sample s = new Sample(minute, tally.sessions.get(), settled.bytes(), settled.allocations(),
+                status("VmRSS") * KIB, status("Threads"), openDescriptors());
+        tally.checkCounts("minute " + minute);
         paused = false;
         return s;
     }
-
-    /** With every session finished: one setup callback per connect, one shutdown per successful setup. */
-    private void checkCounts(String when) {
-        if (connects.get() != setupCallbacks.get() || setupsOk.get() != shutdownCallbacks.get()) {
-            unexpected(when + ": " + connects + " connects, " + setupCallbacks + " setup callbacks, " + setupsOk
-                    + " setups ok, " + shutdownCallbacks + " shutdown callbacks");
-        }
-    }
-
     private static long status(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith(field + ":")) {
@@ -283,97 +257,12 @@ public final class Soak {
 
     // ---- sessions -------------------------------------------------------------------------------------
 
-    /** One connection's callbacks, counted; echoes as (opcode, length, CRC-32). */
-    private final class Conn {
-        final AtomicInteger setups = new AtomicInteger();
-        final AtomicInteger shutdowns = new AtomicInteger();
-        final CountDownLatch setupDone = new CountDownLatch(1);
-        final CountDownLatch shutdownDone = new CountDownLatch(1);
-        final Queue<long[]> echoes = new ConcurrentLinkedQueue<>();
-        final CRC32 crc = new CRC32();
-        volatile OnConnectionSetupData setup;
-        volatile Throwable shutdownError;
-        volatile boolean throwInPayload;
-        long frameLength;
-
-        WebSocketConnectOptions.Builder options(String host, int port) {
-            return WebSocketConnectOptions.builder().host(host).port(port).bootstrap(client.bootstrap())
-                    .handshakeRequest(WebSocket.createHandshakeRequest(host + ":" + port, "/"))
-                    .onConnectionSetup(d -> {
-                        setupCallbacks.incrementAndGet();
-                        if (d.exception() == null) {
-                            setupsOk.incrementAndGet();
-                        }
-                        setup = d;
-                        if (setups.incrementAndGet() != 1) {
-                            unexpected("a second setup callback");
-                        }
-                        setupDone.countDown();
-                    })
-                    .onConnectionShutdown(d -> {
-                        shutdownCallbacks.incrementAndGet();
-                        shutdownError = d.exception();
-                        if (shutdowns.incrementAndGet() != 1) {
-                            unexpected("a second shutdown callback");
-                        }
-                        shutdownDone.countDown();
-                    })
-                    .onIncomingFrameBegin(d -> {
-                        crc.reset();
-                        frameLength = 0;
-                    })
-                    .onIncomingFramePayload(d -> {
-                        if (throwInPayload) {
-                            throw new IllegalStateException("injected by the soak");
-                        }
-                        byte[] b = new byte[d.data().remaining()];
-                        d.data().get(b);
-                        crc.update(b);
-                        frameLength += b.length;
-                    })
-                    .onIncomingFrameComplete(d -> {
-                        Opcode op = d.frame().opcode();
-                        if (d.exception() == null && (op == Opcode.TEXT || op == Opcode.BINARY)) {
-                            echoes.add(new long[] {op.value(), frameLength, crc.getValue()});
-                        }
-                    });
-        }
-
-        void connect(WebSocketConnectOptions.Builder options) {
-            connects.incrementAndGet();
-            WebSocket.connect(options.build());
-        }
-
-        OnConnectionSetupData awaitSetup() throws InterruptedException {
-            if (!setupDone.await(SESSION_WAIT_MS, TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("no setup callback within " + SESSION_WAIT_MS + " ms");
-            }
-            return setup;
-        }
-
-        Throwable awaitShutdown() throws InterruptedException {
-            if (!shutdownDone.await(SESSION_WAIT_MS, TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("no shutdown callback within " + SESSION_WAIT_MS + " ms");
-            }
-            return shutdownError;
-        }
-    }
-
     private void session(SplittableRandom random) throws Exception {
         if (random.nextInt(100) < 60) {
             traffic(random);
             return;
         }
-        switch (random.nextInt(8)) {
-            case 0 -> refused();
-            case 1 -> silentServer();
-            case 2 -> garbage();
-            case 3 -> resetMidPayload();
-            case 4 -> notAServerHello();
-            case 5 -> proxy407();
-            case 6 -> finWithoutCloseNotify();
-            default -> callbackThrows();
-        }
+        faults.injectOne(random);
     }
 
     private void traffic(SplittableRandom random) throws Exception {
@@ -383,7 +272,7 @@ public final class Soak {
         boolean manualWindow = random.nextInt(4) == 0;
         boolean closeEarly = random.nextInt(5) == 0;
         String kind = (secure ? "wss" : "ws") + (viaProxy ? " via tinyproxy" : "");
-        Conn c = new Conn();
+        SoakConnection c = new SoakConnection(tally, client.bootstrap());
         WebSocketConnectOptions.Builder o = c.options("127.0.0.1", secure ? wssPort : wsPort);
         if (secure) {
             o.tlsConnectionOptions(new TlsConnectionOptions(tls));
@@ -397,7 +286,7 @@ public final class Soak {
         c.connect(o);
         OnConnectionSetupData setup = c.awaitSetup();
         if (setup.exception() != null) {
-            unexpected(kind + ": setup failed " + describe(setup.exception()));
+            tally.unexpected(kind + ": setup failed " + SoakTally.describe(setup.exception()));
             return;
         }
         WebSocket ws = setup.websocket();
@@ -427,7 +316,8 @@ public final class Soak {
         }
         if (!closeEarly) {
             if (c.echoes.size() < n) {
-                unexpected(kind + ": " + c.echoes.size() + " of " + n + " echoes within " + SESSION_WAIT_MS + " ms");
+                tally.unexpected(kind + ": " + c.echoes.size() + " of " + n + " echoes within " + SESSION_WAIT_MS
+                        + " ms");
             }
             ws.close();
             while (manualWindow && c.shutdownDone.getCount() > 0 && System.nanoTime() - deadline < 0) {
@@ -440,170 +330,23 @@ public final class Soak {
         for (long[] echo : c.echoes) {
             long[] expected = sent.get(i++);
             if (echo[0] != expected[0] || echo[1] != expected[1] || echo[2] != expected[2]) {
-                unexpected(kind + ": echo " + (i - 1) + " differs from what was sent");
+                tally.unexpected(kind + ": echo " + (i - 1) + " differs from what was sent");
                 break;
             }
-            messagesEchoed.incrementAndGet();
-            bytesEchoed.addAndGet(echo[1]);
+            tally.messagesEchoed.incrementAndGet();
+            tally.bytesEchoed.addAndGet(echo[1]);
         }
-        String outcome = end == null ? "clean" : describe(end);
+        String outcome = end == null ? "clean" : SoakTally.describe(end);
         if (end != null) {
-            unexpected(kind + (closeEarly ? ", closed early" : "") + ": shutdown " + outcome);
+            tally.unexpected(kind + (closeEarly ? ", closed early" : "") + ": shutdown " + outcome);
         }
-        count(outcomes, kind + (manualWindow ? ", paced read window" : "") + (closeEarly ? ", close() at once" : "")
+        tally.outcome(kind + (manualWindow ? ", paced read window" : "") + (closeEarly ? ", close() at once" : "")
                 + ": shutdown " + outcome);
         ws.close();
     }
 
-    /** Expects the setup to fail with {@code expected}; counts the outcome. */
-    private void expectSetupFailure(String fault, Conn c, String expected) throws InterruptedException {
-        OnConnectionSetupData d = c.awaitSetup();
-        String name = d.exception() == null ? "setup ok" : shortName(d.exception());
-        if (d.exception() == null) {
-            d.websocket().close();
-            c.awaitShutdown();
-        }
-        injected(fault, name, expected);
-    }
+    // ---- the report ---------------------------------------------------------------------------------------
 
-    private void injected(String fault, String name, String expected) {
-        count(outcomes, "fault " + fault + ": " + name);
-        if (name.equals(expected)) {
-            count(injectedErrors, expected);
-        } else {
-            unexpected("fault " + fault + ": " + name + ", expected " + expected);
-        }
-    }
-
-    private void refused() throws InterruptedException {
-        Conn c = new Conn();
-        c.connect(c.options("127.0.0.1", Loopback.closedPort()));
-        expectSetupFailure("refused port", c, "IO_SOCKET_CONNECTION_REFUSED");
-    }
-
-    private void silentServer() throws InterruptedException {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            Conn c = new Conn();
-            c.connect(c.options("127.0.0.1", server.port()).handshakeTimeoutMs(300));
-            server.awaitConnection().readRequest();
-            expectSetupFailure("silent server", c, "WEBSOCKET_HANDSHAKE_TIMEOUT");
-        }
-    }
-
-    private void garbage() throws InterruptedException {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            Conn c = new Conn();
-            c.connect(c.options("127.0.0.1", server.port()));
-            ScriptedServer.Conn s = server.awaitConnection();
-            s.readRequest();
-            s.tryWrite(Hex.concat(Hex.bytes("00 ff 13 37"), Hex.pattern(512, 3), Hex.ascii("\r\n\r\n")));
-            expectSetupFailure("garbage", c, "HTTP_INVALID_RESPONSE");
-        }
-    }
-
-    private void resetMidPayload() throws InterruptedException {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            Conn c = new Conn();
-            c.connect(c.options("127.0.0.1", server.port()));
-            ScriptedServer.Conn s = server.awaitConnection();
-            s.handshake(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0)));
-            OnConnectionSetupData d = c.awaitSetup();
-            s.reset();
-            String name = d.exception() != null ? "setup failure " + shortName(d.exception())
-                    : shortNameOrClean(c.awaitShutdown());
-            if (d.websocket() != null) {
-                d.websocket().close();
-            }
-            injected("RST mid-payload", name, "IO_SOCKET_CONNECTION_RESET");
-        }
-    }
-
-    private void notAServerHello() throws Exception {
-        try (ScriptedServer server = ScriptedServer.start()) {
-            Conn c = new Conn();
-            c.connect(c.options("127.0.0.1", server.port()).tlsConnectionOptions(new TlsConnectionOptions(localTls)));
-            ScriptedServer.Conn s = server.awaitConnection();
-            InputStream in = s.socket().getInputStream();
-            byte[] header = in.readNBytes(5);
-            in.readNBytes(((header[3] & 0xff) << 8) | (header[4] & 0xff));
-            s.tryWrite(Hex.ascii("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"));
-            expectSetupFailure("not a ServerHello", c, "TLS_HANDSHAKE_FAILURE");
-        }
-    }
-
-    private void proxy407() throws InterruptedException {
-        try (ScriptedServer fakeProxy = ScriptedServer.start()) {
-            Conn c = new Conn();
-            c.connect(c.options("127.0.0.1", wsPort)
-                    .proxyOptions(new HttpProxyOptions().withHost(fakeProxy.host()).withPort(fakeProxy.port())));
-            ScriptedServer.Conn s = fakeProxy.awaitConnection();
-            s.readRequest();
-            s.writeAscii("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"soak\"\r\n"
-                    + "Content-Length: 0\r\n\r\n");
-            expectSetupFailure("proxy 407", c, "HTTP_PROXY_AUTH_REQUIRED");
-        }
-    }
-
-    private void finWithoutCloseNotify() throws InterruptedException {
-        try (TlsPeer peer = TlsPeer.start(peerTls, "TLSv1.3")) {
-            Conn c = new Conn();
-            c.connect(c.options("127.0.0.1", peer.port()).tlsConnectionOptions(new TlsConnectionOptions(localTls)));
-            try (TlsPeer.Conn s = peer.accept()) {
-                s.handshake();
-                s.answerUpgrade(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 1)));
-                OnConnectionSetupData d = c.awaitSetup();
-                s.finWithoutCloseNotify();
-                String name = d.exception() != null ? "setup failure " + shortName(d.exception())
-                        : shortNameOrClean(c.awaitShutdown());
-                if (d.websocket() != null) {
-                    d.websocket().close();
-                }
-                injected("TLS FIN without close_notify", name, "IO_SOCKET_CLOSED");
-            }
-        }
-    }
-
-    private void callbackThrows() throws InterruptedException {
-        Conn c = new Conn();
-        c.throwInPayload = true;
-        c.connect(c.options("127.0.0.1", wsPort));
-        OnConnectionSetupData d = c.awaitSetup();
-        if (d.exception() != null) {
-            injected("callback throws", "setup failure " + shortName(d.exception()), "CALLBACK_EXCEPTION");
-            return;
-        }
-        d.websocket().sendFrame(Opcode.TEXT, "echo me");
-        String name = shortNameOrClean(c.awaitShutdown());
-        d.websocket().close();
-        injected("callback throws", name, "CALLBACK_EXCEPTION");
-    }
-
-    // ---- tallies and the report ---------------------------------------------------------------------------
-
-    private void unexpected(String what) {
-        unexpectedCount.incrementAndGet();
-        if (unexpected.size() < 50) {
-            unexpected.add(Instant.now() + " " + what);
-        }
-        System.err.println("UNEXPECTED: " + what);
-    }
-
-    private static void count(Map<String, LongAdder> map, String key) {
-        map.computeIfAbsent(key, k -> new LongAdder()).increment();
-    }
-
-    private static String shortName(Throwable t) {
-        return t instanceof CrtRuntimeException e ? e.errorName().replaceFirst("^WSCRT_ERROR_", "")
-                : t.getClass().getSimpleName();
-    }
-
-    private static String shortNameOrClean(Throwable t) {
-        return t == null ? "clean" : shortName(t);
-    }
-
-    private static String describe(Throwable t) {
-        return t instanceof CrtRuntimeException e ? shortName(e) + " (" + e.getMessage() + ")" : t.toString();
-    }
 
     /** Least-squares slope of {@code y} per minute over the samples from minute 1 on (0 when fewer than 2). */
     static double slope(List<Sample> samples, java.util.function.ToLongFunction<Sample> y) {
@@ -624,7 +367,7 @@ public final class Soak {
 
     private String report(Instant started, String load, int minutes, int workers, List<Sample> samples,
                           boolean memoryBack, String serverStats) throws IOException {
-        checkCounts("the end");
+        tally.checkCounts("the end");
         double nativeSlope = slope(samples, Sample::nativeBytes);
         double rssSlope = slope(samples, Sample::rss);
         double threadSlope = slope(samples, Sample::threads);
@@ -635,9 +378,9 @@ public final class Soak {
         boolean nativeFlat = Math.abs(nativeSlope) < 1024;
         boolean threadsFlat = Math.abs(threadSlope) < 0.5 && Math.abs(fdSlope) < 0.5;
         boolean rssFlat = !rssJudged || rssSlope < 256 * 1024;
-        boolean countsExact = connects.get() == setupCallbacks.get() && setupsOk.get() == shutdownCallbacks.get();
-        boolean pass = nativeFlat && threadsFlat && rssFlat && countsExact && unexpectedCount.get() == 0 && memoryBack
-                && samples.size() == minutes + 1;
+        boolean countsExact = tally.countsExact();
+        boolean pass = nativeFlat && threadsFlat && rssFlat && countsExact && tally.unexpectedCount.get() == 0
+                && memoryBack && samples.size() == minutes + 1;
 
         StringBuilder md = new StringBuilder();
         md.append("## Soak run: ").append(minutes).append(minutes == 1 ? " minute" : " minutes").append("\n\n");
@@ -659,17 +402,18 @@ public final class Soak {
         md.append(String.format("%nSlopes per minute (least squares over minutes 1..%d): native %+.1f B, RSS %+.1f "
                         + "KiB%s, threads %+.2f, fds %+.2f.%n%n", minutes, nativeSlope, rssSlope / 1024,
                 rssJudged ? "" : " (not judged: fewer than five minutes)", threadSlope, fdSlope));
-        md.append("Callbacks: ").append(connects).append(" connects, ").append(setupCallbacks)
-                .append(" setup callbacks (").append(setupsOk).append(" ok), ").append(shutdownCallbacks)
+        md.append("Callbacks: ").append(tally.connects).append(" connects, ").append(tally.setupCallbacks)
+                .append(" setup callbacks (").append(tally.setupsOk).append(" ok), ").append(tally.shutdownCallbacks)
                 .append(" shutdown callbacks; ").append(countsExact ? "exactly one setup per connect and one "
-                        + "shutdown per successful setup" : "**MISMATCH**").append(". ").append(messagesEchoed)
-                .append(" messages (").append(bytesEchoed.get() / 1048576).append(" MiB) echoed and checked. Server: ")
-                .append(serverStats).append(".\n\n");
+                        + "shutdown per successful setup" : "**MISMATCH**").append(". ").append(tally.messagesEchoed)
+                .append(" messages (").append(tally.bytesEchoed.get() / 1048576)
+                .append(" MiB) echoed and checked. Server: ").append(serverStats).append(".\n\n");
         md.append("| session kind and outcome | count |\n|---|---:|\n");
-        new TreeMap<>(outcomes).forEach((k, v) -> md.append("| ").append(k).append(" | ").append(v.sum())
+        new TreeMap<>(tally.outcomes).forEach((k, v) -> md.append("| ").append(k).append(" | ").append(v.sum())
                 .append(" |\n"));
-        md.append("\nErrors: injected ones by name ").append(new TreeMap<>(injectedErrors)).append("; anything else: ")
-                .append(unexpectedCount.get()).append(unexpected.isEmpty() ? "" : " — " + String.join("; ", unexpected))
+        md.append("\nErrors: injected ones by name ").append(new TreeMap<>(tally.injectedErrors))
+                .append("; anything else: ").append(tally.unexpectedCount.get())
+                .append(tally.unexpected.isEmpty() ? "" : " — " + String.join("; ", tally.unexpected))
                 .append(".\n\n");
         md.append("Native memory after everything closed: ").append(memoryBack ? "back to the baseline taken before "
                 + "the run" : "**NOT back to the baseline**").append(". OpenSSL's own allocations are not in the "
