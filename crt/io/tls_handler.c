@@ -70,7 +70,9 @@ void wscrt_tls_negotiation_failed(struct wscrt_tls_handler *handler, int error_c
  */
 void wscrt_tls_connection_failed(struct wscrt_tls_handler *handler, int error_code) {
     handler->state = WSCRT_TLS_STATE_FAILED;
-    wscrt_tls_session_cache_forget(wscrt_tls_ctx_get_session_cache(handler->ctx), handler->ssl);
+    struct wscrt_tls_session_cache *sessions = wscrt_tls_ctx_get_session_cache(handler->ctx);
+    wscrt_tls_session_cache_forget(sessions, handler->ssl);
+    wscrt_tls_session_cache_forget_kept(sessions, handler->kept_session_id); /* after the hand-over */
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_TLS, "id=%p: TLS connection failed, error=%s", (void *)handler,
                      wscrt_error_name(error_code));
     wscrt_channel_shutdown(wscrt_tls_channel(handler), error_code);

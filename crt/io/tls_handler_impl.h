@@ -104,6 +104,7 @@ struct wscrt_tls_handler {
     char *server_name;         /* owned, NULL when none */
     char *protocol;            /* owned ALPN result, NULL when none */
     struct wscrt_tls_session_key session_key; /* the peer, for the context's session cache */
+    uint64_t kept_session_id;  /* after the hand-over: the cached session to drop if the connection fails */
     bool session_resumed;      /* the handshake resumed a session */
     const char *version_name;  /* OpenSSL's static string, NULL before the handshake */
     uint32_t timeout_ms;

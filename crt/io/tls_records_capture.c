@@ -173,6 +173,9 @@ void wscrt_tls_try_hand_over(struct wscrt_tls_handler *handler, bool due) {
                      "id=%p: OpenSSL's part done; records continue from %llu written and %llu read (%s)",
                      (void *)handler, (unsigned long long)capture->records_written,
                      (unsigned long long)capture->records_read, capture->ticket_received ? "ticket" : "timer");
+    /* Our cache forgets its session if the connection fails later (RFC 8446 6.2), as it would have. */
+    handler->kept_session_id = wscrt_tls_session_cache_kept_id(wscrt_tls_ctx_get_session_cache(handler->ctx),
+                                                               handler->ssl);
     /* Marked as closed properly, so that freeing it takes its session out of no cache. */
     SSL_set_msg_callback(handler->ssl, NULL);
     SSL_set_quiet_shutdown(handler->ssl, 1);

@@ -22,6 +22,7 @@ struct s_entry {
     struct wscrt_tls_session_key key;
     SSL_SESSION *session; /* one reference; NULL = free entry */
     uint64_t last_used;   /* the table's clock at the last put or get */
+    uint64_t id;          /* the table's clock at the put: names this session while it is kept */
 };
 
 struct wscrt_tls_session_cache {
@@ -108,6 +109,7 @@ static void s_put(struct wscrt_tls_session_cache *cache, const struct wscrt_tls_
     entry->key = *key;
     entry->session = session;
     entry->last_used = ++cache->clock;
+    entry->id = entry->last_used;
     cache->count++;
     pthread_mutex_unlock(&cache->lock);
 }
@@ -279,4 +281,33 @@ void wscrt_tls_session_cache_forget(struct wscrt_tls_session_cache *cache, SSL *
     if (session != NULL) {
         s_remove(cache, session);
     }
+}
+
+uint64_t wscrt_tls_session_cache_kept_id(struct wscrt_tls_session_cache *cache, SSL *ssl) {
+    if (cache == NULL || ssl == NULL || s_connection_key(ssl) == NULL) {
+        return 0;
+    }
+    const SSL_SESSION *session = SSL_get0_session(ssl);
+    uint64_t id = 0;
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; session != NULL && i < cache->capacity; ++i) {
+        if (cache->entries[i].session == session) {
+            id = cache->entries[i].id;
+        }
+    }
+    pthread_mutex_unlock(&cache->lock);
+    return id;
+}
+
+void wscrt_tls_session_cache_forget_kept(struct wscrt_tls_session_cache *cache, uint64_t kept_id) {
+    if (cache == NULL || kept_id == 0) {
+        return;
+    }
+    pthread_mutex_lock(&cache->lock);
+    for (size_t i = 0; i < cache->capacity; ++i) {
+        if (cache->entries[i].session != NULL && cache->entries[i].id == kept_id) {
+            s_entry_clear(cache, &cache->entries[i]);
+        }
+    }
+    pthread_mutex_unlock(&cache->lock);
 }

@@ -77,6 +77,19 @@ void wscrt_tls_session_cache_on_handshake_done(struct wscrt_tls_session_cache *c
  * session it offered or made is dropped. */
 void wscrt_tls_session_cache_forget(struct wscrt_tls_session_cache *cache, SSL *ssl);
 
+/*
+ * A TLS 1.3 connection is handed over to our record layer (its SSL is about
+ * to be freed): names the session it made or offered, as the table keeps it
+ * now, for wscrt_tls_session_cache_forget_kept. 0 when the table keeps none
+ * of them (or for a NULL cache).
+ */
+uint64_t wscrt_tls_session_cache_kept_id(struct wscrt_tls_session_cache *cache, SSL *ssl);
+
+/* A handed-over connection failed: the session `kept_id` names is dropped if
+ * the table still keeps it (a newer one under the same key stays). Nothing
+ * for 0 or a NULL cache. */
+void wscrt_tls_session_cache_forget_kept(struct wscrt_tls_session_cache *cache, uint64_t kept_id);
+
 /* Sessions kept now (for tests). */
 size_t wscrt_tls_session_cache_count(struct wscrt_tls_session_cache *cache);
 

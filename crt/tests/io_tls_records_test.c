@@ -199,7 +199,8 @@ static int s_test_tls13_own_key_update_at_the_key_limit(struct wscrt_allocator *
     return 0;
 }
 
-/* A record that fails authentication ends the connection with a named error, once. */
+/* A record that fails authentication ends the connection with a named error, once, and the session the
+ * connection brought to the cache is not offered again (RFC 8446 6.2), though its SSL is long gone. */
 static int s_test_tls13_forged_record_fails_the_connection(struct wscrt_allocator *allocator) {
     struct s_fixture fixture;
     ASSERT_INT_EQ(0, s_fixture_init(&fixture, allocator));
@@ -209,10 +210,12 @@ static int s_test_tls13_forged_record_fails_the_connection(struct wscrt_allocato
     ASSERT_INT_EQ(0, s_start_with_test_ca(&fixture, NULL, &server, &server_options));
 
     ASSERT_INT_EQ(0, s_connect_and_hand_over(&fixture, &server));
+    ASSERT_UINT_EQ(1, wscrt_tls_ctx_session_count(fixture.ctx)); /* the server's ticket */
     ASSERT_INT_EQ(0, s_echo(&fixture, 1000, 100)); /* the forged record follows this echo */
     ASSERT_INT_EQ(0, s_shutdown_record_expect(&fixture.shutdown, WSCRT_ERROR_TLS_IO_FAILURE));
     s_sleep_ms(50);
     ASSERT_INT_EQ(1, fixture.shutdown.calls);
+    ASSERT_UINT_EQ(0, wscrt_tls_ctx_session_count(fixture.ctx));
 
     s_server_stop(&server);
     ASSERT_FALSE(server.got_close_notify);
