@@ -53,6 +53,17 @@ final class SoakFaults {
         tally.injected(fault, name, expected);
     }
 
+    /** The fault came after a setup ({@code d}): the shutdown names it, unless the setup itself failed. */
+    private void expectShutdownAfterSetup(String fault, SoakConnection c, OnConnectionSetupData d, String expected)
+            throws InterruptedException {
+        String name = d.exception() != null ? "setup failure " + SoakTally.shortName(d.exception())
+                : SoakTally.shortNameOrClean(c.awaitShutdown());
+        if (d.websocket() != null) {
+            d.websocket().close();
+        }
+        tally.injected(fault, name, expected);
+    }
+
     private void refused() throws InterruptedException {
         SoakConnection c = new SoakConnection(tally, bootstrap);
         c.connect(c.options("127.0.0.1", Loopback.closedPort()));
@@ -87,12 +98,7 @@ final class SoakFaults {
             s.handshake(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 0)));
             OnConnectionSetupData d = c.awaitSetup();
             s.reset();
-            String name = d.exception() != null ? "setup failure " + SoakTally.shortName(d.exception())
-                    : SoakTally.shortNameOrClean(c.awaitShutdown());
-            if (d.websocket() != null) {
-                d.websocket().close();
-            }
-            tally.injected("RST mid-payload", name, "IO_SOCKET_CONNECTION_RESET");
+            expectShutdownAfterSetup("RST mid-payload", c, d, "IO_SOCKET_CONNECTION_RESET");
         }
     }
 
@@ -131,12 +137,7 @@ final class SoakFaults {
                 s.answerUpgrade(Hex.concat(Hex.bytes("82 7e 01 00"), Hex.pattern(100, 1)));
                 OnConnectionSetupData d = c.awaitSetup();
                 s.finWithoutCloseNotify();
-                String name = d.exception() != null ? "setup failure " + SoakTally.shortName(d.exception())
-                        : SoakTally.shortNameOrClean(c.awaitShutdown());
-                if (d.websocket() != null) {
-                    d.websocket().close();
-                }
-                tally.injected("TLS FIN without close_notify", name, "IO_SOCKET_CLOSED");
+                expectShutdownAfterSetup("TLS FIN without close_notify", c, d, "IO_SOCKET_CLOSED");
             }
         }
     }
