@@ -9,8 +9,10 @@
  *   bit 7     also run with a callback that stops processing at one event
  *
  * The stream is decoded several times: whole, in pieces, one byte at a time
- * (short streams), and in pieces with a data-payload budget per call. Every
- * run checks, as the events arrive:
+ * (short streams), and in pieces with a data-payload budget per call; the
+ * runs in pieces (with or without a budget) also take data frames that came
+ * whole in one on_whole_frame call, one event checked as the three it stands
+ * for. Every run checks, as the events arrive:
  *   - the grammar: on_frame_begin on_payload* on_frame_complete, and the frame
  *     handed to every callback is the one begun;
  *   - payload bytes delivered for a completed frame == its payload_length; a
@@ -107,8 +109,10 @@ static int s_event(struct s_run *run, const char *what) {
     return WSCRT_OP_SUCCESS;
 }
 
-static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *user_data) {
-    struct s_run *run = user_data;
+/* The checks and records of a frame's begin, payload piece and completion, shared by the three callbacks and
+ * by on_whole_frame, which is one event made of all three. */
+static void s_record_begin(struct s_run *run, const struct wscrt_websocket_frame *frame) {
+    FUZZ_CHECK(!run->failed, "%s: a frame begun after the decoder failed", run->name);
     FUZZ_CHECK(!run->in_frame, "%s: on_frame_begin while frame %zu is still open", run->name, run->frame_count);
     FUZZ_CHECK(!frame->masked, "%s: masked frame delivered", run->name);
     FUZZ_CHECK((frame->rsv & ~WSCRT_WEBSOCKET_RSV_MASK) == 0 && (frame->rsv & ~run->allowed_rsv) == 0,
@@ -154,11 +158,10 @@ static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *use
         .payload_offset = run->payload_log.len,
     };
     run->in_frame = true;
-    return s_event(run, "on_frame_begin");
 }
 
-static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor data, void *user_data) {
-    struct s_run *run = user_data;
+static void s_record_payload(struct s_run *run, const struct wscrt_websocket_frame *frame,
+                             struct wscrt_byte_cursor data) {
     FUZZ_CHECK(!run->failed, "%s: on_payload called after the decoder failed", run->name);
     struct wscrt_fuzz_frame_record *record = s_current(run);
     FUZZ_CHECK(wscrt_fuzz_frames_equal(frame, &record->frame), "%s: on_payload got a different frame than begun",
@@ -187,11 +190,9 @@ static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_
     fuzz_bytes_append(&run->payload_log, data.ptr, data.len);
     record->payload_len += data.len;
     record->payload_calls++;
-    return s_event(run, "on_payload");
 }
 
-static int s_on_frame_complete(const struct wscrt_websocket_frame *frame, void *user_data) {
-    struct s_run *run = user_data;
+static void s_record_complete(struct s_run *run, const struct wscrt_websocket_frame *frame) {
     FUZZ_CHECK(!run->failed, "%s: on_frame_complete called after the decoder failed", run->name);
     struct wscrt_fuzz_frame_record *record = s_current(run);
     FUZZ_CHECK(wscrt_fuzz_frames_equal(frame, &record->frame), "%s: on_frame_complete got a different frame than begun",
@@ -223,10 +224,42 @@ static int s_on_frame_complete(const struct wscrt_websocket_frame *frame, void *
     }
     record->complete = true;
     run->in_frame = false;
-    return s_event(run, "on_frame_complete");
 }
 
-static void s_run_init(struct s_run *run, const char *name, uint8_t allowed_rsv, size_t stop_at_event) {
+static int s_on_frame_begin(const struct wscrt_websocket_frame *frame, void *user_data) {
+    s_record_begin(user_data, frame);
+    return s_event(user_data, "on_frame_begin");
+}
+
+static int s_on_payload(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor data, void *user_data) {
+    s_record_payload(user_data, frame, data);
+    return s_event(user_data, "on_payload");
+}
+
+static int s_on_frame_complete(const struct wscrt_websocket_frame *frame, void *user_data) {
+    s_record_complete(user_data, frame);
+    return s_event(user_data, "on_frame_complete");
+}
+
+/* A data frame whose payload is all in this process() call: what the three callbacks would see, as one event. */
+static int s_on_whole_frame(const struct wscrt_websocket_frame *frame, struct wscrt_byte_cursor payload,
+                            void *user_data) {
+    struct s_run *run = user_data;
+    FUZZ_CHECK(wscrt_websocket_opcode_is_data(frame->opcode), "%s: a %s delivered as a whole frame", run->name,
+               wscrt_fuzz_opcode_name(frame->opcode));
+    FUZZ_CHECK(payload.len == frame->payload_length, "%s: a whole frame of %llu bytes delivered with %zu",
+               run->name, (unsigned long long)frame->payload_length, payload.len);
+    s_record_begin(run, frame);
+    if (payload.len > 0) {
+        s_record_payload(run, frame, payload);
+    }
+    s_record_complete(run, frame);
+    return s_event(run, "on_whole_frame");
+}
+
+/* whole_frames: the decoder may deliver a data frame that came whole in one on_whole_frame call. */
+static void s_run_init(struct s_run *run, const char *name, uint8_t allowed_rsv, size_t stop_at_event,
+                       bool whole_frames) {
     memset(run, 0, sizeof(*run));
     run->name = name;
     run->allowed_rsv = allowed_rsv;
@@ -236,6 +269,7 @@ static void s_run_init(struct s_run *run, const char *name, uint8_t allowed_rsv,
         .on_frame_begin = s_on_frame_begin,
         .on_payload = s_on_payload,
         .on_frame_complete = s_on_frame_complete,
+        .on_whole_frame = whole_frames ? s_on_whole_frame : NULL,
         .user_data = run,
         .allowed_rsv_bits = allowed_rsv,
     };
@@ -429,19 +463,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     uint8_t allowed_rsv = input.options & WSCRT_WEBSOCKET_RSV_MASK;
 
     struct s_run whole;
-    s_run_init(&whole, "whole", allowed_rsv, 0);
+    s_run_init(&whole, "whole", allowed_rsv, 0, false);
     s_feed(&whole, &(struct s_feed_config){.feed = S_FEED_WHOLE, .input = &input});
     struct wscrt_fuzz_delivered delivered = s_delivered(&whole);
     wscrt_fuzz_check_against_reference(&delivered, &input, allowed_rsv);
 
     struct s_run pieces;
-    s_run_init(&pieces, "pieces", allowed_rsv, 0);
+    s_run_init(&pieces, "pieces", allowed_rsv, 0, true);
     s_feed(&pieces, &(struct s_feed_config){.feed = S_FEED_PIECES, .input = &input});
     s_check_same_outcome(&whole, &pieces);
 
     if (input.stream_len <= S_BYTEWISE_MAX_LEN) {
         struct s_run bytewise;
-        s_run_init(&bytewise, "bytewise", allowed_rsv, 0);
+        s_run_init(&bytewise, "bytewise", allowed_rsv, 0, false);
         s_feed(&bytewise, &(struct s_feed_config){.feed = S_FEED_BYTEWISE, .input = &input});
         s_check_same_outcome(&whole, &bytewise);
         s_run_clean_up(&bytewise);
@@ -450,7 +484,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* A zero budget everywhere would never finish: 0 in the table means "0 or 1". */
     uint64_t max_budget = s_max_budget[input.options & 0x0F];
     struct s_run budget;
-    s_run_init(&budget, "budget", allowed_rsv, 0);
+    s_run_init(&budget, "budget", allowed_rsv, 0, true);
     s_feed(&budget, &(struct s_feed_config){.feed = S_FEED_BUDGET, .input = &input, .max_budget = max_budget});
     s_check_same_outcome(&whole, &budget);
 
@@ -458,7 +492,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         /* Stop at one event of the pieces run (same pieces, so the same events). */
         size_t stop_at = 1 + (size_t)(fuzz_rng_next(&(struct fuzz_rng){.state = input.seed}) % pieces.events);
         struct s_run stopped;
-        s_run_init(&stopped, "stopped", allowed_rsv, stop_at);
+        s_run_init(&stopped, "stopped", allowed_rsv, stop_at, true);
         s_feed(&stopped, &(struct s_feed_config){.feed = S_FEED_PIECES, .input = &input});
         FUZZ_CHECK(stopped.failed && stopped.error_code == WSCRT_ERROR_CALLBACK_EXCEPTION,
                    "stopped: the failing callback did not stop the decoder");
