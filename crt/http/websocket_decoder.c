@@ -269,21 +269,25 @@ static int s_begin_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_b
 }
 
 /*
- * What s_begin_frame and s_try_whole_frame do for the most common frame of all, a BINARY one with FIN and no
- * RSV bits outside a fragmented message, whose payload is all in `data` within the budget: the same decoder
- * state and the same on_whole_frame call, without their general tests (receive 64 B: those were about a tenth
- * of the event loop's time). Its header has been consumed; the decoder is still at a header, as after the call.
+ * What s_begin_frame and s_try_whole_frame do for the most common frames, TEXT or BINARY with FIN and no RSV bits
+ * outside a fragmented message, whose payload (`length` bytes) is all in `data` within the budget: the same
+ * decoder state and the same on_whole_frame call, without their general tests (receive 64 B: those were about a
+ * tenth of the event loop's time). Its header has been consumed; the decoder is at a header, as after the call.
+ * Returns 1 without a change for text that is not valid UTF-8: s_begin_frame then fails it at the same byte.
  */
-static int s_whole_binary_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
-                                uint64_t *budget) {
-    size_t length = (size_t)decoder->frame.payload_length;
-    decoder->message_opcode = WSCRT_WEBSOCKET_OPCODE_BINARY;
-    decoder->message_check_utf8 = false;
+static int s_whole_usual_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
+                               uint64_t *budget, uint8_t opcode, size_t length) {
+    struct wscrt_byte_cursor payload = {.ptr = data->ptr, .len = length};
+    bool text = opcode == WSCRT_WEBSOCKET_OPCODE_TEXT;
+    if (text && !wscrt_utf8_is_valid(payload)) {
+        return 1;
+    }
+    decoder->message_opcode = opcode;
+    decoder->message_check_utf8 = text;
     decoder->message_compressed = false;
-    wscrt_utf8_validator_reset(&decoder->text_validator);
+    wscrt_utf8_validator_reset(&decoder->text_validator); /* where a whole text's check leaves it, too */
     decoder->message_open = false;
     decoder->payload_remaining = 0;
-    struct wscrt_byte_cursor payload = {.ptr = data->ptr, .len = length};
     wscrt_byte_cursor_advance(data, length);
     if (budget) {
         *budget -= length;
@@ -356,9 +360,11 @@ static int s_read_header(struct wscrt_websocket_decoder *decoder, struct wscrt_b
         if (!usual && s_check_second_byte(decoder, length7)) {
             return WSCRT_OP_ERR;
         }
-        if (usual && first == (WSCRT_WEBSOCKET_FIN_BIT | WSCRT_WEBSOCKET_OPCODE_BINARY) &&
-            decoder->options.on_whole_frame && length7 <= data->len && (!budget || *budget >= length7)) {
-            return s_whole_binary_frame(decoder, data, budget);
+        if (usual && decoder->options.on_whole_frame && length7 <= data->len && (!budget || *budget >= length7)) {
+            int whole = s_whole_usual_frame(decoder, data, budget, first & WSCRT_WEBSOCKET_OPCODE_MASK, length7);
+            if (whole != 1) {
+                return whole;
+            }
         }
         return s_begin_frame(decoder, data, budget);
     }
