@@ -83,7 +83,7 @@ public abstract class CrtResource implements AutoCloseable {
     /**
      * The native handle.
      *
-     * @return the handle
+     * @return the handle given to {@link #acquireNativeHandle}, still owned by this object
      * @throws IllegalStateException once closed
      */
     protected final long nativeHandle() {

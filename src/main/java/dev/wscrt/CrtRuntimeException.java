@@ -68,7 +68,7 @@ public class CrtRuntimeException extends RuntimeException {
     /**
      * The native error code. Prefer {@link #errorName()}, which is stable.
      *
-     * @return the code
+     * @return the code given to the constructor ({@link #error()} maps it to a {@link CrtError})
      */
     public int errorCode() {
         return errorCode;

@@ -96,7 +96,7 @@ public final class HttpRequest {
     /**
      * Adds a header field after the others, keeping any others of the same name.
      *
-     * @param header the field
+     * @param header the field to add
      * @throws NullPointerException if {@code header} is null
      */
     public void addHeader(HttpHeader header) {

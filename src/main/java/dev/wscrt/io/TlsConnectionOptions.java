@@ -27,7 +27,7 @@ public final class TlsConnectionOptions {
     /**
      * The name to send as SNI and to verify the certificate against (default: the connect host).
      *
-     * @param value the new value
+     * @param value the server name to send and to verify the certificate against, not null
      * @return this
      */
     public TlsConnectionOptions withServerName(String value) {
@@ -38,8 +38,9 @@ public final class TlsConnectionOptions {
     /**
      * ALPN protocol names to offer on this connection, in preference order.
      *
-     * @param protocols the protocols
+     * @param protocols protocol names, most preferred first: each 1 to 255 characters, without {@code ;}
      * @return this
+     * @throws IllegalArgumentException for a name that is empty, longer than 255 characters or holds {@code ;}
      */
     public TlsConnectionOptions withAlpnList(String... protocols) {
         alpn = checkAlpn(protocols);
@@ -49,8 +50,9 @@ public final class TlsConnectionOptions {
     /**
      * The handshake timeout in milliseconds.
      *
-     * @param value the new value
+     * @param value milliseconds, positive (default 10 000)
      * @return this
+     * @throws IllegalArgumentException if {@code value} is not positive
      */
     public TlsConnectionOptions withTimeoutMs(int value) {
         if (value <= 0) {
@@ -61,9 +63,9 @@ public final class TlsConnectionOptions {
     }
 
     /**
-     * The {@code context} option, as the builder set it.
+     * The TLS configuration the connections use.
      *
-     * @return the context, as given to the builder
+     * @return the context given to the constructor
      */
     public TlsContext context() {
         return context;
@@ -88,9 +90,9 @@ public final class TlsConnectionOptions {
     }
 
     /**
-     * The {@code timeoutMs} option, as the builder set it.
+     * The handshake timeout.
      *
-     * @return the timeout ms, as given to the builder
+     * @return the timeout in milliseconds (default 10 000)
      */
     public int timeoutMs() {
         return timeoutMs;

@@ -16,7 +16,7 @@ public final class TlsContext extends CrtResource {
      * Loads the trust anchors and the client certificate the options name. Runs on the calling thread
      * (it may read files); the options are not kept.
      *
-     * @param options the configuration
+     * @param options what to trust and present, the TLS versions, ALPN and session resumption; not null
      * @throws IllegalArgumentException if {@code options} is null
      * @throws CrtRuntimeException {@link dev.wscrt.CrtError#TLS_NO_TRUST_STORE} when verification is on, no CA
      *         was given and no system CA bundle exists (the message lists the locations tried), or

@@ -30,7 +30,7 @@ public final class TlsContextOptions {
     /**
      * Verification on, the system trust store, TLS 1.2 minimum, no client certificate, no ALPN.
      *
-     * @return verification on, the system trust store, TLS 1.2 minimum, no client certificate, no ALPN
+     * @return new options with these defaults, and session resumption on
      */
     public static TlsContextOptions createDefaultClient() {
         return new TlsContextOptions();
@@ -39,7 +39,7 @@ public final class TlsContextOptions {
     /**
      * Whether to verify the server's certificate chain and host name (default true).
      *
-     * @param value the new value
+     * @param value true to verify (the default); false to accept any certificate for any name
      * @return this
      */
     public TlsContextOptions withVerifyPeer(boolean value) {
@@ -64,6 +64,7 @@ public final class TlsContextOptions {
      * @param file a PEM bundle file, or null
      * @param dir a directory of hashed certificates (c_rehash), or null
      * @return this
+     * @throws IllegalArgumentException if both are null
      */
     public TlsContextOptions withCertificateAuthorityFromPath(String file, String dir) {
         if (file == null && dir == null) {
@@ -77,8 +78,8 @@ public final class TlsContextOptions {
     /**
      * Present this client certificate (PEM, optionally followed by its chain) and private key (mTLS).
      *
-     * @param certificatePem the certificate pem
-     * @param privateKeyPem the private key pem
+     * @param certificatePem the client certificate in PEM, optionally followed by its chain; not null
+     * @param privateKeyPem the certificate's private key in PEM, not null
      * @return this
      */
     public TlsContextOptions withMtls(String certificatePem, String privateKeyPem) {
@@ -92,8 +93,8 @@ public final class TlsContextOptions {
     /**
      * As {@link #withMtls} with PEM files.
      *
-     * @param certificateFile the certificate file
-     * @param privateKeyFile the private key file
+     * @param certificateFile the path of a PEM file with the certificate (and optionally its chain), not null
+     * @param privateKeyFile the path of a PEM file with the certificate's private key, not null
      * @return this
      */
     public TlsContextOptions withMtlsFromPath(String certificateFile, String privateKeyFile) {
@@ -107,7 +108,7 @@ public final class TlsContextOptions {
     /**
      * The oldest TLS version to accept (default TLS 1.2).
      *
-     * @param version the version
+     * @param version {@link TlsVersion#TLSv1_2} or {@link TlsVersion#TLSv1_3}, not null
      * @return this
      */
     public TlsContextOptions withMinimumTlsVersion(TlsVersion version) {
@@ -118,7 +119,7 @@ public final class TlsContextOptions {
     /**
      * The newest TLS version to offer (default: the newest known); mainly to force TLS 1.2.
      *
-     * @param version the version
+     * @param version {@link TlsVersion#TLSv1_2} or {@link TlsVersion#TLSv1_3}; null for the newest known
      * @return this
      */
     public TlsContextOptions withMaximumTlsVersion(TlsVersion version) {
@@ -129,8 +130,9 @@ public final class TlsContextOptions {
     /**
      * ALPN protocol names to offer, in preference order.
      *
-     * @param protocols the protocols
+     * @param protocols protocol names, most preferred first: each 1 to 255 characters, without {@code ;}
      * @return this
+     * @throws IllegalArgumentException for a name that is empty, longer than 255 characters or holds {@code ;}
      */
     public TlsContextOptions withAlpnList(String... protocols) {
         alpn = TlsConnectionOptions.checkAlpn(protocols);
@@ -144,7 +146,7 @@ public final class TlsContextOptions {
      * check. A server is one server name at one host and port: a session never crosses to another, nor
      * to another context. False: every connection makes a full handshake.
      *
-     * @param value the new value
+     * @param value true to resume sessions (the default); false for a full handshake every time
      * @return this
      */
     public TlsContextOptions withSessionResumption(boolean value) {
@@ -158,6 +160,7 @@ public final class TlsContextOptions {
      *
      * @param size the number of servers, 1 to 65536
      * @return this
+     * @throws IllegalArgumentException if {@code size} is out of range
      */
     public TlsContextOptions withSessionCacheSize(int size) {
         if (size < 1 || size > 65536) {

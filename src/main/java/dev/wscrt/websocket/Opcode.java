@@ -46,7 +46,7 @@ public enum Opcode {
      * The opcode with this wire value.
      *
      * @param value the 4-bit value
-     * @return the opcode
+     * @return the constant whose {@link #value()} is {@code value}
      * @throws IllegalArgumentException for a reserved or out-of-range value
      */
     public static Opcode of(int value) {

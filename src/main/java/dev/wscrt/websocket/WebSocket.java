@@ -68,7 +68,8 @@ public final class WebSocket extends CrtResource {
      * {@link HandshakeTransform}, the transform is called first, on this thread, and the connection
      * attempt starts when its stage completes (see there).
      *
-     * @param options the options
+     * @param options where to connect, how, and the callbacks; made by {@link WebSocketConnectOptions.Builder#build()}
+     * @throws IllegalArgumentException if {@code options} is null or its handshake request cannot open a WebSocket
      */
     public static void connect(WebSocketConnectOptions options) {
         if (options == null) {
@@ -123,9 +124,9 @@ public final class WebSocket extends CrtResource {
      * {@code Connection: Upgrade}, a fresh {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13}).
      * Add headers or change the path before passing it to {@link WebSocketConnectOptions}.
      *
-     * @param host the host
-     * @param path the path
-     * @return a GET request with the five headers the upgrade needs ({@code Host}, {@code Upgrade: websocket}, {@code Connection: Upgrade}, a fresh {@code Sec-WebSocket-Key}, {@code Sec-WebSocket-Version: 13})
+     * @param host the {@code Host} header's value (the server's name, and {@code :port} for a non-default port)
+     * @param path the request target (path and query, starting with {@code /}); null or empty for {@code /}
+     * @return a new request, which the caller may change
      * @throws IllegalArgumentException for a missing host, or a path that does not start with {@code /}
      */
     public static HttpRequest createHandshakeRequest(String host, String path) {
@@ -149,9 +150,11 @@ public final class WebSocket extends CrtResource {
     /**
      * The payload of a CLOSE frame: a 2-byte status code and a UTF-8 reason (at most 123 bytes).
      *
-     * @param statusCode the status code
-     * @param reason the reason
-     * @return the payload of a CLOSE frame: a 2-byte status code and a UTF-8 reason (at most 123 bytes)
+     * @param statusCode the status code, 0 to 65535; {@link #sendFrame} accepts only 1000-1003, 1007-1014 and
+     *                   3000-4999 (RFC 6455 7.4)
+     * @param reason the reason, encoded as UTF-8 (at most 123 bytes); null for none
+     * @return a new array: the code in network byte order, then the reason's bytes
+     * @throws IllegalArgumentException for a code out of range or a reason over 123 bytes
      */
     public static byte[] closePayload(int statusCode, String reason) {
         if (statusCode < 0 || statusCode > 0xFFFF) {
@@ -174,15 +177,22 @@ public final class WebSocket extends CrtResource {
      * once the frame is in the socket, or with the reason it was not sent (connection closed, CLOSE
      * already sent).
      *
-     * @param opcode the opcode
-     * @param payload the payload
-     * @param fin the fin
-     * @param onComplete the on complete
-     * @throws IllegalArgumentException for a control frame with {@code fin == false} or a payload over 125
-     *                                  bytes
+     * @param opcode the frame's type, not null
+     * @param payload the payload, copied before this returns; null for none; at most 125 bytes in a control frame
+     * @param fin whether this frame ends its message (false: CONTINUATION frames follow); control frames must be final
+     * @param onComplete called once, on the event-loop thread (on this thread once {@link #close()} was called),
+     *                   when the frame has been written or has failed (its exception then says why); null for none
+     * @throws IllegalArgumentException for a null opcode, or a control frame with {@code fin == false} or a payload
+     *                                  over 125 bytes
      * @throws CrtRuntimeException       named {@code WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL} when the frame would
      *                                  take the bytes queued and not yet written past the send queue limit;
-     *                                  nothing is sent, {@code onComplete} does not run, the connection stays up
+     *                                  nothing is sent, {@code onComplete} does not run, the connection stays up.
+     *                                  Likewise {@code WSCRT_ERROR_WEBSOCKET_SEND_UNEXPECTED_CONTINUATION} or
+     *                                  {@code WSCRT_ERROR_WEBSOCKET_SEND_EXPECTED_CONTINUATION} for a frame out of
+     *                                  fragment order, {@code WSCRT_ERROR_WEBSOCKET_SEND_INVALID_UTF8} for TEXT
+     *                                  that is not UTF-8 (checked across fragments), and
+     *                                  {@code WSCRT_ERROR_WEBSOCKET_SEND_INVALID_CLOSE} for a CLOSE payload that may
+     *                                  not be sent
      */
     public void sendFrame(Opcode opcode, byte[] payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
         int length = payload == null ? 0 : payload.length;
@@ -198,12 +208,15 @@ public final class WebSocket extends CrtResource {
         }
     }
 
-    /** As {@link #sendFrame(Opcode, byte[], boolean, Consumer)}; sends the buffer's remaining bytes without
+    /**
+     * As {@link #sendFrame(Opcode, byte[], boolean, Consumer)}; sends the buffer's remaining bytes without
+     * changing its position.
      *
-     * @param opcode the opcode
-     * @param payload the payload
-     * @param fin the fin
-     * @param onComplete the on complete
+     * @param opcode the frame's type, not null
+     * @param payload the payload: the buffer's remaining bytes, copied before this returns; null for none
+     * @param fin whether this frame ends its message (false: CONTINUATION frames follow); control frames must be final
+     * @param onComplete called once when the frame has been written or has failed, as for a {@code byte[]} payload;
+     *                   null for none
      */
     public void sendFrame(Opcode opcode, ByteBuffer payload, boolean fin,
                           Consumer<OnSendFrameCompleteData> onComplete) {
@@ -238,10 +251,11 @@ public final class WebSocket extends CrtResource {
     /**
      * As {@link #sendFrame(Opcode, byte[], boolean, Consumer)} with the string's UTF-8 bytes.
      *
-     * @param opcode the opcode
-     * @param payload the payload
-     * @param fin the fin
-     * @param onComplete the on complete
+     * @param opcode the frame's type, not null
+     * @param payload the payload, sent as its UTF-8 bytes; null for none
+     * @param fin whether this frame ends its message (false: CONTINUATION frames follow); control frames must be final
+     * @param onComplete called once when the frame has been written or has failed, as for a {@code byte[]} payload;
+     *                   null for none
      */
     public void sendFrame(Opcode opcode, String payload, boolean fin, Consumer<OnSendFrameCompleteData> onComplete) {
         sendFrame(opcode, payload == null ? null : payload.getBytes(StandardCharsets.UTF_8), fin, onComplete);
@@ -250,8 +264,8 @@ public final class WebSocket extends CrtResource {
     /**
      * A final frame without completion callback.
      *
-     * @param opcode the opcode
-     * @param payload the payload
+     * @param opcode the frame's type, not null
+     * @param payload the payload, copied before this returns; null for none
      */
     public void sendFrame(Opcode opcode, byte[] payload) {
         sendFrame(opcode, payload, true, null);
@@ -260,8 +274,8 @@ public final class WebSocket extends CrtResource {
     /**
      * A final frame without completion callback.
      *
-     * @param opcode the opcode
-     * @param payload the payload
+     * @param opcode the frame's type, not null
+     * @param payload the payload: the buffer's remaining bytes, copied before this returns; null for none
      */
     public void sendFrame(Opcode opcode, ByteBuffer payload) {
         sendFrame(opcode, payload, true, null);
@@ -270,8 +284,8 @@ public final class WebSocket extends CrtResource {
     /**
      * A final frame without completion callback.
      *
-     * @param opcode the opcode
-     * @param payload the payload
+     * @param opcode the frame's type, not null
+     * @param payload the payload, sent as its UTF-8 bytes; null for none
      */
     public void sendFrame(Opcode opcode, String payload) {
         sendFrame(opcode, payload, true, null);
@@ -280,7 +294,7 @@ public final class WebSocket extends CrtResource {
     /**
      * A final frame with an empty payload and no completion callback.
      *
-     * @param opcode the opcode
+     * @param opcode the frame's type, not null
      */
     public void sendFrame(Opcode opcode) {
         sendFrame(opcode, (byte[]) null, true, null);
@@ -304,7 +318,7 @@ public final class WebSocket extends CrtResource {
      * Bytes of frames sent and not yet written to the socket (see
      * {@link WebSocketConnectOptions.Builder#sendQueueLimit}); 0 once the connection is closed.
      *
-     * @return bytes of frames sent and not yet written to the socket (see {@link WebSocketConnectOptions.Builder#sendQueueLimit}); 0 once the connection is closed
+     * @return the bytes of those frames, headers included; 0 once {@link #close()} was called
      */
     public long queuedBytes() {
         if (!enter()) {
@@ -332,7 +346,7 @@ public final class WebSocket extends CrtResource {
     /**
      * The TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://.
      *
-     * @return the TLS version negotiated with the server ("TLSv1.3", "TLSv1.2"), or null for ws://
+     * @return {@code "TLSv1.3"} or {@code "TLSv1.2"}, or null for ws://
      */
     public String tlsVersion() {
         return tlsVersion;
@@ -367,7 +381,8 @@ public final class WebSocket extends CrtResource {
      * Lets {@code size} more bytes of data-frame payload arrive. Thread-safe; does nothing unless the
      * connection was made with {@code manageReadWindow}.
      *
-     * @param size the size
+     * @param size bytes of data-frame payload to add to the window, 0 or more (0 does nothing)
+     * @throws IllegalArgumentException if {@code size} is negative
      */
     public void incrementReadWindow(long size) {
         if (size < 0) {

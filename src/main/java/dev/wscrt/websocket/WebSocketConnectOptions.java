@@ -84,9 +84,9 @@ public final class WebSocketConnectOptions {
     }
 
     /**
-     * The {@code host} option, as the builder set it.
+     * The host to connect to.
      *
-     * @return the host, as given to the builder
+     * @return the host name or numeric address, never null or empty
      */
     public String host() {
         return host;
@@ -95,16 +95,16 @@ public final class WebSocketConnectOptions {
     /**
      * The port; 80 unless set (443 with TLS).
      *
-     * @return the port; 80 unless set (443 with TLS)
+     * @return the port, 1 to 65535
      */
     public int port() {
         return port;
     }
 
     /**
-     * The {@code handshakeRequest} option, as the builder set it.
+     * The upgrade request.
      *
-     * @return the handshake request, as given to the builder
+     * @return the request set on the builder, else {@link WebSocket#createHandshakeRequest}(host, "/")
      */
     public HttpRequest handshakeRequest() {
         return handshakeRequest;
@@ -140,7 +140,7 @@ public final class WebSocketConnectOptions {
     /**
      * TLS to the server (wss://), or null for ws://.
      *
-     * @return tLS to the server (wss://), or null for ws://
+     * @return the TLS options (for a wss URI without any, the default context's), or null for ws://
      */
     public TlsConnectionOptions tlsConnectionOptions() {
         return tlsConnectionOptions;
@@ -156,27 +156,27 @@ public final class WebSocketConnectOptions {
     }
 
     /**
-     * The {@code manageReadWindow} option, as the builder set it.
+     * Whether the read window is managed by hand, with {@link WebSocket#incrementReadWindow}.
      *
-     * @return the manage read window, as given to the builder
+     * @return true when delivery stops at the window; false (the default) for no limit
      */
     public boolean manageReadWindow() {
         return manageReadWindow;
     }
 
     /**
-     * The {@code initialReadWindow} option, as the builder set it.
+     * The read window a connection starts with, in bytes of data-frame payload.
      *
-     * @return the initial read window, as given to the builder
+     * @return the window in bytes (0 when not set), used only with {@link #manageReadWindow()}
      */
     public long initialReadWindow() {
         return initialReadWindow;
     }
 
     /**
-     * The {@code handshakeTimeoutMs} option, as the builder set it.
+     * How long the upgrade may take, in milliseconds.
      *
-     * @return the handshake timeout ms, as given to the builder
+     * @return the timeout, positive (default 10 000)
      */
     public int handshakeTimeoutMs() {
         return handshakeTimeoutMs;
@@ -185,7 +185,7 @@ public final class WebSocketConnectOptions {
     /**
      * Bytes queued and not yet written above which a send fails at once; 0 = no limit.
      *
-     * @return bytes queued and not yet written above which a send fails at once; 0 = no limit
+     * @return the limit in bytes; 0 for none (default 16 MiB)
      */
     public long sendQueueLimit() {
         return sendQueueLimit;
@@ -223,45 +223,45 @@ public final class WebSocketConnectOptions {
     }
 
     /**
-     * The {@code onConnectionSetup} option, as the builder set it.
+     * The callback that reports the outcome of the setup.
      *
-     * @return the on connection setup, as given to the builder
+     * @return the callback, never null
      */
     public Consumer<OnConnectionSetupData> onConnectionSetup() {
         return onConnectionSetup;
     }
 
     /**
-     * The {@code onConnectionShutdown} option, as the builder set it.
+     * The callback that reports the end of a connection that was set up.
      *
-     * @return the on connection shutdown, as given to the builder
+     * @return the callback, or null for none
      */
     public Consumer<OnConnectionShutdownData> onConnectionShutdown() {
         return onConnectionShutdown;
     }
 
     /**
-     * The {@code onIncomingFrameBegin} option, as the builder set it.
+     * The callback run as each frame begins to arrive.
      *
-     * @return the on incoming frame begin, as given to the builder
+     * @return the callback, or null for none
      */
     public Consumer<OnIncomingFrameBeginData> onIncomingFrameBegin() {
         return onIncomingFrameBegin;
     }
 
     /**
-     * The {@code onIncomingFramePayload} option, as the builder set it.
+     * The callback run with each piece of a frame's payload.
      *
-     * @return the on incoming frame payload, as given to the builder
+     * @return the callback, or null for none
      */
     public Consumer<OnIncomingFramePayloadData> onIncomingFramePayload() {
         return onIncomingFramePayload;
     }
 
     /**
-     * The {@code onIncomingFrameComplete} option, as the builder set it.
+     * The callback run once for each frame that began to arrive, when it has ended.
      *
-     * @return the on incoming frame complete, as given to the builder
+     * @return the callback, or null for none
      */
     public Consumer<OnIncomingFrameCompleteData> onIncomingFrameComplete() {
         return onIncomingFrameComplete;
@@ -277,7 +277,7 @@ public final class WebSocketConnectOptions {
         /**
          * The host to connect to (name or numeric address). Required.
          *
-         * @param value the new value
+         * @param value the host name or numeric address; {@link #build()} fails when it is null or empty
          * @return this
          */
         public Builder host(String value) {
@@ -295,7 +295,7 @@ public final class WebSocketConnectOptions {
          * handshake request, so add headers to {@link #handshakeRequest()} after this call, or use
          * {@link #header}.
          *
-         * @param value the new value
+         * @param value a {@code ws://} or {@code wss://} URI, not null
          * @return this
          * @throws IllegalArgumentException naming the part that cannot be used: a scheme other than ws or
          *                                  wss, a fragment, user-info, no host, a port out of range
@@ -330,9 +330,10 @@ public final class WebSocketConnectOptions {
         /**
          * Adds a header to the handshake request (after {@link #uri} or {@link #handshakeRequest}).
          *
-         * @param name the name
-         * @param value the new value
+         * @param name the field name, not null
+         * @param value the field value, not null
          * @return this
+         * @throws IllegalStateException before {@link #uri} or {@link #handshakeRequest}
          */
         public Builder header(String name, String value) {
             if (settings.handshakeRequest == null) {
@@ -345,7 +346,7 @@ public final class WebSocketConnectOptions {
         /**
          * The port; 80 if not set, 443 with TLS.
          *
-         * @param value the new value
+         * @param value the TCP port, 1 to 65535 ({@link #build()} checks it)
          * @return this
          */
         public Builder port(int value) {
@@ -356,7 +357,7 @@ public final class WebSocketConnectOptions {
         /**
          * The upgrade request; if not set, {@link WebSocket#createHandshakeRequest}(host, "/") is used.
          *
-         * @param value the new value
+         * @param value the request, kept and not copied ({@link #header} adds to it); null for the default
          * @return this
          */
         public Builder handshakeRequest(HttpRequest value) {
@@ -377,9 +378,9 @@ public final class WebSocketConnectOptions {
         }
 
         /**
-         * Sets the {@code bootstrap} option; {@link #build()} checks it.
+         * The event loops and host resolver to use.
          *
-         * @param value the new value
+         * @param value the bootstrap, or null for {@link ClientBootstrap#getOrCreateStaticDefault()}
          * @return this
          */
         public Builder bootstrap(ClientBootstrap value) {
@@ -388,9 +389,9 @@ public final class WebSocketConnectOptions {
         }
 
         /**
-         * Sets the {@code socketOptions} option; {@link #build()} checks it.
+         * TCP options: connect timeout, keep-alive, address family, TCP_NODELAY.
          *
-         * @param value the new value
+         * @param value the options, read when the connection starts; null for the defaults of {@link SocketOptions}
          * @return this
          */
         public Builder socketOptions(SocketOptions value) {
@@ -401,7 +402,7 @@ public final class WebSocketConnectOptions {
         /**
          * TLS to the server (wss://); the server name defaults to the host.
          *
-         * @param value the new value
+         * @param value the TLS options; null for none (a wss {@link #uri} then uses the default context)
          * @return this
          */
         public Builder tlsConnectionOptions(TlsConnectionOptions value) {
@@ -412,7 +413,7 @@ public final class WebSocketConnectOptions {
         /**
          * Tunnel through this HTTP proxy with CONNECT.
          *
-         * @param value the new value
+         * @param value the proxy, checked by {@link #build()}; null to connect directly
          * @return this
          */
         public Builder proxyOptions(HttpProxyOptions value) {
@@ -423,7 +424,7 @@ public final class WebSocketConnectOptions {
         /**
          * Manage the read window by hand with {@link WebSocket#incrementReadWindow}; needs an initial window.
          *
-         * @param value the new value
+         * @param value true to stop delivery when the window is used up; false (the default) for no limit
          * @return this
          */
         public Builder manageReadWindow(boolean value) {
@@ -434,7 +435,7 @@ public final class WebSocketConnectOptions {
         /**
          * Data-frame payload bytes the connection may receive before {@code incrementReadWindow} is called.
          *
-         * @param value the new value
+         * @param value bytes, 0 or more; used only with {@link #manageReadWindow}
          * @return this
          */
         public Builder initialReadWindow(long value) {
@@ -446,7 +447,7 @@ public final class WebSocketConnectOptions {
          * How long to wait for the upgrade response, in milliseconds (default 10 000); also how long a
          * {@link #handshakeTransform} may take, counted on its own before the connection attempt.
          *
-         * @param value the new value
+         * @param value milliseconds, positive ({@link #build()} checks it)
          * @return this
          */
         public Builder handshakeTimeoutMs(int value) {
@@ -464,8 +465,9 @@ public final class WebSocketConnectOptions {
          * or more that were already written, up to this many bytes (at most 16 MiB), so that a steady
          * stream of sends reuses them; it gives them back once nothing has been queued for 250 ms.
          *
-         * @param bytes the bytes
+         * @param bytes the limit in bytes; 0 for none
          * @return this
+         * @throws IllegalArgumentException if {@code bytes} is negative
          */
         public Builder sendQueueLimit(long bytes) {
             if (bytes < 0) {
@@ -521,7 +523,7 @@ public final class WebSocketConnectOptions {
         /**
          * Required: runs once when the connection succeeded or failed.
          *
-         * @param value the new value
+         * @param value called with the outcome; {@link #build()} fails without it
          * @return this
          */
         public Builder onConnectionSetup(Consumer<OnConnectionSetupData> value) {
@@ -532,7 +534,7 @@ public final class WebSocketConnectOptions {
         /**
          * Runs once when a connection that was set up shuts down.
          *
-         * @param value the new value
+         * @param value called with how it ended (a null exception: cleanly), or null for none
          * @return this
          */
         public Builder onConnectionShutdown(Consumer<OnConnectionShutdownData> value) {
@@ -541,9 +543,9 @@ public final class WebSocketConnectOptions {
         }
 
         /**
-         * Sets the {@code onIncomingFrameBegin} option; {@link #build()} checks it.
+         * Runs as each frame begins to arrive, before any of its payload.
          *
-         * @param value the new value
+         * @param value called with the frame's opcode, payload length and fin, or null for none
          * @return this
          */
         public Builder onIncomingFrameBegin(Consumer<OnIncomingFrameBeginData> value) {
@@ -552,9 +554,9 @@ public final class WebSocketConnectOptions {
         }
 
         /**
-         * Sets the {@code onIncomingFramePayload} option; {@link #build()} checks it.
+         * Runs with each piece of a frame's payload, in order.
          *
-         * @param value the new value
+         * @param value called with a view of the piece, valid only during the call; null for none
          * @return this
          */
         public Builder onIncomingFramePayload(Consumer<OnIncomingFramePayloadData> value) {
@@ -563,9 +565,9 @@ public final class WebSocketConnectOptions {
         }
 
         /**
-         * Sets the {@code onIncomingFrameComplete} option; {@link #build()} checks it.
+         * Runs once for each frame that began to arrive: when it has arrived whole, or failed mid-frame.
          *
-         * @param value the new value
+         * @param value called with the frame and null, or the exception that ended it; null for none
          * @return this
          */
         public Builder onIncomingFrameComplete(Consumer<OnIncomingFrameCompleteData> value) {
@@ -576,7 +578,8 @@ public final class WebSocketConnectOptions {
         /**
          * Validates and builds; {@link IllegalArgumentException} names the first problem.
          *
-         * @return validates and builds; {@link IllegalArgumentException} names the first problem
+         * @return the options, with the defaults filled in (port, handshake request, TLS for a wss URI)
+         * @throws IllegalArgumentException naming the first problem
          */
         public WebSocketConnectOptions build() {
             settings.complete();

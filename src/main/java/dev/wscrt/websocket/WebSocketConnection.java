@@ -14,8 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
- * A WebSocket connection that sends and receives whole messages, the everyday API over the native
- * transport:
+ * A WebSocket connection that sends and receives whole messages, the everyday API over the native transport:
  *
  * <pre>{@code
  * WebSocketConnection ws = WebSocketConnection.connect(URI.create("ws://127.0.0.1:8080/chat"),
@@ -82,9 +81,9 @@ public final class WebSocketConnection {
     /**
      * Connects with the defaults; see {@link Builder#connect}.
      *
-     * @param uri the uri
-     * @param listener the listener
-     * @return connects with the defaults; see {@link Builder#connect}
+     * @param uri a {@code ws://} or {@code wss://} URI
+     * @param listener receives the connection's events, not null
+     * @return a future completed with the open connection, or failed with why it did not open
      * @throws IllegalArgumentException for a URI that cannot be used (naming the part) or a null listener
      */
     public static CompletableFuture<WebSocketConnection> connect(URI uri, WebSocketListener listener) {
@@ -94,9 +93,9 @@ public final class WebSocketConnection {
     /**
      * Options for a connection to a {@code ws://} or {@code wss://} URI.
      *
-     * @param uri the uri
-     * @return this
-     * @throws IllegalArgumentException naming the part of the URI that cannot be used
+     * @param uri a {@code ws://} or {@code wss://} URI
+     * @return a new builder with the defaults
+     * @throws IllegalArgumentException for a null URI, or naming the part of the URI that cannot be used
      */
     public static Builder builder(URI uri) {
         return new Builder(uri);
@@ -114,7 +113,7 @@ public final class WebSocketConnection {
     /**
      * True from the open until the connection has ended (or close was called and completed).
      *
-     * @return true if true from the open until the connection has ended (or close was called and completed)
+     * @return true from {@link WebSocketListener#onOpen} on, false from {@code onClosed} or {@code onError} on
      */
     public boolean isOpen() {
         return open;
@@ -151,7 +150,7 @@ public final class WebSocketConnection {
     /**
      * The TLS version negotiated for wss ("TLSv1.3"), or null for ws.
      *
-     * @return the TLS version negotiated for wss ("TLSv1.3"), or null for ws
+     * @return {@code "TLSv1.3"} or {@code "TLSv1.2"} for wss, null for ws
      */
     public String tlsVersion() {
         return socket.tlsVersion();
@@ -170,7 +169,7 @@ public final class WebSocketConnection {
     /**
      * Bytes of messages sent and not yet written to the socket.
      *
-     * @return bytes of messages sent and not yet written to the socket
+     * @return those bytes, frame headers included; 0 once the connection has ended
      */
     public long queuedBytes() {
         return socket.queuedBytes();
@@ -179,8 +178,8 @@ public final class WebSocketConnection {
     /**
      * Sends a TEXT message (the characters as UTF-8).
      *
-     * @param text the whole message
-     * @return sends a TEXT message (the characters as UTF-8)
+     * @param text the message, not null
+     * @return a future completed once the message is written to the socket, or failed saying why it was not
      */
     public CompletableFuture<Void> sendText(CharSequence text) {
         if (text == null) {
@@ -192,8 +191,8 @@ public final class WebSocketConnection {
     /**
      * Sends a BINARY message: the buffer's remaining bytes, copied before this returns.
      *
-     * @param data the payload
-     * @return sends a BINARY message: the buffer's remaining bytes, copied before this returns
+     * @param data the message: the buffer's remaining bytes (its position is not changed); not null
+     * @return a future completed once the message is written to the socket, or failed saying why it was not
      */
     public CompletableFuture<Void> sendBinary(ByteBuffer data) {
         return sendFrame(Opcode.BINARY, requireNonNull(data, "data"), true);
@@ -202,8 +201,8 @@ public final class WebSocketConnection {
     /**
      * Sends a BINARY message, copied before this returns.
      *
-     * @param data the payload
-     * @return sends a BINARY message, copied before this returns
+     * @param data the message, not null
+     * @return a future completed once the message is written to the socket, or failed saying why it was not
      */
     public CompletableFuture<Void> sendBinary(byte[] data) {
         return send(Opcode.BINARY, requireNonNull(data, "data"));
@@ -212,8 +211,8 @@ public final class WebSocketConnection {
     /**
      * Sends a PING (at most 125 bytes).
      *
-     * @param data the payload
-     * @return sends a PING (at most 125 bytes)
+     * @param data the payload: the buffer's remaining bytes, at most 125; not null
+     * @return a future completed once the PING is written to the socket, or failed saying why it was not
      * @throws IllegalArgumentException for a payload over 125 bytes
      */
     public CompletableFuture<Void> ping(ByteBuffer data) {
@@ -223,8 +222,8 @@ public final class WebSocketConnection {
     /**
      * Sends an unsolicited PONG (at most 125 bytes); PINGs are answered automatically.
      *
-     * @param data the payload
-     * @return sends an unsolicited PONG (at most 125 bytes); PINGs are answered automatically
+     * @param data the payload: the buffer's remaining bytes, at most 125; not null
+     * @return a future completed once the PONG is written to the socket, or failed saying why it was not
      * @throws IllegalArgumentException for a payload over 125 bytes
      */
     public CompletableFuture<Void> pong(ByteBuffer data) {
@@ -240,7 +239,7 @@ public final class WebSocketConnection {
      *
      * @param code   1000-1003, 1007-1014 or 3000-4999 (RFC 6455 7.4)
      * @param reason at most 123 bytes of UTF-8; null for none
-     * @return starts the close handshake: a CLOSE with {@code code} and {@code reason} goes out behind the messages already sent; messages that arrive meanwhile are still delivered
+     * @return a future completed when the handshake has finished, or failed with the error the connection ended with
      * @throws IllegalArgumentException for a code that may not be sent or a reason that is too long
      */
     public CompletableFuture<Void> close(int code, String reason) {
@@ -263,7 +262,8 @@ public final class WebSocketConnection {
      * delivery stops when the window is used up and the socket stops reading, so TCP pushes back on the
      * server.
      *
-     * @param bytes the bytes
+     * @param bytes how many more bytes of message payload may arrive, 0 or more (0 does nothing)
+     * @throws IllegalArgumentException if {@code bytes} is negative
      */
     public void incrementReadWindow(long bytes) {
         socket.incrementReadWindow(bytes);
@@ -365,7 +365,7 @@ public final class WebSocketConnection {
          * Transforms the upgrade request before connecting, for example to sign it; see
          * {@link HandshakeTransform} for when it runs, on which thread, and how it fails.
          *
-         * @param transform the transform
+         * @param transform called once per connect with a copy of the upgrade request, not null
          * @return this
          */
         public Builder handshakeTransform(HandshakeTransform transform) {
@@ -376,8 +376,8 @@ public final class WebSocketConnection {
         /**
          * Adds a header to the upgrade request.
          *
-         * @param name the name
-         * @param value the new value
+         * @param name the field name, not null
+         * @param value the field value, not null
          * @return this
          */
         public Builder header(String name, String value) {
@@ -388,7 +388,7 @@ public final class WebSocketConnection {
         /**
          * The TLS context for wss (default: the system trust store, verification on).
          *
-         * @param context the context
+         * @param context the TLS configuration for a wss URI (a ws URI does not use it), not null
          * @return this
          */
         public Builder tlsContext(TlsContext context) {
@@ -399,7 +399,7 @@ public final class WebSocketConnection {
         /**
          * Connect through this HTTP proxy (CONNECT tunnel).
          *
-         * @param proxy the proxy
+         * @param proxy the proxy, not null; checked when {@link #connect} is called
          * @return this
          */
         public Builder proxy(HttpProxyOptions proxy) {
@@ -410,7 +410,7 @@ public final class WebSocketConnection {
         /**
          * The event loops and resolver to use (default: the process-wide default bootstrap).
          *
-         * @param bootstrap the bootstrap
+         * @param bootstrap the bootstrap whose event loops and resolver to use, not null
          * @return this
          */
         public Builder bootstrap(ClientBootstrap bootstrap) {
@@ -419,10 +419,11 @@ public final class WebSocketConnection {
         }
 
         /**
-         * How long the TCP connect may take (default 10 s).
+         * How long the TCP connect may take (default 3 s).
          *
-         * @param timeout the timeout
+         * @param timeout positive; counted in whole milliseconds, at most {@link Integer#MAX_VALUE}
          * @return this
+         * @throws IllegalArgumentException for null, zero or negative, and from {@link #connect} for under 1 ms
          */
         public Builder connectTimeout(Duration timeout) {
             connectTimeout = ConnectDurations.requirePositive(timeout, "connectTimeout");
@@ -433,8 +434,9 @@ public final class WebSocketConnection {
          * How long everything between the TCP connection and the 101 answer may take (default 10 s); also
          * how long a {@link #handshakeTransform} may take, counted on its own before connecting.
          *
-         * @param timeout the timeout
+         * @param timeout positive; counted in whole milliseconds, at most {@link Integer#MAX_VALUE}
          * @return this
+         * @throws IllegalArgumentException for null, zero or negative, and from {@link #connect} for under 1 ms
          */
         public Builder handshakeTimeout(Duration timeout) {
             options.handshakeTimeoutMs(
@@ -469,8 +471,9 @@ public final class WebSocketConnection {
          * The largest message accepted (default 16 MiB); a longer one fails the connection with 1009. For a
          * compressed message the limit applies to its inflated bytes.
          *
-         * @param bytes the bytes
+         * @param bytes the limit in bytes, positive
          * @return this
+         * @throws IllegalArgumentException if {@code bytes} is not positive
          */
         public Builder maxMessageSize(long bytes) {
             if (bytes <= 0) {
@@ -499,8 +502,9 @@ public final class WebSocketConnection {
          * Back-pressure by hand: at most {@code initialBytes} bytes of message payload arrive until
          * {@link WebSocketConnection#incrementReadWindow} allows more (default: automatic, no limit).
          *
-         * @param initialBytes the initial bytes
+         * @param initialBytes bytes of message payload that may arrive before the first increment, 0 or more
          * @return this
+         * @throws IllegalArgumentException if {@code initialBytes} is negative
          */
         public Builder readWindow(long initialBytes) {
             if (initialBytes < 0) {
@@ -548,8 +552,9 @@ public final class WebSocketConnection {
         /**
          * Bytes queued and not yet written above which a send fails (default 16 MiB; 0 = no limit).
          *
-         * @param bytes the bytes
+         * @param bytes the limit in bytes, 0 for none
          * @return this
+         * @throws IllegalArgumentException if {@code bytes} is negative
          */
         public Builder sendQueueLimit(long bytes) {
             options.sendQueueLimit(bytes);
@@ -561,8 +566,9 @@ public final class WebSocketConnection {
          * or fails with a {@link CrtRuntimeException} naming why (a {@link WebSocketHandshakeException}
          * with the status, headers and body when the server or proxy answered with a refusal).
          *
-         * @param listener the listener
-         * @return connects
+         * @param listener receives the connection's events, not null
+         * @return a future completed with the open connection, or failed with why it did not open
+         * @throws IllegalArgumentException for a null listener, or options that cannot be used (the message names why)
          */
         public CompletableFuture<WebSocketConnection> connect(WebSocketListener listener) {
             WebSocketConnection connection = new WebSocketConnection(uri, requireNonNull(listener, "listener"),

@@ -55,7 +55,7 @@ public final class WebSocketHandshakeException extends CrtRuntimeException {
     /**
      * The answer's headers (null when none was received).
      *
-     * @return the answer's headers (null when none was received)
+     * @return the header fields in order, unmodifiable; null when no answer was received
      */
     public List<HttpHeader> headers() {
         return headers;
@@ -64,7 +64,7 @@ public final class WebSocketHandshakeException extends CrtRuntimeException {
     /**
      * The body of a refusing answer, or null.
      *
-     * @return the body of a refusing answer, or null
+     * @return a copy of the body, or null
      */
     public byte[] body() {
         return body == null ? null : body.clone();

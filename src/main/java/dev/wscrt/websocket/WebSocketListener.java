@@ -29,7 +29,7 @@ public interface WebSocketListener {
      * A whole TEXT message (valid UTF-8, checked before delivery).
      *
      * @param connection the connection the event is for
-     * @param text the whole message
+     * @param text the whole message, decoded from UTF-8
      */
     default void onText(WebSocketConnection connection, String text) {
     }
@@ -38,7 +38,7 @@ public interface WebSocketListener {
      * A whole BINARY message. The buffer is the listener's own: it may be kept and changed.
      *
      * @param connection the connection the event is for
-     * @param data the payload
+     * @param data the message's bytes, in a heap buffer from position 0 to its limit
      */
     default void onBinary(WebSocketConnection connection, ByteBuffer data) {
     }
@@ -49,7 +49,7 @@ public interface WebSocketListener {
      * characters.
      *
      * @param connection the connection the event is for
-     * @param text the piece
+     * @param text the next piece of the message, whole characters only; empty only on the last piece, if at all
      * @param last whether this is the message's last piece
      */
     default void onText(WebSocketConnection connection, String text, boolean last) {
@@ -60,7 +60,7 @@ public interface WebSocketListener {
      * {@code last} is true on the message's last piece (which may be empty). The buffer is the listener's own.
      *
      * @param connection the connection the event is for
-     * @param data the piece
+     * @param data the next piece's bytes, in a heap buffer from position 0 to its limit
      * @param last whether this is the message's last piece
      */
     default void onBinary(WebSocketConnection connection, ByteBuffer data, boolean last) {
@@ -70,7 +70,7 @@ public interface WebSocketListener {
      * A PING; the PONG answer is sent automatically. The buffer is the listener's own.
      *
      * @param connection the connection the event is for
-     * @param data the payload
+     * @param data the PING's payload (at most 125 bytes), from position 0 to its limit
      */
     default void onPing(WebSocketConnection connection, ByteBuffer data) {
     }
@@ -79,7 +79,7 @@ public interface WebSocketListener {
      * A PONG. The buffer is the listener's own.
      *
      * @param connection the connection the event is for
-     * @param data the payload
+     * @param data the PONG's payload (at most 125 bytes), from position 0 to its limit
      */
     default void onPong(WebSocketConnection connection, ByteBuffer data) {
     }
@@ -89,8 +89,8 @@ public interface WebSocketListener {
      * it already sent its own CLOSE) and then ends; {@link #onClosed} follows.
      *
      * @param connection the connection the event is for
-     * @param code the code
-     * @param reason the reason
+     * @param code the status code the CLOSE carried, or {@link WebSocketConnection#NO_STATUS_CODE} (1005) for none
+     * @param reason the reason the CLOSE carried, decoded from UTF-8; empty for none
      */
     default void onClosing(WebSocketConnection connection, int code, String reason) {
     }
@@ -100,8 +100,8 @@ public interface WebSocketListener {
      * are the server's (1005 and "" when its CLOSE carried none).
      *
      * @param connection the connection the event is for
-     * @param code the code
-     * @param reason the reason
+     * @param code the status code of the server's CLOSE, or {@link WebSocketConnection#NO_STATUS_CODE} (1005)
+     * @param reason the reason of the server's CLOSE, decoded from UTF-8; empty for none
      */
     default void onClosed(WebSocketConnection connection, int code, String reason) {
     }
@@ -112,7 +112,8 @@ public interface WebSocketListener {
      * {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}, {@code WSCRT_ERROR_IO_SOCKET_CONNECTION_RESET}).
      *
      * @param connection the connection the event is for
-     * @param error the error
+     * @param error a {@link dev.wscrt.CrtRuntimeException} naming why; when a listener method threw, that
+     *              Throwable is its cause
      */
     default void onError(WebSocketConnection connection, Throwable error) {
     }
