@@ -142,8 +142,9 @@ public final class TlsContextOptions {
     /**
      * Whether connections made with the context resume TLS sessions (default true). The context keeps
      * the last session each server gave it (a TLS 1.3 ticket, a TLS 1.2 session id or ticket) and offers
-     * it on the next handshake with that server, which then skips the key exchange and the certificate
-     * check. A server is one server name at one host and port: a session never crosses to another, nor
+     * it on the next handshake with that server, which then skips the certificate and its check (TLS 1.2
+     * also skips the key exchange; TLS 1.3 still makes one, as only key exchanges with forward secrecy are
+     * offered). A server is one server name at one host and port: a session never crosses to another, nor
      * to another context. False: every connection makes a full handshake.
      *
      * @param value true to resume sessions (the default); false for a full handshake every time

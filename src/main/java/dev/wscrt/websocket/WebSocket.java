@@ -175,7 +175,8 @@ public final class WebSocket extends CrtResource {
      * Queues a frame. Frames go out in call order; the payload is copied before this returns.
      * {@code onComplete} (may be null) runs exactly once, on the event-loop thread: with a null exception
      * once the frame is in the socket, or with the reason it was not sent (connection closed, CLOSE
-     * already sent).
+     * already sent). After {@link #close()} it runs at once on the calling thread, with
+     * {@code WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED}.
      *
      * @param opcode the frame's type, not null
      * @param payload the payload, copied before this returns; null for none; at most 125 bytes in a control frame
