@@ -199,6 +199,31 @@ static int s_parse_header_piece(struct wscrt_websocket_decoder *decoder) {
 
 static bool s_frame_checks_utf8(const struct wscrt_websocket_decoder *decoder);
 
+/* The message state a TEXT or BINARY frame starts. */
+static void s_begin_data_message(struct wscrt_websocket_decoder *decoder, uint8_t opcode, uint8_t rsv) {
+    decoder->message_opcode = opcode;
+    /* RSV bits mean an extension transformed the payload (compression):
+     * its text can only be checked after it is undone, by the extension. */
+    decoder->message_check_utf8 = opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && rsv == 0;
+    decoder->message_compressed = (rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) != 0;
+    wscrt_utf8_validator_reset(&decoder->text_validator);
+}
+
+/* Consumes a data frame's whole payload (checked) from `data` and the budget, and hands it to on_whole_frame. */
+static int s_deliver_whole_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
+                                 uint64_t *budget, struct wscrt_byte_cursor payload) {
+    wscrt_byte_cursor_advance(data, payload.len);
+    if (budget) {
+        *budget -= payload.len;
+    }
+    decoder->payload_remaining = 0;
+    s_start_header(decoder);
+    if (decoder->options.on_whole_frame(&decoder->frame, payload, decoder->options.user_data)) {
+        return s_fail_from_callback(decoder);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
 /*
  * A data frame whose payload is all in `data`, within the budget: delivered in one on_whole_frame call, after
  * the checks s_read_data_payload and s_complete_frame make. Returns 1 without consuming anything when the frame
@@ -220,16 +245,7 @@ static int s_try_whole_frame(struct wscrt_websocket_decoder *decoder, struct wsc
         }
         decoder->text_validator = checked;
     }
-    wscrt_byte_cursor_advance(data, payload.len);
-    if (budget) {
-        *budget -= payload.len;
-    }
-    decoder->payload_remaining = 0;
-    s_start_header(decoder);
-    if (decoder->options.on_whole_frame(frame, payload, decoder->options.user_data)) {
-        return s_fail_from_callback(decoder);
-    }
-    return WSCRT_OP_SUCCESS;
+    return s_deliver_whole_frame(decoder, data, budget, payload);
 }
 
 static int s_begin_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
@@ -246,12 +262,7 @@ static int s_begin_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_b
     uint8_t opcode = frame->opcode;
     uint8_t rsv = frame->rsv;
     if (opcode == WSCRT_WEBSOCKET_OPCODE_TEXT || opcode == WSCRT_WEBSOCKET_OPCODE_BINARY) {
-        decoder->message_opcode = opcode;
-        /* RSV bits mean an extension transformed the payload (compression):
-         * its text can only be checked after it is undone, by the extension. */
-        decoder->message_check_utf8 = opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && rsv == 0;
-        decoder->message_compressed = (rsv & WSCRT_WEBSOCKET_RSV1_COMPRESSED) != 0;
-        wscrt_utf8_validator_reset(&decoder->text_validator);
+        s_begin_data_message(decoder, opcode, rsv);
     }
     if (!s_frame_is_control(frame)) {
         decoder->message_open = !frame->fin;
@@ -269,33 +280,21 @@ static int s_begin_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_b
 }
 
 /*
- * What s_begin_frame and s_try_whole_frame do for the most common frames, TEXT or BINARY with FIN and no RSV bits
- * outside a fragmented message, whose payload (`length` bytes) is all in `data` within the budget: the same
- * decoder state and the same on_whole_frame call, without their general tests (receive 64 B: those were about a
- * tenth of the event loop's time). Its header has been consumed; the decoder is at a header, as after the call.
- * Returns 1 without a change for text that is not valid UTF-8: s_begin_frame then fails it at the same byte.
+ * s_begin_frame for the most common frames, TEXT or BINARY with FIN and no RSV bits outside a fragmented message
+ * (so `frame->compressed` is already false), whose payload (`length` bytes) is all in `data` within the budget and
+ * goes to on_whole_frame: the same steps without the tests that cannot fail for such a frame (receive 64 B: those
+ * were about a tenth of the event loop's time). Returns 1 without a change for text that is not valid UTF-8:
+ * s_begin_frame then fails it at the same byte.
  */
 static int s_whole_usual_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_byte_cursor *data,
                                uint64_t *budget, uint8_t opcode, size_t length) {
     struct wscrt_byte_cursor payload = {.ptr = data->ptr, .len = length};
-    bool text = opcode == WSCRT_WEBSOCKET_OPCODE_TEXT;
-    if (text && !wscrt_utf8_is_valid(payload)) {
+    if (opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && !wscrt_utf8_is_valid(payload)) {
         return 1;
     }
-    decoder->message_opcode = opcode;
-    decoder->message_check_utf8 = text;
-    decoder->message_compressed = false;
-    wscrt_utf8_validator_reset(&decoder->text_validator); /* where a whole text's check leaves it, too */
+    s_begin_data_message(decoder, opcode, 0); /* a whole text's check leaves the validator reset, too */
     decoder->message_open = false;
-    decoder->payload_remaining = 0;
-    wscrt_byte_cursor_advance(data, length);
-    if (budget) {
-        *budget -= length;
-    }
-    if (decoder->options.on_whole_frame(&decoder->frame, payload, decoder->options.user_data)) {
-        return s_fail_from_callback(decoder);
-    }
-    return WSCRT_OP_SUCCESS;
+    return s_deliver_whole_frame(decoder, data, budget, payload);
 }
 
 static bool s_frame_checks_utf8(const struct wscrt_websocket_decoder *decoder) {

@@ -239,6 +239,27 @@ static bool s_reserve_staging(JNIEnv *env, struct event_batch *batch, size_t len
     return true;
 }
 
+/* Whether `len` bytes at `start` lie in the thread's read buffer (they then cross to Java without a copy). */
+static inline bool s_in_read_buffer(const struct wscrt_jni_read_buffer *read_buffer, uintptr_t start, size_t len) {
+    return start >= read_buffer->start && start < read_buffer->end && len <= read_buffer->end - start;
+}
+
+/* An event's first long, without its flags. */
+static inline int64_t s_event_header(int kind, uint8_t opcode, bool fin) {
+    return kind | ((int64_t)opcode << 8) | ((int64_t)(fin ? 1 : 0) << 16);
+}
+
+/* Appends an event to a batch known to have room for it. */
+static inline void s_append_event(struct event_batch *batch, int64_t header, uint64_t payload_length, int64_t a,
+                                  int64_t b) {
+    int64_t *event = &batch->events[batch->count * EVENT_LONGS];
+    event[0] = header;
+    event[1] = (int64_t)payload_length;
+    event[2] = a;
+    event[3] = b;
+    batch->count++;
+}
+
 /* The batch's last event if it is this connection's BEGIN or PAYLOAD event that no completion was folded
  * into yet, else NULL. Such an event belongs to the frame being decoded: a connection's frames do not
  * interleave, and a frame's completion always follows its payload. */
@@ -277,8 +298,7 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind, bool whole,
     }
     struct event_batch *batch = binding->batch;
     const struct wscrt_jni_read_buffer *read_buffer = batch->read_buffer;
-    bool in_read_buffer = carries && (uintptr_t)a >= read_buffer->start && (uintptr_t)a < read_buffer->end &&
-                          (uintptr_t)b <= read_buffer->end - (uintptr_t)a;
+    bool in_read_buffer = carries && s_in_read_buffer(read_buffer, (uintptr_t)a, (size_t)b);
     /* Copied, unless in the read buffer: what the frame API hands out, and control payloads (the decoder reuses
      * their buffer). */
     bool staged = carries && !in_read_buffer && (kind == EVENT_PAYLOAD || whole || frame->opcode >= 0x8);
@@ -294,7 +314,7 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind, bool whole,
         }
         batch->owner = binding;
     }
-    int64_t header = kind | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16);
+    int64_t header = s_event_header(kind, frame->opcode, frame->fin);
     if (whole) {
         header |= EVENT_FLAG_COMPLETE | (carries ? EVENT_FLAG_WITH_PAYLOAD : 0);
     }
@@ -333,12 +353,7 @@ static bool s_add_event(struct wscrt_jni_binding *binding, int kind, bool whole,
             batch->data_high = end;
         }
     }
-    int64_t *event = &batch->events[batch->count * EVENT_LONGS];
-    event[0] = header;
-    event[1] = (int64_t)frame->payload_length;
-    event[2] = a;
-    event[3] = b;
-    batch->count++;
+    s_append_event(batch, header, frame->payload_length, a, b);
     return ok;
 }
 
@@ -376,24 +391,19 @@ static inline bool s_add_read_buffer_event(struct wscrt_jni_binding *binding, in
         return false;
     }
     uintptr_t start = (uintptr_t)payload.ptr;
-    const struct wscrt_jni_read_buffer *read_buffer = batch->read_buffer;
-    if (start < read_buffer->start || start >= read_buffer->end || payload.len > read_buffer->end - start) {
+    if (!s_in_read_buffer(batch->read_buffer, start, payload.len)) {
         return false;
     }
-    int64_t *event = &batch->events[batch->count * EVENT_LONGS];
-    event[0] = header;
-    event[1] = (int64_t)payload_length;
-    event[2] = (int64_t)(start - read_buffer->start);
-    event[3] = (int64_t)payload.len;
-    batch->count++;
+    s_append_event(batch, header, payload_length, (int64_t)(start - batch->read_buffer->start),
+                   (int64_t)payload.len);
     return true;
 }
 
 static bool s_on_frame_whole(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_frame *frame,
                              struct wscrt_byte_cursor payload, void *user_data) {
     (void)websocket;
-    int64_t header = EVENT_BEGIN | ((int64_t)frame->opcode << 8) | ((int64_t)(frame->fin ? 1 : 0) << 16) |
-                     EVENT_FLAG_COMPLETE | EVENT_FLAG_WITH_PAYLOAD;
+    int64_t header = s_event_header(EVENT_BEGIN, frame->opcode, frame->fin) | EVENT_FLAG_COMPLETE |
+                     EVENT_FLAG_WITH_PAYLOAD;
     if (s_add_read_buffer_event(user_data, header, frame->payload_length, payload)) {
         return true;
     }
@@ -403,7 +413,7 @@ static bool s_on_frame_whole(struct wscrt_websocket *websocket, const struct wsc
 static bool s_on_message(struct wscrt_websocket *websocket, const struct wscrt_websocket_incoming_message *message,
                          void *user_data) {
     (void)websocket;
-    int64_t header = EVENT_MESSAGE | ((int64_t)message->opcode << 8) | ((int64_t)(message->more ? 0 : 1) << 16);
+    int64_t header = s_event_header(EVENT_MESSAGE, message->opcode, !message->more);
     if (s_add_read_buffer_event(user_data, header, message->payload.len, message->payload)) {
         return true;
     }
