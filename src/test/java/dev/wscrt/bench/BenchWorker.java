@@ -155,11 +155,14 @@ public final class BenchWorker {
 
     /**
      * One run; a measured run shorter than {@code atLeastSeconds} is printed as {@code SHORT} (not a result)
-     * and returned with a {@code short} entry.
+     * and returned with a {@code short} entry. Each CPU's busy share over the run is added to the result
+     * ({@link CpuTimes}).
      */
     private Map<String, Double> once(long count, boolean warmup, double atLeastSeconds) {
         try {
+            CpuTimes before = CpuTimes.now();
             Map<String, Double> r = measure(count, warmup);
+            r.putAll(CpuTimes.now().busySince(before));
             boolean isShort = !warmup && r.get("seconds") < atLeastSeconds;
             StringBuilder sb = new StringBuilder(warmup ? "WARMUP" : isShort ? "SHORT" : "RESULT");
             if (isShort) {

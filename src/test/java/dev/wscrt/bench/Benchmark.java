@@ -195,6 +195,7 @@ public final class Benchmark {
         if (pin) {
             pinSelf(clientCpus);
         }
+        env.serverCpu = pin ? cpus - 1 : -1;
         env.pinning = pin ? "server on CPU " + serverCpu + ", clients (and this coordinator) on CPU " + clientCpus
                 : "none (" + (config.pin ? "fewer than 2 CPUs" : "--no-pin") + ")";
         env.cipherCeiling = CipherCeiling.NONE;

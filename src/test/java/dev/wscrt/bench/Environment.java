@@ -12,6 +12,8 @@ final class Environment {
     String loadAtEnd;
     String date;
     String pinning;
+    /** The CPU the server is pinned to; -1 when nothing is pinned. The clients have the others. */
+    int serverCpu = -1;
     String server;
     String cipher;
     /** The TLS implementation of the server's wss throughput port. */

@@ -280,7 +280,11 @@ final class Report {
 
         sb.append("\n## Runs\n\n");
         sb.append("Shortest measured run of each cell, its slowest connection set-up (outside the clock), the ")
-                .append("1-minute load when the cell started, the cell's wall time, and failures.\n\n");
+                .append("1-minute load when the cell started, the cell's wall time, and failures.")
+                .append(env.serverCpu >= 0 ? " CPU busy: the share of the measured runs' time (median of the runs; "
+                        + "`/proc/stat`, user + system + interrupts, not idle or steal) the client's CPU (the busiest, "
+                        + "with several) and the server's CPU were busy, for everything running on them; the side near 100 % bounds the "
+                        + "cell, the other side's share is what it had to spare." : "").append("\n\n");
         for (Map.Entry<Scenario, Map<String, Benchmark.Cell>> e : results.entrySet()) {
             for (Map.Entry<String, Benchmark.Cell> c : e.getValue().entrySet()) {
                 Benchmark.Cell cell = c.getValue();
@@ -292,6 +296,9 @@ final class Report {
                                 + " connections" : "").append(", shortest ")
                         .append(String.format(Locale.ROOT, "%.2f s, set-up ≤ %.1f ms, load %s, cell %.0f s", shortest,
                                 setup * 1e3, cell.loadAtStart, cell.wallSeconds));
+                if (e.getKey().kind != Scenario.Kind.IDLE) {
+                    sb.append(cpuBusy(cell, env));
+                }
                 for (String f : cell.failures) {
                     sb.append("\n  - **failed**: ").append(f);
                 }
@@ -299,6 +306,34 @@ final class Report {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * ", CPU busy: client 98 %, server 37 %" from the runs' per-CPU shares (for the client, the busiest of the
+     * clients' CPUs), or nothing when the run was not pinned or the shares are missing.
+     */
+    static String cpuBusy(Benchmark.Cell cell, Environment env) {
+        if (env.serverCpu < 0 || cell.runs.isEmpty()) {
+            return "";
+        }
+        String serverKey = CpuTimes.key(env.serverCpu);
+        double[] server = cell.runs.stream().filter(r -> r.containsKey(serverKey))
+                .mapToDouble(r -> r.get(serverKey)).toArray();
+        double[] clients = cell.runs.stream().mapToDouble(r -> {
+            double busiest = Double.NaN;
+            for (Map.Entry<String, Double> share : r.entrySet()) {
+                int cpu = CpuTimes.cpuOf(share.getKey());
+                if (cpu >= 0 && cpu != env.serverCpu && (Double.isNaN(busiest) || share.getValue() > busiest)) {
+                    busiest = share.getValue();
+                }
+            }
+            return busiest;
+        }).filter(d -> !Double.isNaN(d)).toArray();
+        if (server.length == 0 || clients.length == 0) {
+            return "";
+        }
+        return String.format(Locale.ROOT, ", CPU busy: client %.0f %%, server %.0f %%", 100 * median(clients),
+                100 * median(server));
     }
 
     /** The ceiling for a row, in its unit: plain sockets for ws, the cipher for wss; null where none applies. */
