@@ -149,12 +149,13 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL);
     }
     /* Checked, built and queued under the lock, so frames go out in the order their checks passed. With
-     * deflate in use, data frames are also serialized by deflate_lock, which alone is held while a whole
-     * message is compressed (websocket_deflate_path.c). */
+     * deflate in use, data frames are also serialized by the deflate state's lock, which alone is held
+     * while a whole message is compressed (websocket_deflate_path.c). */
     bool data = wscrt_websocket_opcode_is_data(opcode);
-    bool deflating = data && websocket->deflater != NULL;
+    struct wscrt_websocket_deflate_state *deflate = data ? websocket->deflate : NULL;
+    bool deflating = deflate != NULL && deflate->deflater != NULL;
     if (deflating) {
-        pthread_mutex_lock(&websocket->deflate_lock);
+        pthread_mutex_lock(&deflate->lock);
     }
     pthread_mutex_lock(&websocket->lock);
     bool saved_open = websocket->synced.send_message_open;
@@ -179,7 +180,7 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         websocket->synced.send_text_validator = saved_validator;
         pthread_mutex_unlock(&websocket->lock);
         if (deflating) {
-            pthread_mutex_unlock(&websocket->deflate_lock);
+            pthread_mutex_unlock(&deflate->lock);
         }
         atomic_fetch_sub(&websocket->queued_bytes, size);
         return wscrt_raise_error(error_code);
@@ -206,7 +207,7 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
     wscrt_websocket_schedule_requests_locked(websocket);
     pthread_mutex_unlock(&websocket->lock);
     if (deflating) {
-        pthread_mutex_unlock(&websocket->deflate_lock);
+        pthread_mutex_unlock(&deflate->lock);
     }
     return WSCRT_OP_SUCCESS;
 }

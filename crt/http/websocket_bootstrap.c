@@ -57,6 +57,12 @@ static void s_tls_options_copy_clean_up(struct wscrt_allocator *allocator, struc
     }
 }
 
+void wscrt_websocket_cancel_handshake_timeout(struct wscrt_websocket *ws) {
+    if (ws->setup && ws->event_loop) {
+        wscrt_event_loop_cancel_task(ws->event_loop, &ws->setup->handshake_timeout_task);
+    }
+}
+
 void wscrt_websocket_release_setup_resources(struct wscrt_websocket *ws) {
     struct wscrt_websocket_setup_state *setup = ws->setup;
     if (!setup) {
@@ -133,7 +139,7 @@ void wscrt_websocket_report_setup(struct wscrt_websocket *ws, int error_code) {
 /* ---- the upgrade response ---- */
 
 void wscrt_websocket_fail_setup(struct wscrt_websocket *ws, int error_code) {
-    wscrt_event_loop_cancel_task(wscrt_channel_get_event_loop(ws->channel), &ws->handshake_timeout_task);
+    wscrt_websocket_cancel_handshake_timeout(ws);
     wscrt_websocket_report_setup(ws, error_code);
     wscrt_websocket_shutdown_channel(ws, error_code);
 }
@@ -165,7 +171,7 @@ void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_
     /* The 101 may select only what the request offered (websocket_handshake.h lists the rules). */
     struct wscrt_websocket_handshake_offer offer = {
         .subprotocols = wscrt_byte_cursor_from_buf(&ws->setup->offered_subprotocols),
-        .deflate = ws->deflate_offered ? &ws->deflate_config.offer : NULL,
+        .deflate = ws->deflate ? &ws->deflate->config.offer : NULL,
     };
     struct wscrt_websocket_handshake_answer answer;
     if (wscrt_websocket_validate_handshake_answer(&ws->setup->response, wscrt_byte_cursor_from_buf(&ws->setup->key), &offer,
@@ -181,7 +187,7 @@ void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_
         ws->subprotocol = wscrt_mem_calloc(ws->allocator, 1, answer.subprotocol.len + 1);
         memcpy(ws->subprotocol, answer.subprotocol.ptr, answer.subprotocol.len);
     }
-    wscrt_event_loop_cancel_task(wscrt_channel_get_event_loop(ws->channel), &ws->handshake_timeout_task);
+    wscrt_websocket_cancel_handshake_timeout(ws);
     ws->state = WSCRT_WS_STATE_OPEN;
     wscrt_websocket_report_setup(ws, 0);
     /* The response was handed to the user; an open connection keeps no handshake memory. */
@@ -247,7 +253,7 @@ static void s_on_proxy_connected(struct wscrt_channel_handler *handler, int erro
     (void)handler;
     struct wscrt_websocket *ws = user_data;
     if (error_code) {
-        wscrt_event_loop_cancel_task(ws->event_loop, &ws->handshake_timeout_task);
+        wscrt_websocket_cancel_handshake_timeout(ws);
         s_report_setup_with_response(ws, error_code, response);
         wscrt_websocket_shutdown_channel(ws, error_code);
         return;
@@ -327,7 +333,7 @@ static void s_on_channel_setup(struct wscrt_client_bootstrap *bootstrap, int err
     ws->state = WSCRT_WS_STATE_HANDSHAKE;
     /* One deadline for everything between the TCP connection and the 101 (proxy, TLS, upgrade). */
     wscrt_channel_schedule_task_future(
-        channel, &ws->handshake_timeout_task,
+        channel, &ws->setup->handshake_timeout_task,
         wscrt_clock_now_ns() + (uint64_t)ws->options.handshake_timeout_ms * WSCRT_NS_PER_MS);
     s_advance_setup(ws);
 }
@@ -383,7 +389,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     }
     ws->user_window = options->manual_window_management ? options->initial_window_size : 0;
     wscrt_ref_count_init(&ws->ref_count, ws, wscrt_websocket_destroy);
-    wscrt_task_init(&ws->handshake_timeout_task, s_on_handshake_timeout, ws, "websocket_handshake_timeout");
+    wscrt_task_init(&ws->setup->handshake_timeout_task, s_on_handshake_timeout, ws, "websocket_handshake_timeout");
     wscrt_websocket_requests_init(ws);
     wscrt_websocket_send_init(ws);
     wscrt_websocket_connection_init(ws);

@@ -334,7 +334,7 @@ static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscr
             } else if (error_code == WSCRT_ERROR_IO_SOCKET_CLOSED || error_code == 0) {
                 setup_error = WSCRT_ERROR_HTTP_CONNECTION_CLOSED;
             }
-            wscrt_event_loop_cancel_task(loop, &ws->handshake_timeout_task);
+            wscrt_websocket_cancel_handshake_timeout(ws);
             wscrt_websocket_report_setup(ws, setup_error);
         }
         if (ws->frame_in_progress) {
@@ -351,7 +351,7 @@ static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscr
         wscrt_event_loop_cancel_task(loop, &ws->process_pending_task);
         wscrt_event_loop_cancel_task(loop, &ws->send_blocks_trim_task);
         wscrt_websocket_keepalive_stop(ws);
-        wscrt_event_loop_cancel_task(loop, &ws->handshake_timeout_task);
+        wscrt_websocket_cancel_handshake_timeout(ws);
         ws->state = WSCRT_WS_STATE_SHUT_DOWN;
     }
     return wscrt_channel_slot_on_handler_shutdown_complete(slot, direction, error_code, free_scarce);

@@ -46,17 +46,32 @@ int wscrt_websocket_deflate_check_options(const struct wscrt_websocket_client_co
 
 void wscrt_websocket_deflate_init(struct wscrt_websocket *ws,
                                   const struct wscrt_websocket_client_connection_options *options) {
-    pthread_mutex_init(&ws->deflate_lock, NULL);
-    wscrt_utf8_validator_reset(&ws->inflated_text);
     if (options->deflate) {
-        ws->deflate_offered = true;
-        ws->deflate_config = *options->deflate;
+        struct wscrt_websocket_deflate_state *deflate =
+            wscrt_mem_calloc(ws->allocator, 1, sizeof(struct wscrt_websocket_deflate_state));
+        deflate->config = *options->deflate;
+        wscrt_utf8_validator_reset(&deflate->inflated_text);
+        pthread_mutex_init(&deflate->lock, NULL);
+        ws->deflate = deflate;
     }
     ws->options.deflate = NULL;
 }
 
+static void s_free_state(struct wscrt_websocket *ws) {
+    struct wscrt_websocket_deflate_state *deflate = ws->deflate;
+    if (!deflate) {
+        return;
+    }
+    ws->deflate = NULL;
+    wscrt_websocket_deflater_destroy(deflate->deflater);
+    wscrt_websocket_inflater_destroy(deflate->inflater);
+    wscrt_byte_buf_clean_up(&deflate->scratch);
+    pthread_mutex_destroy(&deflate->lock);
+    wscrt_mem_release(ws->allocator, deflate);
+}
+
 int wscrt_websocket_deflate_add_offer(struct wscrt_websocket *ws, struct wscrt_byte_buf *encoded_request) {
-    if (!ws->deflate_offered) {
+    if (!ws->deflate) {
         return WSCRT_OP_SUCCESS;
     }
     /* The head ends with an empty line: the header goes in before it. */
@@ -66,7 +81,7 @@ int wscrt_websocket_deflate_add_offer(struct wscrt_websocket *ws, struct wscrt_b
     encoded_request->len -= 2;
     static const char s_name[] = "Sec-WebSocket-Extensions: ";
     if (wscrt_byte_buf_append_dynamic(encoded_request, wscrt_byte_cursor_from_c_str(s_name)) ||
-        wscrt_websocket_deflate_write_offer(&ws->deflate_config.offer, encoded_request) ||
+        wscrt_websocket_deflate_write_offer(&ws->deflate->config.offer, encoded_request) ||
         wscrt_byte_buf_append_dynamic(encoded_request, wscrt_byte_cursor_from_c_str("\r\n\r\n"))) {
         return WSCRT_OP_ERR;
     }
@@ -76,7 +91,8 @@ int wscrt_websocket_deflate_add_offer(struct wscrt_websocket *ws, struct wscrt_b
 /* Inflated bytes of the current message: checked (TEXT), and joined, or delivered as a piece in partial mode. */
 static int s_on_inflated(struct wscrt_byte_cursor data, void *user_data) {
     struct wscrt_websocket *ws = user_data;
-    if (ws->message_opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && wscrt_utf8_validator_update(&ws->inflated_text, data)) {
+    if (ws->message_opcode == WSCRT_WEBSOCKET_OPCODE_TEXT &&
+        wscrt_utf8_validator_update(&ws->deflate->inflated_text, data)) {
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8);
     }
     if (ws->options.partial_messages) {
@@ -112,14 +128,16 @@ static char *s_describe(struct wscrt_allocator *allocator, const struct wscrt_we
 }
 
 int wscrt_websocket_deflate_start(struct wscrt_websocket *ws, const struct wscrt_websocket_handshake_answer *answer) {
+    struct wscrt_websocket_deflate_state *deflate = ws->deflate;
     if (!answer->deflate_accepted) {
+        s_free_state(ws); /* declined (or not offered): an open connection keeps none of it */
         return WSCRT_OP_SUCCESS;
     }
     struct wscrt_websocket_deflater_options deflater_options = {
         .params = answer->deflate,
-        .compression_level = ws->deflate_config.compression_level,
-        .mem_level = ws->deflate_config.mem_level,
-        .compression_threshold = ws->deflate_config.compression_threshold,
+        .compression_level = deflate->config.compression_level,
+        .mem_level = deflate->config.mem_level,
+        .compression_threshold = deflate->config.compression_threshold,
     };
     struct wscrt_websocket_inflater_options inflater_options = {
         .params = answer->deflate,
@@ -127,12 +145,12 @@ int wscrt_websocket_deflate_start(struct wscrt_websocket *ws, const struct wscrt
         .on_output = s_on_inflated,
         .user_data = ws,
     };
-    ws->deflater = wscrt_websocket_deflater_new(ws->allocator, &deflater_options);
-    ws->inflater = ws->deflater ? wscrt_websocket_inflater_new(ws->allocator, &inflater_options) : NULL;
-    if (!ws->inflater) {
+    deflate->deflater = wscrt_websocket_deflater_new(ws->allocator, &deflater_options);
+    deflate->inflater = deflate->deflater ? wscrt_websocket_inflater_new(ws->allocator, &inflater_options) : NULL;
+    if (!deflate->inflater) {
         return WSCRT_OP_ERR;
     }
-    wscrt_byte_buf_init(&ws->deflate_scratch, ws->allocator, 0);
+    wscrt_byte_buf_init(&deflate->scratch, ws->allocator, 0);
     ws->extensions = s_describe(ws->allocator, &answer->deflate);
     ws->decoder.options.allowed_rsv_bits = WSCRT_WEBSOCKET_RSV1_COMPRESSED;
     WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Negotiated %s", (void *)ws, ws->extensions);
@@ -140,14 +158,9 @@ int wscrt_websocket_deflate_start(struct wscrt_websocket *ws, const struct wscrt
 }
 
 void wscrt_websocket_deflate_clean_up(struct wscrt_websocket *ws) {
-    wscrt_websocket_deflater_destroy(ws->deflater);
-    wscrt_websocket_inflater_destroy(ws->inflater);
-    ws->deflater = NULL;
-    ws->inflater = NULL;
-    wscrt_byte_buf_clean_up(&ws->deflate_scratch);
+    s_free_state(ws);
     wscrt_mem_release(ws->allocator, ws->extensions);
     ws->extensions = NULL;
-    pthread_mutex_destroy(&ws->deflate_lock);
 }
 
 const char *wscrt_websocket_get_extensions(const struct wscrt_websocket *websocket) {
@@ -157,30 +170,32 @@ const char *wscrt_websocket_get_extensions(const struct wscrt_websocket *websock
 /* ---- receiving (loop thread) ---- */
 
 int wscrt_websocket_inflate_payload(struct wscrt_websocket *ws, struct wscrt_byte_cursor data) {
-    return wscrt_websocket_inflater_process(ws->inflater, data);
+    return wscrt_websocket_inflater_process(ws->deflate->inflater, data);
 }
 
 int wscrt_websocket_inflate_finish(struct wscrt_websocket *ws) {
-    if (wscrt_websocket_inflater_finish_message(ws->inflater)) {
+    struct wscrt_websocket_deflate_state *deflate = ws->deflate;
+    if (wscrt_websocket_inflater_finish_message(deflate->inflater)) {
         return WSCRT_OP_ERR;
     }
-    if (ws->message_opcode == WSCRT_WEBSOCKET_OPCODE_TEXT && wscrt_utf8_validator_finalize(&ws->inflated_text)) {
+    if (ws->message_opcode == WSCRT_WEBSOCKET_OPCODE_TEXT &&
+        wscrt_utf8_validator_finalize(&deflate->inflated_text)) {
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8);
     }
-    wscrt_utf8_validator_reset(&ws->inflated_text);
+    wscrt_utf8_validator_reset(&deflate->inflated_text);
     return WSCRT_OP_SUCCESS;
 }
 
-/* ---- sending (any thread, deflate_lock held) ---- */
+/* ---- sending (any thread, ws->deflate->lock held) ---- */
 
 struct wscrt_outgoing_frame *wscrt_websocket_deflate_frame_new(struct wscrt_websocket *ws, uint8_t opcode,
                                                                struct wscrt_byte_cursor payload,
                                                                wscrt_websocket_on_send_complete_fn *on_complete,
                                                                void *user_data) {
-    struct wscrt_byte_buf *scratch = &ws->deflate_scratch;
+    struct wscrt_byte_buf *scratch = &ws->deflate->scratch;
     scratch->len = 0;
     bool compressed = false;
-    if (wscrt_websocket_deflate_compress_message(ws->deflater, payload, scratch, &compressed)) {
+    if (wscrt_websocket_deflate_compress_message(ws->deflate->deflater, payload, scratch, &compressed)) {
         return NULL;
     }
     struct wscrt_outgoing_frame *frame =

@@ -97,6 +97,9 @@ struct wscrt_websocket_setup_state {
     bool response_parser_initialized;
     /* The address connected to, or those tried (see wscrt_websocket_setup_data); filled by the bootstrap. */
     char remote_address[128];
+    /* One deadline for everything between the TCP connection and the 101; cancelled before this state is
+     * freed (wscrt_websocket_cancel_handshake_timeout). */
+    struct wscrt_task handshake_timeout_task;
 };
 
 struct wscrt_outgoing_frame {
@@ -117,6 +120,20 @@ struct wscrt_outgoing_frame {
  * queued ran at a third of the speed). */
 #define WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED (16 * 1024 * 1024)
 #define WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS 250
+
+/* permessage-deflate on one connection (websocket_deflate_path.c). */
+struct wscrt_websocket_deflate_state {
+    struct wscrt_websocket_deflate_config config; /* the offer, and the compressor's settings */
+    struct wscrt_websocket_inflater *inflater;    /* loop thread; NULL until the server accepted */
+    struct wscrt_websocket_deflater *deflater;    /* any thread, with lock held; ditto */
+    struct wscrt_byte_buf scratch;                /* compressed bytes of the message being sent, ditto */
+    /* A compressed message's TEXT is checked on the inflated bytes as they come. */
+    struct wscrt_utf8_validator inflated_text;
+    /* Held by every data-frame send, from its checks until it is queued: the compressor's window follows the
+     * order messages go out in, and the connection's `lock` is not held while compressing (the event loop
+     * takes it too). */
+    pthread_mutex_t lock;
+};
 
 struct wscrt_websocket {
     struct wscrt_allocator *allocator;
@@ -166,22 +183,11 @@ struct wscrt_websocket {
     uint8_t message_opcode;
     bool message_delivered; /* the current single-frame message went out without a copy */
     uint64_t partial_frame_received; /* partial messages: payload bytes of the current frame so far */
-    /* A compressed message's TEXT is checked on the inflated bytes as they come (websocket_deflate_path.c). */
-    struct wscrt_utf8_validator inflated_text;
-
-    /* permessage-deflate (websocket_deflate_path.c). The offer is copied at connect; the rest is set
-     * before setup is reported, and only when the server accepted. */
-    bool deflate_offered;
-    struct wscrt_websocket_deflate_config deflate_config;
-    char *extensions;                            /* as negotiated, NUL-terminated; NULL = none */
-    struct wscrt_websocket_inflater *inflater;   /* loop thread */
-    struct wscrt_websocket_deflater *deflater;   /* any thread, with deflate_lock held */
-    struct wscrt_byte_buf deflate_scratch;       /* compressed bytes of the message being sent, ditto */
-    /* Held by every data-frame send while deflate is in use, from its checks until it is queued: the
-     * compressor's window follows the order messages go out in, and `lock` is not held while compressing
-     * (the event loop takes it too). */
-    pthread_mutex_t deflate_lock;
-    struct wscrt_task handshake_timeout_task;
+    /* permessage-deflate (websocket_deflate_path.c): NULL unless offered at connect, and again NULL from the
+     * server's answer on unless it accepted, so that a connection without compression holds none of it.
+     * Set before setup is reported, then constant until the connection is destroyed. */
+    struct wscrt_websocket_deflate_state *deflate;
+    char *extensions; /* as negotiated, NUL-terminated; NULL = none */
     struct wscrt_task close_timeout_task;
     struct wscrt_task process_pending_task;
     /* Keepalive (websocket_keepalive.c): one task, reused for every PING and deadline. */
@@ -241,6 +247,8 @@ void wscrt_websocket_fail_setup(struct wscrt_websocket *ws, int error_code);
 void wscrt_websocket_process_handshake(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
 /* Frees what only the setup needs (idempotent). */
 void wscrt_websocket_release_setup_resources(struct wscrt_websocket *ws);
+/* Loop thread: cancels the handshake deadline, if the setup state is still there. */
+void wscrt_websocket_cancel_handshake_timeout(struct wscrt_websocket *ws);
 
 /* ---- websocket_connection.c (loop thread) ---- */
 
@@ -300,7 +308,7 @@ void wscrt_websocket_deflate_clean_up(struct wscrt_websocket *ws);
  * first inflated byte past max_message_size, ..._INVALID_COMPRESSED_DATA, ..._INVALID_UTF8. */
 int wscrt_websocket_inflate_payload(struct wscrt_websocket *ws, struct wscrt_byte_cursor data);
 int wscrt_websocket_inflate_finish(struct wscrt_websocket *ws);
-/* Any thread, deflate_lock held: the frame of a whole TEXT or BINARY message, compressed (RSV1) unless
+/* Any thread, ws->deflate->lock held: the frame of a whole TEXT or BINARY message, compressed (RSV1) unless
  * compressing does not apply to it (websocket_deflate.h). NULL on failure. */
 struct wscrt_outgoing_frame *wscrt_websocket_deflate_frame_new(struct wscrt_websocket *ws, uint8_t opcode,
                                                                struct wscrt_byte_cursor payload,

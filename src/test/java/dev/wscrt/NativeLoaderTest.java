@@ -128,7 +128,7 @@ class NativeLoaderTest {
 
     @Test
     void theLibPathPropertyOverridesTheJar() throws Exception {
-        Path library = Path.of("target/cmake/libwscrt-jni.so").toAbsolutePath();
+        Path library = JAR_LIBRARY.toAbsolutePath(); // this platform's build, loaded from where it lies
         try (CrtProbe probe = probe("-Dwscrt.lib.path=" + library)) {
             assertTrue(probe.mapsLine().endsWith(" " + library), probe.mapsLine());
         }

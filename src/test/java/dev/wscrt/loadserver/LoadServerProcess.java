@@ -1,5 +1,6 @@
 package dev.wscrt.loadserver;
 
+import dev.wscrt.testing.Await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -24,7 +25,8 @@ import java.util.concurrent.TimeUnit;
  * <p>Its methods are called from one thread at a time.
  */
 public final class LoadServerProcess implements AutoCloseable {
-    private static final Duration REPLY_TIMEOUT = Duration.ofSeconds(30);
+    /** A child JVM's start and its answers; stretched by the tests' time scale (a JVM under qemu starts slowly). */
+    private static final Duration REPLY_TIMEOUT = Await.scaled(Duration.ofSeconds(30));
 
     private final Process process;
     private final OutputStream commands;
@@ -43,7 +45,7 @@ public final class LoadServerProcess implements AutoCloseable {
     }
 
     /**
-     * Starts the child and waits (at most 30 s) for its {@code READY} line.
+     * Starts the child and waits (at most 30 s, times {@link Await#TIME_SCALE}) for its {@code READY} line.
      *
      * @param jvmOptions  options of the child JVM (heap size)
      * @param serverArgs  {@link LoadServer.Options} arguments
@@ -88,7 +90,8 @@ public final class LoadServerProcess implements AutoCloseable {
         }
         if (first == null || !first.startsWith("READY ")) {
             process.destroyForcibly();
-            throw new IOException("the server process said '" + first + "' instead of 'READY ws=.. wss=.. raw=..'");
+            throw new IOException("the server process said '" + first + "' instead of 'READY ws=.. wss=.. raw=..'"
+                    + (first == null ? " within " + REPLY_TIMEOUT.toSeconds() + " s" : ""));
         }
         return new LoadServerProcess(process, lines, fields(first.substring(6)), cpus);
     }
