@@ -283,8 +283,9 @@ final class Report {
                 .append("1-minute load when the cell started, the cell's wall time, and failures.")
                 .append(env.serverCpu >= 0 ? " CPU busy: the share of the measured runs' time (median of the runs; "
                         + "`/proc/stat`, user + system + interrupts, not idle or steal) the client's CPU (the busiest, "
-                        + "with several) and the server's CPU were busy, for everything running on them; the side near 100 % bounds the "
-                        + "cell, the other side's share is what it had to spare." : "").append("\n\n");
+                        + "with several) and the server's CPU were busy, for everything running on them; the side "
+                        + "near 100 % bounds the cell, the other side's share is what it had to spare." : "")
+                .append("\n\n");
         for (Map.Entry<Scenario, Map<String, Benchmark.Cell>> e : results.entrySet()) {
             for (Map.Entry<String, Benchmark.Cell> c : e.getValue().entrySet()) {
                 Benchmark.Cell cell = c.getValue();
