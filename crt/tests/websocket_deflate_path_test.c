@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "http/websocket_deflate.h"
+#include "http/websocket_impl.h" /* white-box: whether the connection still holds deflate state */
 #include "test_hex.h"
 #include "websocket_fixture.h"
 
@@ -112,6 +113,7 @@ static int s_test_the_offer_is_sent_and_the_answer_is_exposed(struct wscrt_alloc
     ASSERT_SUCCESS(s_negotiate(&f, allocator, "permessage-deflate; server_max_window_bits=10"));
     ASSERT_TRUE(strcmp("permessage-deflate; server_max_window_bits=10",
                        wscrt_websocket_get_extensions(f.recorder.websocket)) == 0);
+    ASSERT_TRUE(f.recorder.websocket->deflate != NULL && f.recorder.websocket->deflate->deflater != NULL);
     return s_fixture_clean_up(&f);
 }
 
@@ -119,6 +121,8 @@ static int s_test_a_declined_offer_leaves_messages_uncompressed(struct wscrt_all
     struct fixture f;
     ASSERT_SUCCESS(s_negotiate(&f, allocator, ""));
     ASSERT_TRUE(strcmp("", wscrt_websocket_get_extensions(f.recorder.websocket)) == 0);
+    /* The offer's state went with the declining answer: an open connection without deflate holds none. */
+    ASSERT_TRUE(f.recorder.websocket->deflate == NULL);
     struct wscrt_websocket_send_frame_options send = {
         .opcode = WSCRT_WEBSOCKET_OPCODE_TEXT, .fin = true, .payload = wscrt_byte_cursor_from_c_str("Hello")};
     ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
