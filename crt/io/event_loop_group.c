@@ -1,6 +1,7 @@
 #include "io/event_loop_group.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -85,6 +86,31 @@ static void s_on_zero_refs(void *object) {
                      (void *)group, rc);
 }
 
+/*
+ * The processors this thread may run on (its affinity mask, as the JDK's availableProcessors() counts them),
+ * not the processors online: a process pinned with taskset or confined by a cpuset gains nothing from more
+ * loop threads than it can run at once, only context switches. The mask is sized for the processors
+ * configured, so machines with more than CPU_SETSIZE of them count too.
+ */
+size_t wscrt_available_processor_count(void) {
+    long configured = sysconf(_SC_NPROCESSORS_CONF);
+    size_t set_cpus = configured < CPU_SETSIZE ? CPU_SETSIZE : (size_t)configured;
+    size_t count = 0;
+    cpu_set_t *set = CPU_ALLOC(set_cpus);
+    if (set != NULL) {
+        size_t set_size = CPU_ALLOC_SIZE(set_cpus);
+        if (sched_getaffinity(0, set_size, set) == 0) {
+            count = (size_t)CPU_COUNT_S(set_size, set);
+        }
+        CPU_FREE(set);
+    }
+    if (count == 0) {
+        long online = sysconf(_SC_NPROCESSORS_ONLN);
+        count = online < 1 ? 1 : (size_t)online;
+    }
+    return count > UINT16_MAX ? UINT16_MAX : count;
+}
+
 struct wscrt_event_loop_group *wscrt_event_loop_group_new(struct wscrt_allocator *allocator, uint16_t thread_count,
                                                           const struct wscrt_shutdown_callback_options *shutdown_options) {
     struct wscrt_event_loop_group_options options = {.thread_count = thread_count, .shutdown = shutdown_options};
@@ -100,8 +126,7 @@ struct wscrt_event_loop_group *wscrt_event_loop_group_new_with_options(
     const struct wscrt_shutdown_callback_options *shutdown_options = options->shutdown;
     size_t count = options->thread_count;
     if (count == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        count = cores < 1 ? 1 : cores > UINT16_MAX ? UINT16_MAX : (size_t)cores;
+        count = wscrt_available_processor_count();
     }
 
     struct wscrt_event_loop_group *group = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_event_loop_group));

@@ -3,6 +3,7 @@
  * buffers from a source. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -90,12 +91,36 @@ static int s_test_group_starts_loops_and_shuts_down(struct wscrt_allocator *allo
     return 0;
 }
 
-static int s_test_group_default_thread_count_is_core_count(struct wscrt_allocator *allocator) {
+static int s_default_group_loop_count(struct wscrt_allocator *allocator, size_t *loop_count) {
     struct s_waiter shutdown;
     struct wscrt_event_loop_group *group = s_group_new(allocator, 0, &shutdown);
     ASSERT_TRUE(group != NULL);
-    ASSERT_UINT_EQ((size_t)sysconf(_SC_NPROCESSORS_ONLN), wscrt_event_loop_group_get_loop_count(group));
+    *loop_count = wscrt_event_loop_group_get_loop_count(group);
     ASSERT_INT_EQ(0, s_group_release_and_wait(group, &shutdown));
+    return 0;
+}
+
+/* Thread count 0 means one loop per processor this thread may run on: its affinity, not the processors online. */
+static int s_test_group_default_thread_count_is_allowed_processor_count(struct wscrt_allocator *allocator) {
+    cpu_set_t allowed;
+    ASSERT_INT_EQ(0, sched_getaffinity(0, sizeof(allowed), &allowed));
+    size_t loops = 0;
+    ASSERT_INT_EQ(0, s_default_group_loop_count(allocator, &loops));
+    ASSERT_UINT_EQ((size_t)CPU_COUNT(&allowed), loops);
+
+    /* Pinned to one processor (the loops inherit the mask of the thread that starts them): one loop. */
+    int first = 0;
+    while (!CPU_ISSET(first, &allowed)) {
+        ++first;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    ASSERT_INT_EQ(0, sched_setaffinity(0, sizeof(one), &one));
+    int rc = s_default_group_loop_count(allocator, &loops);
+    ASSERT_INT_EQ(0, sched_setaffinity(0, sizeof(allowed), &allowed));
+    ASSERT_INT_EQ(0, rc);
+    ASSERT_UINT_EQ(1, loops);
     return 0;
 }
 
@@ -318,7 +343,7 @@ static int s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads(
     return 0;
 }
 
-WSCRT_TEST_MAIN(s_test_group_starts_loops_and_shuts_down, s_test_group_default_thread_count_is_core_count,
+WSCRT_TEST_MAIN(s_test_group_starts_loops_and_shuts_down, s_test_group_default_thread_count_is_allowed_processor_count,
                 s_test_release_from_own_loop_thread_completes, s_test_acquire_keeps_group_alive,
                 s_test_get_next_loop_spreads,
                 s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads)

@@ -28,8 +28,9 @@ public final class ClientBootstrap extends CrtResource {
     }
 
     /**
-     * The process-wide default bootstrap (one event-loop thread per processor, a 16-entry resolver),
-     * created on first use and released when the JVM exits. Do not close it.
+     * The process-wide default bootstrap (one event-loop thread per available processor, as
+     * {@link EventLoopGroup#EventLoopGroup()} counts them, and a 16-entry resolver), created on first use and
+     * released when the JVM exits. Do not close it.
      *
      * @return the shared bootstrap
      */

@@ -19,7 +19,8 @@ public final class EventLoopGroup extends CrtResource {
     private final Duration busyPoll;
 
     /**
-     * A group with one thread per available processor.
+     * A group with one thread per available processor: per processor the calling thread may run on (its
+     * CPU affinity, as {@code taskset} or a cpuset sets it), not per processor of the machine.
      *
      * @throws dev.wscrt.CrtRuntimeException {@code WSCRT_ERROR_THREAD_CREATE_FAILED} if a thread could
      *         not be started
@@ -31,7 +32,7 @@ public final class EventLoopGroup extends CrtResource {
     /**
      * A group with {@code threads} threads.
      *
-     * @param threads the number of threads, 0 to 65535; 0 for one per available processor
+     * @param threads the number of threads, 0 to 65535; 0 for one per available processor (see {@link #EventLoopGroup()})
      * @throws IllegalArgumentException if {@code threads} is out of range
      * @throws dev.wscrt.CrtRuntimeException {@code WSCRT_ERROR_THREAD_CREATE_FAILED} if a thread could
      *         not be started
@@ -50,7 +51,7 @@ public final class EventLoopGroup extends CrtResource {
      * threads, and a thread with nothing to do for longer sleeps as usual). For latency-sensitive services;
      * {@link Duration#ZERO}, the default, sleeps at once.
      *
-     * @param threads the number of threads, 0 to 65535; 0 for one per available processor
+     * @param threads the number of threads, 0 to 65535; 0 for one per available processor (see {@link #EventLoopGroup()})
      * @param busyPoll how long a thread polls before it sleeps, from zero to one second
      * @throws IllegalArgumentException if {@code threads} or {@code busyPoll} is out of range, or
      *                                  {@code busyPoll} is null
