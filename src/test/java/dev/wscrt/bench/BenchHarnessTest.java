@@ -1,6 +1,7 @@
 package dev.wscrt.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.io.TlsContext;
@@ -88,14 +89,25 @@ class BenchHarnessTest {
             Peer.Endpoint ws = new Peer.Endpoint(server.port(), server.tlsPort(), ca, false);
             assertEquals(600_000.0, Scenarios.receive(peer, ws, 200_000, 3, TIMEOUT).get("bytes"));
             assertEquals(5.0, Scenarios.connectRate(peer, ws, 5, 2, TIMEOUT).get("messages"));
-            Map<String, Double> idle = Scenarios.idle(peer, ws, 3, dev.wscrt.Crt::nativeMemoryInUse, 0, TIMEOUT);
+            Map<String, Double> idle = Scenarios.idle(peer, ws, 3, dev.wscrt.Crt::nativeMemoryInUse, 0, TIMEOUT, true);
             assertTrue(idle.get("native") > 0 && idle.get("allocated") > 0, idle.toString());
+            Map<String, Double> warmUp = Scenarios.idle(peer, ws, 3, dev.wscrt.Crt::nativeMemoryInUse, 0, TIMEOUT,
+                    false);
+            assertEquals(3.0, warmUp.get("messages"));
+            assertFalse(warmUp.containsKey("rss"), "a warm-up measures no memory: " + warmUp);
             Peer.Endpoint wss = ws.withTls(true);
             assertEquals(100 * 64.0, Scenarios.receive(peer, wss, 64, 100, TIMEOUT).get("bytes"));
             assertEquals(20_000.0, Scenarios.send(peer, wss, 1_000, 20, false, TIMEOUT).get("bytes"));
             assertEquals(2.0, Scenarios.connectRate(peer, wss, 2, 2, TIMEOUT).get("messages"));
             assertTrue(server.lastCipher().startsWith("TLSv1."), server.lastCipher());
         }
+    }
+
+    /** The idle cells' warm-up waits for one quiet period of the JIT compiler at least, and no longer than asked. */
+    @Test
+    void awaitingAQuietCompilerIsBoundedBothWays() throws InterruptedException {
+        long waited = Scenarios.awaitQuietCompiler(50, 2_000);
+        assertTrue(waited >= 50 && waited < 2_000 + 1_000, "waited " + waited + " ms");
     }
 
     /** The connection set-up rows compare these ports: each negotiates its TLS version, and only the resumable ones resume. */

@@ -28,9 +28,15 @@ public final class BenchWorker {
     private final int rawPort;
     private final double seconds;
     private final int idleConnections;
-    /** Connections opened and closed before an idle cell's warm-up (see {@link #warmUpConnects}). */
-    static final int IDLE_WARMUP_CONNECTS = 1_000;
-    static final int IDLE_WARMUP_CONNECTS_WSS = 200;
+    /** Idle cells' warm-up (see {@link #warmUpConnects}): wss connections at most, ... */
+    static final int IDLE_WARMUP_CONNECTS_WSS = 1_000;
+    /** ... connections held at a time (the measured run's handshakes in flight), ... */
+    static final int IDLE_WARMUP_BATCH = 64;
+    /** ... and how long the JIT compiler must have compiled nothing, waiting at most so long. */
+    static final long IDLE_COMPILER_QUIET_MILLIS = 500;
+    static final long IDLE_COMPILER_WAIT_MILLIS = 15_000;
+    /** Then this long, so that HotSpot has freed the compiler's pooled arenas (it does every 5 s). */
+    static final long IDLE_ARENA_RELEASE_MILLIS = 5_500;
     private final long timeoutNanos;
     private final LongSupplier nativeBytes;
 
@@ -120,17 +126,26 @@ public final class BenchWorker {
     }
 
     /**
-     * Idle cells: connections opened and closed (16 handshakes in flight) before the held warm-up, so that
-     * the JIT has compiled the connect path by the measured run and the memory it compiles with is not
-     * counted per connection. Few stay freed at a time, so little freed memory is left for the measured
-     * connections to reuse.
+     * Idle cells: before the held warm-up, as many connections as the measured run holds (wss: at most
+     * {@link #IDLE_WARMUP_CONNECTS_WSS}) are opened, held and closed {@link #IDLE_WARMUP_BATCH} at a time by
+     * the measured run's own code, then the JIT compiler gets up to {@link #IDLE_COMPILER_WAIT_MILLIS} to
+     * finish. Otherwise it compiles during the measured run, and the arenas it compiles with (megabytes, freed
+     * later) count as connection memory: 1 to 3 KiB per connection, varying from run to run. A batch at a
+     * time is all that is freed, so little freed memory is left for the measured connections to reuse.
      */
     private boolean warmUpConnects() {
-        int connects = scenario.tls ? IDLE_WARMUP_CONNECTS_WSS : IDLE_WARMUP_CONNECTS;
+        int connects = scenario.tls ? Math.min(idleConnections, IDLE_WARMUP_CONNECTS_WSS) : idleConnections;
         try {
-            Map<String, Double> r = Scenarios.connectRate(peer, endpoint, connects, 16, timeoutNanos);
+            long start = System.nanoTime();
+            for (int opened = 0; opened < connects; opened += IDLE_WARMUP_BATCH) {
+                Scenarios.idle(peer, endpoint, Math.min(IDLE_WARMUP_BATCH, connects - opened), nativeBytes, 0,
+                        timeoutNanos, false);
+            }
+            double warmUpSeconds = (System.nanoTime() - start) / 1e9;
+            long waited = Scenarios.awaitQuietCompiler(IDLE_COMPILER_QUIET_MILLIS, IDLE_COMPILER_WAIT_MILLIS);
+            Thread.sleep(IDLE_ARENA_RELEASE_MILLIS);
             System.out.println("INFO warmupConnects=" + connects + " warmupConnectSeconds="
-                    + String.format(Locale.ROOT, "%.2f", r.get("seconds")));
+                    + String.format(Locale.ROOT, "%.2f", warmUpSeconds) + " compilerWaitMillis=" + waited);
             return true;
         } catch (Throwable t) {
             System.out.println("FAILED warm-up connects: " + t);
@@ -204,7 +219,7 @@ public final class BenchWorker {
                     timeoutNanos);
             case CONNECT -> Scenarios.connectRate(peer, endpoint, count, 16, timeoutNanos);
             case IDLE -> Scenarios.idle(peer, endpoint, (int) count, nativeBytes, 200,
-                    TimeUnit.SECONDS.toNanos(300));
+                    TimeUnit.SECONDS.toNanos(300), true);
         };
     }
 

@@ -223,7 +223,7 @@ public final class Benchmark {
                     worker(config, s, names.get(0), server, ca, clientCpus);
                 }
                 for (String peer : names) {
-                    Cell cell = worker(config, s, peer, server, ca, clientCpus);
+                    Cell cell = cell(config, s, peer, server, ca, clientCpus);
                     cells.put(peer, cell);
                     if (s.tls && s.hasCipherLimit() && env.cipher == null && !cell.runs.isEmpty()) {
                         // The ceiling is the cipher the throughput port negotiated, measured between cells.
@@ -253,6 +253,34 @@ public final class Benchmark {
      * touched (that garbage is reported on its own row, as Java bytes allocated per connection opened).
      */
     static final String IDLE_WORKER_OPTION = "-XX:+AlwaysPreTouch";
+
+    /**
+     * One client library's cell of one scenario: a worker JVM that makes every measured run, or for the idle
+     * scenarios a fresh worker JVM per measured run. An idle run measures what holding the connections adds to a
+     * process that never held that many, which a second run in the same JVM cannot (the allocators keep and reuse
+     * what the first run's connections freed), so each run needs a process of its own.
+     */
+    private static Cell cell(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,
+                             String cpus) throws IOException, InterruptedException {
+        if (s.kind != Scenario.Kind.IDLE) {
+            return worker(config, s, peer, server, ca, cpus);
+        }
+        Cell cell = new Cell();
+        for (int i = 0; i < config.runs; i++) {
+            Cell one = worker(config, s, peer, server, ca, cpus);
+            if (i == 0) {
+                cell.loadAtStart = one.loadAtStart;
+            }
+            cell.runs.addAll(one.runs);
+            cell.failures.addAll(one.failures);
+            cell.info.putAll(one.info);
+            cell.wallSeconds += one.wallSeconds;
+            if (!one.failures.isEmpty()) {
+                break;
+            }
+        }
+        return cell;
+    }
 
     /** Runs one client library in one scenario in a JVM of its own and collects what it prints. */
     private static Cell worker(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,

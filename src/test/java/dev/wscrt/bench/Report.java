@@ -100,7 +100,8 @@ final class Report {
                 .append("Compare ratios within this run, not absolute figures across runs.\n\n");
 
         sb.append("## Results\n\n");
-        sb.append("Median of ").append(config.runs).append(" measured run(s) per cell (idle: one), each at least ")
+        sb.append("Median of ").append(config.runs)
+                .append(" measured run(s) per cell (idle: each in a JVM of its own), each at least ")
                 .append(config.seconds).append(" s after a warm-up run, every client library in a JVM of its own. ")
                 .append("Ratios: > 1 means wscrt is better (throughput: wscrt ÷ other; latency and memory: ")
                 .append("other ÷ wscrt); \"of limit\" is wscrt's share of the plain-socket or cipher ceiling. ")
@@ -238,10 +239,16 @@ final class Report {
                 .append("session id or ticket) skips the key exchange as well.\n");
         sb.append("- idle memory: ").append(String.format(Locale.ROOT, "%,d", config.idle)).append(" ws and ")
                 .append(String.format(Locale.ROOT, "%,d", config.idleWss)).append(" wss connections opened with 64 ")
-                .append("handshakes in flight and held, in one measured run after ")
-                .append(String.format(Locale.ROOT, "%,d", BenchWorker.IDLE_WARMUP_CONNECTS)).append(" ws (")
-                .append(BenchWorker.IDLE_WARMUP_CONNECTS_WSS).append(" wss) connections opened and closed with 16 in ")
-                .append("flight (so that the JIT has compiled the connect path) and 50 held; process RSS (`VmRSS`), Java ")
+                .append("handshakes in flight and held, in each measured run (in a fresh JVM each time: a process ")
+                .append("that held and freed as many before keeps and reuses that memory). Before it, a warm-up opens ")
+                .append("as many connections (wss: at most ")
+                .append(String.format(Locale.ROOT, "%,d", BenchWorker.IDLE_WARMUP_CONNECTS_WSS))
+                .append("), ").append(BenchWorker.IDLE_WARMUP_BATCH).append(" at a time, with the measured run's ")
+                .append("code, holds and closes them, then 50 more; then waits until the JIT compiler has compiled ")
+                .append("nothing for ").append(BenchWorker.IDLE_COMPILER_QUIET_MILLIS).append(" ms (at most ")
+                .append(BenchWorker.IDLE_COMPILER_WAIT_MILLIS / 1000).append(" s), so that the arenas it compiles ")
+                .append("with are not counted as connection memory (they were 1-3 KiB per connection, different in ")
+                .append("every run, when it compiled during the measured run). Measured: process RSS (`VmRSS`), Java ")
                 .append("heap after GC and wscrt's native allocator bytes (`Crt.nativeMemoryInUse()`), after minus ")
                 .append("before, divided by the count. These JVMs also run with `").append(Benchmark.IDLE_WORKER_OPTION)
                 .append("`, so the RSS counts what the connections hold, not the Eden pages first touched by the ")

@@ -1,6 +1,7 @@
 package dev.wscrt.bench;
 
 import java.io.IOException;
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -330,13 +331,36 @@ final class Scenarios {
     }
 
     /**
+     * Waits until the JIT compiler has compiled nothing for {@code quietMillis} (its total compilation time
+     * unchanged), at most {@code maxMillis}; returns how long it waited.
+     */
+    static long awaitQuietCompiler(long quietMillis, long maxMillis) throws InterruptedException {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(maxMillis);
+        if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
+            long last = jit.getTotalCompilationTime();
+            while (System.nanoTime() < deadline) {
+                Thread.sleep(quietMillis);
+                long now = jit.getTotalCompilationTime();
+                if (now == last) {
+                    break;
+                }
+                last = now;
+            }
+        }
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    }
+
+    /**
      * {@code n} idle connections held open: process memory per connection (measured after three GCs
      * {@code settleMillis} apart), and the Java bytes allocated (garbage included) while opening them; then
-     * all closed again.
+     * all closed again. Without {@code measure}, the same connections are opened, held and closed with no
+     * memory figures (no GCs): a warm-up that runs the measured run's code.
      */
     static Map<String, Double> idle(Peer peer, Peer.Endpoint ep, int n, LongSupplier nativeBytes, long settleMillis,
-                                    long timeoutNanos) throws Exception {
-        Memory before = Memory.now(nativeBytes, settleMillis);
+                                    long timeoutNanos, boolean measure) throws Exception {
+        Memory before = measure ? Memory.now(nativeBytes, settleMillis) : null;
         Semaphore handshakes = new Semaphore(64);
         CountDownLatch allOpen = new CountDownLatch(n);
         CountDownLatch allClosed = new CountDownLatch(n);
@@ -375,7 +399,7 @@ final class Scenarios {
                 TimeUnit.NANOSECONDS);
         long openedAt = System.nanoTime();
         long allocated = javaBytesAllocated() - allocatedBefore;
-        Memory held = opened ? Memory.now(nativeBytes, settleMillis) : null;
+        Memory held = opened && measure ? Memory.now(nativeBytes, settleMillis) : null;
         synchronized (connections) {
             for (Peer.Connection c : connections) {
                 c.close();
@@ -392,6 +416,9 @@ final class Scenarios {
         }
         if (!closed) {
             throw new IllegalStateException(allClosed.getCount() + " of " + n + " connections did not close in 60 s");
+        }
+        if (!measure) {
+            return figures("seconds", (openedAt - start) / 1e9, "messages", n, "bytes", 0, "setup", 0);
         }
         double rss = (double) (held.rss() - before.rss()) / n;
         double heap = (double) (held.heap() - before.heap()) / n;
