@@ -87,10 +87,11 @@ static void s_on_zero_refs(void *object) {
 }
 
 /*
- * The processors this thread may run on (its affinity mask, as the JDK's availableProcessors() counts them),
- * not the processors online: a process pinned with taskset or confined by a cpuset gains nothing from more
- * loop threads than it can run at once, only context switches. The mask is sized for the processors
- * configured, so machines with more than CPU_SETSIZE of them count too.
+ * The processors this thread may run on (its affinity mask, which taskset or a cpuset sets), not the
+ * processors online: a process confined to fewer gains nothing from more loop threads than it can run at
+ * once, only context switches. The JDK's availableProcessors() starts from the same mask (and then also
+ * applies a container's CPU quota, which this does not). The mask is sized for the processors configured,
+ * so machines with more than CPU_SETSIZE of them count too.
  */
 size_t wscrt_available_processor_count(void) {
     long configured = sysconf(_SC_NPROCESSORS_CONF);

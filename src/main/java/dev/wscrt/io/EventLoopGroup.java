@@ -20,7 +20,8 @@ public final class EventLoopGroup extends CrtResource {
 
     /**
      * A group with one thread per available processor: per processor the calling thread may run on (its
-     * CPU affinity, as {@code taskset} or a cpuset sets it), not per processor of the machine.
+     * CPU affinity, as {@code taskset} or a cpuset sets it), not per processor of the machine. Unlike
+     * {@link Runtime#availableProcessors()}, a container's CPU quota does not lower the count.
      *
      * @throws dev.wscrt.CrtRuntimeException {@code WSCRT_ERROR_THREAD_CREATE_FAILED} if a thread could
      *         not be started
