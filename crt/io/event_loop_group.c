@@ -93,7 +93,7 @@ static void s_on_zero_refs(void *object) {
  * applies a container's CPU quota, which this does not). The mask is sized for the processors configured,
  * so machines with more than CPU_SETSIZE of them count too.
  */
-size_t wscrt_available_processor_count(void) {
+static size_t s_available_processor_count(void) {
     long configured = sysconf(_SC_NPROCESSORS_CONF);
     size_t set_cpus = configured < CPU_SETSIZE ? CPU_SETSIZE : (size_t)configured;
     size_t count = 0;
@@ -127,7 +127,7 @@ struct wscrt_event_loop_group *wscrt_event_loop_group_new_with_options(
     const struct wscrt_shutdown_callback_options *shutdown_options = options->shutdown;
     size_t count = options->thread_count;
     if (count == 0) {
-        count = wscrt_available_processor_count();
+        count = s_available_processor_count();
     }
 
     struct wscrt_event_loop_group *group = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_event_loop_group));

@@ -19,15 +19,13 @@ struct wscrt_shutdown_callback_options {
     void *shutdown_callback_user_data;
 };
 
-/* thread_count 0 = wscrt_available_processor_count(). shutdown_options may be NULL. */
+/* thread_count 0 = one loop per processor the calling thread may run on (its CPU affinity), at most 65535.
+ * shutdown_options may be NULL. */
 struct wscrt_event_loop_group *wscrt_event_loop_group_new(struct wscrt_allocator *allocator, uint16_t thread_count,
                                                           const struct wscrt_shutdown_callback_options *shutdown_options);
 
-/* The processors the calling thread may run on (its CPU affinity), 1 to 65535; the default thread count. */
-size_t wscrt_available_processor_count(void);
-
 struct wscrt_event_loop_group_options {
-    uint16_t thread_count;                                  /* 0 = wscrt_available_processor_count() */
+    uint16_t thread_count;                                  /* 0 = as wscrt_event_loop_group_new */
     const struct wscrt_shutdown_callback_options *shutdown; /* may be NULL */
     /* May be NULL; every loop takes its read buffer from it (see event_loop.h). */
     const struct wscrt_event_loop_read_buffer_source *read_buffer_source;
