@@ -100,6 +100,9 @@ public final class BenchWorker {
         if (warm == null) {
             return;
         }
+        if (scenario.kind == Scenario.Kind.IDLE) {
+            awaitSettledCompiler();
+        }
         count = next(count, warm);
         int failures = 0;
         int tooShort = 0;
@@ -128,10 +131,10 @@ public final class BenchWorker {
     /**
      * Idle cells: before the held warm-up, as many connections as the measured run holds (wss: at most
      * {@link #IDLE_WARMUP_CONNECTS_WSS}) are opened, held and closed {@link #IDLE_WARMUP_BATCH} at a time by
-     * the measured run's own code, then the JIT compiler gets up to {@link #IDLE_COMPILER_WAIT_MILLIS} to
-     * finish. Otherwise it compiles during the measured run, and the arenas it compiles with (megabytes, freed
-     * later) count as connection memory: 1 to 3 KiB per connection, varying from run to run. A batch at a
-     * time is all that is freed, so little freed memory is left for the measured connections to reuse.
+     * the measured run's own code, so that the JIT compiles that code now (see {@link #awaitSettledCompiler}):
+     * when it compiled during the measured run, the arenas it compiles with (megabytes, freed later) counted
+     * as connection memory, 1 to 3 KiB per connection, varying from run to run. A batch at a time is all that
+     * is freed, so little freed memory is left for the measured connections to reuse.
      */
     private boolean warmUpConnects() {
         int connects = scenario.tls ? Math.min(idleConnections, IDLE_WARMUP_CONNECTS_WSS) : idleConnections;
@@ -141,15 +144,29 @@ public final class BenchWorker {
                 Scenarios.idle(peer, endpoint, Math.min(IDLE_WARMUP_BATCH, connects - opened), nativeBytes, 0,
                         timeoutNanos, false);
             }
-            double warmUpSeconds = (System.nanoTime() - start) / 1e9;
-            long waited = Scenarios.awaitQuietCompiler(IDLE_COMPILER_QUIET_MILLIS, IDLE_COMPILER_WAIT_MILLIS);
-            Thread.sleep(IDLE_ARENA_RELEASE_MILLIS);
             System.out.println("INFO warmupConnects=" + connects + " warmupConnectSeconds="
-                    + String.format(Locale.ROOT, "%.2f", warmUpSeconds) + " compilerWaitMillis=" + waited);
+                    + String.format(Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
             return true;
         } catch (Throwable t) {
             System.out.println("FAILED warm-up connects: " + t);
             return false;
+        } finally {
+            System.out.flush();
+        }
+    }
+
+    /**
+     * Idle cells, after every warm-up and right before the measured run: the JIT compiler gets up to
+     * {@link #IDLE_COMPILER_WAIT_MILLIS} to finish, then HotSpot {@link #IDLE_ARENA_RELEASE_MILLIS} to free
+     * the arenas it compiled with, so that neither counts as connection memory.
+     */
+    private void awaitSettledCompiler() {
+        try {
+            long waited = Scenarios.awaitQuietCompiler(IDLE_COMPILER_QUIET_MILLIS, IDLE_COMPILER_WAIT_MILLIS);
+            Thread.sleep(IDLE_ARENA_RELEASE_MILLIS);
+            System.out.println("INFO compilerWaitMillis=" + waited);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             System.out.flush();
         }
