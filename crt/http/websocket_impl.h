@@ -281,8 +281,9 @@ int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct 
                                        struct wscrt_byte_cursor data);
 int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
                                         struct wscrt_byte_cursor control_payload);
-/* A data frame the decoder delivered whole: a single-frame message (not compressed, not partial) is delivered at
- * once, straight from the read buffer; returns 1 for any other frame, which then takes the three steps. */
+/* A data frame the decoder delivered whole, straight from the read buffer: a single-frame message (not
+ * compressed) is delivered at once; with partial messages, any uncompressed frame's payload as one piece (as the
+ * three steps would). Returns 1 for any other frame, which then takes the three steps. */
 int wscrt_websocket_message_on_whole(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
                                      struct wscrt_byte_cursor payload);
 void wscrt_websocket_message_clean_up(struct wscrt_websocket *ws);

@@ -159,8 +159,19 @@ int wscrt_websocket_message_on_complete(struct wscrt_websocket *ws, const struct
 
 int wscrt_websocket_message_on_whole(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
                                      struct wscrt_byte_cursor payload) {
-    if (!frame->fin || frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION || frame->compressed ||
-        ws->options.partial_messages) {
+    if (frame->compressed) {
+        return 1;
+    }
+    if (ws->options.partial_messages) { /* what the three steps deliver: its payload as one piece, if any */
+        if (wscrt_websocket_message_on_begin(ws, frame)) {
+            return WSCRT_OP_ERR;
+        }
+        if (payload.len > 0) {
+            return s_partial_on_payload(ws, frame, payload);
+        }
+        return frame->fin ? s_deliver(ws, ws->message_opcode, payload) : WSCRT_OP_SUCCESS;
+    }
+    if (!frame->fin || frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
         return 1;
     }
     if (wscrt_websocket_message_on_begin(ws, frame)) { /* the size check, and a fresh message */

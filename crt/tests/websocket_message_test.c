@@ -91,7 +91,16 @@ static int s_test_partial_messages_deliver_pieces_as_they_arrive(struct wscrt_al
     ASSERT_SUCCESS(s_server_send(&f.server, cut, 4));
     usleep(30 * 1000);
     ASSERT_SUCCESS(s_server_send(&f.server, cut + 4, sizeof(cut) - 4));
-    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 8));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 9));
+    /* An empty frame that is not final delivers nothing; the final frame after it is the message's one piece. */
+    static const uint8_t empty_first[] = {0x02, 0x00, 0x80, 0x01, 'z'};
+    ASSERT_SUCCESS(s_server_send(&f.server, empty_first, sizeof(empty_first)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 10));
+    usleep(20 * 1000);
+    ASSERT_INT_EQ(10, f.recorder.message_count);
+    ASSERT_INT_EQ(WSCRT_WEBSOCKET_OPCODE_BINARY, f.recorder.message_opcodes[9]);
+    ASSERT_UINT_EQ(1, f.recorder.message_lengths[9]);
+    ASSERT_INT_EQ(false, f.recorder.message_more[9]);
     ASSERT_INT_EQ(0, f.recorder.shutdown_error);
     ASSERT_INT_EQ(0, f.recorder.shutdown_count);
     return s_fixture_clean_up(&f);

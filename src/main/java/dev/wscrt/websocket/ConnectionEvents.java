@@ -8,7 +8,7 @@ import java.util.concurrent.CompletableFuture;
  * The events native code reports for one {@link WebSocketConnection}, on its event-loop thread, turned into
  * calls of the connection's {@link WebSocketListener} and the completion of its futures.
  */
-final class ConnectionEvents {
+final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
     private final WebSocketConnection connection;
     private final WebSocketListener listener;
     private final boolean partial;
@@ -50,7 +50,8 @@ final class ConnectionEvents {
      * A message or piece: {@code length} bytes at {@code offset} in {@code source}, which is valid only
      * during this call. Data is copied straight into the listener's own array, with no view made first.
      */
-    void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
+    @Override
+    public void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
         switch (opcode) {
             case TEXT -> {
                 if (!partial) {
@@ -83,6 +84,13 @@ final class ConnectionEvents {
                 listener.onClosing(connection, closeCode, closeReason);
             }
             default -> throw new IllegalStateException("unexpected message opcode " + opcode);
+        }
+    }
+
+    @Override
+    public void onBatchEnd() {
+        if (listener instanceof JdkWebSocketImpl jdk) {
+            jdk.onBatchEnd();
         }
     }
 

@@ -24,7 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * count against a read window of {@link #READ_WINDOW} bytes, given back as the listener is called, so at
  * most that much data waits in Java and the socket stops reading when the listener does not ask for more.
  * {@link #drain} delivers what waits, one call at a time, on whichever thread finds work (the event-loop
- * thread or a thread calling {@link #request}).
+ * thread or a thread calling {@link #request}). Within one batch of events (one network read), the event-loop
+ * thread keeps the delivering role from one piece to the next and gives it back at the batch's end
+ * ({@link #onBatchEnd}), so that a stream of pieces costs one lock per piece, none with unbounded demand.
  *
  * <p>Sending: one text/binary and one ping/pong send at a time, as the JDK; fragments are sent as frames
  * (TEXT/BINARY then CONTINUATION), text encoded with a surrogate pair split between calls kept whole.
@@ -44,17 +46,21 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     private final Listener listener;
     private volatile WebSocketConnection connection;
 
-    // ---- receiving: guarded by `lock` ---------------------------------------------------------------
+    // ---- receiving: written under `lock`; the volatile ones are also read without it by
+    // continueDirectDelivery -----------------------------------------------------------------------------
     private final Object lock = new Object();
     private final ArrayDeque<Event> queue = new ArrayDeque<>();
-    private long demand;
+    private volatile int waiting; // queue.size()
+    private volatile long demand; // Long.MAX_VALUE: unbounded, not counted down
     private boolean draining;
-    private boolean finished; // onClose or onError delivered, or aborted: no more listener calls
-    private Throwable failure; // delivered through onError before anything queued
-    private boolean closeQueued;
+    private volatile boolean finished; // onClose or onError delivered, or aborted: no more listener calls
+    private volatile Throwable failure; // delivered through onError before anything queued
+    private volatile boolean closeQueued;
     private int queuedControl;
     // Only the thread draining (handed over under `lock`): window bytes to give back.
     private long windowToReturn;
+    // Event-loop thread only: it kept the delivering role (draining) after a piece of the current batch.
+    private boolean keptDelivery;
 
     private volatile boolean inputClosed;
     private final AtomicBoolean outputClosed = new AtomicBoolean();
@@ -113,9 +119,9 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     @Override
     public void onText(WebSocketConnection c, String text, boolean last) {
-        if (startDirectDelivery()) {
+        if (continueDirectDelivery() || startDirectDelivery()) {
+            keptDelivery = true;
             deliverText(text, last, utf8Length(text));
-            endDirectDelivery();
         } else {
             enqueue(new Text(text, last, utf8Length(text)));
         }
@@ -123,11 +129,19 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     @Override
     public void onBinary(WebSocketConnection c, ByteBuffer data, boolean last) {
-        if (startDirectDelivery()) {
+        if (continueDirectDelivery() || startDirectDelivery()) {
+            keptDelivery = true;
             deliverBinary(data, last);
-            endDirectDelivery();
         } else {
             enqueue(new Binary(data, last));
+        }
+    }
+
+    /** The end of a batch of events (event-loop thread): gives back the delivering role if it was kept. */
+    void onBatchEnd() {
+        if (keptDelivery) {
+            keptDelivery = false;
+            endDirectDelivery();
         }
     }
 
@@ -186,6 +200,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             }
             closeQueued = event instanceof Close;
             queue.add(event);
+            waiting = queue.size();
         }
         drain();
     }
@@ -200,6 +215,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             }
             failure = error;
             queue.clear();
+            waiting = 0;
         }
         WebSocketConnection c = connection;
         if (c != null) {
@@ -221,9 +237,39 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             if (draining || finished || failure != null || closeQueued || demand == 0 || !queue.isEmpty()) {
                 return false;
             }
-            demand--;
+            takeDemand();
             draining = true;
             return true;
+        }
+    }
+
+    /**
+     * Whether a piece may go to the listener at once under the delivering role kept from the previous piece of
+     * this batch, as {@link #startDirectDelivery} decides; if so, takes one demand (none when unbounded: then
+     * no lock either). If not, gives the role back (delivering what waits) for the caller to take the usual way.
+     */
+    private boolean continueDirectDelivery() {
+        if (!keptDelivery) {
+            return false;
+        }
+        if (demand == Long.MAX_VALUE && waiting == 0 && failure == null && !finished && !closeQueued) {
+            return true;
+        }
+        synchronized (lock) {
+            if (!finished && failure == null && !closeQueued && demand > 0 && waiting == 0) {
+                takeDemand();
+                return true;
+            }
+        }
+        keptDelivery = false;
+        endDirectDelivery();
+        return false;
+    }
+
+    /** Counts one delivery against the demand (under `lock`; there is some): none when it is unbounded. */
+    private void takeDemand() {
+        if (demand != Long.MAX_VALUE) {
+            demand--;
         }
     }
 
@@ -250,6 +296,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             synchronized (lock) {
                 if (finished) {
                     queue.clear();
+                    waiting = 0;
                     draining = false;
                     return;
                 }
@@ -258,7 +305,8 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
                     finished = true;
                 } else if (demand > 0 && !queue.isEmpty()) {
                     next = queue.poll();
-                    demand--;
+                    waiting = queue.size();
+                    takeDemand();
                     if (next instanceof Ping || next instanceof Pong) {
                         queuedControl--;
                     }
@@ -491,6 +539,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         synchronized (lock) {
             finished = true;
             queue.clear();
+            waiting = 0;
         }
         connection.abort();
     }

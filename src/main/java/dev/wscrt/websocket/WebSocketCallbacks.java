@@ -49,6 +49,10 @@ final class WebSocketCallbacks {
          * message in partial mode that is not its last.
          */
         void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last);
+
+        /** The end of a batch of messages (one network read), also when a call in it threw. */
+        default void onBatchEnd() {
+        }
     }
 
     private final MessageSink messageSink;
@@ -168,6 +172,17 @@ final class WebSocketCallbacks {
         if (callbackFailure != null) {
             return false;
         }
+        if (messageSink == null) {
+            return deliverFrameEvents(events, count, data, staged);
+        }
+        try {
+            return deliverFrameEvents(events, count, data, staged);
+        } finally {
+            messageSink.onBatchEnd();
+        }
+    }
+
+    private boolean deliverFrameEvents(long[] events, int count, ByteBuffer data, ByteBuffer staged) {
         ByteBuffer readOnlyData = data == null ? null : data.asReadOnlyBuffer();
         ByteBuffer readOnlyStaged = staged == null ? null : staged.asReadOnlyBuffer();
         for (int i = 0; i < count; i++) {

@@ -591,7 +591,7 @@ public final class WebSocketConnection {
                     .onConnectionSetup(connection.events::onSetup)
                     .build();
             WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection.events::onSetup,
-                    connection.events::onShutdown, connection.events::onMessage);
+                    connection.events::onShutdown, connection.events);
             WebSocket.connect(built, callbacks);
             return connection.events.opened;
         }

@@ -287,6 +287,19 @@ public final class NettyWebSocketServer implements LocalServer {
             return last;
         }
 
+        /** Writes the frames in order and flushes once: they reach the client together, in few reads. */
+        public CompletableFuture<Void> sendTogether(List<WebSocketFrame> frames) {
+            CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+            for (WebSocketFrame frame : frames) {
+                if (frame instanceof CloseWebSocketFrame) {
+                    closeSent.set(true);
+                }
+                last = write(frame);
+            }
+            channel.flush();
+            return last;
+        }
+
         /** Writes and flushes any Netty frame. */
         public CompletableFuture<Void> send(WebSocketFrame frame) {
             CompletableFuture<Void> f = write(frame);

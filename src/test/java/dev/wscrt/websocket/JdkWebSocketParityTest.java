@@ -11,6 +11,12 @@ import dev.wscrt.testing.Await;
 import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.Testbed;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,9 +65,13 @@ class JdkWebSocketParityTest {
         opened.forEach(WebSocket::abort);
     }
 
-    /** Records listener calls as text; requests one more after each call unless built with demand off. */
+    /**
+     * Records listener calls as text; requests one more after each call unless built with demand off, or a
+     * fixed demand in onOpen when made by {@link #requestingAtOpen}.
+     */
     static final class Recorder implements WebSocket.Listener {
         private final boolean requestEach;
+        private long demandAtOpen;
         /** onText throws this after recording, when set. */
         volatile RuntimeException throwOnText;
         private final List<String> calls = new ArrayList<>();
@@ -74,6 +84,13 @@ class JdkWebSocketParityTest {
 
         Recorder(boolean requestEach) {
             this.requestEach = requestEach;
+        }
+
+        /** A recorder that requests {@code demand} in onOpen ({@code Long.MAX_VALUE}: unbounded) and nothing after. */
+        static Recorder requestingAtOpen(long demand) {
+            Recorder recorder = new Recorder(false);
+            recorder.demandAtOpen = demand;
+            return recorder;
         }
 
         private synchronized void add(String call) {
@@ -103,6 +120,9 @@ class JdkWebSocketParityTest {
         public void onOpen(WebSocket ws) {
             add("open");
             next(ws);
+            if (demandAtOpen > 0) {
+                ws.request(demandAtOpen);
+            }
         }
 
         @Override
@@ -301,6 +321,88 @@ class JdkWebSocketParityTest {
             assertEquals("text " + i, calls.get(i + 1));
         }
         noDemand.assertQuiet(messages + 1);
+    }
+
+    private static final int BURST = 300;
+
+    /**
+     * Texts "0" to "299", a ping "p" after "100", an unsolicited pong "q" after "200" and the server's CLOSE,
+     * flushed together (read in few reads).
+     */
+    private static void sendBurstAndClose(NettyWebSocketServer.Connection c) {
+        List<WebSocketFrame> frames = new ArrayList<>();
+        for (int i = 0; i < BURST; i++) {
+            frames.add(new TextWebSocketFrame(Integer.toString(i)));
+            if (i == BURST / 3) {
+                frames.add(new PingWebSocketFrame(Unpooled.copiedBuffer("p", StandardCharsets.UTF_8)));
+            } else if (i == 2 * BURST / 3) {
+                frames.add(new PongWebSocketFrame(Unpooled.copiedBuffer("q", StandardCharsets.UTF_8)));
+            }
+        }
+        frames.add(new CloseWebSocketFrame(1000, "bye"));
+        c.sendTogether(frames);
+    }
+
+    /** The listener calls of {@link #sendBurstAndClose}, in order. */
+    private static List<String> burstCalls() {
+        List<String> calls = new ArrayList<>(List.of("open"));
+        for (int i = 0; i < BURST; i++) {
+            calls.add("text " + i);
+            if (i == BURST / 3) {
+                calls.add("ping p");
+            } else if (i == 2 * BURST / 3) {
+                calls.add("pong q");
+            }
+        }
+        calls.add("close 1000 bye");
+        return calls;
+    }
+
+    @ParameterizedTest
+    @MethodSource("clients")
+    void messagesControlFramesAndTheServersCloseArrivingTogetherKeepTheirOrderWithDemandOneAtATime(
+            Supplier<WebSocket.Builder> client) {
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
+        open(client, server, rec);
+        assertEquals(burstCalls(), rec.await(BURST + 4));
+        rec.assertQuiet(BURST + 4);
+    }
+
+    @ParameterizedTest
+    @MethodSource("clients")
+    void messagesControlFramesAndTheServersCloseArrivingTogetherKeepTheirOrderWithUnboundedDemand(
+            Supplier<WebSocket.Builder> client) {
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
+        Recorder unbounded = Recorder.requestingAtOpen(Long.MAX_VALUE);
+        open(client, server, unbounded);
+        assertEquals(burstCalls(), unbounded.await(BURST + 4));
+        unbounded.assertQuiet(BURST + 4);
+    }
+
+    @ParameterizedTest
+    @MethodSource("clients")
+    void aDemandOfFiveAmongMessagesArrivingTogetherDeliversFiveThenWaits(Supplier<WebSocket.Builder> client) {
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
+        Recorder five = Recorder.requestingAtOpen(5);
+        WebSocket ws = open(client, server, five);
+        assertEquals(burstCalls().subList(0, 6), five.await(6));
+        five.assertQuiet(6);
+        ws.request(2);
+        assertEquals(burstCalls().subList(0, 8), five.await(8));
+        five.assertQuiet(8);
+    }
+
+    @ParameterizedTest
+    @MethodSource("clients")
+    void aListenerThatThrowsAmongMessagesArrivingTogetherGetsOnErrorAndNothingMore(
+            Supplier<WebSocket.Builder> client) {
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
+        Recorder throwing = Recorder.requestingAtOpen(Long.MAX_VALUE);
+        throwing.throwOnText = new IllegalStateException("boom");
+        WebSocket ws = open(client, server, throwing);
+        assertEquals(List.of("open", "text 0", "error IllegalStateException boom"), throwing.await(3));
+        assertTrue(ws.isInputClosed());
+        throwing.assertQuiet(3);
     }
 
     @ParameterizedTest
