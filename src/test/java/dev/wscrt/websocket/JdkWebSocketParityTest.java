@@ -343,6 +343,12 @@ class JdkWebSocketParityTest {
         c.sendTogether(frames);
     }
 
+    /** Opens a WebSocket of {@code client}, recording in {@code recorder}, on a fresh server that sends the burst. */
+    private WebSocket openOnBurstServer(Supplier<WebSocket.Builder> client, Recorder recorder) {
+        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
+        return open(client, server, recorder);
+    }
+
     /** The listener calls of {@link #sendBurstAndClose}, in order. */
     private static List<String> burstCalls() {
         List<String> calls = new ArrayList<>(List.of("open"));
@@ -360,31 +366,20 @@ class JdkWebSocketParityTest {
 
     @ParameterizedTest
     @MethodSource("clients")
-    void messagesControlFramesAndTheServersCloseArrivingTogetherKeepTheirOrderWithDemandOneAtATime(
-            Supplier<WebSocket.Builder> client) {
-        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
-        open(client, server, rec);
-        assertEquals(burstCalls(), rec.await(BURST + 4));
-        rec.assertQuiet(BURST + 4);
-    }
-
-    @ParameterizedTest
-    @MethodSource("clients")
-    void messagesControlFramesAndTheServersCloseArrivingTogetherKeepTheirOrderWithUnboundedDemand(
-            Supplier<WebSocket.Builder> client) {
-        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
+    void messagesControlFramesAndTheServersCloseArrivingTogetherKeepTheirOrder(Supplier<WebSocket.Builder> client) {
         Recorder unbounded = Recorder.requestingAtOpen(Long.MAX_VALUE);
-        open(client, server, unbounded);
-        assertEquals(burstCalls(), unbounded.await(BURST + 4));
-        unbounded.assertQuiet(BURST + 4);
+        for (Recorder recorder : List.of(rec, unbounded)) { // demand one at a time, then unbounded
+            openOnBurstServer(client, recorder);
+            assertEquals(burstCalls(), recorder.await(BURST + 4));
+            recorder.assertQuiet(BURST + 4);
+        }
     }
 
     @ParameterizedTest
     @MethodSource("clients")
     void aDemandOfFiveAmongMessagesArrivingTogetherDeliversFiveThenWaits(Supplier<WebSocket.Builder> client) {
-        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
         Recorder five = Recorder.requestingAtOpen(5);
-        WebSocket ws = open(client, server, five);
+        WebSocket ws = openOnBurstServer(client, five);
         assertEquals(burstCalls().subList(0, 6), five.await(6));
         five.assertQuiet(6);
         ws.request(2);
@@ -396,10 +391,9 @@ class JdkWebSocketParityTest {
     @MethodSource("clients")
     void aListenerThatThrowsAmongMessagesArrivingTogetherGetsOnErrorAndNothingMore(
             Supplier<WebSocket.Builder> client) {
-        server = testbed.nettyServer(b -> b.echo(false).onOpen(JdkWebSocketParityTest::sendBurstAndClose));
         Recorder throwing = Recorder.requestingAtOpen(Long.MAX_VALUE);
         throwing.throwOnText = new IllegalStateException("boom");
-        WebSocket ws = open(client, server, throwing);
+        WebSocket ws = openOnBurstServer(client, throwing);
         assertEquals(List.of("open", "text 0", "error IllegalStateException boom"), throwing.await(3));
         assertTrue(ws.isInputClosed());
         throwing.assertQuiet(3);
