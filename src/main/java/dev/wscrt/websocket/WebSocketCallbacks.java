@@ -172,13 +172,12 @@ final class WebSocketCallbacks {
         if (callbackFailure != null) {
             return false;
         }
-        if (messageSink == null) {
-            return deliverFrameEvents(events, count, data, staged);
-        }
         try {
             return deliverFrameEvents(events, count, data, staged);
         } finally {
-            messageSink.onBatchEnd();
+            if (messageSink != null) {
+                messageSink.onBatchEnd();
+            }
         }
     }
 
