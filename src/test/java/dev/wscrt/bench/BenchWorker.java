@@ -28,8 +28,13 @@ public final class BenchWorker {
     private final int rawPort;
     private final double seconds;
     private final int idleConnections;
-    /** Idle cells' warm-up (see {@link #warmUpConnects}): wss connections at most, ... */
-    static final int IDLE_WARMUP_CONNECTS_WSS = 1_000;
+    /**
+     * Idle cells' warm-up (see {@link #warmUpConnects}): this many times the measured run's connections, so
+     * that the methods run once per connection pass HotSpot's C2 threshold (5,000 calls) in it, ...
+     */
+    static final int IDLE_WARMUP_ROUNDS = 3;
+    /** ... wss connections at most (the slowest peer makes about 100 handshakes a second), ... */
+    static final int IDLE_WARMUP_CONNECTS_WSS = 3_000;
     /** ... connections held at a time (the measured run's handshakes in flight), ... */
     static final int IDLE_WARMUP_BATCH = 64;
     /** ... and how long the JIT compiler must have compiled nothing, waiting at most so long. */
@@ -129,15 +134,20 @@ public final class BenchWorker {
     }
 
     /**
-     * Idle cells: before the held warm-up, as many connections as the measured run holds (wss: at most
-     * {@link #IDLE_WARMUP_CONNECTS_WSS}) are opened, held and closed {@link #IDLE_WARMUP_BATCH} at a time by
-     * the measured run's own code, so that the JIT compiles that code now (see {@link #awaitSettledCompiler}):
-     * when it compiled during the measured run, the arenas it compiles with (megabytes, freed later) counted
-     * as connection memory, 1 to 3 KiB per connection, varying from run to run. A batch at a time is all that
-     * is freed, so little freed memory is left for the measured connections to reuse.
+     * Idle cells: before the held warm-up, {@link #IDLE_WARMUP_ROUNDS} times as many connections as the
+     * measured run holds (wss: at most {@link #IDLE_WARMUP_CONNECTS_WSS}) are opened, held and closed
+     * {@link #IDLE_WARMUP_BATCH} at a time by the measured run's own code, so that the JIT compiles that code
+     * now (see {@link #awaitSettledCompiler}): when it compiled during the measured run, the arenas it compiles
+     * with (megabytes, freed later) counted as connection memory, 1 to 3 KiB per connection, varying from run
+     * to run and from client to client. With as many warm-up connections as measured ones, the methods run
+     * once per connection were still compiled by C2 during the measured run (their 5,000th call). A batch at a
+     * time is all that is freed, so little freed memory is left for the measured connections to reuse.
      */
     private boolean warmUpConnects() {
-        int connects = scenario.tls ? Math.min(idleConnections, IDLE_WARMUP_CONNECTS_WSS) : idleConnections;
+        int connects = IDLE_WARMUP_ROUNDS * idleConnections;
+        if (scenario.tls) {
+            connects = Math.min(connects, IDLE_WARMUP_CONNECTS_WSS);
+        }
         try {
             long start = System.nanoTime();
             for (int opened = 0; opened < connects; opened += IDLE_WARMUP_BATCH) {
