@@ -58,7 +58,10 @@ final class WebSocketCallbacks {
     private final MessageSink messageSink;
     /** Read by the native binding when it is made (the field's name is part of the JNI contract). */
     final SendCompletions sendCompletions = new SendCompletions();
-    /** What the connect call set out to do; set by {@link WebSocket} before the native connect starts. */
+    /**
+     * What the connect call set out to do; set by {@link WebSocket} before the native connect starts, and
+     * replaced by its {@link ConnectAttempt#opened} copy on the event-loop thread once the connection is open.
+     */
     private ConnectAttempt attempt;
     /** Why a setup failed before any connection attempt (the handshake transform's failure), or null. */
     private volatile CrtRuntimeException setupFailure;
@@ -112,6 +115,7 @@ final class WebSocketCallbacks {
         Integer statusCode = status < 0 ? null : status;
         OnConnectionSetupData data;
         if (handle != 0) {
+            attempt = attempt.opened();
             data = new OnConnectionSetupData(null, new WebSocket(handle, sendCompletions), statusCode, headers, null);
         } else {
             CrtRuntimeException found = setupFailure;
