@@ -358,11 +358,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     struct wscrt_websocket *ws = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket));
     ws->allocator = allocator;
     ws->setup = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket_setup_state));
-    uint64_t blocks_cached = WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED;
-    if (options->send_queue_limit != 0 && options->send_queue_limit < blocks_cached) {
-        blocks_cached = options->send_queue_limit;
-    }
-    ws->send_blocks = wscrt_block_cache_new(allocator, WSCRT_WEBSOCKET_SEND_BLOCK_MIN, (size_t)blocks_cached);
+    atomic_init(&ws->send_blocks, NULL);
     ws->options = *options;
     ws->options.host = NULL; /* copied below */
     ws->options.handshake_request = NULL;

@@ -35,7 +35,8 @@ void wscrt_websocket_destroy(void *object) {
     wscrt_websocket_deflate_clean_up(ws);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
-    wscrt_block_cache_release(ws->send_blocks); /* frames still in a channel keep it until they are freed */
+    /* Frames still in a channel keep the cache until they are freed. */
+    wscrt_block_cache_release(atomic_load_explicit(&ws->send_blocks, memory_order_acquire));
     wscrt_mem_release(ws->allocator, ws);
 }
 void wscrt_websocket_shutdown_channel(struct wscrt_websocket *ws, int error_code) {

@@ -205,11 +205,12 @@ struct wscrt_websocket {
 
     /* Bytes of user frames built and not yet written (send_queue_limit); any thread. */
     atomic_uint_least64_t queued_bytes;
-    /* Where outgoing frames are allocated (any thread) and freed (loop thread): frames of at least
-     * WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes are reused, up to the smaller of send_queue_limit and
+    /* Where outgoing frames of at least WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes are allocated (any thread) and
+     * freed (loop thread), to be reused, up to the smaller of send_queue_limit and
      * WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED, until the send queue has been empty for
-     * WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS (block_cache.h). */
-    struct wscrt_block_cache *send_blocks;
+     * WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS (block_cache.h). Made by the first such frame (NULL until then: a
+     * connection that only sends small frames, or none, holds no cache), then constant. */
+    _Atomic(struct wscrt_block_cache *) send_blocks;
     struct wscrt_task send_blocks_trim_task; /* loop thread: gives them back once the queue has stayed empty */
     bool send_blocks_trim_scheduled;
     struct wscrt_task cross_thread_task;

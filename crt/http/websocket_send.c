@@ -59,8 +59,9 @@ static void s_on_send_blocks_trim(struct wscrt_task *task, void *arg, enum wscrt
     (void)task;
     struct wscrt_websocket *ws = arg;
     ws->send_blocks_trim_scheduled = false;
-    if (status == WSCRT_TASK_STATUS_RUN_READY && atomic_load(&ws->queued_bytes) == 0) {
-        wscrt_block_cache_trim(ws->send_blocks); /* sending again: the next empty queue schedules it again */
+    struct wscrt_block_cache *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    if (status == WSCRT_TASK_STATUS_RUN_READY && blocks != NULL && atomic_load(&ws->queued_bytes) == 0) {
+        wscrt_block_cache_trim(blocks); /* sending again: the next empty queue schedules it again */
     }
 }
 
@@ -150,6 +151,30 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_web
     return wscrt_websocket_outgoing_frame_new_rsv(ws, opcode, fin, 0, payload, on_complete, user_data);
 }
 
+/* Any thread: where a frame's block of `block_size` bytes comes from; the cache of large blocks is made by the
+ * first large frame (of two threads making it at once, one keeps its own and the other lets its go). */
+static struct wscrt_allocator *s_frame_allocator(struct wscrt_websocket *ws, size_t block_size) {
+    if (block_size < WSCRT_WEBSOCKET_SEND_BLOCK_MIN) {
+        return ws->allocator; /* the cache would hand it to its allocator anyway */
+    }
+    struct wscrt_block_cache *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    if (blocks == NULL) {
+        uint64_t cached = WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED;
+        if (ws->options.send_queue_limit != 0 && ws->options.send_queue_limit < cached) {
+            cached = ws->options.send_queue_limit;
+        }
+        struct wscrt_block_cache *made =
+            wscrt_block_cache_new(ws->allocator, WSCRT_WEBSOCKET_SEND_BLOCK_MIN, (size_t)cached);
+        if (atomic_compare_exchange_strong_explicit(&ws->send_blocks, &blocks, made, memory_order_acq_rel,
+                                                    memory_order_acquire)) {
+            blocks = made;
+        } else {
+            wscrt_block_cache_release(made); /* `blocks` now holds the other thread's */
+        }
+    }
+    return wscrt_block_cache_allocator(blocks);
+}
+
 struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt_websocket *ws, uint8_t opcode,
                                                                     bool fin, uint8_t rsv,
                                                                     struct wscrt_byte_cursor payload,
@@ -165,7 +190,8 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt
     frame->opcode = opcode;
     frame->on_complete = on_complete;
     frame->user_data = user_data;
-    frame->message = wscrt_io_message_new(wscrt_block_cache_allocator(ws->send_blocks), header_size + payload.len);
+    size_t size = header_size + payload.len;
+    frame->message = wscrt_io_message_new(s_frame_allocator(ws, sizeof(struct wscrt_io_message) + size), size);
     uint8_t *out = frame->message->data.buffer;
     size_t written = wscrt_websocket_encode_header(out, opcode, fin, rsv, payload.len, masking_key);
     if (payload.len > 0) {
