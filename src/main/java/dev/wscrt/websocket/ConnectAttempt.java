@@ -12,8 +12,9 @@ import java.nio.charset.StandardCharsets;
  * went to, as native code reports it), what TLS trusted, the request, and the stack of the connect call
  * itself (added to every exception of the setup as a suppressed exception). Immutable; created on the
  * connecting thread, read on the event-loop thread. Once the connection is open, {@link #opened} gives the
- * copy it keeps: without the stack, which holds about 0.7 KiB of the Java heap (HotSpot's backtrace
- * arrays) per connection, a sixth of what an idle connection costs its process.
+ * copy it keeps, with what its later failures name and nothing more: the stack alone holds about 0.7 KiB of
+ * the Java heap (HotSpot's backtrace arrays) per connection, a sixth of what an idle connection costs its
+ * process.
  */
 final class ConnectAttempt {
     /** How much of a refusing answer's body a message quotes. */
@@ -47,15 +48,16 @@ final class ConnectAttempt {
         this.connectSite = connectSite;
     }
 
+    /** What {@link #shutdownFailure} names; the rest only a setup failure says. */
     private ConnectAttempt(ConnectAttempt setup) {
         this.serverHost = setup.serverHost;
         this.serverPort = setup.serverPort;
         this.proxyHost = setup.proxyHost;
         this.proxyPort = setup.proxyPort;
-        this.request = setup.request;
-        this.serverTrust = setup.serverTrust;
-        this.serverName = setup.serverName;
-        this.proxyTrust = setup.proxyTrust;
+        this.request = null;
+        this.serverTrust = null;
+        this.serverName = null;
+        this.proxyTrust = null;
         this.connectSite = null;
     }
 
@@ -84,7 +86,10 @@ final class ConnectAttempt {
         return new ConnectAttempt(options, new ConnectSite());
     }
 
-    /** What an open connection keeps for its later failures: all but the connect call's stack. */
+    /**
+     * What an open connection keeps for its later failures: the server and the proxy, without what only a
+     * setup failure says (the request, the trust stores, the connect call's stack).
+     */
     ConnectAttempt opened() {
         return connectSite == null ? this : new ConnectAttempt(this);
     }

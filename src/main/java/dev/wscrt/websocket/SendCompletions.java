@@ -17,9 +17,10 @@ final class SendCompletions {
     private static final OnSendFrameCompleteData WRITTEN = new OnSendFrameCompleteData(null);
 
     private final ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> pending = new ConcurrentLinkedDeque<>();
-    // Event-loop thread only: set while callbacks run; runs reported meanwhile (count << 32 | error code) wait.
+    // Event-loop thread only: set while callbacks run; runs reported meanwhile (count << 32 | error code) wait,
+    // in a queue made the first time that happens (rare: a callback that fails the connection).
     private boolean delivering;
-    private final ArrayDeque<Long> runsReportedMeanwhile = new ArrayDeque<>();
+    private ArrayDeque<Long> runsReportedMeanwhile;
 
     /** Queues the callback of a frame about to be queued; the caller holds this object's monitor. */
     void add(Consumer<OnSendFrameCompleteData> callback) {
@@ -38,6 +39,9 @@ final class SendCompletions {
      */
     void complete(int count, int errorCode) {
         if (delivering) {
+            if (runsReportedMeanwhile == null) {
+                runsReportedMeanwhile = new ArrayDeque<>();
+            }
             runsReportedMeanwhile.add((long) count << 32 | (errorCode & 0xFFFF_FFFFL));
             return;
         }
@@ -45,7 +49,7 @@ final class SendCompletions {
         try {
             run(count, errorCode);
             Long next;
-            while ((next = runsReportedMeanwhile.poll()) != null) {
+            while (runsReportedMeanwhile != null && (next = runsReportedMeanwhile.poll()) != null) {
                 run((int) (next >>> 32), next.intValue());
             }
         } finally {
