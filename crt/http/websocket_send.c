@@ -65,9 +65,12 @@ static void s_on_send_blocks_trim(struct wscrt_task *task, void *arg, enum wscrt
     }
 }
 
-/* Loop thread, when the send queue has just emptied: an idle connection keeps no frame blocks. */
+/* Loop thread, when the send queue has just emptied: an idle connection keeps no frame blocks. Without a cache
+ * (only small frames sent so far) there is nothing to give back and no timer is set; the frame that makes the
+ * cache is written later, and its write schedules the trim. */
 static void s_schedule_send_blocks_trim(struct wscrt_websocket *ws) {
     if (ws->send_blocks_trim_scheduled || ws->state != WSCRT_WS_STATE_OPEN || !ws->channel ||
+        atomic_load_explicit(&ws->send_blocks, memory_order_acquire) == NULL ||
         atomic_load(&ws->queued_bytes) != 0) {
         return;
     }
