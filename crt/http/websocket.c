@@ -287,5 +287,5 @@ const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websoc
 void wscrt_websocket_requests_init(struct wscrt_websocket *ws) {
     pthread_mutex_init(&ws->lock, NULL);
     wscrt_linked_list_init(&ws->synced.frames);
-    wscrt_task_init(&ws->cross_thread_task, s_apply_requests, ws, "websocket_apply_requests");
+    wscrt_task_init(&ws->cross_thread_task, s_apply_requests, ws);
 }

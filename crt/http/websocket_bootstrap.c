@@ -205,7 +205,7 @@ static void s_start_upgrade(struct wscrt_websocket *ws) {
     ws->handler.allocator = ws->allocator;
     ws->handler.impl = ws;
     struct wscrt_http_response_parser_options parser_options = {
-        .max_header_bytes = ws->options.max_response_header_bytes,
+        .max_header_bytes = ws->setup->max_response_header_bytes,
     };
     wscrt_http_response_parser_init(&ws->setup->response, ws->allocator, &parser_options);
     ws->setup->response_parser_initialized = true;
@@ -334,7 +334,7 @@ static void s_on_channel_setup(struct wscrt_client_bootstrap *bootstrap, int err
     /* One deadline for everything between the TCP connection and the 101 (proxy, TLS, upgrade). */
     wscrt_channel_schedule_task_future(
         channel, &ws->setup->handshake_timeout_task,
-        wscrt_clock_now_ns() + (uint64_t)ws->options.handshake_timeout_ms * WSCRT_NS_PER_MS);
+        wscrt_clock_now_ns() + (uint64_t)ws->setup->handshake_timeout_ms * WSCRT_NS_PER_MS);
     s_advance_setup(ws);
 }
 
@@ -359,11 +359,29 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     ws->allocator = allocator;
     ws->setup = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket_setup_state));
     atomic_init(&ws->send_blocks, NULL);
-    ws->options = *options;
-    ws->options.host = NULL; /* copied below */
-    ws->options.handshake_request = NULL;
-    ws->options.tls_options = NULL;
-    ws->options.proxy_options = NULL;
+    ws->options = (struct wscrt_websocket_settings){
+        .on_connection_setup = options->on_connection_setup,
+        .on_connection_shutdown = options->on_connection_shutdown,
+        .on_incoming_frame_begin = options->on_incoming_frame_begin,
+        .on_incoming_frame_payload = options->on_incoming_frame_payload,
+        .on_incoming_frame_complete = options->on_incoming_frame_complete,
+        .on_incoming_frame_whole = options->on_incoming_frame_whole,
+        .on_incoming_batch_end = options->on_incoming_batch_end,
+        .on_incoming_message = options->on_incoming_message,
+        .user_data = options->user_data,
+        .send_queue_limit = options->send_queue_limit,
+        .max_message_size = options->max_message_size ? options->max_message_size
+                                                      : WSCRT_WEBSOCKET_DEFAULT_MAX_MESSAGE_SIZE,
+        .close_timeout_ms = options->close_timeout_ms ? options->close_timeout_ms
+                                                      : WSCRT_WEBSOCKET_DEFAULT_CLOSE_TIMEOUT_MS,
+        .ping_interval_ms = options->ping_interval_ms,
+        .pong_timeout_ms = options->pong_timeout_ms,
+        .manual_window_management = options->manual_window_management,
+        .partial_messages = options->partial_messages,
+    };
+    ws->setup->handshake_timeout_ms =
+        options->handshake_timeout_ms ? options->handshake_timeout_ms : WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    ws->setup->max_response_header_bytes = options->max_response_header_bytes;
     ws->setup->target_host = s_strdup(allocator, options->host);
     ws->setup->target_port = options->port;
     s_tls_options_copy_init(allocator, &ws->setup->target_tls, options->tls_options, options->host, options->port);
@@ -374,18 +392,9 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
         ws->setup->proxy_password = s_strdup(allocator, proxy->password);
         s_tls_options_copy_init(allocator, &ws->setup->proxy_tls, proxy->tls_options, proxy->host, proxy->port);
     }
-    if (!ws->options.handshake_timeout_ms) {
-        ws->options.handshake_timeout_ms = WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    }
-    if (!ws->options.close_timeout_ms) {
-        ws->options.close_timeout_ms = WSCRT_WEBSOCKET_DEFAULT_CLOSE_TIMEOUT_MS;
-    }
-    if (!ws->options.max_message_size) {
-        ws->options.max_message_size = WSCRT_WEBSOCKET_DEFAULT_MAX_MESSAGE_SIZE;
-    }
     ws->user_window = options->manual_window_management ? options->initial_window_size : 0;
     wscrt_ref_count_init(&ws->ref_count, ws, wscrt_websocket_destroy);
-    wscrt_task_init(&ws->setup->handshake_timeout_task, s_on_handshake_timeout, ws, "websocket_handshake_timeout");
+    wscrt_task_init(&ws->setup->handshake_timeout_task, s_on_handshake_timeout, ws);
     wscrt_websocket_requests_init(ws);
     wscrt_websocket_send_init(ws);
     wscrt_websocket_connection_init(ws);

@@ -413,7 +413,7 @@ void wscrt_websocket_on_channel_shutdown(struct wscrt_client_bootstrap *bootstra
 
 void wscrt_websocket_connection_init(struct wscrt_websocket *ws) {
     wscrt_byte_buf_init(&ws->pending, ws->allocator, 0);
-    wscrt_task_init(&ws->process_pending_task, s_on_process_pending, ws, "websocket_process_pending");
+    wscrt_task_init(&ws->process_pending_task, s_on_process_pending, ws);
     struct wscrt_websocket_decoder_options decoder_options = {
         .on_frame_begin = s_on_decoded_frame_begin,
         .on_payload = s_on_decoded_payload,

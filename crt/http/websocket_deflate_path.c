@@ -54,7 +54,6 @@ void wscrt_websocket_deflate_init(struct wscrt_websocket *ws,
         pthread_mutex_init(&deflate->lock, NULL);
         ws->deflate = deflate;
     }
-    ws->options.deflate = NULL;
 }
 
 static void s_free_state(struct wscrt_websocket *ws) {

@@ -78,6 +78,27 @@ struct wscrt_tls_options_copy {
     char *host; /* the host connected to: with the port, the peer of the session cache */
 };
 
+/* What the connection keeps of its connect options (websocket.h says what each means), defaults applied; the
+ * rest is copied into the setup state or used at connect only. Constant after connect. */
+struct wscrt_websocket_settings {
+    wscrt_websocket_on_connection_setup_fn *on_connection_setup;
+    wscrt_websocket_on_connection_shutdown_fn *on_connection_shutdown;
+    wscrt_websocket_on_incoming_frame_begin_fn *on_incoming_frame_begin;
+    wscrt_websocket_on_incoming_frame_payload_fn *on_incoming_frame_payload;
+    wscrt_websocket_on_incoming_frame_complete_fn *on_incoming_frame_complete;
+    wscrt_websocket_on_incoming_frame_whole_fn *on_incoming_frame_whole;
+    wscrt_websocket_on_incoming_batch_end_fn *on_incoming_batch_end;
+    wscrt_websocket_on_incoming_message_fn *on_incoming_message;
+    void *user_data;
+    uint64_t send_queue_limit;
+    uint64_t max_message_size;
+    uint32_t close_timeout_ms;
+    uint32_t ping_interval_ms;
+    uint32_t pong_timeout_ms;
+    bool manual_window_management;
+    bool partial_messages;
+};
+
 /* What only the setup needs: allocated at connect, freed once the connection is open or with the
  * connection (wscrt_websocket_release_setup_resources). Loop thread, except at connect. */
 struct wscrt_websocket_setup_state {
@@ -93,6 +114,8 @@ struct wscrt_websocket_setup_state {
     char *proxy_password;
     bool proxy_basic_auth;
     enum wscrt_websocket_stage next_stage;
+    uint32_t handshake_timeout_ms;
+    size_t max_response_header_bytes;
     struct wscrt_http_response_parser response;
     bool response_parser_initialized;
     /* The address connected to, or those tried (see wscrt_websocket_setup_data); filled by the bootstrap. */
@@ -142,7 +165,7 @@ struct wscrt_websocket {
      * scheduled cross-thread task. */
     struct wscrt_ref_count ref_count;
     struct wscrt_client_bootstrap *bootstrap;
-    struct wscrt_websocket_client_connection_options options; /* callbacks, user_data, limits */
+    struct wscrt_websocket_settings options;
     /* What only the setup needs; NULL once the connection is open (an idle connection keeps none of it). */
     struct wscrt_websocket_setup_state *setup;
     /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */

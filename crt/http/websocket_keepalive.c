@@ -120,7 +120,7 @@ static void s_on_keepalive_task(struct wscrt_task *task, void *arg, enum wscrt_t
 }
 
 void wscrt_websocket_keepalive_init(struct wscrt_websocket *ws) {
-    wscrt_task_init(&ws->keepalive.task, s_on_keepalive_task, ws, "websocket_keepalive");
+    wscrt_task_init(&ws->keepalive.task, s_on_keepalive_task, ws);
 }
 
 void wscrt_websocket_keepalive_start(struct wscrt_websocket *ws) {

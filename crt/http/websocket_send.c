@@ -251,6 +251,6 @@ void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status) {
 }
 
 void wscrt_websocket_send_init(struct wscrt_websocket *ws) {
-    wscrt_task_init(&ws->close_timeout_task, s_on_close_timeout, ws, "websocket_close_timeout");
-    wscrt_task_init(&ws->send_blocks_trim_task, s_on_send_blocks_trim, ws, "websocket_send_blocks_trim");
+    wscrt_task_init(&ws->close_timeout_task, s_on_close_timeout, ws);
+    wscrt_task_init(&ws->send_blocks_trim_task, s_on_send_blocks_trim, ws);
 }

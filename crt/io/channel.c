@@ -52,12 +52,14 @@ struct wscrt_channel {
     /* Written by the winner of shutdown_requested before it schedules the task
      * (the loop's queue mutex orders the write before the task's read). */
     int requested_error;
-    struct wscrt_task shutdown_task;
+    /* Starts a shutdown requested off the loop, and later reports that the shutdown completed. The two
+     * uses never overlap: the shutdown cannot complete before it has started, and the report is scheduled
+     * from within the first use at the earliest (a task may schedule itself again from its own function). */
+    struct wscrt_task task;
 
     /* Loop thread only. */
     enum s_channel_state state;
     int shutdown_error;
-    struct wscrt_task shutdown_completed_task;
     bool destroyed;
 };
 
@@ -180,9 +182,8 @@ static void s_on_shutdown_completed_task(struct wscrt_task *task, void *arg, enu
 static void s_schedule_shutdown_completed(struct wscrt_channel *channel) {
     channel->state = S_CHANNEL_SHUT_DOWN;
     wscrt_channel_acquire_hold(channel);
-    wscrt_task_init(&channel->shutdown_completed_task, s_on_shutdown_completed_task, channel,
-                    "channel_shutdown_completed");
-    wscrt_event_loop_schedule_task_now(channel->loop, &channel->shutdown_completed_task);
+    wscrt_task_init(&channel->task, s_on_shutdown_completed_task, channel);
+    wscrt_event_loop_schedule_task_now(channel->loop, &channel->task);
 }
 
 static struct wscrt_channel_slot *s_last_slot(struct wscrt_channel *channel) {
@@ -263,8 +264,8 @@ int wscrt_channel_shutdown(struct wscrt_channel *channel, int error_code) {
     }
     channel->requested_error = error_code;
     wscrt_channel_acquire_hold(channel);
-    wscrt_task_init(&channel->shutdown_task, s_on_shutdown_task, channel, "channel_shutdown");
-    wscrt_event_loop_schedule_task_now(channel->loop, &channel->shutdown_task);
+    wscrt_task_init(&channel->task, s_on_shutdown_task, channel);
+    wscrt_event_loop_schedule_task_now(channel->loop, &channel->task);
     return WSCRT_OP_SUCCESS;
 }
 

@@ -423,7 +423,7 @@ int wscrt_client_bootstrap_new_socket_channel(const struct wscrt_socket_channel_
         /* Only invalid arguments fail synchronously; anything else reaches
          * the user through on_setup, from the loop. */
         connection->failure_error = wscrt_last_error();
-        wscrt_task_init(&connection->failure_task, s_on_failure_task, connection, "bootstrap_setup_failure");
+        wscrt_task_init(&connection->failure_task, s_on_failure_task, connection);
         wscrt_event_loop_schedule_task_now(loop, &connection->failure_task);
     }
     return WSCRT_OP_SUCCESS;

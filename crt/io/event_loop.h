@@ -41,18 +41,17 @@ typedef void(wscrt_task_fn)(struct wscrt_task *task, void *arg, enum wscrt_task_
 struct wscrt_task {
     wscrt_task_fn *fn;
     void *arg;
-    const char *type_tag; /* for logs */
-    uint64_t timestamp;   /* private: when to run (ns, wscrt_clock_now_ns), 0 = now */
+    uint64_t timestamp; /* private: when to run (ns, wscrt_clock_now_ns), 0 = now */
     struct wscrt_linked_list_node node; /* private */
     /* private: position in the timer heap, WSCRT_TASK_NOT_IN_HEAP when not there. 32 bits (a heap of 2^32
-     * timers would hold 240 GB of tasks): with `scheduled` beside it a task is 56 bytes, not 64, and an
-     * idle connection embeds about a dozen. */
+     * timers would hold 200 GB of tasks): with `scheduled` beside it a task is 48 bytes, not 56, and an
+     * idle connection embeds about a dozen. No name either: trace logs give the function's address. */
     uint32_t heap_index;
     bool scheduled; /* private */
 };
 #define WSCRT_TASK_NOT_IN_HEAP UINT32_MAX
 
-void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg, const char *type_tag);
+void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg);
 
 struct wscrt_event_loop *wscrt_event_loop_new(struct wscrt_allocator *allocator, const char *thread_name);
 /* Starts the loop thread. */

@@ -240,7 +240,7 @@ static void s_delivery_task_fn(struct wscrt_task *task, void *arg, enum wscrt_ta
 }
 
 static void s_deliver(struct s_resolution *resolution) {
-    wscrt_task_init(&resolution->delivery_task, s_delivery_task_fn, resolution, "host_resolved");
+    wscrt_task_init(&resolution->delivery_task, s_delivery_task_fn, resolution);
     wscrt_event_loop_schedule_task_now(resolution->callback_loop, &resolution->delivery_task);
 }
 

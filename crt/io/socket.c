@@ -52,12 +52,11 @@ struct wscrt_socket {
     /* Connect (loop thread only). */
     wscrt_socket_on_connection_result_fn *on_result;
     void *on_result_user_data;
-    struct wscrt_task timeout_task;
-    bool timeout_scheduled;
-    /* Reports an error that connect() returned synchronously, from the loop; once connected, hands
-     * over pending_events. Only one of the two uses can be scheduled at a time. */
-    struct wscrt_task result_task;
-    bool result_scheduled;
+    /* One task, for one job at a time: while connecting, the connect timeout, or the report of an error
+     * that connect() returned synchronously (then no timeout is needed); once connected, the hand-over of
+     * pending_events. */
+    struct wscrt_task task;
+    bool task_scheduled;
     int immediate_error;
 
     /* After connect. The subscription made for the connect stays (one epoll_ctl per connection, and
@@ -65,7 +64,7 @@ struct wscrt_socket {
      * hands them over once it is. */
     wscrt_socket_on_io_event_fn *on_event;
     void *on_event_user_data;
-    int pending_events; /* result_task, done with once connected, carries them */
+    int pending_events; /* `task`, done with connecting, carries them */
 };
 
 void wscrt_socket_options_init_default(struct wscrt_socket_options *options) {
@@ -200,17 +199,19 @@ static void s_unsubscribe_before_close(struct wscrt_socket *socket) {
     }
 }
 
-/* The flags are cleared before cancelling: a task that runs CANCELED with its
+/* The flag is cleared before cancelling: a task that runs CANCELED with its
  * flag still set was cancelled by the loop's destruction, not by us. */
-static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
-    if (socket->timeout_scheduled) {
-        socket->timeout_scheduled = false;
-        wscrt_event_loop_cancel_task(socket->loop, &socket->timeout_task);
+static void s_cancel_task(struct wscrt_socket *socket) {
+    if (socket->task_scheduled) {
+        socket->task_scheduled = false;
+        wscrt_event_loop_cancel_task(socket->loop, &socket->task);
     }
-    if (socket->result_scheduled) {
-        socket->result_scheduled = false;
-        wscrt_event_loop_cancel_task(socket->loop, &socket->result_task);
-    }
+}
+
+static void s_schedule_task(struct wscrt_socket *socket, wscrt_task_fn *fn, uint64_t run_at_ns) {
+    wscrt_task_init(&socket->task, fn, socket);
+    socket->task_scheduled = true;
+    wscrt_event_loop_schedule_task_future(socket->loop, &socket->task, run_at_ns);
 }
 
 /*
@@ -218,7 +219,7 @@ static void s_cancel_connect_tasks(struct wscrt_socket *socket) {
  * destroy the socket inside it (the bootstrap does, to try the next address).
  */
 static void s_finish_connect(struct wscrt_socket *socket, int error_code) {
-    s_cancel_connect_tasks(socket);
+    s_cancel_task(socket);
     if (error_code == 0) {
         socket->state = S_SOCKET_CONNECTED;
         WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: connected, fd=%d", (void *)socket, socket->fd);
@@ -239,10 +240,10 @@ static void s_finish_connect(struct wscrt_socket *socket, int error_code) {
 static void s_on_timeout(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_socket *socket = arg;
-    if (!socket->timeout_scheduled) {
-        return; /* cancelled by s_cancel_connect_tasks */
+    if (!socket->task_scheduled) {
+        return; /* cancelled by s_cancel_task */
     }
-    socket->timeout_scheduled = false;
+    socket->task_scheduled = false;
     if (socket->state != S_SOCKET_CONNECTING) {
         return;
     }
@@ -259,10 +260,10 @@ static void s_on_timeout(struct wscrt_task *task, void *arg, enum wscrt_task_sta
 static void s_on_immediate_result(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_socket *socket = arg;
-    if (!socket->result_scheduled) {
-        return; /* cancelled by s_cancel_connect_tasks */
+    if (!socket->task_scheduled) {
+        return; /* cancelled by s_cancel_task */
     }
-    socket->result_scheduled = false;
+    socket->task_scheduled = false;
     if (socket->state != S_SOCKET_CONNECTING) {
         return;
     }
@@ -319,10 +320,10 @@ static void s_on_io_event(struct wscrt_event_loop *loop, int fd, int events, voi
 static void s_on_pending_events(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_socket *socket = arg;
-    if (!socket->result_scheduled) {
-        return; /* cancelled by s_cancel_connect_tasks */
+    if (!socket->task_scheduled) {
+        return; /* cancelled by s_cancel_task */
     }
-    socket->result_scheduled = false;
+    socket->task_scheduled = false;
     int events = socket->pending_events;
     socket->pending_events = 0;
     if (status == WSCRT_TASK_STATUS_RUN_READY && socket->state == S_SOCKET_CONNECTED && socket->on_event != NULL) {
@@ -396,15 +397,11 @@ int wscrt_socket_connect(struct wscrt_socket *socket, const struct wscrt_host_ad
         /* ECONNREFUSED and friends may come back synchronously on loopback;
          * report them from the loop like any other outcome. */
         socket->immediate_error = s_code_from_errno(connect_errno);
-        wscrt_task_init(&socket->result_task, s_on_immediate_result, socket, "socket_connect_result");
-        wscrt_event_loop_schedule_task_now(loop, &socket->result_task);
-        socket->result_scheduled = true;
+        s_schedule_task(socket, s_on_immediate_result, 0);
+        return WSCRT_OP_SUCCESS;
     }
-
-    wscrt_task_init(&socket->timeout_task, s_on_timeout, socket, "socket_connect_timeout");
     uint64_t deadline = wscrt_clock_now_ns() + (uint64_t)socket->options.connect_timeout_ms * WSCRT_NS_PER_MS;
-    wscrt_event_loop_schedule_task_future(loop, &socket->timeout_task, deadline);
-    socket->timeout_scheduled = true;
+    s_schedule_task(socket, s_on_timeout, deadline);
     return WSCRT_OP_SUCCESS;
 }
 
@@ -424,9 +421,7 @@ int wscrt_socket_subscribe_to_events(struct wscrt_socket *socket, wscrt_socket_o
     /* The subscription is the connect's. Data that came before now is told from a task, as an epoll
      * registration made now would have told it: never inside this call. */
     if (socket->pending_events != 0) {
-        wscrt_task_init(&socket->result_task, s_on_pending_events, socket, "socket_pending_events");
-        socket->result_scheduled = true;
-        wscrt_event_loop_schedule_task_now(socket->loop, &socket->result_task);
+        s_schedule_task(socket, s_on_pending_events, 0);
     }
     return WSCRT_OP_SUCCESS;
 }
@@ -500,7 +495,7 @@ int wscrt_socket_close(struct wscrt_socket *socket) {
         return WSCRT_OP_SUCCESS;
     }
     WSCRT_LOGF_DEBUG(WSCRT_LS_IO_SOCKET, "id=%p: closing fd=%d", (void *)socket, socket->fd);
-    s_cancel_connect_tasks(socket);
+    s_cancel_task(socket);
     s_unsubscribe_before_close(socket);
     close(socket->fd);
     socket->fd = -1;

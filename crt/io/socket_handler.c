@@ -467,9 +467,9 @@ struct wscrt_channel_handler *wscrt_socket_handler_new(struct wscrt_allocator *a
     wscrt_linked_list_init(&handler->write_queue);
     wscrt_linked_list_init(&handler->completed);
     wscrt_linked_list_init(&handler->failed);
-    wscrt_task_init(&handler->read_task, s_on_read_task, handler, "socket_handler_read");
-    wscrt_task_init(&handler->write_task, s_on_write_task, handler, "socket_handler_write");
-    wscrt_task_init(&handler->completion_task, s_on_completion_task, handler, "socket_handler_completions");
+    wscrt_task_init(&handler->read_task, s_on_read_task, handler);
+    wscrt_task_init(&handler->write_task, s_on_write_task, handler);
+    wscrt_task_init(&handler->completion_task, s_on_completion_task, handler);
 
     /* Installs itself, so that callers need not; calling
      * wscrt_channel_slot_set_handler again with this handler is harmless. */

@@ -273,12 +273,12 @@ struct wscrt_channel_handler *wscrt_tls_client_handler_new(struct wscrt_allocato
     wscrt_linked_list_init(&handler->pending);
     wscrt_linked_list_init(&handler->awaiting);
     wscrt_linked_list_init(&handler->failed);
-    wscrt_task_init(&handler->deliver_task, wscrt_tls_on_deliver_task, handler, "tls_deliver");
-    wscrt_task_init(&handler->completion_task, wscrt_tls_on_completion_task, handler, "tls_write_completions");
-    wscrt_task_init(&handler->timeout_task, s_on_timeout_task, handler, "tls_handshake_timeout");
-    wscrt_task_init(&handler->shutdown_task, s_on_shutdown_task, handler, "tls_shutdown");
-    wscrt_task_init(&handler->drain_deadline_task, wscrt_tls_on_drain_deadline, handler, "tls_drain_deadline");
-    wscrt_task_init(&handler->hand_over_task, s_on_hand_over_task, handler, "tls_hand_over");
+    wscrt_task_init(&handler->deliver_task, wscrt_tls_on_deliver_task, handler);
+    wscrt_task_init(&handler->completion_task, wscrt_tls_on_completion_task, handler);
+    wscrt_task_init(&handler->timeout_task, s_on_timeout_task, handler);
+    wscrt_task_init(&handler->shutdown_task, s_on_shutdown_task, handler);
+    wscrt_task_init(&handler->drain_deadline_task, wscrt_tls_on_drain_deadline, handler);
+    wscrt_task_init(&handler->hand_over_task, s_on_hand_over_task, handler);
     if (options->server_name != NULL && options->server_name[0] != '\0') {
         size_t len = strlen(options->server_name);
         handler->server_name = wscrt_mem_acquire(allocator, len + 1);

@@ -101,7 +101,7 @@ static int s_th_shutdown(struct wscrt_channel_handler *base, struct wscrt_channe
     if (direction == WSCRT_CHANNEL_DIR_WRITE && handler->complete_write_later) {
         handler->later_slot = slot;
         handler->later_error = error_code;
-        wscrt_task_init(&handler->later_task, s_th_later_task, handler, "test_late_shutdown");
+        wscrt_task_init(&handler->later_task, s_th_later_task, handler);
         wscrt_channel_schedule_task_now(slot->channel, &handler->later_task);
         return WSCRT_OP_SUCCESS;
     }

@@ -121,7 +121,7 @@ static void s_schedule_timer_in_20_ms(void *arg) {
 static int s_test_a_timer_due_while_polling_runs_on_time(struct wscrt_allocator *allocator) {
     struct s_timer_test test = {0};
     s_waiter_init(&test.ran);
-    wscrt_task_init(&test.timer, s_timer_fn, &test, "due_while_polling");
+    wscrt_task_init(&test.timer, s_timer_fn, &test);
     test.loop = s_new_busy_polling_loop(allocator, 3000);
     ASSERT_TRUE(test.loop != NULL);
     ASSERT_TRUE(s_run_on_loop(test.loop, s_schedule_timer_in_20_ms, &test)); /* polling starts here */

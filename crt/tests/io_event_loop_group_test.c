@@ -77,7 +77,7 @@ static int s_test_group_starts_loops_and_shuts_down(struct wscrt_allocator *allo
             .ran = &ran,
         };
         ASSERT_TRUE(probes[i].loop != NULL);
-        wscrt_task_init(&probes[i].task, s_probe_fn, &probes[i], "probe");
+        wscrt_task_init(&probes[i].task, s_probe_fn, &probes[i]);
         wscrt_event_loop_schedule_task_now(probes[i].loop, &probes[i].task);
     }
     ASSERT_TRUE(s_waiter_wait(&ran, 3, S_WAIT_MS));
@@ -147,7 +147,7 @@ static int s_test_release_from_own_loop_thread_completes(struct wscrt_allocator 
     ASSERT_TRUE(group != NULL);
 
     struct s_release_on_loop release = {.group = group};
-    wscrt_task_init(&release.task, s_release_group_fn, &release, "release_group");
+    wscrt_task_init(&release.task, s_release_group_fn, &release);
     wscrt_event_loop_schedule_task_now(wscrt_event_loop_group_get_loop_at(group, 1), &release.task);
     /* A release that joined its own thread would hang here until the deadline. */
     ASSERT_TRUE(s_waiter_wait(&shutdown, 1, S_WAIT_MS));
@@ -310,7 +310,7 @@ static int s_test_loops_read_into_the_sources_buffers_acquired_on_their_threads(
     struct s_buffer_probe probes[S_SOURCE_LOOPS];
     for (size_t i = 0; i < S_SOURCE_LOOPS; ++i) {
         probes[i] = (struct s_buffer_probe){.loop = wscrt_event_loop_group_get_loop_at(group, i), .ran = &ran};
-        wscrt_task_init(&probes[i].task, s_buffer_probe_fn, &probes[i], "buffer_probe");
+        wscrt_task_init(&probes[i].task, s_buffer_probe_fn, &probes[i]);
         wscrt_event_loop_schedule_task_now(probes[i].loop, &probes[i].task);
     }
     ASSERT_TRUE(s_waiter_wait(&ran, S_SOURCE_LOOPS, S_WAIT_MS));

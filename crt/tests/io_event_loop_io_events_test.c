@@ -265,10 +265,10 @@ static int s_test_tasks_handed_on_run_before_the_next_wait_but_cannot_starve_io(
     ASSERT_TRUE(test.loop != NULL);
     test.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     ASSERT_TRUE(test.fd >= 0);
-    wscrt_task_init(&test.first, s_chain_task_fn, &test, "first");
-    wscrt_task_init(&test.second, s_chain_task_fn, &test, "second");
-    wscrt_task_init(&test.third, s_chain_task_fn, &test, "third");
-    wscrt_task_init(&test.spinner, s_chain_task_fn, &test, "spinner");
+    wscrt_task_init(&test.first, s_chain_task_fn, &test);
+    wscrt_task_init(&test.second, s_chain_task_fn, &test);
+    wscrt_task_init(&test.third, s_chain_task_fn, &test);
+    wscrt_task_init(&test.spinner, s_chain_task_fn, &test);
     ASSERT_TRUE(s_run_on_loop(test.loop, s_chain_subscribe, &test));
 
     wscrt_event_loop_schedule_task_now(test.loop, &test.first);

@@ -81,7 +81,7 @@ static int s_test_tasks_from_four_threads_run_once_in_order(struct wscrt_allocat
             ordered->test = test;
             ordered->producer = p;
             ordered->sequence = i;
-            wscrt_task_init(&ordered->task, s_ordered_task_fn, ordered, "ordered");
+            wscrt_task_init(&ordered->task, s_ordered_task_fn, ordered);
         }
     }
 
@@ -152,7 +152,7 @@ static void s_schedule_timers_on_loop(void *arg) {
     const uint64_t offsets_ms[S_TIMERS] = {90, 30, 60, 30, 10, 45};
     for (int i = 0; i < S_TIMERS; ++i) {
         test->due[i] = now + offsets_ms[i] * WSCRT_NS_PER_MS;
-        wscrt_task_init(&test->timers[i], s_timer_fn, test, "timer");
+        wscrt_task_init(&test->timers[i], s_timer_fn, test);
         wscrt_event_loop_schedule_task_future(test->loop, &test->timers[i], test->due[i]);
     }
     /* Timer 5 is cancelled before it is due: it runs once, with CANCELED, right now. */
@@ -238,9 +238,9 @@ static int s_test_task_scheduled_from_loop_runs_after_its_scheduler_and_can_be_c
     s_waiter_init(&test.done);
     test.loop = s_new_running_loop(allocator);
     ASSERT_TRUE(test.loop != NULL);
-    wscrt_task_init(&test.first, s_first_fn, &test, "first");
-    wscrt_task_init(&test.second, s_second_fn, &test, "second");
-    wscrt_task_init(&test.victim, s_victim_fn, &test, "victim");
+    wscrt_task_init(&test.first, s_first_fn, &test);
+    wscrt_task_init(&test.second, s_second_fn, &test);
+    wscrt_task_init(&test.victim, s_victim_fn, &test);
 
     wscrt_event_loop_schedule_task_now(test.loop, &test.first);
     ASSERT_TRUE(s_waiter_wait(&test.done, 1, S_WAIT_MS));
@@ -284,7 +284,7 @@ static void s_schedule_far_timer(void *arg) {
 static int s_test_destroy_cancels_pending_tasks(struct wscrt_allocator *allocator) {
     struct s_destroy_test test = {0};
     for (int i = 0; i < 4; ++i) {
-        wscrt_task_init(&test.tasks[i], s_destroy_task_fn, &test, "pending");
+        wscrt_task_init(&test.tasks[i], s_destroy_task_fn, &test);
     }
     test.loop = s_new_running_loop(allocator);
     ASSERT_TRUE(test.loop != NULL);
@@ -312,7 +312,7 @@ static int s_test_destroy_never_run_loop_cancels_tasks(struct wscrt_allocator *a
     test.loop = wscrt_event_loop_new(allocator, "wscrt-never-run");
     ASSERT_TRUE(test.loop != NULL);
     for (int i = 0; i < 2; ++i) {
-        wscrt_task_init(&test.tasks[i], s_destroy_task_fn, &test, "pending");
+        wscrt_task_init(&test.tasks[i], s_destroy_task_fn, &test);
     }
     wscrt_event_loop_schedule_task_now(test.loop, &test.tasks[0]);
     wscrt_event_loop_schedule_task_future(test.loop, &test.tasks[1], wscrt_clock_now_ns());
@@ -367,7 +367,7 @@ static int s_test_idle_loop_uses_no_cpu(struct wscrt_allocator *allocator) {
     /* A far-away timer must not make the loop poll either. */
     struct wscrt_task far_timer;
     int far_timer_runs = 0;
-    wscrt_task_init(&far_timer, s_idle_timer_fn, &far_timer_runs, "far_timer");
+    wscrt_task_init(&far_timer, s_idle_timer_fn, &far_timer_runs);
     void *args[2] = {loop, &far_timer};
     ASSERT_TRUE(s_run_on_loop(loop, s_schedule_idle_timer, args));
     uint64_t far_timer_ns = s_loop_cpu_ns_over(loop, 300, &ok);

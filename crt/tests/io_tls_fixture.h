@@ -132,7 +132,7 @@ static inline void s_add_reader(struct s_fixture *fixture, struct wscrt_channel 
     reader->base.allocator = fixture->allocator;
     reader->base.impl = reader;
     reader->fixture = fixture;
-    wscrt_task_init(&reader->increment_task, s_reader_increment_task, reader, "test_reader_increment");
+    wscrt_task_init(&reader->increment_task, s_reader_increment_task, reader);
     reader->slot = wscrt_channel_slot_new(channel);
     wscrt_channel_slot_set_handler(reader->slot, &reader->base);
     fixture->reader = reader;

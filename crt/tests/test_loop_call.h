@@ -51,7 +51,7 @@ static inline bool s_run_on_loop(struct wscrt_event_loop *loop, s_loop_fn *fn, v
     call->fn = fn;
     call->arg = arg;
     s_waiter_init(&call->done);
-    wscrt_task_init(&call->task, s_loop_call_task, call, "test_loop_call");
+    wscrt_task_init(&call->task, s_loop_call_task, call);
     wscrt_event_loop_schedule_task_now(loop, &call->task);
     if (!s_waiter_wait(&call->done, 1, S_LOOP_CALL_WAIT_MS)) {
         return false;

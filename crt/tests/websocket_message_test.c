@@ -153,7 +153,7 @@ static void s_block_loop(struct wscrt_task *task, void *arg, enum wscrt_task_sta
 static bool s_loop_blocked(struct loop_blocker *b, struct fixture *f) {
     pthread_mutex_init(&b->lock, NULL);
     pthread_cond_init(&b->signal, NULL);
-    wscrt_task_init(&b->task, s_block_loop, b, "test_block_loop");
+    wscrt_task_init(&b->task, s_block_loop, b);
     wscrt_event_loop_schedule_task_now(wscrt_event_loop_group_get_loop_at(f->group, 0), &b->task);
     uint64_t deadline = wscrt_clock_now_ns() + WAIT_NS;
     pthread_mutex_lock(&b->lock);

@@ -74,7 +74,7 @@ static void JNICALL s_fail_setup(JNIEnv *env, jclass cls, jobject callbacks, jlo
     failure->binding = wscrt_jni_binding_new(env, callbacks);
     failure->bootstrap = wscrt_client_bootstrap_acquire(bootstrap);
     failure->error_code = error_code;
-    wscrt_task_init(&failure->task, s_setup_failure_task, failure, "websocket_setup_failure");
+    wscrt_task_init(&failure->task, s_setup_failure_task, failure);
     struct wscrt_event_loop *loop =
         wscrt_event_loop_group_get_next_loop(wscrt_client_bootstrap_get_event_loop_group(bootstrap));
     wscrt_event_loop_schedule_task_now(loop, &failure->task);

@@ -582,7 +582,7 @@ struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) 
     if (completions) {
         (*env)->DeleteLocalRef(env, completions);
     }
-    wscrt_task_init(&binding->completions_task, s_send_completions_task, binding, "websocket_send_completions");
+    wscrt_task_init(&binding->completions_task, s_send_completions_task, binding);
     return binding;
 }
 
