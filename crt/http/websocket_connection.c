@@ -33,10 +33,10 @@ void wscrt_websocket_destroy(void *object) {
     wscrt_byte_buf_clean_up(&ws->pending);
     wscrt_websocket_message_clean_up(ws);
     wscrt_websocket_deflate_clean_up(ws);
+    wscrt_websocket_keepalive_clean_up(ws);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
-    /* Frames still in a channel keep the cache until they are freed. */
-    wscrt_block_cache_release(atomic_load_explicit(&ws->send_blocks, memory_order_acquire));
+    wscrt_websocket_send_clean_up(ws);
     wscrt_mem_release(ws->allocator, ws);
 }
 void wscrt_websocket_shutdown_channel(struct wscrt_websocket *ws, int error_code) {
@@ -275,13 +275,6 @@ void wscrt_websocket_process_frames(struct wscrt_websocket *ws, struct wscrt_byt
     wscrt_websocket_flush_batch(ws);
 }
 
-static void s_on_process_pending(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
-    (void)task;
-    struct wscrt_websocket *ws = arg;
-    if (status == WSCRT_TASK_STATUS_RUN_READY && wscrt_websocket_is_receiving(ws)) {
-        wscrt_websocket_process_frames(ws, (struct wscrt_byte_cursor){0});
-    }
-}
 /* ---- the channel handler ---- */
 
 static int s_handler_process_read_data(struct wscrt_channel_handler *handler, struct wscrt_channel_slot *slot,
@@ -323,7 +316,6 @@ static int s_handler_increment_read_window(struct wscrt_channel_handler *handler
 static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscrt_channel_slot *slot,
                               enum wscrt_channel_direction direction, int error_code, bool free_scarce) {
     struct wscrt_websocket *ws = handler->impl;
-    struct wscrt_event_loop *loop = wscrt_channel_get_event_loop(ws->channel);
     if (direction == WSCRT_CHANNEL_DIR_READ) {
         if (ws->state == WSCRT_WS_STATE_HANDSHAKE || !ws->setup_reported) {
             int setup_error = error_code;
@@ -348,9 +340,7 @@ static int s_handler_shutdown(struct wscrt_channel_handler *handler, struct wscr
             ws->state = WSCRT_WS_STATE_SHUTTING_DOWN;
         }
     } else {
-        wscrt_event_loop_cancel_task(loop, &ws->close_timeout_task);
-        wscrt_event_loop_cancel_task(loop, &ws->process_pending_task);
-        wscrt_event_loop_cancel_task(loop, &ws->send_blocks_trim_task);
+        wscrt_websocket_send_stop(ws);
         wscrt_websocket_keepalive_stop(ws);
         wscrt_websocket_cancel_handshake_timeout(ws);
         ws->state = WSCRT_WS_STATE_SHUT_DOWN;
@@ -413,7 +403,6 @@ void wscrt_websocket_on_channel_shutdown(struct wscrt_client_bootstrap *bootstra
 
 void wscrt_websocket_connection_init(struct wscrt_websocket *ws) {
     wscrt_byte_buf_init(&ws->pending, ws->allocator, 0);
-    wscrt_task_init(&ws->process_pending_task, s_on_process_pending, ws);
     struct wscrt_websocket_decoder_options decoder_options = {
         .on_frame_begin = s_on_decoded_frame_begin,
         .on_payload = s_on_decoded_payload,

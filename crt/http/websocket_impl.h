@@ -144,6 +144,28 @@ struct wscrt_outgoing_frame {
 #define WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED (16 * 1024 * 1024)
 #define WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS 250
 
+/* Keepalive on one connection (websocket_keepalive.c). Loop thread, except at connect. */
+struct wscrt_websocket_keepalive {
+    struct wscrt_task task;    /* one task, reused for every PING and deadline */
+    uint64_t task_at_ns;       /* when the task is scheduled; 0 = not scheduled */
+    uint64_t next_ping_ns;
+    uint64_t pong_deadline_ns; /* 0 = none: no awaited PING, or it is not written yet */
+    uint32_t pings_sent;       /* the next PING's payload */
+    uint32_t reads;            /* reads from the peer, counted (wrapping) */
+    uint32_t reads_at_ping;    /* `reads` when the awaited PING was queued */
+    bool awaiting;             /* a PING awaits proof of life (a read after it was queued) */
+    bool ping_unwritten;       /* a PING is in the channel, not yet in the socket: no second one */
+};
+
+/* Where outgoing frames of at least WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes are allocated (any thread) and freed
+ * (loop thread), to be reused, up to the smaller of send_queue_limit and WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED,
+ * until the send queue has been empty for WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS (block_cache.h). */
+struct wscrt_websocket_send_blocks {
+    struct wscrt_block_cache *cache;
+    struct wscrt_task trim_task; /* loop thread: gives the blocks back once the queue has stayed empty */
+    bool trim_scheduled;
+};
+
 /* permessage-deflate on one connection (websocket_deflate_path.c). */
 struct wscrt_websocket_deflate_state {
     struct wscrt_websocket_deflate_config config; /* the offer, and the compressor's settings */
@@ -212,30 +234,15 @@ struct wscrt_websocket {
     struct wscrt_websocket_deflate_state *deflate;
     char *extensions; /* as negotiated, NUL-terminated; NULL = none */
     struct wscrt_task close_timeout_task;
-    struct wscrt_task process_pending_task;
-    /* Keepalive (websocket_keepalive.c): one task, reused for every PING and deadline. */
-    struct {
-        struct wscrt_task task;
-        uint64_t task_at_ns;       /* when the task is scheduled; 0 = not scheduled */
-        uint64_t next_ping_ns;
-        uint64_t pong_deadline_ns; /* 0 = none: no awaited PING, or it is not written yet */
-        uint32_t pings_sent;       /* the next PING's payload */
-        uint32_t reads;            /* reads from the peer, counted (wrapping) */
-        uint32_t reads_at_ping;    /* `reads` when the awaited PING was queued */
-        bool awaiting;             /* a PING awaits proof of life (a read after it was queued) */
-        bool ping_unwritten;       /* a PING is in the channel, not yet in the socket: no second one */
-    } keepalive;
+    /* Keepalive (websocket_keepalive.c): made at connect when ping_interval_ms is set, NULL otherwise (a
+     * connection without keepalive holds none of it); freed with the connection. */
+    struct wscrt_websocket_keepalive *keepalive;
 
     /* Bytes of user frames built and not yet written (send_queue_limit); any thread. */
     atomic_uint_least64_t queued_bytes;
-    /* Where outgoing frames of at least WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes are allocated (any thread) and
-     * freed (loop thread), to be reused, up to the smaller of send_queue_limit and
-     * WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED, until the send queue has been empty for
-     * WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS (block_cache.h). Made by the first such frame (NULL until then: a
-     * connection that only sends small frames, or none, holds no cache), then constant. */
-    _Atomic(struct wscrt_block_cache *) send_blocks;
-    struct wscrt_task send_blocks_trim_task; /* loop thread: gives them back once the queue has stayed empty */
-    bool send_blocks_trim_scheduled;
+    /* Made by the first frame of at least WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes (NULL until then: a connection
+     * that only sends small frames, or none, holds none of it), then constant; freed with the connection. */
+    _Atomic(struct wscrt_websocket_send_blocks *) send_blocks;
     struct wscrt_task cross_thread_task;
     pthread_mutex_t lock;
     struct {
@@ -277,7 +284,7 @@ void wscrt_websocket_cancel_handshake_timeout(struct wscrt_websocket *ws);
 /* ---- websocket_connection.c (loop thread) ---- */
 
 extern const struct wscrt_channel_handler_vtable wscrt_websocket_handler_vtable;
-/* Initialises what the live connection owns (decoder, pending bytes, tasks). */
+/* Initialises what the live connection owns (the decoder, the pending bytes). */
 void wscrt_websocket_connection_init(struct wscrt_websocket *ws);
 /* The ref-count destructor. */
 void wscrt_websocket_destroy(void *object);
@@ -342,8 +349,12 @@ struct wscrt_outgoing_frame *wscrt_websocket_deflate_frame_new(struct wscrt_webs
 
 /* ---- websocket_send.c ---- */
 
-/* Initialises what sending owns (the close timeout task). */
+/* Initialises what sending owns (the close timeout task) ... */
 void wscrt_websocket_send_init(struct wscrt_websocket *ws);
+/* ... and, loop thread, stops its timers (the channel is shutting down) ... */
+void wscrt_websocket_send_stop(struct wscrt_websocket *ws);
+/* ... and frees it (frames still in a channel keep the block cache until they are freed). */
+void wscrt_websocket_send_clean_up(struct wscrt_websocket *ws);
 /* Any thread: the frame's bytes (header, then the payload masked as it is copied). NULL on failure. */
 struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_websocket *ws, uint8_t opcode, bool fin,
                                                                 struct wscrt_byte_cursor payload,
@@ -368,12 +379,16 @@ void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws);
 
 /* ---- websocket_keepalive.c (loop thread) ---- */
 
+/* Connect time: makes the keepalive state when ping_interval_ms is set. */
 void wscrt_websocket_keepalive_init(struct wscrt_websocket *ws);
+void wscrt_websocket_keepalive_clean_up(struct wscrt_websocket *ws);
 /* The connection is open: the first PING is due in ping_interval_ms (no-op when keepalive is off). */
 void wscrt_websocket_keepalive_start(struct wscrt_websocket *ws);
 /* Bytes arrived from the peer: proof of life for the PING awaiting it. */
 static inline void wscrt_websocket_keepalive_on_read(struct wscrt_websocket *ws) {
-    ws->keepalive.reads++;
+    if (ws->keepalive) {
+        ws->keepalive->reads++;
+    }
 }
 /* The channel is shutting down: no PING or deadline runs after this. */
 void wscrt_websocket_keepalive_stop(struct wscrt_websocket *ws);

@@ -3,7 +3,7 @@
  * connection's event loop (options ping_interval_ms and pong_timeout_ms,
  * documented in websocket.h).
  *
- * One task, embedded in the connection, serves both timers: it is scheduled
+ * One task, in the keepalive state, serves both timers: it is scheduled
  * for the earlier of the next PING and the pong deadline, and rescheduled
  * each time it runs. A PING is due every ping_interval_ms from the open,
  * whatever else flows; while the previous PING is still in the channel (not
@@ -16,11 +16,13 @@
  * PONG may be read before the PING's completion). The deadline of the
  * earliest unanswered PING stands: later PINGs do not extend it.
  *
- * Costs: no thread; per PING, the frame (its struct and its io message, as
- * for any frame sent) and nothing else; per read, one store.
+ * Costs: no thread; a small allocation per connection that uses keepalive (none
+ * for one that does not); per PING, the frame (its struct and its io message,
+ * as for any frame sent) and nothing else; per read, one store.
  * Stopped in the handler's write-side shutdown (websocket_connection.c), before
  * the channel and the connection can go away.
  */
+#include "common/allocator.h"
 #include "common/clock.h"
 #include "common/error.h"
 #include "common/logging.h"
@@ -34,36 +36,39 @@ static bool s_active(const struct wscrt_websocket *ws) {
 
 /* Schedules the task for the earlier of the next PING and the pong deadline (moving it if needed). */
 static void s_schedule(struct wscrt_websocket *ws) {
-    uint64_t at = ws->keepalive.next_ping_ns;
-    if (ws->keepalive.pong_deadline_ns != 0 && ws->keepalive.pong_deadline_ns < at) {
-        at = ws->keepalive.pong_deadline_ns;
+    struct wscrt_websocket_keepalive *ka = ws->keepalive;
+    uint64_t at = ka->next_ping_ns;
+    if (ka->pong_deadline_ns != 0 && ka->pong_deadline_ns < at) {
+        at = ka->pong_deadline_ns;
     }
-    if (ws->keepalive.task_at_ns == at) {
+    if (ka->task_at_ns == at) {
         return;
     }
-    if (ws->keepalive.task_at_ns != 0) {
-        wscrt_event_loop_cancel_task(ws->event_loop, &ws->keepalive.task);
+    if (ka->task_at_ns != 0) {
+        wscrt_event_loop_cancel_task(ws->event_loop, &ka->task);
     }
-    ws->keepalive.task_at_ns = at;
-    wscrt_event_loop_schedule_task_future(ws->event_loop, &ws->keepalive.task, at);
+    ka->task_at_ns = at;
+    wscrt_event_loop_schedule_task_future(ws->event_loop, &ka->task, at);
 }
 
 /* The PING is in the socket (error 0), or failed: its pong deadline starts now. */
 static void s_on_ping_written(struct wscrt_websocket *ws, int error_code, void *user_data) {
     (void)user_data;
-    ws->keepalive.ping_unwritten = false;
+    struct wscrt_websocket_keepalive *ka = ws->keepalive;
+    ka->ping_unwritten = false;
     if (error_code != 0 || !s_active(ws) || ws->options.pong_timeout_ms == 0) {
         return;
     }
-    if (ws->keepalive.awaiting && ws->keepalive.pong_deadline_ns == 0) {
-        ws->keepalive.pong_deadline_ns =
+    if (ka->awaiting && ka->pong_deadline_ns == 0) {
+        ka->pong_deadline_ns =
             wscrt_clock_now_ns() + (uint64_t)ws->options.pong_timeout_ms * WSCRT_NS_PER_MS;
         s_schedule(ws);
     }
 }
 
 static void s_send_ping(struct wscrt_websocket *ws) {
-    uint32_t counter = ws->keepalive.pings_sent++;
+    struct wscrt_websocket_keepalive *ka = ws->keepalive;
+    uint32_t counter = ka->pings_sent++;
     uint8_t payload[4] = {(uint8_t)(counter >> 24), (uint8_t)(counter >> 16), (uint8_t)(counter >> 8),
                           (uint8_t)counter};
     /* Built like a reply: not counted in queued_bytes, so not limited by send_queue_limit. */
@@ -73,10 +78,10 @@ static void s_send_ping(struct wscrt_websocket *ws) {
     if (!frame) {
         return; /* no random bytes for the mask: try again at the next interval */
     }
-    ws->keepalive.ping_unwritten = true;
-    if (!ws->keepalive.awaiting) {
-        ws->keepalive.awaiting = true;
-        ws->keepalive.reads_at_ping = ws->keepalive.reads;
+    ka->ping_unwritten = true;
+    if (!ka->awaiting) {
+        ka->awaiting = true;
+        ka->reads_at_ping = ka->reads;
     }
     wscrt_websocket_send_frame_now(ws, frame);
 }
@@ -92,25 +97,26 @@ static void s_on_keepalive_task(struct wscrt_task *task, void *arg, enum wscrt_t
     if (status != WSCRT_TASK_STATUS_RUN_READY) {
         return; /* cancelled (moved or stopped): task_at_ns was updated by whoever cancelled */
     }
-    ws->keepalive.task_at_ns = 0;
+    struct wscrt_websocket_keepalive *ka = ws->keepalive;
+    ka->task_at_ns = 0;
     if (!s_active(ws)) {
         return;
     }
     uint64_t now = wscrt_clock_now_ns();
-    if (ws->keepalive.awaiting) {
-        if (ws->keepalive.reads != ws->keepalive.reads_at_ping || s_reading_stopped_by_user(ws)) {
-            ws->keepalive.awaiting = false;
-            ws->keepalive.pong_deadline_ns = 0;
-        } else if (ws->keepalive.pong_deadline_ns != 0 && now >= ws->keepalive.pong_deadline_ns) {
+    if (ka->awaiting) {
+        if (ka->reads != ka->reads_at_ping || s_reading_stopped_by_user(ws)) {
+            ka->awaiting = false;
+            ka->pong_deadline_ns = 0;
+        } else if (ka->pong_deadline_ns != 0 && now >= ka->pong_deadline_ns) {
             WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: Nothing arrived within %u ms of a PING", (void *)ws,
                              ws->options.pong_timeout_ms);
             wscrt_websocket_fail(ws, WSCRT_ERROR_WEBSOCKET_PING_TIMEOUT);
             return;
         }
     }
-    if (now >= ws->keepalive.next_ping_ns) {
-        ws->keepalive.next_ping_ns = now + (uint64_t)ws->options.ping_interval_ms * WSCRT_NS_PER_MS;
-        if (!ws->keepalive.ping_unwritten) {
+    if (now >= ka->next_ping_ns) {
+        ka->next_ping_ns = now + (uint64_t)ws->options.ping_interval_ms * WSCRT_NS_PER_MS;
+        if (!ka->ping_unwritten) {
             s_send_ping(ws);
         }
     }
@@ -120,22 +126,34 @@ static void s_on_keepalive_task(struct wscrt_task *task, void *arg, enum wscrt_t
 }
 
 void wscrt_websocket_keepalive_init(struct wscrt_websocket *ws) {
-    wscrt_task_init(&ws->keepalive.task, s_on_keepalive_task, ws);
+    if (ws->options.ping_interval_ms == 0) {
+        return;
+    }
+    struct wscrt_websocket_keepalive *ka = wscrt_mem_calloc(ws->allocator, 1, sizeof(*ka));
+    wscrt_task_init(&ka->task, s_on_keepalive_task, ws);
+    ws->keepalive = ka;
+}
+
+void wscrt_websocket_keepalive_clean_up(struct wscrt_websocket *ws) {
+    wscrt_mem_release(ws->allocator, ws->keepalive); /* stopped before: nothing is scheduled */
+    ws->keepalive = NULL;
 }
 
 void wscrt_websocket_keepalive_start(struct wscrt_websocket *ws) {
-    if (ws->options.ping_interval_ms == 0 || !s_active(ws)) {
+    struct wscrt_websocket_keepalive *ka = ws->keepalive;
+    if (ka == NULL || !s_active(ws)) {
         return;
     }
-    ws->keepalive.next_ping_ns = wscrt_clock_now_ns() + (uint64_t)ws->options.ping_interval_ms * WSCRT_NS_PER_MS;
+    ka->next_ping_ns = wscrt_clock_now_ns() + (uint64_t)ws->options.ping_interval_ms * WSCRT_NS_PER_MS;
     s_schedule(ws);
 }
 
 void wscrt_websocket_keepalive_stop(struct wscrt_websocket *ws) {
-    if (ws->keepalive.task_at_ns != 0) {
-        ws->keepalive.task_at_ns = 0;
-        ws->keepalive.pong_deadline_ns = 0;
-        ws->keepalive.awaiting = false;
-        wscrt_event_loop_cancel_task(ws->event_loop, &ws->keepalive.task);
+    struct wscrt_websocket_keepalive *ka = ws->keepalive;
+    if (ka != NULL && ka->task_at_ns != 0) {
+        ka->task_at_ns = 0;
+        ka->pong_deadline_ns = 0;
+        ka->awaiting = false;
+        wscrt_event_loop_cancel_task(ws->event_loop, &ka->task);
     }
 }

@@ -58,10 +58,10 @@ void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws) {
 static void s_on_send_blocks_trim(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
     (void)task;
     struct wscrt_websocket *ws = arg;
-    ws->send_blocks_trim_scheduled = false;
-    struct wscrt_block_cache *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
-    if (status == WSCRT_TASK_STATUS_RUN_READY && blocks != NULL && atomic_load(&ws->queued_bytes) == 0) {
-        wscrt_block_cache_trim(blocks); /* sending again: the next empty queue schedules it again */
+    struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    blocks->trim_scheduled = false;
+    if (status == WSCRT_TASK_STATUS_RUN_READY && atomic_load(&ws->queued_bytes) == 0) {
+        wscrt_block_cache_trim(blocks->cache); /* sending again: the next empty queue schedules it again */
     }
 }
 
@@ -69,13 +69,13 @@ static void s_on_send_blocks_trim(struct wscrt_task *task, void *arg, enum wscrt
  * (only small frames sent so far) there is nothing to give back and no timer is set; the frame that makes the
  * cache is written later, and its write schedules the trim. */
 static void s_schedule_send_blocks_trim(struct wscrt_websocket *ws) {
-    if (ws->send_blocks_trim_scheduled || ws->state != WSCRT_WS_STATE_OPEN || !ws->channel ||
-        atomic_load_explicit(&ws->send_blocks, memory_order_acquire) == NULL ||
+    struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    if (blocks == NULL || blocks->trim_scheduled || ws->state != WSCRT_WS_STATE_OPEN || !ws->channel ||
         atomic_load(&ws->queued_bytes) != 0) {
         return;
     }
-    ws->send_blocks_trim_scheduled = true;
-    wscrt_channel_schedule_task_future(ws->channel, &ws->send_blocks_trim_task,
+    blocks->trim_scheduled = true;
+    wscrt_channel_schedule_task_future(ws->channel, &blocks->trim_task,
                                        wscrt_clock_now_ns() +
                                            (uint64_t)WSCRT_WEBSOCKET_SEND_BLOCKS_IDLE_MS * WSCRT_NS_PER_MS);
 }
@@ -160,22 +160,25 @@ static struct wscrt_allocator *s_frame_allocator(struct wscrt_websocket *ws, siz
     if (block_size < WSCRT_WEBSOCKET_SEND_BLOCK_MIN) {
         return ws->allocator; /* the cache would hand it to its allocator anyway */
     }
-    struct wscrt_block_cache *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
     if (blocks == NULL) {
         uint64_t cached = WSCRT_WEBSOCKET_SEND_BLOCKS_CACHED;
         if (ws->options.send_queue_limit != 0 && ws->options.send_queue_limit < cached) {
             cached = ws->options.send_queue_limit;
         }
-        struct wscrt_block_cache *made =
-            wscrt_block_cache_new(ws->allocator, WSCRT_WEBSOCKET_SEND_BLOCK_MIN, (size_t)cached);
+        struct wscrt_websocket_send_blocks *made = wscrt_mem_calloc(ws->allocator, 1, sizeof(*made));
+        made->cache = wscrt_block_cache_new(ws->allocator, WSCRT_WEBSOCKET_SEND_BLOCK_MIN, (size_t)cached);
+        wscrt_task_init(&made->trim_task, s_on_send_blocks_trim, ws);
         if (atomic_compare_exchange_strong_explicit(&ws->send_blocks, &blocks, made, memory_order_acq_rel,
                                                     memory_order_acquire)) {
             blocks = made;
         } else {
-            wscrt_block_cache_release(made); /* `blocks` now holds the other thread's */
+            /* `blocks` now holds the other thread's */
+            wscrt_block_cache_release(made->cache);
+            wscrt_mem_release(ws->allocator, made);
         }
     }
-    return wscrt_block_cache_allocator(blocks);
+    return wscrt_block_cache_allocator(blocks->cache);
 }
 
 struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt_websocket *ws, uint8_t opcode,
@@ -252,5 +255,20 @@ void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status) {
 
 void wscrt_websocket_send_init(struct wscrt_websocket *ws) {
     wscrt_task_init(&ws->close_timeout_task, s_on_close_timeout, ws);
-    wscrt_task_init(&ws->send_blocks_trim_task, s_on_send_blocks_trim, ws);
+}
+
+void wscrt_websocket_send_stop(struct wscrt_websocket *ws) {
+    wscrt_event_loop_cancel_task(ws->event_loop, &ws->close_timeout_task);
+    struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    if (blocks != NULL) {
+        wscrt_event_loop_cancel_task(ws->event_loop, &blocks->trim_task);
+    }
+}
+
+void wscrt_websocket_send_clean_up(struct wscrt_websocket *ws) {
+    struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
+    if (blocks != NULL) {
+        wscrt_block_cache_release(blocks->cache); /* frames still in a channel keep it until they are freed */
+        wscrt_mem_release(ws->allocator, blocks);
+    }
 }
