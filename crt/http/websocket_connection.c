@@ -34,6 +34,7 @@ void wscrt_websocket_destroy(void *object) {
     wscrt_websocket_message_clean_up(ws);
     wscrt_websocket_deflate_clean_up(ws);
     wscrt_websocket_keepalive_clean_up(ws);
+    wscrt_websocket_decoder_clean_up(&ws->decoder);
     pthread_mutex_destroy(&ws->lock);
     wscrt_client_bootstrap_release(ws->bootstrap);
     wscrt_websocket_send_clean_up(ws);
@@ -410,5 +411,5 @@ void wscrt_websocket_connection_init(struct wscrt_websocket *ws) {
         .on_whole_frame = s_on_decoded_whole_frame,
         .user_data = ws,
     };
-    wscrt_websocket_decoder_init(&ws->decoder, &decoder_options);
+    wscrt_websocket_decoder_init(&ws->decoder, ws->allocator, &decoder_options);
 }

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "common/allocator.h"
 #include "common/error.h"
 #include "common/logging.h"
 
@@ -32,12 +33,20 @@ static void s_start_header(struct wscrt_websocket_decoder *decoder) {
     decoder->header_needed = S_FIRST_BYTE_DONE;
 }
 
-void wscrt_websocket_decoder_init(struct wscrt_websocket_decoder *decoder,
+void wscrt_websocket_decoder_init(struct wscrt_websocket_decoder *decoder, struct wscrt_allocator *allocator,
                                   const struct wscrt_websocket_decoder_options *options) {
     memset(decoder, 0, sizeof(*decoder));
     decoder->options = *options;
+    decoder->allocator = allocator;
     wscrt_utf8_validator_reset(&decoder->text_validator);
     s_start_header(decoder);
+}
+
+void wscrt_websocket_decoder_clean_up(struct wscrt_websocket_decoder *decoder) {
+    wscrt_mem_release(decoder->allocator, decoder->control_buffer);
+    decoder->control_buffer = NULL;
+    decoder->control_payload = NULL;
+    decoder->control_payload_len = 0;
 }
 
 bool wscrt_websocket_decoder_in_frame(const struct wscrt_websocket_decoder *decoder) {
@@ -253,7 +262,7 @@ static int s_begin_frame(struct wscrt_websocket_decoder *decoder, struct wscrt_b
     struct wscrt_websocket_frame *frame = &decoder->frame;
     decoder->payload_remaining = frame->payload_length;
     if (s_frame_is_control(frame)) {
-        /* Data frames leave the last control payload in place. */
+        decoder->control_payload = NULL;
         decoder->control_payload_len = 0;
     }
     /* Each field read on its own: the header was just stored a byte at a time, and one wider load of
@@ -405,8 +414,18 @@ static int s_read_control_payload(struct wscrt_websocket_decoder *decoder, struc
     if (take == 0) {
         return WSCRT_OP_SUCCESS; /* data->ptr may be NULL */
     }
-    /* payload_length <= 125 was checked, so this stays within control_payload. */
-    memcpy(decoder->control_payload + decoder->control_payload_len, data->ptr, take);
+    if (decoder->control_payload_len == 0 && take == decoder->payload_remaining) {
+        /* All of it is here: used in place, as the frame completes before process() returns. */
+        decoder->control_payload = data->ptr;
+    } else {
+        if (decoder->control_buffer == NULL) {
+            decoder->control_buffer = wscrt_mem_acquire(decoder->allocator, WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD);
+        }
+        /* payload_length <= 125 was checked, so this stays within the buffer; what came before is in it too
+         * (a payload used in place is complete). */
+        memcpy(decoder->control_buffer + decoder->control_payload_len, data->ptr, take);
+        decoder->control_payload = decoder->control_buffer;
+    }
     decoder->control_payload_len += take;
     decoder->payload_remaining -= take;
     wscrt_byte_cursor_advance(data, take);

@@ -25,7 +25,7 @@
  *
  * Data-frame payload (TEXT, BINARY, CONTINUATION) is delivered as it arrives,
  * in as many on_payload calls as the input is split into. A control frame's
- * payload is collected into control_payload first and delivered in exactly one
+ * payload is collected first (control_payload) and delivered in exactly one
  * on_payload call (none when empty) just before on_frame_complete, after the
  * CLOSE checks. A zero-length frame gets on_frame_begin and on_frame_complete only.
  *
@@ -75,11 +75,16 @@ struct wscrt_websocket_decoder_options {
 struct wscrt_websocket_decoder {
     struct wscrt_websocket_decoder_options options;
     uint16_t close_status_on_error; /* 1002 or 1007 after a failure */
-    /* A control frame's whole payload (<= 125 bytes), complete when
-     * on_frame_complete runs: PING is echoed from it, CLOSE is parsed from it. */
-    uint8_t control_payload[WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD];
+    /* A control frame's whole payload (<= 125 bytes), valid while on_frame_complete runs for it (not after):
+     * PING is echoed from it, CLOSE is parsed from it. It points into the input when the payload came in one
+     * piece, else into control_buffer. */
+    const uint8_t *control_payload;
     size_t control_payload_len;
     /* private below */
+    struct wscrt_allocator *allocator;
+    /* WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD bytes, made for the first control payload that arrives in pieces and
+     * kept until clean-up; NULL until then (a decoder that never sees one holds no buffer). */
+    uint8_t *control_buffer;
     int state;
     struct wscrt_websocket_frame frame;
     uint64_t payload_remaining;
@@ -93,8 +98,9 @@ struct wscrt_websocket_decoder {
     struct wscrt_utf8_validator text_validator;
 };
 
-void wscrt_websocket_decoder_init(struct wscrt_websocket_decoder *decoder,
+void wscrt_websocket_decoder_init(struct wscrt_websocket_decoder *decoder, struct wscrt_allocator *allocator,
                                   const struct wscrt_websocket_decoder_options *options);
+void wscrt_websocket_decoder_clean_up(struct wscrt_websocket_decoder *decoder);
 /*
  * Consumes bytes from `data` (advancing it). Data-frame payload delivered is
  * limited by *data_payload_budget (decremented; pass NULL for no limit): when

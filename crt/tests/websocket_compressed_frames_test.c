@@ -55,7 +55,7 @@ static int s_decode(const char *hex, uint8_t allowed_rsv, struct s_seen *seen) {
             .user_data = &runs[bytewise],
             .allowed_rsv_bits = allowed_rsv,
         };
-        wscrt_websocket_decoder_init(&decoder, &options);
+        wscrt_websocket_decoder_init(&decoder, wscrt_default_allocator(), &options);
         errors[bytewise] = 0;
         for (size_t pos = 0; pos < len;) {
             size_t piece = bytewise ? 1 : len;
@@ -65,12 +65,14 @@ static int s_decode(const char *hex, uint8_t allowed_rsv, struct s_seen *seen) {
                 errors[bytewise] = wscrt_last_error();
                 if (decoder.close_status_on_error != WSCRT_WEBSOCKET_CLOSE_PROTOCOL_ERROR) {
                     fprintf(stderr, "  close status %u\n", (unsigned)decoder.close_status_on_error);
+                    wscrt_websocket_decoder_clean_up(&decoder);
                     return -1;
                 }
                 break;
             }
             pos += piece;
         }
+        wscrt_websocket_decoder_clean_up(&decoder);
     }
     if (errors[0] != errors[1] || strcmp(runs[0].frames, runs[1].frames) != 0 ||
         runs[0].payload_bytes != runs[1].payload_bytes) {

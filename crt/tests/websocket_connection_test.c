@@ -253,7 +253,7 @@ static int s_test_idle_connection_gives_back_its_send_blocks(struct wscrt_alloca
 
 /* What an open, idle ws:// connection holds in wscrt's allocator (everything the connection owns: websocket,
  * channel, slots, socket), measured as the drop when it goes away. Setup-only state must be gone by then. */
-#define IDLE_CONNECTION_BUDGET 1920
+#define IDLE_CONNECTION_BUDGET 1664
 static int s_test_idle_connection_holds_at_most_its_budget(struct wscrt_allocator *allocator) {
     struct fixture f;
     ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));

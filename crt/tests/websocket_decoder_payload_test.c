@@ -73,8 +73,43 @@ static int s_test_ping_payload_is_delivered_whole_and_copied(struct wscrt_alloca
     EXPECT(s_expect_payload_str(&recorder, "Hello"));
     EXPECT(s_expect_complete(&recorder, WSCRT_WEBSOCKET_OPCODE_PING));
     EXPECT(s_expect_nothing_left(&recorder));
-    ASSERT_BYTES_EQ("Hello", 5, decoder.control_payload, decoder.control_payload_len);
     s_recorder_clean_up(&recorder);
+    return 0;
+}
+
+/* A control payload that comes in one piece is used where it is; only one that comes in pieces makes the
+ * decoder's buffer (once, kept until clean-up): a decoder on an idle connection holds none. */
+static int s_test_control_buffer_is_made_only_for_a_payload_in_pieces(struct wscrt_allocator *allocator) {
+    size_t start = wscrt_mem_tracer_bytes(allocator);
+    struct s_recorder recorder;
+    s_recorder_init(&recorder, allocator);
+    struct wscrt_websocket_decoder decoder;
+    s_decoder_init(&decoder, &recorder, 0);
+    size_t before = wscrt_mem_tracer_bytes(allocator);
+    const uint8_t whole[] = {0x89, 0x02, 'h', 'i', 0x8a, 0x00};
+    struct wscrt_byte_cursor input = wscrt_byte_cursor_from_array(whole, sizeof(whole));
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, "hi", 2));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PONG, "", 0));
+    ASSERT_INT_EQ(before, wscrt_mem_tracer_bytes(allocator));
+
+    const uint8_t part1[] = {0x89, 0x03, 'a'};
+    const uint8_t part2[] = {'b', 'c', 0x89, 0x01};
+    const uint8_t part3[] = {'d'};
+    input = wscrt_byte_cursor_from_array(part1, sizeof(part1));
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    input = wscrt_byte_cursor_from_array(part2, sizeof(part2));
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, "abc", 3));
+    size_t with_buffer = wscrt_mem_tracer_bytes(allocator);
+    ASSERT_INT_EQ(before + WSCRT_WEBSOCKET_MAX_CONTROL_PAYLOAD, with_buffer);
+    input = wscrt_byte_cursor_from_array(part3, sizeof(part3));
+    ASSERT_SUCCESS(wscrt_websocket_decoder_process(&decoder, &input, NULL));
+    EXPECT(s_expect_whole_frame(&recorder, WSCRT_WEBSOCKET_OPCODE_PING, "d", 1));
+    EXPECT(s_expect_nothing_left(&recorder));
+    ASSERT_INT_EQ(with_buffer, wscrt_mem_tracer_bytes(allocator)); /* the same buffer, reused */
+    s_recorder_clean_up(&recorder); /* with the decoder: its buffer goes too */
+    ASSERT_INT_EQ(start, wscrt_mem_tracer_bytes(allocator));
     return 0;
 }
 
@@ -355,14 +390,14 @@ static int s_test_empty_input_is_accepted_in_every_state(struct wscrt_allocator 
 }
 
 static int s_test_decoder_without_callbacks_still_validates(struct wscrt_allocator *allocator) {
-    (void)allocator;
     struct wscrt_websocket_decoder_options options = {0};
     struct wscrt_websocket_decoder decoder;
-    wscrt_websocket_decoder_init(&decoder, &options);
+    wscrt_websocket_decoder_init(&decoder, allocator, &options);
     const uint8_t frames[] = {0x81, 0x02, 'o', 'k', 0x89, 0x01, 'p', 0x81, 0x01, 0xff};
     struct wscrt_byte_cursor input = wscrt_byte_cursor_from_array(frames, sizeof(frames));
     ASSERT_ERROR(WSCRT_ERROR_WEBSOCKET_INVALID_UTF8, wscrt_websocket_decoder_process(&decoder, &input, NULL));
-    ASSERT_BYTES_EQ("p", 1, decoder.control_payload, decoder.control_payload_len);
+    ASSERT_INT_EQ(WSCRT_WEBSOCKET_CLOSE_INVALID_PAYLOAD, decoder.close_status_on_error);
+    wscrt_websocket_decoder_clean_up(&decoder);
     return 0;
 }
 
@@ -437,6 +472,8 @@ static int s_test_random_input_keeps_the_call_grammar(struct wscrt_allocator *al
         if (!failed) {
             ASSERT_INT_EQ(open, wscrt_websocket_decoder_in_frame(&decoder));
         }
+        wscrt_websocket_decoder_clean_up(&decoder); /* goes out of scope: the recorder must not clean it up */
+        recorder.decoder = NULL;
     }
     s_recorder_clean_up(&recorder);
     return 0;
@@ -444,6 +481,7 @@ static int s_test_random_input_keeps_the_call_grammar(struct wscrt_allocator *al
 
 WSCRT_TEST_MAIN(s_test_each_input_gives_exactly_its_events_and_outcome,
                 s_test_ping_payload_is_delivered_whole_and_copied,
+                s_test_control_buffer_is_made_only_for_a_payload_in_pieces,
                 s_test_in_frame_is_true_between_begin_and_complete,
                 s_test_close_code_validity_follows_the_registry,
                 s_test_close_with_valid_codes_is_delivered,

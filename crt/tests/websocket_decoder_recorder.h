@@ -59,6 +59,10 @@ static inline void s_recorder_init(struct s_recorder *recorder, struct wscrt_all
 }
 
 static inline void s_recorder_clean_up(struct s_recorder *recorder) {
+    if (recorder->decoder != NULL) {
+        wscrt_websocket_decoder_clean_up(recorder->decoder);
+        recorder->decoder = NULL;
+    }
     wscrt_byte_buf_clean_up(&recorder->payload);
 }
 
@@ -141,7 +145,11 @@ static inline void s_decoder_init(struct wscrt_websocket_decoder *decoder, struc
         .user_data = recorder,
         .allowed_rsv_bits = allowed_rsv,
     };
-    wscrt_websocket_decoder_init(decoder, &options);
+    if (recorder->decoder != NULL) {
+        /* The decoder this recorder was given before (still in scope, and maybe the same one again). */
+        wscrt_websocket_decoder_clean_up(recorder->decoder);
+    }
+    wscrt_websocket_decoder_init(decoder, recorder->payload.allocator, &options);
     recorder->decoder = decoder;
 }
 
@@ -220,7 +228,7 @@ static inline struct s_outcome s_feed_split(struct s_recorder *recorder, uint8_t
             outcome.result = WSCRT_OP_ERR;
             outcome.error = wscrt_last_error();
             outcome.close_status = decoder.close_status_on_error;
-            return outcome;
+            break;
         }
         if (piece.len != 0) {
             fprintf(stderr, "  decoder left %zu bytes unconsumed without a budget\n", piece.len);
@@ -228,6 +236,8 @@ static inline struct s_outcome s_feed_split(struct s_recorder *recorder, uint8_t
         }
         start = end;
     }
+    wscrt_websocket_decoder_clean_up(&decoder);
+    recorder->decoder = NULL;
     return outcome;
 }
 

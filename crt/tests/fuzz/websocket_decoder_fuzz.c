@@ -273,10 +273,11 @@ static void s_run_init(struct s_run *run, const char *name, uint8_t allowed_rsv,
         .user_data = run,
         .allowed_rsv_bits = allowed_rsv,
     };
-    wscrt_websocket_decoder_init(&run->decoder, &options);
+    wscrt_websocket_decoder_init(&run->decoder, fuzz_allocator(), &options);
 }
 
 static void s_run_clean_up(struct s_run *run) {
+    wscrt_websocket_decoder_clean_up(&run->decoder);
     free(run->frames);
     fuzz_bytes_free(&run->payload_log);
 }

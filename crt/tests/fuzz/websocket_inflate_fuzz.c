@@ -139,7 +139,7 @@ static void s_run_init(struct s_run *run, const char *name, const struct wscrt_w
         .user_data = run,
         .allowed_rsv_bits = WSCRT_WEBSOCKET_RSV1_COMPRESSED,
     };
-    wscrt_websocket_decoder_init(&run->decoder, &decoder_options);
+    wscrt_websocket_decoder_init(&run->decoder, fuzz_allocator(), &decoder_options);
     struct wscrt_websocket_inflater_options options = {
         .params = *params,
         .max_message_size = cap,
@@ -151,6 +151,7 @@ static void s_run_init(struct s_run *run, const char *name, const struct wscrt_w
 }
 
 static void s_run_clean_up(struct s_run *run) {
+    wscrt_websocket_decoder_clean_up(&run->decoder);
     wscrt_websocket_inflater_destroy(run->inflater);
     fuzz_bytes_free(&run->output);
 }
