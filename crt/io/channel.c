@@ -35,7 +35,12 @@ struct s_slot {
     bool read_shutdown_done;
     bool write_shutdown_started;
     bool write_shutdown_done;
+    bool in_use; /* for the channel's embedded slots: taken */
 };
+
+/* Slots carried inside the channel: a plain connection (socket, websocket) needs no other allocation for its
+ * slots; a third (TLS, a proxy CONNECT) is allocated on its own. */
+#define S_EMBEDDED_SLOTS 2
 
 struct wscrt_channel {
     struct wscrt_allocator *allocator;
@@ -61,6 +66,7 @@ struct wscrt_channel {
     enum s_channel_state state;
     int shutdown_error;
     bool destroyed;
+    struct s_slot embedded_slots[S_EMBEDDED_SLOTS];
 };
 
 /* ---- io messages ------------------------------------------------------- */
@@ -123,12 +129,26 @@ struct wscrt_channel *wscrt_channel_new(struct wscrt_allocator *allocator, const
     return channel;
 }
 
+static bool s_slot_is_embedded(const struct wscrt_channel *channel, const struct s_slot *impl) {
+    for (size_t i = 0; i < S_EMBEDDED_SLOTS; ++i) {
+        if (impl == &channel->embedded_slots[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void s_destroy_slot(struct wscrt_channel *channel, struct wscrt_channel_slot *slot) {
     if (slot->handler != NULL) {
         slot->handler->vtable->destroy(slot->handler);
         slot->handler = NULL;
     }
-    wscrt_mem_release(channel->allocator, (struct s_slot *)slot);
+    struct s_slot *impl = (struct s_slot *)slot;
+    if (s_slot_is_embedded(channel, impl)) {
+        memset(impl, 0, sizeof(*impl)); /* free for the next slot_new */
+    } else {
+        wscrt_mem_release(channel->allocator, impl);
+    }
 }
 
 void wscrt_channel_destroy(struct wscrt_channel *channel) {
@@ -348,7 +368,16 @@ struct wscrt_channel_slot *wscrt_channel_slot_new(struct wscrt_channel *channel)
         wscrt_raise_error(WSCRT_ERROR_INVALID_STATE);
         return NULL;
     }
-    struct s_slot *impl = wscrt_mem_calloc(channel->allocator, 1, sizeof(struct s_slot));
+    struct s_slot *impl = NULL;
+    for (size_t i = 0; i < S_EMBEDDED_SLOTS && impl == NULL; ++i) {
+        if (!channel->embedded_slots[i].in_use) {
+            impl = &channel->embedded_slots[i];
+            impl->in_use = true;
+        }
+    }
+    if (impl == NULL) {
+        impl = wscrt_mem_calloc(channel->allocator, 1, sizeof(struct s_slot));
+    }
     struct wscrt_channel_slot *slot = &impl->slot;
     slot->channel = channel;
     struct wscrt_channel_slot *last = s_last_slot(channel);

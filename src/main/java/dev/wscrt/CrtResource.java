@@ -1,12 +1,13 @@
 package dev.wscrt;
 
 import dev.wscrt.internal.NativeHandles;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 
 /**
@@ -88,7 +89,7 @@ public abstract class CrtResource implements AutoCloseable {
      */
     protected final long nativeHandle() {
         Release current = release;
-        if (current == null || current.released.get()) {
+        if (current == null || current.released) {
             throw new IllegalStateException(getClass().getSimpleName() + " is closed");
         }
         return current.handle;
@@ -101,7 +102,7 @@ public abstract class CrtResource implements AutoCloseable {
      */
     public boolean isClosed() {
         Release current = release;
-        return current == null || current.released.get();
+        return current == null || current.released;
     }
 
     /** Releases the native handle. Idempotent and safe from any thread. */
@@ -123,9 +124,20 @@ public abstract class CrtResource implements AutoCloseable {
     }
 
     private static final class Release implements Runnable {
+        private static final VarHandle RELEASED;
+
+        static {
+            try {
+                RELEASED = MethodHandles.lookup().findVarHandle(Release.class, "released", boolean.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+        }
+
         final long handle;
         final LongConsumer releaser;
-        final AtomicBoolean released = new AtomicBoolean();
+        // Set once, through RELEASED (an AtomicBoolean would be one more object per resource).
+        volatile boolean released;
 
         Release(long handle, LongConsumer releaser) {
             this.handle = handle;
@@ -134,7 +146,7 @@ public abstract class CrtResource implements AutoCloseable {
 
         @Override
         public void run() {
-            if (released.compareAndSet(false, true)) {
+            if (RELEASED.compareAndSet(this, false, true)) {
                 OPEN.remove(this);
                 releaser.accept(handle);
             }

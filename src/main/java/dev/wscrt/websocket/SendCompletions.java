@@ -16,7 +16,9 @@ import java.util.function.Consumer;
 final class SendCompletions {
     private static final OnSendFrameCompleteData WRITTEN = new OnSendFrameCompleteData(null);
 
-    private final ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> pending = new ConcurrentLinkedDeque<>();
+    // Made by the first send (under the monitor), so that a connection that never sends holds no queue; read by
+    // the event-loop thread only after a send was counted, so it sees the queue that send's callback joined.
+    private volatile ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> pending;
     // Event-loop thread only: set while callbacks run; runs reported meanwhile (count << 32 | error code) wait,
     // in a queue made the first time that happens (rare: a callback that fails the connection).
     private boolean delivering;
@@ -24,12 +26,17 @@ final class SendCompletions {
 
     /** Queues the callback of a frame about to be queued; the caller holds this object's monitor. */
     void add(Consumer<OnSendFrameCompleteData> callback) {
-        pending.addLast(callback);
+        ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> queue = pending;
+        if (queue == null) {
+            queue = new ConcurrentLinkedDeque<>();
+            pending = queue;
+        }
+        queue.addLast(callback);
     }
 
     /** Takes back the callback just added when its frame was refused; the caller holds the monitor. */
     void removeLast() {
-        pending.pollLast();
+        pending.pollLast(); // made by the add() this undoes
     }
 
     /**
@@ -58,8 +65,9 @@ final class SendCompletions {
     }
 
     private void run(int count, int errorCode) {
-        for (int i = 0; i < count; i++) {
-            Consumer<OnSendFrameCompleteData> callback = pending.pollFirst();
+        ConcurrentLinkedDeque<Consumer<OnSendFrameCompleteData>> queue = pending;
+        for (int i = 0; i < count && queue != null; i++) {
+            Consumer<OnSendFrameCompleteData> callback = queue.pollFirst();
             if (callback == null) {
                 return; // not reached: only sends whose callback was queued are counted
             }
