@@ -140,7 +140,8 @@ static void s_cache_store(struct wscrt_host_resolver *resolver, const char *host
     }
     while (resolver->cache_size >= resolver->max_entries) {
         /* Evict the least recently used entry (the back of the list). */
-        struct s_cache_entry *oldest = WSCRT_CONTAINER_OF(resolver->cache.tail.prev, struct s_cache_entry, node);
+        struct s_cache_entry *oldest =
+            WSCRT_CONTAINER_OF(wscrt_linked_list_back(&resolver->cache), struct s_cache_entry, node);
         wscrt_linked_list_remove(&oldest->node);
         resolver->cache_size--;
         s_cache_entry_destroy(resolver->allocator, oldest);

@@ -43,26 +43,27 @@ struct s_socket_handler {
     struct wscrt_socket *socket;
     struct wscrt_channel_slot *slot;
 
-    /* Reading. */
-    bool read_stopped; /* stopped early (window 0 or no receiver): must resume by itself */
+    /* The tasks and queues first, the flags together at the end: no padding between them (an idle connection
+     * holds one of these). */
     struct wscrt_task read_task;
-    bool read_task_scheduled;
-    bool read_shut_down;
-    bool peer_hung_up; /* a hang-up or error event was seen: read on to the EOF or error, never stop short */
-
-    /* Writing. */
     struct wscrt_linked_list write_queue; /* messages with bytes still to write */
-    bool waiting_for_writable;             /* the kernel buffer was full */
     struct wscrt_task write_task;
-    bool write_task_scheduled;
-    bool write_shut_down;
-
     /* Completions, run by completion_task in FIFO order: successes first
      * (they were written before anything failed), then failures. */
     struct wscrt_linked_list completed;
     struct wscrt_linked_list failed;
-    int failed_error;
     struct wscrt_task completion_task;
+    int failed_error;
+
+    /* Reading. */
+    bool read_stopped; /* stopped early (window 0 or no receiver): must resume by itself */
+    bool read_task_scheduled;
+    bool read_shut_down;
+    bool peer_hung_up; /* a hang-up or error event was seen: read on to the EOF or error, never stop short */
+    /* Writing. */
+    bool waiting_for_writable; /* the kernel buffer was full */
+    bool write_task_scheduled;
+    bool write_shut_down;
     bool completion_task_scheduled;
 };
 

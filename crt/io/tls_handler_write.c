@@ -102,7 +102,7 @@ void wscrt_tls_send_output(struct wscrt_tls_handler *handler) {
     struct wscrt_linked_list tail;
     wscrt_linked_list_init(&tail);
     for (size_t i = 0; i < completes && !wscrt_linked_list_empty(&handler->awaiting); ++i) {
-        struct wscrt_linked_list_node *node = handler->awaiting.tail.prev;
+        struct wscrt_linked_list_node *node = wscrt_linked_list_back(&handler->awaiting);
         wscrt_linked_list_remove(node);
         wscrt_linked_list_push_front(&tail, node);
     }
