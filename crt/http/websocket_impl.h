@@ -190,9 +190,9 @@ struct wscrt_websocket {
     struct wscrt_websocket_settings options;
     /* What only the setup needs; NULL once the connection is open (an idle connection keeps none of it). */
     struct wscrt_websocket_setup_state *setup;
-    /* What TLS to the target negotiated; set before setup is reported, constant afterwards. */
+    /* What TLS to the target negotiated (and tls_session_resumed below); set before setup is reported,
+     * constant afterwards. */
     char tls_version[16];
-    bool tls_session_resumed;
     char *alpn_protocol; /* NULL = none negotiated */
     /* The subprotocol the server selected (one the request offered), NUL-terminated; NULL = none. Set before
      * setup is reported, constant afterwards, freed with the connection. */
@@ -206,12 +206,13 @@ struct wscrt_websocket {
     enum wscrt_websocket_state state;
     bool setup_reported;
     bool setup_succeeded;
+    bool tls_session_resumed; /* see tls_version */
     struct wscrt_websocket_decoder decoder;
-    struct wscrt_websocket_incoming_frame current_frame;
-    bool frame_in_progress;
+    struct wscrt_websocket_incoming_frame current_frame; /* while frame_in_progress (below) */
     uint64_t user_window;          /* U, manual mode only */
     struct wscrt_byte_buf pending; /* P: read but not yet processed */
     size_t window_to_return;       /* increments owed to the slot, sent once per batch */
+    bool frame_in_progress;
     bool close_sent;
     bool close_written; /* our CLOSE is in the kernel */
     /* close() was called: data frames that begin from now on are read and dropped (no callbacks, no
@@ -223,10 +224,12 @@ struct wscrt_websocket {
     int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
     bool failing;         /* a violation was seen: nothing more is decoded, sends flow until that CLOSE */
     bool callback_failed;
-    /* Message mode (websocket_message.c): the data message being joined, when it spans frames or reads. */
-    struct wscrt_byte_buf message;
+    /* Message mode (websocket_message.c): the data message being joined, when it spans frames or reads (its
+     * opcode, and whether the current single-frame message went out without a copy, beside the flags above:
+     * no padding). */
     uint8_t message_opcode;
-    bool message_delivered; /* the current single-frame message went out without a copy */
+    bool message_delivered;
+    struct wscrt_byte_buf message;
     uint64_t partial_frame_received; /* partial messages: payload bytes of the current frame so far */
     /* permessage-deflate (websocket_deflate_path.c): NULL unless offered at connect, and again NULL from the
      * server's answer on unless it accepted, so that a connection without compression holds none of it.
