@@ -30,6 +30,8 @@
 #define S_MAX_EVENTS 128
 
 _Static_assert(sizeof(pthread_t) <= sizeof(unsigned long), "pthread_t must fit in an atomic unsigned long");
+/* An idle connection embeds about a dozen tasks (event_loop.h): keep them at 48 bytes on 64-bit targets. */
+_Static_assert(sizeof(void *) != 8 || sizeof(struct wscrt_task) <= 48, "a task must stay within 48 bytes");
 
 void wscrt_task_init(struct wscrt_task *task, wscrt_task_fn *fn, void *arg) {
     task->fn = fn;

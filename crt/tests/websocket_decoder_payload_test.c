@@ -472,8 +472,7 @@ static int s_test_random_input_keeps_the_call_grammar(struct wscrt_allocator *al
         if (!failed) {
             ASSERT_INT_EQ(open, wscrt_websocket_decoder_in_frame(&decoder));
         }
-        wscrt_websocket_decoder_clean_up(&decoder); /* goes out of scope: the recorder must not clean it up */
-        recorder.decoder = NULL;
+        s_recorder_clean_up_decoder(&recorder); /* `decoder` goes out of scope */
     }
     s_recorder_clean_up(&recorder);
     return 0;

@@ -58,11 +58,16 @@ static inline void s_recorder_init(struct s_recorder *recorder, struct wscrt_all
     recorder->fail_type = -1;
 }
 
-static inline void s_recorder_clean_up(struct s_recorder *recorder) {
+/* Cleans up the decoder the recorder was last given (s_decoder_init), before it goes out of scope. */
+static inline void s_recorder_clean_up_decoder(struct s_recorder *recorder) {
     if (recorder->decoder != NULL) {
         wscrt_websocket_decoder_clean_up(recorder->decoder);
         recorder->decoder = NULL;
     }
+}
+
+static inline void s_recorder_clean_up(struct s_recorder *recorder) {
+    s_recorder_clean_up_decoder(recorder);
     wscrt_byte_buf_clean_up(&recorder->payload);
 }
 
@@ -145,10 +150,7 @@ static inline void s_decoder_init(struct wscrt_websocket_decoder *decoder, struc
         .user_data = recorder,
         .allowed_rsv_bits = allowed_rsv,
     };
-    if (recorder->decoder != NULL) {
-        /* The decoder this recorder was given before (still in scope, and maybe the same one again). */
-        wscrt_websocket_decoder_clean_up(recorder->decoder);
-    }
+    s_recorder_clean_up_decoder(recorder); /* the one given before: still in scope, maybe the same again */
     wscrt_websocket_decoder_init(decoder, recorder->payload.allocator, &options);
     recorder->decoder = decoder;
 }
@@ -236,8 +238,7 @@ static inline struct s_outcome s_feed_split(struct s_recorder *recorder, uint8_t
         }
         start = end;
     }
-    wscrt_websocket_decoder_clean_up(&decoder);
-    recorder->decoder = NULL;
+    s_recorder_clean_up_decoder(recorder);
     return outcome;
 }
 
