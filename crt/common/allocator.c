@@ -1,5 +1,6 @@
 #include "common/allocator.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +139,53 @@ static void *s_tracer_realloc(struct wscrt_allocator *allocator, void *ptr, size
     atomic_fetch_add_explicit(&tracer->bytes, new_size, memory_order_relaxed);
     atomic_fetch_sub_explicit(&tracer->bytes, recorded, memory_order_relaxed);
     return block + WSCRT_TRACER_HEADER;
+}
+
+/*
+ * The tracer over malloc itself needs no header: malloc_usable_size() tells
+ * what a block holds (its request rounded up to malloc's granule), so each
+ * block costs what malloc alone costs and the count is of usable bytes.
+ */
+static void *s_malloc_tracer_acquire(struct wscrt_allocator *allocator, size_t size) {
+    struct wscrt_mem_tracer *tracer = allocator->impl;
+    void *block = malloc(size == 0 ? 1 : size);
+    if (block != NULL) {
+        atomic_fetch_add_explicit(&tracer->bytes, malloc_usable_size(block), memory_order_relaxed);
+        atomic_fetch_add_explicit(&tracer->count, 1, memory_order_relaxed);
+    }
+    return block;
+}
+
+static void s_malloc_tracer_release(struct wscrt_allocator *allocator, void *ptr) {
+    struct wscrt_mem_tracer *tracer = allocator->impl;
+    atomic_fetch_sub_explicit(&tracer->bytes, malloc_usable_size(ptr), memory_order_relaxed);
+    atomic_fetch_sub_explicit(&tracer->count, 1, memory_order_relaxed);
+    free(ptr);
+}
+
+static void *s_malloc_tracer_realloc(struct wscrt_allocator *allocator, void *ptr, size_t old_size, size_t new_size) {
+    (void)old_size;
+    struct wscrt_mem_tracer *tracer = allocator->impl;
+    size_t before = malloc_usable_size(ptr);
+    void *block = realloc(ptr, new_size);
+    if (block != NULL) { /* on failure ptr is untouched and still counted */
+        /* Block count is unchanged; only the byte total moves. */
+        atomic_fetch_add_explicit(&tracer->bytes, malloc_usable_size(block), memory_order_relaxed);
+        atomic_fetch_sub_explicit(&tracer->bytes, before, memory_order_relaxed);
+    }
+    return block;
+}
+
+struct wscrt_allocator *wscrt_mem_tracer_new_malloc(void) {
+    struct wscrt_mem_tracer *tracer = wscrt_mem_acquire(wscrt_default_allocator(), sizeof(*tracer));
+    tracer->base.mem_acquire = s_malloc_tracer_acquire;
+    tracer->base.mem_release = s_malloc_tracer_release;
+    tracer->base.mem_realloc = s_malloc_tracer_realloc;
+    tracer->base.impl = tracer;
+    tracer->wrapped = wscrt_default_allocator();
+    atomic_init(&tracer->bytes, 0);
+    atomic_init(&tracer->count, 0);
+    return &tracer->base;
 }
 
 struct wscrt_allocator *wscrt_mem_tracer_new(struct wscrt_allocator *wrapped) {

@@ -1,3 +1,4 @@
+#include <malloc.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -95,6 +96,39 @@ static int s_test_default_allocator_works(struct wscrt_allocator *allocator) {
     return 0;
 }
 
+static int s_test_malloc_tracer_counts_what_malloc_gives(struct wscrt_allocator *allocator) {
+    (void)allocator;
+    struct wscrt_allocator *tracer = wscrt_mem_tracer_new_malloc();
+    uint8_t *a = wscrt_mem_acquire(tracer, 100);
+    uint8_t *b = wscrt_mem_calloc(tracer, 3, 10);
+    /* No header: the pointers are malloc's own, and the count is their usable size. */
+    size_t a_size = malloc_usable_size(a);
+    size_t b_size = malloc_usable_size(b);
+    ASSERT_TRUE(a_size >= 100 && a_size < 100 + 16);
+    ASSERT_TRUE(b_size >= 30 && b_size < 30 + 16);
+    ASSERT_UINT_EQ(a_size + b_size, wscrt_mem_tracer_bytes(tracer));
+    ASSERT_UINT_EQ(2, wscrt_mem_tracer_count(tracer));
+    ASSERT_UINT_EQ(0, (uintptr_t)a % 16);
+
+    memset(a, 7, 100);
+    a = wscrt_mem_realloc(tracer, a, 100, 5000);
+    ASSERT_UINT_EQ(7, a[99]);
+    ASSERT_UINT_EQ(malloc_usable_size(a) + b_size, wscrt_mem_tracer_bytes(tracer));
+    ASSERT_UINT_EQ(2, wscrt_mem_tracer_count(tracer));
+
+    wscrt_mem_release(tracer, a);
+    ASSERT_UINT_EQ(b_size, wscrt_mem_tracer_bytes(tracer));
+    ASSERT_UINT_EQ(1, wscrt_mem_tracer_count(tracer));
+    wscrt_mem_release(tracer, b);
+    void *empty = wscrt_mem_acquire(tracer, 0);
+    ASSERT_UINT_EQ(1, wscrt_mem_tracer_count(tracer));
+    wscrt_mem_release(tracer, empty);
+    ASSERT_UINT_EQ(0, wscrt_mem_tracer_bytes(tracer));
+    ASSERT_UINT_EQ(0, wscrt_mem_tracer_count(tracer));
+    wscrt_mem_tracer_destroy(tracer);
+    return 0;
+}
+
 #define S_THREADS 4
 #define S_ROUNDS 10000
 
@@ -125,6 +159,17 @@ static int s_test_tracer_is_thread_safe(struct wscrt_allocator *allocator) {
     }
     ASSERT_UINT_EQ(0, wscrt_mem_tracer_bytes(allocator));
     ASSERT_UINT_EQ(0, wscrt_mem_tracer_count(allocator));
+
+    struct wscrt_allocator *malloc_tracer = wscrt_mem_tracer_new_malloc();
+    for (size_t i = 0; i < S_THREADS; ++i) {
+        ASSERT_INT_EQ(0, pthread_create(&threads[i], NULL, s_churn, malloc_tracer));
+    }
+    for (size_t i = 0; i < S_THREADS; ++i) {
+        pthread_join(threads[i], NULL);
+    }
+    ASSERT_UINT_EQ(0, wscrt_mem_tracer_bytes(malloc_tracer));
+    ASSERT_UINT_EQ(0, wscrt_mem_tracer_count(malloc_tracer));
+    wscrt_mem_tracer_destroy(malloc_tracer);
     return 0;
 }
 
@@ -169,4 +214,5 @@ static int s_test_clock_is_monotonic(struct wscrt_allocator *allocator) {
 
 WSCRT_TEST_MAIN(s_test_tracer_counts_bytes_and_blocks, s_test_blocks_are_16_byte_aligned, s_test_calloc_zeroes,
                 s_test_realloc_keeps_counts_and_contents, s_test_release_null_is_noop, s_test_default_allocator_works,
-                s_test_tracer_is_thread_safe, s_test_ref_count_calls_on_zero_once, s_test_clock_is_monotonic)
+                s_test_malloc_tracer_counts_what_malloc_gives, s_test_tracer_is_thread_safe,
+                s_test_ref_count_calls_on_zero_once, s_test_clock_is_monotonic)

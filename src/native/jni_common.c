@@ -158,6 +158,6 @@ int wscrt_jni_common_init(JavaVM *vm, JNIEnv *env, wscrt_jni_thread_detach_fn *o
     if (pthread_key_create(&s_detach_key, s_detach_thread) != 0) {
         return -1;
     }
-    s_allocator = wscrt_mem_tracer_new(wscrt_default_allocator());
+    s_allocator = wscrt_mem_tracer_new_malloc();
     return s_cache_classes(env);
 }

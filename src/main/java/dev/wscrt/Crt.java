@@ -120,7 +120,9 @@ public final class Crt {
 
     /**
      * Bytes currently allocated by the native runtime (its tracking allocator), OpenSSL's own allocations
-     * excepted. Useful in tests to see that every resource was released.
+     * excepted: the usable size malloc gave each live block ({@code malloc_usable_size}: the request
+     * rounded up to malloc's alignment, at most 15 bytes more for blocks of 24 bytes or more). Useful in
+     * tests to see that every resource was released.
      *
      * @return the bytes in use now
      */
