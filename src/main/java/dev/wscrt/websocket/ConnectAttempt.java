@@ -11,33 +11,25 @@ import java.nio.charset.StandardCharsets;
  * event-loop thread can say where and why: the server and the proxy (with the address the connection
  * went to, as native code reports it), what TLS trusted, the request, and the stack of the connect call
  * itself (added to every exception of the setup as a suppressed exception). Immutable; created on the
- * connecting thread, read on the event-loop thread. Once the connection is open, {@link #opened} gives the
- * copy it keeps, with what its later failures name and nothing more: the stack alone holds about 0.7 KiB of
- * the Java heap (HotSpot's backtrace arrays) per connection, a sixth of what an idle connection costs its
- * process.
+ * connecting thread, read on the event-loop thread. Once the connection is open only its
+ * {@link ConnectionEndpoints} stay, for its later failures: the stack alone holds about 0.7 KiB of the Java
+ * heap (HotSpot's backtrace arrays) per connection, a sixth of what an idle connection costs its process.
  */
 final class ConnectAttempt {
     /** How much of a refusing answer's body a message quotes. */
     private static final int BODY_BYTES_SHOWN = 200;
 
-    private final String serverHost;
-    private final int serverPort;
-    /** Null without a proxy. */
-    private final String proxyHost;
-    private final int proxyPort;
+    private final ConnectionEndpoints endpoints;
     private final String request;
     private final String serverTrust;
     private final String serverName;
     private final String proxyTrust;
-    /** Null once the connection is open. */
     private final Throwable connectSite;
 
     private ConnectAttempt(WebSocketConnectOptions options, Throwable connectSite) {
-        this.serverHost = options.host();
-        this.serverPort = options.port();
         HttpProxyOptions proxyOptions = options.proxyOptions();
-        this.proxyHost = proxyOptions == null ? null : proxyOptions.host();
-        this.proxyPort = proxyOptions == null ? 0 : proxyOptions.port();
+        this.endpoints = new ConnectionEndpoints(options.host(), options.port(),
+                proxyOptions == null ? null : proxyOptions.host(), proxyOptions == null ? 0 : proxyOptions.port());
         this.request = options.handshakeRequest() == null ? "?"
                 : options.handshakeRequest().getMethod() + " " + options.handshakeRequest().getPath();
         TlsConnectionOptions tls = options.tlsConnectionOptions();
@@ -48,50 +40,18 @@ final class ConnectAttempt {
         this.connectSite = connectSite;
     }
 
-    /** What {@link #shutdownFailure} names; the rest only a setup failure says. */
-    private ConnectAttempt(ConnectAttempt setup) {
-        this.serverHost = setup.serverHost;
-        this.serverPort = setup.serverPort;
-        this.proxyHost = setup.proxyHost;
-        this.proxyPort = setup.proxyPort;
-        this.request = null;
-        this.serverTrust = null;
-        this.serverName = null;
-        this.proxyTrust = null;
-        this.connectSite = null;
-    }
-
-    /** host:port, with an IPv6 literal in brackets. */
-    private static String authority(String host, int port) {
-        return (host != null && host.indexOf(':') >= 0 && !host.startsWith("[") ? "[" + host + "]" : host)
-                + ":" + port;
-    }
-
-    /**
-     * A host as failures name it, with the address the connection went to or those it tried when native
-     * code reported them: {@code localhost (127.0.0.1:8080)}, {@code 127.0.0.1:8080} (a literal is its own
-     * address), {@code localhost:8080 (tried [::1]:8080, 127.0.0.1:8080)}, or {@code host:port} alone
-     * when the name did not resolve ({@code remote} empty).
-     */
-    private static String named(String host, int port, String remote) {
-        String authority = authority(host, port);
-        if (remote == null || remote.isEmpty() || remote.equals(authority)) {
-            return authority;
-        }
-        return remote.contains(", ") ? authority + " (tried " + remote + ")" : host + " (" + remote + ")";
-    }
-
     /** Records a connect call; call on the connecting thread, so the stack is the caller's. */
     static ConnectAttempt of(WebSocketConnectOptions options) {
         return new ConnectAttempt(options, new ConnectSite());
     }
 
     /**
-     * What an open connection keeps for its later failures: the server and the proxy, without what only a
-     * setup failure says (the request, the trust stores, the connect call's stack).
+     * What an open connection keeps for its later failures: where it went ({@code remote}: the address
+     * connected to, the proxy's when there is one), without what only a setup failure says (the request,
+     * the trust stores, the connect call's stack).
      */
-    ConnectAttempt opened() {
-        return connectSite == null ? this : new ConnectAttempt(this);
+    ConnectionEndpoints opened(String remote) {
+        return endpoints.connectedTo(remote);
     }
 
     /**
@@ -105,37 +65,15 @@ final class ConnectAttempt {
         return withConnectSite(new CrtRuntimeException(errorCode, detail));
     }
 
-    /**
-     * The exception for a connection that failed after setup: where it was connected (the connect call's
-     * stack only when it failed before {@link #opened}).
-     */
-    CrtRuntimeException shutdownFailure(int errorCode, Throwable cause, String remote) {
-        String where = "connection to " + server(remote)
-                + (proxyHost != null ? " through proxy " + proxy(remote) : "");
-        return withConnectSite(new CrtRuntimeException(errorCode, where, cause));
-    }
-
-    /** The server, with the address connected to when the connection went to it directly. */
-    private String server(String remote) {
-        return proxyHost == null ? named(serverHost, serverPort, remote) : authority(serverHost, serverPort);
-    }
-
-    /** The proxy (the first hop: the address is its), or null without one. */
-    private String proxy(String remote) {
-        return proxyHost == null ? null : named(proxyHost, proxyPort, remote);
-    }
-
-    /** Adds the connect call's stack, while kept, to {@code exception} as a suppressed exception. */
+    /** Adds the connect call's stack to {@code exception} as a suppressed exception. */
     <T extends Throwable> T withConnectSite(T exception) {
-        if (connectSite != null) {
-            exception.addSuppressed(connectSite);
-        }
+        exception.addSuppressed(connectSite);
         return exception;
     }
 
     private String describe(String errorName, Integer status, byte[] body, String remote) {
-        String server = server(remote);
-        String proxy = proxy(remote);
+        String server = endpoints.server(remote);
+        String proxy = endpoints.proxy(remote);
         String via = proxy != null ? " through proxy " + proxy : "";
         String stage = errorName.substring("WSCRT_ERROR_".length());
         if (stage.startsWith("IO_DNS_")) {

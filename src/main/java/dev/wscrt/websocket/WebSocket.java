@@ -54,22 +54,30 @@ public final class WebSocket extends CrtResource {
         }
     }
 
-    private final String subprotocol;
-    private final String tlsVersion;
-    private final String alpnProtocol;
-    private final boolean tlsSessionResumed;
-    private final String extensions;
-
+    /**
+     * What the handshakes settled; null when nothing was (ws:// without a subprotocol or an extension, the
+     * common case, which then holds four fields fewer).
+     */
+    private final Negotiated negotiated;
     private final SendCompletions completions;
+
+    private record Negotiated(String subprotocol, String tlsVersion, String alpnProtocol, boolean tlsSessionResumed,
+                              String extensions) {
+    }
 
     /** Created by the native setup upcall with the binding's handle. */
     WebSocket(long handle, SendCompletions completions) {
         this.completions = completions;
-        this.subprotocol = nativeSubprotocol(handle);
-        this.tlsVersion = nativeTlsVersion(handle);
-        this.alpnProtocol = nativeAlpnProtocol(handle);
-        this.tlsSessionResumed = nativeTlsSessionResumed(handle);
-        this.extensions = nativeExtensions(handle);
+        String subprotocol = nativeSubprotocol(handle);
+        String tlsVersion = nativeTlsVersion(handle);
+        String alpnProtocol = nativeAlpnProtocol(handle);
+        boolean tlsSessionResumed = nativeTlsSessionResumed(handle);
+        String extensions = nativeExtensions(handle);
+        this.negotiated = subprotocol == null && tlsVersion == null && alpnProtocol == null && extensions == null
+                ? null
+                // A handful of distinct versions: one string each, not one per connection.
+                : new Negotiated(subprotocol, tlsVersion == null ? null : tlsVersion.intern(), alpnProtocol,
+                        tlsSessionResumed, extensions);
         acquireNativeHandle(handle, WebSocket::nativeRelease);
     }
 
@@ -352,7 +360,7 @@ public final class WebSocket extends CrtResource {
      * @return the subprotocol, or null
      */
     public String subprotocol() {
-        return subprotocol;
+        return negotiated == null ? null : negotiated.subprotocol();
     }
 
     /**
@@ -361,12 +369,12 @@ public final class WebSocket extends CrtResource {
      * @return {@code "TLSv1.3"} or {@code "TLSv1.2"}, or null for ws://
      */
     public String tlsVersion() {
-        return tlsVersion;
+        return negotiated == null ? null : negotiated.tlsVersion();
     }
 
     /** The extension negotiated (permessage-deflate, message API only), or null. */
     String extensions() {
-        return extensions;
+        return negotiated == null ? null : negotiated.extensions();
     }
 
     /**
@@ -377,7 +385,7 @@ public final class WebSocket extends CrtResource {
      * @return whether the TLS handshake resumed an earlier session
      */
     public boolean tlsSessionResumed() {
-        return tlsSessionResumed;
+        return negotiated != null && negotiated.tlsSessionResumed();
     }
 
     /**
@@ -386,7 +394,7 @@ public final class WebSocket extends CrtResource {
      * @return the ALPN protocol the server selected, or null when none was negotiated
      */
     public String alpnProtocol() {
-        return alpnProtocol;
+        return negotiated == null ? null : negotiated.alpnProtocol();
     }
 
     /**

@@ -60,13 +60,13 @@ final class WebSocketCallbacks {
     final SendCompletions sendCompletions = new SendCompletions();
     /**
      * What the connect call set out to do; set by {@link WebSocket} before the native connect starts, and
-     * replaced by its {@link ConnectAttempt#opened} copy on the event-loop thread once the connection is open.
+     * dropped on the event-loop thread once the connection is open ({@link #endpoints} stay).
      */
     private ConnectAttempt attempt;
     /** Why a setup failed before any connection attempt (the handshake transform's failure), or null. */
     private volatile CrtRuntimeException setupFailure;
-    /** The address the connection went to (see {@link #onSetup}), for failures after setup. */
-    private String remote;
+    /** Where the open connection went, for its failures; null until the open. */
+    private ConnectionEndpoints endpoints;
     private Throwable callbackFailure;
     private IncomingFrame openFrame;
     /** The last frame begun: a stream of frames of one size shares it (records are values). */
@@ -103,7 +103,6 @@ final class WebSocketCallbacks {
      * or after a failed connect those tried, separated by ", "; empty when the name did not resolve.
      */
     boolean onSetup(long handle, int errorCode, int status, String[] headerFields, byte[] body, String remoteAddress) {
-        remote = remoteAddress;
         List<HttpHeader> headers = null;
         if (headerFields != null) {
             headers = new ArrayList<>(headerFields.length / 2);
@@ -115,12 +114,13 @@ final class WebSocketCallbacks {
         Integer statusCode = status < 0 ? null : status;
         OnConnectionSetupData data;
         if (handle != 0) {
-            attempt = attempt.opened();
+            endpoints = attempt.opened(remoteAddress);
+            attempt = null;
             data = new OnConnectionSetupData(null, new WebSocket(handle, sendCompletions), statusCode, headers, null);
         } else {
             CrtRuntimeException found = setupFailure;
             data = new OnConnectionSetupData(found != null && found.errorCode() == errorCode ? found
-                    : attempt.setupFailure(errorCode, statusCode, body, remote), null,
+                    : attempt.setupFailure(errorCode, statusCode, body, remoteAddress), null,
                     statusCode, headers, body);
         }
         try {
@@ -143,15 +143,15 @@ final class WebSocketCallbacks {
     void onShutdown(int errorCode) {
         Throwable exception = null;
         if (callbackFailure != null) {
-            exception = attempt.shutdownFailure(ERROR_CALLBACK_EXCEPTION, callbackFailure, remote);
+            exception = endpoints.failure(ERROR_CALLBACK_EXCEPTION, callbackFailure);
         } else if (errorCode != 0) {
-            exception = attempt.shutdownFailure(errorCode, null, remote);
+            exception = endpoints.failure(errorCode, null);
         }
         if (openFrame != null && onFrameComplete != null) {
             IncomingFrame frame = openFrame;
             openFrame = null;
             Throwable frameException =
-                    exception != null ? exception : attempt.shutdownFailure(errorCode, null, remote);
+                    exception != null ? exception : endpoints.failure(errorCode, null);
             runQuietly(onFrameComplete, new OnIncomingFrameCompleteData(frame, frameException));
         }
         if (onShutdown != null) {
@@ -296,7 +296,7 @@ final class WebSocketCallbacks {
         if (frame == null || onFrameComplete == null) {
             return true;
         }
-        Throwable exception = error == 0 ? null : attempt.shutdownFailure(error, null, remote);
+        Throwable exception = error == 0 ? null : endpoints.failure(error, null);
         try {
             onFrameComplete.accept(new OnIncomingFrameCompleteData(frame, exception));
         } catch (Throwable t) {

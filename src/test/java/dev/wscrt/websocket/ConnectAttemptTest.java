@@ -207,6 +207,24 @@ class ConnectAttemptTest {
         assertCarriesNoConnectSite(e);
     }
 
+    @Test
+    void aConnectionLostAfterSetupThroughAProxyNamesTheServerAndTheProxy() {
+        ScriptedServer proxy = testbed.scriptedServer();
+        CallbackRecorder rec = new CallbackRecorder();
+        WebSocket.connect(rec.options("server.example", 80, testbed.bootstrap())
+                .proxyOptions(new HttpProxyOptions().withHost(proxy.host()).withPort(proxy.port())).build());
+        ScriptedServer.Conn conn = proxy.awaitConnection();
+        assertTrue(conn.readRequest().requestLine().startsWith("CONNECT server.example:80 "));
+        conn.writeAscii("HTTP/1.1 200 Connection established\r\n\r\n");
+        conn.handshake(); // the far end of the tunnel answers the upgrade
+        assertNotNull(rec.awaitWebSocket());
+        conn.reset();
+        Throwable e = rec.awaitShutdown().exception();
+        assertNotNull(e, "a reset is not a clean close");
+        assertMentions(e, "connection to server.example:80 through proxy " + proxy.authority());
+        assertCarriesNoConnectSite(e);
+    }
+
     // ---- the message API: its futures and listener get the same messages --------------------------
 
     /** The exception a message-API connect future failed with. */
