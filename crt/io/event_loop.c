@@ -486,6 +486,9 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
     if (loop->tls_local.free_fn != NULL) {
         loop->tls_local.free_fn(loop->tls_local.value);
     }
+    if (loop->embedder_local.free_fn != NULL) {
+        loop->embedder_local.free_fn(loop->embedder_local.value);
+    }
     if (loop->read_buffer_token) {
         loop->read_buffer_source.release(loop->read_buffer_token, loop->read_buffer_source.user_data);
     } else {
@@ -496,6 +499,10 @@ void wscrt_event_loop_destroy(struct wscrt_event_loop *loop) {
 
 struct wscrt_event_loop_local *wscrt_event_loop_tls_local(struct wscrt_event_loop *loop) {
     return &loop->tls_local;
+}
+
+struct wscrt_event_loop_local *wscrt_event_loop_embedder_local(struct wscrt_event_loop *loop) {
+    return &loop->embedder_local;
 }
 
 struct wscrt_byte_buf *wscrt_event_loop_read_buffer(struct wscrt_event_loop *loop) {

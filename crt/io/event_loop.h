@@ -110,6 +110,9 @@ struct wscrt_event_loop_local {
     void (*free_fn)(void *value);
 };
 struct wscrt_event_loop_local *wscrt_event_loop_tls_local(struct wscrt_event_loop *loop);
+/* The same for the layer that embeds the runtime (the JNI binding's per-loop state). Both are freed after
+ * destroy has cancelled the loop's tasks, so a task they hold may be among those cancelled. */
+struct wscrt_event_loop_local *wscrt_event_loop_embedder_local(struct wscrt_event_loop *loop);
 
 /*
  * Where a loop's read and plaintext buffers (one block: the read buffer, then

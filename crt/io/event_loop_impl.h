@@ -60,6 +60,7 @@ struct wscrt_event_loop {
     struct wscrt_byte_buf read_buffer;
     struct wscrt_byte_buf plaintext_buffer;
     struct wscrt_event_loop_local tls_local;
+    struct wscrt_event_loop_local embedder_local;
     struct wscrt_event_loop_read_buffer_source read_buffer_source; /* set before the thread starts */
     void *read_buffer_token; /* non-NULL while `buffers` comes from the source */
     uint64_t busy_poll_ns;   /* set before the thread starts; 0 = block at once */

@@ -1,5 +1,5 @@
 /* Tests for crt/io/event_loop.c, tasks and timers: task ordering across
- * threads, timers, cancellation, non-recursive scheduling, destroy, thread
+ * threads, timers, cancellation, non-recursive scheduling, destroy, per-loop state, thread
  * identity, and idle CPU. Fd subscriptions and the turn IO gets between tasks
  * are in io_event_loop_io_events_test.c. */
 #include <pthread.h>
@@ -323,6 +323,65 @@ static int s_test_destroy_never_run_loop_cancels_tasks(struct wscrt_allocator *a
     return 0;
 }
 
+/* ---- per-loop state ---- */
+
+/* Per-loop state holding a task, as the JNI binding's is: destroy cancels the task, then frees the state. */
+struct s_loop_state {
+    struct wscrt_task task;
+    struct wscrt_allocator *allocator;
+    int *events; /* appended to: 1 = task cancelled, 2 = state freed */
+    size_t *event_count;
+};
+
+static void s_loop_state_task_fn(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
+    (void)task;
+    struct s_loop_state *state = arg;
+    if (status == WSCRT_TASK_STATUS_CANCELED) {
+        state->events[(*state->event_count)++] = 1;
+    }
+}
+
+static void s_loop_state_free(void *value) {
+    struct s_loop_state *state = value;
+    state->events[(*state->event_count)++] = 2;
+    wscrt_mem_release(state->allocator, state);
+}
+
+struct s_loop_state_setup {
+    struct wscrt_event_loop *loop;
+    struct wscrt_allocator *allocator;
+    int *events;
+    size_t *event_count;
+};
+
+static void s_make_loop_state(void *arg) {
+    struct s_loop_state_setup *setup = arg;
+    struct wscrt_event_loop_local *local = wscrt_event_loop_embedder_local(setup->loop);
+    struct s_loop_state *state = wscrt_mem_calloc(setup->allocator, 1, sizeof(*state));
+    state->allocator = setup->allocator;
+    state->events = setup->events;
+    state->event_count = setup->event_count;
+    wscrt_task_init(&state->task, s_loop_state_task_fn, state);
+    local->value = state;
+    local->free_fn = s_loop_state_free;
+    wscrt_event_loop_schedule_task_future(setup->loop, &state->task, wscrt_clock_now_ns() + 60 * WSCRT_NS_PER_SEC);
+}
+
+static int s_test_loop_state_is_freed_after_the_tasks_it_holds_are_cancelled(struct wscrt_allocator *allocator) {
+    int events[4] = {0};
+    size_t event_count = 0;
+    struct s_loop_state_setup setup = {.allocator = allocator, .events = events, .event_count = &event_count};
+    setup.loop = s_new_running_loop(allocator);
+    ASSERT_TRUE(setup.loop != NULL);
+    ASSERT_TRUE(wscrt_event_loop_embedder_local(setup.loop) != wscrt_event_loop_tls_local(setup.loop));
+    ASSERT_TRUE(s_run_on_loop(setup.loop, s_make_loop_state, &setup));
+    wscrt_event_loop_destroy(setup.loop);
+    ASSERT_UINT_EQ(2, event_count);
+    ASSERT_INT_EQ(1, events[0]); /* the task, cancelled while its state lives */
+    ASSERT_INT_EQ(2, events[1]); /* then the state */
+    return 0;
+}
+
 /* ---- thread identity ---- */
 
 static void s_record_is_callers_thread(void *arg) {
@@ -387,4 +446,5 @@ WSCRT_TEST_MAIN(s_test_tasks_from_four_threads_run_once_in_order,
                 s_test_timers_fire_in_order_and_cancelled_timer_does_not_run,
                 s_test_task_scheduled_from_loop_runs_after_its_scheduler_and_can_be_cancelled,
                 s_test_destroy_cancels_pending_tasks, s_test_destroy_never_run_loop_cancels_tasks,
+                s_test_loop_state_is_freed_after_the_tasks_it_holds_are_cancelled,
                 s_test_is_callers_thread_true_inside_task_false_outside, s_test_idle_loop_uses_no_cpu)

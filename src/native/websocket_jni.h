@@ -5,7 +5,8 @@
  *   websocket_jni.c          the natives of WebSocket (connect, send, window, close, release)
  *   websocket_jni_options.c  the reader of ConnectEncoding.encode() in Java
  *   websocket_jni_upcalls.c  the upcalls to WebSocketCallbacks (setup, batched frame events,
- *                            shutdown, send completions)
+ *                            shutdown)
+ *   websocket_jni_completions.c  send completions, handed to SendCompletions by one task per loop
  *
  * A binding joins one C websocket to its Java WebSocketCallbacks (held by a
  * global ref until the binding is freed; the WebSocket object itself is never
@@ -13,13 +14,13 @@
  * the shutdown callback still runs). It is ref-counted: one reference for the connection (until
  * its shutdown or failed setup was reported), one for the Java WebSocket
  * (until its Cleaner or nativeRelease), one per pending send that has a
- * completion callback, one while a hand-over of send completions is scheduled.
+ * completion callback, one while its completions wait for the loop's hand-over.
  *
  * Send completions cross without a reference per send: Java queues each
  * callback in a SendCompletions, in the order the natives queue the frames,
  * and the binding tells it how many sends ended and how (completions come in
  * send order). Consecutive completions with the same error code are counted
- * and handed over in one upcall, by a task at the end of the loop's current
+ * and handed over in one upcall, by the loop's task at the end of its current
  * work or before any other upcall of the connection, whichever comes first.
  */
 #include <jni.h>
@@ -36,11 +37,15 @@ struct event_batch;
 
 struct wscrt_jni_binding {
     atomic_int ref_count;
+    /* Loop thread: sends that ended since the last hand-over, all with completed_error. */
+    uint32_t completed_sends;
+    int completed_error;
+    bool message_mode; /* whole messages (EVENT_MESSAGE) instead of frame events */
+    bool completions_queued; /* loop thread: in its loop's list of bindings with completions waiting */
     /* A global ref held until the shutdown callback has run (loop thread; NULL afterwards), so every
      * callback, the shutdown included, runs even after the user dropped the WebSocket (which is never
      * referenced from here). */
     jobject callbacks;
-    bool message_mode; /* whole messages (EVENT_MESSAGE) instead of frame events */
     /* Stored once, on the event-loop thread, by the setup upcall before the handle reaches Java; read by
      * the natives on Java threads through wscrt_jni_binding_websocket. Java orders the two (the handle
      * crosses into a WebSocket that the application hands to its threads with its own synchronisation),
@@ -54,11 +59,7 @@ struct wscrt_jni_binding {
     /* Global ref to the callbacks' SendCompletions, held until the binding is freed: completions may
      * come after the shutdown released the callbacks. */
     jobject send_completions;
-    /* Loop thread: sends that ended since the last hand-over, all with completed_error. */
-    uint32_t completed_sends;
-    int completed_error;
-    bool completions_task_scheduled;
-    struct wscrt_task completions_task;
+    struct wscrt_jni_binding *next_queued; /* loop thread: the next in that list */
 };
 
 /* The C websocket of a binding whose handle a native received. Call it before reading anything else of
@@ -92,6 +93,8 @@ void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
 /* The C completion of a send whose callback Java queued; user_data is the binding, with one reference
  * taken for the send (released here). */
 void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data);
+/* Hands the completions the binding counted so far to Java (loop thread), before its other upcalls. */
+void wscrt_jni_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *binding);
 
 /* What the connect-options reader fills: the C options and the storage they point into. */
 struct wscrt_jni_connect_request {

@@ -1,7 +1,8 @@
 /*
  * The upcalls of a websocket binding to its WebSocketCallbacks, all on the
- * connection's event-loop thread: setup, shutdown, send completions, and the
- * incoming frame events, batched per event-loop thread: the C callbacks append
+ * connection's event-loop thread (each after the send completions counted so
+ * far, websocket_jni_completions.c): setup, shutdown, and the incoming frame
+ * events, batched per event-loop thread: the C callbacks append
  * compact records, and one upcall per network read (on_incoming_batch_end)
  * hands them all to Java.
  *
@@ -128,8 +129,6 @@ static jobject s_callbacks(JNIEnv *env, struct wscrt_jni_binding *binding) {
 
 /* ---- upcalls (event-loop thread) ---------------------------------------------------------------------------- */
 
-static void s_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *binding);
-
 static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     struct wscrt_jni_binding *binding = batch->owner;
     size_t count = batch->count;
@@ -146,7 +145,7 @@ static bool s_flush_batch(JNIEnv *env, struct event_batch *batch) {
     if (count == 0 || !binding) {
         return true;
     }
-    s_flush_send_completions(env, binding); /* sends that ended before these frames arrived come first */
+    wscrt_jni_flush_send_completions(env, binding); /* sends that ended before these frames arrived come first */
     jobject data = NULL;
     jobject staged = staged_len > 0 ? batch->staging : NULL;
     if (in_read_buffer) {
@@ -505,7 +504,7 @@ static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int erro
     struct wscrt_jni_binding *binding = user_data;
     JNIEnv *env = wscrt_jni_get_env();
     if (env) {
-        s_flush_send_completions(env, binding);
+        wscrt_jni_flush_send_completions(env, binding);
         struct event_batch *batch = s_thread_batch();
         if (batch->owner == binding) {
             s_flush_batch(env, batch);
@@ -524,54 +523,6 @@ static void s_on_connection_shutdown(struct wscrt_websocket *websocket, int erro
     wscrt_jni_binding_release(binding);
 }
 
-/* Hands the completions counted so far to Java (loop thread). A failure to deliver them (the JVM out of
- * memory) fails the connection, as a throwing frame callback does. */
-static void s_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *binding) {
-    uint32_t count = binding->completed_sends;
-    if (count == 0) {
-        return;
-    }
-    binding->completed_sends = 0;
-    if (!env || !binding->send_completions) {
-        return; /* no JVM to run them in (a detached thread at exit) */
-    }
-    (*env)->CallVoidMethod(env, binding->send_completions, wscrt_jni_callbacks.on_sends_complete, (jint)count,
-                           (jint)binding->completed_error);
-    if (wscrt_jni_check_and_clear_exception(env)) {
-        struct wscrt_websocket *websocket = atomic_load_explicit(&binding->websocket, memory_order_relaxed);
-        if (websocket) {
-            wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
-        }
-    }
-}
-
-/* Runs at the end of the loop's current work (or cancelled, when the loop stops: delivered all the same). */
-static void s_send_completions_task(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
-    (void)task;
-    (void)status;
-    struct wscrt_jni_binding *binding = arg;
-    binding->completions_task_scheduled = false;
-    s_flush_send_completions(wscrt_jni_get_env(), binding);
-    wscrt_jni_binding_release(binding);
-}
-
-void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
-    struct wscrt_jni_binding *binding = user_data;
-    /* A run ends at another error code, or before its count would pass what a jint holds. */
-    if (binding->completed_sends > 0 &&
-        (binding->completed_error != error_code || binding->completed_sends == INT32_MAX)) {
-        s_flush_send_completions(wscrt_jni_get_env(), binding);
-    }
-    binding->completed_error = error_code;
-    binding->completed_sends++;
-    if (!binding->completions_task_scheduled) {
-        binding->completions_task_scheduled = true;
-        wscrt_jni_binding_acquire(binding); /* released by the task */
-        wscrt_event_loop_schedule_task_now(wscrt_websocket_get_event_loop(websocket), &binding->completions_task);
-    }
-    wscrt_jni_binding_release(binding); /* the send's reference */
-}
-
 struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) {
     struct wscrt_jni_binding *binding = wscrt_mem_calloc(wscrt_jni_allocator(), 1, sizeof(struct wscrt_jni_binding));
     atomic_init(&binding->ref_count, 1);
@@ -582,7 +533,6 @@ struct wscrt_jni_binding *wscrt_jni_binding_new(JNIEnv *env, jobject callbacks) 
     if (completions) {
         (*env)->DeleteLocalRef(env, completions);
     }
-    wscrt_task_init(&binding->completions_task, s_send_completions_task, binding);
     return binding;
 }
 
