@@ -269,7 +269,7 @@ struct wscrt_event_loop *wscrt_websocket_get_event_loop(const struct wscrt_webso
 }
 
 const char *wscrt_websocket_get_tls_version(const struct wscrt_websocket *websocket) {
-    return websocket->tls_version;
+    return websocket->tls_version != NULL ? websocket->tls_version : "";
 }
 
 bool wscrt_websocket_get_tls_session_resumed(const struct wscrt_websocket *websocket) {

@@ -238,7 +238,7 @@ static void s_on_tls_negotiated(struct wscrt_channel_handler *handler, int error
     }
     bool to_target = !ws->setup->use_proxy || ws->setup->next_stage == WSCRT_WS_STAGE_UPGRADE;
     if (to_target) {
-        snprintf(ws->tls_version, sizeof(ws->tls_version), "%s", wscrt_tls_handler_version_name(handler));
+        ws->tls_version = wscrt_tls_handler_version_name(handler);
         const char *alpn = wscrt_tls_handler_protocol(handler);
         if (alpn && alpn[0] && !ws->alpn_protocol) {
             ws->alpn_protocol = s_strdup(ws->allocator, alpn);
@@ -396,7 +396,6 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     wscrt_ref_count_init(&ws->ref_count, ws, wscrt_websocket_destroy);
     wscrt_task_init(&ws->setup->handshake_timeout_task, s_on_handshake_timeout, ws);
     wscrt_websocket_requests_init(ws);
-    wscrt_websocket_send_init(ws);
     wscrt_websocket_connection_init(ws);
     wscrt_websocket_deflate_init(ws, options);
     wscrt_websocket_keepalive_init(ws);

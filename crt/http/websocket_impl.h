@@ -192,7 +192,7 @@ struct wscrt_websocket {
     struct wscrt_websocket_setup_state *setup;
     /* What TLS to the target negotiated (and tls_session_resumed below); set before setup is reported,
      * constant afterwards. */
-    char tls_version[16];
+    const char *tls_version; /* OpenSSL's static name ("TLSv1.3"); NULL for ws:// */
     char *alpn_protocol; /* NULL = none negotiated */
     /* The subprotocol the server selected (one the request offered), NUL-terminated; NULL = none. Set before
      * setup is reported, constant afterwards, freed with the connection. */
@@ -220,7 +220,6 @@ struct wscrt_websocket {
     bool discarding;
     bool current_frame_silent; /* the frame being decoded is dropped, not delivered */
     bool close_received;
-    bool close_timeout_armed;
     int fail_after_close; /* error to shut down with once our failing CLOSE (1002/1007) is written */
     bool failing;         /* a violation was seen: nothing more is decoded, sends flow until that CLOSE */
     bool callback_failed;
@@ -236,7 +235,8 @@ struct wscrt_websocket {
      * Set before setup is reported, then constant until the connection is destroyed. */
     struct wscrt_websocket_deflate_state *deflate;
     char *extensions; /* as negotiated, NUL-terminated; NULL = none */
-    struct wscrt_task close_timeout_task;
+    /* Made when the close timeout is armed (an open connection holds none), freed with the connection. */
+    struct wscrt_task *close_timeout_task;
     /* Keepalive (websocket_keepalive.c): made at connect when ping_interval_ms is set, NULL otherwise (a
      * connection without keepalive holds none of it); freed with the connection. */
     struct wscrt_websocket_keepalive *keepalive;
@@ -352,11 +352,10 @@ struct wscrt_outgoing_frame *wscrt_websocket_deflate_frame_new(struct wscrt_webs
 
 /* ---- websocket_send.c ---- */
 
-/* Initialises what sending owns (the close timeout task) ... */
-void wscrt_websocket_send_init(struct wscrt_websocket *ws);
-/* ... and, loop thread, stops its timers (the channel is shutting down) ... */
+/* Loop thread: stops the timers of sending (the close timeout, the block cache's trim; the channel is shutting
+ * down) ... */
 void wscrt_websocket_send_stop(struct wscrt_websocket *ws);
-/* ... and frees it (frames still in a channel keep the block cache until they are freed). */
+/* ... and frees what sending owns (frames still in a channel keep the block cache until they are freed). */
 void wscrt_websocket_send_clean_up(struct wscrt_websocket *ws);
 /* Any thread: the frame's bytes (header, then the payload masked as it is copied). NULL on failure. */
 struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new(struct wscrt_websocket *ws, uint8_t opcode, bool fin,

@@ -47,11 +47,12 @@ static void s_on_close_timeout(struct wscrt_task *task, void *arg, enum wscrt_ta
 }
 
 void wscrt_websocket_arm_close_timeout(struct wscrt_websocket *ws) {
-    if (ws->close_timeout_armed || !ws->channel) {
+    if (ws->close_timeout_task != NULL || !ws->channel) {
         return;
     }
-    ws->close_timeout_armed = true;
-    wscrt_channel_schedule_task_future(ws->channel, &ws->close_timeout_task,
+    ws->close_timeout_task = wscrt_mem_acquire(ws->allocator, sizeof(struct wscrt_task));
+    wscrt_task_init(ws->close_timeout_task, s_on_close_timeout, ws);
+    wscrt_channel_schedule_task_future(ws->channel, ws->close_timeout_task,
                                        wscrt_clock_now_ns() + (uint64_t)ws->options.close_timeout_ms * WSCRT_NS_PER_MS);
 }
 
@@ -253,12 +254,10 @@ void wscrt_websocket_send_close(struct wscrt_websocket *ws, uint16_t status) {
     s_send_control_frame(ws, WSCRT_WEBSOCKET_OPCODE_CLOSE, wscrt_byte_cursor_from_array(payload, 2));
 }
 
-void wscrt_websocket_send_init(struct wscrt_websocket *ws) {
-    wscrt_task_init(&ws->close_timeout_task, s_on_close_timeout, ws);
-}
-
 void wscrt_websocket_send_stop(struct wscrt_websocket *ws) {
-    wscrt_event_loop_cancel_task(ws->event_loop, &ws->close_timeout_task);
+    if (ws->close_timeout_task != NULL) {
+        wscrt_event_loop_cancel_task(ws->event_loop, ws->close_timeout_task);
+    }
     struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
     if (blocks != NULL) {
         wscrt_event_loop_cancel_task(ws->event_loop, &blocks->trim_task);
@@ -266,6 +265,7 @@ void wscrt_websocket_send_stop(struct wscrt_websocket *ws) {
 }
 
 void wscrt_websocket_send_clean_up(struct wscrt_websocket *ws) {
+    wscrt_mem_release(ws->allocator, ws->close_timeout_task);
     struct wscrt_websocket_send_blocks *blocks = atomic_load_explicit(&ws->send_blocks, memory_order_acquire);
     if (blocks != NULL) {
         wscrt_block_cache_release(blocks->cache); /* frames still in a channel keep it until they are freed */

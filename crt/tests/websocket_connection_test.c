@@ -253,9 +253,9 @@ static int s_test_idle_connection_gives_back_its_send_blocks(struct wscrt_alloca
 
 /* What an open, idle ws:// connection holds in wscrt's allocator (everything the connection owns: websocket,
  * channel, slots, socket), measured as the drop when it goes away. Setup-only state must be gone by then. */
-#define IDLE_CONNECTION_BUDGET 1536
+#define IDLE_CONNECTION_BUDGET 1472
 /* The websocket, its socket handler, socket, channel (with both slots), the bootstrap's record of the channel
- * and the event loop's subscription: each allocation also costs malloc's and the tracer's headers. */
+ * and the event loop's subscription: each allocation also costs malloc's header (and here the tracer's). */
 #define IDLE_CONNECTION_ALLOCATIONS 6
 static int s_test_idle_connection_holds_at_most_its_budget(struct wscrt_allocator *allocator) {
     struct fixture f;
