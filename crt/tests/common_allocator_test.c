@@ -149,28 +149,26 @@ static void *s_churn(void *arg) {
     return NULL;
 }
 
-static int s_test_tracer_is_thread_safe(struct wscrt_allocator *allocator) {
+/* S_THREADS threads churn through `tracer` at once; every count is back at zero afterwards. */
+static int s_churn_from_threads(struct wscrt_allocator *tracer) {
     pthread_t threads[S_THREADS];
     for (size_t i = 0; i < S_THREADS; ++i) {
-        ASSERT_INT_EQ(0, pthread_create(&threads[i], NULL, s_churn, allocator));
+        ASSERT_INT_EQ(0, pthread_create(&threads[i], NULL, s_churn, tracer));
     }
     for (size_t i = 0; i < S_THREADS; ++i) {
         pthread_join(threads[i], NULL);
     }
-    ASSERT_UINT_EQ(0, wscrt_mem_tracer_bytes(allocator));
-    ASSERT_UINT_EQ(0, wscrt_mem_tracer_count(allocator));
-
-    struct wscrt_allocator *malloc_tracer = wscrt_mem_tracer_new_malloc();
-    for (size_t i = 0; i < S_THREADS; ++i) {
-        ASSERT_INT_EQ(0, pthread_create(&threads[i], NULL, s_churn, malloc_tracer));
-    }
-    for (size_t i = 0; i < S_THREADS; ++i) {
-        pthread_join(threads[i], NULL);
-    }
-    ASSERT_UINT_EQ(0, wscrt_mem_tracer_bytes(malloc_tracer));
-    ASSERT_UINT_EQ(0, wscrt_mem_tracer_count(malloc_tracer));
-    wscrt_mem_tracer_destroy(malloc_tracer);
+    ASSERT_UINT_EQ(0, wscrt_mem_tracer_bytes(tracer));
+    ASSERT_UINT_EQ(0, wscrt_mem_tracer_count(tracer));
     return 0;
+}
+
+static int s_test_tracer_is_thread_safe(struct wscrt_allocator *allocator) {
+    ASSERT_INT_EQ(0, s_churn_from_threads(allocator));
+    struct wscrt_allocator *malloc_tracer = wscrt_mem_tracer_new_malloc();
+    int result = s_churn_from_threads(malloc_tracer);
+    wscrt_mem_tracer_destroy(malloc_tracer);
+    return result;
 }
 
 struct s_counted {
