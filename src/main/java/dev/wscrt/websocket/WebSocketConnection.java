@@ -68,13 +68,18 @@ public final class WebSocketConnection {
     static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(30);
     static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(10);
 
-    private final URI uri;
+    /**
+     * The text of the URI connected to, not the URI object: a parsed URI holds its parts as strings of
+     * their own (about 0.3 KiB of heap) for as long as the connection lives, while the text is a string the
+     * caller's URI already holds.
+     */
+    private final String uriText;
     private final ConnectionEvents events;
     private volatile WebSocket socket;
     private volatile boolean open;
 
     private WebSocketConnection(URI uri, WebSocketListener listener, boolean partial) {
-        this.uri = uri;
+        this.uriText = uri.toString();
         this.events = new ConnectionEvents(this, listener, partial);
     }
 
@@ -102,12 +107,13 @@ public final class WebSocketConnection {
     }
 
     /**
-     * The URI this connection was made to.
+     * The URI this connection was made to: equal to the one given to {@link #builder} or {@link #connect},
+     * made again from its text at each call (the connection does not keep the caller's object).
      *
-     * @return the URI this connection was made to
+     * @return a URI equal to the one this connection was made to
      */
     public URI uri() {
-        return uri;
+        return URI.create(uriText);
     }
 
     /**

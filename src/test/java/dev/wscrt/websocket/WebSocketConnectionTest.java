@@ -42,9 +42,11 @@ class WebSocketConnectionTest {
     void textAndBinaryMessagesEchoWholeAndTheCloseHandshakeEndsCleanly() {
         NettyWebSocketServer server = testbed.echoServer();
         MessageRecorder rec = new MessageRecorder();
-        WebSocketConnection ws = connect(uri(server, "/chat?room=1"), rec);
+        URI uri = uri(server, "/chat?room=1");
+        WebSocketConnection ws = connect(uri, rec);
         assertTrue(ws.isOpen());
         assertEquals("/chat?room=1", server.awaitConnection().requestUri());
+        assertEquals(uri, ws.uri());
 
         Await.get("text sent", ws.sendText("héllo"));
         byte[] big = new byte[70_000];
