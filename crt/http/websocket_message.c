@@ -67,14 +67,28 @@ int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wsc
     return s_end_batch(ws) ? WSCRT_OP_SUCCESS : wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
 }
 
+static inline void s_start_message(struct wscrt_websocket *ws, uint8_t opcode) {
+    ws->message_opcode = opcode;
+    ws->message_delivered = false;
+    ws->message.len = 0;
+}
+
+/* Whether a message of `total` bytes so far (at least `frame_length`, the frame just begun) is too big. */
+static inline int s_check_message_size(struct wscrt_websocket *ws, uint64_t total, uint64_t frame_length) {
+    if (total > ws->options.max_message_size || total < frame_length) {
+        WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: message of at least %llu bytes exceeds the maximum of %llu",
+                         (void *)ws, (unsigned long long)total, (unsigned long long)ws->options.max_message_size);
+        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG);
+    }
+    return WSCRT_OP_SUCCESS;
+}
+
 int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame) {
     if (!wscrt_websocket_opcode_is_data(frame->opcode)) {
         return WSCRT_OP_SUCCESS; /* control frames are whole when complete */
     }
     if (frame->opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
-        ws->message_opcode = frame->opcode;
-        ws->message_delivered = false;
-        ws->message.len = 0;
+        s_start_message(ws, frame->opcode);
     }
     if (frame->compressed) {
         return WSCRT_OP_SUCCESS; /* capped on its inflated bytes, by the inflater */
@@ -83,13 +97,7 @@ int wscrt_websocket_message_on_begin(struct wscrt_websocket *ws, const struct ws
         ws->partial_frame_received = 0;
         return WSCRT_OP_SUCCESS;
     }
-    uint64_t total = (uint64_t)ws->message.len + frame->payload_length;
-    if (total > ws->options.max_message_size || total < frame->payload_length) {
-        WSCRT_LOGF_DEBUG(WSCRT_LS_WEBSOCKET, "id=%p: message of at least %llu bytes exceeds the maximum of %llu",
-                         (void *)ws, (unsigned long long)total, (unsigned long long)ws->options.max_message_size);
-        return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG);
-    }
-    return WSCRT_OP_SUCCESS;
+    return s_check_message_size(ws, (uint64_t)ws->message.len + frame->payload_length, frame->payload_length);
 }
 
 int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct wscrt_websocket_frame *frame,
@@ -174,8 +182,12 @@ int wscrt_websocket_message_on_whole(struct wscrt_websocket *ws, const struct ws
     if (!frame->fin || frame->opcode == WSCRT_WEBSOCKET_OPCODE_CONTINUATION) {
         return 1;
     }
-    if (wscrt_websocket_message_on_begin(ws, frame)) { /* the size check, and a fresh message */
-        return WSCRT_OP_ERR;
+    /* What on_begin does for a message in one frame, inline: streams of small messages are mostly this. */
+    if (wscrt_websocket_opcode_is_data(frame->opcode)) {
+        if (s_check_message_size(ws, frame->payload_length, frame->payload_length)) {
+            return WSCRT_OP_ERR;
+        }
+        s_start_message(ws, frame->opcode);
     }
     return s_deliver(ws, frame->opcode, payload);
 }

@@ -116,6 +116,21 @@ static int s_test_a_frame_announcing_more_than_the_maximum_fails_with_1009(struc
     return s_fixture_clean_up(&f);
 }
 
+static int s_test_a_whole_frame_at_the_maximum_is_delivered_and_one_past_it_fails_with_1009(
+    struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_upgrade_in_message_mode(&f, allocator, 10));
+    /* Each frame arrives whole, in one read: the path that checks the size without a begin event. */
+    static const uint8_t at_maximum[] = {0x82, 0x0A, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0'};
+    ASSERT_SUCCESS(s_server_send(&f.server, at_maximum, sizeof(at_maximum)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 1));
+    ASSERT_UINT_EQ(10, f.recorder.message_lengths[0]);
+    static const uint8_t past_maximum[] = {0x82, 0x0B, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '!'};
+    ASSERT_SUCCESS(s_server_send(&f.server, past_maximum, sizeof(past_maximum)));
+    ASSERT_SUCCESS(s_expect_client_failure(&f, 1009, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 1));
+    return s_fixture_clean_up(&f);
+}
+
 static int s_test_fragments_adding_up_past_the_maximum_fail_with_1009(struct wscrt_allocator *allocator) {
     struct fixture f;
     ASSERT_SUCCESS(s_upgrade_in_message_mode(&f, allocator, 10));
@@ -220,5 +235,6 @@ WSCRT_TEST_MAIN(s_test_fragments_are_joined_and_control_frames_keep_their_place,
                 s_test_a_frame_split_across_reads_is_one_message,
                 s_test_partial_messages_deliver_pieces_as_they_arrive,
                 s_test_a_frame_announcing_more_than_the_maximum_fails_with_1009,
+                s_test_a_whole_frame_at_the_maximum_is_delivered_and_one_past_it_fails_with_1009,
                 s_test_fragments_adding_up_past_the_maximum_fail_with_1009,
                 s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_stays_up)
