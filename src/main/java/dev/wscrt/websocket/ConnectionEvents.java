@@ -29,7 +29,8 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
         this.partial = partial;
     }
 
-    void onSetup(OnConnectionSetupData setup) {
+    @Override
+    public void onSetup(OnConnectionSetupData setup) {
         if (setup.exception() != null) {
             opened.completeExceptionally(setup.handshakeResponseStatus() != null
                     ? new WebSocketHandshakeException(setup.exception(), setup) : setup.exception());
@@ -98,7 +99,8 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
         }
     }
 
-    void onShutdown(OnConnectionShutdownData shutdown) {
+    @Override
+    public void onShutdown(OnConnectionShutdownData shutdown) {
         connection.shuttingDown();
         try {
             if (shutdown.exception() == null) {

@@ -2,6 +2,8 @@ package dev.wscrt.websocket;
 
 import dev.wscrt.CrtRuntimeException;
 import java.io.IOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -13,7 +15,6 @@ import java.util.ArrayDeque;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The {@link WebSocket} of {@link JdkWebSocket}: a message-API connection in partial mode with a read
@@ -49,8 +50,9 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     // ---- receiving: written under `lock`; the volatile ones are also read without it by
     // continueDirectDelivery -----------------------------------------------------------------------------
     private final Object lock = new Object();
-    private final ArrayDeque<Event> queue = new ArrayDeque<>();
-    private volatile int waiting; // queue.size()
+    // Made when a piece first has to wait, dropped when the queue is cleared: most connections never need one.
+    private ArrayDeque<Event> queue;
+    private volatile int waiting; // queue's size (0 when there is none)
     private volatile long demand; // Long.MAX_VALUE: unbounded, not counted down
     private boolean draining;
     private volatile boolean finished; // onClose or onError delivered, or aborted: no more listener calls
@@ -63,18 +65,33 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     private boolean keptDelivery;
 
     private volatile boolean inputClosed;
-    private final AtomicBoolean outputClosed = new AtomicBoolean();
+    private volatile boolean outputClosed; // compare-and-set through OUTPUT_CLOSED
 
     // ---- sending ------------------------------------------------------------------------------------
-    private final AtomicBoolean pendingTextOrBinary = new AtomicBoolean();
-    private final AtomicBoolean pendingPingOrPong = new AtomicBoolean();
-    // Guarded by pendingTextOrBinary: the data message being sent (null = none), the text encoder and a
-    // high surrogate that ended the previous text piece.
+    // One send of each kind at a time: set by compare-and-set through PENDING_DATA and PENDING_CONTROL.
+    private volatile boolean pendingTextOrBinary;
+    private volatile boolean pendingPingOrPong;
+    // Guarded by pendingTextOrBinary: the data message being sent (null = none), the text encoder (made at
+    // the first text send) and a high surrogate that ended the previous text piece.
     private Opcode openMessage;
-    private final CharsetEncoder encoder = StandardCharsets.UTF_8.newEncoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
+    private CharsetEncoder encoder;
     private char carriedHighSurrogate;
+
+    // Flags as fields with compare-and-set rather than AtomicBoolean objects: three objects fewer per connection.
+    private static final VarHandle OUTPUT_CLOSED;
+    private static final VarHandle PENDING_DATA;
+    private static final VarHandle PENDING_CONTROL;
+
+    static {
+        try {
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            OUTPUT_CLOSED = lookup.findVarHandle(JdkWebSocketImpl.class, "outputClosed", boolean.class);
+            PENDING_DATA = lookup.findVarHandle(JdkWebSocketImpl.class, "pendingTextOrBinary", boolean.class);
+            PENDING_CONTROL = lookup.findVarHandle(JdkWebSocketImpl.class, "pendingPingOrPong", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     private sealed interface Event {
     }
@@ -199,23 +216,31 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
                 queuedControl++;
             }
             closeQueued = event instanceof Close;
+            if (queue == null) {
+                queue = new ArrayDeque<>();
+            }
             queue.add(event);
             waiting = queue.size();
         }
         drain();
     }
 
+    /** Empties the queue (under `lock`) and lets its memory go. */
+    private void dropQueue() {
+        queue = null;
+        waiting = 0;
+    }
+
     /** Ends the listener's calls with onError(error) (delivered next, whatever the demand). */
     private void fail(Throwable error) {
         inputClosed = true;
-        outputClosed.set(true);
+        outputClosed = true;
         synchronized (lock) {
             if (finished || failure != null) {
                 return;
             }
             failure = error;
-            queue.clear();
-            waiting = 0;
+            dropQueue();
         }
         WebSocketConnection c = connection;
         if (c != null) {
@@ -234,7 +259,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
      */
     private boolean startDirectDelivery() {
         synchronized (lock) {
-            if (draining || finished || failure != null || closeQueued || demand == 0 || !queue.isEmpty()) {
+            if (draining || finished || failure != null || closeQueued || demand == 0 || waiting > 0) {
                 return false;
             }
             takeDemand();
@@ -276,7 +301,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     private void endDirectDelivery() {
         synchronized (lock) {
             draining = false;
-            if (failure == null && (demand == 0 || queue.isEmpty())) {
+            if (failure == null && (demand == 0 || waiting == 0)) {
                 return;
             }
         }
@@ -295,15 +320,14 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             Throwable error = null;
             synchronized (lock) {
                 if (finished) {
-                    queue.clear();
-                    waiting = 0;
+                    dropQueue();
                     draining = false;
                     return;
                 }
                 if (failure != null) {
                     error = failure;
                     finished = true;
-                } else if (demand > 0 && !queue.isEmpty()) {
+                } else if (demand > 0 && waiting > 0) {
                     next = queue.poll();
                     waiting = queue.size();
                     takeDemand();
@@ -369,9 +393,9 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
                 inputClosed = true;
                 CompletionStage<?> stage = listener.onClose(this, close.code(), close.reason());
                 if (stage == null) {
-                    outputClosed.set(true);
+                    outputClosed = true;
                 } else {
-                    stage.whenComplete((r, e) -> outputClosed.set(true));
+                    stage.whenComplete((r, e) -> outputClosed = true);
                 }
             }
         } catch (Throwable t) {
@@ -428,7 +452,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     @Override
     public CompletableFuture<WebSocket> sendText(CharSequence data, boolean last) {
         Objects.requireNonNull(data);
-        if (!pendingTextOrBinary.compareAndSet(false, true)) {
+        if (!PENDING_DATA.compareAndSet(this, false, true)) {
             return CompletableFuture.failedFuture(new IllegalStateException("Send pending"));
         }
         try {
@@ -440,9 +464,9 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             Opcode opcode = openMessage == null ? Opcode.TEXT : Opcode.CONTINUATION;
             CompletableFuture<Void> frame = connection.sendFrame(opcode, bytes, last);
             openMessage = last ? null : Opcode.TEXT;
-            return sent(frame, pendingTextOrBinary, null, true);
+            return sent(frame, PENDING_DATA, null, true);
         } catch (Throwable t) {
-            pendingTextOrBinary.set(false);
+            pendingTextOrBinary = false;
             return CompletableFuture.failedFuture(t);
         }
     }
@@ -450,7 +474,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     @Override
     public CompletableFuture<WebSocket> sendBinary(ByteBuffer data, boolean last) {
         Objects.requireNonNull(data);
-        if (!pendingTextOrBinary.compareAndSet(false, true)) {
+        if (!PENDING_DATA.compareAndSet(this, false, true)) {
             return CompletableFuture.failedFuture(new IllegalStateException("Send pending"));
         }
         try {
@@ -461,9 +485,9 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             Opcode opcode = openMessage == null ? Opcode.BINARY : Opcode.CONTINUATION;
             CompletableFuture<Void> frame = connection.sendFrame(opcode, data, last);
             openMessage = last ? null : Opcode.BINARY;
-            return sent(frame, pendingTextOrBinary, data, true);
+            return sent(frame, PENDING_DATA, data, true);
         } catch (Throwable t) {
-            pendingTextOrBinary.set(false);
+            pendingTextOrBinary = false;
             return CompletableFuture.failedFuture(t);
         }
     }
@@ -480,7 +504,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     private CompletableFuture<WebSocket> sendControl(Opcode opcode, ByteBuffer message) {
         Objects.requireNonNull(message);
-        if (!pendingPingOrPong.compareAndSet(false, true)) {
+        if (!PENDING_CONTROL.compareAndSet(this, false, true)) {
             return CompletableFuture.failedFuture(new IllegalStateException("Send pending"));
         }
         try {
@@ -488,9 +512,9 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             if (message.remaining() > 125) {
                 throw new IllegalArgumentException("Long message: " + message.remaining());
             }
-            return sent(connection.sendFrame(opcode, message, true), pendingPingOrPong, message, true);
+            return sent(connection.sendFrame(opcode, message, true), PENDING_CONTROL, message, true);
         } catch (Throwable t) {
-            pendingPingOrPong.set(false);
+            pendingPingOrPong = false;
             return CompletableFuture.failedFuture(t);
         }
     }
@@ -504,7 +528,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         if (reason.getBytes(StandardCharsets.UTF_8).length > 123 || !isWellFormed(reason)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("reason"));
         }
-        if (!outputClosed.compareAndSet(false, true)) {
+        if (!OUTPUT_CLOSED.compareAndSet(this, false, true)) {
             return CompletableFuture.failedFuture(new IOException("Output closed"));
         }
         synchronized (lock) {
@@ -524,7 +548,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     @Override
     public boolean isOutputClosed() {
-        return outputClosed.get();
+        return outputClosed;
     }
 
     @Override
@@ -535,11 +559,10 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     @Override
     public void abort() {
         inputClosed = true;
-        outputClosed.set(true);
+        outputClosed = true;
         synchronized (lock) {
             finished = true;
-            queue.clear();
-            waiting = 0;
+            dropQueue();
         }
         connection.abort();
     }
@@ -552,7 +575,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     // ---- sending helpers ----------------------------------------------------------------------------
 
     private void checkOutputOpen() throws IOException {
-        if (outputClosed.get()) {
+        if (outputClosed) {
             throw new IOException("Output closed");
         }
     }
@@ -566,11 +589,11 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
      * for the write would cost every send a round trip through the loop thread. The frame holds its own
      * copy of the bytes; if the connection fails before writing it, the listener's {@code onError} says so.
      */
-    private CompletableFuture<WebSocket> sent(CompletableFuture<Void> native_, AtomicBoolean pending,
+    private CompletableFuture<WebSocket> sent(CompletableFuture<Void> native_, VarHandle pending,
                                              ByteBuffer consumed, boolean writeBehind) {
         if (writeBehind && !native_.isDone() && connection.queuedBytes() <= WRITE_BEHIND_LIMIT) {
             if (pending != null) {
-                pending.set(false);
+                pending.setVolatile(this, false);
             }
             if (consumed != null) {
                 consumed.position(consumed.limit());
@@ -580,7 +603,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         CompletableFuture<WebSocket> result = new CompletableFuture<>();
         native_.whenComplete((v, error) -> {
             if (pending != null) {
-                pending.set(false);
+                pending.setVolatile(this, false);
             }
             if (error == null) {
                 if (consumed != null) {
@@ -607,6 +630,11 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             in = CharBuffer.wrap(data);
         }
         ByteBuffer out = ByteBuffer.allocate(in.remaining() * 3 + 4);
+        if (encoder == null) {
+            encoder = StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT);
+        }
         CoderResult result = encoder.encode(in, out, last);
         if (!result.isError() && last) {
             result = encoder.flush(out);

@@ -44,6 +44,12 @@ final class WebSocketCallbacks {
      * {@code offset} in {@code source} (not a view of its own: the sink copies them, so none is made).
      */
     interface MessageSink {
+        /** The setup succeeded or failed, as {@link WebSocketConnectOptions#onConnectionSetup()} is told. */
+        void onSetup(OnConnectionSetupData setup);
+
+        /** The connection shut down, as {@link WebSocketConnectOptions#onConnectionShutdown()} is told. */
+        void onShutdown(OnConnectionShutdownData shutdown);
+
         /**
          * {@code source} is valid only during the call; {@code last} is false only for a piece of a data
          * message in partial mode that is not its last.
@@ -81,11 +87,13 @@ final class WebSocketCallbacks {
         this.messageSink = null;
     }
 
-    /** Message mode: setup and shutdown as given, whole messages to {@code sink}, no frame callbacks. */
-    WebSocketCallbacks(WebSocketConnectOptions options, Consumer<OnConnectionSetupData> onSetup,
-                       Consumer<OnConnectionShutdownData> onShutdown, MessageSink sink) {
-        this.onSetup = onSetup;
-        this.onShutdown = onShutdown;
+    /**
+     * Message mode: setup, shutdown and whole messages to {@code sink}, no frame callbacks (the sink is called
+     * directly, so that a connection keeps no callback objects of its own).
+     */
+    WebSocketCallbacks(MessageSink sink) {
+        this.onSetup = null;
+        this.onShutdown = null;
         this.onFrameBegin = null;
         this.onFramePayload = null;
         this.onFrameComplete = null;
@@ -124,7 +132,11 @@ final class WebSocketCallbacks {
                     statusCode, headers, body);
         }
         try {
-            onSetup.accept(data);
+            if (messageSink != null) {
+                messageSink.onSetup(data);
+            } else {
+                onSetup.accept(data);
+            }
         } catch (Throwable t) {
             return failed(t);
         }
@@ -154,7 +166,9 @@ final class WebSocketCallbacks {
                     exception != null ? exception : endpoints.failure(errorCode, null);
             runQuietly(onFrameComplete, new OnIncomingFrameCompleteData(frame, frameException));
         }
-        if (onShutdown != null) {
+        if (messageSink != null) {
+            runQuietly(messageSink::onShutdown, new OnConnectionShutdownData(exception));
+        } else if (onShutdown != null) {
             runQuietly(onShutdown, new OnConnectionShutdownData(exception));
         }
     }

@@ -67,6 +67,12 @@ public final class WebSocketConnection {
     /** Keepalive of the message API (see the class comment for why it is on). */
     static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(30);
     static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * The options' setup callback, which they require: never called, since the message mode's callbacks hand
+     * the setup to the connection's events directly (a reused builder then holds no past connection).
+     */
+    private static final Consumer<OnConnectionSetupData> SETUP_GOES_TO_EVENTS = setup -> {
+    };
 
     /**
      * The text of the URI connected to, not the URI object: a parsed URI holds its parts as strings of
@@ -594,10 +600,9 @@ public final class WebSocketConnection {
             }
             WebSocketConnectOptions built = options
                     .messages(new MessageMode(maxMessageSize, partialMessages, compression))
-                    .onConnectionSetup(connection.events::onSetup)
+                    .onConnectionSetup(SETUP_GOES_TO_EVENTS)
                     .build();
-            WebSocketCallbacks callbacks = new WebSocketCallbacks(built, connection.events::onSetup,
-                    connection.events::onShutdown, connection.events);
+            WebSocketCallbacks callbacks = new WebSocketCallbacks(connection.events);
             WebSocket.connect(built, callbacks);
             return connection.events.opened;
         }
