@@ -36,7 +36,8 @@ final class ConnectionEndpoints {
     ConnectionEndpoints connectedTo(String remote) {
         String host = proxyHost != null ? proxyHost : serverHost;
         int port = proxyHost != null ? proxyPort : serverPort;
-        if (named(host, port, remote).equals(authority(host, port))) {
+        // After an open, remote is the one address connected to: nothing more when it is the host and port.
+        if (remote == null || remote.isEmpty() || remote.equals(authority(host, port))) {
             return this;
         }
         return new ConnectionEndpoints(serverHost, serverPort, proxyHost, proxyPort, remote);
