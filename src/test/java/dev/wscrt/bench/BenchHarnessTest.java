@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The benchmark harness with tiny counts, in this JVM, against the shared server: every client adapter but
- * OkHttp's receives, sends and echoes; wscrt completes every kind of scenario over ws and wss; the counts are
- * the server's. A smoke check of the harness, not a measurement.
+ * OkHttp's receives (binary and text messages), sends and echoes; wscrt completes every kind of scenario over
+ * ws and wss; the counts are the server's. A smoke check of the harness, not a measurement.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BenchHarnessTest {
@@ -76,6 +76,8 @@ class BenchHarnessTest {
             Peer.Endpoint ws = new Peer.Endpoint(server.port(), server.tlsPort(), ca, false);
             Map<String, Double> r = Scenarios.receive(peer, ws, 64, 300, TIMEOUT);
             assertEquals(300 * 64.0, r.get("bytes"));
+            r = Scenarios.receive(peer, ws, 64, 300, true, TIMEOUT);
+            assertEquals(300 * 64.0, r.get("bytes"), "text messages");
             r = Scenarios.send(peer, ws, 64, 300, true, TIMEOUT);
             assertEquals(300.0, r.get("messages"));
             r = Scenarios.echo(peer, ws, 32, 5, 0.02, 1_000, TIMEOUT);

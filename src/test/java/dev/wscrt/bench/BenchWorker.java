@@ -240,7 +240,7 @@ public final class BenchWorker {
             return r;
         }
         return switch (scenario.kind) {
-            case RECEIVE -> Scenarios.receive(peer, endpoint, size, count, timeoutNanos);
+            case RECEIVE -> Scenarios.receive(peer, endpoint, size, count, scenario.text, timeoutNanos);
             case SEND -> Scenarios.send(peer, endpoint, size, count, scenario.direct, timeoutNanos);
             case ECHO -> Scenarios.echo(peer, endpoint, size, ECHO_WARMUP, warmup ? seconds / 4 : seconds, ECHO_MAX,
                     timeoutNanos);

@@ -215,7 +215,9 @@ final class Report {
                 .append("scenario starts with an unmeasured cell of its first client, so that no measured cell meets ")
                 .append("a server whose JIT is still compiling that scenario's path.\n");
         sb.append("- receive: the server sends N pre-encoded BINARY messages as fast as its channel is writable, then ")
-                .append("TEXT \"done\"; every payload byte is counted by the client.\n");
+                .append("TEXT \"done\"; every payload byte is counted by the client. The text row sends TEXT ")
+                .append("messages of ASCII letters instead, each handed to the client's code as a `String` ")
+                .append("(wscrt frames: the payload pieces decoded with `StandardCharsets.UTF_8` and joined).\n");
         sb.append("- send: N BINARY messages from one heap or direct `ByteBuffer`, then TEXT \"stats\"; the clock ")
                 .append("stops when the server's answer shows it counted every byte. Flow control as each library ")
                 .append("offers it: wscrt at most ").append(WscrtPeer.IN_FLIGHT)

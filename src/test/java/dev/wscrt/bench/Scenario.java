@@ -6,6 +6,7 @@ import java.util.Locale;
 /** What the benchmark measures; the same list drives the coordinator and the client processes. */
 enum Scenario {
     RECV64("recv64", "receive 64 B", Kind.RECEIVE, 64, false, false, 300_000),
+    RECV64_TEXT("recv64-text", "receive 64 B text", Kind.RECEIVE, 64, false, false, 300_000, true),
     RECV64K("recv64k", "receive 64 KiB", Kind.RECEIVE, 64 * 1024, false, false, 3_000),
     RECV1M("recv1m", "receive 1 MiB", Kind.RECEIVE, 1024 * 1024, false, false, 300),
     SEND64("send64", "send 64 B, heap buffer", Kind.SEND, 64, false, false, 100_000),
@@ -39,8 +40,16 @@ enum Scenario {
     final boolean direct;
     /** Message (or connection) count of the warm-up run, which also calibrates the measured runs. */
     final long warmupCount;
+    /** TEXT messages (ASCII letters) instead of BINARY ones. */
+    final boolean text;
 
     Scenario(String key, String title, Kind kind, int size, boolean tls, boolean direct, long warmupCount) {
+        this(key, title, kind, size, tls, direct, warmupCount, false);
+    }
+
+    Scenario(String key, String title, Kind kind, int size, boolean tls, boolean direct, long warmupCount,
+             boolean text) {
+        this.text = text;
         this.key = key;
         this.title = title;
         this.kind = kind;

@@ -106,6 +106,15 @@ final class Scenarios {
     /** The server sends {@code count} BINARY messages of {@code size} bytes, then TEXT "done". */
     static Map<String, Double> receive(Peer peer, Peer.Endpoint ep, int size, long count, long timeoutNanos)
             throws Exception {
+        return receive(peer, ep, size, count, false, timeoutNanos);
+    }
+
+    /**
+     * The server sends {@code count} BINARY messages of {@code size} bytes (with {@code asText}, TEXT messages of
+     * as many ASCII letters, each handed to the listener as a {@link String}), then TEXT "done".
+     */
+    static Map<String, Double> receive(Peer peer, Peer.Endpoint ep, int size, long count, boolean asText,
+                                       long timeoutNanos) throws Exception {
         class Receive extends Base {
             long messages;
             long bytes;
@@ -123,11 +132,14 @@ final class Scenarios {
                 if (text.equals("done")) {
                     t1 = System.nanoTime();
                     finished.countDown();
+                } else {
+                    bytes += text.length(); // ASCII: a byte per char
+                    messages++;
                 }
             }
         }
         Receive r = new Receive();
-        long setup = r.open(peer, ep, "/blast?size=" + size + "&count=" + count);
+        long setup = r.open(peer, ep, "/blast?size=" + size + "&count=" + count + (asText ? "&text=1" : ""));
         r.awaitEnd(timeoutNanos, "receiving " + count + " messages");
         if (r.messages != count || r.bytes != count * size) {
             throw new IllegalStateException("expected " + count + " messages / " + count * size + " bytes, got "

@@ -5,16 +5,21 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 
-/** Writes {@code count} pre-encoded BINARY frames while the channel is writable, then TEXT "done". */
+/**
+ * Writes {@code count} pre-encoded BINARY frames (or TEXT frames of ASCII letters) while the channel is
+ * writable, then TEXT "done".
+ */
 final class BlastWriter extends ChunkWriter {
     private final int size;
+    private final boolean text;
     private long remaining;
     private int framesPerChunk;
     private int frameBytes;
     private boolean doneSent;
 
-    BlastWriter(int size, long count) {
+    BlastWriter(int size, long count, boolean text) {
         this.size = size;
+        this.text = text;
         this.remaining = count;
     }
 
@@ -26,10 +31,10 @@ final class BlastWriter extends ChunkWriter {
         chunk = ctx.alloc().directBuffer(framesPerChunk * frameBytes);
         byte[] payload = new byte[size];
         for (int i = 0; i < size; i++) {
-            payload[i] = patternByte(i);
+            payload[i] = text ? (byte) ('a' + i % 26) : patternByte(i);
         }
         for (int f = 0; f < framesPerChunk; f++) {
-            chunk.writeByte(0x82); // FIN + BINARY, no mask
+            chunk.writeByte(text ? 0x81 : 0x82); // FIN + TEXT or BINARY, no mask
             if (size < 126) {
                 chunk.writeByte(size);
             } else if (size <= 0xFFFF) {

@@ -61,8 +61,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <ul>
  *   <li>{@code /blast?size=S&count=N}: sends N BINARY messages of S bytes as fast as the channel's
- *       writability allows, then a TEXT {@code "done"}; the frames are encoded once into a chunk of whole
- *       frames that is written again and again, so that the server is not what limits a fast client.
+ *       writability allows, then a TEXT {@code "done"} (with {@code &text=1}, TEXT messages of ASCII letters
+ *       instead of BINARY ones); the frames are encoded once into a chunk of whole frames that is written
+ *       again and again, so that the server is not what limits a fast client.
  *   <li>{@code /sink}: counts BINARY/CONTINUATION payload bytes and messages with a streaming parser that
  *       skips (does not unmask) data payload, and answers a TEXT {@code "stats"} with
  *       {@code "<messages> <bytes>"}.
@@ -388,10 +389,12 @@ public final class LoadServer implements AutoCloseable {
             String path = query.path();
             int size = 0;
             long count = 0;
+            boolean text = false;
             if (path.equals("/blast")) {
                 try {
                     size = Integer.parseInt(query.parameters().get("size").get(0));
                     count = Long.parseLong(query.parameters().get("count").get(0));
+                    text = query.parameters().containsKey("text");
                 } catch (RuntimeException e) {
                     reject(ctx, HttpResponseStatus.BAD_REQUEST, "blast needs size and count");
                     return;
@@ -419,6 +422,7 @@ public final class LoadServer implements AutoCloseable {
             Channel ch = ctx.channel();
             int blastSize = size;
             long blastCount = count;
+            boolean blastText = text;
             handshaker.handshake(ch, req).addListener((ChannelFutureListener) f -> {
                 if (!f.isSuccess()) {
                     ch.close();
@@ -428,7 +432,7 @@ public final class LoadServer implements AutoCloseable {
                 ChannelPipeline p = ch.pipeline();
                 switch (mode) {
                     case "/blast" -> {
-                        blast = new BlastWriter(blastSize, blastCount);
+                        blast = new BlastWriter(blastSize, blastCount, blastText);
                         p.addLast(blast);
                     }
                     case "/sink" -> {
