@@ -61,6 +61,17 @@ public final class Benchmark {
         final Map<String, String> info = new LinkedHashMap<>();
         String loadAtStart = "?";
         double wallSeconds;
+
+        /** Adds the runs of another worker of the same client and scenario (the first one's load stays). */
+        void add(Cell other) {
+            if (runs.isEmpty() && failures.isEmpty()) {
+                loadAtStart = other.loadAtStart;
+            }
+            runs.addAll(other.runs);
+            failures.addAll(other.failures);
+            info.putAll(other.info);
+            wallSeconds += other.wallSeconds;
+        }
     }
 
     private Benchmark() {
@@ -220,7 +231,11 @@ public final class Benchmark {
                 if (!config.quick && !names.isEmpty()) {
                     // Unmeasured: the server's JIT compiles this scenario's path now, not during the first
                     // measured client's cell (connect: 5.2k, 9.7k, 11.4k conn/s over that client's three runs).
-                    worker(config, s, names.get(0), server, ca, clientCpus);
+                    worker(config, s, names.get(0), server, ca, clientCpus, config.runs);
+                }
+                if (s.kind == Scenario.Kind.ECHO) {
+                    echoInTurns(config, s, names, cells, server, ca, clientCpus);
+                    continue;
                 }
                 for (String peer : names) {
                     Cell cell = cell(config, s, peer, server, ca, clientCpus);
@@ -248,6 +263,27 @@ public final class Benchmark {
     }
 
     /**
+     * Echo cells: the clients take turns, one measured run each per round in a JVM of its own, for as many rounds
+     * as runs are asked for. Round-trip latency is the figure the machine's load of the moment moves most, so a
+     * busy minute then falls on every client rather than on one.
+     */
+    private static void echoInTurns(Config config, Scenario s, List<String> names, Map<String, Cell> cells,
+                                    LoadServerProcess server, Path ca, String cpus)
+            throws IOException, InterruptedException {
+        for (String peer : names) {
+            cells.put(peer, new Cell());
+        }
+        for (int round = 0; round < config.runs; round++) {
+            for (String peer : names) {
+                Cell cell = cells.get(peer);
+                if (cell.failures.isEmpty()) {
+                    cell.add(worker(config, s, peer, server, ca, cpus, 1));
+                }
+            }
+        }
+    }
+
+    /**
      * The idle cells' JVMs touch their whole heap at start: otherwise the RSS a connection seems to add
      * includes the Eden pages first touched by the garbage of opening it, which a running service has long
      * touched (that garbage is reported on its own row, as Java bytes allocated per connection opened).
@@ -263,28 +299,21 @@ public final class Benchmark {
     private static Cell cell(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,
                              String cpus) throws IOException, InterruptedException {
         if (s.kind != Scenario.Kind.IDLE) {
-            return worker(config, s, peer, server, ca, cpus);
+            return worker(config, s, peer, server, ca, cpus, config.runs);
         }
         Cell cell = new Cell();
-        for (int i = 0; i < config.runs; i++) {
-            Cell one = worker(config, s, peer, server, ca, cpus);
-            if (i == 0) {
-                cell.loadAtStart = one.loadAtStart;
-            }
-            cell.runs.addAll(one.runs);
-            cell.failures.addAll(one.failures);
-            cell.info.putAll(one.info);
-            cell.wallSeconds += one.wallSeconds;
-            if (!one.failures.isEmpty()) {
-                break;
-            }
+        for (int i = 0; i < config.runs && cell.failures.isEmpty(); i++) {
+            cell.add(worker(config, s, peer, server, ca, cpus, 1));
         }
         return cell;
     }
 
-    /** Runs one client library in one scenario in a JVM of its own and collects what it prints. */
+    /**
+     * Runs one client library in one scenario in a JVM of its own (a warm-up run, then {@code runs} measured
+     * runs) and collects what it prints.
+     */
     private static Cell worker(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,
-                               String cpus) throws IOException, InterruptedException {
+                               String cpus, int runs) throws IOException, InterruptedException {
         Cell cell = new Cell();
         cell.loadAtStart = Environment.loadAverage().split(" ")[0];
         List<String> cmd = new ArrayList<>();
@@ -302,7 +331,7 @@ public final class Benchmark {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), BenchWorker.class.getName(),
                 "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(),
                 "--wss=" + server.tlsPort(s.tlsPort()),
-                "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + config.runs,
+                "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + runs,
                 "--seconds=" + config.seconds, "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
@@ -322,7 +351,7 @@ public final class Benchmark {
         });
         reader.setDaemon(true);
         reader.start();
-        long limitSeconds = (long) (120 + (config.runs + 1) * Math.max(30, 10 * config.seconds)
+        long limitSeconds = (long) (120 + (runs + 1) * Math.max(30, 10 * config.seconds)
                 + (s.kind == Scenario.Kind.IDLE ? 600 : 0));
         if (!p.waitFor(limitSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();

@@ -228,7 +228,9 @@ final class Report {
                 .append(" queued frames; OkHttp at most 1 MiB queued (one `ByteString` made per payload).\n");
         sb.append("- echo: sequential round trips on one connection, ").append(BenchWorker.ECHO_WARMUP)
                 .append(" unmeasured first, then for the run's length; each next message is sent from the callback ")
-                .append("that received the previous echo; percentiles by nearest rank.\n");
+                .append("that received the previous echo; percentiles by nearest rank. The clients take turns: each ")
+                .append("measured run in a JVM of its own (after its warm-up run), one client after the other, round ")
+                .append("after round, so that a busy moment of the machine does not fall on one client's runs.\n");
         sb.append("- connection set-up: connections opened with 16 handshakes in flight, each closed as soon as it ")
                 .append("is open; the rate counts opens. wss (full handshake): the server's port forgets each ")
                 .append("session once its handshake is done and takes turns among 64 TLS contexts with ticket keys ")
