@@ -6,10 +6,6 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetEncoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Objects;
@@ -30,7 +26,8 @@ import java.util.concurrent.CompletionStage;
  * ({@link #onBatchEnd}), so that a stream of pieces costs one lock per piece, none with unbounded demand.
  *
  * <p>Sending: one text/binary and one ping/pong send at a time, as the JDK; fragments are sent as frames
- * (TEXT/BINARY then CONTINUATION), text encoded with a surrogate pair split between calls kept whole.
+ * (TEXT/BINARY then CONTINUATION), text encoded with a surrogate pair split between calls kept whole
+ * ({@link TextPieceEncoder}).
  */
 final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     /** Bytes of data that may arrive and wait for demand. */
@@ -71,11 +68,10 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     // One send of each kind at a time: set by compare-and-set through PENDING_DATA and PENDING_CONTROL.
     private volatile boolean pendingTextOrBinary;
     private volatile boolean pendingPingOrPong;
-    // Guarded by pendingTextOrBinary: the data message being sent (null = none), the text encoder (made at
-    // the first text send) and a high surrogate that ended the previous text piece.
+    // Guarded by pendingTextOrBinary: the data message being sent (null = none) and the text encoder (made at
+    // the first text send).
     private Opcode openMessage;
-    private CharsetEncoder encoder;
-    private char carriedHighSurrogate;
+    private TextPieceEncoder textPieces;
 
     // Flags as fields with compare-and-set rather than AtomicBoolean objects: three objects fewer per connection.
     private static final VarHandle OUTPUT_CLOSED;
@@ -460,7 +456,10 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             if (openMessage == Opcode.BINARY) {
                 throw new IllegalStateException("Unexpected text message");
             }
-            ByteBuffer bytes = encode(data, last);
+            if (textPieces == null) {
+                textPieces = new TextPieceEncoder();
+            }
+            ByteBuffer bytes = textPieces.encode(data, last);
             Opcode opcode = openMessage == null ? Opcode.TEXT : Opcode.CONTINUATION;
             CompletableFuture<Void> frame = connection.sendFrame(opcode, bytes, last);
             openMessage = last ? null : Opcode.TEXT;
@@ -617,39 +616,6 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
             }
         });
         return result;
-    }
-
-    /** The UTF-8 bytes of a text piece; a high surrogate ending a non-last piece waits for its pair. */
-    private ByteBuffer encode(CharSequence data, boolean last) throws IOException {
-        CharBuffer in;
-        if (carriedHighSurrogate != 0) {
-            in = CharBuffer.allocate(data.length() + 1).put(carriedHighSurrogate).put(data.toString());
-            in.flip();
-            carriedHighSurrogate = 0;
-        } else {
-            in = CharBuffer.wrap(data);
-        }
-        ByteBuffer out = ByteBuffer.allocate(in.remaining() * 3 + 4);
-        if (encoder == null) {
-            encoder = StandardCharsets.UTF_8.newEncoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT);
-        }
-        CoderResult result = encoder.encode(in, out, last);
-        if (!result.isError() && last) {
-            result = encoder.flush(out);
-        }
-        if (result.isError()) {
-            encoder.reset();
-            throw new IOException("Malformed text message");
-        }
-        if (in.hasRemaining()) {
-            carriedHighSurrogate = in.get();
-        }
-        if (last) {
-            encoder.reset();
-        }
-        return out.flip();
     }
 
     /** The close codes the JDK's client lets an application send. */

@@ -110,6 +110,23 @@ class JdkWebSocketTest {
     }
 
     @Test
+    void aSurrogatePairSplitBetweenTwoTextPiecesGoesOutWholeInTheSecondFrame() {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        WebSocket ws = Await.get("open", JdkWebSocket.newWebSocketBuilder(testbed.bootstrap())
+                .buildAsync(URI.create("ws://" + server.authority() + "/"), new WebSocket.Listener() { }));
+        NettyWebSocketServer.Connection c = server.awaitConnection();
+        Await.get("the piece ending in a high surrogate", ws.sendText("a\uD83D", false));
+        Await.get("the piece starting with its low surrogate", ws.sendText("\uDE00b", true));
+        List<ReceivedFrame> frames = c.awaitFrames(2);
+        assertEquals(List.of(ReceivedFrame.TEXT, ReceivedFrame.CONTINUATION),
+                List.of(frames.get(0).opcode(), frames.get(1).opcode()));
+        assertEquals("a", frames.get(0).text());
+        assertEquals("\uD83D\uDE00b", frames.get(1).text(), "the pair, encoded as one four-byte character");
+        assertTrue(frames.get(1).fin());
+        ws.abort();
+    }
+
+    @Test
     void aTlsContextAppliesToWssOnlyAndAWsUriStaysPlain() throws Exception {
         NettyWebSocketServer server = testbed.echoServer();
         try (TlsContext tls = new TlsContext(TlsContextOptions.createDefaultClient()
