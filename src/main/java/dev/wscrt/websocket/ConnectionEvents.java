@@ -71,9 +71,13 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
                     if (textPieces == null) {
                         textPieces = new TextPieceDecoder();
                     }
-                    String text = textPieces.decode(source.slice(offset, length), last);
+                    String text = textPieces.decode(source, offset, length, last);
                     if (last || !text.isEmpty()) {
-                        listener.onText(connection, text, last);
+                        if (listener instanceof JdkWebSocketImpl jdk) {
+                            jdk.onText(text, last, textPieces.decodedBytes()); // spares it counting them again
+                        } else {
+                            listener.onText(connection, text, last);
+                        }
                     }
                 }
             }

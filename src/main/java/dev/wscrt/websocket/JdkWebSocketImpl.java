@@ -132,11 +132,16 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     @Override
     public void onText(WebSocketConnection c, String text, boolean last) {
+        onText(text, last, utf8Length(text));
+    }
+
+    /** A text piece whose characters took {@code bytes} bytes of UTF-8 (the count its decoder kept). */
+    void onText(String text, boolean last, long bytes) {
         if (continueDirectDelivery() || startDirectDelivery()) {
             keptDelivery = true;
-            deliverText(text, last, utf8Length(text));
+            deliverText(text, last, bytes);
         } else {
-            enqueue(new Text(text, last, utf8Length(text)));
+            enqueue(new Text(text, last, bytes));
         }
     }
 

@@ -1,6 +1,9 @@
 package dev.wscrt.websocket;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
@@ -16,19 +19,51 @@ final class TextPieceDecoder {
     private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
             .onMalformedInput(CodingErrorAction.REPORT)
             .onUnmappableCharacter(CodingErrorAction.REPORT);
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final long HIGH_BITS = 0x8080808080808080L;
+
     private final byte[] carry = new byte[4];
     private int carryLength;
+    private int decodedBytes;
 
     /**
      * The characters of {@code piece} that are whole, after those completed by the bytes carried from the
      * piece before; at the message's {@code last} piece, all of them. Does not move {@code piece}.
      */
     String decode(ByteBuffer piece, boolean last) {
-        ByteBuffer in = piece.duplicate();
-        if (carryLength > 0) {
-            in = ByteBuffer.allocate(carryLength + piece.remaining());
-            in.put(carry, 0, carryLength).put(piece.duplicate()).flip();
+        return decode(piece, piece.position(), piece.remaining(), last);
+    }
+
+    /** As {@link #decode(ByteBuffer, boolean)}, for the {@code length} bytes at {@code offset} in {@code source}. */
+    String decode(ByteBuffer source, int offset, int length, boolean last) {
+        if (carryLength == 0) {
+            byte[] bytes = new byte[length];
+            source.get(offset, bytes);
+            if (isAscii(bytes)) {
+                // Whole characters of a byte each (the common case): no decoder, no character buffer.
+                if (last) {
+                    decoder.reset();
+                }
+                decodedBytes = length;
+                return new String(bytes, StandardCharsets.ISO_8859_1);
+            }
+            return decodeCarrying(ByteBuffer.wrap(bytes), last);
         }
+        ByteBuffer in = ByteBuffer.allocate(carryLength + length);
+        in.put(carry, 0, carryLength).put(source.slice(offset, length)).flip();
+        return decodeCarrying(in, last);
+    }
+
+    /**
+     * The UTF-8 bytes behind the characters the last {@link #decode} returned: those carried into it and the
+     * piece's own, less those it carried on.
+     */
+    int decodedBytes() {
+        return decodedBytes;
+    }
+
+    /** Decodes {@code in}, keeping the bytes of a character it ends inside of for the next piece. */
+    private String decodeCarrying(ByteBuffer in, boolean last) {
         CharBuffer out = CharBuffer.allocate(in.remaining());
         CoderResult result = decoder.decode(in, out, last);
         if (last && !result.isError()) {
@@ -37,11 +72,25 @@ final class TextPieceDecoder {
         if (result.isError()) {
             throw new IllegalStateException("TEXT piece not UTF-8 after the native check: " + result);
         }
+        decodedBytes = in.position();
         carryLength = in.remaining();
         in.get(carry, 0, carryLength);
         if (last) {
             decoder.reset();
         }
         return out.flip().toString();
+    }
+
+    /** Whether every byte is below 0x80, looked at eight at a time. */
+    private static boolean isAscii(byte[] bytes) {
+        long any = 0;
+        int i = 0;
+        for (; i + Long.BYTES <= bytes.length; i += Long.BYTES) {
+            any |= (long) LONGS.get(bytes, i);
+        }
+        for (; i < bytes.length; i++) {
+            any |= bytes[i] & 0xFF;
+        }
+        return (any & HIGH_BITS) == 0;
     }
 }

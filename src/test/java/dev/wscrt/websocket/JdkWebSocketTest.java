@@ -127,6 +127,37 @@ class JdkWebSocketTest {
     }
 
     @Test
+    void textPastTheReadWindowKeepsArrivingAsTheListenerTakesIt() {
+        int messages = 16; // 1 MiB of text in all, four times the read window
+        String text = "\u00e9".repeat(32 * 1024); // 64 KiB of UTF-8 in 32,768 characters
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        AtomicInteger received = new AtomicInteger();
+        StringBuilder message = new StringBuilder();
+        WebSocket ws = Await.get("open", JdkWebSocket.newWebSocketBuilder(testbed.bootstrap())
+                .buildAsync(URI.create("ws://" + server.authority() + "/"), new WebSocket.Listener() {
+                    @Override
+                    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                        message.append(data);
+                        if (last) {
+                            if (message.toString().equals(text)) {
+                                received.incrementAndGet();
+                            }
+                            message.setLength(0);
+                        }
+                        webSocket.request(1);
+                        return null;
+                    }
+                }));
+        ws.request(1);
+        NettyWebSocketServer.Connection c = server.awaitConnection();
+        for (int i = 0; i < messages; i++) {
+            c.sendText(text);
+        }
+        Await.until(messages + " texts of 64 KiB, each whole", () -> received.get() == messages);
+        ws.abort();
+    }
+
+    @Test
     void aTlsContextAppliesToWssOnlyAndAWsUriStaysPlain() throws Exception {
         NettyWebSocketServer server = testbed.echoServer();
         try (TlsContext tls = new TlsContext(TlsContextOptions.createDefaultClient()

@@ -7,7 +7,10 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
-/** A TEXT message in pieces cut anywhere, even inside a character, decodes to the message's characters. */
+/**
+ * A TEXT message in pieces cut anywhere, even inside a character, decodes to the message's characters, and the
+ * bytes behind each piece's characters are counted.
+ */
 class TextPieceDecoderTest {
     // One, two, three and four UTF-8 bytes per character.
     private static final String TEXT = "a\u00e9\u20ac\ud83d\ude00z";
@@ -18,8 +21,12 @@ class TextPieceDecoderTest {
         TextPieceDecoder decoder = new TextPieceDecoder();
         for (int cut = 0; cut <= bytes.length; cut++) {
             String first = decoder.decode(ByteBuffer.wrap(bytes, 0, cut), false);
+            int firstBytes = decoder.decodedBytes();
             String second = decoder.decode(ByteBuffer.wrap(bytes, cut, bytes.length - cut), true);
             assertEquals(TEXT, first + second, "cut at byte " + cut);
+            assertEquals(first.getBytes(StandardCharsets.UTF_8).length, firstBytes, "bytes behind the first part");
+            assertEquals(second.getBytes(StandardCharsets.UTF_8).length, decoder.decodedBytes(),
+                    "bytes behind the second part, the carried ones included");
         }
     }
 
@@ -31,6 +38,18 @@ class TextPieceDecoderTest {
         assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 1, 1), false));
         assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 2, 1), false));
         assertEquals("\ud83d\ude00", decoder.decode(ByteBuffer.wrap(bytes, 3, 1), true));
+    }
+
+    @Test
+    void asciiPiecesAmongOthersAndTheNextMessageDecodeToTheirCharacters() {
+        TextPieceDecoder decoder = new TextPieceDecoder();
+        byte[] euro = "\u20ac".getBytes(StandardCharsets.UTF_8);
+        assertEquals("ab", decoder.decode(ByteBuffer.wrap("ab".getBytes(StandardCharsets.UTF_8)), false));
+        assertEquals("", decoder.decode(ByteBuffer.wrap(euro, 0, 2), false));
+        assertEquals("\u20acc", decoder.decode(ByteBuffer.wrap(new byte[] {euro[2], 'c'}), false));
+        assertEquals("de", decoder.decode(ByteBuffer.wrap("de".getBytes(StandardCharsets.UTF_8)), true));
+        assertEquals("\u00e9", decoder.decode(ByteBuffer.wrap("\u00e9".getBytes(StandardCharsets.UTF_8)), true),
+                "the next message");
     }
 
     @Test
