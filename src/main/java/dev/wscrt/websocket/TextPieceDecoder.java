@@ -13,15 +13,16 @@ import java.nio.charset.StandardCharsets;
 /**
  * The characters of a TEXT message delivered in pieces: the bytes of a character cut at the end of one
  * piece are kept for the next. Native code checked the whole message is UTF-8, so only the end of a piece
- * can hold a partial character. Used by one thread at a time (the connection's event-loop thread).
+ * can hold a partial character; a piece of ASCII alone with nothing carried into it needs no decoder. Used by
+ * one thread at a time (the connection's event-loop thread).
  */
 final class TextPieceDecoder {
-    private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
     private static final long HIGH_BITS = 0x8080808080808080L;
 
+    private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
     private final byte[] carry = new byte[4];
     private int carryLength;
     private int decodedBytes;
