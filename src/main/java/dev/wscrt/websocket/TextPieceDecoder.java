@@ -28,14 +28,10 @@ final class TextPieceDecoder {
     private int decodedBytes;
 
     /**
-     * The characters of {@code piece} that are whole, after those completed by the bytes carried from the
-     * piece before; at the message's {@code last} piece, all of them. Does not move {@code piece}.
+     * The characters of the piece, the {@code length} bytes at {@code offset} in {@code source}, that are whole,
+     * after those completed by the bytes carried from the piece before; at the message's {@code last} piece,
+     * all of them. Does not move {@code source}.
      */
-    String decode(ByteBuffer piece, boolean last) {
-        return decode(piece, piece.position(), piece.remaining(), last);
-    }
-
-    /** As {@link #decode(ByteBuffer, boolean)}, for the {@code length} bytes at {@code offset} in {@code source}. */
     String decode(ByteBuffer source, int offset, int length, boolean last) {
         if (carryLength == 0) {
             byte[] bytes = new byte[length];

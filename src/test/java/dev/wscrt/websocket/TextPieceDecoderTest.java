@@ -20,9 +20,9 @@ class TextPieceDecoderTest {
         byte[] bytes = TEXT.getBytes(StandardCharsets.UTF_8);
         TextPieceDecoder decoder = new TextPieceDecoder();
         for (int cut = 0; cut <= bytes.length; cut++) {
-            String first = decoder.decode(ByteBuffer.wrap(bytes, 0, cut), false);
+            String first = decode(decoder, ByteBuffer.wrap(bytes, 0, cut), false);
             int firstBytes = decoder.decodedBytes();
-            String second = decoder.decode(ByteBuffer.wrap(bytes, cut, bytes.length - cut), true);
+            String second = decode(decoder, ByteBuffer.wrap(bytes, cut, bytes.length - cut), true);
             assertEquals(TEXT, first + second, "cut at byte " + cut);
             assertEquals(first.getBytes(StandardCharsets.UTF_8).length, firstBytes, "bytes behind the first part");
             assertEquals(second.getBytes(StandardCharsets.UTF_8).length, decoder.decodedBytes(),
@@ -34,28 +34,28 @@ class TextPieceDecoderTest {
     void aCharacterCutAtEveryByteArrivesWholeWithItsLastByte() {
         byte[] bytes = "\ud83d\ude00".getBytes(StandardCharsets.UTF_8);
         TextPieceDecoder decoder = new TextPieceDecoder();
-        assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 0, 1), false));
-        assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 1, 1), false));
-        assertEquals("", decoder.decode(ByteBuffer.wrap(bytes, 2, 1), false));
-        assertEquals("\ud83d\ude00", decoder.decode(ByteBuffer.wrap(bytes, 3, 1), true));
+        assertEquals("", decode(decoder, ByteBuffer.wrap(bytes, 0, 1), false));
+        assertEquals("", decode(decoder, ByteBuffer.wrap(bytes, 1, 1), false));
+        assertEquals("", decode(decoder, ByteBuffer.wrap(bytes, 2, 1), false));
+        assertEquals("\ud83d\ude00", decode(decoder, ByteBuffer.wrap(bytes, 3, 1), true));
     }
 
     @Test
     void asciiPiecesAmongOthersAndTheNextMessageDecodeToTheirCharacters() {
         TextPieceDecoder decoder = new TextPieceDecoder();
         byte[] euro = "\u20ac".getBytes(StandardCharsets.UTF_8);
-        assertEquals("ab", decoder.decode(ByteBuffer.wrap("ab".getBytes(StandardCharsets.UTF_8)), false));
-        assertEquals("", decoder.decode(ByteBuffer.wrap(euro, 0, 2), false));
-        assertEquals("\u20acc", decoder.decode(ByteBuffer.wrap(new byte[] {euro[2], 'c'}), false));
-        assertEquals("de", decoder.decode(ByteBuffer.wrap("de".getBytes(StandardCharsets.UTF_8)), true));
-        assertEquals("\u00e9", decoder.decode(ByteBuffer.wrap("\u00e9".getBytes(StandardCharsets.UTF_8)), true),
+        assertEquals("ab", decode(decoder, ByteBuffer.wrap("ab".getBytes(StandardCharsets.UTF_8)), false));
+        assertEquals("", decode(decoder, ByteBuffer.wrap(euro, 0, 2), false));
+        assertEquals("\u20acc", decode(decoder, ByteBuffer.wrap(new byte[] {euro[2], 'c'}), false));
+        assertEquals("de", decode(decoder, ByteBuffer.wrap("de".getBytes(StandardCharsets.UTF_8)), true));
+        assertEquals("\u00e9", decode(decoder, ByteBuffer.wrap("\u00e9".getBytes(StandardCharsets.UTF_8)), true),
                 "the next message");
     }
 
     @Test
     void decodingLeavesThePieceUnmoved() {
         ByteBuffer piece = ByteBuffer.wrap("abc".getBytes(StandardCharsets.UTF_8));
-        new TextPieceDecoder().decode(piece, true);
+        decode(new TextPieceDecoder(), piece, true);
         assertEquals(0, piece.position());
         assertEquals(3, piece.remaining());
     }
@@ -64,13 +64,18 @@ class TextPieceDecoderTest {
     void bytesThatAreNotUtf8AreRefusedNotReplaced() {
         TextPieceDecoder decoder = new TextPieceDecoder();
         ByteBuffer invalid = ByteBuffer.wrap(new byte[] {'a', (byte) 0xC3, 'b'});
-        assertThrows(IllegalStateException.class, () -> decoder.decode(invalid, true));
+        assertThrows(IllegalStateException.class, () -> decode(decoder, invalid, true));
     }
 
     @Test
     void aMessageEndingInsideACharacterIsRefused() {
         TextPieceDecoder decoder = new TextPieceDecoder();
         ByteBuffer truncated = ByteBuffer.wrap(new byte[] {'a', (byte) 0xE2, (byte) 0x82});
-        assertThrows(IllegalStateException.class, () -> decoder.decode(truncated, true));
+        assertThrows(IllegalStateException.class, () -> decode(decoder, truncated, true));
+    }
+
+    /** The piece's remaining bytes, as the library hands them over: a buffer, an offset and a length. */
+    private static String decode(TextPieceDecoder decoder, ByteBuffer piece, boolean last) {
+        return decoder.decode(piece, piece.position(), piece.remaining(), last);
     }
 }
