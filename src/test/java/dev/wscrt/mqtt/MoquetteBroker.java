@@ -41,13 +41,15 @@ public final class MoquetteBroker implements AutoCloseable {
 
     private final Path directory;
     private final Server server;
+    private final BrokerWriteRoom writeRoom;
     private final int tcpPort;
     private final int wssPort;
     private boolean stopped;
 
-    private MoquetteBroker(Path directory, Server server, int tcpPort, int wssPort) {
+    private MoquetteBroker(Path directory, Server server, BrokerWriteRoom writeRoom, int tcpPort, int wssPort) {
         this.directory = directory;
         this.server = server;
+        this.writeRoom = writeRoom;
         this.tcpPort = tcpPort;
         this.wssPort = wssPort;
     }
@@ -68,9 +70,10 @@ public final class MoquetteBroker implements AutoCloseable {
             Server server = new Server();
             try {
                 server.startServer(config(directory, tcp, wss));
+                BrokerWriteRoom writeRoom = BrokerWriteRoom.install(server);
                 awaitListening(tcp);
                 awaitListening(wss);
-                return new MoquetteBroker(directory, server, tcp, wss);
+                return new MoquetteBroker(directory, server, writeRoom, tcp, wss);
             } catch (IOException | RuntimeException e) {
                 server.stopServer();
                 last = new IllegalStateException("Moquette did not start on ports " + tcp + "/" + wss, e);
@@ -146,6 +149,14 @@ public final class MoquetteBroker implements AutoCloseable {
     /** {@code wss://127.0.0.1:port/mqtt}. */
     public URI wssUri() {
         return URI.create("wss://127.0.0.1:" + wssPort + "/mqtt");
+    }
+
+    /**
+     * How many client channels (including the ones the listeners' readiness probes opened) were given the
+     * write room that keeps the broker from dropping a QoS 1 message ({@link BrokerWriteRoom}).
+     */
+    public int channelsWithWriteRoom() {
+        return writeRoom.channels();
     }
 
     /** Stops the broker now: its listeners close and every client connection is dropped. */

@@ -36,8 +36,8 @@ import java.util.function.Function;
  */
 final class MqttClient {
 
-    /** One PUBLISH received. */
-    record Message(String topic, MqttQoS qos, int packetId, byte[] payload) {
+    /** One PUBLISH received ({@code duplicate}: its DUP flag, set on a resend). */
+    record Message(String topic, MqttQoS qos, int packetId, boolean duplicate, byte[] payload) {
     }
 
     /** The connection ended while a future was waiting (its cause is the transport's error, if any). */
@@ -246,7 +246,8 @@ final class MqttClient {
                 content.getBytes(content.readerIndex(), payload);
                 MqttQoS qos = publish.fixedHeader().qosLevel();
                 int id = publish.variableHeader().packetId();
-                onMessage.accept(new Message(publish.variableHeader().topicName(), qos, id, payload));
+                onMessage.accept(new Message(publish.variableHeader().topicName(), qos, id,
+                        publish.fixedHeader().isDup(), payload));
                 if (qos == MqttQoS.AT_LEAST_ONCE) {
                     send(MqttMessageBuilders.pubAck().packetId(id).build());
                 }

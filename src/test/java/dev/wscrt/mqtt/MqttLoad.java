@@ -55,8 +55,9 @@ final class MqttLoad {
         private final AtomicReference<String> firstProblem = new AtomicReference<>();
         private final AtomicReference<String> firstCorruption = new AtomicReference<>();
         private final List<Integer> arrivals = java.util.Collections.synchronizedList(new ArrayList<>());
-        /** The broker's packet identifier of each arrival, to tell where a message went missing. */
-        private final List<Integer> packetIds = java.util.Collections.synchronizedList(new ArrayList<>());
+        /** The broker's packet identifier of each arrival ("DUP" after a resent one), to tell where a message
+         * went missing and whether the broker resent it. */
+        private final List<String> packetIds = java.util.Collections.synchronizedList(new ArrayList<>());
 
         Checker(List<byte[]> expected, String topic) {
             this.expected = expected;
@@ -82,7 +83,7 @@ final class MqttLoad {
                     | ((got[2] & 0xFF) << 8) | (got[3] & 0xFF) : -1;
             synchronized (arrivals) {
                 arrivals.add(carried);
-                packetIds.add(message.packetId());
+                packetIds.add(message.packetId() + (message.duplicate() ? " DUP" : ""));
             }
             if (carried < 0 || carried >= expected.size() || !java.util.Arrays.equals(expected.get(carried), got)) {
                 firstCorruption.compareAndSet(null, "arrival " + index + " (" + got.length
@@ -104,15 +105,6 @@ final class MqttLoad {
         }
 
         /**
-         * Whether what went wrong is only which whole messages came: every arrival is byte for byte a payload
-         * that was sent, but some never came, came twice or came late. That is the broker's known fault
-         * (docs/mqtt-report.md; seen with the JDK's client too); QoS 1 itself allows a message twice.
-         */
-        boolean onlyWholeMessagesMisdelivered() {
-            return firstProblem.get() != null && firstCorruption.get() == null;
-        }
-
-        /**
          * The first arrival that was not the one expected, with the indexes that arrived around it, or
          * null.
          */
@@ -131,9 +123,11 @@ final class MqttLoad {
                 }
                 int from = Math.max(0, at - 3);
                 int to = Math.min(arrivals.size(), at + 20);
+                int late = arrivals.subList(at, arrivals.size()).indexOf(at);
                 return problem + "; indexes arrived from position " + from + ": " + arrivals.subList(from, to)
                         + ", with packet identifiers " + packetIds.subList(from, to) + " (" + arrivals.size()
-                        + " arrivals)";
+                        + " arrivals; index " + at + (late < 0 ? " never arrived)" : " arrived at position "
+                        + (at + late) + " with packet identifier " + packetIds.get(at + late) + ")");
             }
         }
 
