@@ -90,9 +90,12 @@ typedef bool(wscrt_websocket_on_incoming_batch_end_fn)(struct wscrt_websocket *w
 struct wscrt_websocket_incoming_message {
     uint8_t opcode;
     struct wscrt_byte_cursor payload;
-    /* Partial messages only: more of this TEXT/BINARY message follows (false on its last piece). TEXT
-     * pieces may split a UTF-8 sequence; the message as a whole is valid UTF-8. */
+    /* Partial messages, and pieces of binary_frame_pieces: more of this TEXT/BINARY message follows (false
+     * on its last piece). TEXT pieces may split a UTF-8 sequence; the message as a whole is valid UTF-8. */
     bool more;
+    /* The whole message's length in bytes when it is known: payload.len for a whole message, the frame's
+     * payload length for a piece of binary_frame_pieces; 0 for a piece in partial mode. */
+    uint64_t message_length;
 };
 typedef bool(wscrt_websocket_on_incoming_message_fn)(struct wscrt_websocket *websocket,
                                                      const struct wscrt_websocket_incoming_message *message,
@@ -149,10 +152,16 @@ struct wscrt_websocket_client_connection_options {
      * With partial_messages, data frames are not joined: each piece of payload is delivered as it is
      * decoded (its opcode the message's, `more` set until the last piece, an empty last piece when the
      * final frame is empty), nothing is buffered and max_message_size does not apply.
+     * With binary_frame_pieces (and without partial_messages), a BINARY message that is one uncompressed
+     * frame whose payload arrives in more than one read is not joined either: its pieces are delivered as
+     * they arrive, each with `more` and the message's length, for a binding that joins them into memory of
+     * its own and would otherwise copy the joined message once more. The size limit is checked as before;
+     * other messages are joined as before.
      */
     wscrt_websocket_on_incoming_message_fn *on_incoming_message;
     uint64_t max_message_size;
     bool partial_messages;
+    bool binary_frame_pieces;
     /* Offer permessage-deflate (message mode only; NULL = no offer). Copied. A request that already carries
      * a Sec-WebSocket-Extensions header, or deflate without message mode, is WSCRT_ERROR_INVALID_ARGUMENT:
      * frame-mode callbacks report frames as they are on the wire, so they never see compressed data. */

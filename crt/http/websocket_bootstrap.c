@@ -378,6 +378,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
         .pong_timeout_ms = options->pong_timeout_ms,
         .manual_window_management = options->manual_window_management,
         .partial_messages = options->partial_messages,
+        .binary_frame_pieces = options->binary_frame_pieces,
     };
     ws->setup->handshake_timeout_ms =
         options->handshake_timeout_ms ? options->handshake_timeout_ms : WSCRT_WEBSOCKET_DEFAULT_HANDSHAKE_TIMEOUT_MS;

@@ -97,6 +97,7 @@ struct wscrt_websocket_settings {
     uint32_t pong_timeout_ms;
     bool manual_window_management;
     bool partial_messages;
+    bool binary_frame_pieces;
 };
 
 /* What only the setup needs: allocated at connect, freed once the connection is open or with the

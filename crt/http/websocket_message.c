@@ -9,6 +9,11 @@
  * binding batching events never holds a pointer into `message` while the
  * next message reuses it.
  *
+ * With options.binary_frame_pieces, a BINARY message in one uncompressed frame
+ * that arrives in pieces is not joined here: each piece is delivered as it
+ * arrives, with the message's length, for a binding joining it in memory of
+ * its own (one copy instead of two).
+ *
  * Partial messages (options.partial_messages): each piece of data payload is
  * delivered as decoded, with `more` set until the message's last piece; a
  * compressed message's inflated pieces likewise, then an empty last piece.
@@ -28,8 +33,10 @@
  * a connection idle after a large message holds no large buffer. */
 #define WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP (64 * 1024)
 
-static int s_deliver_piece(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload, bool more) {
-    struct wscrt_websocket_incoming_message message = {.opcode = opcode, .payload = payload, .more = more};
+static int s_deliver_piece(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload, bool more,
+                           uint64_t message_length) {
+    struct wscrt_websocket_incoming_message message = {
+        .opcode = opcode, .payload = payload, .more = more, .message_length = message_length};
     if (!ws->options.on_incoming_message(ws, &message, ws->options.user_data)) {
         ws->callback_failed = true;
         return wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
@@ -38,7 +45,7 @@ static int s_deliver_piece(struct wscrt_websocket *ws, uint8_t opcode, struct ws
 }
 
 static int s_deliver(struct wscrt_websocket *ws, uint8_t opcode, struct wscrt_byte_cursor payload) {
-    return s_deliver_piece(ws, opcode, payload, false);
+    return s_deliver_piece(ws, opcode, payload, false, payload.len);
 }
 
 /* Partial messages: each data piece goes out as decoded, straight from the read buffer; nothing is joined. */
@@ -46,7 +53,7 @@ static int s_partial_on_payload(struct wscrt_websocket *ws, const struct wscrt_w
                                 struct wscrt_byte_cursor data) {
     ws->partial_frame_received += data.len;
     bool more = !frame->fin || ws->partial_frame_received < frame->payload_length;
-    return s_deliver_piece(ws, ws->message_opcode, data, more);
+    return s_deliver_piece(ws, ws->message_opcode, data, more, 0);
 }
 
 /* Ends a batch in the binding (delivering what it holds); false if a callback failed. */
@@ -61,7 +68,7 @@ static bool s_end_batch(struct wscrt_websocket *ws) {
 int wscrt_websocket_message_deliver_piece(struct wscrt_websocket *ws, struct wscrt_byte_cursor data) {
     /* The piece lives in the inflater's chunk, which the next piece overwrites: a binding batching events
      * must hand it over now. */
-    if (s_deliver_piece(ws, ws->message_opcode, data, true)) {
+    if (s_deliver_piece(ws, ws->message_opcode, data, true, 0)) {
         return WSCRT_OP_ERR;
     }
     return s_end_batch(ws) ? WSCRT_OP_SUCCESS : wscrt_raise_error(WSCRT_ERROR_CALLBACK_EXCEPTION);
@@ -71,6 +78,7 @@ static inline void s_start_message(struct wscrt_websocket *ws, uint8_t opcode) {
     ws->message_opcode = opcode;
     ws->message_delivered = false;
     ws->message.len = 0;
+    ws->partial_frame_received = 0;
 }
 
 /* Whether a message of `total` bytes so far (at least `frame_length`, the frame just begun) is too big. */
@@ -111,11 +119,16 @@ int wscrt_websocket_message_on_payload(struct wscrt_websocket *ws, const struct 
     if (ws->options.partial_messages) {
         return s_partial_on_payload(ws, frame, data);
     }
-    bool whole_in_one_piece = frame->fin && frame->opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION &&
-                              ws->message.len == 0 && data.len == frame->payload_length;
-    if (whole_in_one_piece) {
+    bool one_frame = frame->fin && frame->opcode != WSCRT_WEBSOCKET_OPCODE_CONTINUATION && ws->message.len == 0;
+    if (one_frame && data.len == frame->payload_length) { /* whole, in one piece */
         ws->message_delivered = true;
         return s_deliver(ws, frame->opcode, data);
+    }
+    if (one_frame && ws->options.binary_frame_pieces && frame->opcode == WSCRT_WEBSOCKET_OPCODE_BINARY) {
+        ws->message_delivered = true; /* by its last piece, before on_complete */
+        ws->partial_frame_received += data.len;
+        bool more = ws->partial_frame_received < frame->payload_length;
+        return s_deliver_piece(ws, frame->opcode, data, more, frame->payload_length);
     }
     if (ws->message.buffer == NULL) {
         uint64_t first = frame->payload_length < WSCRT_WEBSOCKET_MESSAGE_BUFFER_KEEP ? frame->payload_length

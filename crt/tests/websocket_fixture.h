@@ -192,6 +192,7 @@ struct recorder {
     uint8_t message_opcodes[16];
     size_t message_lengths[16];
     bool message_more[16];
+    uint64_t message_total_lengths[16]; /* each message's message_length */
 };
 
 static inline void s_recorder_init(struct recorder *r) {
@@ -308,6 +309,7 @@ static inline bool s_on_message(struct wscrt_websocket *websocket, const struct 
         r->message_opcodes[r->message_count] = m->opcode;
         r->message_lengths[r->message_count] = m->payload.len;
         r->message_more[r->message_count] = m->more;
+        r->message_total_lengths[r->message_count] = m->message_length;
     }
     if (m->payload.len > 0 && r->payload_len + m->payload.len <= sizeof(r->payload)) {
         memcpy(r->payload + r->payload_len, m->payload.ptr, m->payload.len); /* an empty piece may have no ptr */
@@ -336,6 +338,7 @@ struct fixture {
     bool message_mode;
     uint64_t max_message_size;
     bool partial_messages;
+    bool binary_frame_pieces;
     uint64_t send_queue_limit;
     const char *subprotocols; /* Sec-WebSocket-Protocol to offer, NULL = none */
     const struct wscrt_websocket_deflate_config *deflate; /* permessage-deflate to offer, NULL = none */
@@ -410,6 +413,7 @@ static inline int s_fixture_connect_via(struct fixture *f, bool manual_window, u
         .on_incoming_message = f->message_mode ? s_on_message : NULL,
         .max_message_size = f->max_message_size,
         .partial_messages = f->partial_messages,
+        .binary_frame_pieces = f->binary_frame_pieces,
         .send_queue_limit = f->send_queue_limit,
         .deflate = f->deflate,
         .ping_interval_ms = f->ping_interval_ms,

@@ -59,6 +59,51 @@ static int s_test_a_frame_split_across_reads_is_one_message(struct wscrt_allocat
     return s_fixture_clean_up(&f);
 }
 
+/* binary_frame_pieces: a one-frame BINARY message split across reads comes in pieces with its length, under
+ * the size cap; TEXT, fragmented and whole messages are joined as without it. */
+static int s_test_binary_frame_pieces_deliver_a_split_binary_frame_as_it_arrives(struct wscrt_allocator *allocator) {
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_init(&f, allocator));
+    f.message_mode = true;
+    f.max_message_size = 6;
+    f.binary_frame_pieces = true;
+    ASSERT_SUCCESS(s_fixture_upgrade_configured(&f, allocator, false, 0));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    static const uint8_t first[] = {0x82, 0x06, '1', '2'};
+    static const uint8_t second[] = {'3', '4'};
+    static const uint8_t third[] = {'5', '6', 0x81, 0x04, 'a', 'b'};
+    static const uint8_t fourth[] = {'c', 'd', 0x02, 0x01, 'x', 0x80, 0x01, 'y', 0x82, 0x01, 'z'};
+    ASSERT_SUCCESS(s_server_send(&f.server, first, sizeof(first)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 1));
+    ASSERT_SUCCESS(s_server_send(&f.server, second, sizeof(second)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 2));
+    ASSERT_SUCCESS(s_server_send(&f.server, third, sizeof(third)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 3));
+    usleep(30 * 1000); /* the TEXT frame's first half waits, joined */
+    ASSERT_SUCCESS(s_server_send(&f.server, fourth, sizeof(fourth)));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.message_count, 6));
+    usleep(20 * 1000);
+    static const uint8_t opcodes[] = {WSCRT_WEBSOCKET_OPCODE_BINARY, WSCRT_WEBSOCKET_OPCODE_BINARY,
+                                      WSCRT_WEBSOCKET_OPCODE_BINARY, WSCRT_WEBSOCKET_OPCODE_TEXT,
+                                      WSCRT_WEBSOCKET_OPCODE_BINARY, WSCRT_WEBSOCKET_OPCODE_BINARY};
+    static const size_t lengths[] = {2, 2, 2, 4, 2, 1};
+    static const bool more[] = {true, true, false, false, false, false};
+    static const uint64_t totals[] = {6, 6, 6, 4, 2, 1};
+    ASSERT_INT_EQ(6, f.recorder.message_count);
+    for (int i = 0; i < 6; i++) {
+        ASSERT_INT_EQ(opcodes[i], f.recorder.message_opcodes[i]);
+        ASSERT_UINT_EQ(lengths[i], f.recorder.message_lengths[i]);
+        ASSERT_INT_EQ(more[i], f.recorder.message_more[i]);
+        ASSERT_UINT_EQ(totals[i], f.recorder.message_total_lengths[i]);
+    }
+    ASSERT_BYTES_EQ("123456abcdxyz", 13, f.recorder.payload, f.recorder.payload_len);
+    /* The cap still holds at the frame header: 7 bytes announced, nothing delivered. */
+    static const uint8_t past_maximum[] = {0x82, 0x07, '1', '2'};
+    ASSERT_SUCCESS(s_server_send(&f.server, past_maximum, sizeof(past_maximum)));
+    ASSERT_SUCCESS(s_expect_client_failure(&f, 1009, WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG, 6));
+    return s_fixture_clean_up(&f);
+}
+
 /* Partial messages: each piece as decoded, `more` until the last, pings between pieces, no size cap. */
 static int s_test_partial_messages_deliver_pieces_as_they_arrive(struct wscrt_allocator *allocator) {
     struct fixture f;
@@ -233,6 +278,7 @@ static int s_test_a_send_past_the_queue_limit_fails_at_once_and_the_connection_s
 
 WSCRT_TEST_MAIN(s_test_fragments_are_joined_and_control_frames_keep_their_place,
                 s_test_a_frame_split_across_reads_is_one_message,
+                s_test_binary_frame_pieces_deliver_a_split_binary_frame_as_it_arrives,
                 s_test_partial_messages_deliver_pieces_as_they_arrive,
                 s_test_a_frame_announcing_more_than_the_maximum_fails_with_1009,
                 s_test_a_whole_frame_at_the_maximum_is_delivered_and_one_past_it_fails_with_1009,

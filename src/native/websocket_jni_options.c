@@ -161,6 +161,8 @@ static bool s_apply(JNIEnv *env, const struct wscrt_jni_option *o, void *target)
         options->max_message_size = (uint64_t)o->integer;
     } else if (wscrt_jni_option_is(env, o, "partial_messages", 'Z')) {
         options->partial_messages = o->boolean;
+    } else if (wscrt_jni_option_is(env, o, "binary_frame_pieces", 'Z')) {
+        options->binary_frame_pieces = o->boolean;
     } else if (wscrt_jni_option_is(env, o, "send_queue_limit", 'J')) {
         options->send_queue_limit = (uint64_t)o->integer;
     } else if (wscrt_jni_option_is(env, o, "ping_interval_ms", 'I')) {

@@ -31,7 +31,8 @@
 #include "jni_registration.h"
 #include "websocket_jni.h"
 
-/* EVENT_MESSAGE (message mode) carries a whole message, or a control frame, like a payload event. */
+/* EVENT_MESSAGE (message mode) carries a whole message, a control frame, or a piece of a data message (fin
+ * clear but on its last piece), like a payload event; its second long is the message's length when known. */
 enum { EVENT_BEGIN = 1, EVENT_PAYLOAD = 2, EVENT_COMPLETE = 3, EVENT_MESSAGE = 4 };
 enum { EVENT_LONGS = 4 };
 /* In a payload event's first long: the bytes are in the staging buffer, not the data span. */
@@ -413,11 +414,11 @@ static bool s_on_message(struct wscrt_websocket *websocket, const struct wscrt_w
                          void *user_data) {
     (void)websocket;
     int64_t header = s_event_header(EVENT_MESSAGE, message->opcode, !message->more);
-    if (s_add_read_buffer_event(user_data, header, message->payload.len, message->payload)) {
+    if (s_add_read_buffer_event(user_data, header, message->message_length, message->payload)) {
         return true;
     }
     struct wscrt_websocket_incoming_frame frame = {
-        .payload_length = message->payload.len,
+        .payload_length = message->message_length,
         .opcode = message->opcode,
         .fin = !message->more,
     };

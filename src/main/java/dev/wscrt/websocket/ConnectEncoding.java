@@ -47,9 +47,9 @@ final class ConnectEncoding {
         MessageMode messages = options.messageMode();
         if (messages != null) {
             out.putBoolean("messages", true).putLong("max_message_size", messages.maxMessageSize());
-            if (messages.partial()) {
-                out.putBoolean("partial_messages", true);
-            }
+            // Joined in Java without partial mode: a one-frame BINARY message that arrives in pieces is joined
+            // straight into the listener's array (ConnectionEvents), not first in native memory.
+            out.putBoolean(messages.partial() ? "partial_messages" : "binary_frame_pieces", true);
         }
         CompressionOptions compression = messages != null ? messages.compression() : null;
         if (compression != null) {

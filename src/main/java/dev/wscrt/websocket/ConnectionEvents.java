@@ -2,6 +2,7 @@ package dev.wscrt.websocket;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -9,6 +10,10 @@ import java.util.concurrent.CompletableFuture;
  * calls of the connection's {@link WebSocketListener} and the completion of its futures.
  */
 final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
+    /** The most a joined message's array starts with (it then doubles up to the message's length). */
+    private static final int JOIN_START = 1 << 20;
+    /** The longest array the JVM makes. */
+    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
     private final WebSocketConnection connection;
     private final WebSocketListener listener;
     private final boolean partial;
@@ -22,6 +27,10 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
     private String closeReason = "";
     // Event-loop thread only, partial mode: made at the first TEXT piece.
     private TextPieceDecoder textPieces;
+    // Event-loop thread only, without partial mode: the BINARY message being joined from its pieces, and how
+    // many of its bytes arrived so far.
+    private byte[] joining;
+    private int joined;
 
     ConnectionEvents(WebSocketConnection connection, WebSocketListener listener, boolean partial) {
         this.connection = connection;
@@ -52,17 +61,23 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
      * during this call. Data is copied straight into the listener's own array, with no view made first.
      */
     @Override
-    public void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
+    public void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last,
+                          long messageLength) {
         // Whole binary messages first, in a method small enough for the JIT to inline into the batch loop
         // (and the listener into it): the common case of a stream of messages pays no call of its own.
-        if (opcode == Opcode.BINARY && !partial) {
+        if (opcode == Opcode.BINARY && !partial && last && joining == null) {
             listener.onBinary(connection, ByteBuffer.wrap(copy(source, offset, length)));
         } else {
-            onOtherMessage(opcode, source, offset, length, last);
+            onOtherMessage(opcode, source, offset, length, last, messageLength);
         }
     }
 
-    private void onOtherMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last) {
+    private void onOtherMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last,
+                                long messageLength) {
+        if (opcode == Opcode.BINARY && !partial) {
+            joinPiece(source, offset, length, last, messageLength);
+            return;
+        }
         switch (opcode) {
             case TEXT -> {
                 if (!partial) {
@@ -121,6 +136,38 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
             } else {
                 ended.completeExceptionally(shutdown.exception());
             }
+        }
+    }
+
+    /**
+     * A piece of a one-frame BINARY message that arrives in pieces (native code does not join these): its bytes
+     * go straight into the array handed to the listener at the last piece. The array starts at the message's
+     * length up to {@link #JOIN_START}, and grows by doubling to at most that length, so that a peer announcing
+     * a large message and sending it slowly costs what it sent (at most twice over), not what it announced.
+     */
+    private void joinPiece(ByteBuffer source, int offset, int length, boolean last, long messageLength) {
+        if (joining == null) {
+            if (messageLength > MAX_ARRAY) {
+                throw new IllegalStateException("a message of " + messageLength
+                        + " bytes is longer than the largest Java array");
+            }
+            joining = new byte[(int) Math.min(messageLength, JOIN_START)];
+            joined = 0;
+        }
+        int needed = joined + length;
+        if (needed > joining.length) {
+            if (needed > messageLength) {
+                throw new IllegalStateException("pieces of " + needed + " bytes for a message of " + messageLength);
+            }
+            joining = Arrays.copyOf(joining, (int) Math.min(messageLength,
+                    Math.max(needed, 2L * joining.length)));
+        }
+        source.get(offset, joining, joined, length);
+        joined = needed;
+        if (last) {
+            byte[] message = joining.length == joined ? joining : Arrays.copyOf(joining, joined);
+            joining = null;
+            listener.onBinary(connection, ByteBuffer.wrap(message));
         }
     }
 

@@ -52,9 +52,10 @@ final class WebSocketCallbacks {
 
         /**
          * {@code source} is valid only during the call; {@code last} is false only for a piece of a data
-         * message in partial mode that is not its last.
+         * message that is not its last: in partial mode, or a piece of a one-frame BINARY message that arrives
+         * in pieces (then {@code messageLength} is the whole message's length; else it may be 0).
          */
-        void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last);
+        void onMessage(Opcode opcode, ByteBuffer source, int offset, int length, boolean last, long messageLength);
 
         /** The end of a batch of messages (one network read), also when a call in it threw. */
         default void onBatchEnd() {
@@ -243,7 +244,8 @@ final class WebSocketCallbacks {
                     Opcode opcode = Opcode.of((int) ((header >>> 8) & 0xFF));
                     boolean last = ((header >>> 16) & 1) != 0;
                     try { // in place: a capturing lambda per message would cost an allocation
-                        messageSink.onMessage(opcode, length == 0 ? EMPTY : source, offset, length, last);
+                        messageSink.onMessage(opcode, length == 0 ? EMPTY : source, offset, length, last,
+                                events[base + 1]);
                     } catch (Throwable t) {
                         return failed(t);
                     }

@@ -151,6 +151,51 @@ class WebSocketConnectionTest {
         assertEquals(ByteBuffer.wrap(new byte[] {4, 5, 6, 7}), kept.get(1));
     }
 
+    /**
+     * Messages in one frame larger than a network read arrive in pieces, which the message API joins straight
+     * into the listener's array (starting at 1 MiB and doubling up to the message's length): each arrives
+     * whole, in an array of exactly its length, beside a large TEXT message (joined in native code).
+     */
+    @Test
+    void largeMessagesArriveWholeInArraysOfTheirExactLength() {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        List<ByteBuffer> binaries = new CopyOnWriteArrayList<>();
+        List<String> texts = new CopyOnWriteArrayList<>();
+        Await.get("connect", WebSocketConnection.builder(uri(server, "/")).bootstrap(testbed.bootstrap())
+                .connect(new WebSocketListener() {
+                    @Override
+                    public void onBinary(WebSocketConnection connection, ByteBuffer data) {
+                        binaries.add(data);
+                    }
+
+                    @Override
+                    public void onText(WebSocketConnection connection, String text) {
+                        texts.add(text);
+                    }
+                }));
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        Random random = new Random(11);
+        int[] sizes = {3 * (1 << 20) + 5, 1 << 20, 300_000, (1 << 20) + 1};
+        List<byte[]> sent = new java.util.ArrayList<>();
+        for (int size : sizes) {
+            byte[] payload = new byte[size];
+            random.nextBytes(payload);
+            sent.add(payload);
+            conn.sendBinary(payload);
+        }
+        String text = "ü".repeat(300_000);
+        conn.sendText(text);
+        Await.until("four binary messages and a text", () -> binaries.size() == sizes.length && texts.size() == 1);
+        for (int i = 0; i < sizes.length; i++) {
+            ByteBuffer received = binaries.get(i);
+            assertEquals(0, received.position());
+            assertEquals(sizes[i], received.limit(), "message " + i + " whole");
+            assertEquals(sizes[i], received.array().length, "message " + i + " in an array of its exact length");
+            assertArrayEquals(sent.get(i), received.array(), "message " + i + " byte for byte");
+        }
+        assertEquals(text, texts.get(0));
+    }
+
     @Test
     void sendsPastTheQueueLimitFailAtOnceAgainstAStalledReaderAndMemoryStaysNearTheLimit() {
         ScriptedServer server = testbed.scriptedServer();
