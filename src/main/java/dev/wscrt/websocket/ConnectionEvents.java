@@ -12,8 +12,6 @@ import java.util.concurrent.CompletableFuture;
 final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
     /** The most a joined message's array starts with (it then doubles up to the message's length). */
     private static final int JOIN_START = 1 << 20;
-    /** The longest array the JVM makes. */
-    private static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
     private final WebSocketConnection connection;
     private final WebSocketListener listener;
     private final boolean partial;
@@ -147,9 +145,8 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
      */
     private void joinPiece(ByteBuffer source, int offset, int length, boolean last, long messageLength) {
         if (joining == null) {
-            if (messageLength > MAX_ARRAY) {
-                throw new IllegalStateException("a message of " + messageLength
-                        + " bytes is longer than the largest Java array");
+            if (messageLength > WebSocketConnection.LONGEST_WHOLE_MESSAGE) { // the limit given to native code
+                throw new IllegalStateException("a message of " + messageLength + " bytes announced past the limit");
             }
             joining = new byte[(int) Math.min(messageLength, JOIN_START)];
             joined = 0;

@@ -64,6 +64,8 @@ public final class WebSocketConnection {
     /** RFC 6455 7.4.1: the code reported when a CLOSE carried none. */
     public static final int NO_STATUS_CODE = 1005;
     static final long DEFAULT_MAX_MESSAGE_SIZE = 16L * 1024 * 1024;
+    /** The longest message handed over whole: the longest array the JVM makes. */
+    static final long LONGEST_WHOLE_MESSAGE = Integer.MAX_VALUE - 8;
     /** Keepalive of the message API (see the class comment for why it is on). */
     static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(30);
     static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(10);
@@ -481,7 +483,8 @@ public final class WebSocketConnection {
 
         /**
          * The largest message accepted (default 16 MiB); a longer one fails the connection with 1009. For a
-         * compressed message the limit applies to its inflated bytes.
+         * compressed message the limit applies to its inflated bytes. A whole message is handed over in one
+         * array, so a limit above 2,147,483,639 bytes (the longest array the JVM makes) means that many.
          *
          * @param bytes the limit in bytes, positive
          * @return this
@@ -599,7 +602,8 @@ public final class WebSocketConnection {
                 options.pongTimeout(DEFAULT_PONG_TIMEOUT);
             }
             WebSocketConnectOptions built = options
-                    .messages(new MessageMode(maxMessageSize, partialMessages, compression))
+                    .messages(new MessageMode(Math.min(maxMessageSize, LONGEST_WHOLE_MESSAGE), partialMessages,
+                            compression))
                     .onConnectionSetup(SETUP_GOES_TO_EVENTS)
                     .build();
             WebSocketCallbacks callbacks = new WebSocketCallbacks(connection.events);

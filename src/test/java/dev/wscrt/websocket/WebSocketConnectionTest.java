@@ -95,6 +95,23 @@ class WebSocketConnectionTest {
     }
 
     @Test
+    void aLimitAboveTheLongestJavaArrayMeansThatLengthAndAFrameAnnouncingMoreFailsWith1009() {
+        ScriptedServer server = testbed.scriptedServer();
+        MessageRecorder rec = new MessageRecorder();
+        CompletableFuture<WebSocketConnection> connecting =
+                WebSocketConnection.builder(URI.create("ws://" + server.authority() + "/"))
+                        .bootstrap(testbed.bootstrap()).maxMessageSize(Long.MAX_VALUE).connect(rec);
+        ScriptedServer.Conn conn = server.awaitConnection();
+        // A BINARY frame header announcing 2^31 - 8 bytes, one past the longest array; no payload follows.
+        conn.handshake(new byte[] {(byte) 0x82, 127, 0, 0, 0, 0, 0x7F, (byte) 0xFF, (byte) 0xFF, (byte) 0xF8});
+        Await.get("connect", connecting);
+        assertEquals("WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG", rec.awaitError());
+        ReceivedFrame close = conn.readFrame();
+        assertEquals(0x8, close.opcode());
+        assertEquals(1009, ((close.payload()[0] & 0xFF) << 8) | (close.payload()[1] & 0xFF));
+    }
+
+    @Test
     void aRefusedUpgradeFailsTheConnectWithTheStatusAndBody() {
         NettyWebSocketServer server = testbed.nettyServer(b -> b.rejectUpgrades(403, "not you"));
         CompletableFuture<WebSocketConnection> connecting = WebSocketConnection.builder(uri(server, "/"))
