@@ -141,7 +141,7 @@ final class ConnectionEvents implements WebSocketCallbacks.MessageSink {
      * A piece of a one-frame BINARY message that arrives in pieces (native code does not join these): its bytes
      * go straight into the array handed to the listener at the last piece. The array starts at the message's
      * length up to {@link #JOIN_START}, and grows by doubling to at most that length, so that a peer announcing
-     * a large message and sending it slowly costs what it sent (at most twice over), not what it announced.
+     * a large message and sending it slowly costs at most 1 MiB or twice what it sent, not what it announced.
      */
     private void joinPiece(ByteBuffer source, int offset, int length, boolean last, long messageLength) {
         if (joining == null) {

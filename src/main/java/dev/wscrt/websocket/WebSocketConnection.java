@@ -25,9 +25,10 @@ import java.util.function.Consumer;
  * ws.close(1000, "bye").join();
  * }</pre>
  *
- * <p>Messages are joined from their frames in native code and reach the {@link WebSocketListener} once
- * each, on the connection's event-loop thread. A message longer than the maximum message size (16 MiB by
- * default) fails the connection with CLOSE 1009 and {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}.
+ * <p>Messages are joined from their frames and reach the {@link WebSocketListener} once each, on the
+ * connection's event-loop thread; the bytes of a binary message sent as one frame (the common case) are
+ * copied once, straight into the buffer the listener gets. A message longer than the maximum message size
+ * (16 MiB by default) fails the connection with CLOSE 1009 and {@code WSCRT_ERROR_WEBSOCKET_MESSAGE_TOO_BIG}.
  *
  * <p>With {@link Builder#partialMessages(boolean) partialMessages(true)} data messages are not joined:
  * each piece reaches {@link WebSocketListener#onText(WebSocketConnection, String, boolean)} or
