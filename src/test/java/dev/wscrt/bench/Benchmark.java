@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * wscrt against the other Java WebSocket clients and against the limits, in one run, all against the same
  * {@link dev.wscrt.loadserver.LoadServer} (Netty epoll in a child JVM, pinned to the last CPU). Each client
- * library runs each scenario in a JVM of its own ({@link BenchWorker}, pinned to the other CPUs): a warm-up
- * run that calibrates the counts, then {@code --runs} measured runs of at least {@code --seconds} each.
+ * library runs each scenario in a JVM of its own ({@link BenchWorker}, pinned to the other CPUs): warm-up
+ * runs of {@code --seconds} together that calibrate the counts, then {@code --runs} measured runs of at least
+ * {@code --seconds} each.
  * Not a unit test: run it with {@code scripts/bench.sh} (see {@link #usage()}).
  */
 public final class Benchmark {
@@ -309,7 +310,7 @@ public final class Benchmark {
     }
 
     /**
-     * Runs one client library in one scenario in a JVM of its own (a warm-up run, then {@code runs} measured
+     * Runs one client library in one scenario in a JVM of its own (its warm-up, then {@code runs} measured
      * runs) and collects what it prints.
      */
     private static Cell worker(Config config, Scenario s, String peer, LoadServerProcess server, Path ca,

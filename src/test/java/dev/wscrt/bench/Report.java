@@ -102,7 +102,7 @@ final class Report {
         sb.append("## Results\n\n");
         sb.append("Median of ").append(config.runs)
                 .append(" measured run(s) per cell (idle: each in a JVM of its own), each at least ")
-                .append(config.seconds).append(" s after a warm-up run, every client library in a JVM of its own. ")
+                .append(config.seconds).append(" s after at least as long a warm-up, every client library in a JVM of its own. ")
                 .append("Ratios: > 1 means wscrt is better (throughput: wscrt ÷ other; latency and memory: ")
                 .append("other ÷ wscrt); \"of limit\" is wscrt's share of the plain-socket or cipher ceiling. ")
                 .append("GB = 10^9 bytes.\n\n");
@@ -209,8 +209,10 @@ final class Report {
         sb.append("- Server: ").append(env.server).append(", one event-loop thread, 127.0.0.1 only; pinning: ")
                 .append(env.pinning).append(". Exceptions the server saw: ").append(env.serverErrors).append(".\n");
         sb.append("- Each client library runs each scenario in its own JVM (").append(String.join(" ", config.workerJvm))
-                .append("): one warm-up run, which also sets the count so that a measured run lasts at least ")
-                .append(config.seconds).append(" s, then the measured runs. The clock starts at the open callback ")
+                .append("): warm-up runs, as long as a measured run together at least, which also set the count so ")
+                .append("that a measured run lasts at least ").append(config.seconds).append(" s (a single short ")
+                .append("warm-up run left the JIT compiling during the first measured runs: the connect rates of ")
+                .append("Netty's three runs were 930, 1,160 and 1,710 a second), then the measured runs. The clock starts at the open callback ")
                 .append("(receive, echo) or the first send (send), so connection set-up is outside it. Each ")
                 .append("scenario starts with an unmeasured cell of its first client, so that no measured cell meets ")
                 .append("a server whose JIT is still compiling that scenario's path.\n");
@@ -229,7 +231,7 @@ final class Report {
         sb.append("- echo: sequential round trips on one connection, ").append(BenchWorker.ECHO_WARMUP)
                 .append(" unmeasured first, then for the run's length; each next message is sent from the callback ")
                 .append("that received the previous echo; percentiles by nearest rank. The clients take turns: each ")
-                .append("measured run in a JVM of its own (after its warm-up run), one client after the other, round ")
+                .append("measured run in a JVM of its own (after its warm-up), one client after the other, round ")
                 .append("after round, so that a busy moment of the machine does not fall on one client's runs.\n");
         sb.append("- connection set-up: connections opened with 16 handshakes in flight, each closed as soon as it ")
                 .append("is open; the rate counts opens. wss (full handshake): the server's port forgets each ")

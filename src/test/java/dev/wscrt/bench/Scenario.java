@@ -38,7 +38,7 @@ enum Scenario {
     final int size;
     final boolean tls;
     final boolean direct;
-    /** Message (or connection) count of the warm-up run, which also calibrates the measured runs. */
+    /** Message (or connection) count of the first warm-up run, which calibrates the next ones. */
     final long warmupCount;
     /** TEXT messages (ASCII letters) instead of BINARY ones. */
     final boolean text;
