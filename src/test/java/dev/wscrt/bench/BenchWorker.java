@@ -8,16 +8,21 @@ import java.util.function.LongSupplier;
 
 /**
  * One client library in one scenario, in a process of its own (started by {@link Benchmark}): warm-up runs
- * that also calibrate the counts, lasting {@code --seconds} together at least (idle: one), then the measured
- * runs, each at least {@code --seconds} long. Prints one
+ * that also calibrate the counts, lasting {@code --seconds} together at least, until the JIT compiler is nearly
+ * done (idle: its own warm-up), then the measured runs, each at least {@code --seconds} long. Prints one
  * line per run: {@code WARMUP k=v ...}, {@code RESULT k=v ...} or {@code FAILED <why>}; then {@code INFO k=v}.
  *
  * <p>Arguments: {@code --peer=NAME --scenario=KEY --ws=PORT --wss=PORT --raw=PORT --ca=FILE --runs=N
  * --seconds=S --idle=N}.
  */
 public final class BenchWorker {
-    /** Warm-up runs after the first at most, until the warm-up has lasted {@code --seconds}. */
-    static final int MAX_EXTRA_WARMUP_RUNS = 4;
+    /**
+     * The warm-up goes on until the JIT compiler took at most this share of its last run's time (compilation
+     * time over wall time: the issue's "warm-up under 2 %") ...
+     */
+    static final double MAX_JIT_SHARE = 0.02;
+    /** ... or for this long at most. */
+    static final double MAX_WARMUP_SECONDS = 60;
     /** Round trips before the measured ones, in each echo run. */
     static final int ECHO_WARMUP = 2_000;
     static final int ECHO_MAX = 2_000_000;
@@ -114,16 +119,32 @@ public final class BenchWorker {
         }
         count = next(count, warm);
         // The first warm-up run only calibrates: it lasts a fraction of a second, while the JIT compiles the
-        // scenario's path for seconds (connects: 930, 1,160 and 1,710 a second in Netty's three measured runs,
-        // 3,100, 5,700 and 5,700 in wscrt's, after 300 warm-up connects). So the warm-up goes on, sized by the
-        // last run's rate, until it has lasted as long as a measured run.
-        for (int extra = 0; scenario.kind != Scenario.Kind.IDLE && extra < MAX_EXTRA_WARMUP_RUNS
-                && System.nanoTime() - warmStart < seconds * 1e9; extra++) {
+        // scenario's path for seconds, in the connect cells for tens of seconds (Netty's ws connects: 930,
+        // 1,160 and 1,710 a second in its measured runs after 300 warm-up connects; 7,000 after 33 s of warm-up,
+        // when the compiler was done; wscrt's 3,100 to 5,700, then 7,000). So the warm-up goes on, sized by the
+        // last run's rate, until it has lasted as long as a measured run and the JIT compiler took at most
+        // MAX_JIT_SHARE of the last run's time (or MAX_WARMUP_SECONDS have passed).
+        int extraRuns = 0;
+        double jitShare = 0;
+        while (scenario.kind != Scenario.Kind.IDLE) {
+            double warmedSeconds = (System.nanoTime() - warmStart) / 1e9;
+            if (warmedSeconds >= MAX_WARMUP_SECONDS || (warmedSeconds >= seconds && extraRuns > 0
+                    && jitShare <= MAX_JIT_SHARE)) {
+                break;
+            }
+            long compiledBefore = compilationMillis();
+            long runStart = System.nanoTime();
             warm = once(count, true, 0);
             if (warm == null) {
                 return;
             }
+            jitShare = (compilationMillis() - compiledBefore) / Math.max(1.0, (System.nanoTime() - runStart) / 1e6);
+            extraRuns++;
             count = next(count, warm);
+        }
+        if (scenario.kind != Scenario.Kind.IDLE) {
+            System.out.println(String.format(Locale.ROOT, "INFO warmupSeconds=%.1f warmupJitShare=%.3f",
+                    (System.nanoTime() - warmStart) / 1e9, jitShare));
         }
         int failures = 0;
         int tooShort = 0;
@@ -196,6 +217,12 @@ public final class BenchWorker {
         } finally {
             System.out.flush();
         }
+    }
+
+    /** The JIT compiler's total compilation time so far (0 where the JVM does not tell). */
+    private static long compilationMillis() {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     /** Count for the next run: enough for {@code seconds} at the last run's rate, with 50 % to spare. */

@@ -102,7 +102,7 @@ final class Report {
         sb.append("## Results\n\n");
         sb.append("Median of ").append(config.runs)
                 .append(" measured run(s) per cell (idle: each in a JVM of its own), each at least ")
-                .append(config.seconds).append(" s after at least as long a warm-up, every client library in a JVM of its own. ")
+                .append(config.seconds).append(" s after a warm-up that lasts until the JIT compiler is nearly done, every client library in a JVM of its own. ")
                 .append("Ratios: > 1 means wscrt is better (throughput: wscrt ÷ other; latency and memory: ")
                 .append("other ÷ wscrt); \"of limit\" is wscrt's share of the plain-socket or cipher ceiling. ")
                 .append("GB = 10^9 bytes.\n\n");
@@ -209,10 +209,14 @@ final class Report {
         sb.append("- Server: ").append(env.server).append(", one event-loop thread, 127.0.0.1 only; pinning: ")
                 .append(env.pinning).append(". Exceptions the server saw: ").append(env.serverErrors).append(".\n");
         sb.append("- Each client library runs each scenario in its own JVM (").append(String.join(" ", config.workerJvm))
-                .append("): warm-up runs, as long as a measured run together at least, which also set the count so ")
-                .append("that a measured run lasts at least ").append(config.seconds).append(" s (a single short ")
-                .append("warm-up run left the JIT compiling during the first measured runs: the connect rates of ")
-                .append("Netty's three runs were 930, 1,160 and 1,710 a second), then the measured runs. The clock starts at the open callback ")
+                .append("): warm-up runs, which also set the count so that a measured run lasts at least ")
+                .append(config.seconds).append(" s, until the warm-up has lasted that long and the JIT compiler took ")
+                .append("at most ").append(Math.round(BenchWorker.MAX_JIT_SHARE * 100)).append(" % of its last run's ")
+                .append("time (compilation over wall time), or for ").append(Math.round(BenchWorker.MAX_WARMUP_SECONDS))
+                .append(" s at most; the Runs section gives each cell's warm-up length and last share. (With one short ")
+                .append("warm-up run the JIT was still compiling in the measured runs, for tens of seconds in the ")
+                .append("connect cells: Netty's ws connects went from 930 to 7,000 a second.) Then the measured runs. ")
+                .append("The clock starts at the open callback ")
                 .append("(receive, echo) or the first send (send), so connection set-up is outside it. Each ")
                 .append("scenario starts with an unmeasured cell of its first client, so that no measured cell meets ")
                 .append("a server whose JIT is still compiling that scenario's path.\n");
