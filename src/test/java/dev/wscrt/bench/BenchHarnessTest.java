@@ -11,9 +11,13 @@ import dev.wscrt.loadserver.TlsPort;
 import dev.wscrt.tls.TestCertificates;
 import dev.wscrt.websocket.WebSocketConnection;
 import dev.wscrt.websocket.WebSocketListener;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -110,6 +114,61 @@ class BenchHarnessTest {
     void awaitingAQuietCompilerIsBoundedBothWays() throws InterruptedException {
         long waited = Scenarios.awaitQuietCompiler(50, 2_000);
         assertTrue(waited >= 50 && waited < 2_000 + 1_000, "waited " + waited + " ms");
+    }
+
+    /** The warm-up ends once it has lasted a measured run and the JIT compiler is nearly done, or at its cap. */
+    @Test
+    void theWarmUpLastsAMeasuredRunAndUntilTheCompilerIsNearlyDoneOrAtMostItsCap() {
+        assertFalse(BenchWorker.warmedUp(1.0, 3, 0.0, 2.0, 60), "shorter than a measured run");
+        assertFalse(BenchWorker.warmedUp(5.0, 0, 0.0, 2.0, 60), "only the calibrating run so far");
+        assertFalse(BenchWorker.warmedUp(5.0, 3, 0.05, 2.0, 60), "the compiler still took 5 %");
+        assertTrue(BenchWorker.warmedUp(5.0, 3, BenchWorker.MAX_JIT_SHARE, 2.0, 60));
+        assertTrue(BenchWorker.warmedUp(60.0, 9, 0.5, 2.0, 60), "the cap, compiler or not");
+    }
+
+    /**
+     * A worker as the benchmark starts it, with measured runs of 0.2 s and a warm-up of 3 s at most: warm-up
+     * runs, one INFO line that says how long they lasted, then the measured runs, each as long as asked.
+     */
+    @Test
+    void aWorkerWarmsUpForAMeasuredRunAtLeastThenMeasures() throws Exception {
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        BenchWorker worker = new BenchWorker(Map.of("peer", "wscrt", "scenario", "recv64", "ca", ca.toString(),
+                "ws", Integer.toString(server.port()), "wss", Integer.toString(server.tlsPort()),
+                "raw", Integer.toString(server.rawPort()), "seconds", "0.2", "max-warmup", "3", "idle", "10"),
+                new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            worker.runAll(2);
+        } finally {
+            worker.close();
+        }
+        List<String> lines = Arrays.asList(printed.toString(StandardCharsets.UTF_8).split("\n"));
+        String report = String.join("\n", lines);
+        int info = lines.indexOf(lines.stream().filter(l -> l.startsWith("INFO warmupSeconds=")).findFirst()
+                .orElseThrow(() -> new AssertionError("no warm-up INFO line:\n" + report)));
+        assertTrue(info >= 2 && lines.subList(0, info).stream().allMatch(l -> l.startsWith("WARMUP ")),
+                "the calibrating run and at least one more before the INFO line:\n" + report);
+        double warmedSeconds = Double.parseDouble(lines.get(info).split(" ")[1].split("=")[1]);
+        assertTrue(warmedSeconds >= 0.2 && warmedSeconds < 3 + 2, report);
+        List<String> results = lines.subList(info + 1, lines.size()).stream().filter(l -> l.startsWith("RESULT "))
+                .toList();
+        assertEquals(2, results.size(), report);
+        for (String r : results) {
+            double seconds = Double.parseDouble(r.replaceAll(".* seconds=([0-9.e+-]+).*", "$1"));
+            assertTrue(seconds >= 0.2, r);
+        }
+        assertTrue(lines.stream().noneMatch(l -> l.startsWith("FAILED")), report);
+    }
+
+    /** The Runs section names each worker's warm-up: one, or one per measured run where each had a JVM. */
+    @Test
+    void theReportGivesEachWorkersWarmUp() {
+        Benchmark.Cell cell = new Benchmark.Cell();
+        assertEquals("", Report.warmUps(cell));
+        cell.warmUps.add(new double[] {8.24, 0.011});
+        assertEquals(", warm-up 8.2 s (JIT 1.1 %)", Report.warmUps(cell));
+        cell.warmUps.add(new double[] {7.9, 0.004});
+        assertEquals(", warm-ups 8.2, 7.9 s (JIT 1.1, 0.4 %)", Report.warmUps(cell));
     }
 
     /** The connection set-up rows compare these ports: each negotiates its TLS version, and only the resumable ones resume. */

@@ -1,5 +1,6 @@
 package dev.wscrt.bench;
 
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -13,7 +14,7 @@ import java.util.function.LongSupplier;
  * line per run: {@code WARMUP k=v ...}, {@code RESULT k=v ...} or {@code FAILED <why>}; then {@code INFO k=v}.
  *
  * <p>Arguments: {@code --peer=NAME --scenario=KEY --ws=PORT --wss=PORT --raw=PORT --ca=FILE --runs=N
- * --seconds=S --idle=N}.
+ * --seconds=S --idle=N --idle-wss=N}, and {@code --max-warmup=S} (default {@link #MAX_WARMUP_SECONDS}).
  */
 public final class BenchWorker {
     /**
@@ -21,7 +22,7 @@ public final class BenchWorker {
      * time over wall time: the issue's "warm-up under 2 %") ...
      */
     static final double MAX_JIT_SHARE = 0.02;
-    /** ... or for this long at most. */
+    /** ... or for this long at most (unless {@code --max-warmup} says otherwise). */
     static final double MAX_WARMUP_SECONDS = 60;
     /** Round trips before the measured ones, in each echo run. */
     static final int ECHO_WARMUP = 2_000;
@@ -35,7 +36,10 @@ public final class BenchWorker {
     private final Peer.Endpoint endpoint;
     private final int rawPort;
     private final double seconds;
+    private final double maxWarmupSeconds;
     private final int idleConnections;
+    /** Where the {@code WARMUP}, {@code RESULT}, {@code FAILED} and {@code INFO} lines go. */
+    private final PrintStream out;
     /**
      * Idle cells' warm-up (see {@link #warmUpConnects}): this many times the measured run's connections, so
      * that the methods run once per connection pass HotSpot's C2 threshold (5,000 calls) in it, ...
@@ -53,7 +57,8 @@ public final class BenchWorker {
     private final long timeoutNanos;
     private final LongSupplier nativeBytes;
 
-    private BenchWorker(Map<String, String> args) throws Exception {
+    BenchWorker(Map<String, String> args, PrintStream out) throws Exception {
+        this.out = out;
         scenario = Scenario.of(args.get("scenario"));
         peerName = args.get("peer");
         Path ca = Path.of(args.get("ca"));
@@ -61,6 +66,7 @@ public final class BenchWorker {
                 scenario.tls);
         rawPort = Integer.parseInt(args.get("raw"));
         seconds = Double.parseDouble(args.get("seconds"));
+        maxWarmupSeconds = Double.parseDouble(args.getOrDefault("max-warmup", Double.toString(MAX_WARMUP_SECONDS)));
         int idle = Integer.parseInt(args.get(scenario.tls ? "idle-wss" : "idle"));
         // Java-WebSocket and OkHttp hold a thread (Java-WebSocket two) per connection: 5,000 of them would take
         // a large share of this shared machine's process-id space, so they hold at most 1,000.
@@ -88,20 +94,34 @@ public final class BenchWorker {
             int eq = a.indexOf('=');
             args.put(a.substring(2, eq), a.substring(eq + 1));
         }
-        BenchWorker w = new BenchWorker(args);
-        int runs = Integer.parseInt(args.get("runs"));
+        BenchWorker w = new BenchWorker(args, System.out);
         try {
-            w.runAll(runs);
+            w.runAll(Integer.parseInt(args.get("runs")));
         } finally {
-            if (w.peer != null) {
-                w.peer.close();
-            }
+            w.close();
         }
         System.out.flush();
         System.exit(0);
     }
 
-    private void runAll(int runs) {
+    void close() {
+        if (peer != null) {
+            peer.close();
+        }
+    }
+
+    /**
+     * Whether the warm-up is done after {@code warmedSeconds} of it, with {@code extraRuns} runs after the
+     * calibrating one, the last of which the JIT compiler took {@code jitShare} of: it lasted a measured run's
+     * {@code runSeconds} and the compiler is nearly done, or it lasted {@code maxSeconds}.
+     */
+    static boolean warmedUp(double warmedSeconds, int extraRuns, double jitShare, double runSeconds,
+                            double maxSeconds) {
+        return warmedSeconds >= maxSeconds
+                || (warmedSeconds >= runSeconds && extraRuns > 0 && jitShare <= MAX_JIT_SHARE);
+    }
+
+    void runAll(int runs) {
         long count = scenario.warmupCount;
         if (scenario.kind == Scenario.Kind.IDLE) {
             count = Math.min(count, idleConnections);
@@ -126,24 +146,21 @@ public final class BenchWorker {
         // MAX_JIT_SHARE of the last run's time (or MAX_WARMUP_SECONDS have passed).
         int extraRuns = 0;
         double jitShare = 0;
-        while (scenario.kind != Scenario.Kind.IDLE) {
-            double warmedSeconds = (System.nanoTime() - warmStart) / 1e9;
-            if (warmedSeconds >= MAX_WARMUP_SECONDS || (warmedSeconds >= seconds && extraRuns > 0
-                    && jitShare <= MAX_JIT_SHARE)) {
-                break;
-            }
-            long compiledBefore = compilationMillis();
+        while (scenario.kind != Scenario.Kind.IDLE && !warmedUp((System.nanoTime() - warmStart) / 1e9, extraRuns,
+                jitShare, seconds, maxWarmupSeconds)) {
+            long compiledBefore = Scenarios.compilationMillis();
             long runStart = System.nanoTime();
             warm = once(count, true, 0);
             if (warm == null) {
                 return;
             }
-            jitShare = (compilationMillis() - compiledBefore) / Math.max(1.0, (System.nanoTime() - runStart) / 1e6);
+            double runMillis = (System.nanoTime() - runStart) / 1e6;
+            jitShare = (Scenarios.compilationMillis() - compiledBefore) / Math.max(1.0, runMillis);
             extraRuns++;
             count = next(count, warm);
         }
         if (scenario.kind != Scenario.Kind.IDLE) {
-            System.out.println(String.format(Locale.ROOT, "INFO warmupSeconds=%.1f warmupJitShare=%.3f",
+            out.println(String.format(Locale.ROOT, "INFO warmupSeconds=%.1f warmupJitShare=%.3f",
                     (System.nanoTime() - warmStart) / 1e9, jitShare));
         }
         int failures = 0;
@@ -163,10 +180,10 @@ public final class BenchWorker {
             }
         }
         if (scenario.kind == Scenario.Kind.IDLE) {
-            System.out.println("INFO connections=" + idleConnections);
+            out.println("INFO connections=" + idleConnections);
         }
         if (peer instanceof NettyPeer n) {
-            System.out.println("INFO transport=" + n.transport());
+            out.println("INFO transport=" + n.transport());
         }
     }
 
@@ -191,14 +208,14 @@ public final class BenchWorker {
                 Scenarios.idle(peer, endpoint, Math.min(IDLE_WARMUP_BATCH, connects - opened), nativeBytes, 0,
                         timeoutNanos, false);
             }
-            System.out.println("INFO warmupConnects=" + connects + " warmupConnectSeconds="
+            out.println("INFO warmupConnects=" + connects + " warmupConnectSeconds="
                     + String.format(Locale.ROOT, "%.2f", (System.nanoTime() - start) / 1e9));
             return true;
         } catch (Throwable t) {
-            System.out.println("FAILED warm-up connects: " + t);
+            out.println("FAILED warm-up connects: " + t);
             return false;
         } finally {
-            System.out.flush();
+            out.flush();
         }
     }
 
@@ -211,18 +228,12 @@ public final class BenchWorker {
         try {
             long waited = Scenarios.awaitQuietCompiler(IDLE_COMPILER_QUIET_MILLIS, IDLE_COMPILER_WAIT_MILLIS);
             Thread.sleep(IDLE_ARENA_RELEASE_MILLIS);
-            System.out.println("INFO compilerWaitMillis=" + waited);
+            out.println("INFO compilerWaitMillis=" + waited);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            System.out.flush();
+            out.flush();
         }
-    }
-
-    /** The JIT compiler's total compilation time so far (0 where the JVM does not tell). */
-    private static long compilationMillis() {
-        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     /** Count for the next run: enough for {@code seconds} at the last run's rate, with 50 % to spare. */
@@ -254,14 +265,14 @@ public final class BenchWorker {
                 r.put("short", 1.0);
             }
             r.forEach((k, v) -> sb.append(' ').append(k).append('=').append(String.format(Locale.ROOT, "%.9g", v)));
-            System.out.println(sb);
+            out.println(sb);
             return r;
         } catch (Throwable t) {
             String why = (t.getMessage() != null ? t.getClass().getSimpleName() + ": " + t.getMessage() : t.toString());
-            System.out.println("FAILED " + (warmup ? "warm-up: " : "") + why.replace('\n', ' '));
+            out.println("FAILED " + (warmup ? "warm-up: " : "") + why.replace('\n', ' '));
             return null;
         } finally {
-            System.out.flush();
+            out.flush();
         }
     }
 

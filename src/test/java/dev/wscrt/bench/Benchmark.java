@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
  * wscrt against the other Java WebSocket clients and against the limits, in one run, all against the same
  * {@link dev.wscrt.loadserver.LoadServer} (Netty epoll in a child JVM, pinned to the last CPU). Each client
  * library runs each scenario in a JVM of its own ({@link BenchWorker}, pinned to the other CPUs): warm-up
- * runs of {@code --seconds} together that calibrate the counts, then {@code --runs} measured runs of at least
- * {@code --seconds} each.
+ * runs that calibrate the counts, lasting {@code --seconds} together at least and until the JIT compiler is
+ * nearly done, then {@code --runs} measured runs of at least {@code --seconds} each.
  * Not a unit test: run it with {@code scripts/bench.sh} (see {@link #usage()}).
  */
 public final class Benchmark {
@@ -45,6 +45,8 @@ public final class Benchmark {
         List<String> peers = new ArrayList<>(PEERS.keySet());
         int runs = 3;
         double seconds = 2.0;
+        /** The longest warm-up of a worker, JIT compiler done or not. */
+        double maxWarmupSeconds = BenchWorker.MAX_WARMUP_SECONDS;
         int idle = 5_000;
         int idleWss = 5_000;
         boolean quick;
@@ -60,6 +62,8 @@ public final class Benchmark {
         final List<Map<String, Double>> runs = new ArrayList<>();
         final List<String> failures = new ArrayList<>();
         final Map<String, String> info = new LinkedHashMap<>();
+        /** Each worker's warm-up: its length in seconds and the JIT compiler's share of its last run. */
+        final List<double[]> warmUps = new ArrayList<>();
         String loadAtStart = "?";
         double wallSeconds;
 
@@ -71,6 +75,7 @@ public final class Benchmark {
             runs.addAll(other.runs);
             failures.addAll(other.failures);
             info.putAll(other.info);
+            warmUps.addAll(other.warmUps);
             wallSeconds += other.wallSeconds;
         }
     }
@@ -82,7 +87,8 @@ public final class Benchmark {
         return String.join("\n",
                 "usage: scripts/bench.sh [options] [scenario...]",
                 "  scenarios: " + String.join(" ", java.util.Arrays.stream(Scenario.values()).map(s -> s.key).toList()),
-                "  --quick            smoke check: 1 run of 0.3 s per cell, 200 idle connections",
+                "  --quick            smoke check: 1 run of 0.3 s per cell after 2 s of warm-up at most, 200 idle",
+                "                     connections",
                 "  --runs=N           measured runs per client and scenario (default 3)",
                 "  --seconds=S        least length of a measured run (default 2)",
                 "  --idle=N           connections held in the ws idle scenario (default 5000)",
@@ -180,6 +186,7 @@ public final class Benchmark {
         }
         c.runs = runs != null ? runs : c.quick ? 1 : c.runs;
         c.seconds = seconds != null ? seconds : c.quick ? 0.3 : c.seconds;
+        c.maxWarmupSeconds = c.quick ? 2 : c.maxWarmupSeconds;
         c.idle = idle != null ? idle : c.quick ? 200 : c.idle;
         c.idleWss = idleWss != null ? idleWss : c.quick ? 100 : c.idleWss;
         String opts = System.getProperty("bench.workerOpts");
@@ -333,7 +340,8 @@ public final class Benchmark {
                 "--peer=" + peer, "--scenario=" + s.key, "--ws=" + server.port(),
                 "--wss=" + server.tlsPort(s.tlsPort()),
                 "--raw=" + server.rawPort(), "--ca=" + ca, "--runs=" + runs,
-                "--seconds=" + config.seconds, "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
+                "--seconds=" + config.seconds, "--max-warmup=" + config.maxWarmupSeconds,
+                "--idle=" + config.idle, "--idle-wss=" + config.idleWss));
         long t0 = System.nanoTime();
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         // A reader thread, so that the wait below is bounded even if the worker hangs without output.
@@ -366,6 +374,9 @@ public final class Benchmark {
                     cell.runs.add(fields(line.substring(7)));
                 } else if (line.startsWith("FAILED ")) {
                     cell.failures.add(line.substring(7));
+                } else if (line.startsWith("INFO warmupSeconds=")) {
+                    Map<String, Double> w = fields(line.substring(5));
+                    cell.warmUps.add(new double[] {w.get("warmupSeconds"), w.get("warmupJitShare")});
                 } else if (line.startsWith("INFO ")) {
                     for (String f : line.substring(5).split(" ")) {
                         int eq = f.indexOf('=');

@@ -212,12 +212,14 @@ final class Report {
                 .append("): warm-up runs, which also set the count so that a measured run lasts at least ")
                 .append(config.seconds).append(" s, until the warm-up has lasted that long and the JIT compiler took ")
                 .append("at most ").append(Math.round(BenchWorker.MAX_JIT_SHARE * 100)).append(" % of its last run's ")
-                .append("time (compilation over wall time), or for ").append(Math.round(BenchWorker.MAX_WARMUP_SECONDS))
-                .append(" s at most; the Runs section gives each cell's warm-up length and last share. (With one short ")
-                .append("warm-up run the JIT was still compiling in the measured runs, for tens of seconds in the ")
-                .append("connect cells: Netty's ws connects went from 930 to 7,000 a second.) Then the measured runs. ")
-                .append("The clock starts at the open callback ")
-                .append("(receive, echo) or the first send (send), so connection set-up is outside it. Each ")
+                .append("time (compilation over wall time, summed over the compiler threads: it can exceed 100 %), ")
+                .append("or for ").append(Math.round(config.maxWarmupSeconds))
+                .append(" s at most; the Runs section gives each cell's warm-up length and the JIT's share of its ")
+                .append("last warm-up run (the echo cells: one per measured run). (With one short warm-up run the JIT ")
+                .append("was still compiling in the measured runs, for tens of seconds in the connect cells: Netty's ")
+                .append("ws connects went from 930 to 7,000 a second.) Then the measured runs. The clock starts at ")
+                .append("the open callback (receive, echo) or the first send (send), so connection set-up is outside ")
+                .append("it. Each ")
                 .append("scenario starts with an unmeasured cell of its first client, so that no measured cell meets ")
                 .append("a server whose JIT is still compiling that scenario's path.\n");
         sb.append("- receive: the server sends N pre-encoded BINARY messages as fast as its channel is writable, then ")
@@ -319,7 +321,7 @@ final class Report {
                         .append(String.format(Locale.ROOT, "%.2f s, set-up ≤ %.1f ms, load %s, cell %.0f s", shortest,
                                 setup * 1e3, cell.loadAtStart, cell.wallSeconds));
                 if (e.getKey().kind != Scenario.Kind.IDLE) {
-                    sb.append(cpuBusy(cell, env));
+                    sb.append(cpuBusy(cell, env)).append(warmUps(cell));
                 }
                 for (String f : cell.failures) {
                     sb.append("\n  - **failed**: ").append(f);
@@ -328,6 +330,24 @@ final class Report {
             }
         }
         return sb.toString();
+    }
+
+    /**
+     * ", warm-up 8.2 s (JIT 1.1 %)" from the cell's workers' INFO lines ("warm-ups 8.2, 7.9 s (JIT 1.1, 0.4 %)"
+     * where the cell ran several workers), or nothing where there was none.
+     */
+    static String warmUps(Benchmark.Cell cell) {
+        if (cell.warmUps.isEmpty()) {
+            return "";
+        }
+        StringBuilder seconds = new StringBuilder();
+        StringBuilder shares = new StringBuilder();
+        for (double[] w : cell.warmUps) {
+            String sep = seconds.length() == 0 ? "" : ", ";
+            seconds.append(sep).append(String.format(Locale.ROOT, "%.1f", w[0]));
+            shares.append(sep).append(String.format(Locale.ROOT, "%.1f", w[1] * 100));
+        }
+        return (cell.warmUps.size() == 1 ? ", warm-up " : ", warm-ups ") + seconds + " s (JIT " + shares + " %)";
     }
 
     /**

@@ -347,14 +347,13 @@ final class Scenarios {
      * unchanged), at most {@code maxMillis}; returns how long it waited.
      */
     static long awaitQuietCompiler(long quietMillis, long maxMillis) throws InterruptedException {
-        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
         long start = System.nanoTime();
         long deadline = start + TimeUnit.MILLISECONDS.toNanos(maxMillis);
-        if (jit != null && jit.isCompilationTimeMonitoringSupported()) {
-            long last = jit.getTotalCompilationTime();
+        if (compilationMillis() >= 0) {
+            long last = compilationMillis();
             while (System.nanoTime() < deadline) {
                 Thread.sleep(quietMillis);
-                long now = jit.getTotalCompilationTime();
+                long now = compilationMillis();
                 if (now == last) {
                     break;
                 }
@@ -362,6 +361,12 @@ final class Scenarios {
             }
         }
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    }
+
+    /** The JIT compiler's total compilation time so far in milliseconds, or -1 where the JVM does not tell. */
+    static long compilationMillis() {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : -1;
     }
 
     /**
