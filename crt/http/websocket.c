@@ -1,6 +1,6 @@
 /*
  * The public C API of a connection, safe from any thread: requests (frames to
- * send, read-window increments, close, shutdown) are recorded under the lock
+ * send, read-window increments, close, shutdown, a drain-mark check) are recorded under the lock
  * and applied on the event-loop thread by one task, scheduled at most once at
  * a time however many requests arrive before it runs.
  */
@@ -16,6 +16,51 @@ void wscrt_websocket_schedule_requests_locked(struct wscrt_websocket *ws) {
     ws->synced.task_scheduled = true;
     wscrt_websocket_acquire_ref(ws); /* released by the task */
     wscrt_event_loop_schedule_task_now(ws->event_loop, &ws->cross_thread_task);
+}
+
+/* Takes the drain mark if `queued` bytes are at or below it: true for exactly one taker per mark armed. */
+static bool s_take_drain_mark(struct wscrt_websocket *ws, uint64_t queued) {
+    uint64_t mark = atomic_load(&ws->drain_mark);
+    while (mark != 0 && queued < mark) {
+        if (atomic_compare_exchange_weak(&ws->drain_mark, &mark, 0)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void wscrt_websocket_check_drain_mark(struct wscrt_websocket *ws) {
+    /* Not once the shutdown is being reported (frames sent after it fail here too): the end says it all. */
+    if (ws->state != WSCRT_WS_STATE_OPEN && ws->state != WSCRT_WS_STATE_SHUTTING_DOWN) {
+        return;
+    }
+    if (atomic_load_explicit(&ws->drain_mark, memory_order_relaxed) != 0 &&
+        s_take_drain_mark(ws, atomic_load(&ws->queued_bytes)) && ws->options.on_send_queue_drained) {
+        ws->options.on_send_queue_drained(ws, ws->options.user_data);
+    }
+}
+
+bool wscrt_websocket_notify_when_queued_at_most(struct wscrt_websocket *websocket, uint64_t bytes) {
+    uint64_t want = bytes == UINT64_MAX ? UINT64_MAX : bytes + 1;
+    uint64_t mark = atomic_load(&websocket->drain_mark);
+    while (mark < want && !atomic_compare_exchange_weak(&websocket->drain_mark, &mark, want)) {
+    }
+    /* The queue may have come down before the mark was there for the loop thread to see. */
+    return s_take_drain_mark(websocket, atomic_load(&websocket->queued_bytes));
+}
+
+/* Any thread: gives back the count of a send refused before it was queued. A mark armed meanwhile counted
+ * these bytes as queued, and no frame leaving the queue may follow to notice it: the loop checks it. */
+static void s_unreserve(struct wscrt_websocket *ws, uint64_t size) {
+    atomic_fetch_sub(&ws->queued_bytes, size);
+    if (atomic_load(&ws->drain_mark) != 0) {
+        pthread_mutex_lock(&ws->lock);
+        if (!ws->synced.channel_gone) {
+            ws->synced.drain_check = true;
+            wscrt_websocket_schedule_requests_locked(ws);
+        }
+        pthread_mutex_unlock(&ws->lock);
+    }
 }
 
 /* Loop thread: applies what other threads asked for since the last run (frames, read window, close, shutdown). */
@@ -34,6 +79,8 @@ static void s_apply_requests(struct wscrt_task *task, void *arg, enum wscrt_task
     bool abort_requested = ws->synced.abort_requested;
     int shutdown_error = ws->synced.shutdown_error;
     ws->synced.shutdown_error = 0;
+    bool drain_check = ws->synced.drain_check;
+    ws->synced.drain_check = false;
     ws->synced.task_scheduled = false;
     pthread_mutex_unlock(&ws->lock);
 
@@ -46,6 +93,9 @@ static void s_apply_requests(struct wscrt_task *task, void *arg, enum wscrt_task
         } else {
             wscrt_websocket_complete_frame(frame, WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED);
         }
+    }
+    if (runnable && drain_check) {
+        wscrt_websocket_check_drain_mark(ws);
     }
     if (runnable && ws->state == WSCRT_WS_STATE_OPEN) {
         if (abort_requested) {
@@ -145,7 +195,7 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
     uint64_t limit = websocket->options.send_queue_limit;
     uint64_t queued_before = atomic_fetch_add(&websocket->queued_bytes, size);
     if (limit != 0 && queued_before != 0 && queued_before + size > limit) {
-        atomic_fetch_sub(&websocket->queued_bytes, size);
+        s_unreserve(websocket, size);
         return wscrt_raise_error(WSCRT_ERROR_WEBSOCKET_SEND_QUEUE_FULL);
     }
     /* Checked, built and queued under the lock, so frames go out in the order their checks passed. With
@@ -182,7 +232,7 @@ int wscrt_websocket_send_frame(struct wscrt_websocket *websocket,
         if (deflating) {
             pthread_mutex_unlock(&deflate->lock);
         }
-        atomic_fetch_sub(&websocket->queued_bytes, size);
+        s_unreserve(websocket, size);
         return wscrt_raise_error(error_code);
     }
     size_t built = frame->message->data.len;

@@ -117,6 +117,8 @@ struct wscrt_websocket_deflate_config {
 
 /* Each sent frame gets exactly one completion. */
 typedef void(wscrt_websocket_on_send_complete_fn)(struct wscrt_websocket *websocket, int error_code, void *user_data);
+/* The send queue has come down to the mark of wscrt_websocket_notify_when_queued_at_most (loop thread). */
+typedef void(wscrt_websocket_on_send_queue_drained_fn)(struct wscrt_websocket *websocket, void *user_data);
 
 struct wscrt_websocket_client_connection_options {
     struct wscrt_allocator *allocator;
@@ -187,6 +189,8 @@ struct wscrt_websocket_client_connection_options {
     wscrt_websocket_on_incoming_frame_complete_fn *on_incoming_frame_complete;
     wscrt_websocket_on_incoming_frame_whole_fn *on_incoming_frame_whole;
     wscrt_websocket_on_incoming_batch_end_fn *on_incoming_batch_end;
+    /* Optional: see wscrt_websocket_notify_when_queued_at_most. */
+    wscrt_websocket_on_send_queue_drained_fn *on_send_queue_drained;
     void *user_data;
 };
 
@@ -245,6 +249,16 @@ const char *wscrt_websocket_get_subprotocol(const struct wscrt_websocket *websoc
 const char *wscrt_websocket_get_extensions(const struct wscrt_websocket *websocket);
 /* Any thread: bytes of frames sent and not yet written (see send_queue_limit). */
 uint64_t wscrt_websocket_get_queued_bytes(const struct wscrt_websocket *websocket);
+/*
+ * Any thread: flow control for a sender that keeps the queue between two marks. Returns true when at most
+ * `bytes` are queued already (nothing is armed then: the caller goes on). Otherwise arms the notice and
+ * returns false: on_send_queue_drained runs once, on the loop thread, when a frame written or failed (or a
+ * send refused) leaves at most the mark queued, which disarms it. One mark per connection: arming again
+ * before it was reached raises it to `bytes` if that is higher and otherwise keeps it, so the notice comes
+ * no later than the highest mark asked for. Never after the shutdown callback began. Once the connection
+ * has shut down, its frames have all failed and nothing is queued, so this returns true.
+ */
+bool wscrt_websocket_notify_when_queued_at_most(struct wscrt_websocket *websocket, uint64_t bytes);
 /* Any thread, after setup: the event loop every callback of this websocket runs on (send completions too). */
 struct wscrt_event_loop *wscrt_websocket_get_event_loop(const struct wscrt_websocket *websocket);
 /* Any thread, exactly once per websocket received in setup. */

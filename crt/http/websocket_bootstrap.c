@@ -359,6 +359,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
     ws->allocator = allocator;
     ws->setup = wscrt_mem_calloc(allocator, 1, sizeof(struct wscrt_websocket_setup_state));
     atomic_init(&ws->send_blocks, NULL);
+    atomic_init(&ws->drain_mark, 0);
     ws->options = (struct wscrt_websocket_settings){
         .on_connection_setup = options->on_connection_setup,
         .on_connection_shutdown = options->on_connection_shutdown,
@@ -368,6 +369,7 @@ int wscrt_websocket_client_connect(const struct wscrt_websocket_client_connectio
         .on_incoming_frame_whole = options->on_incoming_frame_whole,
         .on_incoming_batch_end = options->on_incoming_batch_end,
         .on_incoming_message = options->on_incoming_message,
+        .on_send_queue_drained = options->on_send_queue_drained,
         .user_data = options->user_data,
         .send_queue_limit = options->send_queue_limit,
         .max_message_size = options->max_message_size ? options->max_message_size

@@ -89,6 +89,7 @@ struct wscrt_websocket_settings {
     wscrt_websocket_on_incoming_frame_whole_fn *on_incoming_frame_whole;
     wscrt_websocket_on_incoming_batch_end_fn *on_incoming_batch_end;
     wscrt_websocket_on_incoming_message_fn *on_incoming_message;
+    wscrt_websocket_on_send_queue_drained_fn *on_send_queue_drained;
     void *user_data;
     uint64_t send_queue_limit;
     uint64_t max_message_size;
@@ -244,6 +245,10 @@ struct wscrt_websocket {
 
     /* Bytes of user frames built and not yet written (send_queue_limit); any thread. */
     atomic_uint_least64_t queued_bytes;
+    /* The mark of wscrt_websocket_notify_when_queued_at_most plus one, 0 = none armed; any thread. Taken
+     * (set to 0) by whoever sees the queue at or below the mark first: the loop thread as frames leave the
+     * queue, or the arming thread when the queue is there already. */
+    atomic_uint_least64_t drain_mark;
     /* Made by the first frame of at least WSCRT_WEBSOCKET_SEND_BLOCK_MIN bytes (NULL until then: a connection
      * that only sends small frames, or none, holds none of it), then constant; freed with the connection. */
     _Atomic(struct wscrt_websocket_send_blocks *) send_blocks;
@@ -261,6 +266,7 @@ struct wscrt_websocket {
         int shutdown_error; /* nonzero: shut down at once with it */
         bool close_frame_queued;
         bool channel_gone; /* shutdown completed: nothing more can be sent */
+        bool drain_check; /* a refused send left the queue lower: the loop checks the drain mark */
         bool task_scheduled;
     } synced;
 };
@@ -402,5 +408,7 @@ void wscrt_websocket_keepalive_stop(struct wscrt_websocket *ws);
 void wscrt_websocket_requests_init(struct wscrt_websocket *ws);
 /* Any thread, with the lock held: makes sure the requests task will run. */
 void wscrt_websocket_schedule_requests_locked(struct wscrt_websocket *ws);
+/* Loop thread, after bytes left the queue: runs on_send_queue_drained if that reached the drain mark. */
+void wscrt_websocket_check_drain_mark(struct wscrt_websocket *ws);
 
 #endif

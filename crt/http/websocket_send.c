@@ -20,6 +20,7 @@ static void s_unqueue(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *f
     if (frame->queued_size > 0) {
         atomic_fetch_sub(&ws->queued_bytes, frame->queued_size);
         frame->queued_size = 0;
+        wscrt_websocket_check_drain_mark(ws);
     }
 }
 

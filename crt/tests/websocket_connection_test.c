@@ -251,6 +251,52 @@ static int s_test_idle_connection_gives_back_its_send_blocks(struct wscrt_alloca
     return s_fixture_clean_up(&f);
 }
 
+/* Waiting for room in the send queue: while the peer reads nothing, frames pile up past the mark and no notice
+ * comes; a lower mark armed meanwhile keeps the higher one; once the peer reads, the notice comes once, on the
+ * loop thread, with the queue at or below the mark. A mark the queue is at already is reached at once. */
+static int s_test_drain_mark_is_reported_once_when_the_queue_comes_down_to_it(struct wscrt_allocator *allocator) {
+    enum { FRAMES = 400, FRAME_SIZE = 60000 }; /* 24 MB: more than loopback's socket buffers take */
+    const uint64_t mark = 1024 * 1024;
+    static uint8_t big[FRAME_SIZE];
+    static uint8_t read_back[FRAME_SIZE];
+    size_t read_len = 0;
+    struct fixture f;
+    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
+    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    struct wscrt_websocket *ws = f.recorder.websocket;
+    ASSERT_TRUE(wscrt_websocket_notify_when_queued_at_most(ws, 0)); /* nothing queued */
+
+    struct wscrt_websocket_send_frame_options send = {
+        .opcode = WSCRT_WEBSOCKET_OPCODE_BINARY,
+        .fin = true,
+        .payload = wscrt_byte_cursor_from_array(big, sizeof(big)),
+    };
+    for (int i = 0; i < FRAMES; ++i) {
+        ASSERT_SUCCESS(wscrt_websocket_send_frame(ws, &send));
+    }
+    ASSERT_FALSE(wscrt_websocket_notify_when_queued_at_most(ws, mark));
+    ASSERT_FALSE(wscrt_websocket_notify_when_queued_at_most(ws, mark / 2)); /* lower: the mark stays */
+    usleep(100 * 1000);
+    ASSERT_TRUE(wscrt_websocket_get_queued_bytes(ws) > mark); /* the peer has read nothing */
+    pthread_mutex_lock(&f.recorder.lock);
+    ASSERT_INT_EQ(0, f.recorder.drained_count);
+    pthread_mutex_unlock(&f.recorder.lock);
+
+    for (int i = 0; i < FRAMES; ++i) {
+        ASSERT_INT_EQ(0x2, s_server_read_frame(&f.server, read_back, sizeof(read_back), &read_len));
+        ASSERT_INT_EQ(FRAME_SIZE, (int)read_len);
+    }
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.drained_count, 1));
+    pthread_mutex_lock(&f.recorder.lock);
+    ASSERT_INT_EQ(1, f.recorder.drained_count);
+    ASSERT_TRUE(f.recorder.drained_queued <= mark);
+    ASSERT_TRUE(f.recorder.drained_queued > mark / 2); /* the notice came at the higher mark, not the lower */
+    pthread_mutex_unlock(&f.recorder.lock);
+    ASSERT_TRUE(wscrt_websocket_notify_when_queued_at_most(ws, 0)); /* all written by now */
+    return s_fixture_clean_up(&f);
+}
+
 /* What an open, idle ws:// connection holds in wscrt's allocator (everything the connection owns: websocket,
  * channel, slots, socket), measured as the drop when it goes away. Setup-only state must be gone by then. */
 #define IDLE_CONNECTION_BUDGET 1472
@@ -297,4 +343,5 @@ WSCRT_TEST_MAIN(s_test_frames_flow_and_peer_close_is_clean, s_test_masked_server
                 s_test_proxy_connect_tunnels_to_the_target, s_test_proxy_407_fails_setup_with_its_status,
                 s_test_close_waits_for_the_peer_and_drops_later_data,
                 s_test_large_rejection_is_read_whole_with_a_zero_window,
-                s_test_idle_connection_gives_back_its_send_blocks, s_test_idle_connection_holds_at_most_its_budget)
+                s_test_idle_connection_gives_back_its_send_blocks, s_test_idle_connection_holds_at_most_its_budget,
+                s_test_drain_mark_is_reported_once_when_the_queue_comes_down_to_it)

@@ -187,6 +187,8 @@ struct recorder {
     size_t payload_len;
     uint8_t last_opcode;
     int sends_completed;
+    int drained_count;       /* on_send_queue_drained calls */
+    uint64_t drained_queued; /* the queued bytes in the last of them */
     /* Message mode: one entry per message, payloads appended to `payload`. */
     int message_count;
     uint8_t message_opcodes[16];
@@ -331,6 +333,15 @@ static inline void s_on_send_complete(struct wscrt_websocket *websocket, int err
     pthread_mutex_unlock(&r->lock);
 }
 
+static inline void s_on_send_queue_drained(struct wscrt_websocket *websocket, void *user_data) {
+    struct recorder *r = user_data;
+    pthread_mutex_lock(&r->lock);
+    r->drained_count++;
+    r->drained_queued = wscrt_websocket_get_queued_bytes(websocket);
+    pthread_cond_broadcast(&r->signal);
+    pthread_mutex_unlock(&r->lock);
+}
+
 /* ---- fixture --------------------------------------------------------------------------------------------------- */
 
 struct fixture {
@@ -418,6 +429,7 @@ static inline int s_fixture_connect_via(struct fixture *f, bool manual_window, u
         .deflate = f->deflate,
         .ping_interval_ms = f->ping_interval_ms,
         .pong_timeout_ms = f->pong_timeout_ms,
+        .on_send_queue_drained = s_on_send_queue_drained,
         .user_data = &f->recorder,
     };
     int result = wscrt_websocket_client_connect(&options);

@@ -189,6 +189,15 @@ static jlong JNICALL s_queued_bytes(JNIEnv *env, jclass cls, jlong handle) {
     return (jlong)wscrt_websocket_get_queued_bytes(wscrt_jni_binding_websocket(binding));
 }
 
+static jboolean JNICALL s_notify_when_queued_at_most(JNIEnv *env, jclass cls, jlong handle, jlong bytes) {
+    (void)env;
+    (void)cls;
+    struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
+    return wscrt_websocket_notify_when_queued_at_most(wscrt_jni_binding_websocket(binding), (uint64_t)bytes)
+               ? JNI_TRUE
+               : JNI_FALSE;
+}
+
 static jstring JNICALL s_subprotocol(JNIEnv *env, jclass cls, jlong handle) {
     (void)cls;
     struct wscrt_jni_binding *binding = (struct wscrt_jni_binding *)(intptr_t)handle;
@@ -234,6 +243,7 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         {"nativeClose", "(J)V", (void *)s_close},
         {"nativeRelease", "(J)V", (void *)s_release},
         {"nativeQueuedBytes", "(J)J", (void *)s_queued_bytes},
+        {"nativeNotifyWhenQueuedAtMost", "(JJ)Z", (void *)s_notify_when_queued_at_most},
         {"nativeAbort", "(J)V", (void *)s_abort},
         {"nativeSubprotocol", "(J)Ljava/lang/String;", (void *)s_subprotocol},
         {"nativeTlsVersion", "(J)Ljava/lang/String;", (void *)s_tls_version},
@@ -259,9 +269,10 @@ int wscrt_jni_register_websocket(JNIEnv *env) {
         return -1;
     }
     m->on_sends_complete = (*env)->GetMethodID(env, completions, "complete", "(II)V");
+    m->on_send_queue_drained = (*env)->GetMethodID(env, completions, "queueDrained", "(J)J");
     (*env)->DeleteLocalRef(env, completions);
     if (!m->on_setup || !m->on_shutdown || !m->on_frame_events || !m->send_completions || !m->on_sends_complete ||
-        !m->callbacks_class) {
+        !m->on_send_queue_drained || !m->callbacks_class) {
         return -1;
     }
     return wscrt_jni_register_natives(env, "dev/wscrt/websocket/WebSocket", methods,

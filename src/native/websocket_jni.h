@@ -6,7 +6,8 @@
  *   websocket_jni_options.c  the reader of ConnectEncoding.encode() in Java
  *   websocket_jni_upcalls.c  the upcalls to WebSocketCallbacks (setup, batched frame events,
  *                            shutdown)
- *   websocket_jni_completions.c  send completions, handed to SendCompletions by one task per loop
+ *   websocket_jni_completions.c  send completions, handed to SendCompletions by one task per loop, and
+ *                            the send queue's drain notices
  *
  * A binding joins one C websocket to its Java WebSocketCallbacks (held by a
  * global ref until the binding is freed; the WebSocket object itself is never
@@ -77,6 +78,7 @@ struct wscrt_jni_callbacks_methods {
     jmethodID on_frame_events;
     jfieldID send_completions; /* WebSocketCallbacks.sendCompletions */
     jmethodID on_sends_complete; /* SendCompletions.complete(int count, int errorCode) */
+    jmethodID on_send_queue_drained; /* long SendCompletions.queueDrained(long queuedBytes) */
 };
 extern struct wscrt_jni_callbacks_methods wscrt_jni_callbacks;
 
@@ -93,6 +95,9 @@ void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
 /* The C completion of a send whose callback Java queued; user_data is the binding, with one reference
  * taken for the send (released here). */
 void wscrt_jni_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data);
+/* The send queue came down to the mark Java armed (loop thread, before the shutdown is reported): the
+ * completions counted so far, then the waiters it reached, and the next mark armed. */
+void wscrt_jni_on_send_queue_drained(struct wscrt_websocket *websocket, void *user_data);
 /* Hands the completions the binding counted so far to Java (loop thread), before its other upcalls. */
 void wscrt_jni_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *binding);
 

@@ -3,6 +3,7 @@
  * its last hand-over, and one task per event loop hands every binding's count to Java at the end of the
  * loop's current work. The task and the list of bindings with completions waiting are the loop's (its
  * embedder-local state), not each connection's: a binding carries one list pointer instead of a task.
+ * The send queue's drain notices (one per mark a sender waits for) go to Java at once.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -35,6 +36,29 @@ void wscrt_jni_flush_send_completions(JNIEnv *env, struct wscrt_jni_binding *bin
         struct wscrt_websocket *websocket = atomic_load_explicit(&binding->websocket, memory_order_relaxed);
         if (websocket) {
             wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+        }
+    }
+}
+
+void wscrt_jni_on_send_queue_drained(struct wscrt_websocket *websocket, void *user_data) {
+    struct wscrt_jni_binding *binding = user_data;
+    JNIEnv *env = wscrt_jni_get_env();
+    if (!env || !binding->send_completions) {
+        return;
+    }
+    /* Completions first, as before every upcall; then Java completes the waiters the queue has reached and
+     * answers the highest mark still waited for (-1: none), armed here; one the queue is at already is
+     * reported again at once. Bounded: a mark the queue is at completes its waiter. */
+    wscrt_jni_flush_send_completions(env, binding);
+    for (;;) {
+        jlong next = (*env)->CallLongMethod(env, binding->send_completions, wscrt_jni_callbacks.on_send_queue_drained,
+                                            (jlong)wscrt_websocket_get_queued_bytes(websocket));
+        if (wscrt_jni_check_and_clear_exception(env)) {
+            wscrt_websocket_shutdown_with_error(websocket, WSCRT_ERROR_CALLBACK_EXCEPTION);
+            return;
+        }
+        if (next < 0 || !wscrt_websocket_notify_when_queued_at_most(websocket, (uint64_t)next)) {
+            return;
         }
     }
 }

@@ -546,6 +546,7 @@ void wscrt_jni_binding_set_callbacks(struct wscrt_jni_binding *binding,
     options->on_incoming_frame_complete = s_on_frame_complete;
     options->on_incoming_frame_whole = s_on_frame_whole;
     options->on_incoming_batch_end = s_on_batch_end;
+    options->on_send_queue_drained = wscrt_jni_on_send_queue_drained;
     if (binding->message_mode) {
         options->on_incoming_message = s_on_message;
     }

@@ -11,7 +11,7 @@ import java.util.function.Consumer;
  * {@link #complete} runs that many callbacks from the front, on the event-loop thread. A sender queues the
  * callback and the frame together under this object's monitor, so that the two orders agree; the event-loop
  * thread takes callbacks without the monitor, so a sender (which may be compressing a large message) never
- * holds it up.
+ * holds it up. Also the connection's {@link SendQueueWaiters}, made by the first wait.
  */
 final class SendCompletions {
     private static final OnSendFrameCompleteData WRITTEN = new OnSendFrameCompleteData(null);
@@ -23,6 +23,48 @@ final class SendCompletions {
     // in a queue made the first time that happens (rare: a callback that fails the connection).
     private boolean delivering;
     private ArrayDeque<Long> runsReportedMeanwhile;
+    // Made by the first whenQueuedBytesAtMost that has to wait, under the monitor; ended with the connection.
+    private volatile SendQueueWaiters waiters;
+    private boolean ended; // guarded by this
+
+    /** The connection's waiters for room in its send queue, made on first use (ended already if it has). */
+    SendQueueWaiters waiters() {
+        SendQueueWaiters w = waiters;
+        if (w == null) {
+            synchronized (this) {
+                w = waiters;
+                if (w == null) {
+                    w = new SendQueueWaiters();
+                    if (ended) {
+                        w.end();
+                    }
+                    waiters = w;
+                }
+            }
+        }
+        return w;
+    }
+
+    /**
+     * Upcall: the send queue came down to the mark armed and holds {@code queuedBytes}; returns the next mark
+     * to arm, -1 for none (see {@link SendQueueWaiters#drained}).
+     */
+    long queueDrained(long queuedBytes) {
+        SendQueueWaiters w = waiters;
+        return w == null ? -1 : w.drained(queuedBytes);
+    }
+
+    /** The connection shut down (event-loop thread, before the shutdown callback): every wait ends. */
+    void end() {
+        SendQueueWaiters w;
+        synchronized (this) {
+            ended = true;
+            w = waiters;
+        }
+        if (w != null) {
+            w.end();
+        }
+    }
 
     /** Queues the callback of a frame about to be queued; the caller holds this object's monitor. */
     void add(Consumer<OnSendFrameCompleteData> callback) {

@@ -16,6 +16,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
 /**
@@ -352,6 +353,43 @@ public final class WebSocket extends CrtResource {
     }
 
     /**
+     * A future that completes once at most {@code bytes} of sent frames wait in the send queue
+     * ({@link #queuedBytes()}): flow control for a sender that keeps the queue between two marks, waking once
+     * each time it has come down to the lower one instead of once per send completion. For example:
+     * <pre>{@code
+     * if (ws.queuedBytes() > 64 * 1024) {
+     *     ws.whenQueuedBytesAtMost(32 * 1024).get(); // or thenRun the next sends
+     * }
+     * ws.sendFrame(Opcode.BINARY, payload);
+     * }</pre>
+     * The future completes on the connection's event-loop thread, right after the frame whose write brought
+     * the queue down to {@code bytes}, so its dependent actions must not block; or at once, on the calling
+     * thread, when at most {@code bytes} are queued already, when the connection has ended (its unsent frames
+     * failed, so nothing waits), or once {@link #close()} was called. It completes normally in every case: a
+     * send on an ended connection fails as usual. Thread-safe; any number of futures may wait, with marks of
+     * their own.
+     *
+     * @param bytes the most bytes, headers included, that may still be queued; 0 waits for an empty queue
+     * @return the future, completed with {@code null}
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    public CompletableFuture<Void> whenQueuedBytesAtMost(long bytes) {
+        if (bytes < 0) {
+            throw new IllegalArgumentException("bytes must not be negative: " + bytes);
+        }
+        if (!enter()) {
+            return CompletableFuture.completedFuture(null);
+        }
+        try {
+            long handle = nativeHandle();
+            return completions.waiters().await(bytes, () -> nativeQueuedBytes(handle),
+                    mark -> nativeNotifyWhenQueuedAtMost(handle, mark));
+        } finally {
+            exit();
+        }
+    }
+
+    /**
      * The subprotocol the server selected from those offered (see
      * {@link WebSocketConnectOptions.Builder#subprotocols}), or null when it selected none. A server that
      * selects one that was not offered, or several, fails the setup with
@@ -534,6 +572,8 @@ public final class WebSocket extends CrtResource {
     private static native void nativeRelease(long handle);
 
     private static native long nativeQueuedBytes(long handle);
+
+    private static native boolean nativeNotifyWhenQueuedAtMost(long handle, long bytes);
 
     private static native void nativeAbort(long handle);
 

@@ -154,6 +154,7 @@ final class WebSocketCallbacks {
 
     /** The connection shut down; called once, only after a successful setup. */
     void onShutdown(int errorCode) {
+        sendCompletions.end();
         Throwable exception = null;
         if (callbackFailure != null) {
             exception = endpoints.failure(ERROR_CALLBACK_EXCEPTION, callbackFailure);

@@ -191,6 +191,28 @@ public final class WebSocketConnection {
     }
 
     /**
+     * A future that completes once at most {@code bytes} of sent messages wait in the send queue
+     * ({@link #queuedBytes()}): flow control for a sender that keeps the queue between two marks, waking once
+     * each time it has come down to the lower one rather than once per send. For example:
+     * <pre>{@code
+     * if (ws.queuedBytes() > 64 * 1024) {
+     *     ws.whenQueuedBytesAtMost(32 * 1024).join();
+     * }
+     * ws.sendBinary(payload);
+     * }</pre>
+     * It completes on the event-loop thread (its dependent actions must not block), or at once when at most
+     * {@code bytes} are queued already or the connection has ended, as {@link WebSocket#whenQueuedBytesAtMost}
+     * says; always normally. Thread-safe.
+     *
+     * @param bytes the most bytes, frame headers included, that may still be queued; 0 waits for an empty queue
+     * @return the future, completed with {@code null}
+     * @throws IllegalArgumentException if {@code bytes} is negative
+     */
+    public CompletableFuture<Void> whenQueuedBytesAtMost(long bytes) {
+        return socket.whenQueuedBytesAtMost(bytes);
+    }
+
+    /**
      * Sends a TEXT message (the characters as UTF-8).
      *
      * @param text the message, not null
