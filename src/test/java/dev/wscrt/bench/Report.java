@@ -228,9 +228,10 @@ final class Report {
                 .append("(wscrt frames: the payload pieces decoded with `StandardCharsets.UTF_8` and joined).\n");
         sb.append("- send: N BINARY messages from one heap or direct `ByteBuffer`, then TEXT \"stats\"; the clock ")
                 .append("stops when the server's answer shows it counted every byte. Flow control as each library ")
-                .append("offers it: wscrt at most ").append(WscrtPeer.IN_FLIGHT)
-                .append(" sends and ").append(WscrtPeerBase.SendWindow.QUEUED_BYTES_BUDGET / (1024 * 1024))
-                .append(" MiB queued (the send queue limit is 16 MiB), a completion callback per send; the ")
+                .append("offers it: wscrt, once more than ").append(WscrtPeerBase.SendWindow.HIGH_WATER / 1024)
+                .append(" KiB are queued, waits (`whenQueuedBytesAtMost`) until the queue is down to ")
+                .append(WscrtPeerBase.SendWindow.LOW_WATER / 1024)
+                .append(" KiB (the send queue limit is 16 MiB), with a completion callback per send; the ")
                 .append("java.net.http adapter as the JDK client; JDK one outstanding send (its API); Netty ")
                 .append("channel writability; Java-WebSocket at most ").append(JavaWebSocketPeer.MAX_QUEUED)
                 .append(" queued frames; OkHttp at most 1 MiB queued (one `ByteString` made per payload).\n");

@@ -11,7 +11,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * wscrt's message API as the README teaches it: {@code WebSocketConnection.builder(uri).connect(listener)},
  * whole messages joined in native code (one listener call each, the buffer the listener's own), sends
- * returning futures, at most {@value WscrtPeer#IN_FLIGHT} sends outstanding (as the frame-API peer).
+ * returning futures, waiting for room in the send queue between two marks (as the frame-API peer).
  */
 final class WscrtMessagePeer extends WscrtPeerBase {
 
@@ -65,8 +65,8 @@ final class WscrtMessagePeer extends WscrtPeerBase {
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
-            window.acquire(payload.remaining());
-            ws.sendBinary(payload).whenComplete((v, e) -> window.release(e));
+            window.awaitRoom(ws.queuedBytes(), ws::whenQueuedBytesAtMost);
+            ws.sendBinary(payload).whenComplete((v, e) -> window.sent(e));
         }
 
         @Override

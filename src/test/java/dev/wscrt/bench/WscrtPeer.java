@@ -20,12 +20,10 @@ import java.util.function.Consumer;
 /**
  * wscrt's frame API as the README teaches it: setup, payload, complete and shutdown callbacks on the native
  * event-loop thread (a message ends at a frame with FIN), {@code sendFrame} with the caller's heap or direct
- * {@code ByteBuffer} and a completion callback per send, at most {@value #IN_FLIGHT} sends (and 8 MiB) queued.
+ * {@code ByteBuffer} and a completion callback per send, waiting for room in the send queue between two marks
+ * ({@link SendWindow}).
  */
 final class WscrtPeer extends WscrtPeerBase {
-    /** Frames a sender may have queued in the library before it waits for completions. */
-    static final int IN_FLIGHT = Integer.getInteger("bench.inFlight", 64);
-
     /** Busy poll of the "wscrt-poll" client's event-loop threads: longer than a loopback echo round trip. */
     static final Duration BUSY_POLL = Duration.ofNanos(100_000);
 
@@ -119,11 +117,11 @@ final class WscrtPeer extends WscrtPeerBase {
     private static final class Conn implements Connection {
         volatile WebSocket ws;
         final SendWindow window = new SendWindow();
-        final Consumer<OnSendFrameCompleteData> onSent = d -> window.release(d.exception());
+        final Consumer<OnSendFrameCompleteData> onSent = d -> window.sent(d.exception());
 
         @Override
         public void sendBinary(ByteBuffer payload) throws Exception {
-            window.acquire(payload.remaining());
+            window.awaitRoom(ws.queuedBytes(), ws::whenQueuedBytesAtMost);
             ws.sendFrame(Opcode.BINARY, payload, true, onSent);
         }
 
