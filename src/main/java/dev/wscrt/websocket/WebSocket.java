@@ -362,12 +362,12 @@ public final class WebSocket extends CrtResource {
      * }
      * ws.sendFrame(Opcode.BINARY, payload);
      * }</pre>
-     * The future completes on the connection's event-loop thread, right after the frame whose write brought
-     * the queue down to {@code bytes}, so its dependent actions must not block; or at once, on the calling
-     * thread, when at most {@code bytes} are queued already, when the connection has ended (its unsent frames
-     * failed, so nothing waits), or once {@link #close()} was called. It completes normally in every case: a
-     * send on an ended connection fails as usual. Thread-safe; any number of futures may wait, with marks of
-     * their own.
+     * The future completes on the connection's event-loop thread, so its dependent actions must not block:
+     * right after the write that brought the queue down to {@code bytes}, or when the connection ends (before
+     * {@code onConnectionShutdown} runs; its unsent frames failed). It completes at once, on the calling
+     * thread, when at most {@code bytes} are queued already, when the connection has ended, or once
+     * {@link #close()} was called. It completes normally in every case: a send on an ended connection fails
+     * as usual. Thread-safe; any number of futures may wait, with marks of their own.
      *
      * @param bytes the most bytes, headers included, that may still be queued; 0 waits for an empty queue
      * @return the future, completed with {@code null}

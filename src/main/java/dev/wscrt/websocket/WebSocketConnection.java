@@ -200,9 +200,10 @@ public final class WebSocketConnection {
      * }
      * ws.sendBinary(payload);
      * }</pre>
-     * It completes on the event-loop thread (its dependent actions must not block), or at once when at most
-     * {@code bytes} are queued already or the connection has ended, as {@link WebSocket#whenQueuedBytesAtMost}
-     * says; always normally. Thread-safe.
+     * It completes on the event-loop thread (its dependent actions must not block) once the queue has come
+     * down to {@code bytes} or the connection ends, and at once when at most {@code bytes} are queued already
+     * or the connection has ended, as {@link WebSocket#whenQueuedBytesAtMost} says; always normally.
+     * Thread-safe.
      *
      * @param bytes the most bytes, frame headers included, that may still be queued; 0 waits for an empty queue
      * @return the future, completed with {@code null}
