@@ -13,6 +13,7 @@ import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.Testbed;
 import java.net.URI;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -118,6 +119,42 @@ class SendQueueWaitTest {
         WebSocket ws = testbed.connect(server, rec);
         assertThrows(IllegalArgumentException.class, () -> ws.whenQueuedBytesAtMost(-1));
         Testbed.closeCleanly(ws, rec);
+    }
+
+    /**
+     * Four threads send on one connection, each waiting between marks of its own (256 KiB down to 64 KiB, ...,
+     * 1 MiB down to 256 KiB): no send meets the 2 MiB limit, no wait is lost, every message arrives.
+     */
+    @Test
+    void sendersWaitingAtMarksOfTheirOwnAllGoOnWhateverTheOrder() throws Exception {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        MessageRecorder rec = new MessageRecorder();
+        WebSocketConnection ws = Await.get("connect",
+                WebSocketConnection.builder(URI.create("ws://" + server.authority() + "/"))
+                        .bootstrap(testbed.bootstrap()).sendQueueLimit(2 * MIB).connect(rec));
+        NettyWebSocketServer.Connection conn = server.awaitConnection();
+        int senders = 4;
+        int messagesEach = 500; // 8 KiB each: 16 MiB in all
+        List<CompletableFuture<Void>> done = new ArrayList<>();
+        for (int t = 0; t < senders; t++) {
+            long high = (t + 1) * 256 * 1024L;
+            long low = high / 4;
+            done.add(CompletableFuture.runAsync(() -> {
+                byte[] payload = new byte[8 * 1024];
+                for (int i = 0; i < messagesEach; i++) {
+                    if (ws.queuedBytes() > high) {
+                        Await.get("room in the queue", ws.whenQueuedBytesAtMost(low));
+                    }
+                    CompletableFuture<Void> sent = ws.sendBinary(payload);
+                    assertFalse(sent.isCompletedExceptionally(), "a send refused at " + ws.queuedBytes());
+                }
+            }));
+        }
+        for (CompletableFuture<Void> sender : done) {
+            Await.get("a sender done", sender);
+        }
+        conn.awaitFrames(senders * messagesEach);
+        Await.get("close", ws.close(1000, null));
     }
 
     /**
