@@ -136,6 +136,9 @@ struct wscrt_outgoing_frame {
     int error_code;     /* for frames failed before they were sent */
     size_t queued_size; /* counted in queued_bytes until written or failed; 0 for replies */
     uint8_t opcode;
+    /* A small frame's record lives in its message's block, after the bytes: one allocation per frame, freed
+     * with the message (by the socket handler once written, or by wscrt_websocket_complete_frame). */
+    bool in_message;
 };
 
 #define WSCRT_WEBSOCKET_SEND_BLOCK_MIN (4 * 1024)

@@ -27,13 +27,14 @@ static void s_unqueue(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *f
 void wscrt_websocket_complete_frame(struct wscrt_outgoing_frame *frame, int error_code) {
     struct wscrt_websocket *ws = frame->websocket;
     s_unqueue(ws, frame);
-    if (frame->message) {
-        wscrt_io_message_destroy(frame->message);
-    }
     if (frame->on_complete) {
         frame->on_complete(ws, error_code, frame->user_data);
     }
-    wscrt_mem_release(ws->allocator, frame);
+    struct wscrt_io_message *message = frame->message; /* not handed to the channel: still the frame's */
+    if (!frame->in_message) {
+        wscrt_mem_release(ws->allocator, frame);
+    }
+    wscrt_io_message_destroy(message); /* and with it an embedded record */
 }
 
 static void s_on_close_timeout(struct wscrt_task *task, void *arg, enum wscrt_task_status status) {
@@ -104,7 +105,9 @@ static void s_on_message_written(struct wscrt_channel *channel, struct wscrt_io_
     if (frame->on_complete) {
         frame->on_complete(ws, error_code, frame->user_data);
     }
-    wscrt_mem_release(ws->allocator, frame);
+    if (!frame->in_message) {
+        wscrt_mem_release(ws->allocator, frame);
+    } /* else freed with the message, by the socket handler, once this returns */
 }
 
 void wscrt_websocket_send_frame_now(struct wscrt_websocket *ws, struct wscrt_outgoing_frame *frame) {
@@ -193,13 +196,27 @@ struct wscrt_outgoing_frame *wscrt_websocket_outgoing_frame_new_rsv(struct wscrt
         return NULL;
     }
     size_t header_size = wscrt_websocket_frame_header_size(payload.len, true);
-    struct wscrt_outgoing_frame *frame = wscrt_mem_calloc(ws->allocator, 1, sizeof(struct wscrt_outgoing_frame));
+    size_t size = header_size + payload.len;
+    struct wscrt_outgoing_frame *frame;
+    struct wscrt_io_message *message;
+    if (sizeof(struct wscrt_io_message) + size < WSCRT_WEBSOCKET_SEND_BLOCK_MIN) {
+        /* Small: one allocation, the record after the bytes (aligned), out of reach of the bytes' capacity. */
+        size_t record_at = (size + _Alignof(struct wscrt_outgoing_frame) - 1) &
+                           ~(size_t)(_Alignof(struct wscrt_outgoing_frame) - 1);
+        message = wscrt_io_message_new(ws->allocator, record_at + sizeof(struct wscrt_outgoing_frame));
+        message->data.capacity = size;
+        frame = (struct wscrt_outgoing_frame *)(void *)(message->data.buffer + record_at);
+        memset(frame, 0, sizeof(*frame));
+        frame->in_message = true;
+    } else {
+        frame = wscrt_mem_calloc(ws->allocator, 1, sizeof(struct wscrt_outgoing_frame));
+        message = wscrt_io_message_new(s_frame_allocator(ws, sizeof(struct wscrt_io_message) + size), size);
+    }
     frame->websocket = ws;
     frame->opcode = opcode;
     frame->on_complete = on_complete;
     frame->user_data = user_data;
-    size_t size = header_size + payload.len;
-    frame->message = wscrt_io_message_new(s_frame_allocator(ws, sizeof(struct wscrt_io_message) + size), size);
+    frame->message = message;
     uint8_t *out = frame->message->data.buffer;
     size_t written = wscrt_websocket_encode_header(out, opcode, fin, rsv, payload.len, masking_key);
     if (payload.len > 0) {
