@@ -9,9 +9,7 @@
 
 static int s_test_frames_flow_and_peer_close_is_clean(struct wscrt_allocator *allocator) {
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
-    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
-    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    ASSERT_SUCCESS(s_fixture_open(&f, allocator));
     ASSERT_INT_EQ(101, f.recorder.setup_status);
 
     /* TEXT "hi", then PING "p": the client answers the PING with PONG "p". */
@@ -203,9 +201,7 @@ static int s_test_idle_connection_gives_back_its_send_blocks(struct wscrt_alloca
     static uint8_t read_back[FRAME_SIZE];
     size_t read_len = 0;
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
-    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
-    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    ASSERT_SUCCESS(s_fixture_open(&f, allocator));
 
     /* One large frame first, so that what the connection allocates on its first large send (the block cache
      * itself) is in the baseline, taken once that frame's block has been given back. */
@@ -261,9 +257,7 @@ static int s_test_drain_mark_is_reported_once_when_the_queue_comes_down_to_it(st
     static uint8_t read_back[FRAME_SIZE];
     size_t read_len = 0;
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
-    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
-    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    ASSERT_SUCCESS(s_fixture_open(&f, allocator));
     struct wscrt_websocket *ws = f.recorder.websocket;
     ASSERT_TRUE(wscrt_websocket_notify_when_queued_at_most(ws, 0)); /* nothing queued */
 
@@ -305,9 +299,7 @@ static int s_test_drain_mark_is_reported_once_when_the_queue_comes_down_to_it(st
 #define IDLE_CONNECTION_ALLOCATIONS 6
 static int s_test_idle_connection_holds_at_most_its_budget(struct wscrt_allocator *allocator) {
     struct fixture f;
-    ASSERT_SUCCESS(s_fixture_upgrade(&f, allocator, false, 0));
-    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.setup_count, 1));
-    ASSERT_INT_EQ(0, f.recorder.setup_error);
+    ASSERT_SUCCESS(s_fixture_open(&f, allocator));
     static const uint8_t text[] = {0x81, 0x02, 'h', 'i'};
     ASSERT_SUCCESS(s_server_send(&f.server, text, sizeof(text)));
     ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.complete_count, 1));

@@ -454,6 +454,14 @@ static inline int s_fixture_upgrade(struct fixture *f, struct wscrt_allocator *a
     return s_fixture_upgrade_configured(f, allocator, manual_window, window);
 }
 
+/* s_fixture_upgrade without a read window, then waits for the setup, which must have succeeded. */
+static inline int s_fixture_open(struct fixture *f, struct wscrt_allocator *allocator) {
+    ASSERT_SUCCESS(s_fixture_upgrade(f, allocator, false, 0));
+    ASSERT_TRUE(s_wait_for(&f->recorder, &f->recorder.setup_count, 1));
+    ASSERT_INT_EQ(0, f->recorder.setup_error);
+    return 0;
+}
+
 /* Releases everything and waits for the group's threads to finish, so the leak check is exact. */
 static inline int s_fixture_clean_up(struct fixture *f) {
     if (f->recorder.websocket) {

@@ -58,6 +58,12 @@ class SendQueueWaitTest {
         return sent;
     }
 
+    /** A message-API connection to {@code server} whose send queue holds at most {@code limit} bytes. */
+    private static WebSocketConnection connectWithSendQueueLimit(NettyWebSocketServer server, long limit) {
+        return Await.get("connect", WebSocketConnection.builder(URI.create("ws://" + server.authority() + "/"))
+                .bootstrap(testbed.bootstrap()).sendQueueLimit(limit).connect(new MessageRecorder()));
+    }
+
     @Test
     void eachFutureCompletesOnTheLoopThreadOnceTheQueueHasComeDownToItsMark() {
         NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
@@ -128,10 +134,7 @@ class SendQueueWaitTest {
     @Test
     void sendersWaitingAtMarksOfTheirOwnAllGoOnWhateverTheOrder() throws Exception {
         NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
-        MessageRecorder rec = new MessageRecorder();
-        WebSocketConnection ws = Await.get("connect",
-                WebSocketConnection.builder(URI.create("ws://" + server.authority() + "/"))
-                        .bootstrap(testbed.bootstrap()).sendQueueLimit(2 * MIB).connect(rec));
+        WebSocketConnection ws = connectWithSendQueueLimit(server, 2 * MIB);
         NettyWebSocketServer.Connection conn = server.awaitConnection();
         int senders = 4;
         int messagesEach = 500; // 8 KiB each: 16 MiB in all
@@ -164,10 +167,7 @@ class SendQueueWaitTest {
     @Test
     void aSenderBetweenTwoMarksNeverMeetsTheSendQueueLimit() {
         NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
-        MessageRecorder rec = new MessageRecorder();
-        WebSocketConnection ws = Await.get("connect",
-                WebSocketConnection.builder(URI.create("ws://" + server.authority() + "/"))
-                        .bootstrap(testbed.bootstrap()).sendQueueLimit(MIB).connect(rec));
+        WebSocketConnection ws = connectWithSendQueueLimit(server, MIB);
         NettyWebSocketServer.Connection conn = server.awaitConnection();
         int messages = 1_000; // 16 MiB, sixteen times the limit
         byte[] payload = new byte[16 * 1024];
