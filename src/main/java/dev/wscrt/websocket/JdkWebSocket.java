@@ -58,12 +58,14 @@ import javax.net.ssl.SSLHandshakeException;
  *
  * <p>Send completion: the JDK's client writes on the calling thread and completes a send's future once
  * the socket took the bytes. Here the event-loop thread writes, so a text, binary, ping or pong send is
- * complete as soon as its frame is queued, provided at most 256 KiB of earlier frames still wait to be
- * written; otherwise it completes when the frame has been written. Either way the frame has its own copy
- * of the bytes (the buffer may be reused once the future is complete), frames are written in the order
- * they were sent, and a connection that fails before writing a frame reports it through
- * {@code onError}. So the bytes a sender can get ahead of the socket stay bounded, as with the JDK's
- * client, without a thread hand-off per send. {@code sendClose} completes when the CLOSE is written.
+ * complete as soon as its frame is queued, provided at most 2 MiB (frames' bytes and headers) wait to be
+ * written with it; otherwise it completes once the frames waiting have come down to 1 MiB (or when the
+ * frame fails, exceptionally). Either way the frame has its own copy of the bytes (the buffer may be
+ * reused once the future is complete), frames are written in the order they were sent, and a connection
+ * that fails before writing a frame reports it through {@code onError}. So the bytes a sender can get
+ * ahead of the socket stay bounded (2 MiB and one frame), as with the JDK's client, without a thread
+ * hand-off per send, and the socket always has frames to write while the sender makes its next ones.
+ * {@code sendClose} completes when the CLOSE is written.
  */
 public final class JdkWebSocket {
     private JdkWebSocket() {

@@ -36,10 +36,15 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
     static final int MAX_QUEUED_CONTROL = 64;
     /**
      * A text, binary, ping or pong send completes as soon as its frame is queued while at most this many
-     * bytes wait to be written (the frame copied them, so the buffer may be reused); past it, when the
-     * frame has been written. See {@link JdkWebSocket}.
+     * bytes wait to be written (the frame copied them, so the buffer may be reused); past it, once the
+     * queue has come down to {@link #WRITE_BEHIND_RESUME}. See {@link JdkWebSocket}.
      */
-    static final long WRITE_BEHIND_LIMIT = 256 * 1024;
+    static final long WRITE_BEHIND_LIMIT = 2 * 1024 * 1024;
+    /**
+     * Where a send past {@link #WRITE_BEHIND_LIMIT} completes: low enough that the next few sends complete
+     * at once (one thread hand-off for several frames), high enough that the socket never waits for them.
+     */
+    static final long WRITE_BEHIND_RESUME = WRITE_BEHIND_LIMIT / 2;
 
     private final Listener listener;
     private volatile WebSocketConnection connection;
@@ -132,7 +137,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
 
     @Override
     public void onText(WebSocketConnection c, String text, boolean last) {
-        onText(text, last, utf8Length(text));
+        onText(text, last, Utf16Text.utf8Length(text));
     }
 
     /** A text piece whose characters took {@code bytes} bytes of UTF-8 (the count its decoder kept). */
@@ -419,24 +424,6 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         }
     }
 
-    private static long utf8Length(String s) {
-        long n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n += 1;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c)) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
-    }
-
     // ---- java.net.http.WebSocket ------------------------------------------------------------------
 
     @Override
@@ -529,7 +516,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         if (!isLegalToSend(statusCode)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("statusCode"));
         }
-        if (reason.getBytes(StandardCharsets.UTF_8).length > 123 || !isWellFormed(reason)) {
+        if (reason.getBytes(StandardCharsets.UTF_8).length > 123 || !Utf16Text.isWellFormed(reason)) {
             return CompletableFuture.failedFuture(new IllegalArgumentException("reason"));
         }
         if (!OUTPUT_CLOSED.compareAndSet(this, false, true)) {
@@ -590,31 +577,30 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
      *
      * <p>With {@code writeBehind}, a frame queued behind at most {@link #WRITE_BEHIND_LIMIT} bytes completes
      * now instead of when the event loop has written it: the JDK allows one outstanding send, so waiting
-     * for the write would cost every send a round trip through the loop thread. The frame holds its own
-     * copy of the bytes; if the connection fails before writing it, the listener's {@code onError} says so.
+     * for the write would cost every send a round trip through the loop thread. Past the limit it completes
+     * once the queue has come down to {@link #WRITE_BEHIND_RESUME} (or the frame failed first), so that the
+     * socket still has bytes to write while the sender makes its next frames. The frame holds its own copy
+     * of the bytes; if the connection fails before writing it, the listener's {@code onError} says so.
      */
     private CompletableFuture<WebSocket> sent(CompletableFuture<Void> native_, VarHandle pending,
                                              ByteBuffer consumed, boolean writeBehind) {
         if (writeBehind && !native_.isDone() && connection.queuedBytes() <= WRITE_BEHIND_LIMIT) {
-            if (pending != null) {
-                pending.setVolatile(this, false);
-            }
-            if (consumed != null) {
-                consumed.position(consumed.limit());
-            }
+            settled(pending, consumed);
             return CompletableFuture.completedFuture(this);
         }
+        // A frame that failed already fails the send; otherwise the first of the two ends it.
+        CompletableFuture<Void> done = writeBehind
+                ? native_.applyToEither(connection.whenQueuedBytesAtMost(WRITE_BEHIND_RESUME), v -> v)
+                : native_;
         CompletableFuture<WebSocket> result = new CompletableFuture<>();
-        native_.whenComplete((v, error) -> {
-            if (pending != null) {
-                pending.setVolatile(this, false);
-            }
+        done.whenComplete((v, error) -> {
             if (error == null) {
-                if (consumed != null) {
-                    consumed.position(consumed.limit());
-                }
+                settled(pending, consumed);
                 result.complete(this);
             } else {
+                if (pending != null) {
+                    pending.setVolatile(this, false);
+                }
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 result.completeExceptionally(JdkWebSocket.toIOException(cause));
@@ -623,23 +609,23 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         return result;
     }
 
+    /** Bytes of frames that wait to be written (the test of the write-behind rule reads it). */
+    long queuedBytes() {
+        return connection.queuedBytes();
+    }
+
+    /** A send succeeded (or went behind): another may start, and its buffer is consumed. */
+    private void settled(VarHandle pending, ByteBuffer consumed) {
+        if (pending != null) {
+            pending.setVolatile(this, false);
+        }
+        if (consumed != null) {
+            consumed.position(consumed.limit());
+        }
+    }
+
     /** The close codes the JDK's client lets an application send. */
     private static boolean isLegalToSend(int code) {
         return code == 1000 || code == 1001 || code == 1008 || code == 1011 || (code >= 3000 && code <= 4999);
-    }
-
-    private static boolean isWellFormed(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (Character.isHighSurrogate(c)) {
-                if (i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
-                    return false;
-                }
-                i++;
-            } else if (Character.isLowSurrogate(c)) {
-                return false;
-            }
-        }
-        return true;
     }
 }

@@ -67,9 +67,9 @@ class JdkWebSocketTest {
     }
 
     @Test
-    void sendsCompleteOnceQueuedWhileAtMost256KiBWaitAndKeepTheirOwnCopyOfTheBytes() {
+    void sendsCompleteOnceQueuedWhileAtMost2MiBWaitThenOnceTheQueueIsDownTo1MiBAndKeepTheirOwnBytes() {
         int size = 64 * 1024;
-        int bound = 512; // 32 MiB: far past the loopback socket buffers and the 256 KiB a sender may get ahead
+        int bound = 1024; // 64 MiB: far past the loopback socket buffers and the 2 MiB a sender may get ahead
         NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
         WebSocket ws = Await.get("open", JdkWebSocket.newWebSocketBuilder(testbed.bootstrap())
                 .buildAsync(URI.create("ws://" + server.authority() + "/"), new WebSocket.Listener() { }));
@@ -98,9 +98,14 @@ class JdkWebSocketTest {
         }
         CompletableFuture<WebSocket> last = waiting;
         assertTrue(last != null, "every one of " + bound + " sends completed while the server read nothing");
+        assertTrue(sent - 1 >= JdkWebSocketImpl.WRITE_BEHIND_LIMIT / size,
+                "only " + (sent - 1) + " sends completed before one waited");
+        JdkWebSocketImpl impl = (JdkWebSocketImpl) ws;
+        CompletableFuture<Long> queuedWhenDone = last.thenApply(x -> impl.queuedBytes()); // on the loop thread
         Arrays.fill(reused.array(), (byte) 0x7f); // the queued frames hold their own bytes
         c.pauseReading(false);
-        Await.get("the waiting send, once written", last);
+        long queued = Await.get("the waiting send, once the queue came down", queuedWhenDone);
+        assertTrue(queued <= JdkWebSocketImpl.WRITE_BEHIND_RESUME, queued + " bytes still queued when it completed");
         int count = sent;
         List<ReceivedFrame> frames = c.awaitFrames(count);
         for (int i = 0; i < count; i++) {
