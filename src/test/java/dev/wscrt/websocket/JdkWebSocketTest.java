@@ -1,6 +1,7 @@
 package dev.wscrt.websocket;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.wscrt.io.TlsContext;
@@ -10,6 +11,7 @@ import dev.wscrt.testing.NettyWebSocketServer;
 import dev.wscrt.testing.ReceivedFrame;
 import dev.wscrt.testing.Testbed;
 import dev.wscrt.tls.TestCertificates;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.CompletionStage;
@@ -31,6 +34,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class JdkWebSocketTest {
     @RegisterExtension
     static final Testbed testbed = Testbed.withLoopThreads(1);
+    /** The size of each send of the write-behind tests. */
+    private static final int WRITE_BEHIND_SEND = 64 * 1024;
 
     @Test
     void pingsAreAnsweredAtOnceAndAtMost64WaitForDemand() {
@@ -68,50 +73,74 @@ class JdkWebSocketTest {
 
     @Test
     void sendsCompleteOnceQueuedWhileAtMost2MiBWaitThenOnceTheQueueIsDownTo1MiBAndKeepTheirOwnBytes() {
-        int size = 64 * 1024;
-        int bound = 1024; // 64 MiB: far past the loopback socket buffers and the 2 MiB a sender may get ahead
         NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
-        WebSocket ws = Await.get("open", JdkWebSocket.newWebSocketBuilder(testbed.bootstrap())
-                .buildAsync(URI.create("ws://" + server.authority() + "/"), new WebSocket.Listener() { }));
+        WebSocket ws = open(server);
         NettyWebSocketServer.Connection c = server.awaitConnection();
         c.pauseReading(true);
-        ByteBuffer reused = ByteBuffer.allocate(size);
-        CompletableFuture<WebSocket> waiting = null;
-        int sent = 0;
-        while (sent < bound && waiting == null) {
+        ByteBuffer reused = ByteBuffer.allocate(WRITE_BEHIND_SEND);
+        Waiting last = sendUntilOneWaits(ws, reused);
+        JdkWebSocketImpl impl = (JdkWebSocketImpl) ws;
+        CompletableFuture<Long> queuedWhenDone = last.send().thenApply(x -> impl.queuedBytes()); // loop thread
+        Arrays.fill(reused.array(), (byte) 0x7f); // the queued frames hold their own bytes
+        c.pauseReading(false);
+        long queued = Await.get("the waiting send, once the queue came down", queuedWhenDone);
+        assertTrue(queued <= JdkWebSocketImpl.WRITE_BEHIND_RESUME, queued + " bytes still queued when it completed");
+        List<ReceivedFrame> frames = c.awaitFrames(last.sends());
+        for (int i = 0; i < last.sends(); i++) {
+            assertEquals((byte) i, frames.get(i).payload()[WRITE_BEHIND_SEND - 1], "the last byte of message " + i);
+        }
+        ws.abort();
+    }
+
+    @Test
+    void aSendWaitingBehindTheLimitFailsWithIOExceptionWhenItsFrameIsNeverWritten() {
+        NettyWebSocketServer server = testbed.nettyServer(b -> b.echo(false));
+        WebSocket ws = open(server);
+        server.awaitConnection().pauseReading(true);
+        CompletableFuture<WebSocket> waiting = sendUntilOneWaits(ws, ByteBuffer.allocate(WRITE_BEHIND_SEND)).send();
+        ws.abort();
+        ExecutionException failed = assertThrows(ExecutionException.class,
+                () -> waiting.get(Await.DEFAULT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+        assertTrue(failed.getCause() instanceof IOException, "failed with " + failed.getCause());
+    }
+
+    private static WebSocket open(NettyWebSocketServer server) {
+        return Await.get("open", JdkWebSocket.newWebSocketBuilder(testbed.bootstrap())
+                .buildAsync(URI.create("ws://" + server.authority() + "/"), new WebSocket.Listener() { }));
+    }
+
+    /** The send that waited, and how many were made, it included. */
+    private record Waiting(CompletableFuture<WebSocket> send, int sends) {
+    }
+
+    /**
+     * Sends BINARY messages of the buffer's size, message i filled with the byte i, to a server that reads
+     * nothing, until one has not completed after 300 ms. Each send before it completed and consumed its
+     * buffer, and at least as many completed as fit in the limit.
+     */
+    private static Waiting sendUntilOneWaits(WebSocket ws, ByteBuffer reused) {
+        int size = reused.capacity();
+        int bound = 1024; // 64 MiB: far past the loopback socket buffers and the 2 MiB a sender may get ahead
+        for (int sent = 0; sent < bound; sent++) {
             Arrays.fill(reused.array(), (byte) sent);
             reused.clear();
             CompletableFuture<WebSocket> send = ws.sendBinary(reused, true);
             if (sent == 0) {
                 assertTrue(send.isDone(), "the first send completed when it returned: nothing was queued ahead");
             }
-            sent++;
             try {
-                // Behind the limit it may wait for the loop to write, until the socket's buffers are full.
+                // Behind the limit it waits for the queue to come down, once the socket's buffers are full.
                 send.get(300, TimeUnit.MILLISECONDS);
                 assertEquals(0, reused.remaining(), "a completed send consumed its buffer");
             } catch (TimeoutException stalled) {
-                waiting = send;
+                assertTrue(sent >= JdkWebSocketImpl.WRITE_BEHIND_LIMIT / size,
+                        "only " + sent + " sends completed before one waited");
+                return new Waiting(send, sent + 1);
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
         }
-        CompletableFuture<WebSocket> last = waiting;
-        assertTrue(last != null, "every one of " + bound + " sends completed while the server read nothing");
-        assertTrue(sent - 1 >= JdkWebSocketImpl.WRITE_BEHIND_LIMIT / size,
-                "only " + (sent - 1) + " sends completed before one waited");
-        JdkWebSocketImpl impl = (JdkWebSocketImpl) ws;
-        CompletableFuture<Long> queuedWhenDone = last.thenApply(x -> impl.queuedBytes()); // on the loop thread
-        Arrays.fill(reused.array(), (byte) 0x7f); // the queued frames hold their own bytes
-        c.pauseReading(false);
-        long queued = Await.get("the waiting send, once the queue came down", queuedWhenDone);
-        assertTrue(queued <= JdkWebSocketImpl.WRITE_BEHIND_RESUME, queued + " bytes still queued when it completed");
-        int count = sent;
-        List<ReceivedFrame> frames = c.awaitFrames(count);
-        for (int i = 0; i < count; i++) {
-            assertEquals((byte) i, frames.get(i).payload()[size - 1], "the last byte of message " + i);
-        }
-        ws.abort();
+        throw new AssertionError("every one of " + bound + " sends completed while the server read nothing");
     }
 
     @Test
