@@ -17,7 +17,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -78,19 +77,20 @@ class SendQueueWaitTest {
         CompletableFuture<Void> halfway = ws.whenQueuedBytesAtMost(half);
         CompletableFuture<Void> empty = ws.whenQueuedBytesAtMost(0);
         AtomicLong queuedHalfway = new AtomicLong(-1);
-        AtomicReference<String> thread = new AtomicReference<>();
-        halfway.thenRun(() -> {
+        // This thread waits on `completedOn`, never on `halfway`: a thread waiting in halfway.get() may run
+        // halfway's dependent actions itself once it is complete, wherever it was completed.
+        CompletableFuture<String> completedOn = halfway.thenApply(x -> {
             queuedHalfway.set(ws.queuedBytes());
-            thread.set(Thread.currentThread().getName());
+            return Thread.currentThread().getName();
         });
         Await.holdsFalseFor("a future done while the server reads nothing", Duration.ofMillis(300),
                 () -> halfway.isDone() || empty.isDone());
 
         conn.pauseReading(false);
-        Await.get("the halfway mark", halfway);
+        String thread = Await.get("the halfway mark", completedOn);
         Await.get("the empty queue", empty);
         assertTrue(queuedHalfway.get() >= 0 && queuedHalfway.get() <= half, "queued " + queuedHalfway.get());
-        assertTrue(thread.get().startsWith("wscrt-el"), "completed on " + thread.get());
+        assertTrue(thread.startsWith("wscrt-el"), "completed on " + thread);
         assertEquals(0, ws.queuedBytes());
         List<ReceivedFrame> frames = conn.awaitFrames(sent);
         for (int i = 0; i < sent; i++) {
