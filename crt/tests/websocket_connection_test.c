@@ -43,10 +43,20 @@ static int s_test_frames_flow_and_peer_close_is_clean(struct wscrt_allocator *al
     ASSERT_INT_EQ(0, f.recorder.shutdown_error);
     ASSERT_INT_EQ(1, f.recorder.setup_count);
 
-    /* A send after shutdown completes with an error instead of being lost. */
+    /* A send after shutdown completes with an error instead of being lost, once, and its frame is freed: a
+     * small frame (its record inside its message's block) and a large one (record and block apart). */
+    ASSERT_INT_EQ(0, f.recorder.sends_failed);
     send.opcode = WSCRT_WEBSOCKET_OPCODE_TEXT;
     ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
-    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.sends_completed, 2));
+    static uint8_t large[8 * 1024];
+    send.opcode = WSCRT_WEBSOCKET_OPCODE_BINARY;
+    send.payload = wscrt_byte_cursor_from_array(large, sizeof(large));
+    ASSERT_SUCCESS(wscrt_websocket_send_frame(f.recorder.websocket, &send));
+    ASSERT_TRUE(s_wait_for(&f.recorder, &f.recorder.sends_completed, 3));
+    ASSERT_INT_EQ(2, f.recorder.sends_failed);
+    ASSERT_INT_EQ(WSCRT_ERROR_WEBSOCKET_CONNECTION_CLOSED, f.recorder.last_send_error);
+    usleep(50 * 1000);
+    ASSERT_INT_EQ(3, f.recorder.sends_completed); /* each once */
     return s_fixture_clean_up(&f);
 }
 

@@ -187,6 +187,8 @@ struct recorder {
     size_t payload_len;
     uint8_t last_opcode;
     int sends_completed;
+    int sends_failed;    /* of those, completed with an error */
+    int last_send_error; /* the error of the last one that failed */
     int drained_count;       /* on_send_queue_drained calls */
     uint64_t drained_queued; /* the queued bytes in the last of them */
     /* Message mode: one entry per message, payloads appended to `payload`. */
@@ -325,10 +327,13 @@ static inline bool s_on_message(struct wscrt_websocket *websocket, const struct 
 
 static inline void s_on_send_complete(struct wscrt_websocket *websocket, int error_code, void *user_data) {
     (void)websocket;
-    (void)error_code;
     struct recorder *r = user_data;
     pthread_mutex_lock(&r->lock);
     r->sends_completed++;
+    if (error_code != 0) {
+        r->sends_failed++;
+        r->last_send_error = error_code;
+    }
     pthread_cond_broadcast(&r->signal);
     pthread_mutex_unlock(&r->lock);
 }
