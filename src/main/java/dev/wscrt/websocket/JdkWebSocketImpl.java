@@ -598,9 +598,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
                 settled(pending, consumed);
                 result.complete(this);
             } else {
-                if (pending != null) {
-                    pending.setVolatile(this, false);
-                }
+                settled(pending, null); // the buffer is not consumed
                 Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                         ? error.getCause() : error;
                 result.completeExceptionally(JdkWebSocket.toIOException(cause));
@@ -614,7 +612,7 @@ final class JdkWebSocketImpl implements WebSocket, WebSocketListener {
         return connection.queuedBytes();
     }
 
-    /** A send succeeded (or went behind): another may start, and its buffer is consumed. */
+    /** A send is over (or went behind): another may start, and {@code consumed}, if any, is consumed. */
     private void settled(VarHandle pending, ByteBuffer consumed) {
         if (pending != null) {
             pending.setVolatile(this, false);
